@@ -1,0 +1,334 @@
+"""kassa.toml -> attrs. Every error names the file, the key path and what was expected.
+
+Plugins add sections through ``register_settings``: ``"x"`` is the table ``[x]``, ``"sites.x"``
+a table inside each ``[[sites]]`` entry. Strings may reference the environment as ``${NAME}``;
+fields typed ``Secret`` keep their value out of logs and errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+from attrs import define, field
+
+from kassa.errors import ConfigError
+from kassa.secret import Secret
+
+T = TypeVar("T")
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@define
+class HubSettings:
+    name: str = "kassa"
+    locale: str = "ru"  # ru | en: what people read
+    data_dir: str = ""  # default: $KASSA_DATA_DIR or ~/.local/share/kassa
+    role: str = "standalone"  # standalone | site | central
+
+
+@define
+class StoreSettings:
+    url: str = ""  # default: sqlite+aiosqlite:///<data_dir>/kassa.db
+
+
+@define
+class BusSettings:
+    backend: str = "memory"  # memory | nats
+    url: str = "nats://127.0.0.1:4222"
+    stream: str = "KASSA"
+    subject: str = "kassa.events"
+
+
+@define
+class ApiSettings:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8765
+    token: Secret = field(factory=lambda: Secret(""))  # empty: generated into data_dir
+
+
+@define
+class OutboxSettings:
+    max_attempts: int = 12
+    base_delay: float = 1.0  # seconds; exponential backoff with full jitter
+    max_delay: float = 300.0
+    digest_after: int = 3  # pending alerts for one chat beyond its budget -> one digest
+
+
+@define
+class SiteSettings:
+    code: str
+    name: str = ""
+    timezone: str = "Europe/Moscow"
+    plugins: dict[str, Any] = field(factory=dict)  # "sites.x" sections, parsed
+
+
+@define
+class ChatSettings:
+    """A chat the hub talks to: bound to one site, or the owners' chat (every site)."""
+
+    channel: str
+    chat_id: str
+    site: str | None = None
+    owners: bool = False
+    name: str = ""
+    locale: str = ""  # empty: hub.locale
+    alerts: list[str] = field(factory=lambda: ["*"])  # event kinds; "*" = all; [] = none
+    min_severity: str = "info"
+    min_amount: Decimal | None = None  # rubles; events with a smaller amount are not sent
+    employees: list[str] = field(factory=list)  # only these employees (empty: all)
+    text: str = ""  # regex the event text/reason/dishes must match (empty: any)
+    reports: list[str] = field(factory=list)  # offered by /report (empty: all)
+    auto_reports: list[str] = field(factory=list)  # sent at shift close
+    service_print: list[str] = field(factory=list)  # regexes; a ticket is sent if one matches
+    users: list[str] = field(factory=list)  # allowed user ids (empty: anyone in the chat)
+    admins: list[str] = field(factory=list)  # may change settings from the chat
+    threads: dict[str, str] = field(factory=dict)  # site -> forum topic id (owners' chat)
+
+
+@define
+class Settings:
+    hub: HubSettings = field(factory=HubSettings)
+    store: StoreSettings = field(factory=StoreSettings)
+    bus: BusSettings = field(factory=BusSettings)
+    api: ApiSettings = field(factory=ApiSettings)
+    outbox: OutboxSettings = field(factory=OutboxSettings)
+    sites: list[SiteSettings] = field(factory=list)
+    chats: list[ChatSettings] = field(factory=list)
+    plugins: dict[str, Any] = field(factory=dict)  # top-level plugin sections, parsed
+    file: str = "kassa.toml"
+
+    def site(self, code: str) -> SiteSettings | None:
+        return next((s for s in self.sites if s.code == code), None)
+
+    @property
+    def data_path(self) -> Path:
+        raw = self.hub.data_dir or os.environ.get("KASSA_DATA_DIR") or "~/.local/share/kassa"
+        return Path(raw).expanduser()
+
+    @property
+    def store_url(self) -> str:
+        return self.store.url or f"sqlite+aiosqlite:///{self.data_path / 'kassa.db'}"
+
+
+_CORE_SECTIONS = {"hub": HubSettings, "store": StoreSettings, "bus": BusSettings,
+                  "api": ApiSettings, "outbox": OutboxSettings}
+
+
+def load(path: str | Path, *, sections: Mapping[str, type] | None = None,
+         env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate a kassa.toml. ``sections`` come from ``register_settings``."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found (run `kassa init` or pass --config)",
+                          file=str(p)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("the file is not UTF-8 text", file=str(p)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=str(p)) from None
+    return parse(data, sections=sections, env=env, file=p.name)
+
+
+def parse(data: Mapping[str, Any], *, sections: Mapping[str, type] | None = None,
+          env: Mapping[str, str] | None = None, file: str = "kassa.toml") -> Settings:
+    """Validate an already-parsed mapping (tests, demo fragments)."""
+    sections = dict(sections or {})
+    env = os.environ if env is None else env
+    ctx = _Ctx(file=file, env=env)
+    top = {k: v for k, v in sections.items() if not k.startswith("sites.")}
+    per_site = {k[len("sites."):]: v for k, v in sections.items() if k.startswith("sites.")}
+    known = set(_CORE_SECTIONS) | {"sites", "chats"} | set(top)
+    settings = Settings(file=file)
+    for key, value in data.items():
+        if key not in known:
+            ctx.unknown(key, "", known)
+        if key in _CORE_SECTIONS:
+            setattr(settings, key, ctx.structure(value, _CORE_SECTIONS[key], key))
+        elif key in top:
+            settings.plugins[key] = ctx.structure(value, top[key], key)
+    for key, cls in top.items():
+        if key not in settings.plugins and _all_default(cls):
+            settings.plugins[key] = cls()
+    raw_sites = data.get("sites", [])
+    if not isinstance(raw_sites, list):
+        raise ctx.error("sites", "expected an array of tables ([[sites]])", raw_sites)
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_sites):
+        path = f"sites[{i}]"
+        if not isinstance(raw, Mapping):
+            raise ctx.error(path, "expected a table", raw)
+        own = {k: v for k, v in raw.items() if k not in per_site}
+        site = ctx.structure(own, SiteSettings, path, exclude={"plugins"},
+                             extra_known=set(per_site))
+        if site.code in seen:
+            raise ctx.error(f"{path}.code", "duplicate site code", site.code)
+        seen.add(site.code)
+        for name, cls in per_site.items():
+            if name in raw:
+                site.plugins[name] = ctx.structure(raw[name], cls, f"{path}.{name}")
+        settings.sites.append(site)
+    raw_chats = data.get("chats", [])
+    if not isinstance(raw_chats, list):
+        raise ctx.error("chats", "expected an array of tables ([[chats]])", raw_chats)
+    for i, raw in enumerate(raw_chats):
+        chat = ctx.structure(raw, ChatSettings, f"chats[{i}]")
+        if chat.site is not None and chat.site not in seen:
+            raise ctx.error(f"chats[{i}].site", f"no site with code {chat.site!r} in [[sites]]"
+                            + _hint(chat.site, seen), chat.site)
+        if chat.site is None and not chat.owners:
+            raise ctx.error(f"chats[{i}]", "a chat needs either site = \"...\" or owners = true",
+                            None)
+        settings.chats.append(chat)
+    if settings.hub.locale not in ("ru", "en"):
+        raise ctx.error("hub.locale", 'expected "ru" or "en"', settings.hub.locale)
+    if settings.bus.backend not in ("memory", "nats"):
+        raise ctx.error("bus.backend", 'expected "memory" or "nats"', settings.bus.backend)
+    return settings
+
+
+def _all_default(cls: type) -> bool:
+    return all(f.default is not attrs.NOTHING for f in attrs.fields(cls))
+
+
+def _hint(word: str, choices: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return repr(value)
+
+
+class _Ctx:
+    def __init__(self, *, file: str, env: Mapping[str, str]) -> None:
+        self.file = file
+        self.env = env
+
+    def error(self, path: str, expected: str, value: Any, *, show: bool = True) -> ConfigError:
+        got = f", got {_show(value)}" if show and value is not None else ""
+        return ConfigError(f"{expected}{got}", path=path, file=self.file)
+
+    def unknown(self, key: str, prefix: str, known: typing.Iterable[str]) -> None:
+        path = f"{prefix}.{key}" if prefix else key
+        raise ConfigError("unknown key" + _hint(key, known), path=path, file=self.file)
+
+    def expand(self, value: str, path: str) -> str:
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in self.env:
+                raise ConfigError(f"environment variable {name} is not set", path=path,
+                                  file=self.file)
+            return self.env[name]
+        return _ENV.sub(sub, value)
+
+    def structure(self, value: Any, cls: type[T], path: str, *, exclude: set[str] = frozenset(),
+                  extra_known: set[str] = frozenset()) -> T:
+        if not isinstance(value, Mapping):
+            raise self.error(path, "expected a table", value)
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in attrs.fields(cls) if f.name not in exclude}
+        for key in value:
+            if key not in fields and key not in extra_known:
+                self.unknown(key, path, list(fields) + list(extra_known))
+        kwargs = {}
+        for name, f in fields.items():
+            if name in value:
+                kwargs[name] = self.value(value[name], hints[name], f"{path}.{name}")
+            elif f.default is attrs.NOTHING:
+                raise ConfigError("required key is missing", path=f"{path}.{name}",
+                                  file=self.file)
+        try:
+            return cls(**kwargs)
+        except (TypeError, ValueError) as exc:
+            raise self.error(path, str(exc), None) from None
+
+    def value(self, value: Any, tp: Any, path: str) -> Any:
+        origin = typing.get_origin(tp)
+        args = typing.get_args(tp)
+        if origin in (typing.Union, types.UnionType):
+            if value is None and type(None) in args:
+                return None
+            inner = [a for a in args if a is not type(None)]
+            if len(inner) == 1:
+                return self.value(value, inner[0], path)
+            for a in inner:
+                try:
+                    return self.value(value, a, path)
+                except ConfigError:
+                    continue
+            raise self.error(path, "expected one of " + ", ".join(_name(a) for a in inner), value)
+        if tp is Any:
+            return self.expand(value, path) if isinstance(value, str) else value
+        if origin is list:
+            if not isinstance(value, list):
+                raise self.error(path, f"expected an array of {_name(args[0])}", value)
+            return [self.value(v, args[0], f"{path}[{i}]") for i, v in enumerate(value)]
+        if origin is dict:
+            if not isinstance(value, Mapping):
+                raise self.error(path, "expected a table", value)
+            return {str(k): self.value(v, args[1], f"{path}.{k}") for k, v in value.items()}
+        if attrs.has(tp):
+            return self.structure(value, tp, path)
+        if tp is Secret:
+            if not isinstance(value, str):
+                raise self.error(path, "expected a string (a secret; use \"${ENV_NAME}\")", None)
+            return Secret(self.expand(value, path))
+        if tp is bool:
+            if not isinstance(value, bool):
+                raise self.error(path, "expected true or false", value)
+            return value
+        if tp is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                if isinstance(value, str) and re.fullmatch(r"-?\d+", self.expand(value, path)):
+                    return int(self.expand(value, path))
+                raise self.error(path, "expected an integer", value)
+            return value
+        if tp is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise self.error(path, "expected a number", value)
+            return float(value)
+        if tp is Decimal:
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise self.error(path, "expected a number", value)
+            try:
+                return Decimal(str(value))
+            except InvalidOperation:
+                raise self.error(path, "expected a number", value) from None
+        if tp is str:
+            if not isinstance(value, str):
+                raise self.error(path, "expected a string", value)
+            return self.expand(value, path)
+        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+            try:
+                return tp(value)
+            except ValueError:
+                choices = [str(m.value) for m in tp]
+                raise self.error(path, "expected one of " + ", ".join(choices)
+                                 + _hint(str(value), choices), value) from None
+        return value
+
+
+def _name(tp: Any) -> str:
+    names = {int: "integers", str: "strings", float: "numbers", bool: "booleans"}
+    return names.get(tp, getattr(tp, "__name__", str(tp)))

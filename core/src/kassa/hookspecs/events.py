@@ -1,0 +1,43 @@
+"""Event hooks: sources that produce events, and listeners after persistence."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from kassa.hookspecs import hookspec
+
+if TYPE_CHECKING:
+    from kassa.hookspecs.app import HubAPI
+    from kassa.model import Event
+
+Emit = Callable[["Event"], Awaitable[bool]]
+
+
+@runtime_checkable
+class EventSource(Protocol):
+    """Produces events for one site (or several). Runs until cancelled."""
+
+    name: str
+    site: str
+
+    async def run(self, emit: Emit) -> None:
+        """Call ``await emit(event)`` for each fact; it returns once the event is persisted
+        (``False`` for a duplicate). Raise nothing for the other side's faults: report them
+        as events (``site_offline``) and keep going. Cancellation means stop."""
+        ...
+
+    def health(self) -> dict[str, Any]:
+        """Short status for the console and ``/status``: ``{"online": bool, ...}``."""
+        ...
+
+
+@hookspec
+def register_sources(hub: HubAPI) -> Sequence[EventSource]:
+    """Called at start. Return the event sources this plugin runs for the configured sites."""
+
+
+@hookspec
+def on_event(event: Event, hub: HubAPI) -> None:
+    """Called for every new event after it is persisted (never for duplicates). May be async.
+    Errors are logged and counted; they never stop other listeners or the hub."""

@@ -1,0 +1,37 @@
+"""Loyalty hooks: identify a guest, quote an order, commit and reverse postings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from kassa.hookspecs import hookspec
+
+if TYPE_CHECKING:
+    from kassa.hookspecs.app import HubAPI
+    from kassa.model import Guest, Order, Posting, Quote
+
+
+@runtime_checkable
+class LoyaltyProgram(Protocol):
+    name: str
+
+    async def identify(self, identifier: str) -> Guest | None:
+        """A phone, card number, QR or barcode -> the guest, or None. Blocked identifiers
+        raise ``UserError`` with the reason (the till shows it)."""
+        ...
+
+    async def quote(self, order: Order, guest: Guest) -> Quote: ...
+
+    async def commit(self, order: Order, quote: Quote, key: str, spend: int = 0) -> Posting:
+        """Post earn/spend/discount for a closed order. Idempotent on ``key``."""
+        ...
+
+    async def reverse(self, posting: Posting, key: str) -> Posting:
+        """Undo a posting (refund): reverses earned points, restores spent ones, once."""
+        ...
+
+
+@hookspec
+def register_loyalty_programs(hub: HubAPI) -> Sequence[LoyaltyProgram]:
+    """Called at start. Return loyalty programmes."""

@@ -1,0 +1,44 @@
+"""Reports are tables: columns, rows, totals; optionally a chart."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from attrs import field, frozen
+
+
+@frozen
+class Period:
+    start: datetime
+    end: datetime
+    label: str = ""
+
+
+@frozen
+class Column:
+    key: str
+    title: str
+    kind: str = "text"  # text | int | money | qty | pct
+
+
+@frozen
+class Chart:
+    """A bar/line chart over one column, for sales by hour and the like."""
+
+    x: str  # column key for labels
+    y: str  # column key for values
+    kind: str = "bar"
+
+
+@frozen
+class Report:
+    name: str
+    title: str
+    site: str | None
+    period: Period
+    columns: tuple[Column, ...] = field(converter=tuple)
+    rows: tuple[tuple[Any, ...], ...] = field(default=(), converter=lambda v: tuple(map(tuple, v)))
+    totals: tuple[Any, ...] | None = None
+    chart: Chart | None = None
+    notes: tuple[str, ...] = field(default=(), converter=tuple)

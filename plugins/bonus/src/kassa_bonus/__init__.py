@@ -1,0 +1,1 @@
+"""Kassa plugin bonus: hook implementations only."""

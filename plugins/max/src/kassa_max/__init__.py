@@ -1,0 +1,1 @@
+"""Kassa plugin max: hook implementations only."""

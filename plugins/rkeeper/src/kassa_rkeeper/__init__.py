@@ -1,0 +1,1 @@
+"""Kassa plugin rkeeper: hook implementations only."""

@@ -1,0 +1,1 @@
+"""Kassa plugin telegram: hook implementations only."""
