@@ -1,0 +1,81 @@
+"""``[bonus]`` in kassa.toml: every field has a default, so an empty section works."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from attrs import define, field
+
+from kassa.secret import Secret
+
+
+@define
+class Level:
+    name: str
+    threshold: int = 0  # lifetime earned points (hundredths) to reach it
+    accrual_pct: Decimal = Decimal(5)
+
+
+@define
+class Threshold:
+    """A check of at least ``min_total`` kopecks earns ``bonus`` extra points."""
+
+    min_total: int
+    bonus: int
+
+
+@define
+class Window:
+    """Happy hours: accrual multiplied inside [start, end) on the given ISO weekdays."""
+
+    start: str = "00:00"
+    end: str = "24:00"
+    weekdays: list[int] = field(factory=lambda: [1, 2, 3, 4, 5, 6, 7])
+    multiplier: Decimal = Decimal(1)
+
+
+@define
+class ApiKey:
+    """An external system allowed to call the REST API (header ``X-Api-Key``)."""
+
+    name: str
+    key: Secret
+    scopes: list[str] = field(factory=lambda: ["read"])  # read | write | admin
+
+
+@define
+class WebhookTarget:
+    name: str
+    url: str
+    secret: Secret = field(factory=lambda: Secret(""))
+    events: list[str] = field(factory=lambda: ["*"])
+
+
+def _levels() -> list[Level]:
+    return [Level("base", 0, Decimal(5)), Level("silver", 2_000_000, Decimal(7)),
+            Level("gold", 10_000_000, Decimal(10))]
+
+
+@define
+class BonusSettings:
+    program: str = "bonus"
+    region: str = "RU"  # default region for phone numbers
+    levels: list[Level] = field(factory=_levels)
+    lot_days: int = 365  # earned points expire after; 0 = never
+    hold_minutes: int = 30
+    max_pay_pct: int = 50  # at most this share of a check may be paid with points
+    excluded: list[str] = field(factory=list)  # dish codes points neither pay for nor earn on
+    group_discounts: dict[str, Decimal] = field(factory=dict)  # guest group -> discount %
+    multipliers: dict[str, Decimal] = field(factory=dict)  # dish code or "cat:<name>" -> x
+    windows: list[Window] = field(factory=list)
+    thresholds: list[Threshold] = field(factory=list)
+    welcome_bonus: int = 0
+    birthday_bonus: int = 0
+    birthday_days_before: int = 3
+    birthday_days_after: int = 3
+    winback_days: int = 0  # 0 = off; guests away this long get winback_bonus on return
+    winback_bonus: int = 0
+    api_keys: list[ApiKey] = field(factory=list)
+    webhooks: list[WebhookTarget] = field(factory=list)
+    managers_chat: str = ""  # "channel:chat_id" where guest feedback goes
+    farcards_restaurants: list[int] = field(factory=list)  # empty: any restaurant code

@@ -1,0 +1,122 @@
+"""Transactions on the hub's engine and the idempotency claim every write goes through.
+
+SQLite: one writer at a time (an in-process lock plus ``BEGIN IMMEDIATE`` for other
+processes). PostgreSQL: ordinary transactions; the ledger locks the rows it changes with
+``SELECT ... FOR UPDATE`` in a fixed order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from kassa import codec
+from kassa.errors import UserError
+from kassa_bonus import schema
+from kassa_bonus.outcome import Outcome
+
+T = TypeVar("T")
+
+
+class LedgerError(UserError):
+    """A refused operation; ``code`` is stable and machine-readable (the API returns it)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def params_hash(kind: str, params: dict[str, Any]) -> str:
+    raw = json.dumps([kind, params], sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class BonusStore:
+    def __init__(self, engine: Any, clock: Any) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.sqlite = engine.dialect.name == "sqlite"
+        self._writer = anyio.Lock()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Any]:
+        """One write transaction; commits on success, rolls back on any error."""
+        if not self.sqlite:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._writer, self.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            await conn.commit()
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.rollback()
+                raise
+            await conn.commit()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Any]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def run(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        """Run ``work(conn)`` in a write transaction. A lost race on an idempotency key or a
+        lock (PostgreSQL) is retried, so the loser replays the winner's result."""
+        for attempt in range(5):
+            try:
+                async with self.write() as conn:
+                    return await work(conn)
+            except IntegrityError as exc:
+                if "uq_bonus_operation_key" not in str(exc) or attempt == 4:
+                    raise
+            except OperationalError as exc:  # deadlock / serialization: try again
+                if attempt == 4 or not any(s in str(exc).lower() for s in
+                                           ("deadlock", "serializ", "locked")):
+                    raise
+                await anyio.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    async def claim(self, conn: Any, source: str, key: str, kind: str,
+                    params: dict[str, Any]) -> Outcome | str:
+        """The stored outcome of (source, key), or the id of a freshly claimed operation.
+
+        The same key with another kind or other parameters is refused: a client that reuses a
+        key for a different request has a bug, and guessing which one it meant loses money."""
+        if not key or len(key) > 255:
+            raise LedgerError("bad_idempotency_key", "idempotency key must be 1..255 characters")
+        digest = params_hash(kind, params)
+        row = (await conn.execute(select(schema.operation.c.kind, schema.operation.c.params_hash,
+                                         schema.operation.c.result)
+                                  .where(schema.operation.c.source == source,
+                                         schema.operation.c.key == key))).first()
+        if row is not None:
+            if row.kind != kind or row.params_hash != digest:
+                raise LedgerError("idempotency_key_reused",
+                                  f"idempotency key {key!r} was already used for another request")
+            return codec.loads(row.result, Outcome)
+        op_id = new_id()
+        await conn.execute(schema.operation.insert().values(
+            id=op_id, source=source, key=key, kind=kind, params_hash=digest, result="{}",
+            created_at=self.clock.now()))
+        return op_id
+
+    async def settle(self, conn: Any, outcome: Outcome) -> Outcome:
+        """Store what the operation answered, for replays."""
+        await conn.execute(schema.operation.update()
+                           .where(schema.operation.c.id == outcome.operation)
+                           .values(result=codec.dumps(outcome)))
+        return outcome

@@ -1,0 +1,76 @@
+"""Fixtures: a fake clock, a bonus store on SQLite in tmp_path (and on PostgreSQL when
+KASSA_TEST_PG_URL is set, for tests marked ``integration``)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from kassa_bonus import schema
+from kassa_bonus.guests import GuestBook
+from kassa_bonus.ledger import Ledger
+from kassa_bonus.store import BonusStore
+
+PG_URL = os.environ.get("KASSA_TEST_PG_URL", "")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.t = start or datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.t
+
+    def advance(self, **kw: float) -> None:
+        self.t += timedelta(**kw)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+async def make_engine(url: str) -> Any:
+    engine = create_async_engine(url)
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.run_sync(schema.metadata.drop_all)
+    await schema.create_schema(engine)
+    return engine
+
+
+def _backends() -> list[Any]:
+    out: list[Any] = ["sqlite"]
+    out.append(pytest.param("pg", marks=[pytest.mark.integration, pytest.mark.skipif(
+        not PG_URL, reason="KASSA_TEST_PG_URL not set")]))
+    return out
+
+
+@pytest.fixture(params=_backends())
+async def engine(request: Any, tmp_path: Any) -> Any:
+    url = PG_URL if request.param == "pg" else f"sqlite+aiosqlite:///{tmp_path / 'bonus.db'}"
+    eng = await make_engine(url)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path: Any) -> Any:
+    eng = await make_engine(f"sqlite+aiosqlite:///{tmp_path / 'bonus.db'}")
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+async def book(engine: Any, clock: FakeClock) -> tuple[Ledger, GuestBook]:
+    store = BonusStore(engine, clock)
+    return await Ledger.open(store), GuestBook(store)
