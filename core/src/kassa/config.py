@@ -85,7 +85,7 @@ class ChatSettings:
     name: str = ""
     locale: str = ""  # empty: hub.locale
     alerts: list[str] = field(factory=lambda: ["*"])  # event kinds; "*" = all; [] = none
-    min_severity: str = "info"
+    min_severity: str = "warning"  # with alerts = ["*"]: only risky events unless listed
     min_amount: Decimal | None = None  # rubles; events with a smaller amount are not sent
     employees: list[str] = field(factory=list)  # only these employees (empty: all)
     text: str = ""  # regex the event text/reason/dishes must match (empty: any)

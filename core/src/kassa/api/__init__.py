@@ -1,0 +1,1 @@
+"""The hub's HTTP API: the admin API (console, /api/*) and routes plugins register."""

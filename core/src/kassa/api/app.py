@@ -1,0 +1,249 @@
+"""The Litestar app: the admin API under /api (token), plus plugins' own routes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets as pysecrets
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from litestar import Litestar, Request, Response, Router, get, post
+from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.handlers import BaseRouteHandler
+from litestar.response import Stream
+from sqlalchemy import func, select
+
+from kassa import __version__, codec, eventlog
+from kassa.api.logbuffer import LOG_BUFFER
+from kassa.errors import UserError
+from kassa.store.tables import EventRow, OutboxRow
+
+if TYPE_CHECKING:
+    from kassa.hub import Hub
+
+
+def _err(code: str, message: str, status: int) -> Response[Any]:
+    return Response({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def _outbox_json(r: Any) -> dict[str, Any]:
+    body = json.loads(r.payload)
+    msg = body.get("message", {})
+    return {
+        "id": r.id, "channel": r.channel, "chat_id": r.chat_id, "thread_id": r.thread_id,
+        "status": r.status, "attempts": r.attempts, "kind": r.kind, "severity": r.severity,
+        "text": msg.get("text", ""), "buttons": msg.get("buttons", []),
+        "attachments": [{"filename": a["filename"], "mime": a["mime"]}
+                        for a in msg.get("attachments", [])],
+        "event_id": r.event_id, "created_at": _iso(r.created_at), "sent_at": _iso(r.sent_at),
+        "last_error": r.last_error, "remote_id": r.remote_id,
+    }
+
+
+def _iso(d: datetime | None) -> str | None:
+    if d is None:
+        return None
+    return (d if d.tzinfo else d.replace(tzinfo=UTC)).isoformat()
+
+
+async def build_app(hub: Hub) -> Litestar:
+    from kassa.api.server import token_for
+
+    token = token_for(hub)
+    hub.api_token = token
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        got = connection.headers.get("authorization", "")
+        if not pysecrets.compare_digest(got.encode(), f"Bearer {token}".encode()):
+            raise NotAuthorizedException("a valid 'Authorization: Bearer <token>' is required")
+
+    def exc_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        if isinstance(exc, HTTPException):
+            code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+                    400: "bad_request"}.get(exc.status_code, "error")
+            return _err(code, str(exc.detail), exc.status_code)
+        if isinstance(exc, UserError):
+            return _err("bad_request", str(exc), 400)
+        return _err("internal", "internal error (see the hub log)", 500)
+
+    @get("/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "name": hub.settings.hub.name, "version": __version__,
+                "uptime_s": round(time.monotonic() - hub.started_at, 1), "locale": hub.locale}
+
+    @get("/sites")
+    async def sites() -> list[dict[str, Any]]:
+        out = []
+        for s in hub.settings.sites:
+            tz = ZoneInfo(s.timezone)
+            start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+            today = await hub.events(site=s.code, since=start)
+            checks = [e for e in today if e.kind == "check_closed"]
+            st = hub.site_state.get(s.code, {})
+            stations = sorted({e.station for e in today if e.station})
+            out.append({
+                "code": s.code, "name": s.name or s.code, "online": st.get("online"),
+                "since": _iso(st.get("since")), "last_event_at": _iso(st.get("last_event_at")),
+                "events_today": len(today), "checks_today": len(checks),
+                "revenue_today": sum(e.amount or 0 for e in checks),
+                "alerts_today": sum(1 for e in today if e.severity in ("warning", "danger")),
+                "stations": stations,
+            })
+        return out
+
+    @get("/events")
+    async def events(site: str | None = None, kind: str | None = None,
+                     employee: str | None = None, q: str | None = None, limit: int = 100,
+                     before: int | None = None) -> list[dict[str, Any]]:
+        rows = await eventlog.query(hub.store, site=site or None, kinds=[kind] if kind else None,
+                                    employee=employee or None, text=q or None,
+                                    limit=min(max(limit, 1), 1000), before=before,
+                                    newest_first=True)
+        return [{"seq": seq, "event": codec.to_dict(e)} for seq, e in rows]
+
+    @get("/events/stream")
+    async def stream() -> Stream:
+        q = hub.listen()
+
+        async def gen() -> AsyncIterator[str]:
+            try:
+                yield ": connected\n\n"
+                while True:
+                    try:
+                        seq, e = await asyncio.wait_for(q.get(), timeout=15)
+                    except TimeoutError:
+                        yield ": keep-alive\n\n"
+                        continue
+                    data = json.dumps({"seq": seq, "event": codec.to_dict(e)}, ensure_ascii=False)
+                    yield f"data: {data}\n\n"
+            finally:
+                hub.unlisten(q)
+
+        return Stream(gen(), media_type="text/event-stream",
+                      headers={"Cache-Control": "no-cache"})
+
+    @get("/events/{event_id:str}")
+    async def event_detail(event_id: str) -> Response[Any]:
+        async with hub.store.read() as conn:
+            row = (await conn.execute(select(EventRow.seq, EventRow.payload).where(
+                EventRow.id == event_id))).first()
+            if row is None:
+                return _err("not_found", f"no event {event_id}", 404)
+            msgs = (await conn.execute(select(OutboxRow).where(
+                OutboxRow.event_id == event_id).order_by(OutboxRow.id))).all()
+        return Response({"seq": row.seq, "event": json.loads(row.payload),
+                         "messages": [_outbox_json(m) for m in msgs]})
+
+    @get("/stats/events_per_minute")
+    async def per_minute(minutes: int = 30) -> dict[str, Any]:
+        minutes = min(max(minutes, 1), 24 * 60)
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        since = now - timedelta(minutes=minutes - 1)
+        async with hub.store.read() as conn:
+            rows = (await conn.execute(select(EventRow.received_at).where(
+                EventRow.received_at >= since))).scalars().all()
+        counts = [0] * minutes
+        for r in rows:
+            r = r if r.tzinfo else r.replace(tzinfo=UTC)
+            idx = int((r - since).total_seconds() // 60)
+            if 0 <= idx < minutes:
+                counts[idx] += 1
+        return {"minutes": counts}
+
+    @get("/outbox")
+    async def outbox() -> dict[str, Any]:
+        return await hub.outbox.counts()
+
+    @get("/outbox/messages")
+    async def outbox_messages(channel: str | None = None, chat_id: str | None = None,
+                              status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        stmt = select(OutboxRow)
+        if channel:
+            stmt = stmt.where(OutboxRow.channel == channel)
+        if chat_id:
+            stmt = stmt.where(OutboxRow.chat_id == chat_id)
+        if status:
+            stmt = stmt.where(OutboxRow.status == status)
+        stmt = stmt.order_by(OutboxRow.id.desc()).limit(min(max(limit, 1), 1000))
+        async with hub.store.read() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [_outbox_json(r) for r in rows]
+
+    @post("/outbox/{row_id:int}/retry", status_code=200)
+    async def retry(row_id: int) -> Response[Any]:
+        res = await hub.outbox.retry(row_id)
+        if res == "missing":
+            return _err("not_found", f"no outbox message {row_id}", 404)
+        if res == "not_dead":
+            return _err("not_dead", f"message {row_id} is not a dead letter", 409)
+        return Response({"ok": True})
+
+    @get("/chats")
+    async def chats() -> list[dict[str, Any]]:
+        async with hub.store.read() as conn:
+            rows = (await conn.execute(select(OutboxRow.channel, OutboxRow.chat_id,
+                                              OutboxRow.status, func.count()).group_by(
+                OutboxRow.channel, OutboxRow.chat_id, OutboxRow.status))).all()
+        counts: dict[tuple[str, str], dict[str, int]] = {}
+        for ch, cid, st, n in rows:
+            counts.setdefault((ch, cid), {"pending": 0, "sent": 0, "dead": 0, "merged": 0})[st] = n
+        out = []
+        for (ch, cid), rule in hub.router.rules.items():
+            c = counts.get((ch, cid), {})
+            out.append({"channel": ch, "chat_id": cid, "name": rule.settings.name,
+                        "site": rule.settings.site, "owners": rule.settings.owners,
+                        "pending": c.get("pending", 0), "sent": c.get("sent", 0),
+                        "dead": c.get("dead", 0)})
+        return out
+
+    @get("/plugins")
+    async def plugins() -> dict[str, Any]:
+        comps: list[dict[str, Any]] = []
+        for s in hub.sources:
+            comps.append({"kind": "source", "name": s.name, "site": getattr(s, "site", None),
+                          "health": _health(s)})
+        for c in hub.channels.values():
+            comps.append({"kind": "channel", "name": c.name, "site": None, "health": _health(c)})
+        return {"plugins": hub.plugins.describe(), "components": comps}
+
+    @get("/reports")
+    async def reports() -> list[dict[str, Any]]:
+        return [{"name": n, "title": r.title.get(hub.locale) or r.title.get("ru") or n}
+                for n, r in hub.plugins.reports().items()]
+
+    @get("/reports/{name:str}")
+    async def report(name: str, site: str | None = None, period: str = "today") -> Response[Any]:
+        from kassa.reports.service import build, period_for
+
+        if name not in hub.plugins.reports():
+            return _err("not_found", f"no report named {name!r}", 404)
+        site = site or None
+        if site is not None and hub.settings.site(site) is None:
+            return _err("bad_request", f"no site with code {site!r}", 400)
+        p = await period_for(hub, period, site, hub.locale)
+        rep = await build(hub, name, site, p, hub.locale)
+        return Response(codec.to_dict(rep))
+
+    @get("/log")
+    async def log_tail(limit: int = 200) -> list[dict[str, Any]]:
+        return LOG_BUFFER.tail(min(max(limit, 1), 2000), hub.secret_values())
+
+    admin = Router("/api", route_handlers=[
+        health, sites, events, stream, event_detail, per_minute, outbox, outbox_messages, retry,
+        chats, plugins, reports, report, log_tail], guards=[guard])
+    extra = await hub.plugins.routes(hub)
+    return Litestar(route_handlers=[admin, *extra], exception_handlers={Exception: exc_handler},
+                    openapi_config=None, debug=False)
+
+
+def _health(component: Any) -> dict[str, Any]:
+    try:
+        h = component.health()
+        return dict(h) if isinstance(h, dict) else {"online": True}
+    except Exception as exc:
+        return {"online": False, "error": type(exc).__name__}

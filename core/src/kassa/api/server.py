@@ -1,0 +1,58 @@
+"""Serve the Litestar app with uvicorn inside the hub's task group."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from anyio.abc import TaskStatus
+
+if TYPE_CHECKING:
+    from kassa.hub import Hub
+
+log = logging.getLogger("kassa.api")
+
+
+async def serve(hub: Hub, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED) -> None:
+    import uvicorn
+
+    from kassa.api.app import build_app
+
+    app = await build_app(hub)
+    s = hub.settings.api
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((s.host, s.port))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    log.info("admin API on http://%s:%s", s.host, port)
+    task_status.started(port)
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        sock.close()
+
+
+def token_for(hub: Hub) -> str:
+    """The admin token: from config, else generated once into the data folder."""
+    tok = hub.settings.api.token.reveal()
+    if tok:
+        return tok
+    import secrets
+
+    path = hub.settings.data_path / "api-token"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tok = secrets.token_urlsafe(32)
+    path.write_text(tok)
+    path.chmod(0o600)
+    return tok
+
+
+def _unused(x: Any) -> None:  # keep mypy quiet about TYPE_CHECKING-only imports
+    return None

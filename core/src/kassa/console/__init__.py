@@ -1,0 +1,34 @@
+"""The operator console (Textual), a client of the hub's admin API.
+
+``run_console(base_url, token)`` for ``kassa console``; ``await run_console_async(client)``
+inside an already running event loop (``kassa run --console``, ``kassa demo``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kassa.secret import Secret
+
+
+def run_console(base_url: str, token: str | Secret, locale: str = "ru",
+                replay: str | None = None, *, speed: float = 10.0) -> None:
+    """Run the console until the operator quits. ``replay`` is a JSON-lines event log to play
+    (at ``speed`` times real time, 0 = at once) instead of attaching to a hub."""
+    from kassa.console.app import ConsoleApp
+    from kassa.console.client import AdminClient
+    from kassa.console.replay import ReplayClient
+
+    client: Any = (ReplayClient.from_file(replay, speed=speed, locale=locale) if replay
+                   else AdminClient(base_url, token))
+    ConsoleApp(client, locale, own_client=True).run()
+
+
+async def run_console_async(client: Any, locale: str = "ru") -> None:
+    """Run the console in the current asyncio loop; the caller keeps owning ``client``."""
+    from kassa.console.app import ConsoleApp
+
+    await ConsoleApp(client, locale).run_async()
+
+
+__all__ = ["run_console", "run_console_async"]

@@ -1,0 +1,153 @@
+"""The operator console: one App, a screen (mode) per task, live events from the hub."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Iterable, Sequence
+from functools import partial
+from typing import Any, TypeVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.signal import Signal
+
+from kassa.console.client import ApiError, ConsoleClient, HubUnavailable
+from kassa.console.i18n import LOCALES, t
+from kassa.console.records import EventRecord
+from kassa.console.screens import SCREENS
+from kassa.hookspecs.app import ConsolePanel
+
+T = TypeVar("T")
+
+
+class ConsoleApp(App[None]):
+    """``client`` is an ``AdminClient`` (live hub) or a ``ReplayClient`` (recording).
+    ``panels=None`` asks the installed plugins (``register_console_panels``)."""
+
+    CSS_PATH = "console.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    online: reactive[bool] = reactive(True)
+
+    def __init__(self, client: ConsoleClient, locale: str = "ru", *,
+                 panels: Sequence[ConsolePanel] | None = None, refresh_s: float = 3.0,
+                 own_client: bool = False) -> None:
+        super().__init__()
+        self.client: Any = client
+        self.locale = locale if locale in LOCALES else "ru"
+        self.refresh_s = refresh_s
+        self.own_client = own_client
+        self.event_signal: Signal[EventRecord] = Signal(self, "kassa-events")
+        self.title = self.t("app.title")
+        self.modes: dict[str, tuple[str, str]] = {}  # mode -> (title, help) for the palette
+        self._requested_panels = panels
+        for mode, (key, screen_cls) in SCREENS.items():
+            self._add_screen(mode, key, partial(screen_cls), self.t(f"screen.{mode}"),
+                             self.t(f"help.{mode}"))
+        self.bind("q", "quit", description=self.t("key.quit"))
+
+    def t(self, key: str, **kw: object) -> str:
+        return t(key, self.locale, **kw)
+
+    def _add_screen(self, mode: str, key: str | None, factory: Any, title: str,
+                    help_text: str) -> None:
+        self.add_mode(mode, factory)
+        self.modes[mode] = (title, help_text)
+        if key:
+            self.bind(key, f"show('{mode}')", description=title)
+
+    def on_mount(self) -> None:
+        self._add_panels()
+        self.switch_mode("dashboard")
+        self.follow_events()
+
+    def _add_panels(self) -> None:
+        panels = self._requested_panels
+        if panels is None:
+            try:
+                from kassa.plugins import get_plugins
+
+                panels = get_plugins().console_panels()
+            except Exception as exc:  # a broken plugin must not keep the console from starting
+                self.notify(self.t("err.panel", name="?", error=exc), severity="error")
+                panels = []
+        taken = {key for key, _ in SCREENS.values()} | {"q"}
+        for panel in panels:
+            mode = f"panel-{panel.name}"
+            key: str | None = panel.key
+            if key in taken or not key:
+                self.notify(self.t("err.key_taken", key=key, name=panel.name),
+                            severity="warning")
+                key = None
+            else:
+                taken.add(key)
+            self._add_screen(mode, key, partial(self._panel_screen, panel), panel.title,
+                             panel.name)
+
+    def _panel_screen(self, panel: ConsolePanel) -> Screen[Any]:
+        try:
+            return panel.screen(self.client)  # type: ignore[no-any-return]
+        except Exception as exc:
+            self.notify(self.t("err.panel", name=panel.name, error=exc), severity="error")
+            return Screen()
+
+    def action_show(self, mode: str) -> None:
+        if mode in self.modes:
+            # a modal (event detail) belongs to the screen under it: close it first
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            self.switch_mode(mode)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        for mode, (title, help_text) in self.modes.items():
+            yield SystemCommand(title, help_text, partial(self.action_show, mode))
+        yield from super().get_system_commands(screen)
+
+    # --- talking to the hub ------------------------------------------------------------------
+    async def ask(self, call: Awaitable[T]) -> T | None:
+        """Await an API call; on failure tell the operator (banner or toast) and give None."""
+        try:
+            result = await call
+        except HubUnavailable as exc:
+            self._went_offline(exc)
+            return None
+        except ApiError as exc:
+            self.notify(self.t("err.api", error=exc), severity="error")
+            return None
+        self.online = True
+        return result
+
+    async def attempt(self, call: Awaitable[Any]) -> bool:
+        """Like ``ask`` for calls that answer nothing: True when it worked."""
+        ok = False
+
+        async def run() -> bool:
+            nonlocal ok
+            await call
+            ok = True
+            return ok
+
+        await self.ask(run())
+        return ok
+
+    def _went_offline(self, exc: Exception) -> None:
+        if self.online:
+            self.notify(self.t("err.unavailable", error=exc), severity="error")
+        self.online = False
+
+    def _link_state(self, online: bool) -> None:
+        self.online = online
+
+    @work(group="stream", exclusive=True, exit_on_error=False)
+    async def follow_events(self) -> None:
+        """One stream for the whole app; screens subscribe to ``event_signal``."""
+        try:
+            async for rec in self.client.stream_events(on_state=self._link_state):
+                self.event_signal.publish(rec)
+        except ApiError as exc:  # e.g. a wrong token: retrying will not help
+            self.online = False
+            self.notify(self.t("err.api", error=exc), severity="error", timeout=30)
+
+    async def on_unmount(self) -> None:
+        if self.own_client:
+            await self.client.aclose()

@@ -1,0 +1,20 @@
+"""One screen per task; ``SCREENS`` is the order of the keys and the palette."""
+
+from __future__ import annotations
+
+from kassa.console.screens.chats import ChatsScreen
+from kassa.console.screens.dashboard import DashboardScreen
+from kassa.console.screens.events import EventsScreen
+from kassa.console.screens.log import LogScreen
+from kassa.console.screens.plugins import PluginsScreen
+from kassa.console.screens.reports import ReportsScreen
+
+# mode name -> (key, screen class)
+SCREENS = {
+    "dashboard": ("d", DashboardScreen),
+    "events": ("e", EventsScreen),
+    "chats": ("c", ChatsScreen),
+    "reports": ("r", ReportsScreen),
+    "plugins": ("p", PluginsScreen),
+    "log": ("l", LogScreen),
+}

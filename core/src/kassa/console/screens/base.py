@@ -1,0 +1,65 @@
+"""What every console screen shares: header, link banner, footer, periodic reload."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header
+
+from kassa.console.widgets.banner import LinkBanner
+
+if TYPE_CHECKING:
+    from kassa.console.app import ConsoleApp
+
+T = TypeVar("T")
+
+
+class ConsoleScreen(Screen[None]):
+    TITLE_KEY = ""
+    RELOAD = True  # reload every ``app.refresh_s`` while shown
+
+    @property
+    def console(self) -> ConsoleApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def client(self) -> Any:
+        return self.console.client
+
+    def t(self, key: str, **kw: object) -> str:
+        return self.console.t(key, **kw)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield LinkBanner(id="banner")
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> Iterable[Widget]:
+        return ()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.t(self.TITLE_KEY)
+        if self.RELOAD:
+            self.set_interval(self.console.refresh_s, self._tick)
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def _tick(self) -> None:
+        if self.is_current:
+            self.reload()
+
+    def reload(self) -> None:
+        """Fetch this screen's data in a worker (a newer reload cancels an older one)."""
+        self.run_worker(self.load, group="load", exclusive=True, exit_on_error=False)
+
+    async def load(self) -> None:
+        """Override: fetch through ``self.ask(...)`` and fill the widgets."""
+
+    async def ask(self, call: Awaitable[T]) -> T | None:
+        return await self.console.ask(call)

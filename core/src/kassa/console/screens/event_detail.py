@@ -1,0 +1,74 @@
+"""One event with every field and the messages it produced (GET /api/events/{id})."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from kassa.console.i18n import rubles
+from kassa.console.records import EventDetail
+from kassa.console.widgets.message_card import render_message
+
+FIELDS = ("occurred_at", "severity", "station", "employee", "manager", "table", "order",
+          "amount", "reason", "text")
+
+
+class EventDetailScreen(ModalScreen[None]):
+    BINDINGS = [("escape", "dismiss", "Close"), ("q", "dismiss", "Close")]
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__()
+        self.event_id = event_id
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail"):
+            yield Label("…", id="detail-title")
+            yield Static("", id="detail-fields")
+            yield Label("", id="detail-messages-title")
+            yield Static("", id="detail-messages")
+
+    def on_mount(self) -> None:
+        self.run_worker(self._load, exit_on_error=False)
+
+    async def _load(self) -> None:
+        app: Any = self.app
+        detail: EventDetail | None = await app.ask(app.client.event(self.event_id))
+        if detail is None:
+            self.dismiss()
+            return
+        loc, e = app.locale, detail.event
+        self.query_one("#detail-title", Label).update(
+            app.t("ev.detail.title", kind=e.kind, site=e.site, seq=detail.seq))
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        for name in FIELDS:
+            value: Any = getattr(e, name)
+            if value in (None, ""):
+                continue
+            if name == "amount":
+                value = rubles(value, loc)
+            elif name == "occurred_at":
+                value = value.isoformat(sep=" ", timespec="seconds")
+            label = app.t(f"ev.field.{name}") if name not in ("employee", "amount") \
+                else app.t(f"col.{name}")
+            grid.add_row(label, Text(str(value)))
+        for line in e.lines:
+            grid.add_row(app.t("ev.field.lines"),
+                         f"{line.name} × {line.quantity}  {rubles(line.amount, loc)}")
+        for key, value in sorted(e.data.items()):
+            grid.add_row(Text(str(key), style="dim"), Text(str(value)))
+        self.query_one("#detail-fields", Static).update(grid)
+        self.query_one("#detail-messages-title", Label).update(
+            app.t("ev.detail.messages", n=len(detail.messages)))
+        cards: Any = [render_message(m, loc, show_chat=True) for m in detail.messages]
+        if not cards:
+            cards = [Text(app.t("ev.detail.no_messages"), style="dim")]
+        self.query_one("#detail-messages", Static).update(Group(*cards))

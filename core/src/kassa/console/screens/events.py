@@ -1,0 +1,124 @@
+"""Events: the live feed, newest first, coloured by severity, filtered like the hub filters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import anyio
+from rich.text import Text
+from textual import on
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Select, Static
+
+from kassa.console.filters import EventFilter
+from kassa.console.i18n import clock, rubles
+from kassa.console.records import EventRecord
+from kassa.console.screens.base import ConsoleScreen
+from kassa.console.screens.event_detail import EventDetailScreen
+
+SEVERITY_STYLE = {"info": "", "notice": "cyan", "warning": "yellow", "danger": "bold red"}
+COLUMNS = ("seq", "time", "site", "kind", "employee", "amount", "text")
+MAX_ROWS = 500  # the feed is a window, not the log: older events are one filter away
+DEBOUNCE_S = 0.25
+
+
+class EventsScreen(ConsoleScreen):
+    TITLE_KEY = "screen.events"
+    RELOAD = False  # the stream keeps it fresh; filters reload it
+    AUTO_FOCUS = "#feed"
+    BINDINGS = [("enter", "open", "Open")]
+
+    def compose_body(self) -> Iterable[Widget]:
+        with Horizontal(id="filters"):
+            yield Select[str]([], prompt=self.t("ev.filter.site"), id="f-site")
+            yield Input(placeholder=self.t("ev.filter.kind"), id="f-kind")
+            yield Input(placeholder=self.t("ev.filter.employee"), id="f-employee")
+            yield Input(placeholder=self.t("ev.filter.text"), id="f-text")
+        table: DataTable[object] = DataTable(id="feed", cursor_type="row")
+        for key in COLUMNS:
+            label = "#" if key == "seq" else self.t(f"col.{key}")
+            table.add_column(label, key=key)
+        yield table
+        yield Static("", id="feed-count")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.console.event_signal.subscribe(self, self.on_live_event)
+        self.run_worker(self._load_sites, group="sites", exit_on_error=False)
+
+    def on_screen_resume(self) -> None:
+        if not self.query_one("#feed", DataTable).row_count:
+            self.reload()
+
+    async def _load_sites(self) -> None:
+        sites = await self.ask(self.client.sites())
+        if sites:
+            self.query_one("#f-site", Select).set_options(
+                [(f"{s.code} {s.name}".strip(), s.code) for s in sites])
+
+    @property
+    def filter(self) -> EventFilter:
+        site = self.query_one("#f-site", Select).value
+        return EventFilter(
+            site=site if isinstance(site, str) else None,
+            kind=self.query_one("#f-kind", Input).value.strip() or None,
+            employee=self.query_one("#f-employee", Input).value.strip() or None,
+            text=self.query_one("#f-text", Input).value.strip() or None)
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _filter_changed(self) -> None:
+        self.run_worker(self._reload_later, group="load", exclusive=True, exit_on_error=False)
+
+    async def _reload_later(self) -> None:
+        await anyio.sleep(DEBOUNCE_S)  # typing a word is one query, not one per letter
+        await self.load()
+
+    async def load(self) -> None:
+        records = await self.ask(self.client.events(**self.filter.query(), limit=200))
+        if records is None:
+            return
+        table = self.query_one("#feed", DataTable)
+        table.clear()
+        for rec in records:
+            self._add(table, rec)
+        self._sort_and_count(table)
+
+    def on_live_event(self, rec: EventRecord) -> None:
+        if not self.is_mounted or not self.filter.matches(rec.event):
+            return
+        table = self.query_one("#feed", DataTable)
+        if self._add(table, rec):
+            self._sort_and_count(table)
+
+    def _add(self, table: DataTable[object], rec: EventRecord) -> bool:
+        e = rec.event
+        if e.id in table.rows:
+            return False
+        style = SEVERITY_STYLE.get(str(e.severity), "")
+        detail = " ".join(p for p in (e.reason, e.text, e.order and f"№{e.order}",
+                                      ", ".join(ln.name for ln in e.lines)) if p)
+        cells = (rec.seq, clock(e.occurred_at), e.site, e.kind, e.employee or "",
+                 rubles(e.amount, self.console.locale), detail.replace("\n", " "))
+        table.add_row(*(Text(str(c), style=style) if not isinstance(c, int) else c
+                        for c in cells), key=e.id)
+        return True
+
+    def _sort_and_count(self, table: DataTable[object]) -> None:
+        table.sort("seq", reverse=True)
+        while table.row_count > MAX_ROWS:
+            table.remove_row(table.coordinate_to_cell_key((table.row_count - 1, 0)).row_key)
+        self.query_one("#feed-count", Static).update(self.t("ev.count", n=table.row_count))
+
+    @on(DataTable.RowSelected, "#feed")
+    def _row_selected(self, message: DataTable.RowSelected) -> None:
+        if message.row_key.value:
+            self.app.push_screen(EventDetailScreen(message.row_key.value))
+
+    def action_open(self) -> None:
+        table = self.query_one("#feed", DataTable)
+        if table.row_count:
+            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            if key:
+                self.app.push_screen(EventDetailScreen(key))

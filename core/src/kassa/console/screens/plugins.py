@@ -1,0 +1,42 @@
+"""Plugins: what is installed, its version and hooks, and the health of every component."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.widget import Widget
+from textual.widgets import DataTable
+
+from kassa.console.screens.base import ConsoleScreen
+from kassa.console.widgets.table import sync_rows
+
+
+class PluginsScreen(ConsoleScreen):
+    TITLE_KEY = "screen.plugins"
+
+    def compose_body(self) -> Iterable[Widget]:
+        plugins: DataTable[object] = DataTable(id="plugins", cursor_type="row")
+        for key in ("plugin", "version", "hooks"):
+            plugins.add_column(self.t(f"col.{key}"), key=key)
+        yield plugins
+        components: DataTable[object] = DataTable(id="components", cursor_type="row")
+        for key in ("type", "component", "site", "health"):
+            components.add_column(self.t(f"col.{key}"), key=key)
+        yield components
+
+    async def load(self) -> None:
+        info = await self.ask(self.client.plugins())
+        if info is None:
+            return
+        sync_rows(self.query_one("#plugins", DataTable), {
+            p.name: (p.name, p.version or "—", ", ".join(p.hooks)) for p in info.plugins})
+        rows: dict[str, tuple[object, ...]] = {}
+        for c in info.components:
+            state = Text("● " + self.t("state.online"), style="green") if c.online else \
+                Text("● " + self.t("state.offline"), style="bold red")
+            extra = ", ".join(f"{k}={v}" for k, v in sorted(c.health.items()) if k != "online")
+            if extra:
+                state.append("  " + extra, style="dim")
+            rows[f"{c.kind}/{c.name}/{c.site or ''}"] = (c.kind, c.name, c.site or "—", state)
+        sync_rows(self.query_one("#components", DataTable), rows)

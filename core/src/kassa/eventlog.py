@@ -1,0 +1,154 @@
+"""The event log writer: group commit of events and the outbox rows they decide.
+
+``submit(event)`` returns once the event (and every message the router decided for it) is
+committed in one transaction: ``True`` if new, ``False`` if (site, source_key) was known.
+Batching many events per transaction is what makes SQLite keep up with a busy chain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kassa import codec
+from kassa.model import Event
+from kassa.store import Store
+from kassa.store.tables import EventRow, OutboxRow
+
+log = logging.getLogger("kassa.eventlog")
+
+# (event) -> outbox row dicts to insert with it (the router's decision)
+Decide = Callable[[Event], Sequence[dict[str, Any]]]
+Persisted = Callable[[list[tuple[int, Event]]], Awaitable[None]]
+
+MAX_BATCH = 500
+
+
+def dialect_insert(conn: AsyncConnection, table: Any) -> Any:
+    """INSERT with ON CONFLICT support for the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        return pg_insert(table)
+    return sqlite_insert(table)
+
+
+def event_row(event: Event, received_at: datetime) -> dict[str, Any]:
+    return {
+        "id": event.id, "site": event.site, "source_key": event.source_key, "kind": event.kind,
+        "severity": str(event.severity), "employee": event.employee,
+        "occurred_at": event.occurred_at.astimezone(UTC), "received_at": received_at,
+        "payload": codec.dumps(event),
+    }
+
+
+def row_event(payload: str) -> Event:
+    return codec.loads(payload, Event)
+
+
+class EventLog:
+    def __init__(self, store: Store, *, decide: Decide, persisted: Persisted,
+                 now: Callable[[], datetime]) -> None:
+        self.store = store
+        self.decide = decide
+        self.persisted = persisted
+        self.now = now
+        self.queue: asyncio.Queue[tuple[Event, asyncio.Future[bool]]] = asyncio.Queue()
+        self.duplicates = 0
+        self.written = 0
+
+    async def submit(self, event: Event) -> bool:
+        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        await self.queue.put((event, fut))
+        return await fut
+
+    async def run(self) -> None:
+        """Drain the queue forever, one transaction per batch."""
+        while True:
+            first = await self.queue.get()
+            batch = [first]
+            while len(batch) < MAX_BATCH and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                results = await self.write([e for e, _ in batch])
+            except Exception as exc:  # the store is down: fail the callers, they retry
+                log.exception("event log write failed")
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                continue
+            new: list[tuple[int, Event]] = []
+            for (event, fut), seq in zip(batch, results, strict=True):
+                if seq is not None:
+                    new.append((seq, event))
+                else:
+                    self.duplicates += 1
+                if not fut.done():
+                    fut.set_result(seq is not None)
+            self.written += len(new)
+            if new:
+                await self.persisted(new)
+
+    async def write(self, events: list[Event]) -> list[int | None]:
+        """Insert events (skipping known ones) and their outbox rows; seq per event or None."""
+        now = self.now()
+        seen: dict[tuple[str, str], int] = {}
+        unique: list[Event] = []
+        for i, e in enumerate(events):
+            if (e.site, e.source_key) not in seen:
+                seen[(e.site, e.source_key)] = i
+                unique.append(e)
+        async with self.store.write() as conn:
+            stmt = dialect_insert(conn, EventRow).values([event_row(e, now) for e in unique])
+            stmt = stmt.on_conflict_do_nothing(index_elements=["site", "source_key"])
+            rows = (await conn.execute(stmt.returning(EventRow.id, EventRow.seq))).all()
+            inserted = {r.id: r.seq for r in rows}
+            outbox: list[dict[str, Any]] = []
+            for e in unique:
+                if e.id in inserted:
+                    outbox.extend(self.decide(e))
+            if outbox:
+                ins = dialect_insert(conn, OutboxRow).values(outbox)
+                await conn.execute(ins.on_conflict_do_nothing(index_elements=["key"]))
+        out: list[int | None] = []
+        first_for_key = {k: events[i].id for k, i in seen.items()}
+        for e in events:
+            owner = first_for_key[(e.site, e.source_key)]
+            out.append(inserted.get(e.id) if owner == e.id else None)
+        return out
+
+
+async def query(store: Store, *, site: str | None = None, kinds: Sequence[str] | None = None,
+                since: datetime | None = None, until: datetime | None = None,
+                employee: str | None = None, text: str | None = None,
+                limit: int | None = None, before: int | None = None,
+                newest_first: bool = False) -> list[tuple[int, Event]]:
+    """Events from the log as (seq, event)."""
+    stmt = select(EventRow.seq, EventRow.payload)
+    if site:
+        stmt = stmt.where(EventRow.site == site)
+    if kinds:
+        stmt = stmt.where(EventRow.kind.in_(list(kinds)))
+    if since:
+        stmt = stmt.where(EventRow.occurred_at >= since.astimezone(UTC))
+    if until:
+        stmt = stmt.where(EventRow.occurred_at < until.astimezone(UTC))
+    if employee:
+        stmt = stmt.where(EventRow.employee == employee)
+    if text:
+        stmt = stmt.where(EventRow.payload.contains(text))
+    if before:
+        stmt = stmt.where(EventRow.seq < before)
+    order = EventRow.seq.desc() if newest_first else EventRow.seq.asc()
+    stmt = stmt.order_by(order)
+    if limit:
+        stmt = stmt.limit(limit)
+    async with store.read() as conn:
+        rows = (await conn.execute(stmt)).all()
+    return [(r.seq, row_event(r.payload)) for r in rows]

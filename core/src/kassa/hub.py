@@ -1,0 +1,303 @@
+"""The runtime: one anyio task group wiring sources -> bus -> event log -> on_event ->
+router -> format_message -> outbox -> channels, and chat updates -> inbox -> commands.
+
+Use it as ``async with Hub(settings) as hub: ...``; leaving the block stops sources first,
+lets the event log and (for a while) the outbox drain, then stops the rest. Nothing is lost:
+what is not delivered stays in the outbox table for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from kassa import eventlog
+from kassa.bus import make_bus
+from kassa.config import Settings
+from kassa.hookspecs.events import EventSource
+from kassa.hookspecs.notify import Channel
+from kassa.model import ChatRef, Event, Message
+from kassa.notify_default import set_sites, summary_line
+from kassa.outbox import Outbox, outbox_row
+from kassa.plugins import Plugins, get_plugins
+from kassa.routing import Router
+from kassa.secret import Secret
+from kassa.store import Store
+
+log = logging.getLogger("kassa.hub")
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class Hub:
+    """Implements ``kassa.hookspecs.app.HubAPI`` for plugins."""
+
+    def __init__(self, settings: Settings, *, plugins: Plugins | None = None,
+                 clock: Any = None, api: bool | None = None) -> None:
+        self.settings = settings
+        self.plugins = plugins or get_plugins()
+        self.clock = clock or SystemClock()
+        self.store = Store(settings.store_url)
+        self.bus = make_bus(settings.bus)
+        self.router = Router(settings.chats, settings.hub.locale)
+        self.log = eventlog.EventLog(self.store, decide=self._decide, persisted=self._persisted,
+                                     now=self._now)
+        self.outbox = Outbox(self.store, settings.outbox, now=self._now,
+                             render_job=self._render_job, on_repair=self._on_repair,
+                             locale=settings.hub.locale, secrets=self.secret_values)
+        self.sources: list[EventSource] = []
+        self.channels: dict[str, Channel] = {}
+        self.started_at = time.monotonic()
+        self.api_enabled = settings.api.enabled if api is None else api
+        self.api_port: int | None = None
+        self.api_token: str = ""
+        self.commands: Any = None
+        self.site_state: dict[str, dict[str, Any]] = {}
+        self._listeners: list[asyncio.Queue[tuple[int, Event]]] = []
+        self._on_event_q: asyncio.Queue[list[tuple[int, Event]]] = asyncio.Queue()
+        self._tg: TaskGroup | None = None
+        self._stack: AsyncExitStack | None = None
+        self._sources_scope: anyio.CancelScope | None = None
+        set_sites({s.code: (s.name or s.code, s.timezone) for s in settings.sites})
+
+    # --- HubAPI ----------------------------------------------------------------------------
+    @property
+    def engine(self) -> Any:
+        return self.store.engine
+
+    @property
+    def locale(self) -> str:
+        return self.settings.hub.locale
+
+    def section(self, name: str) -> Any:
+        return self.settings.plugins.get(name)
+
+    def site_section(self, site: str, name: str) -> Any:
+        s = self.settings.site(site)
+        return s.plugins.get(name) if s else None
+
+    async def emit(self, event: Event) -> bool:
+        return await self.bus.publish(event)
+
+    async def events(self, *, site: str | None = None, kinds: Sequence[str] | None = None,
+                     since: datetime | None = None, until: datetime | None = None,
+                     limit: int | None = None) -> list[Event]:
+        rows = await eventlog.query(self.store, site=site, kinds=kinds, since=since,
+                                    until=until, limit=limit)
+        return [e for _, e in rows]
+
+    async def send(self, message: Message, *, key: str) -> bool:
+        return bool(await self.outbox.put([outbox_row(message, key=key, now=self._now())]))
+
+    # --- wiring ----------------------------------------------------------------------------
+    def _now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def secret_values(self) -> list[str]:
+        """Every secret in the settings, so logs and errors can be redacted."""
+        out: list[str] = []
+
+        def walk(obj: Any) -> None:
+            if isinstance(obj, Secret):
+                out.append(obj.reveal())
+            elif hasattr(obj, "__attrs_attrs__"):
+                for a in obj.__attrs_attrs__:
+                    walk(getattr(obj, a.name))
+            elif isinstance(obj, dict):
+                for v in obj.values():
+                    walk(v)
+            elif isinstance(obj, list):
+                for v in obj:
+                    walk(v)
+
+        walk(self.settings)
+        if self.api_token:
+            out.append(self.api_token)
+        return [s for s in out if s]
+
+    def _decide(self, event: Event) -> list[dict[str, Any]]:
+        """The router's decision for a new event, as outbox rows (same transaction)."""
+        rows = []
+        now = self._now()
+        for chat, locale in self.router.targets(event):
+            msg = self.plugins.format_message(event, chat, locale)
+            if msg is None:
+                continue
+            rows.append(outbox_row(msg, key=f"{event.id}:{chat}", now=now,
+                                   summary=summary_line(event, locale)))
+        if event.kind == "shift_closed":
+            for rule, name in self.router.auto_reports(event):
+                chat = rule.ref
+                job = {"job": "report", "report": name, "site": event.site, "period": "shift",
+                       "event_id": event.id, "locale": self.router.locale(rule)}
+                msg = Message(chat=chat, text="", kind="report", event_id=event.id)
+                rows.append(outbox_row(msg, key=f"{event.id}:{chat}:report:{name}", now=now,
+                                       job=job))
+        return rows
+
+    async def _persisted(self, new: list[tuple[int, Event]]) -> None:
+        for _, e in new:
+            if e.kind in ("site_offline", "site_online"):
+                self.site_state[e.site] = {"online": e.kind == "site_online",
+                                           "since": e.occurred_at}
+            else:
+                st = self.site_state.setdefault(e.site, {"online": True, "since": e.occurred_at})
+                st["last_event_at"] = e.occurred_at
+        self.outbox.wake()
+        self._on_event_q.put_nowait(new)
+        for q in self._listeners:
+            for item in new:
+                if q.qsize() < 10000:
+                    q.put_nowait(item)
+
+    def listen(self) -> asyncio.Queue[tuple[int, Event]]:
+        """A queue receiving every new (seq, event); call ``unlisten`` when done."""
+        q: asyncio.Queue[tuple[int, Event]] = asyncio.Queue()
+        self._listeners.append(q)
+        return q
+
+    def unlisten(self, q: asyncio.Queue[tuple[int, Event]]) -> None:
+        if q in self._listeners:
+            self._listeners.remove(q)
+
+    async def _dispatch_on_event(self) -> None:
+        while True:
+            batch = await self._on_event_q.get()
+            for _, event in batch:
+                for name, exc in await self.plugins.on_event(event, self):
+                    log.error("on_event in plugin %s failed for %s: %r", name, event.id, exc)
+
+    async def _render_job(self, job: dict[str, Any], chat: ChatRef) -> Message:
+        from kassa.reports.service import render_report_job
+
+        return await render_report_job(self, job, chat)
+
+    async def _on_repair(self, channel: str, old: str, new: str) -> None:
+        self.router.rename(channel, old, new)
+        if self.commands is not None:
+            await self.commands.migrated(channel, old, new)
+
+    async def _run_source(self, source: EventSource) -> None:
+        """Keep a source running; a crash is logged and the source restarted with backoff."""
+        delay = 1.0
+        while True:
+            started = time.monotonic()
+            try:
+                await source.run(self.emit)
+                return
+            except Exception:
+                log.exception("source %s (%s) crashed; restarting in %.0f s", source.name,
+                              source.site, delay)
+            if time.monotonic() - started > 60:
+                delay = 1.0
+            await anyio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def __aenter__(self) -> Hub:
+        from kassa.commands import CommandRouter
+
+        self._stack = AsyncExitStack()
+        await self._stack.__aenter__()
+        try:
+            await self._prepare_store()
+            self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+            await self.bus.start(self.log.submit)
+            self._tg.start_soon(self.log.run)
+            self._tg.start_soon(self.bus.run)
+            self._tg.start_soon(self._dispatch_on_event)
+            self.commands = CommandRouter(self)
+            await self.commands.load()
+            await self.plugins.on_startup(self)
+            for ch in await self.plugins.channels(self):
+                self.channels[ch.name] = ch
+                self._tg.start_soon(self.outbox.run, ch)
+                self._tg.start_soon(self.commands.run_channel, ch)
+            await self.commands.resume()
+            if self.api_enabled:
+                from kassa.api.server import serve
+
+                self.api_port = await self._tg.start(serve, self)
+            self.sources = await self.plugins.sources(self)
+            self._sources_scope = anyio.CancelScope()
+            self._tg.start_soon(self._run_sources)
+        except BaseException:
+            await self._stack.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def _run_sources(self) -> None:
+        assert self._sources_scope is not None
+        with self._sources_scope:
+            async with anyio.create_task_group() as tg:
+                for src in self.sources:
+                    tg.start_soon(self._run_source, src)
+
+    async def _prepare_store(self) -> None:
+        from kassa.store.engine import current_revision
+
+        if self.store.sqlite:
+            await self.store.upgrade()
+            return
+        rev = await current_revision(self.store.engine)
+        if rev is None:
+            await self.store.upgrade()  # an empty database: create the tables
+        else:
+            from kassa.errors import ConfigError
+
+            from alembic.script import ScriptDirectory
+            from alembic.config import Config
+
+            cfg = Config()
+            cfg.set_main_option("script_location", str(self.store_migrations()))
+            head = ScriptDirectory.from_config(cfg).get_current_head()
+            if rev != head:
+                raise ConfigError(f"the database is at revision {rev}, this Kassa needs {head}:"
+                                  " run `kassa db upgrade`", path="store.url")
+
+    @staticmethod
+    def store_migrations() -> Any:
+        from kassa.store.engine import MIGRATIONS
+
+        return MIGRATIONS
+
+    async def drain(self, timeout: float = 10.0) -> bool:
+        """Wait until the event log queue is empty and the outbox has nothing pending."""
+        with anyio.move_on_after(timeout):
+            while not self.log.queue.empty() or not await self.outbox.idle():
+                await anyio.sleep(0.05)
+            return True
+        return False
+
+    async def __aexit__(self, *exc: Any) -> None:
+        assert self._stack is not None and self._tg is not None
+        if self._sources_scope is not None:
+            self._sources_scope.cancel()
+        with anyio.CancelScope(shield=True):
+            with anyio.move_on_after(5):
+                while not self.log.queue.empty():
+                    await anyio.sleep(0.02)
+            if exc[0] is None:
+                await self.drain(timeout=3.0)
+            try:
+                await self.plugins.on_shutdown(self)
+            except Exception:
+                log.exception("on_shutdown failed")
+        self._tg.cancel_scope.cancel()
+        try:
+            await self._stack.__aexit__(*exc)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.bus.stop()
+                await self.store.close()

@@ -1,0 +1,311 @@
+"""The outbox: messages decided on are rows; a worker per channel delivers them.
+
+Per chat, rows go out in id order (a row waiting for a retry holds back the ones after it).
+Budgets per chat, per group and per bot come from ``Channel.limits``; when a chat is out of
+budget and alerts pile up, they are coalesced into a digest (the first row becomes the digest,
+the others are marked ``merged`` with ``digest_id``) — nothing is dropped. Failures: ``RetryLater``
+-> backoff with full jitter (at least ``after``), ``Repair`` -> apply and retry, ``Permanent`` or
+too many attempts -> ``dead`` with the reason; ``retry(id)`` puts a dead letter back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+from sqlalchemy import func, select, update
+
+from kassa import codec
+from kassa.config import OutboxSettings
+from kassa.errors import Permanent, Repair, RetryLater
+from kassa.hookspecs.notify import Channel
+from kassa.i18n import t
+from kassa.model import ChatRef, Message, Severity
+from kassa.ratelimit import Window, per_second
+from kassa.secret import redact
+from kassa.store import Store
+from kassa.store.tables import OutboxRow
+
+log = logging.getLogger("kassa.outbox")
+DIGEST_LINES = 40
+CHAT_CONCURRENCY = 8
+
+RenderJob = Callable[[dict[str, Any], ChatRef], Awaitable[Message]]
+OnRepair = Callable[[str, str, str], Awaitable[None]]  # channel, old chat id, new chat id
+
+
+def outbox_row(message: Message, *, key: str, now: datetime, summary: str | None = None,
+               job: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The row for a message (or a deferred job rendered at send time, e.g. a report)."""
+    body: dict[str, Any] = {"message": codec.to_dict(message)}
+    if summary:
+        body["summary"] = summary
+    if job:
+        body["job"] = job
+    return {
+        "key": key, "channel": message.chat.channel, "chat_id": message.chat.chat_id,
+        "thread_id": message.chat.thread_id, "event_id": message.event_id,
+        "kind": message.kind, "severity": str(message.severity), "status": "pending",
+        "attempts": 0, "next_at": now, "created_at": now, "payload": json.dumps(body,
+                                                                                ensure_ascii=False),
+    }
+
+
+class Outbox:
+    def __init__(self, store: Store, settings: OutboxSettings, *, now: Callable[[], datetime],
+                 render_job: RenderJob, on_repair: OnRepair, locale: str,
+                 secrets: Callable[[], list[str]]) -> None:
+        self.store = store
+        self.settings = settings
+        self.now = now
+        self.render_job = render_job
+        self.on_repair = on_repair
+        self.locale = locale
+        self.secrets = secrets
+        self.channels: dict[str, Channel] = {}
+        self._wake: dict[str, anyio.Event] = {}
+        self._chat_windows: dict[tuple[str, str], Window] = {}
+        self._group_windows: dict[tuple[str, str], Window] = {}
+        self._bot_windows: dict[str, Window] = {}
+        self._in_flight: set[tuple[str, str]] = set()
+        self.sent = 0
+        self.failed = 0
+
+    # --- producing -------------------------------------------------------------------------
+    async def put(self, rows: list[dict[str, Any]]) -> int:
+        """Insert rows (idempotent on key); returns how many were new."""
+        from kassa.eventlog import dialect_insert
+
+        if not rows:
+            return 0
+        async with self.store.write() as conn:
+            stmt = dialect_insert(conn, OutboxRow).values(rows).on_conflict_do_nothing(
+                index_elements=["key"]).returning(OutboxRow.id)
+            new = len((await conn.execute(stmt)).all())
+        self.wake({r["channel"] for r in rows})
+        return new
+
+    def wake(self, channels: set[str] | None = None) -> None:
+        for name in channels if channels is not None else list(self._wake):
+            ev = self._wake.get(name)
+            if ev is not None:
+                ev.set()
+
+    # --- delivering ------------------------------------------------------------------------
+    async def run(self, channel: Channel) -> None:
+        """The worker for one channel; runs until cancelled."""
+        self.channels[channel.name] = channel
+        limits = channel.limits
+        self._bot_windows[channel.name] = per_second(limits.per_bot_per_s)
+        async with anyio.create_task_group() as tg:
+            while True:
+                self._wake[channel.name] = anyio.Event()
+                due, next_at = await self._due_chats(channel.name)
+                for chat in due:
+                    if (channel.name, chat) not in self._in_flight:
+                        self._in_flight.add((channel.name, chat))
+                        tg.start_soon(self._drain_chat, channel, chat)
+                delay = 1.0 if next_at is None else max(0.01, min(1.0, next_at))
+                with anyio.move_on_after(delay):
+                    await self._wake[channel.name].wait()
+
+    async def _due_chats(self, channel: str) -> tuple[list[str], float | None]:
+        now = self.now()
+        async with self.store.read() as conn:
+            due = (await conn.execute(
+                select(OutboxRow.chat_id).where(OutboxRow.channel == channel,
+                                                OutboxRow.status == "pending",
+                                                OutboxRow.next_at <= now).distinct())).scalars()
+            chats = list(due)
+            nxt = (await conn.execute(select(func.min(OutboxRow.next_at)).where(
+                OutboxRow.channel == channel, OutboxRow.status == "pending",
+                OutboxRow.next_at > now))).scalar()
+        wait = None
+        if nxt is not None:
+            if nxt.tzinfo is None:
+                nxt = nxt.replace(tzinfo=now.tzinfo)
+            wait = (nxt - now).total_seconds()
+        return chats, wait
+
+    async def _drain_chat(self, channel: Channel, chat_id: str) -> None:
+        try:
+            while True:
+                rows = await self._pending(channel.name, chat_id)
+                if not rows or self._not_due(rows[0]):
+                    return
+                head = rows[0]
+                wait = self._budget_wait(channel, chat_id)
+                ready_alerts = [r for r in rows if r.kind == "alert" and not self._not_due(r)]
+                if wait > 0 and len(ready_alerts) >= self.settings.digest_after:
+                    await self._coalesce(ready_alerts)
+                    continue
+                if wait > 0:
+                    await anyio.sleep(wait)
+                    continue
+                await self._deliver(channel, head)
+        finally:
+            self._in_flight.discard((channel.name, chat_id))
+            self.wake({channel.name})
+
+    def _not_due(self, row: OutboxRow) -> bool:
+        nxt = row.next_at if row.next_at.tzinfo else row.next_at.replace(tzinfo=self.now().tzinfo)
+        return nxt > self.now()
+
+    def _budget_wait(self, channel: Channel, chat_id: str) -> float:
+        lim = channel.limits
+        key = (channel.name, chat_id)
+        chat_w = self._chat_windows.setdefault(key, per_second(lim.per_chat_per_s))
+        waits = [chat_w.wait_time(), self._bot_windows[channel.name].wait_time()]
+        if channel.is_group(ChatRef(channel.name, chat_id)):
+            grp = self._group_windows.setdefault(key, Window(lim.per_group_per_min, 60.0))
+            waits.append(grp.wait_time())
+        return max(waits)
+
+    def _spend(self, channel: Channel, chat_id: str) -> None:
+        now = time.monotonic()
+        key = (channel.name, chat_id)
+        self._chat_windows[key].take(now)
+        self._bot_windows[channel.name].take(now)
+        if key in self._group_windows:
+            self._group_windows[key].take(now)
+
+    async def _pending(self, channel: str, chat_id: str) -> list[OutboxRow]:
+        async with self.store.read() as conn:
+            res = await conn.execute(select(OutboxRow).where(
+                OutboxRow.channel == channel, OutboxRow.chat_id == chat_id,
+                OutboxRow.status == "pending").order_by(OutboxRow.id).limit(500))
+            return [OutboxRow.model_validate(dict(r._mapping)) for r in res]
+
+    async def _coalesce(self, alerts: list[OutboxRow]) -> None:
+        """Turn the first alerts into one digest: dangerous first, then by time."""
+        group = alerts[:DIGEST_LINES]
+        head = group[0]
+        order = {s.value: s.rank for s in Severity}
+        group_sorted = sorted(group, key=lambda r: (-order.get(r.severity, 0), r.id or 0))
+        lines = [json.loads(r.payload).get("summary") or "•" for r in group_sorted]
+        first, last = min(r.created_at for r in group), max(r.created_at for r in group)
+        minutes = max(1, round((last - first).total_seconds() / 60))
+        text = "<b>" + t("digest.title", self.locale, count=len(group), minutes=minutes) + \
+            "</b>\n" + "\n".join(lines)
+        top = max(group, key=lambda r: order.get(r.severity, 0)).severity
+        msg = Message(chat=ChatRef(head.channel, head.chat_id, head.thread_id), text=text,
+                      severity=Severity(top), kind="digest")
+        body = json.dumps({"message": codec.to_dict(msg), "merged": [r.id for r in group]},
+                          ensure_ascii=False)
+        async with self.store.write() as conn:
+            await conn.execute(update(OutboxRow).where(OutboxRow.id == head.id).values(
+                kind="digest", severity=top, payload=body))
+            others = [r.id for r in group[1:]]
+            if others:
+                await conn.execute(update(OutboxRow).where(OutboxRow.id.in_(others)).values(
+                    status="merged", digest_id=head.id))
+
+    async def _deliver(self, channel: Channel, row: OutboxRow) -> None:
+        body = json.loads(row.payload)
+        chat = ChatRef(row.channel, row.chat_id, row.thread_id)
+        try:
+            if "job" in body:
+                message = await self.render_job(body["job"], chat)
+            else:
+                message = codec.from_dict(body["message"], Message)
+            if message.chat != chat:
+                message = _with_chat(message, chat)
+            self._spend(channel, row.chat_id)
+            delivery = await channel.send(message)
+        except RetryLater as exc:
+            await self._retry(row, str(exc), exc.after)
+        except Repair as exc:
+            new_id = exc.changes.get("chat_id")
+            if not new_id:
+                await self._dead(row, f"repair without a new chat id: {exc}")
+                return
+            await self._migrate(row.channel, row.chat_id, str(new_id))
+        except Permanent as exc:
+            await self._dead(row, exc.reason)
+        except Exception as exc:  # a channel bug: keep the message, retry later
+            log.warning("channel %s failed: %s", channel.name, self._redact(repr(exc)))
+            await self._retry(row, repr(exc), None)
+        else:
+            self.sent += 1
+            async with self.store.write() as conn:
+                await conn.execute(update(OutboxRow).where(OutboxRow.id == row.id).values(
+                    status="sent", sent_at=self.now(), remote_id=delivery.remote_id,
+                    attempts=row.attempts + 1, last_error=None))
+
+    def _redact(self, text: str) -> str:
+        return redact(text, self.secrets())
+
+    async def _retry(self, row: OutboxRow, error: str, after: float | None) -> None:
+        attempts = row.attempts + 1
+        self.failed += 1
+        if attempts >= self.settings.max_attempts:
+            await self._dead(row, f"gave up after {attempts} attempts: {error}")
+            return
+        backoff = min(self.settings.max_delay, self.settings.base_delay * 2 ** attempts)
+        delay = max(after or 0.0, random.uniform(0, backoff))
+        async with self.store.write() as conn:
+            await conn.execute(update(OutboxRow).where(OutboxRow.id == row.id).values(
+                attempts=attempts, last_error=self._redact(error)[:1000],
+                next_at=self.now() + timedelta(seconds=delay)))
+
+    async def _dead(self, row: OutboxRow, reason: str) -> None:
+        log.warning("message %s to %s:%s is a dead letter: %s", row.id, row.channel,
+                    row.chat_id, self._redact(reason))
+        async with self.store.write() as conn:
+            await conn.execute(update(OutboxRow).where(OutboxRow.id == row.id).values(
+                status="dead", attempts=row.attempts + 1, last_error=self._redact(reason)[:1000]))
+
+    async def _migrate(self, channel: str, old: str, new: str) -> None:
+        log.info("chat %s:%s moved to %s; pending messages follow it", channel, old, new)
+        async with self.store.write() as conn:
+            await conn.execute(update(OutboxRow).where(
+                OutboxRow.channel == channel, OutboxRow.chat_id == old,
+                OutboxRow.status == "pending").values(chat_id=new))
+        await self.on_repair(channel, old, new)
+        self.wake({channel})
+
+    # --- operating -------------------------------------------------------------------------
+    async def retry(self, row_id: int) -> str:
+        """Put a dead letter back in the queue: 'ok', 'missing' or 'not_dead'."""
+        async with self.store.write() as conn:
+            row = (await conn.execute(select(OutboxRow.status, OutboxRow.channel).where(
+                OutboxRow.id == row_id))).first()
+            if row is None:
+                return "missing"
+            if row.status != "dead":
+                return "not_dead"
+            await conn.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
+                status="pending", attempts=0, next_at=self.now()))
+        self.wake({row.channel})
+        return "ok"
+
+    async def counts(self) -> dict[str, Any]:
+        async with self.store.read() as conn:
+            res = (await conn.execute(select(OutboxRow.channel, OutboxRow.status,
+                                             func.count()).group_by(OutboxRow.channel,
+                                                                    OutboxRow.status))).all()
+        total = {"pending": 0, "sent": 0, "dead": 0, "merged": 0}
+        by: dict[str, dict[str, int]] = {}
+        for channel, status, n in res:
+            total[status] = total.get(status, 0) + n
+            by.setdefault(channel, {"pending": 0, "sent": 0, "dead": 0, "merged": 0})[status] = n
+        return {**total, "by_channel": by}
+
+    async def idle(self) -> bool:
+        """No pending rows (tests and graceful shutdown wait for this)."""
+        async with self.store.read() as conn:
+            n = (await conn.execute(select(func.count()).where(
+                OutboxRow.status == "pending"))).scalar()
+        return not n
+
+
+def _with_chat(message: Message, chat: ChatRef) -> Message:
+    import attrs
+
+    return attrs.evolve(message, chat=chat)

@@ -1,0 +1,1 @@
+"""Reports: the registry (``register_reports``), periods, rendering for chats, CSV."""

@@ -1,0 +1,78 @@
+"""Reports as people read them: a monospace table in a chat, CSV as a file."""
+
+from __future__ import annotations
+
+import csv
+import io
+from html import escape
+from typing import Any
+
+from kassa.i18n import t
+from kassa.model import Attachment, Report
+from kassa.model.money import rubles
+
+CHAT_LIMIT = 3500  # leave room under 4000/4096 for the title and tags
+
+
+def cell(value: Any, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == "money" and isinstance(value, int):
+        return rubles(value)
+    if kind == "pct" and isinstance(value, (int, float)):
+        return f"{value:.1f}%"
+    return str(value)
+
+
+def table_text(report: Report) -> str:
+    kinds = [c.kind for c in report.columns]
+    rows = [[c.title for c in report.columns]]
+    rows += [[cell(v, k) for v, k in zip(r, kinds, strict=False)] for r in report.rows]
+    if report.totals:
+        rows.append([cell(v, k) for v, k in zip(report.totals, kinds, strict=False)])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(kinds))]
+    right = [k in ("money", "int", "qty", "pct") for k in kinds]
+    out = []
+    for n, r in enumerate(rows):
+        out.append("  ".join(v.rjust(w) if al else v.ljust(w)
+                             for v, w, al in zip(r, widths, right, strict=False)).rstrip())
+        if n == 0 or (report.totals and n == len(rows) - 2):
+            out.append("-" * min(60, sum(widths) + 2 * (len(widths) - 1)))
+    return "\n".join(out)
+
+
+def header(report: Report, site_name: str, locale: str) -> str:
+    return (f"📊 <b>{escape(report.title)}</b>\n{escape(site_name)} · "
+            f"{escape(report.period.label)}")
+
+
+def to_csv(report: Report) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";")
+    w.writerow([c.title for c in report.columns])
+    kinds = [c.kind for c in report.columns]
+    for r in report.rows:
+        w.writerow([cell(v, k).replace("\u00a0", "") for v, k in zip(r, kinds, strict=False)])
+    if report.totals:
+        w.writerow([cell(v, k).replace("\u00a0", "") for v, k in
+                    zip(report.totals, kinds, strict=False)])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
+
+
+def for_chat(report: Report, site_name: str, locale: str) -> tuple[str, tuple[Attachment, ...]]:
+    """(HTML text, attachments): a table inline when it fits, else a summary and a CSV file."""
+    head = header(report, site_name, locale)
+    if not report.rows:
+        return f"{head}\n{escape(t('report.empty', locale))}", ()
+    body = table_text(report)
+    notes = "\n".join(escape(n) for n in report.notes)
+    if len(body) <= CHAT_LIMIT:
+        return f"{head}\n<pre>{escape(body)}</pre>" + (f"\n{notes}" if notes else ""), ()
+    summary = head
+    if report.totals:
+        pairs = [f"{c.title}: {cell(v, c.kind)}" for c, v in zip(report.columns, report.totals,
+                                                                  strict=False) if v not in (None, "")]
+        summary += "\n" + escape("; ".join(pairs))
+    summary += "\n" + escape(t("report.as_file", locale))
+    name = f"{report.name}_{report.site or 'all'}_{report.period.start:%Y%m%d}.csv"
+    return summary, (Attachment(filename=name, content=to_csv(report), mime="text/csv"),)

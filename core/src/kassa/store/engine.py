@@ -1,0 +1,114 @@
+"""The engine (SQLite by default, PostgreSQL by URL), migrations, and the write lock."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+from sqlalchemy import event as sa_event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+log = logging.getLogger("kassa.store")
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain ``postgresql://`` and ``sqlite:///`` URLs; use the async drivers."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+    return url
+
+
+def make_engine(url: str) -> AsyncEngine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @sa_event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL is durable across crashes
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _alembic_config(connection: Any) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Run alembic migrations up to ``revision``."""
+    from alembic import command
+
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda c: command.upgrade(_alembic_config(c), revision))
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+class Store:
+    """Owns the engine. Writes go through ``write()``: on SQLite one writer at a time."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url)
+        self.sqlite = self.url.startswith("sqlite")
+        self._write_lock = anyio.Lock()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def upgrade(self) -> None:
+        await upgrade(self.engine)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. SQLite: serialised here and BEGIN IMMEDIATE, so no writer
+        ever fails with 'database is locked' half way through."""
+        if self.sqlite:
+            async with self._write_lock:
+                async with self.engine.connect() as conn:
+                    await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    try:
+                        yield conn
+                    except BaseException:
+                        await conn.rollback()
+                        raise
+                    else:
+                        await conn.commit()
+        else:
+            async with self.engine.begin() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,109 @@
+"""The core's tables. Plugins keep their own tables in their own metadata."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _ts(**kw: object) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), **kw)  # type: ignore[arg-type]
+
+
+class EventRow(SQLModel, table=True):
+    """The event log. Unique on (site, source_key): a re-delivered fact is a no-op."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("site", "source_key", name="uq_events_site_key"),)
+
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True))
+    id: str = Field(index=True, unique=True, max_length=64)
+    site: str = Field(index=True, max_length=64)
+    source_key: str = Field(max_length=255)
+    kind: str = Field(index=True, max_length=64)
+    severity: str = Field(max_length=16)
+    employee: str | None = Field(default=None, max_length=128)
+    occurred_at: datetime = Field(sa_column=_ts(nullable=False, index=True))
+    received_at: datetime = Field(sa_column=_ts(nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # codec JSON of the Event
+
+
+class OutboxRow(SQLModel, table=True):
+    """A message decided on; delivered by the channel's worker. Unique on ``key``."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True))
+    key: str = Field(unique=True, max_length=255)
+    channel: str = Field(index=True, max_length=64)
+    chat_id: str = Field(max_length=64)
+    thread_id: str | None = Field(default=None, max_length=64)
+    event_id: str | None = Field(default=None, index=True, max_length=64)
+    kind: str = Field(max_length=16)  # alert | report | reply | digest | mailing
+    severity: str = Field(max_length=16)
+    status: str = Field(index=True, max_length=16)  # pending | sent | dead | merged
+    attempts: int = 0
+    next_at: datetime = Field(sa_column=_ts(nullable=False))
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    remote_id: str | None = Field(default=None, max_length=128)
+    digest_id: int | None = Field(default=None)
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # Message JSON or a deferred job
+
+
+class InboxRow(SQLModel, table=True):
+    """Incoming chat updates, persisted before they are handled."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "update_id", name="uq_inbox_update"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=64)
+    update_id: str = Field(max_length=128)
+    status: str = Field(index=True, max_length=16)  # new | done | failed
+    received_at: datetime = Field(sa_column=_ts(nullable=False))
+    handled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ChatStateRow(SQLModel, table=True):
+    """What chats changed about themselves: a binding made by a link, settings, a new id."""
+
+    __tablename__ = "chat_state"
+
+    channel: str = Field(primary_key=True, max_length=64)
+    chat_id: str = Field(primary_key=True, max_length=64)
+    site: str | None = Field(default=None, max_length=64)
+    owners: bool = False
+    title: str | None = Field(default=None, max_length=255)
+    migrated_to: str | None = Field(default=None, max_length=64)
+    settings: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    updated_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class LinkTokenRow(SQLModel, table=True):
+    """One-time deep-link tokens that bind a chat to a site (or the owners)."""
+
+    __tablename__ = "link_tokens"
+
+    token: str = Field(primary_key=True, max_length=64)
+    site: str | None = Field(default=None, max_length=64)
+    owners: bool = False
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+    expires_at: datetime = Field(sa_column=_ts(nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    used_by: str | None = Field(default=None, max_length=128)
+
+
+class ButtonStateRow(SQLModel, table=True):
+    """Server-side state behind short callback data (buttons carry only the id)."""
+
+    __tablename__ = "button_state"
+
+    id: str = Field(primary_key=True, max_length=16)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_ts(nullable=False))

@@ -1,0 +1,164 @@
+"""Test kit for plugin authors: a hub on a temporary SQLite file, a capturing channel, a
+scripted source, a controllable clock, and throwaway plugin registration.
+
+    async with make_hub({"sites": [...], "chats": [...]}, tmp_path, plugins=[MyPlugin()]) as hub:
+        await hub.emit(event)
+        await hub.drain()
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from kassa import hookimpl
+from kassa.config import parse
+from kassa.errors import Permanent, RetryLater
+from kassa.hub import Hub
+from kassa.model import ChannelLimits, ChatRef, Delivery, Event, Incoming, Message
+from kassa.plugins import Plugins, new_manager
+
+
+class FakeClock:
+    """A clock you move by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+
+
+class CaptureChannel:
+    """A channel that records what it is asked to send; it can fail on demand.
+
+    ``fail_next(exc, times)`` makes the next sends raise; ``push(incoming)`` feeds an update.
+    """
+
+    def __init__(self, name: str = "capture", limits: ChannelLimits | None = None,
+                 groups: Sequence[str] = ()) -> None:
+        self.name = name
+        self.limits = limits or ChannelLimits(per_chat_per_s=1000, per_group_per_min=100000,
+                                              per_bot_per_s=1000)
+        self.sent: list[Message] = []
+        self.callbacks: list[str] = []
+        self.groups = set(groups)
+        self._failures: list[BaseException] = []
+        self._send, self._recv = anyio.create_memory_object_stream[Incoming](1000)
+        self._n = 0
+
+    def fail_next(self, exc: BaseException, times: int = 1) -> None:
+        self._failures.extend([exc] * times)
+
+    async def send(self, message: Message) -> Delivery:
+        if self._failures:
+            raise self._failures.pop(0)
+        self.sent.append(message)
+        self._n += 1
+        return Delivery(remote_id=str(self._n), sent_at=datetime.now(UTC))
+
+    async def updates(self) -> AsyncIterator[Incoming]:
+        async with self._recv:
+            async for inc in self._recv:
+                yield inc
+
+    async def push(self, inc: Incoming) -> None:
+        await self._send.send(inc)
+
+    async def answer_callback(self, incoming: Incoming, text: str | None = None) -> None:
+        self.callbacks.append(incoming.callback_id or "")
+
+    def is_group(self, chat: ChatRef) -> bool:
+        return chat.chat_id in self.groups or chat.chat_id.startswith("-")
+
+    def health(self) -> dict[str, Any]:
+        return {"online": True, "sent": len(self.sent)}
+
+    def texts(self, chat_id: str | None = None) -> list[str]:
+        return [m.text for m in self.sent if chat_id is None or m.chat.chat_id == chat_id]
+
+
+class ScriptedSource:
+    """Emits the given events in order, then waits to be cancelled."""
+
+    def __init__(self, events: Sequence[Event], site: str = "s1", name: str = "scripted",
+                 delay: float = 0.0) -> None:
+        self.events = list(events)
+        self.site = site
+        self.name = name
+        self.delay = delay
+        self.results: list[bool] = []
+
+    async def run(self, emit: Any) -> None:
+        for e in self.events:
+            self.results.append(await emit(e))
+            if self.delay:
+                await anyio.sleep(self.delay)
+        await anyio.sleep_forever()
+
+    def health(self) -> dict[str, Any]:
+        return {"online": True, "emitted": len(self.results)}
+
+
+class ComponentsPlugin:
+    """Registers ready-made components (channels, sources) as a plugin would."""
+
+    def __init__(self, *, channels: Sequence[Any] = (), sources: Sequence[Any] = ()) -> None:
+        self.channels = list(channels)
+        self.sources_ = list(sources)
+
+    @hookimpl
+    def register_channels(self) -> list[Any]:
+        return self.channels
+
+    @hookimpl
+    def register_sources(self) -> list[Any]:
+        return self.sources_
+
+
+def incoming(text: str | None = None, *, chat_id: str = "-100", user_id: str = "1",
+             channel: str = "capture", callback: str | None = None,
+             update_id: str | None = None, **kw: Any) -> Incoming:
+    """An incoming update for tests."""
+    incoming.n += 1  # type: ignore[attr-defined]
+    return Incoming(channel=channel, update_id=update_id or str(incoming.n),  # type: ignore[attr-defined]
+                    chat_id=chat_id, user_id=user_id, received_at=datetime.now(UTC), text=text,
+                    callback_data=callback, callback_id="cb" if callback else None, **kw)
+
+
+incoming.n = 0  # type: ignore[attr-defined]
+
+
+@asynccontextmanager
+async def make_hub(config: Mapping[str, Any], tmp_path: Path | str, *,
+                   plugins: Sequence[Any] = (), entry_points: bool = False,
+                   clock: Any = None, api: bool = False) -> AsyncIterator[Hub]:
+    """A running hub on ``tmp_path/kassa.db`` with the built-ins plus ``plugins``.
+
+    ``entry_points=True`` also loads installed plugins (as ``kassa run`` does).
+    """
+    pm = new_manager(entry_points=entry_points, extra=plugins)
+    facade = Plugins(pm)
+    data = dict(config)
+    data.setdefault("store", {"url": f"sqlite+aiosqlite:///{Path(tmp_path) / 'kassa.db'}"})
+    data.setdefault("hub", {})
+    data["hub"] = {"data_dir": str(tmp_path), **data["hub"]}
+    api_cfg = dict(data.get("api", {}))
+    api_cfg.setdefault("port", 0)
+    api_cfg.setdefault("token", "test-token")
+    data["api"] = api_cfg
+    settings = parse(data, sections=facade.settings_sections())
+    async with Hub(settings, plugins=facade, clock=clock, api=api) as hub:
+        yield hub
+
+
+__all__ = ["CaptureChannel", "ComponentsPlugin", "FakeClock", "Permanent", "RetryLater",
+           "ScriptedSource", "incoming", "make_hub"]

@@ -1,0 +1,108 @@
+"""The hub end to end: emit -> event log -> router -> outbox -> channel."""
+
+from __future__ import annotations
+
+import pytest
+
+from kassa.errors import Permanent, Repair, RetryLater
+from kassa.testing import CaptureChannel, ComponentsPlugin, incoming, make_hub
+from tests.factories import CONFIG, ev
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_alert_reaches_site_and_owner_chats(tmp_path):
+    ch = CaptureChannel()
+    async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        assert await hub.emit(ev()) is True
+        assert await hub.drain()
+    chats = sorted(m.chat.chat_id for m in ch.sent)
+    assert chats == ["-1", "-2"]
+    text = ch.sent[0].text
+    assert "Удаление чека" in text and "Суши на Невском" in text and "290.00" in text
+
+
+async def test_duplicate_emit_is_a_counted_noop(tmp_path):
+    ch = CaptureChannel()
+    async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        assert await hub.emit(ev(key="same")) is True
+        assert await hub.emit(ev(key="same")) is False
+        await hub.drain()
+        assert hub.log.duplicates == 1
+        assert len(await hub.events()) == 1
+    assert len(ch.sent) == 2  # one per chat, not two
+
+
+async def test_unrouted_kind_is_kept_but_sends_nothing(tmp_path):
+    ch = CaptureChannel()
+    async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        assert await hub.emit(ev(kind="retail_scale_tared", key="x"))
+        await hub.drain()
+        assert [e.kind for e in await hub.events()] == ["retail_scale_tared"]
+    assert ch.sent == []
+
+
+async def test_html_in_names_is_escaped(tmp_path):
+    ch = CaptureChannel()
+    async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        await hub.emit(ev(employee="<b>Вася</b>&"))
+        await hub.drain()
+    assert "&lt;b&gt;Вася&lt;/b&gt;&amp;" in ch.sent[0].text
+
+
+async def test_channel_failures_retry_then_deliver_in_order(tmp_path):
+    ch = CaptureChannel()
+    ch.fail_next(RetryLater("429", after=0.05), times=2)
+    cfg = {**CONFIG, "outbox": {"base_delay": 0.01, "max_delay": 0.05}}
+    async with make_hub(cfg, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        for i in range(5):
+            await hub.emit(ev(key=f"k{i}", order=str(i)))
+        assert await hub.drain(timeout=10)
+    got = [m.text.split("Заказ: ")[1].split("\n")[0] for m in ch.sent if m.chat.chat_id == "-1"]
+    assert got == ["0", "1", "2", "3", "4"]
+
+
+async def test_permanent_failure_is_a_dead_letter_and_can_be_replayed(tmp_path):
+    ch = CaptureChannel()
+    ch.fail_next(Permanent("bot was kicked"), times=1)
+    cfg = {**CONFIG, "chats": [CONFIG["chats"][0]]}
+    async with make_hub(cfg, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        await hub.emit(ev())
+        await hub.drain(timeout=2)
+        counts = await hub.outbox.counts()
+        assert counts["dead"] == 1 and ch.sent == []
+        from sqlalchemy import select
+
+        from kassa.store.tables import OutboxRow
+        async with hub.store.read() as conn:
+            row = (await conn.execute(select(OutboxRow.id, OutboxRow.last_error))).first()
+        assert row.last_error == "bot was kicked"
+        assert await hub.outbox.retry(row.id) == "ok"
+        assert await hub.drain(timeout=5)
+    assert len(ch.sent) == 1
+
+
+async def test_repair_moves_chat_and_pending_messages(tmp_path):
+    ch = CaptureChannel()
+    ch.fail_next(Repair("migrated", changes={"chat_id": "-1009"}))
+    cfg = {**CONFIG, "chats": [CONFIG["chats"][0]]}
+    async with make_hub(cfg, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        await hub.emit(ev(key="a"))
+        assert await hub.drain(timeout=5)
+        await hub.emit(ev(key="b"))
+        assert await hub.drain(timeout=5)
+    assert [m.chat.chat_id for m in ch.sent] == ["-1009", "-1009"]
+
+
+async def test_stranger_gets_polite_refusal_only(tmp_path):
+    ch = CaptureChannel()
+    async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        await ch.push(incoming("/report", chat_id="777", user_id="5"))
+        await ch.push(incoming("/status", chat_id="777", user_id="5"))
+        for _ in range(100):
+            if len(ch.sent) >= 2:
+                break
+            await hub.drain(timeout=0.1)
+    assert len(ch.sent) == 2
+    assert all("не подключён" in m.text for m in ch.sent)
+    assert all("Невском" not in m.text for m in ch.sent)
