@@ -1,0 +1,82 @@
+"""A stateful fake of the Telegram Bot API over real HTTP, for tests, benchmarks and the demo.
+
+``sim = TelegramSim(); await sim.start()`` serves on 127.0.0.1 (a free port) in the running
+event loop; point a client at ``sim.base_url`` with ``sim.token``. The world (users, chats,
+what each chat received) is driven through Python methods inherited from ``World`` or the
+HTTP control API under ``/_sim/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kassa_telegram.serving import AsgiServer
+from kassa_telegram.sim.http import SimApp
+from kassa_telegram.sim.world import World
+
+__all__ = ["TelegramSim", "TelegramSimulator"]
+
+
+class TelegramSim(World):
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._server = AsgiServer(SimApp(self))
+
+    @property
+    def token(self) -> str:
+        return self.bot.token
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.port}"
+
+    async def start(self) -> None:
+        await self._server.start()
+
+    async def stop(self) -> None:
+        await self.updates.stop()
+        await self._server.stop()
+
+    async def __aenter__(self) -> TelegramSim:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+class TelegramSimulator:
+    """The ``register_simulators`` component: a bot, one group per site, an owners' group."""
+
+    name = "telegram"
+
+    def __init__(self, sites: list[str], *, rate_limits: bool = True) -> None:
+        self.sites = sites
+        self.sim = TelegramSim(bot_username="kassa_demo_bot", bot_name="Kassa Demo",
+                               rate_limits=rate_limits)
+        self.chats: dict[str, int] = {}  # site code (or "owners") -> chat id
+
+    async def start(self) -> Mapping[str, Any]:
+        sim = self.sim
+        owner = sim.create_user("Ольга", last_name="Владимирова", username="owner_olga")
+        chats: list[dict[str, Any]] = []
+        for code in self.sites:
+            manager = sim.create_user("Менеджер", last_name=code.upper(),
+                                      username=f"manager_{code}")
+            chat = sim.create_chat(f"{code} — алерты", members=[owner.id, manager.id])
+            self.chats[code] = chat.id
+            chats.append({"channel": "telegram", "chat_id": str(chat.id), "site": code,
+                          "name": chat.title, "users": [str(owner.id), str(manager.id)],
+                          "admins": [str(owner.id)]})
+        owners = sim.create_chat("Владельцы", members=[owner.id])
+        self.chats["owners"] = owners.id
+        chats.append({"channel": "telegram", "chat_id": str(owners.id), "owners": True,
+                      "name": owners.title, "users": [str(owner.id)],
+                      "admins": [str(owner.id)]})
+        await sim.start()
+        return {"telegram": {"token": sim.token, "base_url": sim.base_url, "poll_timeout": 10},
+                "chats": chats}
+
+    async def stop(self) -> None:
+        await self.sim.stop()
