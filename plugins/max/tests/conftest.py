@@ -24,7 +24,8 @@ async def sim() -> AsyncIterator[MaxSim]:
 def settings_for(sim: MaxSim, **kw: object) -> MaxSettings:
     kw.setdefault("timeout", 2.0)
     kw.setdefault("upload_delay", 0.01)
-    return MaxSettings(token=Secret(sim.token), base_url=sim.base_url, **kw)  # type: ignore[arg-type]
+    kw.setdefault("token", Secret(sim.token))
+    return MaxSettings(base_url=sim.base_url, **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture

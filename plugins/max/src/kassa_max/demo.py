@@ -1,0 +1,36 @@
+"""The MAX simulator as ``kassa demo`` and tests use it: one group per restaurant with the bot
+as admin, an owners' group, and a config fragment that points the hub at the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kassa_max.sim import MaxSim
+
+
+class MaxDemoSimulator:
+    name = "max"
+
+    def __init__(self, sites: list[str] | None = None) -> None:
+        self.sites = list(sites) if sites is not None else ["r1", "r2", "r3"]
+        self.sim = MaxSim()
+
+    async def start(self) -> Mapping[str, Any]:
+        await self.sim.start()
+        w = self.sim.world
+        owner = w.add_user("Анна", "Владелец")
+        w.add_user("Игорь", "Управляющий")
+        chats: list[dict[str, Any]] = []
+        for code in self.sites:
+            group = w.add_group(f"{code} — алерты", admin=True, read_all=True)
+            chats.append({"channel": "max", "chat_id": str(group.chat_id), "site": code,
+                          "name": group.title})
+        owners = w.add_group("Владельцы", admin=True, read_all=True)
+        chats.append({"channel": "max", "chat_id": str(owners.chat_id), "owners": True,
+                      "name": owners.title, "users": [], "admins": [str(owner.user_id)]})
+        return {"max": {"token": self.sim.token, "base_url": self.sim.base_url},
+                "chats": chats}
+
+    async def stop(self) -> None:
+        await self.sim.stop()
