@@ -1,0 +1,154 @@
+"""A standalone simulated r_keeper 7 cash server: XML interface + HTTP Order Notify + staff.
+
+``RKeeperSim`` implements ``kassa.hookspecs.app.Simulator``. Faults for tests:
+``link_down()`` (the server stops answering and stops pushing), ``slow(s)``,
+``malformed(n)`` (truncated XML answers), ``restart()`` (the notify queue is dropped).
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import time
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import anyio
+
+from kassa_rkeeper import httpserve, sim_data as ref
+from kassa_rkeeper.sim_life import Staff
+from kassa_rkeeper.sim_model import Restaurant
+from kassa_rkeeper.sim_notify import Notifier
+from kassa_rkeeper.sim_xml import XmlInterface
+
+NOTIFY_PATH = "/rkeeper/notify"
+USER, PASSWORD = "kassa", "kassa"
+NAMES = ["Суши Мастер на Невском", "Суши Мастер на Садовой", "Суши Мастер в Купчино",
+         "Суши Мастер на Васильевском", "Суши Мастер в Озерках"]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the hub's notify listener can bind (the cash server must know it in advance)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class SimClock:
+    """Local server time (naive, as r_keeper sends it) running ``speed`` times faster."""
+
+    def __init__(self, start: datetime, speed: float = 1.0) -> None:
+        self.start = start
+        self.speed = speed
+        self.t0 = time.monotonic()
+        self.skew = timedelta(0)  # fault: the server clock is wrong
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=(time.monotonic() - self.t0) * self.speed) + self.skew
+
+
+class RKeeperSim:
+    def __init__(self, code: str = "r1", name: str = NAMES[0], *, rest_code: str = "199990001",
+                 seed: int = 1, speed: float = 1.0, rate: float = 0.0,
+                 timezone: str = "Europe/Moscow", start: datetime | None = None,
+                 notify_url: str | None = None) -> None:
+        self.name = f"rkeeper:{code}"
+        self.code = code
+        self.site_name = name
+        self.timezone = timezone
+        start = start or datetime.now(ZoneInfo(timezone)).replace(tzinfo=None, microsecond=0)
+        self.clock = SimClock(start, speed)
+        self.rng = random.Random(seed)
+        self.rest = Restaurant(rest_code, name, self.clock, self.rng,
+                               shift_date=start.replace(hour=0, minute=0, second=0),
+                               shift_start=start)
+        self.xml = XmlInterface(self.rest)
+        self.notifier = Notifier(self.rest, self.rng)
+        self.staff = Staff(self.rest, seed=seed, rate=rate) if rate > 0 else None
+        self.notify_url = notify_url
+        self.port = 0
+        self.link_is_down = False
+        self._stack: AsyncExitStack | None = None
+        self._tg: Any = None
+
+    # --- Simulator protocol ---------------------------------------------------------------
+    async def start(self) -> Mapping[str, Any]:
+        self._stack = AsyncExitStack()
+        self.port = await self._stack.enter_async_context(httpserve.serve(self._handle))
+        self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        self._tg.start_soon(self.notifier.run)
+        if self.staff:
+            self._tg.start_soon(self.staff.run)
+        listen_port = 0
+        if self.notify_url is None:
+            listen_port = free_port()
+            self.notify_url = f"http://127.0.0.1:{listen_port}{NOTIFY_PATH}"
+        self.notifier.subscribe(self.notify_url)
+        self.notifier.notice("Started", {})
+        return {"sites": [{"code": self.code, "name": self.site_name, "timezone": self.timezone,
+                           "rkeeper": self.config(listen_port)}]}
+
+    async def stop(self) -> None:
+        if self._tg is not None:
+            self._tg.cancel_scope.cancel()
+        if self._stack is not None:
+            await self._stack.aclose()
+            self._stack = None
+
+    def config(self, listen_port: int = 0) -> dict[str, Any]:
+        """The ``[sites.rkeeper]`` table pointing at this simulator."""
+        return {"host": "127.0.0.1", "port": self.port, "scheme": "http", "user": USER,
+                "password": PASSWORD, "restaurant_code": self.rest.code,
+                "listen_host": "127.0.0.1", "listen_port": listen_port}
+
+    async def __aenter__(self) -> RKeeperSim:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+    # --- faults ---------------------------------------------------------------------------
+    async def _handle(self, request: httpserve.Request) -> httpserve.Response:
+        while self.link_is_down:  # the server stops answering; the client times out
+            await anyio.sleep(0.05)
+        return await self.xml.handle(request)
+
+    def link_down(self) -> None:
+        self.link_is_down = True
+        self.notifier.link_up = False
+
+    def link_up(self) -> None:
+        self.link_is_down = False
+        self.notifier.link_up = True
+        self.notifier.wake.set()
+
+    def slow(self, seconds: float) -> None:
+        self.xml.delay = seconds
+
+    def malformed(self, answers: int = 1) -> None:
+        self.xml.malformed = answers
+
+    def restart(self) -> None:
+        self.notifier.restart()
+
+    def subscribe(self, url: str) -> None:
+        self.notifier.subscribe(url)
+        self.notifier.wake.set()
+
+
+def simulators(settings: Any) -> list[RKeeperSim]:
+    """What ``register_simulators`` returns: one light simulator per demo site."""
+    sites = int(getattr(settings, "sites", 3) or 3)
+    speed = float(getattr(settings, "speed", 1.0) or 1.0)
+    seed = int(getattr(settings, "seed", 1) or 1)
+    rate = float(getattr(settings, "rate", 0.5) or 0.5)
+    return [RKeeperSim(f"r{i + 1}", NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i + 1}"),
+                       rest_code=f"1999900{i + 1:02d}", seed=seed + i, speed=speed, rate=rate)
+            for i in range(sites)]
+
+
+__all__ = ["RKeeperSim", "SimClock", "free_port", "simulators", "ref"]

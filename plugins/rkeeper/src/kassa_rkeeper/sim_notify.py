@@ -1,0 +1,161 @@
+"""The simulator's pushes: HTTP Order Notify (the cash server) and our station script.
+
+Order Notify facts (protocol notes §2.1): FIFO per target address, a 256-item queue that
+refuses new items when full, nothing resent after a restart, ``Situation="1" name="Started"``
+at boot. The station payload is ours (docs/plugins/rkeeper.md) and is exactly what
+station/kassa_station.pas posts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import anyio
+import httpx
+
+from kassa_rkeeper import mapping, sim_data as ref, wire
+from kassa_rkeeper.sim_model import Dish, Order, PrintCheck, Restaurant, new_guid
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 256
+
+
+def _ref(parent: ET.Element, tag: str, item: ref.RefItem | None, **extra: Any) -> ET.Element:
+    el = ET.SubElement(parent, tag)
+    if item is not None:
+        el.set("id", str(item.ident))
+        el.set("code", item.code)
+        el.set("name", item.name)
+    for k, v in extra.items():
+        el.set(k, str(v))
+    return el
+
+
+def _order(parent: ET.Element, tag: str, o: Order) -> None:
+    _ref(parent, tag, None, visit=o.visit, orderIdent=o.ident, guid=o.guid,
+         table=o.table.code, category=o.category.name)
+
+
+def _dish(parent: ET.Element, d: Dish) -> None:
+    _ref(parent, "Dish", d.item, uni=d.uni, line_guid=d.line_guid, quantity=d.quantity,
+         price=d.price, amount=d.amount)
+
+
+class Notifier:
+    """Builds the payloads and delivers them FIFO to each subscriber URL."""
+
+    def __init__(self, rest: Restaurant, rng: Any) -> None:
+        self.rest = rest
+        self.rng = rng
+        self.seq = 0
+        self.station_seq = 0
+        self.urls: list[str] = []
+        self.queues: dict[str, deque[bytes]] = {}
+        self.wake = anyio.Event()
+        self.link_up = True
+        self.refused = 0  # items not accepted because a queue was full
+        rest.notices = self.notice
+        rest.station_events = self.station_event
+
+    def subscribe(self, url: str) -> None:
+        if url not in self.urls:
+            self.urls.append(url)
+            self.queues[url] = deque()
+
+    def _put(self, body: bytes) -> None:
+        for q in self.queues.values():
+            if len(q) >= QUEUE_SIZE:
+                self.refused += 1
+                continue
+            q.append(body)
+        self.wake.set()
+
+    def restart(self) -> None:
+        """The cash server restarts: queued items are lost, numbering starts again."""
+        for q in self.queues.values():
+            q.clear()
+        self.seq = 0
+        self.notice("Started", {})
+
+    # --- payloads -------------------------------------------------------------------------
+    def notice(self, name: str, nodes: dict[str, Any]) -> None:
+        r = self.rest
+        self.seq += 1
+        a = ET.Element("a")
+        for k, v in (("RestCode", r.code), ("DateTime", wire.fmt_dt(r.clock())),
+                     ("Situation", str(mapping.situation_code(name))), ("seqnumber", str(self.seq)),
+                     ("guid", new_guid(self.rng)), ("name", name), ("ShiftNum", str(r.shift_num)),
+                     ("ShiftDate", wire.fmt_dt(r.shift_date))):
+            a.set(k, v)
+        ET.SubElement(a, "Server", id=str(ref.SERVER_ID))
+        if "Station" in nodes:
+            _ref(a, "Station", ref.by_ident("CASHES", nodes["Station"]))
+        if "Order" in nodes:
+            _order(a, "Order", nodes["Order"])
+        if "Target" in nodes:
+            _order(a, "Target", nodes["Target"])
+        if "Employee" in nodes:
+            _ref(a, "Employee", ref.by_ident("EMPLOYEES", nodes["Employee"]))
+        for d in nodes.get("Dishes", []):
+            _dish(a, d)
+        check: PrintCheck | None = nodes.get("Check")
+        if check is not None:
+            _ref(a, "Check", None, CheckNum=check.checknum, line_guid=check.line_guid,
+                 amount=check.amount)
+            _ref(a, "Cashier", ref.by_ident("EMPLOYEES", check.author))
+        if "ShiftNum" in nodes:
+            _ref(a, "Shift", None, ShiftNum=nodes["ShiftNum"],
+                 ShiftDate=wire.fmt_dt(nodes["ShiftDate"]))
+        ET.SubElement(a, "Item")
+        self._put(wire.xml_bytes(a))
+
+    def station_event(self, kind: str, data: dict[str, Any]) -> None:
+        """What kassa_station.pas posts: <StationEvent kind ...> with the nodes it knows."""
+        r = self.rest
+        self.station_seq += 1
+        order: Order | None = data.get("order")
+        station = data.get("station") or (order.station if order else ref.CASHES[0].ident)
+        ev = ET.Element("StationEvent")
+        for k, v in (("RestCode", r.code), ("kind", kind), ("guid", new_guid(self.rng)),
+                     ("DateTime", wire.fmt_dt(r.clock())), ("seq", str(self.station_seq))):
+            ev.set(k, v)
+        cash = ref.by_ident("CASHES", station)
+        _ref(ev, "Station", cash, NetName=cash.props["NetName"] if cash else "")
+        employee = data.get("employee") or (order.waiter if order else 0)
+        _ref(ev, "Employee", ref.by_ident("EMPLOYEES", employee))
+        if order is not None:
+            _order(ev, "Order", order)
+        for d in data.get("dishes", []) + ([data["dish"]] if "dish" in data else []):
+            _dish(ev, d)
+        if kind == "service_print":
+            pr = ET.SubElement(ev, "Print", printer=data["printer"], category=order.category.name
+                               if order else "")
+            pr.text = data["text"]
+        self._put(wire.xml_bytes(ev))
+
+    # --- delivery -------------------------------------------------------------------------
+    async def run(self) -> None:
+        async with httpx.AsyncClient(timeout=5.0) as http:
+            while True:
+                self.wake = anyio.Event()  # before looking, so a put during a send wakes us
+                sent = False
+                for url, q in list(self.queues.items()):
+                    if q and self.link_up:
+                        try:
+                            resp = await http.post(url, content=q[0], headers={
+                                "Content-Type": "application/xml; charset=utf-8"})
+                            if resp.status_code < 500:
+                                q.popleft()
+                                sent = True
+                        except httpx.HTTPError as exc:
+                            log.debug("notify to %s failed: %s", url, exc)
+                if not sent:
+                    if any(self.queues.values()):
+                        with anyio.move_on_after(0.2):
+                            await self.wake.wait()
+                    else:
+                        await self.wake.wait()

@@ -1,0 +1,251 @@
+"""The r_keeper EventSource of one site: push listener + poller + connection monitor.
+
+Push (HTTP Order Notify, station script) is the fast path; polling with ``lastversion`` is the
+fallback, the liveness probe, and the catch-up after any gap or outage. Both feed one
+``OrderTracker`` whose keys make re-reads harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any
+from xml.etree import ElementTree as ET
+from zoneinfo import ZoneInfo
+
+import anyio
+
+from kassa.hookspecs.events import Emit
+from kassa.model import Event, EventKind
+from kassa_rkeeper import httpserve, notify, wire
+from kassa_rkeeper.client import AuthError, LinkError, RK7Client
+from kassa_rkeeper.settings import RKeeperSettings
+from kassa_rkeeper.tracker import OrderTracker
+
+log = logging.getLogger(__name__)
+
+EMITTED_LIMIT = 50000
+SKEW_WARN_S = 300
+
+
+class RKeeperSource:
+    name = "rkeeper"
+
+    def __init__(self, site: str, cfg: RKeeperSettings, timezone: str = "Europe/Moscow",
+                 site_name: str = "") -> None:
+        self.site = site
+        self.site_name = site_name or site
+        self.cfg = cfg
+        self.tz = ZoneInfo(timezone)
+        self.tracker = OrderTracker(site, self.to_time)
+        self.pushes = notify.Interpreter(site, self.to_time, cfg.restaurant_code,
+                                         dict(cfg.situations))
+        self.client: RK7Client | None = None
+        self.listen_port: int | None = None
+        self.ready = anyio.Event()
+        self._emit: Emit | None = None
+        self._emitted: OrderedDict[str, None] = OrderedDict()
+        self._dirty: set[str] = set()
+        self._wake = anyio.Event()
+        self._lock = anyio.Lock()
+        self._full = True
+        self._order_ver = ""
+        self._receipt_ver = ""
+        self._last_ok = time.monotonic()
+        self._last_ok_at: datetime | None = None
+        self._offline_since: datetime | None = None
+        self._auth_failed = False
+        self.error: str | None = None
+        self.skew_s = 0.0
+        self.stats = {"pushes": 0, "bad_pushes": 0, "polls": 0, "emitted": 0}
+
+    def to_time(self, text: str | None) -> datetime:
+        parsed = wire.parse_dt(text)
+        return parsed.replace(tzinfo=self.tz) if parsed else datetime.now(self.tz)
+
+    def health(self) -> dict[str, Any]:
+        return {"online": self._offline_since is None and not self._auth_failed,
+                "error": self.error, "listen_port": self.listen_port,
+                "last_ok": self._last_ok_at.isoformat() if self._last_ok_at else None,
+                "clock_skew_s": round(self.skew_s, 1), **self.stats}
+
+    # --- run ------------------------------------------------------------------------------
+    async def run(self, emit: Emit) -> None:
+        self._emit = emit
+        self.client = RK7Client(self.cfg.base_url, self.cfg.user, self.cfg.password,
+                                timeout=self.cfg.timeout, verify_tls=self.cfg.verify_tls)
+        try:
+            async with httpserve.serve(self._on_push, self.cfg.listen_host,
+                                       self.cfg.listen_port) as port:
+                self.listen_port = port
+                self.ready.set()
+                log.info("site %s: r_keeper notify listener on %s:%s%s", self.site,
+                         self.cfg.listen_host, port, self.cfg.notify_path)
+                await self._poll_loop()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.client.aclose()
+
+    async def _out(self, events: list[Event]) -> None:
+        assert self._emit is not None
+        for ev in events:
+            if ev.source_key in self._emitted:
+                continue
+            await self._emit(ev)
+            self.stats["emitted"] += 1
+            self._emitted[ev.source_key] = None
+            if len(self._emitted) > EMITTED_LIMIT:
+                self._emitted.popitem(last=False)
+
+    # --- push -----------------------------------------------------------------------------
+    async def _on_push(self, request: httpserve.Request) -> httpserve.Response:
+        if request.path.split("?")[0] != self.cfg.notify_path or request.method != "POST":
+            return httpserve.Response(404, b"not found", "text/plain")
+        try:
+            outcome = self.pushes.accept(notify.parse(request.body))
+        except notify.BadPush as exc:
+            self.stats["bad_pushes"] += 1
+            log.warning("site %s: rejected a push to %s: %s", self.site, self.cfg.notify_path, exc)
+            return httpserve.Response(400, f"bad notify: {exc}".encode(), "text/plain")
+        self.stats["pushes"] += 1
+        await self._out(outcome.events)
+        if outcome.orders or outcome.catch_up:
+            self._dirty.update(outcome.orders)
+            self._full = self._full or outcome.catch_up
+            self._wake.set()
+        return httpserve.Response(200, b"<Ok/>")
+
+    # --- poll -----------------------------------------------------------------------------
+    async def _poll_loop(self) -> None:
+        while True:
+            await self.poll_once()
+            with anyio.move_on_after(self.cfg.poll_interval):
+                await self._wake.wait()
+            self._wake = anyio.Event()
+
+    async def poll_once(self) -> None:
+        async with self._lock:
+            self.stats["polls"] += 1
+            try:
+                await self._read()
+            except AuthError as exc:
+                if not self._auth_failed:
+                    log.error("site %s (%s): %s at %s as user %r; retrying every %ss", self.site,
+                              self.site_name, exc, self.cfg.base_url, self.cfg.user,
+                              self.cfg.poll_interval)
+                self._auth_failed = True
+                self.error = f"{exc}"
+                return
+            except wire.RK7Error as exc:
+                # The server answers (e.g. 2172 while the shift closes): online; retry next round.
+                self.error = str(exc)
+                log.info("site %s: %s", self.site, exc)
+                await self._succeeded()
+                return
+            except LinkError as exc:
+                self.error = str(exc)
+                log.debug("site %s: poll failed: %s", self.site, exc)
+                await self._failed()
+                return
+            self._auth_failed = False
+            self.error = None
+            await self._succeeded()
+
+    async def _read(self) -> None:
+        assert self.client is not None
+        info = await self.client.system_info()
+        self._measure_skew()
+        self._check_shift(info)
+        if not self.tracker.reason_flags:
+            self.tracker.load_reasons(await self.client.ref_data("ORDERVOIDS"))
+        events: list[Event] = []
+        if self._full:
+            self._order_ver = self._receipt_ver = ""
+        orders, self._order_ver = await self.client.order_list(self._order_ver)
+        listed: set[str] = set()
+        if orders is not None:
+            for o in orders.iter("Order"):
+                guid = o.get("guid", "")
+                listed.add(guid)
+                if self.tracker.versions.get(guid) != o.get("Version"):
+                    self._dirty.add(guid)
+        receipts, self._receipt_ver = await self.client.receipt_list(self._receipt_ver)
+        if receipts is not None:
+            for r in receipts.iter("Receipt"):
+                guid = r.findall("Order")[0].get("guid", "") if r.findall("Order") else ""
+                if orders is not None and guid not in listed:
+                    events += self.tracker.receipt_without_order(r)
+        for guid in sorted(self._dirty):
+            try:
+                order = await self.client.order(guid)
+            except wire.RK7Error as exc:
+                if exc.status == wire.EXEC_ERROR:  # vanished between list and get
+                    log.info("site %s: order %s vanished before GetOrder: %s", self.site, guid,
+                             exc.text)
+                    self._dirty.discard(guid)
+                    continue
+                raise
+            events += self.tracker.diff(order)
+            self._dirty.discard(guid)
+        self._full = False
+        await self._out(events)
+
+    def _measure_skew(self) -> None:
+        server = wire.parse_dt(self.client.server_time if self.client else None)
+        if server is None:
+            return
+        skew = (server.replace(tzinfo=self.tz) - datetime.now(self.tz)).total_seconds()
+        if abs(skew) > SKEW_WARN_S and abs(self.skew_s) <= SKEW_WARN_S:
+            log.warning("site %s: cash server clock differs from ours by %.0f s; events keep "
+                        "the server's time", self.site, skew)
+        self.skew_s = skew
+
+    def _check_shift(self, info: ET.Element) -> None:
+        shift = info.find("CommonShift")
+        if shift is None:
+            return
+        num, date = shift.get("ShiftNum"), shift.get("ShiftDate")
+        old = self.tracker.shift
+        if old and (old["num"], old["date"]) != (num, date):
+            self._pending_shift = Event.of(
+                site=self.site, kind=EventKind.SHIFT_CLOSED,
+                source_key=notify.shift_key(old["num"], old["date"]),
+                occurred_at=self.to_time(shift.get("ShiftStartTime")),
+                data={"shift": old["num"], "shift_date": old["date"], "next_shift": num,
+                      "rk_fact": "shift_changed"})
+        self.tracker.shift = {"num": num, "date": date}
+
+    _pending_shift: Event | None = None
+
+    async def _succeeded(self) -> None:
+        now = datetime.now(self.tz)
+        if self._pending_shift is not None:
+            await self._out([self._pending_shift])
+            self._pending_shift = None
+        if self._offline_since is not None:
+            outage = time.monotonic() - self._last_ok
+            since = self._offline_since
+            self._offline_since = None
+            log.info("site %s: cash server answers again after %.0f s", self.site, outage)
+            await self._out([Event.of(site=self.site, kind=EventKind.SITE_ONLINE,
+                                      source_key=f"online:{since.isoformat()}", occurred_at=now,
+                                      data={"outage_s": round(outage, 1),
+                                            "offline_since": since.isoformat()})])
+            self._full = True
+            self._wake.set()  # catch up what happened meanwhile
+        self._last_ok = time.monotonic()
+        self._last_ok_at = now
+
+    async def _failed(self) -> None:
+        silent = time.monotonic() - self._last_ok
+        if self._offline_since is None and silent >= self.cfg.offline_after:
+            since = self._last_ok_at or datetime.now(self.tz)
+            self._offline_since = since
+            log.warning("site %s (%s): cash server %s silent for %.0f s", self.site,
+                        self.site_name, self.cfg.base_url, silent)
+            await self._out([Event.of(site=self.site, kind=EventKind.SITE_OFFLINE,
+                                      source_key=f"offline:{since.isoformat()}",
+                                      occurred_at=datetime.now(self.tz),
+                                      data={"silent_s": round(silent, 1), "error": self.error})])
