@@ -74,3 +74,32 @@ async def sqlite_engine(tmp_path: Any) -> Any:
 async def book(engine: Any, clock: FakeClock) -> tuple[Ledger, GuestBook]:
     store = BonusStore(engine, clock)
     return await Ledger.open(store), GuestBook(store)
+
+
+class FakeHub:
+    """The part of HubAPI the bonus plugin uses (until kassa.testing.make_hub is in the tree)."""
+
+    def __init__(self, engine: Any, clock: FakeClock, bonus: Any = None) -> None:
+        from kassa.config import SiteSettings
+        from kassa_bonus.settings import BonusSettings
+
+        self.engine = engine
+        self.clock = clock
+        self.settings = type("S", (), {"sites": [SiteSettings(code="cafe",
+                                                              timezone="Europe/Moscow")]})()
+        self._bonus = bonus or BonusSettings()
+        self.sent: list[tuple[Any, str]] = []
+
+    def section(self, name: str) -> Any:
+        return self._bonus if name == "bonus" else None
+
+    async def send(self, message: Any, *, key: str) -> bool:
+        if any(k == key for _, k in self.sent):
+            return False
+        self.sent.append((message, key))
+        return True
+
+
+@pytest.fixture
+async def hub(sqlite_engine: Any, clock: FakeClock) -> FakeHub:
+    return FakeHub(sqlite_engine, clock)

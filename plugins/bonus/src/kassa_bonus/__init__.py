@@ -1,1 +1,35 @@
-"""Kassa plugin bonus: hook implementations only."""
+"""Kassa plugin bonus: the loyalty engine (ledger, rules, REST API, FarCards). Hooks only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kassa import hookimpl
+
+
+@hookimpl
+def register_settings() -> dict[str, type]:
+    from kassa_bonus.settings import BonusSettings
+
+    return {"bonus": BonusSettings}
+
+
+@hookimpl
+async def on_startup(hub: Any) -> None:
+    from kassa_bonus.service import service_for
+
+    await service_for(hub)
+
+
+@hookimpl
+def register_loyalty_programs(hub: Any) -> list[Any]:
+    from kassa_bonus.program import BonusProgram
+
+    return [BonusProgram(hub)]
+
+
+@hookimpl
+def register_payment_methods(hub: Any) -> list[Any]:
+    from kassa_bonus.program import AccountPayment
+
+    return [AccountPayment(hub, "bonus", "bonus"), AccountPayment(hub, "deposit", "debit")]

@@ -64,19 +64,9 @@ class Ledger:
                 return claimed
             _positive(amount)
             acc = (await self._lock(conn, [account_id]))[account_id]
-            if acc.kind == "system":
-                raise LedgerError("unknown_account", f"no guest account {account_id}")
-            kind = "earn" if acc.currency == "pts" else "topup"
-            source_acc = self.system["issued" if acc.currency == "pts" else "deposits"]
-            pid = await self._post(conn, claimed, kind, acc, [(source_acc, -amount),
-                                                              (account_id, amount)],
-                                   site=site, order_ref=order_ref, promo=promo,
-                                   effective_at=effective_at)
-            if acc.currency == "pts":
-                await lots.open_lot(conn, account_id, pid, amount, expires_at,
-                                    self.store.clock.now())
-                await conn.execute(update(A).where(A.c.id == account_id)
-                                   .values(earned=A.c.earned + amount))
+            kind, pid = await self._credit(conn, claimed, acc, amount, expires_at, site=site,
+                                           order_ref=order_ref, promo=promo,
+                                           effective_at=effective_at)
             return await self._done(conn, claimed, kind, "posted", acc, amount, [pid])
 
         return await self.store.run(work)
@@ -96,6 +86,32 @@ class Ledger:
             pid = await self._debit(conn, claimed, "spend", acc, amount, site=site,
                                     order_ref=order_ref, effective_at=effective_at)
             return await self._done(conn, claimed, "spend", "posted", acc, amount, [pid])
+
+        return await self.store.run(work)
+
+    async def checkout(self, source: str, key: str, account_id: str, *, spend: int, earn: int,
+                       expires_at: datetime | None = None, site: str = "", order_ref: str = "",
+                       effective_at: datetime | None = None) -> Outcome:
+        """A closed check: points paid and points earned, one operation (one reversal)."""
+        params = dict(account=account_id, spend=spend, earn=earn, expires_at=expires_at,
+                      site=site, order=order_ref)
+
+        async def work(conn: Any) -> Outcome:
+            claimed = await self.store.claim(conn, source, key, "checkout", params)
+            if isinstance(claimed, Outcome):
+                return claimed
+            if spend < 0 or earn < 0:
+                raise LedgerError("bad_amount", "spend and earn must not be negative")
+            acc = (await self._lock(conn, [account_id]))[account_id]
+            if acc.currency != "pts":
+                raise LedgerError("unknown_account", "checkout needs a bonus account")
+            made, kw = [], dict(site=site, order_ref=order_ref, effective_at=effective_at)
+            if spend:
+                made.append(await self._debit(conn, claimed, "spend", acc, spend, **kw))
+            if earn:
+                made.append((await self._credit(conn, claimed, acc, earn, expires_at, **kw))[1])
+            return await self._done(conn, claimed, "checkout", "posted", acc, earn - spend, made,
+                                    detail={"spent": spend, "earned": earn})
 
         return await self.store.run(work)
 
@@ -172,9 +188,9 @@ class Ledger:
             claimed = await self.store.claim(conn, source, key, "reverse", {"op": operation_id})
             if isinstance(claimed, Outcome):
                 return claimed
-            originals = (await conn.execute(
+            originals = sorted((await conn.execute(
                 select(schema.posting).where(schema.posting.c.operation_id == operation_id)
-                .order_by(schema.posting.c.created_at))).all()
+                )).all(), key=lambda p: p.kind not in ("spend", "capture"))  # restore first
             if not originals:
                 raise LedgerError("unknown_operation", f"no posting for operation {operation_id}")
             if any(p.reversed for p in originals):
@@ -303,6 +319,20 @@ class Ledger:
                     posting_id=pid, account_id=account_id, currency=acc.currency, amount=leg))
                 await self._apply(conn, account_id, balance=leg)
         return pid
+
+    async def _credit(self, conn: Any, op_id: str, acc: Any, amount: int,
+                      expires_at: datetime | None, **kw: Any) -> tuple[str, str]:
+        if acc.kind == "system":
+            raise LedgerError("unknown_account", f"no guest account {acc.id}")
+        _positive(amount)
+        kind = "earn" if acc.currency == "pts" else "topup"
+        source_acc = self.system["issued" if acc.currency == "pts" else "deposits"]
+        pid = await self._post(conn, op_id, kind, acc, [(source_acc, -amount), (acc.id, amount)],
+                               **kw)
+        if acc.currency == "pts":
+            await lots.open_lot(conn, acc.id, pid, amount, expires_at, self.store.clock.now())
+            await conn.execute(update(A).where(A.c.id == acc.id).values(earned=A.c.earned + amount))
+        return kind, pid
 
     async def _debit(self, conn: Any, op_id: str, kind: str, acc: Any, amount: int,
                      **kw: Any) -> str:

@@ -1,0 +1,91 @@
+"""The hub-facing components: the loyalty programme and the bonus / deposit payment methods."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from kassa.model import Guest, Order, PaymentResult, PaymentStatus, Posting, Quote
+from kassa_bonus.service import BonusService, service_for
+from kassa_bonus.store import LedgerError
+
+
+class BonusProgram:
+    """``LoyaltyProgram``: identify / quote / commit / reverse over the bonus ledger."""
+
+    def __init__(self, hub: Any, name: str = "bonus") -> None:
+        self.hub = hub
+        self.name = name
+
+    async def _svc(self) -> BonusService:
+        return await service_for(self.hub)
+
+    async def identify(self, identifier: str) -> Guest | None:
+        return await (await self._svc()).identify(identifier)
+
+    async def quote(self, order: Order, guest: Guest) -> Quote:
+        return await (await self._svc()).quote(order, guest)
+
+    async def commit(self, order: Order, quote: Quote, key: str, spend: int = 0) -> Posting:
+        return await (await self._svc()).commit(order, quote, key, spend)
+
+    async def reverse(self, posting: Posting, key: str) -> Posting:
+        return await (await self._svc()).reverse(posting.id, key)
+
+
+class AccountPayment:
+    """``PaymentMethod`` paying from a guest's bonus (points) or debit (deposit) account.
+
+    ``account`` may be an account id or anything ``identify`` understands (card, phone, QR).
+    A refusal (not enough, unknown card) is a DECLINED result, not an exception."""
+
+    def __init__(self, hub: Any, name: str, kind: str) -> None:
+        self.hub = hub
+        self.name = name
+        self.kind = kind
+        self.source = f"payment:{name}"
+
+    async def _account(self, svc: BonusService, account: str) -> str:
+        gid = await svc.guests.find(account)
+        if gid is not None:
+            return await svc.guests.account_of(gid, self.kind)
+        row = await svc.ledger.account(account)
+        if row.kind != self.kind:
+            raise LedgerError("unknown_account", f"not a {self.kind} account")
+        return str(row.id)
+
+    async def authorize(self, account: str, amount: int, key: str) -> PaymentResult:
+        svc = await service_for(self.hub)
+        try:
+            acc = await self._account(svc, account)
+            out = await svc.ledger.hold(self.source, key, acc, amount,
+                                        ttl=timedelta(minutes=svc.settings.hold_minutes))
+        except LedgerError as exc:
+            return PaymentResult(id="", status=PaymentStatus.DECLINED, amount=amount, key=key,
+                                 message=str(exc))
+        return PaymentResult(id=out.hold or "", status=PaymentStatus.AUTHORIZED,
+                             amount=out.amount, key=key)
+
+    async def capture(self, payment_id: str, amount: int | None, key: str) -> PaymentResult:
+        svc = await service_for(self.hub)
+        out = await svc.ledger.capture(self.source, key, payment_id, amount)
+        return PaymentResult(id=payment_id, status=PaymentStatus.CAPTURED, amount=out.amount,
+                             key=key)
+
+    async def void(self, payment_id: str, key: str) -> PaymentResult:
+        svc = await service_for(self.hub)
+        out = await svc.ledger.void(self.source, key, payment_id)
+        return PaymentResult(id=payment_id, status=PaymentStatus.VOIDED, amount=out.amount,
+                             key=key)
+
+    async def refund(self, payment_id: str, amount: int, key: str) -> PaymentResult:
+        svc = await service_for(self.hub)
+        out = await svc.ledger.refund(self.source, key, payment_id, amount)
+        return PaymentResult(id=payment_id, status=PaymentStatus.REFUNDED, amount=out.amount,
+                             key=key)
+
+    async def balance(self, account: str) -> int:
+        svc = await service_for(self.hub)
+        row = await svc.ledger.account(await self._account(svc, account))
+        return int(row.balance - row.held + row.credit_limit)
+

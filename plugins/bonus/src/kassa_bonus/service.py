@@ -1,0 +1,165 @@
+"""The bonus engine of one hub: the ledger, the guest book and the rules, wired together.
+
+Every front (loyalty hook, payment methods, REST API, FarCards, the guest bot, the importer)
+calls this one object, so a rule is applied in one place whichever way a request came in.
+"""
+
+from __future__ import annotations
+
+import weakref
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import anyio
+
+from kassa.model import Guest, Order, Posting, Quote
+from kassa_bonus import rules, schema
+from kassa_bonus.guests import GuestBook
+from kassa_bonus.ledger import Ledger
+from kassa_bonus.outcome import Outcome
+from kassa_bonus.settings import BonusSettings
+from kassa_bonus.store import BonusStore, LedgerError
+
+_services: weakref.WeakKeyDictionary[Any, BonusService] = weakref.WeakKeyDictionary()
+_starting = anyio.Lock()
+
+
+async def service_for(hub: Any) -> BonusService:
+    """The hub's bonus engine, started on first use (schema created on the hub's engine)."""
+    async with _starting:
+        svc = _services.get(hub)
+        if svc is None:
+            svc = await BonusService.start(hub)
+            _services[hub] = svc
+        return svc
+
+
+class BonusService:
+    def __init__(self, hub: Any, settings: BonusSettings, store: BonusStore, ledger: Ledger
+                 ) -> None:
+        self.hub = hub
+        self.settings = settings
+        self.store = store
+        self.ledger = ledger
+        self.guests = GuestBook(store, settings.region)
+
+    @classmethod
+    async def start(cls, hub: Any) -> BonusService:
+        settings = hub.section("bonus") or BonusSettings()
+        await schema.create_schema(hub.engine)
+        store = BonusStore(hub.engine, hub.clock)
+        return cls(hub, settings, store, await Ledger.open(store))
+
+    def now(self) -> datetime:
+        return self.hub.clock.now()
+
+    def lot_expiry(self) -> datetime | None:
+        days = self.settings.lot_days
+        return self.now() + timedelta(days=days) if days > 0 else None
+
+    def level_name(self, earned: int) -> str:
+        return rules.level_for(earned, self.settings.levels).name
+
+    # --- guests --------------------------------------------------------------------------------
+    async def register(self, source: str, key: str, **fields: Any) -> Outcome:
+        """Register a guest; the welcome bonus (if any) is part of the same idempotent flow."""
+        out = await self.guests.register(source, key, **fields)
+        if self.settings.welcome_bonus > 0:
+            acc = await self.guests.account_of(out.guest, "bonus")
+            await self.ledger.earn("promo", f"welcome:{out.guest}", acc,
+                                   self.settings.welcome_bonus, expires_at=self.lot_expiry(),
+                                   promo="welcome")
+        return out
+
+    async def guest(self, guest_id: str) -> Guest:
+        return await self.guests.get(guest_id, levels=self.level_name)
+
+    async def identify(self, text: str) -> Guest | None:
+        gid = await self.guests.find(text)
+        return await self.guest(gid) if gid else None
+
+    async def bonus_account(self, guest_id: str) -> Any:
+        return await self.ledger.account(await self.guests.account_of(guest_id, "bonus"))
+
+    # --- checks ----------------------------------------------------------------------------------
+    async def quote(self, order: Order, guest: Guest) -> Quote:
+        acc = await self.bonus_account(guest.id)
+        return rules.quote(order, guest, self.settings, earned=acc.earned,
+                           available=acc.balance - acc.held, local_now=self.local_now(order.site))
+
+    async def commit(self, order: Order, q: Quote, key: str, spend: int = 0,
+                     source: str = "loyalty") -> Posting:
+        if spend < 0 or spend > q.bonus_spend_max:
+            raise LedgerError("spend_over_limit",
+                              f"at most {q.bonus_spend_max} points may pay this check")
+        total = order.total or sum(line.amount for line in order.lines)
+        earn = rules.earn_after_spend(q, spend, total)
+        acc_id = await self.guests.account_of(q.guest_id, "bonus")
+        out = await self.ledger.checkout(source, key, acc_id, spend=spend, earn=earn,
+                                         expires_at=self.lot_expiry(), site=order.site,
+                                         order_ref=order.number)
+        await self.after_visit(q.guest_id, order.site)
+        return self.posting(out, key, q.discount)
+
+    async def reverse(self, operation_id: str, key: str, source: str = "loyalty") -> Posting:
+        out = await self.ledger.reverse(source, key, operation_id)
+        return Posting(id=out.operation, key=key, guest_id=out.guest,
+                       earned=-out.detail.get("earn", 0), spent=-out.detail.get("spend", 0),
+                       created_at=self.now())
+
+    def posting(self, out: Outcome, key: str, discount: int = 0) -> Posting:
+        return Posting(id=out.operation, key=key, guest_id=out.guest,
+                       earned=out.detail.get("earned", 0), spent=out.detail.get("spent", 0),
+                       discount=discount, created_at=self.now())
+
+    async def after_visit(self, guest_id: str, site: str) -> None:
+        """Win-back: a guest back after ``winback_days`` gets ``winback_bonus`` once per return."""
+        prev = await self.guests.touch(guest_id, self.now())
+        s = self.settings
+        if s.winback_days and s.winback_bonus and prev is not None and \
+                self.now() - prev >= timedelta(days=s.winback_days):
+            acc = await self.guests.account_of(guest_id, "bonus")
+            await self.ledger.earn("promo", f"winback:{guest_id}:{prev.isoformat()}", acc,
+                                   s.winback_bonus, expires_at=self.lot_expiry(), site=site,
+                                   promo="winback")
+
+    def local_now(self, site: str | None) -> datetime:
+        tz = "Europe/Moscow"
+        sites = getattr(self.hub.settings, "sites", []) or []
+        for s in sites:
+            if s.code == site:
+                tz = s.timezone
+        return self.now().astimezone(ZoneInfo(tz))
+
+    # --- scheduled runs --------------------------------------------------------------------------
+    async def run_schedule(self) -> dict[str, int]:
+        """Expire holds, lots and identifiers; award birthday bonuses. Safe to run any time,
+        as often as wanted: each award is idempotent on its own key."""
+        now = self.now()
+        holds = await self.ledger.expire_holds(now)
+        expired = await self.ledger.expire_lots(now)
+        idents = await self.guests.expire_identifiers(now)
+        birthdays = await self.award_birthdays()
+        return {"holds": holds, "lots": len(expired), "identifiers": idents,
+                "birthdays": birthdays}
+
+    async def award_birthdays(self) -> int:
+        s = self.settings
+        if s.birthday_bonus <= 0:
+            return 0
+        from sqlalchemy import select
+
+        today = self.local_now(None).date()
+        async with self.store.read() as conn:
+            rows = (await conn.execute(select(schema.guest.c.id, schema.guest.c.birthday).where(
+                schema.guest.c.birthday.is_not(None)))).all()
+        n = 0
+        for gid, birthday in rows:
+            if rules.birthday_due(birthday, today, s.birthday_days_before, s.birthday_days_after):
+                acc = await self.guests.account_of(gid, "bonus")
+                await self.ledger.earn("promo", f"birthday:{gid}:{today.year}", acc,
+                                             s.birthday_bonus, expires_at=self.lot_expiry(),
+                                             promo="birthday")
+                n += 1  # due guests; the award itself happens once per year (its key)
+        return n
