@@ -203,4 +203,6 @@ async def serve(app: Any, port: int = 0) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         server.force_exit = True  # open SSE streams would otherwise hold the shutdown
+        for conn in list(server.server_state.connections):
+            conn.transport.close()  # as when the hub's process dies: the socket closes
         await asyncio.wait_for(task, 5)

@@ -29,6 +29,7 @@ from kassa.errors import KassaError
 from kassa.secret import Secret
 
 StateCallback = Callable[[bool], Any]
+STREAM_IDLE_S = 60.0  # no byte for this long (not even a ": ping"): reconnect to be sure
 
 
 class HubUnavailable(KassaError):
@@ -198,7 +199,8 @@ class AdminClient:
         while True:
             try:
                 async with self._http.stream("GET", "/api/events/stream", headers=self._headers(),
-                                             timeout=httpx.Timeout(10.0, read=None)) as resp:
+                                             timeout=httpx.Timeout(10.0, read=STREAM_IDLE_S)
+                                             ) as resp:
                     if resp.status_code != 200:
                         await resp.aread()
                         _decode(resp)  # raises ApiError (401 is not worth retrying)
@@ -214,6 +216,8 @@ class AdminClient:
                         if last_seq is None or rec.seq > last_seq:
                             last_seq = rec.seq
                             yield rec
+            except httpx.ReadTimeout:
+                continue  # a quiet hub or a half-open socket: reconnect, the link may be fine
             except (httpx.TransportError, HubUnavailable):
                 pass
             report(False)
