@@ -142,6 +142,8 @@ class MaxChannel:
         source = self._webhook_updates() if self.webhook else self._polled_updates()
         async for update in source:
             self._observe(update)
+            if update.get("update_type") == "bot_added":
+                await self._read_admin(str(update.get("chat_id")))
             inc = wire.incoming(update)
             if inc is not None:
                 self._types[inc.chat_id] = inc.chat_type
@@ -194,7 +196,6 @@ class MaxChannel:
         kind, chat = update.get("update_type"), str(update.get("chat_id", ""))
         if kind == "bot_added" and chat.startswith("-"):
             self._groups[chat] = {}
-            self._admins_read_at = 0.0
         elif kind == "bot_removed":
             self._groups.pop(chat, None)
         elif kind == "bot_admin_permissions_changed" and chat in self._groups:
@@ -212,12 +213,15 @@ class MaxChannel:
             except (RetryLater, Permanent) as exc:
                 self._state["last_error"] = str(exc)
         for chat in list(self._groups):
-            try:
-                me = await self.client.my_membership(int(chat))
-                self._groups[chat] = {"admin": bool(me.get("is_admin")), "read_all_messages":
-                                      "read_all_messages" in (me.get("permissions") or [])}
-            except (RetryLater, Permanent) as exc:
-                self._groups[chat] = {"error": str(exc)}
+            await self._read_admin(chat)
+
+    async def _read_admin(self, chat: str) -> None:
+        try:
+            me = await self.client.my_membership(int(chat))
+            self._groups[chat] = {"admin": bool(me.get("is_admin")), "read_all_messages":
+                                  "read_all_messages" in (me.get("permissions") or [])}
+        except (RetryLater, Permanent) as exc:
+            self._groups[chat] = {"error": str(exc)}
 
     # --- facts for the core ---------------------------------------------------------------
     def is_group(self, chat: ChatRef) -> bool:

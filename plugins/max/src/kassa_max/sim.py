@@ -190,8 +190,7 @@ class MaxSim:
             chat, msg = w.find(_required(q, "message_id"))
             if not msg["sender"]["is_bot"]:
                 raise SimError(403, "access.denied", "Insufficient permissions to edit message")
-            msg["body"].update(w.render(req.json(), chat, old=msg["body"]))
-            msg["body"]["edited"] = True
+            _replace(msg, w.render(req.json(), chat, old=msg["body"]))
             return {"success": True}
         if p == "/answers" and m == "POST":
             return self._answer(req)
@@ -234,7 +233,7 @@ class MaxSim:
                                              "text": body["notification"]})
         if body.get("message") is not None:
             chat, msg = self.world.find(cb["mid"])
-            msg["body"].update(self.world.render(body["message"], chat, old=msg["body"]))
+            _replace(msg, self.world.render(body["message"], chat, old=msg["body"]))
         return {"success": True}
 
     async def _updates(self, q: dict[str, str]) -> Json:
@@ -326,6 +325,12 @@ class MaxSim:
                 self.webhook_log.append((sub.url, 0))
             await asyncio.sleep(delay)
             delay *= 2
+
+
+def _replace(msg: Json, new: Json) -> None:
+    """An edit replaces text, markup and attachments; the message keeps its id."""
+    body = msg["body"]
+    msg["body"] = {"mid": body["mid"], "seq": body["seq"], **new, "edited": True}
 
 
 def _int(q: dict[str, str], name: str) -> int | None:
