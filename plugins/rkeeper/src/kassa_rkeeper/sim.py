@@ -11,7 +11,6 @@ import random
 import socket
 import time
 from collections.abc import Mapping
-from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -71,32 +70,51 @@ class RKeeperSim:
         self.notify_url = notify_url
         self.port = 0
         self.link_is_down = False
-        self._stack: AsyncExitStack | None = None
-        self._tg: Any = None
+        self._task: Any = None
+        self._ready = anyio.Event()
 
     # --- Simulator protocol ---------------------------------------------------------------
     async def start(self) -> Mapping[str, Any]:
-        self._stack = AsyncExitStack()
-        self.port = await self._stack.enter_async_context(httpserve.serve(self._handle))
-        self._tg = await self._stack.enter_async_context(anyio.create_task_group())
-        self._tg.start_soon(self.notifier.run)
-        if self.staff:
-            self._tg.start_soon(self.staff.run)
+        # A plain asyncio task, not a task group held open between start() and stop(): the
+        # demo stops simulators from inside a shielded cancel scope of another task.
+        import asyncio
+
+        self._ready = anyio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._main())
+        while not self._ready.is_set():
+            if self._task.done():
+                self._task.result()  # raises what went wrong (e.g. the port is taken)
+            await anyio.sleep(0.005)
         listen_port = 0
         if self.notify_url is None:
             listen_port = free_port()
             self.notify_url = f"http://127.0.0.1:{listen_port}{NOTIFY_PATH}"
-        self.notifier.subscribe(self.notify_url)
+        if self.notify_url:
+            self.notifier.subscribe(self.notify_url)
         self.notifier.notice("Started", {})
         return {"sites": [{"code": self.code, "name": self.site_name, "timezone": self.timezone,
                            "rkeeper": self.config(listen_port)}]}
 
+    async def _main(self) -> None:
+        async with httpserve.serve(self._handle) as port:
+            self.port = port
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self.notifier.run)
+                if self.staff:
+                    tg.start_soon(self.staff.run)
+                self._ready.set()
+                await anyio.sleep_forever()
+
     async def stop(self) -> None:
-        if self._tg is not None:
-            self._tg.cancel_scope.cancel()
-        if self._stack is not None:
-            await self._stack.aclose()
-            self._stack = None
+        import asyncio
+
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
 
     def config(self, listen_port: int = 0) -> dict[str, Any]:
         """The ``[sites.rkeeper]`` table pointing at this simulator."""
@@ -141,14 +159,18 @@ class RKeeperSim:
 
 
 def simulators(settings: Any) -> list[RKeeperSim]:
-    """What ``register_simulators`` returns: one light simulator per demo site."""
-    sites = int(getattr(settings, "sites", 3) or 3)
+    """What ``register_simulators`` returns: one light simulator per demo site.
+
+    ``settings.sites`` is a count or a list of site codes; ``speed`` and ``seed`` optional."""
+    sites = getattr(settings, "sites", 3)
+    codes = list(sites) if isinstance(sites, (list, tuple)) else [
+        f"r{i + 1}" for i in range(int(sites or 3))]
     speed = float(getattr(settings, "speed", 1.0) or 1.0)
     seed = int(getattr(settings, "seed", 1) or 1)
-    rate = float(getattr(settings, "rate", 0.5) or 0.5)
-    return [RKeeperSim(f"r{i + 1}", NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i + 1}"),
+    rate = min(4.0, 0.5 * max(1.0, speed ** 0.5))  # a few actions per second at most: light
+    return [RKeeperSim(code, NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i + 1}"),
                        rest_code=f"1999900{i + 1:02d}", seed=seed + i, speed=speed, rate=rate)
-            for i in range(sites)]
+            for i, code in enumerate(codes)]
 
 
 __all__ = ["RKeeperSim", "SimClock", "free_port", "simulators", "ref"]
