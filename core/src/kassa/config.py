@@ -133,7 +133,7 @@ def load(path: str | Path, *, sections: Mapping[str, type] | None = None,
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError("file not found (run `kassa init` or pass --config)",
+        raise ConfigError("file not found (create it, see docs/configuration.md, or pass --config)",
                           file=str(p)) from None
     except UnicodeDecodeError:
         raise ConfigError("the file is not UTF-8 text", file=str(p)) from None

@@ -57,6 +57,10 @@ class Hub:
                              render_job=self._render_job, on_repair=self._on_repair,
                              locale=settings.hub.locale, secrets=self.secret_values)
         self.sources: list[EventSource] = []
+        self.payment_methods: dict[str, Any] = {}
+        self.loyalty_programs: dict[str, Any] = {}
+        self.fiscal_devices: dict[str, Any] = {}
+        self.devices: list[Any] = []
         self.channels: dict[str, Channel] = {}
         self.started_at = time.monotonic()
         self.api_enabled = settings.api.enabled if api is None else api
@@ -229,6 +233,13 @@ class Hub:
                 from kassa.api.server import serve
 
                 self.api_port = await self._tg.start(serve, self)
+            self.payment_methods = {m.name: m for m in await self.plugins.payment_methods(self)}
+            self.loyalty_programs = {p.name: p for p in await self.plugins.loyalty_programs(self)}
+            self.fiscal_devices = {d.name: d for d in await self.plugins.fiscal_devices(self)}
+            self.devices = await self.plugins.devices(self)
+            for dev in self.devices:
+                await dev.start()
+                self._stack.push_async_callback(dev.stop)
             self.sources = await self.plugins.sources(self)
             self._sources_scope = anyio.CancelScope()
             self._tg.start_soon(self._run_sources)

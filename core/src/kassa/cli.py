@@ -1,0 +1,298 @@
+"""The ``kassa`` command. Imports stay inside commands so ``kassa --help`` is fast."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _config_path(path: str | None) -> str:
+    return path or os.environ.get("KASSA_CONFIG") or "kassa.toml"
+
+
+def load_settings(path: str | None) -> Any:
+    from kassa.config import load
+    from kassa.plugins import get_plugins
+
+    return load(_config_path(path), sections=get_plugins().settings_sections())
+
+
+def fail(exc: BaseException) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(2)
+
+
+def setup_logging(verbose: bool) -> None:
+    import logging
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "uvicorn", "aiosqlite", "nats"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class KassaGroup(click.Group):
+    """Adds plugin commands on first use (``register_cli_commands``)."""
+
+    _loaded = False
+
+    def _load(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            from kassa.plugins import get_plugins
+
+            try:
+                get_plugins().register_cli_commands(self)
+            except Exception as exc:  # a broken plugin must not take the CLI down
+                click.echo(f"warning: a plugin's CLI commands failed to load: {exc}", err=True)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, name)
+        if cmd is None:
+            self._load()
+            cmd = super().get_command(ctx, name)
+        return cmd
+
+
+@click.group(cls=KassaGroup)
+@click.version_option(package_name="kassa")
+def cli() -> None:
+    """Kassa: r_keeper, loyalty, fiscal and messenger integrations in one hub."""
+
+
+config_opt = click.option("--config", "-c", "config", default=None,
+                          help="Path to kassa.toml (default: $KASSA_CONFIG or ./kassa.toml).")
+
+
+@cli.command()
+@config_opt
+@click.option("--console", is_flag=True, help="Open the operator console in this terminal.")
+@click.option("-v", "--verbose", is_flag=True)
+def run(config: str | None, console: bool, verbose: bool) -> None:
+    """Run the hub until Ctrl+C / SIGTERM (nothing is lost on stop)."""
+    from kassa.errors import UserError
+
+    setup_logging(verbose)
+    try:
+        settings = load_settings(config)
+    except UserError as exc:
+        fail(exc)
+    import anyio
+
+    from kassa.runner import run_hub
+
+    try:
+        anyio.run(run_hub, settings, console)
+    except UserError as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Check kassa.toml."""
+
+
+@config_group.command("check")
+@config_opt
+def config_check(config: str | None) -> None:
+    """Validate kassa.toml without starting anything."""
+    from kassa.errors import UserError
+
+    try:
+        s = load_settings(config)
+    except UserError as exc:
+        fail(exc)
+    click.echo(f"{_config_path(config)}: OK ({len(s.sites)} sites, {len(s.chats)} chats, "
+               f"sections: {', '.join(sorted(s.plugins)) or 'none'})")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--all", "include_builtin", is_flag=True, help="Include built-in plugins.")
+def plugins(as_json: bool, include_builtin: bool) -> None:
+    """Installed plugins: name, version, hooks implemented."""
+    from kassa.plugins import get_plugins
+
+    info = get_plugins().describe(include_builtin=include_builtin)
+    if as_json:
+        click.echo(json.dumps(info, indent=2, ensure_ascii=False))
+        return
+    for p in info:
+        click.echo(f"{p['name']} {p['version'] or ''}: {', '.join(p['hooks'])}")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """The store."""
+
+
+@db_group.command("upgrade")
+@config_opt
+def db_upgrade(config: str | None) -> None:
+    """Apply migrations (PostgreSQL needs this before the first run of a new version)."""
+    import anyio
+
+    from kassa.errors import UserError
+    from kassa.store import Store
+
+    try:
+        s = load_settings(config)
+    except UserError as exc:
+        fail(exc)
+
+    async def go() -> None:
+        store = Store(s.store_url)
+        try:
+            await store.upgrade()
+        finally:
+            await store.close()
+
+    anyio.run(go)
+    click.echo("database is up to date")
+
+
+@cli.group("events")
+def events_group() -> None:
+    """The event log."""
+
+
+@events_group.command("tail")
+@config_opt
+@click.option("-n", "count", default=20, show_default=True)
+@click.option("--site", default=None)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines (replayable in the console).")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new events.")
+def events_tail(config: str | None, count: int, site: str | None, as_json: bool,
+                follow: bool) -> None:
+    """Print the latest events."""
+    import anyio
+
+    from kassa import codec, eventlog
+    from kassa.errors import UserError
+    from kassa.i18n import kind_title
+    from kassa.store import Store
+
+    try:
+        s = load_settings(config)
+    except UserError as exc:
+        fail(exc)
+
+    def show(seq: int, e: Any) -> None:
+        if as_json:
+            click.echo(codec.dumps(e))
+        else:
+            click.echo(f"{seq:>7} {e.occurred_at:%Y-%m-%d %H:%M:%S} {e.site:<8} "
+                       f"{e.severity:<7} {kind_title(e.kind, s.hub.locale)}"
+                       + (f" · {e.employee}" if e.employee else ""))
+
+    async def go() -> None:
+        store = Store(s.store_url)
+        try:
+            rows = await eventlog.query(store, site=site, limit=count, newest_first=True)
+            last = 0
+            for seq, e in reversed(rows):
+                show(seq, e)
+                last = seq
+            while follow:
+                await anyio.sleep(1)
+                newer = await eventlog.query(store, site=site, limit=1000, newest_first=True)
+                for seq, e in reversed([r for r in newer if r[0] > last]):
+                    show(seq, e)
+                    last = seq
+        finally:
+            await store.close()
+
+    try:
+        anyio.run(go)
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.group("chats")
+def chats_group() -> None:
+    """Chats the hub talks to."""
+
+
+@chats_group.command("link")
+@config_opt
+@click.argument("site", required=False)
+@click.option("--owners", is_flag=True, help="A link for the owners' chat (every site).")
+@click.option("--hours", default=24, show_default=True, help="How long the link works.")
+def chats_link(config: str | None, site: str | None, owners: bool, hours: int) -> None:
+    """A one-time link that binds a chat to SITE (or to the owners) — no ids typed by hand."""
+    import anyio
+
+    from kassa.errors import UserError
+    from kassa.runner import create_link
+
+    if not site and not owners:
+        fail(UserError("name a SITE code, or pass --owners"))
+    try:
+        s = load_settings(config)
+        token = anyio.run(create_link, s, site, owners, hours)
+    except UserError as exc:
+        fail(exc)
+    click.echo(f"Send this in the chat (as an admin), within {hours} h:\n  /start {token}")
+    click.echo("Telegram: https://t.me/<your_bot>?startgroup=" + token)
+    click.echo("MAX:      https://max.ru/<your_bot>?start=" + token)
+
+
+@cli.command()
+@click.option("--headless", is_flag=True, help="No console: run, then print a summary.")
+@click.option("--seconds", default=20.0, show_default=True,
+              help="How long a headless demo runs (simulated day is accelerated).")
+@click.option("--sites", default=3, show_default=True, help="How many restaurants.")
+@click.option("--speed", default=120.0, show_default=True, help="Simulated seconds per second.")
+@click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
+@click.option("-v", "--verbose", is_flag=True)
+def demo(headless: bool, seconds: float, sites: int, speed: float, locale: str,
+         verbose: bool) -> None:
+    """A simulated restaurant chain through the real hub, with the console attached."""
+    import anyio
+
+    from kassa.demo import DemoOptions, run_demo
+
+    if headless or verbose:
+        setup_logging(verbose)
+    opts = DemoOptions(headless=headless, seconds=seconds, sites=sites, speed=speed,
+                       locale=locale)
+    code = anyio.run(run_demo, opts)
+    sys.exit(code)
+
+
+@cli.command()
+@click.option("--url", default="http://127.0.0.1:8765", show_default=True)
+@click.option("--token", default=None, help="Admin token (default: $KASSA_API_TOKEN or the "
+              "token file in the data folder).")
+@click.option("--replay", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Play a recorded event log (JSON lines) instead of a live hub.")
+@click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
+def console(url: str, token: str | None, replay: str | None, locale: str) -> None:
+    """The operator console, attached to a running hub."""
+    from kassa.console import run_console
+
+    tok = token or os.environ.get("KASSA_API_TOKEN")
+    if not tok and not replay:
+        path = Path(os.environ.get("KASSA_DATA_DIR") or "~/.local/share/kassa").expanduser()
+        f = path / "api-token"
+        tok = f.read_text().strip() if f.exists() else ""
+    run_console(url, tok or "", locale=locale, replay=replay)
+
+
+def main() -> None:
+    cli(prog_name="kassa")
+
+
+if __name__ == "__main__":
+    main()

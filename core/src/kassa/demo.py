@@ -1,0 +1,133 @@
+"""``kassa demo``: a simulated chain through the real hub, assembled from whatever
+``register_simulators`` returns (the core imports no plugin)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import anyio
+import attrs
+
+from kassa.config import parse
+from kassa.hub import Hub
+from kassa.plugins import get_plugins
+
+log = logging.getLogger("kassa.demo")
+SITE_CODES = ("r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9")
+
+
+@attrs.define
+class DemoOptions:
+    headless: bool = False
+    seconds: float = 20.0
+    sites: int = 3
+    speed: float = 120.0
+    locale: str = "ru"
+    seed: int = 7
+    data_dir: str | None = None
+
+
+@attrs.define
+class DemoSettings:
+    """What ``register_simulators(settings)`` receives in the demo."""
+
+    sites: list[str]
+    site_count: int
+    speed: float
+    seed: int
+    locale: str
+
+
+def merge(base: dict[str, Any], fragment: Mapping[str, Any]) -> dict[str, Any]:
+    """Tables merge, arrays concatenate (so every simulator adds its sites and chats)."""
+    out = dict(base)
+    for k, v in fragment.items():
+        if k in out and isinstance(out[k], dict) and isinstance(v, Mapping):
+            out[k] = merge(out[k], v)
+        elif k in out and isinstance(out[k], list) and isinstance(v, list):
+            out[k] = out[k] + list(v)
+        else:
+            out[k] = v
+    return out
+
+
+def merge_sites(config: dict[str, Any]) -> dict[str, Any]:
+    """Two simulators may describe the same site code: fold them into one [[sites]] entry."""
+    by_code: dict[str, dict[str, Any]] = {}
+    for s in config.get("sites", []):
+        by_code[s["code"]] = merge(by_code.get(s["code"], {}), s)
+    config["sites"] = list(by_code.values())
+    return config
+
+
+async def run_demo(opts: DemoOptions) -> int:
+    plugins = get_plugins()
+    codes = list(SITE_CODES[: max(1, min(opts.sites, len(SITE_CODES)))])
+    demo_settings = DemoSettings(sites=codes, site_count=len(codes), speed=opts.speed,
+                                 seed=opts.seed, locale=opts.locale)
+    sims = await plugins.simulators(demo_settings)
+    if not sims:
+        print("No simulators are installed: install kassa-rkeeper and a messenger plugin.")
+        return 1
+    tmp = tempfile.TemporaryDirectory(prefix="kassa-demo-")
+    data_dir = Path(opts.data_dir or tmp.name)
+    config: dict[str, Any] = {"hub": {"name": "kassa-demo", "locale": opts.locale,
+                                      "data_dir": str(data_dir)},
+                              "api": {"port": 0, "token": "demo"}}
+    started = []
+    try:
+        for sim in sims:
+            fragment = await sim.start()
+            started.append(sim)
+            config = merge(config, fragment)
+        settings = parse(merge_sites(config), sections=plugins.settings_sections(),
+                         file="demo")
+        async with Hub(settings, plugins=plugins) as hub:
+            if opts.headless:
+                await anyio.sleep(opts.seconds)
+                await hub.drain(timeout=30)
+                return await print_summary(hub, started)
+            from kassa.runner import attach_console
+
+            await attach_console(hub, opts.locale)
+            return 0
+    finally:
+        for sim in reversed(started):
+            with anyio.CancelScope(shield=True):
+                try:
+                    await sim.stop()
+                except Exception:
+                    log.exception("simulator %s did not stop cleanly", sim.name)
+        tmp.cleanup()
+
+
+async def print_summary(hub: Hub, sims: list[Any]) -> int:
+    events = await hub.events()
+    counts = await hub.outbox.counts()
+    by_kind: dict[str, int] = {}
+    for e in events:
+        by_kind[e.kind] = by_kind.get(e.kind, 0) + 1
+    print(f"events: {len(events)} ({len(by_kind)} kinds), duplicates ignored: "
+          f"{hub.log.duplicates}")
+    print(f"messages: sent {counts['sent']}, merged into digests {counts['merged']}, "
+          f"pending {counts['pending']}, dead {counts['dead']}")
+    for ch, c in sorted(counts["by_channel"].items()):
+        print(f"  {ch}: sent {c['sent']}, merged {c['merged']}, pending {c['pending']}, "
+              f"dead {c['dead']}")
+    reports = [k for k in by_kind if k == "shift_closed"]
+    print(f"shift closes: {len(reports)}; kinds: " +
+          ", ".join(f"{k}={n}" for k, n in sorted(by_kind.items())))
+    for sim in sims:
+        summary = getattr(sim, "summary", None)
+        if callable(summary):
+            try:
+                print(f"{sim.name}: {summary()}")
+            except Exception as exc:
+                print(f"{sim.name}: summary unavailable ({exc})")
+    lost = counts["pending"] + counts["dead"]
+    print("nothing lost" if lost == 0 and events else f"NOT DELIVERED: {lost}")
+    return 0 if (lost == 0 and events) else 1

@@ -1,0 +1,52 @@
+"""Running a hub from the CLI: signals, the console in the same loop, link tokens."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from typing import Any
+
+import anyio
+
+from kassa.hub import Hub
+
+log = logging.getLogger("kassa")
+
+
+async def run_hub(settings: Any, console: bool = False) -> None:
+    async with Hub(settings) as hub:
+        log.info("hub %s running: %d sites, %d channels, %d sources", settings.hub.name,
+                 len(settings.sites), len(hub.channels), len(hub.sources))
+        async with anyio.create_task_group() as tg:
+            async def wait_signal() -> None:
+                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for sig in signals:
+                        log.info("%s: stopping (undelivered messages stay queued)", sig.name)
+                        tg.cancel_scope.cancel()
+                        return
+
+            tg.start_soon(wait_signal)
+            if console:
+                await attach_console(hub, settings.hub.locale)
+                tg.cancel_scope.cancel()
+
+
+async def attach_console(hub: Hub, locale: str) -> None:
+    from kassa.console import run_console_async
+    from kassa.console.client import AdminClient
+
+    client = AdminClient(f"http://127.0.0.1:{hub.api_port}", hub.api_token)
+    await run_console_async(client, locale)
+
+
+async def create_link(settings: Any, site: str | None, owners: bool, hours: int) -> str:
+    from kassa.commands import CommandRouter
+    from kassa.store import Store
+
+    hub = Hub(settings, api=False)
+    await hub.store.upgrade() if hub.store.sqlite else None
+    try:
+        return await CommandRouter(hub).create_link(site, owners=owners, hours=hours)
+    finally:
+        await hub.store.close()
+        _ = Store
