@@ -166,6 +166,8 @@ class FakeHub:
                 frame = await queue.get()
                 await send({"type": "http.response.body",
                             "body": f"data: {frame}\n\n".encode(), "more_body": True})
+        except asyncio.CancelledError:
+            return  # the server is stopping (the test killed the hub): end quietly
         finally:
             self._subscribers.discard(queue)
 
