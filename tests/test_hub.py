@@ -106,3 +106,56 @@ async def test_stranger_gets_polite_refusal_only(tmp_path):
     assert len(ch.sent) == 2
     assert all("не подключён" in m.text for m in ch.sent)
     assert all("Невском" not in m.text for m in ch.sent)
+
+
+async def test_burst_is_coalesced_into_digests_nothing_dropped(tmp_path):
+    from kassa.model import ChannelLimits
+
+    ch = CaptureChannel(limits=ChannelLimits(per_chat_per_s=2, per_group_per_min=1000,
+                                             per_bot_per_s=1000))
+    cfg = {**CONFIG, "chats": [CONFIG["chats"][0]]}
+    async with make_hub(cfg, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        for i in range(60):
+            await hub.emit(ev(key=f"b{i}", order=f"{1000 + i}"))
+        assert await hub.drain(timeout=20)
+        counts = await hub.outbox.counts()
+    assert counts["dead"] == 0 and counts["merged"] > 0
+    assert len(ch.sent) < 20  # far fewer messages than events
+    everything = "\n".join(ch.texts())
+    assert all(f"№{1000 + i}" in everything or f"Заказ: {1000 + i}" in everything
+               for i in range(60))
+    assert any("событий" in t for t in ch.texts())
+
+
+async def test_restart_neither_loses_nor_repeats_a_command(tmp_path):
+    ch = CaptureChannel()
+    async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        await ch.push(incoming("/status", chat_id="-1", update_id="u1"))
+        for _ in range(50):
+            if ch.sent:
+                break
+            await hub.drain(timeout=0.05)
+    assert len(ch.sent) == 1
+    again = CaptureChannel()
+    async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[again])]) as hub:
+        await again.push(incoming("/status", chat_id="-1", update_id="u1"))  # re-delivered
+        await hub.drain(timeout=0.5)
+    assert again.sent == []
+
+
+async def test_link_token_binds_a_chat_once(tmp_path):
+    ch = CaptureChannel()
+    async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        token = await hub.commands.create_link("s2")
+        await ch.push(incoming(f"/start {token}", chat_id="-55", user_id="3"))
+        await ch.push(incoming(f"/start {token}", chat_id="-56", user_id="3"))
+        for _ in range(50):
+            if len(ch.sent) >= 2:
+                break
+            await hub.drain(timeout=0.05)
+        await hub.emit(ev(site="s2", key="z"))
+        await hub.drain()
+    assert "Суши на Мойке" in ch.texts("-55")[0]
+    assert "недействительна" in ch.texts("-56")[0]
+    assert any("Удаление чека" in t for t in ch.texts("-55"))
+    assert not any("Удаление чека" in t for t in ch.texts("-56"))
