@@ -113,6 +113,8 @@ class HttpServer:
                     break
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
+        except asyncio.CancelledError:
+            pass  # stop() cancels open connections; asyncio's stream callback must not see it
         finally:
             self._conns.discard(task)
             writer.close()
