@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from rich.errors import MarkupError
 from rich.markup import escape
 from rich.text import Text
 
@@ -31,8 +32,9 @@ class _Converter(HTMLParser):
             return
         if tag == "a":
             href = dict(attrs).get("href") or ""
-            # Rich link markup: the URL must not carry "]" or the tag would end early
-            style = f"underline blue link={href.replace(']', '%5D')}" if href else "underline"
+            # inside Rich markup a URL must not carry brackets or spaces: percent-encode them
+            safe = href.replace("[", "%5B").replace("]", "%5D").replace(" ", "%20")
+            style = f"underline blue link={safe}" if href else "underline"
         else:
             style = _STYLES.get(tag, "")
         if tag == "pre" and self.out and not self.out[-1].endswith("\n"):
@@ -68,5 +70,8 @@ def html_to_markup(html: str) -> str:
 
 
 def html_to_text(html: str) -> Text:
-    """A ``rich.text.Text`` ready for a widget."""
-    return Text.from_markup(html_to_markup(html))
+    """A ``rich.text.Text`` ready for a widget; HTML we cannot read is shown as it is."""
+    try:
+        return Text.from_markup(html_to_markup(html))
+    except MarkupError:
+        return Text(html)
