@@ -103,3 +103,12 @@ class FakeHub:
 @pytest.fixture
 async def hub(sqlite_engine: Any, clock: FakeClock) -> FakeHub:
     return FakeHub(sqlite_engine, clock)
+
+
+def api_settings() -> Any:
+    """Two API keys: a site with read+write, a report tool with read only."""
+    from kassa.secret import Secret
+    from kassa_bonus.settings import ApiKey, BonusSettings
+
+    return BonusSettings(api_keys=[ApiKey("site", Secret("site-key-123"), ["read", "write"]),
+                                   ApiKey("report", Secret("read-key-456"), ["read"])])

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
-from conftest import FakeClock, make_engine
+from plugins.bonus.tests.conftest import FakeClock, make_engine
 from kassa_bonus.audit import audit
 from kassa_bonus.guests import GuestBook
 from kassa_bonus.ledger import Ledger

@@ -33,3 +33,10 @@ def register_payment_methods(hub: Any) -> list[Any]:
     from kassa_bonus.program import AccountPayment
 
     return [AccountPayment(hub, "bonus", "bonus"), AccountPayment(hub, "deposit", "debit")]
+
+
+@hookimpl
+def register_routes(hub: Any) -> list[Any]:
+    from kassa_bonus.api import router
+
+    return [router(hub)]
