@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-
 from kassa.secret import Secret
 from kassa_max.client import MaxClient
 from kassa_max.settings import MaxSettings

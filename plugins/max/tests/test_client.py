@@ -5,7 +5,6 @@ import time
 
 import httpx
 import pytest
-
 from kassa.errors import Permanent, RetryLater
 from kassa.secret import Secret
 from kassa_max.client import MaxClient
@@ -137,11 +136,11 @@ async def test_rate_limit_429_carries_retry_after(sim, client):
 
 async def test_long_poll_holds_and_returns_early_on_an_update(sim, client):
     start = time.monotonic()
-    empty = await client.updates(marker=None, timeout=1)
+    empty = await client.updates(marker=None, hold=1)
     assert empty["updates"] == [] and time.monotonic() - start >= 0.9
     user = sim.world.add_user("Анна")
     chat = sim.world.start(user.user_id)
-    first = await client.updates(marker=None, timeout=5)
+    first = await client.updates(marker=None, hold=5)
     assert [u["update_type"] for u in first["updates"]] == ["bot_started"]
     import anyio
 
@@ -150,7 +149,7 @@ async def test_long_poll_holds_and_returns_early_on_an_update(sim, client):
 
         async def poll():
             t0 = time.monotonic()
-            got["answer"] = await client.updates(marker=first["marker"], timeout=5)
+            got["answer"] = await client.updates(marker=first["marker"], hold=5)
             got["took"] = time.monotonic() - t0
 
         tg.start_soon(poll)
@@ -165,13 +164,13 @@ async def test_marker_commits_only_what_was_passed(sim, client):
     chat = sim.world.start(user.user_id)
     for word in ("a", "b"):
         sim.world.say(chat.chat_id, user.user_id, word)
-    once = await client.updates(marker=None, timeout=0)
-    again = await client.updates(marker=None, timeout=0)  # nothing committed yet
+    once = await client.updates(marker=None, hold=0)
+    again = await client.updates(marker=None, hold=0)  # nothing committed yet
     assert len(once["updates"]) == 3 and once["updates"] == again["updates"]
-    after = await client.updates(marker=once["marker"], timeout=0)
+    after = await client.updates(marker=once["marker"], hold=0)
     assert after["updates"] == []
     with pytest.raises(ApiPermanent):
-        await client.updates(marker=None, timeout=91)
+        await client.updates(marker=None, hold=91)
 
 
 async def test_limit_and_types_filter(sim, client):
@@ -179,7 +178,7 @@ async def test_limit_and_types_filter(sim, client):
     chat = sim.world.start(user.user_id)
     for i in range(5):
         sim.world.say(chat.chat_id, user.user_id, str(i))
-    page = await client.updates(marker=None, timeout=0, limit=2, types=["message_created"])
+    page = await client.updates(marker=None, hold=0, limit=2, types=["message_created"])
     assert [u["message"]["body"]["text"] for u in page["updates"]] == ["0", "1"]
-    rest = await client.updates(marker=page["marker"], timeout=0, limit=100)
+    rest = await client.updates(marker=page["marker"], hold=0, limit=100)
     assert [u["message"]["body"]["text"] for u in rest["updates"]] == ["2", "3", "4"]

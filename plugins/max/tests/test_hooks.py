@@ -2,9 +2,8 @@
 
 from types import SimpleNamespace
 
-import pytest
-
 import kassa_max
+import pytest
 from kassa.config import parse
 from kassa.errors import ConfigError
 from kassa.hookspecs.app import Simulator

@@ -3,7 +3,6 @@ from html.parser import HTMLParser
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from kassa_max.html_split import split_html
 from kassa_max.sim_markup import parse_html
 

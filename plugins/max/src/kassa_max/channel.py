@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio
-
 from kassa.errors import Permanent, RetryLater
 from kassa.model import ChannelLimits, ChatRef, Delivery, Incoming, Message
+
 from kassa_max import wire
 from kassa_max.client import MaxClient
 from kassa_max.failures import ApiPermanent
@@ -156,7 +156,7 @@ class MaxChannel:
         while True:
             await self._refresh_admins()
             try:
-                answer = await self.client.updates(marker=marker, timeout=self.settings.poll_timeout,
+                answer = await self.client.updates(marker=marker, hold=self.settings.poll_timeout,
                                                    types=UPDATE_TYPES)
             except (RetryLater, Permanent) as exc:
                 self._state["last_error"] = str(exc)

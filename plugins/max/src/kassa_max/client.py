@@ -10,8 +10,8 @@ from typing import Any
 
 import anyio
 import httpx
-
 from kassa.secret import Secret, redact
+
 from kassa_max import failures
 from kassa_max.settings import MaxSettings, ca_path
 
@@ -43,12 +43,12 @@ class MaxClient:
         await self._http.aclose()
 
     async def request(self, method: str, path: str, *, target: str, query: Json | None = None,
-                      body: Any = None, timeout: float | None = None) -> Json:
+                      body: Any = None, deadline: float | None = None) -> Json:
         """One API call; the answer's JSON object, or a RetryLater/Permanent subclass."""
         params = {k: v for k, v in (query or {}).items() if v is not None}
         content = None if body is None else json.dumps(body, ensure_ascii=False).encode()
         headers = {"content-type": "application/json"} if content is not None else None
-        extra = {} if timeout is None else {"timeout": httpx.Timeout(timeout)}
+        extra = {} if deadline is None else {"timeout": httpx.Timeout(deadline)}
         try:
             resp = await self._http.request(method, path, params=params, content=content,
                                             headers=headers, **extra)
@@ -110,14 +110,15 @@ class MaxClient:
         return await self.request("POST", "/answers", target="a button press",
                                   query={"callback_id": callback_id}, body=body)
 
-    async def updates(self, *, marker: int | None, timeout: int, limit: int = 100,
+    async def updates(self, *, marker: int | None, hold: int, limit: int = 100,
                       types: list[str] | None = None) -> Json:
-        """GET /updates; passing ``marker`` commits everything before it."""
+        """GET /updates, held by MAX up to ``hold`` seconds; passing ``marker`` commits
+        everything before it."""
         return await self.request(
             "GET", "/updates", target="updates",
-            query={"marker": marker, "timeout": timeout, "limit": limit,
+            query={"marker": marker, "timeout": hold, "limit": limit,
                    "types": ",".join(types) if types else None},
-            timeout=self.settings.timeout + timeout)
+            deadline=self.settings.timeout + hold)
 
     async def subscriptions(self) -> list[Json]:
         answer = await self.request("GET", "/subscriptions", target="subscriptions")

@@ -7,7 +7,6 @@ from importlib import resources
 from pathlib import Path
 
 from attrs import define, field
-
 from kassa.errors import ConfigError
 from kassa.secret import Secret
 

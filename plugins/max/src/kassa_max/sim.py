@@ -32,6 +32,7 @@ class Fault:
     kind: str
     path: str | None = None  # only calls to this path; None: any API call
     hold: float = 5.0  # seconds a "timeout" keeps the request open
+    after: int = 0  # let this many matching calls through first
 
 
 @attrs.define
@@ -97,11 +98,13 @@ class MaxSim:
 
     # --- control --------------------------------------------------------------------------
     def fail_next(self, count: int = 1, kind: str = "503", *, path: str | None = None,
-                  hold: float = 5.0) -> None:
-        """The next ``count`` API calls (to ``path`` if given) fail as ``kind``."""
+                  hold: float = 5.0, after: int = 0) -> None:
+        """The next ``count`` API calls (to ``path`` if given; after ``after`` calls that
+        succeed) fail as ``kind``."""
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; expected one of {', '.join(FAULTS)}")
-        self.faults.extend(Fault(kind, path, hold) for _ in range(count))
+        self.faults.extend(Fault(kind, path, hold, after if i == 0 else 0)
+                           for i in range(count))
 
     def rate_limit(self, rps: float | None, *, retry_after: float | None = 1.0) -> None:
         """Answer 429 above ``rps`` calls per second (None: off)."""
@@ -144,6 +147,9 @@ class MaxSim:
     def _take_fault(self, path: str) -> Fault | None:
         for fault in self.faults:
             if fault.path is None or fault.path == path:
+                if fault.after:
+                    fault.after -= 1
+                    return None
                 self.faults.remove(fault)
                 return fault
         return None

@@ -10,7 +10,7 @@ POST /_sim/stop             {"user_id"}
 POST /_sim/say              {"chat_id", "user_id", "text"}        -> message
 POST /_sim/press            {"chat_id", "mid", "payload", "user_id"} -> {"callback_id"}
 POST /_sim/contact          {"chat_id", "user_id", "phone"}       -> message
-POST /_sim/faults           {"count"?, "kind", "path"?}
+POST /_sim/faults           {"count"?, "kind", "path"?, "hold"?, "after"?}
 POST /_sim/rate_limit       {"rps": n|null, "retry_after"?: s|null}
 POST /_sim/clock            {"advance_s"}
 GET  /_sim/received?chat_id=  -> message bodies the bot sent there
@@ -77,7 +77,8 @@ def _do(sim: MaxSim, action: str, method: str, b: dict[str, Any]) -> Any:
     if action == "contact":
         return w.share_contact(int(b["chat_id"]), int(b["user_id"]), str(b["phone"]))
     if action == "faults":
-        sim.fail_next(int(b.get("count", 1)), str(b["kind"]), path=b.get("path"))
+        sim.fail_next(int(b.get("count", 1)), str(b["kind"]), path=b.get("path"),
+                      hold=float(b.get("hold", 5.0)), after=int(b.get("after", 0)))
         return {"success": True}
     if action == "rate_limit":
         sim.rate_limit(b.get("rps"), retry_after=b.get("retry_after", 1.0))

@@ -371,7 +371,8 @@ def _buttons(payload: Any) -> list[list[Json]]:
     for row in rows:
         for b in row:
             if not isinstance(b, dict) or b.get("type") not in BUTTON_TYPES:
-                raise payload_error(f"button: unknown type {b.get('type') if isinstance(b, dict) else b!r}")
+                kind = b.get("type") if isinstance(b, dict) else b
+                raise payload_error(f"button: unknown type {kind!r}")
             text = b.get("text")
             if not isinstance(text, str) or not 1 <= len(text) <= BUTTON_TEXT:
                 raise payload_error(f"button.text: size must be between 1 and {BUTTON_TEXT}")

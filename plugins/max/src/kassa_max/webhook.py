@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from kassa.secret import Secret
+
 from kassa_max.http_server import HttpServer, Request, Response
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class WebhookReceiver:
         try:
             await asyncio.wait_for(self._queue.put((update, done)), HANDOFF_TIMEOUT)
             await asyncio.wait_for(asyncio.shield(done), HANDOFF_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return Response.of_json({"code": "busy", "message": "try again"}, 503)
         return Response.of_json({"success": True})
 
