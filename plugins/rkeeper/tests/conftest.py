@@ -17,7 +17,7 @@ from kassa_rkeeper.source import RKeeperSource
 START = datetime(2026, 3, 14, 12, 0)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
 

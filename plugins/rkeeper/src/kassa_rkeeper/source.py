@@ -129,7 +129,7 @@ class RKeeperSource:
         async with self._lock:
             self.stats["polls"] += 1
             try:
-                await self._read()
+                events = await self._read()
             except AuthError as exc:
                 if not self._auth_failed:
                     log.error("site %s (%s): %s at %s as user %r; retrying every %ss", self.site,
@@ -151,9 +151,10 @@ class RKeeperSource:
                 return
             self._auth_failed = False
             self.error = None
-            await self._succeeded()
+            await self._succeeded()  # site_online goes before what is caught up
+            await self._out(events)
 
-    async def _read(self) -> None:
+    async def _read(self) -> list[Event]:
         assert self.client is not None
         info = await self.client.system_info()
         self._measure_skew()
@@ -190,7 +191,7 @@ class RKeeperSource:
             events += self.tracker.diff(order)
             self._dirty.discard(guid)
         self._full = False
-        await self._out(events)
+        return events
 
     def _measure_skew(self) -> None:
         server = wire.parse_dt(self.client.server_time if self.client else None)

@@ -9,6 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from xml.etree import ElementTree as ET
 
+from kassa.model.money import qty
+
 XML_PATH = "/rk7api/v0/xmlinterface.xml"
 SERVER_VERSION = "7.6.5.92"
 XML_VERSION = "246"
@@ -66,7 +68,7 @@ def parse_dt(text: str | None) -> datetime | None:
 
 def qty_from_wire(thousandths: str | int | None) -> Decimal:
     """1000 on the wire is one piece."""
-    return Decimal(int(thousandths or 0)) / 1000
+    return qty(Decimal(int(thousandths or 0)) / 1000)
 
 
 def to_int(text: str | None, default: int = 0) -> int:
