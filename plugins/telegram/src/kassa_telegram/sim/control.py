@@ -61,7 +61,8 @@ def _routes() -> list[Route]:
         r("GET", "calls", lambda w, b: w.calls),
         r("POST", "faults", lambda w, b: w.faults.add(
             b["kind"], count=b.get("count", 1), method=b.get("method"),
-            retry_after=b.get("retry_after", 5), delay=b.get("delay", 5.0)) or {}),
+            retry_after=b.get("retry_after", 5), delay=b.get("delay", 5.0),
+            skip=b.get("skip", 0)) or {}),
         r("DELETE", "faults", lambda w, b: w.faults.clear() or {}),
         r("POST", "rate_limits", lambda w, b: setattr(
             w.limiter, "enabled", bool(b["enabled"])) or {}),

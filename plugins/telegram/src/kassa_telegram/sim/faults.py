@@ -21,6 +21,7 @@ class Fault:
     remaining: int = 1
     retry_after: int = 5
     delay: float = 5.0
+    skip: int = 0  # let this many matching calls through first
 
 
 @define
@@ -28,17 +29,20 @@ class Faults:
     queue: list[Fault] = field(factory=list)
 
     def add(self, kind: str, *, count: int = 1, method: str | None = None,
-            retry_after: int = 5, delay: float = 5.0) -> None:
+            retry_after: int = 5, delay: float = 5.0, skip: int = 0) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown fault {kind!r}; expected one of {', '.join(KINDS)}")
         if count < 1:
             raise ValueError("count must be at least 1")
         self.queue.append(Fault(kind, method.lower() if method else None, count,
-                                retry_after, delay))
+                                retry_after, delay, skip))
 
     def take(self, method: str) -> Fault | None:
         for fault in self.queue:
             if fault.method in (None, method):
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self.queue.remove(fault)
