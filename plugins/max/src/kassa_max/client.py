@@ -48,10 +48,10 @@ class MaxClient:
         params = {k: v for k, v in (query or {}).items() if v is not None}
         content = None if body is None else json.dumps(body, ensure_ascii=False).encode()
         headers = {"content-type": "application/json"} if content is not None else None
-        extra = {} if deadline is None else {"timeout": httpx.Timeout(deadline)}
+        limit = httpx.USE_CLIENT_DEFAULT if deadline is None else httpx.Timeout(deadline)
         try:
             resp = await self._http.request(method, path, params=params, content=content,
-                                            headers=headers, **extra)
+                                            headers=headers, timeout=limit)
         except httpx.HTTPError as exc:
             log.info("MAX %s %s failed: %s", method, path, self._redact(type(exc).__name__))
             raise failures.transport(exc, target=target) from None

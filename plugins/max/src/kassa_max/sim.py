@@ -273,15 +273,15 @@ class MaxSim:
         if req.method != "POST":
             raise SimError(405, "method.not.allowed", f"Method {req.method} is not allowed")
         body = req.json() or {}
-        url = body.get("url")
-        if not isinstance(url, str) or not url.startswith(
+        hook = body.get("url")
+        if not isinstance(hook, str) or not hook.startswith(
                 ("https://", "http://") if self.allow_http_webhooks else ("https://",)):
             raise payload_error("url: must be an HTTPS URL")
         secret = body.get("secret")
         if secret is not None and not _SECRET.fullmatch(str(secret)):
             raise payload_error("secret: must match [A-Za-z0-9_-]{5,256}")
-        self.subscriptions = [s for s in self.subscriptions if s.url != url]
-        self.subscriptions.append(Subscription(url, secret, body.get("update_types"),
+        self.subscriptions = [s for s in self.subscriptions if s.url != hook]
+        self.subscriptions.append(Subscription(hook, secret, body.get("update_types"),
                                                self.world.now_ms()))
         return {"success": True}
 
