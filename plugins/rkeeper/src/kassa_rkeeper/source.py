@@ -181,6 +181,7 @@ class RKeeperSource:
         for guid in sorted(self._dirty):
             try:
                 order = await self.client.order(guid)
+                self.tracker.server_now = self.client.server_time
             except wire.RK7Error as exc:
                 if exc.status == wire.EXEC_ERROR:  # vanished between list and get
                     log.info("site %s: order %s vanished before GetOrder: %s", self.site, guid,

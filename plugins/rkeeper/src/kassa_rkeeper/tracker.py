@@ -38,6 +38,7 @@ class OrderTracker:
         self.versions: dict[str, str] = {}
         self.reason_flags: dict[str, set[str]] = {}  # ORDERVOIDS ident -> flags
         self.shift: dict[str, Any] = {}
+        self.server_now: str | None = None  # DateTime of the answer: facts XML gives no time for
 
     def load_reasons(self, items: list[ET.Element]) -> None:
         for it in items:
@@ -53,7 +54,7 @@ class OrderTracker:
         if category is not None:
             data["category"] = category.get("name")
         return Event.of(site=self.site, kind=mapping.kind_of(fact), source_key=key,
-                        occurred_at=self.to_time(when), table=name_of(order.find("Table")),
+                        occurred_at=self.to_time(when or self.server_now), table=name_of(order.find("Table")),
                         order=f"{order.get('visit')}/{order.get('orderIdent')}", data=data, **kw)
 
     def diff(self, order: ET.Element) -> list[Event]:
