@@ -112,3 +112,27 @@ def api_settings() -> Any:
 
     return BonusSettings(api_keys=[ApiKey("site", Secret("site-key-123"), ["read", "write"]),
                                    ApiKey("report", Secret("read-key-456"), ["read"])])
+
+
+@pytest.fixture
+async def served(hub: FakeHub) -> Any:
+    """The plugin's routes on a real uvicorn at 127.0.0.1:<free port>; yields (base_url, hub)."""
+    import socket
+
+    import anyio
+    import uvicorn
+    from litestar import Litestar
+
+    import kassa_bonus
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    app = Litestar(route_handlers=kassa_bonus.register_routes(hub))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lambda: server.serve(sockets=[sock]))
+        with anyio.fail_after(10):
+            while not server.started:
+                await anyio.sleep(0.01)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", hub
+        server.should_exit = True

@@ -37,6 +37,6 @@ def register_payment_methods(hub: Any) -> list[Any]:
 
 @hookimpl
 def register_routes(hub: Any) -> list[Any]:
-    from kassa_bonus.api import router
+    from kassa_bonus import api, farcards
 
-    return [router(hub)]
+    return [api.router(hub), farcards.router(hub)]

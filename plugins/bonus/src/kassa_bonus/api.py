@@ -20,7 +20,7 @@ from litestar.params import Parameter
 
 from kassa_bonus import api_wire as w
 from kassa_bonus.history import history_page
-from kassa_bonus.service import BonusService, service_for
+from kassa_bonus.service import BonusService, HubRef, service_for
 from kassa_bonus.store import LedgerError
 
 PREFIX = "/api/bonus/v1"
@@ -227,16 +227,6 @@ HANDLERS = [create_guest, read_guest, identify, add_identifier, block_identifier
             history, quote, commit_check, reverse, earn, create_hold, capture, void, refund]
 EXCEPTION_HANDLERS: dict[Any, Any] = {LedgerError: _ledger_error, HTTPException: _http_error,
                                       Exception: _internal}
-
-
-class HubRef:
-    """Carries the hub through Litestar's ``opt`` (which deep-copies everything else)."""
-
-    def __init__(self, hub: Any) -> None:
-        self.hub = hub
-
-    def __deepcopy__(self, memo: Any) -> HubRef:
-        return self
 
 
 def router(hub: Any) -> Router:

@@ -115,6 +115,57 @@ class Ledger:
 
         return await self.store.run(work)
 
+    async def batch(self, source: str, key: str, items: list[tuple[str, str, int]], *,
+                    site: str = "", order_ref: str = "",
+                    expires_at: datetime | None = None) -> Outcome:
+        """All or nothing: ``(op, account, amount)`` with op spend / earn / unspend / unearn;
+        the un-ops cancel earlier spends / earns of the same ``order_ref`` (a check cancel)."""
+        params = dict(items=[list(i) for i in items], site=site, order=order_ref,
+                      expires_at=expires_at)
+
+        async def work(conn: Any) -> Outcome:
+            claimed = await self.store.claim(conn, source, key, "batch", params)
+            if isinstance(claimed, Outcome):
+                return claimed
+            made, kw = [], dict(site=site, order_ref=order_ref)
+            acc = None
+            for op, account_id, amount in items:
+                _positive(amount)
+                acc = (await self._lock(conn, [account_id]))[account_id]
+                if op == "spend":
+                    made.append(await self._debit(conn, claimed, "spend", acc, amount, **kw))
+                elif op == "earn":
+                    made.append((await self._credit(conn, claimed, acc, amount, expires_at,
+                                                    **kw))[1])
+                elif op in ("unspend", "unearn"):
+                    made += await self._cancel(conn, claimed, acc, op, amount, site, order_ref)
+                else:
+                    raise LedgerError("bad_request", f"unknown batch operation {op!r}")
+            if acc is None:
+                raise LedgerError("bad_request", "an empty batch")
+            return await self._done(conn, claimed, "batch", "posted", acc,
+                                    sum(i[2] for i in items), made)
+
+        return await self.store.run(work)
+
+    async def _cancel(self, conn: Any, op_id: str, acc: Any, op: str, amount: int, site: str,
+                      order_ref: str) -> list[str]:
+        kinds = ("spend", "capture") if op == "unspend" else ("earn",)
+        P = schema.posting
+        rows = (await conn.execute(select(P).where(
+            P.c.account_id == acc.id, P.c.site == site, P.c.order_ref == order_ref,
+            P.c.kind.in_(kinds), P.c.reversed < P.c.amount).order_by(P.c.created_at.desc()))).all()
+        if sum(r.amount - r.reversed for r in rows) < amount:
+            raise LedgerError("nothing_to_cancel", f"check {order_ref} has no {amount} to cancel")
+        made, left = [], amount
+        for r in rows:
+            take = min(left, r.amount - r.reversed)
+            made.append((await self._reverse_posting(conn, op_id, r, take))[0])
+            left -= take
+            if not left:
+                break
+        return made
+
     async def hold(self, source: str, key: str, account_id: str, amount: int, *,
                    ttl: timedelta = timedelta(minutes=30), site: str = "",
                    order_ref: str = "") -> Outcome:

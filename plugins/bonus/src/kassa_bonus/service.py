@@ -35,6 +35,20 @@ async def service_for(hub: Any) -> BonusService:
         return svc
 
 
+class HubRef:
+    """Carries the hub through Litestar's route ``opt`` (which deep-copies everything else)."""
+
+    def __init__(self, hub: Any) -> None:
+        self.hub = hub
+
+    def __deepcopy__(self, memo: Any) -> HubRef:
+        return self
+
+    def locale(self) -> str:
+        hub_settings = getattr(self.hub.settings, "hub", None)
+        return getattr(hub_settings, "locale", "ru") or "ru"
+
+
 class BonusService:
     def __init__(self, hub: Any, settings: BonusSettings, store: BonusStore, ledger: Ledger
                  ) -> None:

@@ -79,3 +79,8 @@ class BonusSettings:
     webhooks: list[WebhookTarget] = field(factory=list)
     managers_chat: str = ""  # "channel:chat_id" where guest feedback goes
     farcards_restaurants: list[int] = field(factory=list)  # empty: any restaurant code
+    farcards_payment_account: str = "bonus"  # what Kind 0 payments debit: bonus | debit
+    farcards_bonus_type: int = 1  # r_keeper bonus number reported in GetCardInfoEx
+    farcards_discounts: dict[str, int] = field(factory=dict)  # guest group -> discount number
+    farcards_issue_ranges: list[str] = field(factory=list)  # "1000-1999": unknown cards in a
+    # range are issued (a new guest) when first swiped at the till

@@ -1,0 +1,55 @@
+"""What people read (the till's screen, the guest bot), in Russian and English."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TEXTS: dict[str, dict[str, str]] = {
+    "ru": {
+        "unknown_card": "Карта не найдена",
+        "blocked": "Карта заблокирована: {reason}",
+        "expired": "Срок действия карты истёк",
+        "replaced": "Карта заменена на новую",
+        "insufficient_funds": "Недостаточно баллов на счёте",
+        "spend_over_limit": "Баллами можно оплатить не больше {limit} руб.",
+        "nothing_to_cancel": "Нечего отменять по этому чеку",
+        "restaurant": "Ресторан не подключён к программе лояльности",
+        "failed": "Операция не выполнена: {reason}",
+        "card_screen": "Баланс: {balance} б. Уровень: {level}",
+        "new_card": "Новая карта выдана",
+        "balance": "Ваш баланс: {balance} баллов. Уровень: {level}.",
+        "registered": "Вы зарегистрированы! Ваша карта: {card}",
+        "share_phone": "Поделитесь номером телефона, чтобы зарегистрироваться.",
+        "not_registered": "Вы ещё не зарегистрированы: отправьте /start и поделитесь номером.",
+        "history_empty": "Операций пока нет.",
+        "feedback_thanks": "Спасибо! Мы передали ваш отзыв менеджеру.",
+        "feedback_usage": "Напишите отзыв после команды: /feedback Всё было вкусно",
+        "unsubscribed": "Вы отписались от рассылки.",
+    },
+    "en": {
+        "unknown_card": "Card not found",
+        "blocked": "Card blocked: {reason}",
+        "expired": "The card has expired",
+        "replaced": "The card was replaced by a new one",
+        "insufficient_funds": "Not enough points on the account",
+        "spend_over_limit": "Points may pay at most {limit} RUB",
+        "nothing_to_cancel": "Nothing to cancel for this check",
+        "restaurant": "This restaurant is not in the loyalty programme",
+        "failed": "Not done: {reason}",
+        "card_screen": "Balance: {balance} pts. Level: {level}",
+        "new_card": "New card issued",
+        "balance": "Your balance: {balance} points. Level: {level}.",
+        "registered": "You are registered! Your card: {card}",
+        "share_phone": "Share your phone number to register.",
+        "not_registered": "You are not registered yet: send /start and share your number.",
+        "history_empty": "No operations yet.",
+        "feedback_thanks": "Thank you! Your feedback went to the manager.",
+        "feedback_usage": "Write your feedback after the command: /feedback It was tasty",
+        "unsubscribed": "You are unsubscribed from mailings.",
+    },
+}
+
+
+def say(locale: str, key: str, **kw: Any) -> str:
+    table = TEXTS.get(locale) or TEXTS["ru"]
+    return table.get(key, TEXTS["en"].get(key, key)).format(**kw)
