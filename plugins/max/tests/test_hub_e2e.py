@@ -18,6 +18,7 @@ async def test_alert_and_status_command_through_the_hub(tmp_path):
     try:
         site_chat, owners_chat = (int(c["chat_id"]) for c in fragment["chats"])
         fragment["max"]["poll_timeout"] = 1
+        demo.sim.world.set_admin(site_chat, admin=False)  # commands there would go unseen
         config = {"sites": [{"code": "r1", "name": "Ромашка"}], **fragment}
         async with make_hub(config, tmp_path, plugins=[kassa_max]) as hub:
             event = Event(site="r1", kind=EventKind.CHECK_DELETED, source_key="e1",
@@ -34,5 +35,7 @@ async def test_alert_and_status_command_through_the_hub(tmp_path):
             alert, reply = demo.sim.received(owners_chat)[:2]
             assert alert["text"] == demo.sim.received(site_chat)[0]["text"]
             assert reply["text"].startswith("Состояние")
+            assert f"администратор с правом «Читать все сообщения» в группе {site_chat}" in (
+                reply["text"])
     finally:
         await demo.stop()

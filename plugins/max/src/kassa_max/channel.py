@@ -229,16 +229,19 @@ class MaxChannel:
         return kind in ("group", "channel") if kind else chat.chat_id.startswith("-")
 
     def health(self) -> dict[str, Any]:
-        """Mode, bot, last error, and per group whether the bot can read commands there."""
+        """Mode, bot, last error, and per group whether the bot can read commands there;
+        ``warning`` is one line for /status (None when all is well)."""
         groups = {}
         warnings = []
         for chat, facts in self._groups.items():
             groups[chat] = dict(facts)
             if facts and not facts.get("error") and not facts.get("read_all_messages"):
                 warnings.append(text("not_admin", self.locale, chat=chat))
-        return {**self._state, "ok": self._state["last_error"] is None and not warnings,
-                "groups": groups, "warnings": warnings}
-
+        if self._state["last_error"]:
+            warnings.append(self._state["last_error"])
+        return {**self._state, "online": self._state["last_error"] is None,
+                "ok": not warnings, "groups": groups, "warnings": warnings,
+                "warning": " ".join(warnings) or None}
 
 _OPEN: list[MaxChannel] = []  # channels made in this process, closed at hub shutdown
 
