@@ -212,3 +212,22 @@ async def test_webhook_urls_must_be_https(sim, client):
         await client.subscribe("http://127.0.0.1:1/x", Secret("abcdef"))
     with pytest.raises(ApiPermanent, match="secret"):
         await client.subscribe("https://x.ru/hook", Secret("a b"))
+
+
+async def test_a_crash_mid_batch_gets_the_batch_again(sim, channel):
+    user = sim.world.add_user("Анна")
+    chat = sim.world.start(user.user_id)
+    sim.world.say(chat.chat_id, user.user_id, "/report")
+    agen = channel.updates()
+    assert (await next_incoming(agen)).text == "/start"
+    await agen.aclose()  # the process dies before taking "/report": nothing was committed
+    again = channel.updates()
+    assert [(await next_incoming(again)).text for _ in range(2)] == ["/start", "/report"]
+    third = anyio.create_task_group()
+    async with third:  # asking for more sends the marker: now both are committed
+        third.start_soon(lambda: next_incoming(again, 1.5))
+        await anyio.sleep(0.3)
+        third.cancel_scope.cancel()
+    updates, _ = sim.world.poll(None, 100, None)
+    assert updates == []
+    await again.aclose()
