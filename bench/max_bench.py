@@ -14,7 +14,6 @@ import sys
 import time
 
 import httpx
-
 from kassa.model import Button, ChatRef, Message
 from kassa.secret import Secret
 from kassa_max.channel import MaxChannel
