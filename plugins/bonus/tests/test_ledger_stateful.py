@@ -122,5 +122,5 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 TestLedgerMachine = LedgerMachine.TestCase
-TestLedgerMachine.settings = settings(max_examples=15, stateful_step_count=25, deadline=None,
+TestLedgerMachine.settings = settings(max_examples=8, stateful_step_count=30, deadline=None,
                                       suppress_health_check=[HealthCheck.too_slow])
