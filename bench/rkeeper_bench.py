@@ -18,9 +18,9 @@ from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
 import anyio
-
 from kassa.secret import Secret
-from kassa_rkeeper import notify, sim_data as ref
+from kassa_rkeeper import notify
+from kassa_rkeeper import sim_data as ref
 from kassa_rkeeper.client import RK7Client
 from kassa_rkeeper.settings import RKeeperSettings
 from kassa_rkeeper.sim import RKeeperSim

@@ -7,7 +7,6 @@ from typing import Any
 
 import anyio
 import pytest
-
 from kassa.model import Event
 from kassa.secret import Secret
 from kassa_rkeeper.settings import RKeeperSettings

@@ -5,7 +5,6 @@ import logging
 import anyio
 import httpx
 import pytest
-
 from kassa.model import DEFAULT_SEVERITY, EventKind, Severity
 from kassa_rkeeper import mapping
 from kassa_rkeeper.sim_life import every_fact

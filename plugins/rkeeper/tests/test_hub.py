@@ -1,13 +1,12 @@
 """Through the real hub: config from the simulator's fragment, sources from the hooks,
 events persisted (deduplicated by the hub), reports computed from the event log."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import anyio
 import click
-import pytest
-
 import kassa_rkeeper
+import pytest
 from kassa.config import parse
 from kassa.errors import ConfigError
 from kassa.model import Period

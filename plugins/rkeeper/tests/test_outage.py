@@ -4,7 +4,6 @@ import logging
 
 import anyio
 import pytest
-
 from kassa_rkeeper import sim_data as ref
 
 from .conftest import running

@@ -4,7 +4,6 @@ from xml.etree import ElementTree as ET
 
 import httpx
 import pytest
-
 from kassa.secret import Secret
 from kassa_rkeeper import wire
 from kassa_rkeeper.client import AuthError, LinkError, RK7Client
@@ -78,8 +77,8 @@ async def test_command_names_are_case_sensitive(sim):
 
 
 async def test_unknown_attributes_are_ignored_and_batches_work(sim):
-    res = await post(sim, '<RK7Query><!-- c --><RK7Command2 CMD="GetSystemInfo2" Bogus="1"/>'
-                     '<RK7Command2 CMD="GetOrderList" whatever="x"/></RK7Query>'.encode())
+    res = await post(sim, b'<RK7Query><!-- c --><RK7Command2 CMD="GetSystemInfo2" Bogus="1"/>'
+                     b'<RK7Command2 CMD="GetOrderList" whatever="x"/></RK7Query>')
     results = res.findall("CommandResult")
     assert [r.get("Status") for r in results] == ["Ok", "Ok"] and res.get("Processed") == "2"
 

@@ -12,8 +12,8 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import httpx
-
 from kassa.secret import Secret
+
 from kassa_rkeeper import wire
 
 

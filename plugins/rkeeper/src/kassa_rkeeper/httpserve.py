@@ -7,9 +7,8 @@ sources (and the demo three simulators) in one task group, so a plain listener i
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 import anyio
 import h11
@@ -21,7 +20,7 @@ MAX_BODY = 4 * 1024 * 1024
 
 
 class Request:
-    __slots__ = ("method", "path", "headers", "body")
+    __slots__ = ("body", "headers", "method", "path")
 
     def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
         self.method = method
@@ -31,7 +30,7 @@ class Request:
 
 
 class Response:
-    __slots__ = ("status", "body", "content_type")
+    __slots__ = ("body", "content_type", "status")
 
     def __init__(self, status: int = 200, body: bytes = b"",
                  content_type: str = "application/xml; charset=utf-8") -> None:

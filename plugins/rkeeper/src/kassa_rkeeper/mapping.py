@@ -13,7 +13,6 @@ source itself observes it).
 from __future__ import annotations
 
 from attrs import frozen
-
 from kassa.model import EventKind as K
 
 UNKNOWN_KIND = "rkeeper_unknown"

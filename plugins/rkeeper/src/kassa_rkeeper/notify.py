@@ -13,8 +13,8 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from attrs import define, field
-
 from kassa.model import Event
+
 from kassa_rkeeper import mapping, wire
 from kassa_rkeeper.tracker import ToTime, dish_line, name_of
 

@@ -11,7 +11,8 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
-from kassa.model import Chart, Column, Event, EventKind as K, Period, Report
+from kassa.model import Chart, Column, Event, Period, Report
+from kassa.model import EventKind as K
 
 TEXTS: dict[str, dict[str, str]] = {
     "ru": {

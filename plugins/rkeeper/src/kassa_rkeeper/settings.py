@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from attrs import define, field
-
 from kassa.secret import Secret
 
 

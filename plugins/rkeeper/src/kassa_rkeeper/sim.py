@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 import anyio
 
-from kassa_rkeeper import httpserve, sim_data as ref
+from kassa_rkeeper import httpserve
+from kassa_rkeeper import sim_data as ref
 from kassa_rkeeper.sim_life import Staff
 from kassa_rkeeper.sim_model import Restaurant
 from kassa_rkeeper.sim_notify import Notifier
@@ -173,4 +174,4 @@ def simulators(settings: Any) -> list[RKeeperSim]:
             for i, code in enumerate(codes)]
 
 
-__all__ = ["RKeeperSim", "SimClock", "free_port", "simulators", "ref"]
+__all__ = ["RKeeperSim", "SimClock", "free_port", "ref", "simulators"]

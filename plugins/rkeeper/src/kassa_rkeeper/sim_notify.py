@@ -16,7 +16,8 @@ from xml.etree import ElementTree as ET
 import anyio
 import httpx
 
-from kassa_rkeeper import mapping, sim_data as ref, wire
+from kassa_rkeeper import mapping, wire
+from kassa_rkeeper import sim_data as ref
 from kassa_rkeeper.sim_model import Dish, Order, PrintCheck, Restaurant, new_guid
 
 log = logging.getLogger(__name__)

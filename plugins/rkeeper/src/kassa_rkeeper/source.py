@@ -16,9 +16,9 @@ from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
 import anyio
-
 from kassa.hookspecs.events import Emit
 from kassa.model import Event, EventKind
+
 from kassa_rkeeper import httpserve, notify, wire
 from kassa_rkeeper.client import AuthError, LinkError, RK7Client
 from kassa_rkeeper.settings import RKeeperSettings

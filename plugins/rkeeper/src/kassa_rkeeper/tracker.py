@@ -12,6 +12,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from kassa.model import Event, Line
+
 from kassa_rkeeper import mapping, wire
 
 ToTime = Callable[[str | None], datetime]
