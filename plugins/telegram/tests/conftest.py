@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-
 from kassa.secret import Secret
 from kassa_telegram.channel import TelegramChannel
 from kassa_telegram.client import BotClient

@@ -16,7 +16,6 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
-
 from kassa_telegram.sim import TelegramSim
 
 pytestmark = pytest.mark.anyio

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from kassa.errors import Permanent, Repair, RetryLater
 from kassa.model import Attachment, Button, ChatRef, Message
 from kassa_telegram.channel import TelegramChannel

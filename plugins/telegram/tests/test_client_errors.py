@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from kassa.errors import Permanent, Repair, RetryLater
 from kassa.secret import Secret
 from kassa_telegram.client import BotClient
@@ -139,7 +138,7 @@ async def test_timeout_is_retry_later(sim: TelegramSim) -> None:
     u = sim.create_user("Анна")
     sim.faults.add("timeout", method="sendMessage", delay=1.0)
     c = BotClient(Secret(sim.token), sim.base_url, timeout=0.2)
-    with pytest.raises(RetryLater, match="no answer within 0.2 s"):
+    with pytest.raises(RetryLater, match=r"no answer within 0\.2 s"):
         await c.send_message(str(u.id), "x")
     await c.aclose()
 

@@ -7,9 +7,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
-import pytest
-
 import kassa_telegram
+import pytest
 from kassa.config import parse
 from kassa.model import ChatRef, Message
 from kassa.testing import make_hub
@@ -36,8 +35,8 @@ def test_no_channel_without_a_token() -> None:
     assert kassa_telegram.register_channels(hub) == []
 
 
-async def wait_for(pred: object, timeout: float = 8.0) -> None:
-    for _ in range(int(timeout / 0.02)):
+async def wait_for(pred: object, seconds: float = 8.0) -> None:
+    for _ in range(int(seconds / 0.02)):
         if pred():  # type: ignore[operator]
             return
         await asyncio.sleep(0.02)

@@ -7,7 +7,6 @@ import html
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from kassa_telegram.markup import MarkupError, parse, utf16_len
 from kassa_telegram.splitting import split_html, visible_len
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from kassa.errors import KassaError
 from kassa.secret import Secret
 from kassa_telegram.channel import TelegramChannel

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-
 from kassa.model import Incoming
 from kassa_telegram.channel import TelegramChannel
 from kassa_telegram.client import BotClient

@@ -7,7 +7,6 @@ import socket
 
 import httpx
 import pytest
-
 from kassa.secret import Secret
 from kassa_telegram.channel import TelegramChannel
 from kassa_telegram.settings import WebhookSettings

@@ -12,6 +12,7 @@ from typing import Any
 
 from kassa.errors import KassaError, Permanent, RetryLater
 from kassa.model import ChannelLimits, ChatRef, Delivery, Incoming, Message
+
 from kassa_telegram.client import BotClient
 from kassa_telegram.failures import Conflict, MarkupRejected, NotModified, Unauthorized
 from kassa_telegram.incoming import ALLOWED_UPDATES, to_incoming

@@ -12,9 +12,9 @@ import ssl
 from typing import Any
 
 import httpx
-
 from kassa.errors import ConfigError, RetryLater
 from kassa.secret import Secret, redact
+
 from kassa_telegram.failures import classify
 
 log = logging.getLogger(__name__)
@@ -60,10 +60,10 @@ class BotClient:
 
     async def call(self, method: str, params: dict[str, Any] | None = None, *,
                    files: dict[str, FileField] | None = None,
-                   timeout: float | None = None) -> Any:
+                   read_timeout: float | None = None) -> Any:
         url = f"{self._base}/bot{_MARK}/{method}"
         clean = {k: v for k, v in (params or {}).items() if v is not None}
-        t = httpx.Timeout(timeout if timeout is not None else self.timeout)
+        t = httpx.Timeout(read_timeout if read_timeout is not None else self.timeout)
         try:
             if files:
                 data = {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
@@ -91,11 +91,12 @@ class BotClient:
         result: dict[str, Any] = await self.call("getMe")
         return result
 
-    async def get_updates(self, offset: int | None, timeout: int,
+    async def get_updates(self, offset: int | None, hold: int,
                           allowed: list[str]) -> list[dict[str, Any]]:
+        """Long poll: the server holds the call up to ``hold`` seconds."""
         result: list[dict[str, Any]] = await self.call(
-            "getUpdates", {"offset": offset, "timeout": timeout, "allowed_updates": allowed},
-            timeout=timeout + 10.0)  # read timeout must outlast the long poll
+            "getUpdates", {"offset": offset, "timeout": hold, "allowed_updates": allowed},
+            read_timeout=hold + 10.0)  # the read timeout must outlast the long poll
         return result
 
     async def send_message(self, chat_id: str, text: str, **extra: Any) -> dict[str, Any]:

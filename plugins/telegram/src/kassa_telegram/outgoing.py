@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 from attrs import frozen
-
 from kassa.errors import Permanent
 from kassa.model import Attachment, Button, Message
+
 from kassa_telegram.markup import MarkupError
 from kassa_telegram.splitting import CAPTION_LIMIT, TEXT_LIMIT, split_html, visible_len
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from attrs import define, field, validators
-
 from kassa.secret import Secret
 
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")

@@ -90,6 +90,10 @@ def _cut(items: list[_Item], start: int, limit: int) -> int:
     cut = best[max(best)] if best else i
     if cut == start:  # a single atom wider than the limit cannot happen (limit >= 2)
         cut = start + 1
-    while cut > start + 1 and items[cut - 1].tag is not None and items[cut - 1].tag.kind == "start":
+    while cut > start + 1 and _opens(items[cut - 1]):
         cut -= 1  # leave a just-opened tag for the next part
     return cut
+
+
+def _opens(item: _Item) -> bool:
+    return item.tag is not None and item.tag.kind == "start"

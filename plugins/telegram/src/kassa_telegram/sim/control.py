@@ -29,6 +29,11 @@ def _state(w: World, b: dict[str, Any]) -> Any:
             "pending_updates": w.updates.pending(), "rate_limits": w.limiter.enabled}
 
 
+def _rate_limits(w: World, b: dict[str, Any]) -> Any:
+    w.limiter.enabled = bool(b["enabled"])
+    return {}
+
+
 def _routes() -> list[Route]:
     def r(method: str, pattern: str, fn: Callable[..., Any]) -> Route:
         return method, re.compile(f"/_sim/{pattern}"), fn
@@ -64,8 +69,7 @@ def _routes() -> list[Route]:
             retry_after=b.get("retry_after", 5), delay=b.get("delay", 5.0),
             skip=b.get("skip", 0)) or {}),
         r("DELETE", "faults", lambda w, b: w.faults.clear() or {}),
-        r("POST", "rate_limits", lambda w, b: setattr(
-            w.limiter, "enabled", bool(b["enabled"])) or {}),
+        r("POST", "rate_limits", _rate_limits),
         r("POST", "clock", lambda w, b: w.advance(float(b["advance"])) or {}),
     ]
 

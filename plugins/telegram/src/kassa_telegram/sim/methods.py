@@ -175,7 +175,7 @@ def _file(w: World, p: dict[str, Any], kind: str) -> SimFile:
     if isinstance(value, str) and value.startswith("attach://"):
         value = p.get(value[len("attach://"):])  # the file is another part of the form
         if not isinstance(value, Upload):
-            raise bad_request(f"can't find the attached file in the request")
+            raise bad_request("can't find the attached file in the request")
     if isinstance(value, Upload):
         limit = PHOTO_MAX if kind == "photo" else FILE_MAX
         if len(value.content) > limit:

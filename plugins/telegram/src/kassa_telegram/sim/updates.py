@@ -83,7 +83,7 @@ class UpdateQueue:
         horizon = self.clock() - RETENTION
         self.items = [u for u in self.items if u.at >= horizon]
 
-    async def get(self, offset: int, limit: int, timeout: float) -> list[dict[str, Any]]:
+    async def get(self, offset: int, limit: int, hold: float) -> list[dict[str, Any]]:
         if self.webhook is not None:
             raise ApiError(409, CONFLICT_WEBHOOK)
         self._poll_gen += 1
@@ -95,7 +95,7 @@ class UpdateQueue:
         elif offset > 0:
             self.items = [u for u in self.items if u.update_id >= offset]
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + hold
         while not self.items:
             left = deadline - loop.time()
             if left <= 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kassa_telegram.sim.envelope import bad_request, forbidden
@@ -64,7 +64,7 @@ class World:
         self.chats[user.id] = SimChat(user.id, "private", members={user.id})
         return user
 
-    def create_chat(self, title: str, *, type: str = "supergroup", members: list[int] = (),
+    def create_chat(self, title: str, *, type: str = "supergroup", members: Sequence[int] = (),
                     forum: bool = False) -> SimChat:
         if type not in ("group", "supergroup"):
             raise ValueError("type must be 'group' or 'supergroup'")
@@ -133,7 +133,7 @@ class World:
     # --- what happens in chats -------------------------------------------------------------
     def message_wire(self, chat: SimChat, msg: SimMessage) -> dict[str, Any]:
         out: dict[str, Any] = {"message_id": msg.message_id, "date": msg.date}
-        out["from"] = self.bot.wire() if msg.from_bot else self.users[msg.user_id].wire()
+        out["from"] = self.bot.wire() if msg.user_id is None else self.users[msg.user_id].wire()
         out["chat"] = chat.wire(self.users)
         if msg.thread_id is not None:
             out["message_thread_id"] = msg.thread_id
