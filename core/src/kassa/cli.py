@@ -32,7 +32,7 @@ def setup_logging(verbose: bool) -> None:
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "uvicorn", "aiosqlite", "nats"):
+    for noisy in ("httpx", "httpcore", "uvicorn", "aiosqlite", "nats", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -10,7 +10,7 @@ from kassa.hookspecs.notify import Access
 from kassa.i18n import t
 from kassa.model import Button, Reply
 from kassa.reports import periods
-from kassa.reports.service import message_for, site_label
+from kassa.reports.service import message_for, site_label, site_tz
 
 
 class Start:
@@ -60,8 +60,10 @@ class Status:
             elif st.get("online"):
                 state = "🟢 " + ctx.t("cmd.status.online")
             else:
-                state = "🔴 " + ctx.t("cmd.status.offline", since=st["since"].strftime("%d.%m %H:%M"))
+                since = st["since"].astimezone(site_tz(hub, code))
+                state = "🔴 " + ctx.t("cmd.status.offline", since=since.strftime("%d.%m %H:%M"))
             last = st.get("last_event_at") if st else None
+            last = last.astimezone(site_tz(hub, code)) if last else None
             tail = f"; {ctx.t('cmd.status.last', when=last.strftime('%d.%m %H:%M'))}" if last else ""
             lines.append(f"{name}: {state}{tail}")
         counts = await hub.outbox.counts()

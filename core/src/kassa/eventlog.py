@@ -105,17 +105,20 @@ class EventLog:
                 seen[(e.site, e.source_key)] = i
                 unique.append(e)
         async with self.store.write() as conn:
-            stmt = dialect_insert(conn, EventRow).values([event_row(e, now) for e in unique])
-            stmt = stmt.on_conflict_do_nothing(index_elements=["site", "source_key"])
-            rows = (await conn.execute(stmt.returning(EventRow.id, EventRow.seq))).all()
+            # executemany ("insertmanyvalues") with RETURNING: one compiled statement, and
+            # only the rows that were new come back (known ones hit ON CONFLICT DO NOTHING)
+            stmt = dialect_insert(conn, EventRow).on_conflict_do_nothing(
+                index_elements=["site", "source_key"]).returning(EventRow.id, EventRow.seq)
+            rows = (await conn.execute(stmt, [event_row(e, now) for e in unique])).all()
             inserted = {r.id: r.seq for r in rows}
             outbox: list[dict[str, Any]] = []
             for e in unique:
                 if e.id in inserted:
                     outbox.extend(self.decide(e))
             if outbox:
-                ins = dialect_insert(conn, OutboxRow).values(outbox)
-                await conn.execute(ins.on_conflict_do_nothing(index_elements=["key"]))
+                ins = dialect_insert(conn, OutboxRow).on_conflict_do_nothing(
+                    index_elements=["key"])
+                await conn.execute(ins, outbox)
         out: list[int | None] = []
         first_for_key = {k: events[i].id for k, i in seen.items()}
         for e in events:

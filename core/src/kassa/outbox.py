@@ -85,9 +85,9 @@ class Outbox:
         if not rows:
             return 0
         async with self.store.write() as conn:
-            stmt = dialect_insert(conn, OutboxRow).values(rows).on_conflict_do_nothing(
+            stmt = dialect_insert(conn, OutboxRow).on_conflict_do_nothing(
                 index_elements=["key"]).returning(OutboxRow.id)
-            new = len((await conn.execute(stmt)).all())
+            new = len((await conn.execute(stmt, rows)).all())
         self.wake({r["channel"] for r in rows})
         return new
 
