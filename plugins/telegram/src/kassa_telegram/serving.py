@@ -58,3 +58,21 @@ class AsgiServer:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._server = self._task = None
+
+
+async def read_body(receive: Any) -> bytes:
+    """The whole request body of an ASGI http scope."""
+    chunks = []
+    while True:
+        event = await receive()
+        chunks.append(event.get("body", b""))
+        if event["type"] == "http.disconnect" or not event.get("more_body"):
+            return b"".join(chunks)
+
+
+async def respond(send: Any, status: int, body: bytes,
+                  ctype: str = "application/json") -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", ctype.encode()),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -13,6 +13,8 @@ import json
 import logging
 from typing import Any
 
+from kassa_telegram.serving import read_body, respond
+
 log = logging.getLogger(__name__)
 
 ACK_TIMEOUT = 50.0  # Telegram gives a webhook roughly a minute before retrying
@@ -33,10 +35,10 @@ class WebhookListener:
         if scope["type"] != "http":
             return
         if scope["path"] != self.path:
-            await _reply(send, 404, b"not found")
+            await respond(send, 404, b"not found", "text/plain")
             return
         if scope["method"] != "POST":
-            await _reply(send, 405, b"method not allowed")
+            await respond(send, 405, b"method not allowed", "text/plain")
             return
         headers = dict(scope["headers"])
         given = headers.get(b"x-telegram-bot-api-secret-token", b"")
@@ -44,42 +46,25 @@ class WebhookListener:
             self.rejected += 1
             log.warning("refused a webhook call without the right secret token from %s",
                         (scope.get("client") or ("?",))[0])
-            await _reply(send, 401, b"unauthorized")
+            await respond(send, 401, b"unauthorized", "text/plain")
             return
-        body = await _body(receive)
+        body = await read_body(receive)
         try:
             update = json.loads(body)
         except ValueError:
             update = None
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-            await _reply(send, 400, b"expected a Telegram Update object")
+            await respond(send, 400, b"expected a Telegram Update object", "text/plain")
             return
         taken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         try:
             await asyncio.wait_for(self._handover(update, taken), ACK_TIMEOUT)
         except TimeoutError:
-            await _reply(send, 503, b"busy, deliver again later")
+            await respond(send, 503, b"busy, deliver again later", "text/plain")
             return
         self.accepted += 1
-        await _reply(send, 200, b"{}")
+        await respond(send, 200, b"{}")
 
     async def _handover(self, update: dict[str, Any], taken: asyncio.Future[None]) -> None:
         await self.queue.put((update, taken))
         await taken
-
-
-async def _body(receive: Any) -> bytes:
-    chunks = []
-    while True:
-        event = await receive()
-        chunks.append(event.get("body", b""))
-        if not event.get("more_body"):
-            return b"".join(chunks)
-
-
-async def _reply(send: Any, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json" if status == 200
-                             else b"text/plain"),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 import multipart
 
+from kassa_telegram.serving import read_body, respond
 from kassa_telegram.sim import control
 from kassa_telegram.sim.envelope import NOT_FOUND, UNAUTHORIZED, ApiError, encode, flood, ok
 from kassa_telegram.sim.methods import FILE_MAX, METHODS, Upload
@@ -36,13 +37,13 @@ class SimApp:
         path: str = scope["path"]
         headers = {k.decode().lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if int(headers.get("content-length") or 0) > FILE_MAX + 1024 * 1024:
-            await _reply(send, 413, encode(ApiError(413, "Request Entity Too Large").body()))
+            await respond(send, 413, encode(ApiError(413, "Request Entity Too Large").body()))
             return
-        body = await _body(receive)
+        body = await read_body(receive)
         if path.startswith("/_sim/"):
             status, payload = await control.handle(self.world, scope["method"], path,
                                                    _json_or_empty(body))
-            await _reply(send, status, encode(payload))
+            await respond(send, status, encode(payload))
             return
         m = _FILE_PATH.fullmatch(path)
         if m and scope["method"] == "GET":
@@ -50,19 +51,19 @@ class SimApp:
             return
         m = _BOT_PATH.fullmatch(path)
         if m is None:
-            await _reply(send, 404, encode(NOT_FOUND.body()))
+            await respond(send, 404, encode(NOT_FOUND.body()))
             return
         await self._call(send, m.group(1), m.group(2).lower(), scope, headers, body)
 
     async def _file(self, send: Any, token: str, file_path: str) -> None:
         if token != self.world.bot.token:
-            await _reply(send, 401, encode(UNAUTHORIZED.body()))
+            await respond(send, 401, encode(UNAUTHORIZED.body()))
             return
         f = next((f for f in self.world.files.values() if f.path == file_path), None)
         if f is None:
-            await _reply(send, 404, encode(NOT_FOUND.body()))
+            await respond(send, 404, encode(NOT_FOUND.body()))
             return
-        await _reply(send, 200, f.content, f.mime)
+        await respond(send, 200, f.content, f.mime)
 
     async def _call(self, send: Any, token: str, method: str, scope: dict[str, Any],
                     headers: dict[str, str], body: bytes) -> None:
@@ -86,7 +87,7 @@ class SimApp:
                     raise flood(fault.retry_after)
                 if fault.kind == "bad_gateway":
                     self._log(method, params, 502)
-                    await _reply(send, 502, _BAD_GATEWAY, "text/html")
+                    await respond(send, 502, _BAD_GATEWAY, "text/html")
                     return
                 if fault.kind == "timeout":
                     await asyncio.sleep(fault.delay)
@@ -98,7 +99,7 @@ class SimApp:
         except ApiError as err:
             status, payload = err.code, err.body()
         self._log(method, params, status)
-        await _reply(send, status, encode(payload))
+        await respond(send, status, encode(payload))
 
     def _log(self, method: str, params: dict[str, Any], status: int) -> None:
         calls = self.world.calls
@@ -106,18 +107,6 @@ class SimApp:
                       "chat_id": params.get("chat_id")})
         if len(calls) > CALL_LOG_MAX:
             del calls[: len(calls) - CALL_LOG_MAX]
-
-
-async def _body(receive: Any) -> bytes:
-    chunks = []
-    while True:
-        event = await receive()
-        if event["type"] == "http.disconnect":
-            break
-        chunks.append(event.get("body", b""))
-        if not event.get("more_body"):
-            break
-    return b"".join(chunks)
 
 
 def _json_or_empty(body: bytes) -> Any:
@@ -156,13 +145,6 @@ def _params(scope: dict[str, Any], headers: dict[str, str], body: bytes) -> dict
         except multipart.MultipartError:
             raise ApiError(400, "Bad Request: can't parse multipart/form-data request") from None
     return params
-
-
-async def _reply(send: Any, status: int, body: bytes, ctype: str = "application/json") -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", ctype.encode()),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def _drop(send: Any) -> None:
