@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import ComposeResult
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header
 
+from kassa.console.i18n import t
 from kassa.console.widgets.banner import LinkBanner
 
 if TYPE_CHECKING:
@@ -18,9 +21,21 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def localize_bindings(node: DOMNode, locale: str) -> None:
+    """Binding descriptions are written as i18n keys (``"key.retry"``): show them translated."""
+    for key, bindings in node._bindings.key_to_bindings.items():
+        node._bindings.key_to_bindings[key] = [
+            replace(b, description=t(b.description, locale)) if b.description.startswith("key.")
+            else b for b in bindings]
+
+
 class ConsoleScreen(Screen[None]):
     TITLE_KEY = ""
     RELOAD = True  # reload every ``app.refresh_s`` while shown
+
+    def __init__(self) -> None:
+        super().__init__()
+        localize_bindings(self, self.console.locale)
 
     @property
     def console(self) -> ConsoleApp:

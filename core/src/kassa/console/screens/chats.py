@@ -15,13 +15,13 @@ from kassa.console.screens.base import ConsoleScreen
 from kassa.console.widgets.message_card import MessageCard
 from kassa.console.widgets.table import sync_rows
 
-COLUMNS = ("channel", "chat", "pending", "sent", "dead")
+COLUMNS = ("chat", "dead", "pending", "sent", "channel")  # what matters first at 80 columns
 
 
 class ChatsScreen(ConsoleScreen):
     TITLE_KEY = "screen.chats"
     AUTO_FOCUS = "#chats"
-    BINDINGS = [("x", "toggle_dead", "Dead letters"), ("t", "retry", "Retry")]
+    BINDINGS = [("x", "toggle_dead", "key.dead"), ("t", "retry", "key.retry")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -42,8 +42,8 @@ class ChatsScreen(ConsoleScreen):
         chats = await self.ask(self.client.chats())
         if chats is not None:
             rows = {f"{c.channel}\x1f{c.chat_id}": (
-                c.channel, c.name or c.chat_id, c.pending, c.sent,
-                Text(str(c.dead), style="bold red" if c.dead else "")) for c in chats}
+                c.name or c.chat_id, Text(str(c.dead), style="bold red" if c.dead else ""),
+                c.pending, c.sent, c.channel) for c in chats}
             sync_rows(self.query_one("#chats", DataTable), rows)
             if self.chat is None and chats and not self.dead_only:
                 self.chat = (chats[0].channel, chats[0].chat_id)

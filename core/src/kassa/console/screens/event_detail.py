@@ -14,6 +14,7 @@ from textual.widgets import Label, Static
 
 from kassa.console.i18n import rubles
 from kassa.console.records import EventDetail
+from kassa.console.screens.base import localize_bindings
 from kassa.console.widgets.message_card import render_message
 
 FIELDS = ("occurred_at", "severity", "station", "employee", "manager", "table", "order",
@@ -21,11 +22,12 @@ FIELDS = ("occurred_at", "severity", "station", "employee", "manager", "table", 
 
 
 class EventDetailScreen(ModalScreen[None]):
-    BINDINGS = [("escape", "dismiss", "Close"), ("q", "dismiss", "Close")]
+    BINDINGS = [("escape", "dismiss", "key.close"), ("q", "dismiss", "key.close")]
 
     def __init__(self, event_id: str) -> None:
         super().__init__()
         self.event_id = event_id
+        localize_bindings(self, getattr(self.app, "locale", "ru"))
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):

@@ -27,7 +27,7 @@ class EventsScreen(ConsoleScreen):
     TITLE_KEY = "screen.events"
     RELOAD = False  # the stream keeps it fresh; filters reload it
     AUTO_FOCUS = "#feed"
-    BINDINGS = [("enter", "open", "Open")]
+    BINDINGS = [("enter", "open", "key.open")]
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="filters"):

@@ -26,7 +26,7 @@ ALL_SITES = "*"
 class ReportsScreen(ConsoleScreen):
     TITLE_KEY = "screen.reports"
     RELOAD = False  # a report is built on request
-    BINDINGS = [("b", "build", "Build"), ("s", "export", "To CSV")]
+    BINDINGS = [("b", "build", "key.build"), ("s", "export", "key.export")]
 
     def __init__(self) -> None:
         super().__init__()
