@@ -253,7 +253,7 @@ def chats_link(config: str | None, site: str | None, owners: bool, hours: int) -
 @click.option("--seconds", default=20.0, show_default=True,
               help="How long a headless demo runs (simulated day is accelerated).")
 @click.option("--sites", default=3, show_default=True, help="How many restaurants.")
-@click.option("--speed", default=120.0, show_default=True, help="Simulated seconds per second.")
+@click.option("--speed", default=600.0, show_default=True, help="Simulated seconds per second.")
 @click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
 @click.option("-v", "--verbose", is_flag=True)
 def demo(headless: bool, seconds: float, sites: int, speed: float, locale: str,

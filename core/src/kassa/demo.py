@@ -128,6 +128,8 @@ async def print_summary(hub: Hub, sims: list[Any]) -> int:
                 print(f"{sim.name}: {summary()}")
             except Exception as exc:
                 print(f"{sim.name}: summary unavailable ({exc})")
-    lost = counts["pending"] + counts["dead"]
-    print("nothing lost" if lost == 0 and events else f"NOT DELIVERED: {lost}")
-    return 0 if (lost == 0 and events) else 1
+    if counts["pending"]:
+        print(f"still queued within messenger budgets (kept, sent next): {counts['pending']}")
+    ok = counts["dead"] == 0 and bool(events)
+    print("nothing lost" if ok else f"DEAD LETTERS: {counts['dead']}")
+    return 0 if ok else 1

@@ -169,8 +169,12 @@ def simulators(settings: Any) -> list[RKeeperSim]:
     speed = float(getattr(settings, "speed", 1.0) or 1.0)
     seed = int(getattr(settings, "seed", 1) or 1)
     rate = min(4.0, 0.5 * max(1.0, speed ** 0.5))  # a few actions per second at most: light
+    # The demo's day starts at opening time, whatever the hour is where it runs.
+    opening = datetime.now(ZoneInfo("Europe/Moscow")).replace(
+        hour=10, minute=30, second=0, microsecond=0, tzinfo=None)
     return [RKeeperSim(code, NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i + 1}"),
-                       rest_code=f"1999900{i + 1:02d}", seed=seed + i, speed=speed, rate=rate)
+                       rest_code=f"1999900{i + 1:02d}", seed=seed + i, speed=speed, rate=rate,
+                       start=opening)
             for i, code in enumerate(codes)]
 
 
