@@ -168,3 +168,25 @@ async def test_production_webhook_rules(client: BotClient) -> None:
         with pytest.raises(Permanent, match="unallowed characters"):
             await c.set_webhook("https://example.com/hook", "bad secret!", [])
         await c.aclose()
+
+
+async def test_uploads_file_ids_and_downloads(sim: TelegramSim, client: BotClient) -> None:
+    u = sim.create_user("Анна")
+    sent = await client.send_file("document", str(u.id), ("z.xlsx", b"PK\x03\x04data",
+                                                           "application/vnd.ms-excel"),
+                                  caption="<b>Z</b>", parse_mode="HTML")
+    doc = sent["document"]
+    assert (doc["file_name"], doc["file_size"], sent["caption"]) == ("z.xlsx", 8, "Z")
+    again = await client.call("sendDocument", {"chat_id": u.id, "document": doc["file_id"]})
+    assert again["document"]["file_id"] == doc["file_id"]  # re-sent without re-uploading
+    path = (await client.call("getFile", {"file_id": doc["file_id"]}))["file_path"]
+    async with httpx.AsyncClient() as http:
+        got = await http.get(f"{sim.base_url}/file/bot{sim.token}/{path}")
+    assert got.content == b"PK\x03\x04data"
+    with pytest.raises(Permanent, match="wrong file identifier"):
+        await client.call("sendDocument", {"chat_id": u.id, "document": "nope"})
+    with pytest.raises(Permanent, match="IMAGE_PROCESS_FAILED"):
+        await client.send_file("photo", str(u.id), ("x.png", b"not an image", "image/png"))
+    with pytest.raises(Permanent, match="message caption is too long"):
+        await client.send_file("document", str(u.id), ("a.txt", b"a", "text/plain"),
+                               caption="я" * 1025)
