@@ -89,7 +89,7 @@ async def hub_url(fake_hub: FakeHub) -> AsyncIterator[str]:
         yield url
 
 
-async def wait_for(pilot: Any, condition: Callable[[], Any], *, timeout: float = 5.0) -> None:
+async def wait_for(pilot: Any, condition: Callable[[], Any], *, timeout: float = 10.0) -> None:
     """Let the app work until ``condition()`` is true; fail after ``timeout`` seconds."""
     steps = int(timeout / 0.02)
     for _ in range(steps):
