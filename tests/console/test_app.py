@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, ListView, Static
+from textual.widgets import DataTable, Input, ListView, Select, Static
 
 from kassa.console.app import ConsoleApp
 from kassa.console.client import AdminClient
@@ -20,6 +20,7 @@ from kassa.console.screens.events import EventsScreen
 from kassa.console.screens.log import LogScreen
 from kassa.console.screens.plugins import PluginsScreen
 from kassa.console.screens.reports import ReportsScreen
+from kassa.i18n import kind_title
 from kassa.model import Event
 
 from .conftest import TOKEN, T0, wait_for
@@ -79,6 +80,9 @@ async def test_events_filter_and_live_feed(hub_url: str, fake_hub: FakeHub) -> N
         await pilot.pause(0.1)  # give the second event its chance to (wrongly) appear
         assert [r[0] for r in rows(app, "#feed")] == ["7", "6", "5"]
         assert "Показано событий: 3" in _text(app.screen, "#feed-count")
+        app.screen.query_one("#f-kind", Select).value = "saved_dish_deleted"
+        await wait_for(pilot, lambda: [r[0] for r in rows(app, "#feed")] == ["6"])
+        assert rows(app, "#feed")[0][3] == kind_title("saved_dish_deleted")
 
 
 async def test_enter_opens_event_with_its_messages(hub_url: str) -> None:

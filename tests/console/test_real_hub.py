@@ -13,6 +13,7 @@ from kassa.console.app import ConsoleApp
 from kassa.console.client import AdminClient
 from kassa.console.screens.event_detail import EventDetailScreen
 from kassa.errors import Permanent
+from kassa.i18n import kind_title
 from kassa.testing import CaptureChannel, ComponentsPlugin, make_hub
 
 from .conftest import sample_events, wait_for
@@ -46,7 +47,7 @@ async def test_events_live_and_detail(live: tuple[Any, CaptureChannel, ConsoleAp
         for e in rest:  # arrive over the SSE stream while the screen is open
             await hub.emit(e)
         await wait_for(pilot, lambda: len(rows(app, "#feed")) == 6)
-        assert rows(app, "#feed")[0][3] == "saved_dish_deleted"  # newest on top
+        assert rows(app, "#feed")[0][3] == kind_title("saved_dish_deleted")  # newest on top
         await hub.drain()
         table = app.screen.query_one("#feed", DataTable)
         table.focus()

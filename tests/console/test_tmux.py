@@ -48,7 +48,7 @@ async def test_console_in_a_real_terminal(fake_hub: FakeHub) -> None:
             first = await screen_shows(session, "Тверская")
             assert "660,50 ₽" in first and TOKEN not in first
             tmux("send-keys", "-t", session, "e")
-            await screen_shows(session, "precheck_cancelled")
+            await screen_shows(session, "Отмена пречека")
             tmux("send-keys", "-t", session, "c")
             await screen_shows(session, "bot was kicked")
             tmux("send-keys", "-t", session, "q")

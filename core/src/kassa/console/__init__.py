@@ -19,16 +19,21 @@ def run_console(base_url: str, token: str | Secret, locale: str = "ru",
     from kassa.console.client import AdminClient
     from kassa.console.replay import ReplayClient
 
+    from kassa.console.terminal import terminal_to_console
+
     client: Any = (ReplayClient.from_file(replay, speed=speed, locale=locale) if replay
                    else AdminClient(base_url, token))
-    ConsoleApp(client, locale, own_client=True).run()
+    with terminal_to_console():
+        ConsoleApp(client, locale, own_client=True).run()
 
 
 async def run_console_async(client: Any, locale: str = "ru") -> None:
     """Run the console in the current asyncio loop; the caller keeps owning ``client``."""
     from kassa.console.app import ConsoleApp
+    from kassa.console.terminal import terminal_to_console
 
-    await ConsoleApp(client, locale).run_async()
+    with terminal_to_console():
+        await ConsoleApp(client, locale).run_async()
 
 
 __all__ = ["run_console", "run_console_async"]

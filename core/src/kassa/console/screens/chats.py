@@ -15,7 +15,8 @@ from kassa.console.screens.base import ConsoleScreen
 from kassa.console.widgets.message_card import MessageCard
 from kassa.console.widgets.table import sync_rows
 
-COLUMNS = ("chat", "dead", "pending", "sent", "channel")  # what matters first at 80 columns
+COLUMNS = ("chat", "channel", "dead", "pending", "sent")
+STATES = ("dead", "pending", "sent")  # narrow headers: the list shares the screen
 
 
 class ChatsScreen(ConsoleScreen):
@@ -32,7 +33,8 @@ class ChatsScreen(ConsoleScreen):
         with Horizontal(id="chats-body"):
             table: DataTable[object] = DataTable(id="chats", cursor_type="row")
             for key in COLUMNS:
-                table.add_column(self.t(f"col.{key}"), key=key)
+                table.add_column(self.t(f"col.{key}_short" if key in STATES else f"col.{key}"),
+                                 key=key)
             yield table
             with Vertical(id="chat-pane"):
                 yield Label(self.t("chat.pick"), id="chat-title")
@@ -42,8 +44,9 @@ class ChatsScreen(ConsoleScreen):
         chats = await self.ask(self.client.chats())
         if chats is not None:
             rows = {f"{c.channel}\x1f{c.chat_id}": (
-                c.name or c.chat_id, Text(str(c.dead), style="bold red" if c.dead else ""),
-                c.pending, c.sent, c.channel) for c in chats}
+                c.name or c.chat_id, c.channel,
+                Text(str(c.dead), style="bold red" if c.dead else ""), c.pending, c.sent)
+                for c in chats}
             sync_rows(self.query_one("#chats", DataTable), rows)
             if self.chat is None and chats and not self.dead_only:
                 self.chat = (chats[0].channel, chats[0].chat_id)

@@ -15,6 +15,7 @@ from textual.widgets import Label, Static
 from kassa.console.i18n import rubles
 from kassa.console.records import EventDetail
 from kassa.console.screens.base import localize_bindings
+from kassa.i18n import kind_title
 from kassa.console.widgets.message_card import render_message
 
 FIELDS = ("occurred_at", "severity", "station", "employee", "manager", "table", "order",
@@ -47,7 +48,7 @@ class EventDetailScreen(ModalScreen[None]):
             return
         loc, e = app.locale, detail.event
         self.query_one("#detail-title", Label).update(
-            app.t("ev.detail.title", kind=e.kind, site=e.site, seq=detail.seq))
+            app.t("ev.detail.title", kind=kind_title(e.kind, loc), site=e.site, seq=detail.seq))
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
         grid.add_column()

@@ -16,11 +16,18 @@ from kassa.console.i18n import clock, rubles
 from kassa.console.records import EventRecord
 from kassa.console.screens.base import ConsoleScreen
 from kassa.console.screens.event_detail import EventDetailScreen
+from kassa.i18n import kind_title
+from kassa.model import EventKind
 
 SEVERITY_STYLE = {"info": "", "notice": "cyan", "warning": "yellow", "danger": "bold red"}
 COLUMNS = ("seq", "time", "site", "kind", "employee", "amount", "text")
 MAX_ROWS = 500  # the feed is a window, not the log: older events are one filter away
 DEBOUNCE_S = 0.25
+KINDS = sorted(EventKind)  # plugins' own kinds are found with the text filter
+
+
+def _chosen(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 class EventsScreen(ConsoleScreen):
@@ -32,7 +39,8 @@ class EventsScreen(ConsoleScreen):
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="filters"):
             yield Select[str]([], prompt=self.t("ev.filter.site"), id="f-site")
-            yield Input(placeholder=self.t("ev.filter.kind"), id="f-kind")
+            yield Select[str]([(kind_title(k, self.console.locale), k) for k in KINDS],
+                              prompt=self.t("ev.filter.kind"), id="f-kind")
             yield Input(placeholder=self.t("ev.filter.employee"), id="f-employee")
             yield Input(placeholder=self.t("ev.filter.text"), id="f-text")
         table: DataTable[object] = DataTable(id="feed", cursor_type="row")
@@ -59,10 +67,9 @@ class EventsScreen(ConsoleScreen):
 
     @property
     def filter(self) -> EventFilter:
-        site = self.query_one("#f-site", Select).value
         return EventFilter(
-            site=site if isinstance(site, str) else None,
-            kind=self.query_one("#f-kind", Input).value.strip() or None,
+            site=_chosen(self.query_one("#f-site", Select).value),
+            kind=_chosen(self.query_one("#f-kind", Select).value),
             employee=self.query_one("#f-employee", Input).value.strip() or None,
             text=self.query_one("#f-text", Input).value.strip() or None)
 
@@ -99,7 +106,8 @@ class EventsScreen(ConsoleScreen):
         style = SEVERITY_STYLE.get(str(e.severity), "")
         detail = " ".join(p for p in (e.reason, e.text, e.order and f"№{e.order}",
                                       ", ".join(ln.name for ln in e.lines)) if p)
-        cells = (rec.seq, clock(e.occurred_at), e.site, e.kind, e.employee or "",
+        cells = (rec.seq, clock(e.occurred_at), e.site, kind_title(e.kind, self.console.locale),
+                 e.employee or "",
                  rubles(e.amount, self.console.locale), detail.replace("\n", " "))
         table.add_row(*(Text(str(c), style=style) if not isinstance(c, int) else c
                         for c in cells), key=e.id)

@@ -20,4 +20,4 @@ def sync_rows(table: DataTable[object], rows: Mapping[str, Sequence[object]]) ->
             table.add_row(*values, key=key)
             continue
         for col, value in zip(columns, values, strict=False):
-            table.update_cell(key, col, value)
+            table.update_cell(key, col, value, update_width=True)
