@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from kassa_bonus import lots, schema
 from kassa_bonus.outcome import Outcome
@@ -364,11 +364,13 @@ class Ledger:
             id=pid, operation_id=op_id, kind=kind, currency=acc.currency, amount=abs(gross),
             reverses_id=reverses, guest_id=acc.guest_id, account_id=acc.id, site=site,
             order_ref=order_ref, promo=promo, effective_at=effective_at or now, created_at=now))
-        for account_id, leg in legs:
-            if leg:
-                await conn.execute(schema.entry.insert().values(
-                    posting_id=pid, account_id=account_id, currency=acc.currency, amount=leg))
-                await self._apply(conn, account_id, balance=leg)
+        moved = [(account_id, leg) for account_id, leg in legs if leg]
+        await conn.execute(schema.entry.insert(), [
+            dict(posting_id=pid, account_id=i, currency=acc.currency, amount=leg)
+            for i, leg in moved])
+        await conn.execute(update(A).where(A.c.id == bindparam("aid")).values(
+            balance=A.c.balance + bindparam("delta"), lock_version=A.c.lock_version + 1),
+            [dict(aid=i, delta=leg) for i, leg in moved])
         return pid
 
     async def _credit(self, conn: Any, op_id: str, acc: Any, amount: int,

@@ -58,8 +58,11 @@ class BonusStore:
                 yield conn
             return
         async with self._writer, self.engine.connect() as conn:
-            await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-            await conn.commit()
+            info = await conn.get_raw_connection()
+            if not info.info.get("bonus_fk"):  # once per DBAPI connection: FKs are off by default
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()
+                info.info["bonus_fk"] = True
             await conn.exec_driver_sql("BEGIN IMMEDIATE")
             try:
                 yield conn
