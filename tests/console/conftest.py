@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-
 from kassa.model import Event, Line
 
 from .fakehub import FakeHub, serve
@@ -89,11 +88,11 @@ async def hub_url(fake_hub: FakeHub) -> AsyncIterator[str]:
         yield url
 
 
-async def wait_for(pilot: Any, condition: Callable[[], Any], *, timeout: float = 10.0) -> None:
-    """Let the app work until ``condition()`` is true; fail after ``timeout`` seconds."""
-    steps = int(timeout / 0.02)
+async def wait_for(pilot: Any, condition: Callable[[], Any], *, within: float = 10.0) -> None:
+    """Let the app work until ``condition()`` is true; fail after ``within`` seconds."""
+    steps = int(within / 0.02)
     for _ in range(steps):
         if condition():
             return
         await pilot.pause(0.02)
-    raise AssertionError(f"condition not met in {timeout}s: {condition}")
+    raise AssertionError(f"condition not met in {within}s: {condition}")

@@ -1,6 +1,7 @@
 """Copy the console snapshots (SVG) to docs/img for the operator guide.
 
-Run after ``uv run pytest tests/console --snapshot-update``: ``python tests/console/export_docs_img.py``.
+Run after ``uv run pytest tests/console --snapshot-update``:
+``python tests/console/export_docs_img.py``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import uvicorn
-
 from kassa.codec import to_dict
 from kassa.model import Event
 
@@ -125,7 +124,7 @@ class FakeHub:
     def _events(self, q: dict[str, str]) -> list[dict[str, Any]]:
         out = []
         for seq, e in reversed(self.events):
-            if q.get("site") and e.site != q["site"] or q.get("kind") and e.kind != q["kind"]:
+            if (q.get("site") and e.site != q["site"]) or (q.get("kind") and e.kind != q["kind"]):
                 continue
             if q.get("employee") and q["employee"].lower() not in (e.employee or "").lower():
                 continue

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
-from textual.screen import Screen
-from textual.widgets import DataTable, Input, ListView, Select, Static
-
 from kassa.console.app import ConsoleApp
 from kassa.console.client import AdminClient
 from kassa.console.screens.chats import ChatsScreen
@@ -22,8 +19,11 @@ from kassa.console.screens.plugins import PluginsScreen
 from kassa.console.screens.reports import ReportsScreen
 from kassa.i18n import kind_title
 from kassa.model import Event
+from rich.console import Console
+from textual.screen import Screen
+from textual.widgets import DataTable, Input, ListView, Select, Static
 
-from .conftest import TOKEN, T0, wait_for
+from .conftest import T0, TOKEN, wait_for
 from .fakehub import FakeHub, serve
 
 pytestmark = pytest.mark.anyio
@@ -117,8 +117,9 @@ async def test_report_request_and_csv(hub_url: str, tmp_path: Path,
         assert rows(app, "#r-table")[-1] == ["Итого", "10", "5\u00a0660,50 ₽"]
         assert app.screen.query_one("#r-chart").display
         await pilot.press("s")
-        await wait_for(pilot, lambda: list(tmp_path.glob("*.csv")))
-    (csv_file,) = tmp_path.glob("*.csv")
+        await wait_for(pilot, lambda: os.listdir(tmp_path))
+    (name,) = os.listdir(tmp_path)
+    csv_file = tmp_path / name
     assert csv_file.name == "kassa-sales_by_hour-all-20260302-20260303.csv"
     lines = csv_file.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == "Час,Чеки,Выручка" and lines[2] == "10:00,5,3420.50"
@@ -158,11 +159,11 @@ async def test_offline_banner_and_reconnect(fake_hub: FakeHub) -> None:
         await wait_for(pilot, lambda: len(rows(app, "#sites")) == 2)
         assert not banner.display
         await server.__aexit__(None, None, None)
-        await wait_for(pilot, lambda: banner.display, timeout=10)
+        await wait_for(pilot, lambda: banner.display, within=10)
         assert f"127.0.0.1:{port}" in _text(app.screen, "#banner")
         assert TOKEN not in _text(app.screen, "#banner")
         async with serve(fake_hub, port=port):
-            await wait_for(pilot, lambda: not banner.display, timeout=10)
+            await wait_for(pilot, lambda: not banner.display, within=10)
 
 
 class DemoPanel:
@@ -187,3 +188,13 @@ def _text(screen: Any, selector: str) -> str:
     out = Console(width=200, file=io.StringIO(), record=True)
     out.print(screen.query_one(selector, Static).content)
     return out.export_text()
+
+
+async def test_wrong_token_is_said_once(hub_url: str) -> None:
+    app = ConsoleApp(AdminClient(hub_url, "wrong"), panels=[], own_client=True, refresh_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: not app.online)  # the stream gives up on 401
+        await pilot.pause(0.5)  # several refreshes fail meanwhile
+        texts = [str(n.message) for n in app._notifications]
+        assert sum("bad or missing token" in t for t in texts) == 1
+        assert "wrong" not in "".join(texts)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from kassa.console.client import AdminClient, ApiError, HubUnavailable
 from kassa.console.records import EventRecord
 from kassa.model import Event
 
-from .conftest import TOKEN, T0
+from .conftest import T0, TOKEN
 from .fakehub import FakeHub, serve
 
 pytestmark = pytest.mark.anyio
@@ -84,7 +83,7 @@ async def test_stream_reconnects_without_gaps_or_repeats(fake_hub: FakeHub) -> N
     fake_hub.emit(_event("missed"))  # while the hub is away
     await _until(lambda: states == [True, False])
     async with serve(fake_hub, port=port):
-        await _until(lambda: states == [True, False, True], timeout=10)
+        await _until(lambda: states == [True, False, True], within=10)
         fake_hub.emit(_event("live2"))
         await _until(lambda: len(got) == 3)
     task.cancel()
@@ -97,8 +96,8 @@ def _event(key: str) -> Event:
     return Event.of(site="msk1", kind="check_closed", source_key=key, occurred_at=T0, amount=1)
 
 
-async def _until(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(timeout / 0.02)):
+async def _until(cond, within: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(within / 0.02)):
         if cond():
             return
         await asyncio.sleep(0.02)

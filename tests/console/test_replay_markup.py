@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
-
 from kassa.codec import to_dict
 from kassa.console.app import ConsoleApp
 from kassa.console.markup import html_to_markup, html_to_text
 from kassa.console.replay import ReplayClient, load_events
 from kassa.errors import UserError
+from textual.widgets import DataTable
 
 from .conftest import sample_events, wait_for
 
@@ -62,7 +61,7 @@ async def test_replay_plays_through_the_screens(tmp_path: Path) -> None:
         await pilot.press("c")  # replay has no outbox: retry is refused politely
         await pilot.press("d")
         await wait_for(pilot, lambda: app.screen.query_one("#sites", DataTable).row_count == 2)
-    with pytest.raises(Exception, match="read-only|воспроизведения"):
+    with pytest.raises(Exception, match=r"read-only|воспроизведения"):
         await client.retry(1)
 
 

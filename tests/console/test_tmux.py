@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import uuid
 
@@ -22,15 +21,16 @@ pytestmark = [
 ]
 
 
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False,
-                          timeout=10).stdout
+async def tmux(*args: str, env: dict[str, str] | None = None) -> str:
+    with anyio.fail_after(10):
+        done = await anyio.run_process(["tmux", *args], check=False, env=env)
+    return done.stdout.decode()
 
 
-async def screen_shows(session: str, text: str, timeout: float = 20.0) -> str:
+async def screen_shows(session: str, text: str, within: float = 20.0) -> str:
     screen = ""
-    for _ in range(int(timeout / 0.1)):
-        screen = tmux("capture-pane", "-p", "-t", session)
+    for _ in range(int(within / 0.1)):
+        screen = await tmux("capture-pane", "-p", "-t", session)
         if text in screen:
             return screen
         await anyio.sleep(0.1)
@@ -42,16 +42,15 @@ async def test_console_in_a_real_terminal(fake_hub: FakeHub) -> None:
     async with serve(fake_hub) as url:
         env = {**os.environ, "KASSA_API_TOKEN": TOKEN, "TERM": "xterm-256color"}
         cmd = f"{sys.executable} -m kassa.console {url}; echo EXITED-$?; sleep 30"
-        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
-                        cmd], env=env, check=True, timeout=10)
+        await tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd, env=env)
         try:
             first = await screen_shows(session, "Тверская")
             assert "660,50 ₽" in first and TOKEN not in first
-            tmux("send-keys", "-t", session, "e")
+            await tmux("send-keys", "-t", session, "e")
             await screen_shows(session, "Отмена пречека")
-            tmux("send-keys", "-t", session, "c")
+            await tmux("send-keys", "-t", session, "c")
             await screen_shows(session, "bot was kicked")
-            tmux("send-keys", "-t", session, "q")
+            await tmux("send-keys", "-t", session, "q")
             await screen_shows(session, "EXITED-0")
         finally:
-            tmux("kill-session", "-t", session)
+            await tmux("kill-session", "-t", session)

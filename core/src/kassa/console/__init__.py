@@ -18,7 +18,6 @@ def run_console(base_url: str, token: str | Secret, locale: str = "ru",
     from kassa.console.app import ConsoleApp
     from kassa.console.client import AdminClient
     from kassa.console.replay import ReplayClient
-
     from kassa.console.terminal import terminal_to_console
 
     client: Any = (ReplayClient.from_file(replay, speed=speed, locale=locale) if replay

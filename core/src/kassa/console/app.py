@@ -41,6 +41,7 @@ class ConsoleApp(App[None]):
         self.title = self.t("app.title")
         self.modes: dict[str, tuple[str, str]] = {}  # mode -> (title, help) for the palette
         self._requested_panels = panels
+        self._told: set[str] = set()
         for mode, (key, screen_cls) in SCREENS.items():
             self._add_screen(mode, key, partial(screen_cls), self.t(f"screen.{mode}"),
                              self.t(f"help.{mode}"))
@@ -112,10 +113,17 @@ class ConsoleApp(App[None]):
             self._went_offline(exc)
             return None
         except ApiError as exc:
-            self.notify(self.t("err.api", error=exc), severity="error")
+            self._tell_once(self.t("err.api", error=exc))
             return None
         self.online = True
+        self._told.clear()
         return result
+
+    def _tell_once(self, text: str) -> None:
+        """A failing refresh repeats every few seconds; say it once until something works."""
+        if text not in self._told:
+            self._told.add(text)
+            self.notify(text, severity="error")
 
     async def attempt(self, call: Awaitable[Any]) -> bool:
         """Like ``ask`` for calls that answer nothing: True when it worked."""
@@ -146,7 +154,7 @@ class ConsoleApp(App[None]):
                 self.event_signal.publish(rec)
         except ApiError as exc:  # e.g. a wrong token: retrying will not help
             self.online = False
-            self.notify(self.t("err.api", error=exc), severity="error", timeout=30)
+            self._tell_once(self.t("err.api", error=exc))
 
     async def on_unmount(self) -> None:
         if self.own_client:

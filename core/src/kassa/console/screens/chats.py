@@ -94,7 +94,8 @@ class ChatsScreen(ConsoleScreen):
     def action_retry(self) -> None:
         item = self.query_one("#messages", ListView).highlighted_child
         if isinstance(item, MessageCard):
-            self.run_worker(partial(self._retry, item.message.id), group="retry", exit_on_error=False)
+            self.run_worker(partial(self._retry, item.message.id), group="retry",
+                            exit_on_error=False)
 
     async def _retry(self, message_id: int) -> None:
         if await self.console.attempt(self.client.retry(message_id)):

@@ -15,8 +15,8 @@ from textual.widgets import Label, Static
 from kassa.console.i18n import rubles
 from kassa.console.records import EventDetail
 from kassa.console.screens.base import localize_bindings
-from kassa.i18n import kind_title
 from kassa.console.widgets.message_card import render_message
+from kassa.i18n import kind_title
 
 FIELDS = ("occurred_at", "severity", "station", "employee", "manager", "table", "order",
           "amount", "reason", "text")
