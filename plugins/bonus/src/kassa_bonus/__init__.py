@@ -40,3 +40,10 @@ def register_routes(hub: Any) -> list[Any]:
     from kassa_bonus import api, farcards
 
     return [api.router(hub), farcards.router(hub)]
+
+
+@hookimpl
+def register_reports() -> list[Any]:
+    from kassa_bonus.reports import definitions
+
+    return definitions()
