@@ -173,10 +173,16 @@ class DemoPanel:
         return Screen(name="demo-panel")
 
 
+class ClashingPanel(DemoPanel):
+    name, title, key = "clash", "Clashing panel", "e"  # "e" is Events
+
+
 async def test_plugin_panel_gets_a_key_and_a_palette_entry(hub_url: str) -> None:
-    app = make_app(hub_url, panels=[DemoPanel()])
+    app = make_app(hub_url, panels=[DemoPanel(), ClashingPanel()])
     async with app.run_test(size=(80, 24)) as pilot:
-        assert "Demo panel" in [c.title for c in app.get_system_commands(app.screen)]
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Demo panel" in titles and "Clashing panel" in titles
+        assert any("«e»" in str(n.message) for n in app._notifications)
         await pilot.press("z")
         await wait_for(pilot, lambda: app.screen.name == "demo-panel")
         await pilot.press("d")

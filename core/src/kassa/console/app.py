@@ -77,7 +77,7 @@ class ConsoleApp(App[None]):
             mode = f"panel-{panel.name}"
             key: str | None = panel.key
             if key in taken or not key:
-                self.notify(self.t("err.key_taken", key=key, name=panel.name),
+                self.notify(self.t("err.key_taken", letter=key, name=panel.name),
                             severity="warning")
                 key = None
             else:

@@ -8,6 +8,7 @@ import anyio
 from rich.text import Text
 from textual import on
 from textual.containers import Horizontal
+from textual.coordinate import Coordinate
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Select, Static
 
@@ -116,7 +117,7 @@ class EventsScreen(ConsoleScreen):
     def _sort_and_count(self, table: DataTable[object]) -> None:
         table.sort("seq", reverse=True)
         while table.row_count > MAX_ROWS:
-            table.remove_row(table.coordinate_to_cell_key((table.row_count - 1, 0)).row_key)
+            table.remove_row(table.coordinate_to_cell_key(Coordinate(table.row_count - 1, 0)).row_key)
         self.query_one("#feed-count", Static).update(self.t("ev.count", n=table.row_count))
 
     @on(DataTable.RowSelected, "#feed")
@@ -127,6 +128,6 @@ class EventsScreen(ConsoleScreen):
     def action_open(self) -> None:
         table = self.query_one("#feed", DataTable)
         if table.row_count:
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
             if key:
                 self.app.push_screen(EventDetailScreen(key))

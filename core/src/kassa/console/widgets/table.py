@@ -11,8 +11,8 @@ from textual.widgets.data_table import RowDoesNotExist
 def sync_rows(table: DataTable[object], rows: Mapping[str, Sequence[object]]) -> None:
     """Update changed cells, add new rows, drop rows that are gone; order follows ``rows``."""
     columns = list(table.columns)
-    for key in [k.value for k in table.rows if k.value not in rows]:
-        table.remove_row(key)
+    for gone in [k for k in table.rows if k.value not in rows]:
+        table.remove_row(gone)
     for key, values in rows.items():
         try:
             table.get_row_index(key)
