@@ -47,3 +47,10 @@ def register_reports() -> list[Any]:
     from kassa_bonus.reports import definitions
 
     return definitions()
+
+
+@hookimpl
+def register_cli_commands(cli: Any) -> None:
+    from kassa_bonus.cli import group
+
+    cli.add_command(group())

@@ -197,6 +197,14 @@ class GuestBook:
             raise LedgerError("unknown_account", f"the guest has no {kind} account")
         return str(acc)
 
+    async def update_profile(self, guest_id: str, **fields: Any) -> None:
+        allowed = {"name", "email", "birthday", "consent", "unsubscribed", "chat"}
+        bad = set(fields) - allowed
+        if bad:
+            raise LedgerError("bad_request", f"cannot update {', '.join(sorted(bad))}")
+        async with self.store.write() as conn:
+            await conn.execute(update(G).where(G.c.id == guest_id).values(**fields))
+
     async def touch(self, guest_id: str, when: datetime) -> datetime | None:
         """Record a visit; returns the previous one (win-back promotions use it)."""
         async with self.store.write() as conn:
