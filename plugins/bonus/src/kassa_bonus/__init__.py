@@ -54,3 +54,10 @@ def register_cli_commands(cli: Any) -> None:
     from kassa_bonus.cli import group
 
     cli.add_command(group())
+
+
+@hookimpl
+def register_commands() -> list[Any]:
+    from kassa_bonus.bot import commands
+
+    return commands()
