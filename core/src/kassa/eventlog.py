@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import attrs
+
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -69,14 +71,34 @@ class EventLog:
         return await fut
 
     async def run(self) -> None:
-        """Drain the queue forever, one transaction per batch."""
+        """Two stages: prepare a batch (rows and routing decisions: CPU) while the previous
+        one commits (SQLite works in its own thread), so both cores stay busy."""
+        ready: asyncio.Queue[tuple[list[tuple[Event, asyncio.Future[bool]]], Prepared]] = \
+            asyncio.Queue(maxsize=1)
+        committer = asyncio.create_task(self._commit_stage(ready))
+        try:
+            while True:
+                first = await self.queue.get()
+                batch = [first]
+                while len(batch) < MAX_BATCH and not self.queue.empty():
+                    batch.append(self.queue.get_nowait())
+                try:
+                    prepared = self.prepare([e for e, _ in batch])
+                except Exception as exc:  # a formatter bug: fail the callers, keep running
+                    log.exception("preparing events failed")
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
+                await ready.put((batch, prepared))
+        finally:
+            committer.cancel()
+
+    async def _commit_stage(self, ready: asyncio.Queue[Any]) -> None:
         while True:
-            first = await self.queue.get()
-            batch = [first]
-            while len(batch) < MAX_BATCH and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
+            batch, prepared = await ready.get()
             try:
-                results = await self.write([e for e, _ in batch])
+                results = await self.commit(prepared)
             except Exception as exc:  # the store is down: fail the callers, they retry
                 log.exception("event log write failed")
                 for _, fut in batch:
@@ -95,36 +117,48 @@ class EventLog:
             if new:
                 await self.persisted(new)
 
-    async def write(self, events: list[Event]) -> list[int | None]:
-        """Insert events (skipping known ones) and their outbox rows; seq per event or None."""
+    def prepare(self, events: list[Event]) -> Prepared:
+        """Rows for the batch and the router's decision for each event (no I/O)."""
         now = self.now()
-        seen: dict[tuple[str, str], int] = {}
-        unique: list[Event] = []
-        for i, e in enumerate(events):
-            if (e.site, e.source_key) not in seen:
-                seen[(e.site, e.source_key)] = i
-                unique.append(e)
+        owner: dict[tuple[str, str], str] = {}
+        rows: list[dict[str, Any]] = []
+        decisions: dict[str, list[dict[str, Any]]] = {}
+        for e in events:
+            k = (e.site, e.source_key)
+            if k in owner:
+                continue
+            owner[k] = e.id
+            rows.append(event_row(e, now))
+            decisions[e.id] = list(self.decide(e))
+        return Prepared(events=events, rows=rows, decisions=decisions, owner=owner)
+
+    async def commit(self, p: Prepared) -> list[int | None]:
+        """Insert events (skipping known ones) and the outbox rows of the new ones."""
         async with self.store.write() as conn:
             # executemany ("insertmanyvalues") with RETURNING: one compiled statement, and
             # only the rows that were new come back (known ones hit ON CONFLICT DO NOTHING)
             stmt = dialect_insert(conn, EventRow).on_conflict_do_nothing(
                 index_elements=["site", "source_key"]).returning(EventRow.id, EventRow.seq)
-            rows = (await conn.execute(stmt, [event_row(e, now) for e in unique])).all()
-            inserted = {r.id: r.seq for r in rows}
-            outbox: list[dict[str, Any]] = []
-            for e in unique:
-                if e.id in inserted:
-                    outbox.extend(self.decide(e))
+            inserted = {r.id: r.seq for r in (await conn.execute(stmt, p.rows)).all()}
+            outbox = [row for eid in inserted for row in p.decisions.get(eid, ())]
             if outbox:
                 ins = dialect_insert(conn, OutboxRow).on_conflict_do_nothing(
                     index_elements=["key"])
                 await conn.execute(ins, outbox)
-        out: list[int | None] = []
-        first_for_key = {k: events[i].id for k, i in seen.items()}
-        for e in events:
-            owner = first_for_key[(e.site, e.source_key)]
-            out.append(inserted.get(e.id) if owner == e.id else None)
-        return out
+        return [inserted.get(e.id) if p.owner[(e.site, e.source_key)] == e.id else None
+                for e in p.events]
+
+    async def write(self, events: list[Event]) -> list[int | None]:
+        """Prepare and commit in one go (tools and tests)."""
+        return await self.commit(self.prepare(events))
+
+
+@attrs.define
+class Prepared:
+    events: list[Event]
+    rows: list[dict[str, Any]]
+    decisions: dict[str, list[dict[str, Any]]]
+    owner: dict[tuple[str, str], str]
 
 
 async def query(store: Store, *, site: str | None = None, kinds: Sequence[str] | None = None,

@@ -306,6 +306,14 @@ class Hub:
             except Exception:
                 log.exception("on_shutdown failed")
         self._tg.cancel_scope.cancel()
+        for ch in self.channels.values():
+            close = getattr(ch, "aclose", None)  # optional: release HTTP clients
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await close()
+                    except Exception:
+                        log.warning("channel %s did not close cleanly", ch.name)
         try:
             await self._stack.__aexit__(*exc)
         finally:

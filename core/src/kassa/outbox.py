@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -141,12 +141,11 @@ class Outbox:
                     return
                 head = rows[0]
                 wait = self._budget_wait(channel, chat_id)
-                ready_alerts = [r for r in rows if r.kind == "alert" and not self._not_due(r)]
-                if wait > 0 and len(ready_alerts) >= self.settings.digest_after:
-                    await self._coalesce(ready_alerts)
+                if wait > 0 and await self._coalesce(self._foldable(rows)):
                     continue
                 if wait > 0:
-                    await anyio.sleep(wait)
+                    # re-check often: alerts that pile up meanwhile are folded into a digest
+                    await anyio.sleep(min(wait, 1.0))
                     continue
                 await self._deliver(channel, head)
         finally:
@@ -182,29 +181,55 @@ class Outbox:
                 OutboxRow.status == "pending").order_by(OutboxRow.id).limit(500))
             return [OutboxRow.model_validate(dict(r._mapping)) for r in res]
 
-    async def _coalesce(self, alerts: list[OutboxRow]) -> None:
-        """Turn the first alerts into one digest: dangerous first, then by time."""
-        group = alerts[:DIGEST_LINES]
+    def _foldable(self, rows: list[OutboxRow]) -> list[OutboxRow]:
+        """The run of due alerts and digests at the head of a chat's queue (a reply or a
+        report ends it, so folding never reorders them)."""
+        run = []
+        for r in rows:
+            if r.kind not in ("alert", "digest") or self._not_due(r):
+                break
+            run.append(r)
+        alerts = sum(1 for r in run if r.kind == "alert")
+        digests = len(run) - alerts
+        if alerts >= self.settings.digest_after or (digests and alerts) or digests > 1:
+            return run
+        return []
+
+    async def _coalesce(self, run: list[OutboxRow]) -> bool:
+        """Fold a run into one digest of at most DIGEST_LINES lines, dangerous first. The
+        first row becomes the digest; the others are ``merged`` with ``digest_id``."""
+        group: list[OutboxRow] = []
+        entries: list[list[Any]] = []
+        for r in run:
+            body = json.loads(r.payload)
+            mine = body.get("entries") or [[r.severity, body.get("summary") or "•",
+                                             _iso(r.created_at)]]
+            if group and len(entries) + len(mine) > DIGEST_LINES:
+                break
+            group.append(r)
+            entries.extend(mine)
+        if len(group) < 2:
+            return False
         head = group[0]
         order = {s.value: s.rank for s in Severity}
-        group_sorted = sorted(group, key=lambda r: (-order.get(r.severity, 0), r.id or 0))
-        lines = [json.loads(r.payload).get("summary") or "•" for r in group_sorted]
-        first, last = min(r.created_at for r in group), max(r.created_at for r in group)
-        minutes = max(1, round((last - first).total_seconds() / 60))
-        text = "<b>" + t("digest.title", self.locale, count=len(group), minutes=minutes) + \
-            "</b>\n" + "\n".join(lines)
-        top = max(group, key=lambda r: order.get(r.severity, 0)).severity
+        entries.sort(key=lambda x: -order.get(x[0], 0))  # stable: time order within a level
+        times = sorted(x[2] for x in entries)
+        minutes = max(1, round((datetime.fromisoformat(times[-1]) -
+                                datetime.fromisoformat(times[0])).total_seconds() / 60))
+        text = "<b>" + t("digest.title", self.locale, count=len(entries), minutes=minutes) + \
+            "</b>\n" + "\n".join(x[1] for x in entries)
+        top = max((x[0] for x in entries), key=lambda v: order.get(v, 0))
         msg = Message(chat=ChatRef(head.channel, head.chat_id, head.thread_id), text=text,
                       severity=Severity(top), kind="digest")
-        body = json.dumps({"message": codec.to_dict(msg), "merged": [r.id for r in group]},
+        body = json.dumps({"message": codec.to_dict(msg), "entries": entries},
                           ensure_ascii=False)
         async with self.store.write() as conn:
             await conn.execute(update(OutboxRow).where(OutboxRow.id == head.id).values(
                 kind="digest", severity=top, payload=body))
-            others = [r.id for r in group[1:]]
-            if others:
-                await conn.execute(update(OutboxRow).where(OutboxRow.id.in_(others)).values(
-                    status="merged", digest_id=head.id))
+            await conn.execute(update(OutboxRow).where(
+                OutboxRow.id.in_([r.id for r in group[1:]])).values(
+                status="merged", digest_id=head.id))
+        return True
 
     async def _deliver(self, channel: Channel, row: OutboxRow) -> None:
         body = json.loads(row.payload)
@@ -303,6 +328,10 @@ class Outbox:
             n = (await conn.execute(select(func.count()).where(
                 OutboxRow.status == "pending"))).scalar()
         return not n
+
+
+def _iso(d: datetime) -> str:
+    return (d if d.tzinfo else d.replace(tzinfo=UTC)).isoformat()
 
 
 def _with_chat(message: Message, chat: ChatRef) -> Message:

@@ -38,7 +38,10 @@ class Channel(Protocol):
         ...
 
     def health(self) -> dict[str, Any]:
+        """``{"online": bool, ...}``; a ``"warning"`` text is shown in ``/status``."""
         ...
+
+    # Optional: ``async def aclose(self) -> None`` — called once at shutdown if present.
 
 
 class Access(StrEnum):
