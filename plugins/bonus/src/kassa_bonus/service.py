@@ -79,6 +79,7 @@ class BonusService:
     async def register(self, source: str, key: str, **fields: Any) -> Outcome:
         """Register a guest; the welcome bonus (if any) is part of the same idempotent flow."""
         out = await self.guests.register(source, key, **fields)
+        await self.notify("guest_registered", f"guest:{out.guest}", {"guest_id": out.guest})
         if self.settings.welcome_bonus > 0:
             acc = await self.guests.account_of(out.guest, "bonus")
             await self.ledger.earn("promo", f"welcome:{out.guest}", acc,
@@ -114,13 +115,27 @@ class BonusService:
                                          expires_at=self.lot_expiry(), site=order.site,
                                          order_ref=order.number)
         await self.after_visit(q.guest_id, order.site)
+        await self.balance_changed(out)
         return self.posting(out, key, q.discount)
 
     async def reverse(self, operation_id: str, key: str, source: str = "loyalty") -> Posting:
         out = await self.ledger.reverse(source, key, operation_id)
+        await self.balance_changed(out)
         return Posting(id=out.operation, key=key, guest_id=out.guest,
                        earned=-out.detail.get("earn", 0), spent=-out.detail.get("spend", 0),
                        created_at=self.now())
+
+    async def notify(self, event: str, key: str, payload: dict[str, Any]) -> None:
+        from kassa_bonus.webhooks import enqueue
+
+        if self.settings.webhooks:
+            await enqueue(self.store, self.settings.webhooks, event, key, payload)
+
+    async def balance_changed(self, out: Outcome) -> None:
+        """Webhook payloads carry ids and amounts, never personal data."""
+        await self.notify("balance_changed", f"balance:{out.operation}",
+                          {"guest_id": out.guest, "account": out.account, "kind": out.kind,
+                           "amount": out.amount, "balance": out.balance})
 
     def posting(self, out: Outcome, key: str, discount: int = 0) -> Posting:
         return Posting(id=out.operation, key=key, guest_id=out.guest,
@@ -155,8 +170,43 @@ class BonusService:
         expired = await self.ledger.expire_lots(now)
         idents = await self.guests.expire_identifiers(now)
         birthdays = await self.award_birthdays()
+        for out in expired:
+            await self.balance_changed(out)
+        expiring = await self.warn_expiring()
+        sent = await self.deliver_webhooks()
         return {"holds": holds, "lots": len(expired), "identifiers": idents,
-                "birthdays": birthdays}
+                "birthdays": birthdays, "expiring": expiring, "webhooks_sent": sent}
+
+    async def warn_expiring(self) -> int:
+        """points_expiring webhooks for lots that expire within ``expiry_notice_days``."""
+        if not self.settings.webhooks:
+            return 0
+        from sqlalchemy import select
+
+        L, A = schema.lot, schema.account
+        horizon = self.now() + timedelta(days=self.settings.expiry_notice_days)
+        async with self.store.read() as conn:
+            rows = (await conn.execute(
+                select(L.c.id, L.c.remaining, L.c.expires_at, A.c.guest_id)
+                .join(A, A.c.id == L.c.account_id)
+                .where(L.c.remaining > 0, L.c.expires_at > self.now(),
+                       L.c.expires_at <= horizon))).all()
+        for lot_id, remaining, expires_at, gid in rows:
+            await self.notify("points_expiring", f"expiring:{lot_id}:{expires_at.date()}",
+                              {"guest_id": gid, "amount": remaining,
+                               "expires_at": expires_at.isoformat()})
+        return len(rows)
+
+    async def deliver_webhooks(self) -> int:
+        if not self.settings.webhooks:
+            return 0
+        import httpx
+
+        from kassa_bonus.webhooks import deliver_due
+
+        async with httpx.AsyncClient() as client:
+            counts = await deliver_due(self.store, self.settings.webhooks, client)
+        return counts["sent"]
 
     async def award_birthdays(self) -> int:
         s = self.settings

@@ -77,6 +77,7 @@ class BonusSettings:
     winback_bonus: int = 0
     api_keys: list[ApiKey] = field(factory=list)
     webhooks: list[WebhookTarget] = field(factory=list)
+    expiry_notice_days: int = 7  # points_expiring webhook this many days ahead
     managers_chat: str = ""  # "channel:chat_id" where guest feedback goes
     farcards_restaurants: list[int] = field(factory=list)  # empty: any restaurant code
     farcards_payment_account: str = "bonus"  # what Kind 0 payments debit: bonus | debit
