@@ -102,3 +102,16 @@ async def test_errors_are_envelopes(client):
     r = await client.post("/identifiers/block", json={"kind": "card", "value": "1",
                                                       "reason": "lost"}, headers=idem("b"))
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_identifier"
+
+
+async def test_reports_over_http(client):
+    await client.post("/guests", json={"name": "Anna"}, headers=idem("g"))
+    r = await client.get("/reports/bonus_balances", headers=R, params={
+        "start": "2026-01-01T00:00:00+03:00", "end": "2026-12-31T00:00:00+03:00"})
+    assert r.status_code == 200 and r.json()["rows"][0][0] == "bonus"
+    r = await client.get("/reports/nope", headers=R, params={
+        "start": "2026-01-01T00:00:00+03:00", "end": "2026-12-31T00:00:00+03:00"})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_report"
+    r = await client.get("/reports/bonus_balances", headers=R, params={
+        "start": "2026-01-01T00:00:00", "end": "2026-12-31T00:00:00"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "bad_period"

@@ -8,6 +8,7 @@ did, the same key with another body is 409 ``idempotency_key_reused``. Errors ar
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from datetime import timedelta
 from typing import Annotated, Any
@@ -223,7 +224,29 @@ async def refund(request: Request[Any, Any, Any], hold_id: str, data: w.RefundIn
                                                  data.amount))
 
 
-HANDLERS = [create_guest, read_guest, identify, add_identifier, block_identifier, balances,
+@get("/reports/{name:str}", guards=READ)
+async def report(request: Request[Any, Any, Any], name: str, start: dt.datetime,
+                 end: dt.datetime, site: Annotated[str | None, Parameter(max_length=40)] = None,
+                 ) -> dict[str, Any]:
+    from kassa import codec
+    from kassa.model import Period
+    from kassa_bonus.reports import definitions
+
+    found = {d.name: d for d in definitions()}
+    if name not in found:
+        raise LedgerError("unknown_report", f"no report {name!r}; known: {', '.join(found)}")
+    if start.tzinfo is None or end.tzinfo is None or start >= end:
+        raise LedgerError("bad_period", "start and end must be timezone-aware, start < end")
+
+    class Ctx:
+        hub = request.route_handler.opt["bonus_hub"].hub
+        locale = "ru"
+
+    built = await found[name].build(Ctx(), site, Period(start, end))
+    return dict(codec.to_dict(built))
+
+
+HANDLERS = [report, create_guest, read_guest, identify, add_identifier, block_identifier, balances,
             history, quote, commit_check, reverse, earn, create_hold, capture, void, refund]
 EXCEPTION_HANDLERS: dict[Any, Any] = {LedgerError: _ledger_error, HTTPException: _http_error,
                                       Exception: _internal}
