@@ -121,13 +121,20 @@ async def print_summary(hub: Hub, sims: list[Any]) -> int:
     reports = [k for k in by_kind if k == "shift_closed"]
     print(f"shift closes: {len(reports)}; kinds: " +
           ", ".join(f"{k}={n}" for k, n in sorted(by_kind.items())))
+    received_total = 0
     for sim in sims:
-        summary = getattr(sim, "summary", None)
+        summary = getattr(sim, "summary", None)  # optional: what the simulator recorded
         if callable(summary):
             try:
-                print(f"{sim.name}: {summary()}")
+                got = summary()
             except Exception as exc:
                 print(f"{sim.name}: summary unavailable ({exc})")
+                continue
+            print(f"{sim.name} recorded: {got}")
+            received_total += sum(v for v in got.values() if isinstance(v, int))
+    if received_total:
+        print(f"messages the simulated chats received: {received_total} "
+              f"(the hub sent {counts['sent']}; long texts arrive in parts)")
     if counts["pending"]:
         print(f"still queued within messenger budgets (kept, sent next): {counts['pending']}")
     ok = counts["dead"] == 0 and bool(events)

@@ -74,6 +74,8 @@ class Hub:
         self._stack: AsyncExitStack | None = None
         self._sources_scope: anyio.CancelScope | None = None
         set_sites({s.code: (s.name or s.code, s.timezone) for s in settings.sites})
+        if logging.getLogger("kassa").level == logging.NOTSET:
+            logging.getLogger("kassa").setLevel(logging.INFO)  # the console's Log screen
 
     # --- HubAPI ----------------------------------------------------------------------------
     @property

@@ -36,7 +36,10 @@ async def attach_console(hub: Hub, locale: str) -> None:
     from kassa.console.client import AdminClient
 
     client = AdminClient(f"http://127.0.0.1:{hub.api_port}", hub.api_token)
-    await run_console_async(client, locale)
+    try:
+        await run_console_async(client, locale)
+    finally:
+        await client.aclose()
 
 
 async def create_link(settings: Any, site: str | None, owners: bool, hours: int) -> str:

@@ -238,7 +238,7 @@ async def build_app(hub: Hub) -> Litestar:
         chats, plugins, reports, report, log_tail], guards=[guard])
     extra = await hub.plugins.routes(hub)
     return Litestar(route_handlers=[admin, *extra], exception_handlers={Exception: exc_handler},
-                    openapi_config=None, debug=False)
+                    openapi_config=None, debug=False, logging_config=None)
 
 
 def _health(component: Any) -> dict[str, Any]:

@@ -19,22 +19,29 @@ def day_start(d: date, tz: ZoneInfo) -> datetime:
 
 
 def parse(spec: str, *, now: datetime, tz: ZoneInfo, locale: str,
-          shift_start: datetime | None = None) -> Period:
-    """A period from its name or ``YYYY-MM-DD[..YYYY-MM-DD]`` (inclusive days)."""
+          shift_start: datetime | None = None, shift_end: bool = False) -> Period:
+    """A period from its name or ``YYYY-MM-DD[..YYYY-MM-DD]`` (inclusive days).
+
+    ``shift``: from ``shift_start`` (the previous close) to ``now`` when ``shift_end`` (``now``
+    is then the close), else to the end of the day (the shift is still open)."""
     local = now.astimezone(tz)
     today = local.date()
     spec = (spec or "today").strip()
+    # Named periods cover whole calendar days (a cash server's clock may run ahead of ours).
     if spec == "today":
-        return Period(day_start(today, tz), now, t("period.today", locale))
+        return Period(day_start(today, tz), day_start(today + timedelta(days=1), tz),
+                      t("period.today", locale))
     if spec == "yesterday":
         return Period(day_start(today - timedelta(days=1), tz), day_start(today, tz),
                       t("period.yesterday", locale))
     if spec == "week":
         monday = today - timedelta(days=today.weekday())
-        return Period(day_start(monday, tz), now, t("period.week", locale))
+        return Period(day_start(monday, tz), day_start(monday + timedelta(days=7), tz),
+                      t("period.week", locale))
     if spec == "shift":
         start = shift_start or day_start(today, tz)
-        return Period(start, now, t("period.shift", locale))
+        end = now if shift_end else day_start(today + timedelta(days=1), tz)
+        return Period(start, end, t("period.shift", locale))
     m = _RANGE.match(spec)
     if not m:
         raise UserError(t("cmd.report.bad_period", locale))

@@ -1,4 +1,5 @@
-"""Reports as people read them: a monospace table in a chat, CSV as a file."""
+"""Reports as people read them: a monospace table in a chat; a long one as a file (XLSX when
+openpyxl is installed, else CSV) under a summary; a chart as a PNG picture when Pillow is."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 from kassa.i18n import t
 from kassa.model import Attachment, Report
 from kassa.model.money import rubles
+from kassa.reports import chart, xlsx
 
 CHAT_LIMIT = 3500  # leave room under 4000/4096 for the title and tags
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def cell(value: Any, kind: str) -> str:
@@ -59,20 +62,53 @@ def to_csv(report: Report) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
 
 
+def file_name(report: Report, ext: str) -> str:
+    return f"{report.name}_{report.site or 'all'}_{report.period.start:%Y%m%d}.{ext}"
+
+
+def table_file(report: Report, site_name: str) -> Attachment:
+    """The whole table as a file: a workbook when openpyxl is here, else CSV."""
+    book = xlsx.to_xlsx(report, site_name)
+    if book is not None:
+        return Attachment(filename=file_name(report, "xlsx"), content=book, mime=XLSX_MIME)
+    return Attachment(filename=file_name(report, "csv"), content=to_csv(report), mime="text/csv")
+
+
+def chart_picture(report: Report, site_name: str) -> Attachment | None:
+    """The report's chart as a photo; None without a chart, data or Pillow."""
+    data = chart.series(report)
+    if data is None:
+        return None
+    labels, values = data
+    y_kind = next(c.kind for c in report.columns if report.chart and c.key == report.chart.y)
+    if y_kind == "money":  # kopecks on the axis would mislead: rubles, as the table shows
+        values = [v / 100 for v in values]
+    title = f"{report.title} · {site_name} · {report.period.label}".strip(" ·")
+    png = chart.png(labels, values, title=title)
+    if png is None:
+        return None
+    return Attachment(filename=file_name(report, "png"), content=png, mime="image/png",
+                      kind="photo")
+
+
 def for_chat(report: Report, site_name: str, locale: str) -> tuple[str, tuple[Attachment, ...]]:
-    """(HTML text, attachments): a table inline when it fits, else a summary and a CSV file."""
+    """(HTML text, attachments): a table inline when it fits, else a summary and the table as a
+    file; a chart picture follows when the report has one."""
     head = header(report, site_name, locale)
     if not report.rows:
         return f"{head}\n{escape(t('report.empty', locale))}", ()
+    picture = chart_picture(report, site_name)
+    pictures = (picture,) if picture is not None else ()
     body = table_text(report)
     notes = "\n".join(escape(n) for n in report.notes)
     if len(body) <= CHAT_LIMIT:
-        return f"{head}\n<pre>{escape(body)}</pre>" + (f"\n{notes}" if notes else ""), ()
+        text = f"{head}\n<pre>{escape(body)}</pre>" + (f"\n{notes}" if notes else "")
+        return text, pictures
     summary = head
     if report.totals:
-        pairs = [f"{c.title}: {cell(v, c.kind)}" for c, v in zip(report.columns, report.totals,
-                                                                  strict=False) if v not in (None, "")]
+        pairs = [f"{c.title}: {cell(v, c.kind)}"
+                 for c, v in zip(report.columns, report.totals, strict=False)
+                 if v not in (None, "")]
         summary += "\n" + escape("; ".join(pairs))
     summary += "\n" + escape(t("report.as_file", locale))
-    name = f"{report.name}_{report.site or 'all'}_{report.period.start:%Y%m%d}.csv"
-    return summary, (Attachment(filename=name, content=to_csv(report), mime="text/csv"),)
+    return summary, (table_file(report, site_name), *pictures)

@@ -47,12 +47,13 @@ async def period_for(hub: Hub, spec: str, site: str | None, locale: str,
                      event_id: str | None = None) -> Period:
     tz = site_tz(hub, site)
     now = hub.clock.now()
-    start = None
+    start = end = None
     if spec == "shift":
         start, end = await shift_bounds(hub, site, event_id)
         if end is not None:
             now = end
-    return periods.parse(spec, now=now, tz=tz, locale=locale, shift_start=start)
+    return periods.parse(spec, now=now, tz=tz, locale=locale, shift_start=start,
+                         shift_end=end is not None)
 
 
 async def build(hub: Hub, name: str, site: str | None, period: Period, locale: str) -> Report:

@@ -15,6 +15,7 @@ class MaxDemoSimulator:
     def __init__(self, sites: list[str] | None = None) -> None:
         self.sites = list(sites) if sites is not None else ["r1", "r2", "r3"]
         self.sim = MaxSim()
+        self.chats: dict[str, int] = {}  # site code (or "owners") -> chat id
 
     async def start(self) -> Mapping[str, Any]:
         await self.sim.start()
@@ -24,9 +25,11 @@ class MaxDemoSimulator:
         chats: list[dict[str, Any]] = []
         for code in self.sites:
             group = w.add_group(f"{code} — алерты", admin=True, read_all=True)
+            self.chats[code] = group.chat_id
             chats.append({"channel": "max", "chat_id": str(group.chat_id), "site": code,
                           "name": group.title})
         owners = w.add_group("Владельцы", admin=True, read_all=True)
+        self.chats["owners"] = owners.chat_id
         chats.append({"channel": "max", "chat_id": str(owners.chat_id), "owners": True,
                       "name": owners.title, "users": [], "admins": [str(owner.user_id)]})
         return {"max": {"token": self.sim.token, "base_url": self.sim.base_url},
@@ -34,3 +37,7 @@ class MaxDemoSimulator:
 
     async def stop(self) -> None:
         await self.sim.stop()
+
+    def summary(self) -> dict[str, int]:
+        """What each demo chat received (messages the bot sent)."""
+        return {code: len(self.sim.received(chat_id)) for code, chat_id in self.chats.items()}

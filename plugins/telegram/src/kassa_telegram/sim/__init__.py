@@ -80,3 +80,7 @@ class TelegramSimulator:
 
     async def stop(self) -> None:
         await self.sim.stop()
+
+    def summary(self) -> dict[str, int]:
+        """What each demo chat received (messages, as the chat shows them)."""
+        return {code: len(self.sim.received(chat_id)) for code, chat_id in self.chats.items()}

@@ -55,6 +55,7 @@ class UpdateQueue:
         self.allowed: frozenset[str] = DEFAULT_TYPES
         self.webhook: Webhook | None = None
         self.retry_base = retry_base
+        self._closing = False
         self.delivered: list[Update] = []  # pushed by webhook and acknowledged
         self._wake = asyncio.Event()
         self._poll_gen = 0
@@ -103,6 +104,8 @@ class UpdateQueue:
             wake = self._wake
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), left)
+            if self._closing:
+                break  # the server is stopping: answer the held poll, empty
             if self._poll_gen != mine:
                 raise ApiError(409, CONFLICT_POLL)
             if self.webhook is not None:
@@ -128,6 +131,9 @@ class UpdateQueue:
         await self.stop()
 
     async def stop(self) -> None:
+        self._closing = True
+        self._notify()  # release held long polls so the server stops without cancelling them
+        await asyncio.sleep(0.05)
         task, self._pusher = self._pusher, None
         if task is not None:
             task.cancel()
