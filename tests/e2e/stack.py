@@ -5,7 +5,7 @@ the same for both messengers."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -155,10 +155,19 @@ class Stack:
     def views(self, which: str) -> list[ChatView]:
         return [self.chats[f"{ch}:{which}"] for ch in ("telegram", "max")]
 
-    async def business_day(self, code: str = "r1", pause: float = 0.03,
+    async def on_both(self, which: str, flow: Callable[[ChatView], Awaitable[None]]) -> None:
+        """Run ``flow`` in the Telegram and the MAX chat at once (each chat has its own
+        budget of a message a second, so doing them one after the other only waits)."""
+        async with anyio.create_task_group() as tg:
+            for view in self.views(which):
+                tg.start_soon(flow, view)
+
+    async def business_day(self, code: str = "r1", pause: float = 0.08,
                            close_after: float = 0.0) -> None:
         """The r_keeper simulator's scripted day (every fact, ending with the shift close);
         ``close_after`` seconds pass between the last check and the close, as at a real till.
+        Facts read by diffing orders need a read between two changes of one dish (``pause``):
+        faster than that, r_keeper itself shows only the final quantity.
         Returns once the hub has logged the close."""
         rest = self.rkeeper[code].rest
         waited = False
