@@ -67,6 +67,17 @@ class OutboxSettings:
 
 
 @define
+class RelaySettings:
+    """Site node -> centre: forward the event log to the centre's JetStream when reachable."""
+
+    url: str = ""  # the centre's NATS URL; empty: no relay
+    stream: str = "KASSA"
+    subject: str = "kassa.events"
+    batch: int = 256
+    retry_max: float = 30.0  # seconds between reconnects at most (backoff doubles up to it)
+
+
+@define
 class SiteSettings:
     code: str
     name: str = ""
@@ -104,6 +115,7 @@ class Settings:
     bus: BusSettings = field(factory=BusSettings)
     api: ApiSettings = field(factory=ApiSettings)
     outbox: OutboxSettings = field(factory=OutboxSettings)
+    relay: RelaySettings = field(factory=RelaySettings)
     sites: list[SiteSettings] = field(factory=list)
     chats: list[ChatSettings] = field(factory=list)
     plugins: dict[str, Any] = field(factory=dict)  # top-level plugin sections, parsed
@@ -123,7 +135,7 @@ class Settings:
 
 
 _CORE_SECTIONS = {"hub": HubSettings, "store": StoreSettings, "bus": BusSettings,
-                  "api": ApiSettings, "outbox": OutboxSettings}
+                  "api": ApiSettings, "outbox": OutboxSettings, "relay": RelaySettings}
 
 
 def load(path: str | Path, *, sections: Mapping[str, type] | None = None,

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -165,7 +164,8 @@ async def query(store: Store, *, site: str | None = None, kinds: Sequence[str] |
                 since: datetime | None = None, until: datetime | None = None,
                 employee: str | None = None, text: str | None = None,
                 limit: int | None = None, before: int | None = None,
-                newest_first: bool = False) -> list[tuple[int, Event]]:
+                after: int | None = None, newest_first: bool = False
+                ) -> list[tuple[int, Event]]:
     """Events from the log as (seq, event)."""
     stmt = select(EventRow.seq, EventRow.payload)
     if site:
@@ -182,6 +182,8 @@ async def query(store: Store, *, site: str | None = None, kinds: Sequence[str] |
         stmt = stmt.where(EventRow.payload.contains(text))
     if before:
         stmt = stmt.where(EventRow.seq < before)
+    if after is not None:
+        stmt = stmt.where(EventRow.seq > after)
     order = EventRow.seq.desc() if newest_first else EventRow.seq.asc()
     stmt = stmt.order_by(order)
     if limit:

@@ -67,6 +67,7 @@ class Hub:
         self.api_port: int | None = None
         self.api_token: str = ""
         self.commands: Any = None
+        self.relay: Any = None
         self.site_state: dict[str, dict[str, Any]] = {}
         self._listeners: list[asyncio.Queue[tuple[int, Event]]] = []
         self._on_event_q: asyncio.Queue[list[tuple[int, Event]]] = asyncio.Queue()
@@ -161,6 +162,8 @@ class Hub:
                 st = self.site_state.setdefault(e.site, {"online": True, "since": e.occurred_at})
                 st["last_event_at"] = e.occurred_at
         self.outbox.wake()
+        if self.relay is not None:
+            self.relay.notify()
         self._on_event_q.put_nowait(new)
         for q in self._listeners:
             for item in new:
@@ -223,6 +226,12 @@ class Hub:
             self._tg.start_soon(self.log.run)
             self._tg.start_soon(self.bus.run)
             self._tg.start_soon(self._dispatch_on_event)
+            if settings_relay := self.settings.relay.url:
+                from kassa.relay import Relay
+
+                self.relay = Relay(self, self.settings.relay)
+                self._tg.start_soon(self.relay.run)
+                log.info("relaying events to the centre at %s", settings_relay)
             self.commands = CommandRouter(self)
             await self.commands.load()
             await self.plugins.on_startup(self)

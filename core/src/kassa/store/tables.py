@@ -12,13 +12,19 @@ def _ts(**kw: object) -> Column:  # type: ignore[type-arg]
     return Column(DateTime(timezone=True), **kw)  # type: ignore[arg-type]
 
 
+def _serial() -> Column[int]:
+    """An autoincrementing key: BIGINT, but INTEGER on SQLite (only that autoincrements there)."""
+    return Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                  autoincrement=True)
+
+
 class EventRow(SQLModel, table=True):
     """The event log. Unique on (site, source_key): a re-delivered fact is a no-op."""
 
     __tablename__ = "events"
     __table_args__ = (UniqueConstraint("site", "source_key", name="uq_events_site_key"),)
 
-    seq: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True))
+    seq: int | None = Field(default=None, sa_column=_serial())
     id: str = Field(index=True, unique=True, max_length=64)
     site: str = Field(index=True, max_length=64)
     source_key: str = Field(max_length=255)
@@ -35,7 +41,7 @@ class OutboxRow(SQLModel, table=True):
 
     __tablename__ = "outbox"
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True))
+    id: int | None = Field(default=None, sa_column=_serial())
     key: str = Field(unique=True, max_length=255)
     channel: str = Field(index=True, max_length=64)
     chat_id: str = Field(max_length=64)
@@ -107,3 +113,13 @@ class ButtonStateRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=16)
     payload: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class CursorRow(SQLModel, table=True):
+    """How far a background reader got (the relay's last event sent to the centre)."""
+
+    __tablename__ = "cursors"
+
+    name: str = Field(primary_key=True, max_length=64)
+    position: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    updated_at: datetime = Field(sa_column=_ts(nullable=False))

@@ -1,11 +1,10 @@
 """initial tables
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -33,7 +32,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('channel', 'chat_id')
     )
     op.create_table('events',
-    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True,
+              nullable=False),
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('site', sa.String(length=64), nullable=False),
     sa.Column('source_key', sa.String(length=255), nullable=False),
@@ -78,7 +78,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('token')
     )
     op.create_table('outbox',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True,
+              nullable=False),
     sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('channel', sa.String(length=64), nullable=False),
     sa.Column('chat_id', sa.String(length=64), nullable=False),
