@@ -244,7 +244,7 @@ def chat_entries(channel: str, people: People, chats: Mapping[str, int],
 async def running(tmp_path: Path, *, sites: Sequence[str] = ("r1",), rkeeper: bool = True,
                   site_chat: Mapping[str, Any] | None = None,
                   owners_chat: Mapping[str, Any] | None = None,
-                  config: Mapping[str, Any] | None = None,
+                  config: Mapping[str, Any] | None = None, plugins: Sequence[Any] = (),
                   telegram_limits: bool = True) -> AsyncIterator[Stack]:
     """Start the simulators, build kassa.toml from their fragments, run the hub on them."""
     old = os.environ.get("KASSA_LOAD_PLUGINS")
@@ -283,7 +283,7 @@ async def running(tmp_path: Path, *, sites: Sequence[str] = ("r1",), rkeeper: bo
             + chat_entries("max", mx_people, mx_chats, site_chat or {}, owners_chat or {})})
         merged = merge(merged, config or {})
         hub = await stack.enter_async_context(
-            make_hub(merge_sites(merged), tmp_path, entry_points=True))
+            make_hub(merge_sites(merged), tmp_path, entry_points=True, plugins=plugins))
         views: dict[str, ChatView] = {f"telegram:{k}": TelegramChat(tg, v)
                                       for k, v in tg_chats.items()}
         views |= {f"max:{k}": MaxChat(mx, v) for k, v in mx_chats.items()}

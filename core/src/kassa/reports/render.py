@@ -62,6 +62,18 @@ def to_csv(report: Report) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
 
 
+def totals_line(report: Report) -> str:
+    """"Итого: Количество 1197; Сумма 5 573 767.50" — the totals row read out in one line."""
+    assert report.totals is not None
+    cols, values = list(report.columns), list(report.totals)
+    label = ""
+    if cols and cols[0].kind == "text" and isinstance(values[0], str):
+        label, cols, values = values[0], cols[1:], values[1:]
+    pairs = "; ".join(f"{c.title} {cell(v, c.kind)}" for c, v in zip(cols, values, strict=False)
+                      if v not in (None, ""))
+    return f"{label}: {pairs}" if label else pairs
+
+
 def file_name(report: Report, ext: str) -> str:
     return f"{report.name}_{report.site or 'all'}_{report.period.start:%Y%m%d}.{ext}"
 
@@ -74,17 +86,19 @@ def table_file(report: Report, site_name: str) -> Attachment:
     return Attachment(filename=file_name(report, "csv"), content=to_csv(report), mime="text/csv")
 
 
-def chart_picture(report: Report, site_name: str) -> Attachment | None:
+def chart_picture(report: Report, site_name: str, locale: str = "ru") -> Attachment | None:
     """The report's chart as a photo; None without a chart, data or Pillow."""
     data = chart.series(report)
-    if data is None:
+    if data is None or report.chart is None:
         return None
     labels, values = data
-    y_kind = next(c.kind for c in report.columns if report.chart and c.key == report.chart.y)
-    if y_kind == "money":  # kopecks on the axis would mislead: rubles, as the table shows
+    y_col = next(c for c in report.columns if c.key == report.chart.y)
+    y_title = y_col.title
+    if y_col.kind == "money":  # kopecks on the axis would mislead: rubles, as the table shows
         values = [v / 100 for v in values]
+        y_title += f", {t('unit.rub', locale)}"
     title = f"{report.title} · {site_name} · {report.period.label}".strip(" ·")
-    png = chart.png(labels, values, title=title)
+    png = chart.png(labels, values, title=title, y_title=y_title)
     if png is None:
         return None
     return Attachment(filename=file_name(report, "png"), content=png, mime="image/png",
@@ -97,7 +111,7 @@ def for_chat(report: Report, site_name: str, locale: str) -> tuple[str, tuple[At
     head = header(report, site_name, locale)
     if not report.rows:
         return f"{head}\n{escape(t('report.empty', locale))}", ()
-    picture = chart_picture(report, site_name)
+    picture = chart_picture(report, site_name, locale)
     pictures = (picture,) if picture is not None else ()
     body = table_text(report)
     notes = "\n".join(escape(n) for n in report.notes)
@@ -106,9 +120,6 @@ def for_chat(report: Report, site_name: str, locale: str) -> tuple[str, tuple[At
         return text, pictures
     summary = head
     if report.totals:
-        pairs = [f"{c.title}: {cell(v, c.kind)}"
-                 for c, v in zip(report.columns, report.totals, strict=False)
-                 if v not in (None, "")]
-        summary += "\n" + escape("; ".join(pairs))
+        summary += "\n" + escape(totals_line(report))
     summary += "\n" + escape(t("report.as_file", locale))
     return summary, (table_file(report, site_name), *pictures)
