@@ -94,3 +94,24 @@ async def test_payment_methods(hub):
     a2 = await deposit.authorize(dep_acc, 1000, "a2")
     assert (await deposit.void(a2.id, "v2")).status is PaymentStatus.VOIDED
     assert await deposit.balance(dep_acc) == 30000
+
+
+async def test_replays_later_in_time_still_match(hub, clock):
+    """Lot expiry is a lifetime, not a moment: a retry tomorrow is the same request."""
+    from datetime import date
+
+    hub._bonus = BonusSettings(birthday_bonus=700, birthday_days_before=3)
+    svc = await service_for(hub)
+    today = clock.now().date()
+    g = await svc.register("test", "g1", name="Anna", card="1",
+                           birthday=date(1990, today.month, today.day))
+    await svc.run_schedule()
+    clock.advance(days=1)
+    await svc.run_schedule()  # the same birthday key on the next day: no error, no second award
+    assert (await svc.bonus_account(g.guest)).balance == 700
+    guest = await svc.guest(g.guest)
+    o = order(10000)
+    q = await svc.quote(o, guest)
+    p = await svc.commit(o, q, "chk", spend=0)
+    clock.advance(hours=5)
+    assert await svc.commit(o, q, "chk", spend=0) == p

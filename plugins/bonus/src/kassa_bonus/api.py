@@ -185,11 +185,9 @@ async def reverse(request: Request[Any, Any, Any], operation_id: str,
 @post("/earn", guards=WRITE, status_code=201)
 async def earn(request: Request[Any, Any, Any], data: w.AmountIn,
                idempotency_key: IdemKey) -> dict[str, Any]:
-    svc = await _svc(request)
-    acc = await svc.ledger.account(data.account)
-    expires = svc.lot_expiry() if acc.currency == "pts" else None
+    svc = await _svc(request)  # the lifetime applies to points; money lots are not kept
     return w.outcome_out(await svc.ledger.earn(_source(request), idempotency_key, data.account,
-                                               data.amount, expires_at=expires))
+                                               data.amount, expires_at=svc.lot_expiry()))
 
 
 @post("/holds", guards=WRITE, status_code=201)

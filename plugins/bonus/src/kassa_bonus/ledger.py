@@ -20,6 +20,9 @@ from kassa_bonus.store import BonusStore, LedgerError, new_id
 SYSTEM_ACCOUNTS = (("issued", "pts"), ("redeemed", "pts"), ("expired", "pts"),
                    ("writeoff", "pts"), ("deposits", "rub"), ("settlement", "rub"))
 SINK = {"pts": "redeemed", "rub": "settlement"}
+# when earned points expire: a moment, a lifetime counted from posting time, or never. A
+# lifetime keeps replays identical: "365 days" is the same request tomorrow, a moment is not.
+Expiry = datetime | timedelta | None
 A = schema.account
 
 
@@ -52,10 +55,10 @@ class Ledger:
 
     # --- operations ---------------------------------------------------------------------------
     async def earn(self, source: str, key: str, account_id: str, amount: int, *,
-                   expires_at: datetime | None = None, site: str = "", order_ref: str = "",
+                   expires_at: Expiry = None, site: str = "", order_ref: str = "",
                    promo: str = "", effective_at: datetime | None = None) -> Outcome:
         """Credit points (a lot that expires at ``expires_at``) or money to an account."""
-        params = dict(account=account_id, amount=amount, expires_at=expires_at, site=site,
+        params = dict(account=account_id, amount=amount, expires=_expiry_key(expires_at), site=site,
                       order=order_ref, promo=promo)
 
         async def work(conn: Any) -> Outcome:
@@ -90,10 +93,10 @@ class Ledger:
         return await self.store.run(work)
 
     async def checkout(self, source: str, key: str, account_id: str, *, spend: int, earn: int,
-                       expires_at: datetime | None = None, site: str = "", order_ref: str = "",
+                       expires_at: Expiry = None, site: str = "", order_ref: str = "",
                        effective_at: datetime | None = None) -> Outcome:
         """A closed check: points paid and points earned, one operation (one reversal)."""
-        params = dict(account=account_id, spend=spend, earn=earn, expires_at=expires_at,
+        params = dict(account=account_id, spend=spend, earn=earn, expires=_expiry_key(expires_at),
                       site=site, order=order_ref)
 
         async def work(conn: Any) -> Outcome:
@@ -117,11 +120,11 @@ class Ledger:
 
     async def batch(self, source: str, key: str, items: list[tuple[str, str, int]], *,
                     site: str = "", order_ref: str = "",
-                    expires_at: datetime | None = None) -> Outcome:
+                    expires_at: Expiry = None) -> Outcome:
         """All or nothing: ``(op, account, amount)`` with op spend / earn / unspend / unearn;
         the un-ops cancel earlier spends / earns of the same ``order_ref`` (a check cancel)."""
         params = dict(items=[list(i) for i in items], site=site, order=order_ref,
-                      expires_at=expires_at)
+                      expires=_expiry_key(expires_at))
 
         async def work(conn: Any) -> Outcome:
             claimed = await self.store.claim(conn, source, key, "batch", params)
@@ -374,7 +377,7 @@ class Ledger:
         return pid
 
     async def _credit(self, conn: Any, op_id: str, acc: Any, amount: int,
-                      expires_at: datetime | None, **kw: Any) -> tuple[str, str]:
+                      expires_at: Expiry, **kw: Any) -> tuple[str, str]:
         if acc.kind == "system":
             raise LedgerError("unknown_account", f"no guest account {acc.id}")
         _positive(amount)
@@ -383,7 +386,10 @@ class Ledger:
         pid = await self._post(conn, op_id, kind, acc, [(source_acc, -amount), (acc.id, amount)],
                                **kw)
         if acc.currency == "pts":
-            await lots.open_lot(conn, acc.id, pid, amount, expires_at, self.store.clock.now())
+            now = self.store.clock.now()
+            if isinstance(expires_at, timedelta):
+                expires_at = now + expires_at
+            await lots.open_lot(conn, acc.id, pid, amount, expires_at, now)
             await conn.execute(update(A).where(A.c.id == acc.id).values(earned=A.c.earned + amount))
         return kind, pid
 
@@ -456,7 +462,13 @@ class Ledger:
         return await self.store.settle(conn, Outcome(
             operation=op_id, kind=kind, status=status, account=acc.id, amount=amount,
             guest=acc.guest_id or "", postings=tuple(postings), hold=hold, balance=balance,
-            detail=detail or {}))
+            detail=detail or {}, at=self.store.clock.now()))
+
+
+def _expiry_key(expires: Expiry) -> str | None:
+    if isinstance(expires, timedelta):
+        return f"+{expires.total_seconds():g}s"
+    return expires.isoformat() if expires else None
 
 
 def _positive(amount: int) -> None:

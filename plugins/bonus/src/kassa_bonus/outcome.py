@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from attrs import field, frozen
@@ -19,3 +20,4 @@ class Outcome:
     hold: str | None = None
     balance: int | None = None  # the account's posted balance right after the operation
     detail: dict[str, Any] = field(factory=dict)
+    at: datetime | None = None  # when it was first done

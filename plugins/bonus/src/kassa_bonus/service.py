@@ -68,9 +68,10 @@ class BonusService:
     def now(self) -> datetime:
         return self.hub.clock.now()
 
-    def lot_expiry(self) -> datetime | None:
+    def lot_expiry(self) -> timedelta | None:
+        """How long earned points live (a lifetime, so replays of the same request match)."""
         days = self.settings.lot_days
-        return self.now() + timedelta(days=days) if days > 0 else None
+        return timedelta(days=days) if days > 0 else None
 
     def level_name(self, earned: int) -> str:
         return rules.level_for(earned, self.settings.levels).name
@@ -123,7 +124,7 @@ class BonusService:
         await self.balance_changed(out)
         return Posting(id=out.operation, key=key, guest_id=out.guest,
                        earned=-out.detail.get("earn", 0), spent=-out.detail.get("spend", 0),
-                       created_at=self.now())
+                       created_at=out.at)
 
     async def notify(self, event: str, key: str, payload: dict[str, Any]) -> None:
         from kassa_bonus.webhooks import enqueue
@@ -140,7 +141,7 @@ class BonusService:
     def posting(self, out: Outcome, key: str, discount: int = 0) -> Posting:
         return Posting(id=out.operation, key=key, guest_id=out.guest,
                        earned=out.detail.get("earned", 0), spent=out.detail.get("spent", 0),
-                       discount=discount, created_at=self.now())
+                       discount=discount, created_at=out.at)
 
     async def after_visit(self, guest_id: str, site: str) -> None:
         """Win-back: a guest back after ``winback_days`` gets ``winback_bonus`` once per return."""
