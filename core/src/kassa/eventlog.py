@@ -8,6 +8,7 @@ Batching many events per transaction is what makes SQLite keep up with a busy ch
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -134,22 +135,64 @@ class EventLog:
     async def commit(self, p: Prepared) -> list[int | None]:
         """Insert events (skipping known ones) and the outbox rows of the new ones."""
         async with self.store.write() as conn:
-            # executemany ("insertmanyvalues") with RETURNING: one compiled statement, and
-            # only the rows that were new come back (known ones hit ON CONFLICT DO NOTHING)
-            stmt = dialect_insert(conn, EventRow).on_conflict_do_nothing(
-                index_elements=["site", "source_key"]).returning(EventRow.id, EventRow.seq)
-            inserted = {r.id: r.seq for r in (await conn.execute(stmt, p.rows)).all()}
-            outbox = [row for eid in inserted for row in p.decisions.get(eid, ())]
-            if outbox:
-                ins = dialect_insert(conn, OutboxRow).on_conflict_do_nothing(
-                    index_elements=["key"])
-                await conn.execute(ins, outbox)
+            if conn.dialect.name == "sqlite":
+                inserted = await _sqlite_insert(conn, p)
+            else:
+                # executemany ("insertmanyvalues") with RETURNING: only new rows come back
+                stmt = dialect_insert(conn, EventRow).on_conflict_do_nothing(
+                    index_elements=["site", "source_key"]).returning(EventRow.id, EventRow.seq)
+                inserted = {r.id: r.seq for r in (await conn.execute(stmt, p.rows)).all()}
+                outbox = [row for eid in inserted for row in p.decisions.get(eid, ())]
+                if outbox:
+                    ins = dialect_insert(conn, OutboxRow).on_conflict_do_nothing(
+                        index_elements=["key"])
+                    await conn.execute(ins, outbox)
         return [inserted.get(e.id) if p.owner[(e.site, e.source_key)] == e.id else None
                 for e in p.events]
 
     async def write(self, events: list[Event]) -> list[int | None]:
         """Prepare and commit in one go (tools and tests)."""
         return await self.commit(self.prepare(events))
+
+
+_EVENT_COLS = ("id", "site", "source_key", "kind", "severity", "employee", "occurred_at",
+               "received_at", "payload")
+_OUTBOX_COLS = ("key", "channel", "chat_id", "thread_id", "event_id", "kind", "severity",
+                "status", "attempts", "next_at", "created_at", "payload")
+
+
+@functools.lru_cache(maxsize=4096)
+def _sqlite_time(v: datetime) -> str:
+    # the text form SQLAlchemy's SQLite DateTime stores (UTC here), so queries compare alike
+    return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_value(v: Any) -> Any:
+    return _sqlite_time(v) if isinstance(v, datetime) else v
+
+
+async def _sqlite_insert(conn: AsyncConnection, p: Prepared) -> dict[str, int]:
+    """SQLite fast path: precompiled executemany, then one look-up of which ids are new.
+    (sqlite3's executemany returns no RETURNING rows; this is ~3x faster than compiling.)"""
+    ids = [r["id"] for r in p.rows]
+    events_sql = (f"INSERT OR IGNORE INTO events ({', '.join(_EVENT_COLS)}) "
+                  f"VALUES ({', '.join('?' * len(_EVENT_COLS))})")
+    await conn.exec_driver_sql(events_sql, [tuple(_sqlite_value(r[c]) for c in _EVENT_COLS)
+                                            for r in p.rows])
+    inserted: dict[str, int] = {}
+    for i in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+        chunk = ids[i:i + 900]
+        res = await conn.exec_driver_sql(
+            f"SELECT id, seq FROM events WHERE id IN ({', '.join('?' * len(chunk))})",
+            tuple(chunk))
+        inserted.update({row[0]: row[1] for row in res.all()})
+    outbox = [row for eid in inserted for row in p.decisions.get(eid, ())]
+    if outbox:
+        outbox_sql = (f"INSERT OR IGNORE INTO outbox ({', '.join(_OUTBOX_COLS)}) "
+                      f"VALUES ({', '.join('?' * len(_OUTBOX_COLS))})")
+        await conn.exec_driver_sql(outbox_sql, [tuple(_sqlite_value(r.get(c)) for c in
+                                                      _OUTBOX_COLS) for r in outbox])
+    return inserted
 
 
 @attrs.define

@@ -6,6 +6,8 @@ escaped here, once.
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -23,6 +25,7 @@ _site_names: dict[str, tuple[str, str]] = {}  # code -> (name, timezone); set by
 def set_sites(sites: dict[str, tuple[str, str]]) -> None:
     _site_names.clear()
     _site_names.update(sites)
+    label.cache_clear()
 
 
 def site_name(code: str) -> str:
@@ -30,13 +33,27 @@ def site_name(code: str) -> str:
 
 
 def money(kopecks: int, locale: str) -> str:
-    return f"{rubles(kopecks)} {t('unit.rub', locale)}"
+    return f"{rubles(kopecks)} {label('unit.rub', locale)}"
+
+
+def local_time(event: Event) -> datetime:
+    """When it happened, in the site's own time zone."""
+    return event.occurred_at.astimezone(_zone(_site_names.get(event.site, ("", ""))[1]))
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name or "Europe/Moscow")
+
+
+@functools.lru_cache(maxsize=256)
+def label(key: str, locale: str) -> str:
+    return t(key, locale)
 
 
 def summary_line(event: Event, locale: str) -> str:
     """One escaped line for digests and lists."""
-    tz = ZoneInfo(_site_names.get(event.site, ("", "Europe/Moscow"))[1] or "Europe/Moscow")
-    when = event.occurred_at.astimezone(tz).strftime("%H:%M")
+    when = f"{local_time(event):%H:%M}"
     parts = [f"{ICON[event.severity]} {when} <b>{escape(kind_title(event.kind, locale))}</b>",
              escape(site_name(event.site))]
     if event.employee:
@@ -49,15 +66,14 @@ def summary_line(event: Event, locale: str) -> str:
 
 
 def render_event(event: Event, locale: str) -> str:
-    tz = ZoneInfo(_site_names.get(event.site, ("", "Europe/Moscow"))[1] or "Europe/Moscow")
     lines = [f"{ICON[event.severity]} <b>{escape(kind_title(event.kind, locale))}</b>"]
 
-    def field(label: str, value: object | None) -> None:
-        if value not in (None, ""):
-            lines.append(f"{t(label, locale)}: {escape(str(value))}")
+    def field(key: str, value: object | None) -> None:
+        if value is not None and value != "":
+            lines.append(f"{label(key, locale)}: {escape(str(value))}")
 
     field("label.site", site_name(event.site))
-    field("label.time", event.occurred_at.astimezone(tz).strftime("%d.%m %H:%M:%S"))
+    field("label.time", f"{local_time(event):%d.%m %H:%M:%S}")
     field("label.station", event.station)
     field("label.table", event.table)
     field("label.order", event.order)
