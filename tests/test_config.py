@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-
 from kassa.cli import cli
 from kassa.config import load, parse
 from kassa.errors import ConfigError
@@ -20,7 +19,8 @@ from kassa.errors import ConfigError
      "kassa.toml: chats[0].site: no site with code 'b' in [[sites]], got \"b\""),
     ({"chats": [{"channel": "telegram", "chat_id": "1"}]},
      'kassa.toml: chats[0]: a chat needs either site = "..." or owners = true'),
-    ({"bus": {"backend": "kafka"}}, 'kassa.toml: bus.backend: expected "memory" or "nats", got "kafka"'),
+    ({"bus": {"backend": "kafka"}},
+     'kassa.toml: bus.backend: expected "memory" or "nats", got "kafka"'),
     ({"api": {"token": "${NO_SUCH_VAR}"}},
      "kassa.toml: api.token: environment variable NO_SUCH_VAR is not set"),
 ])

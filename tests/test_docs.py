@@ -7,7 +7,6 @@ import inspect
 from pathlib import Path
 
 import pytest
-
 from kassa.hookspecs import MODULES
 
 ROOT = Path(__file__).resolve().parent.parent

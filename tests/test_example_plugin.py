@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from kassa.plugins import Plugins, new_manager
 from kassa.testing import CaptureChannel, ComponentsPlugin, incoming, make_hub
+
 from tests.factories import CONFIG, ev
 
 

@@ -8,7 +8,6 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
-
 from kassa import hookimpl
 from kassa.model import (
     ChatRef,
@@ -23,6 +22,7 @@ from kassa.model import (
 )
 from kassa.plugins import Plugins, new_manager
 from kassa.testing import CaptureChannel, ComponentsPlugin, ScriptedSource, incoming, make_hub
+
 from tests.factories import CONFIG, ev
 
 pytestmark = pytest.mark.anyio

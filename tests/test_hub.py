@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from kassa.errors import Permanent, Repair, RetryLater
 from kassa.testing import CaptureChannel, ComponentsPlugin, incoming, make_hub
+
 from tests.factories import CONFIG, ev
 
 pytestmark = pytest.mark.anyio
@@ -71,9 +71,8 @@ async def test_permanent_failure_is_a_dead_letter_and_can_be_replayed(tmp_path):
         await hub.drain(timeout=2)
         counts = await hub.outbox.counts()
         assert counts["dead"] == 1 and ch.sent == []
-        from sqlalchemy import select
-
         from kassa.store.tables import OutboxRow
+        from sqlalchemy import select
         async with hub.store.read() as conn:
             row = (await conn.execute(select(OutboxRow.id, OutboxRow.last_error))).first()
         assert row.last_error == "bot was kicked"

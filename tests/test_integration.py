@@ -6,8 +6,8 @@ import os
 import uuid
 
 import pytest
-
 from kassa.testing import CaptureChannel, ComponentsPlugin, make_hub
+
 from tests.factories import CONFIG, ev
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]

@@ -6,7 +6,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from kassa.errors import UserError
 from kassa.reports.periods import parse
 

@@ -164,7 +164,9 @@ class CommandRouter:
                 LinkTokenRow.token == token, LinkTokenRow.used_at.is_(None)))).first()
             if row is None:
                 return None
-            exp = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=now.tzinfo)
+            exp = row.expires_at
+            if not exp.tzinfo:
+                exp = exp.replace(tzinfo=now.tzinfo)
             if exp < now:
                 return None
             await conn.execute(update(LinkTokenRow).where(LinkTokenRow.token == token).values(

@@ -7,7 +7,6 @@ from typing import Any
 
 from kassa import hookimpl
 from kassa.hookspecs.notify import Access
-from kassa.i18n import t
 from kassa.model import Button, Reply
 from kassa.reports import periods
 from kassa.reports.service import message_for, site_label, site_tz
@@ -64,7 +63,8 @@ class Status:
                 state = "🔴 " + ctx.t("cmd.status.offline", since=since.strftime("%d.%m %H:%M"))
             last = st.get("last_event_at") if st else None
             last = last.astimezone(site_tz(hub, code)) if last else None
-            tail = f"; {ctx.t('cmd.status.last', when=last.strftime('%d.%m %H:%M'))}" if last else ""
+            when = last.strftime("%d.%m %H:%M") if last else ""
+            tail = f"; {ctx.t('cmd.status.last', when=when)}" if last else ""
             lines.append(f"{name}: {state}{tail}")
         counts = await hub.outbox.counts()
         lines.append(ctx.t("cmd.status.undelivered", count=counts["pending"] + counts["dead"]))
@@ -117,7 +117,8 @@ class ReportCmd:
             reps = offered(ctx)
             if not reps:
                 return Reply(ctx.t("cmd.report.none"))
-            buttons = [[Button(title, data=f"report:{await ctx.remember({'site': site, 'report': n})}")]
+            buttons = [[Button(title,
+                               data=f"report:{await ctx.remember({'site': site, 'report': n})}")]
                        for n, title in reps]
             return Reply(ctx.t("cmd.report.pick_report"), buttons=buttons, edit=True)
         if "period" not in state:
@@ -150,7 +151,7 @@ class Settings:
         all_reports = ctx.hub.plugins.reports()
         enabled = list(current.get("reports") or all_reports)
         if args and args in all_reports:
-            enabled = [r for r in enabled if r != args] if args in enabled else enabled + [args]
+            enabled = [r for r in enabled if r != args] if args in enabled else [*enabled, args]
             await ctx.save_chat_settings({**current, "reports": enabled})
         rows = []
         for name, rep in all_reports.items():

@@ -221,7 +221,8 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
             dist = ep.dist
             pm.register(ep.load(), name=ep.name)
             if dist is not None:
-                pm._plugin_distinfo.append((pm.get_plugin(ep.name), pluggy._manager.DistFacade(dist)))  # type: ignore[attr-defined]
+                facade = pluggy._manager.DistFacade(dist)  # type: ignore[attr-defined]
+                pm._plugin_distinfo.append((pm.get_plugin(ep.name), facade))
 
 
 def check(pm: pluggy.PluginManager) -> None:
@@ -249,5 +250,12 @@ def set_plugins(plugins: Plugins | None) -> None:
     _default = plugins
 
 
-__all__ = ["DEFAULT_PLUGINS", "Plugins", "await_me_maybe", "get_plugins", "new_manager",
-           "set_plugins", "Mapping"]
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "Mapping",
+    "Plugins",
+    "await_me_maybe",
+    "get_plugins",
+    "new_manager",
+    "set_plugins",
+]

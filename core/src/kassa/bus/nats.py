@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from kassa import codec
 from kassa.bus import Deliver
@@ -73,7 +74,7 @@ class NatsBus:
                 assert self._deliver is not None
                 await self._deliver(event)
                 await msg.ack()
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
 
     async def stop(self) -> None:
         if self._nc is not None:

@@ -41,14 +41,17 @@ TEXTS: dict[str, str] = {
     "unit.rub": "RUB",
     "digest.title": "{count} events in {minutes} min",
     "digest.more": "…and {count} more",
-    "cmd.refused": "This chat is not connected to Kassa or you have no access. Ask your administrator for a link.",
+    "cmd.refused": "This chat is not connected to Kassa or you have no access. "
+                   "Ask your administrator for a link.",
     "cmd.unknown": "Unknown command. See /help",
     "cmd.error": "The command failed, please try again later.",
     "cmd.help": "Commands:\n{commands}",
     "cmd.start.bound_site": "This chat is now connected to “{site}”. Alerts will arrive here.",
     "cmd.start.bound_owners": "This chat is now the owners' chat: alerts from every restaurant.",
-    "cmd.start.bad_token": "The link is invalid or already used. Ask for a new one: kassa chats link.",
-    "cmd.start.hello": "Hello! This is the Kassa bot. To connect a chat, open the link from your administrator.",
+    "cmd.start.bad_token": "The link is invalid or already used. "
+                           "Ask for a new one: kassa chats link.",
+    "cmd.start.hello": "Hello! This is the Kassa bot. "
+                       "To connect a chat, open the link from your administrator.",
     "cmd.start.not_allowed": "Only a user listed as an administrator may connect chats.",
     "cmd.status.title": "Status",
     "cmd.status.online": "online",
@@ -62,10 +65,12 @@ TEXTS: dict[str, str] = {
     "cmd.report.pick_period": "For which period?",
     "cmd.report.none": "No reports are enabled for this chat.",
     "cmd.report.unknown": "No such report. Choose from the list: /report",
-    "cmd.report.bad_period": "Could not read the period. Example: /report system_balance 2026-11-01..2026-11-07",
+    "cmd.report.bad_period": "Could not read the period. "
+                             "Example: /report system_balance 2026-11-01..2026-11-07",
     "cmd.report.expired": "This button has expired, open the menu again: /report",
     "cmd.settings.title": "Reports this chat offers (tap to switch on or off):",
-    "cmd.settings.only_admins": "Only this chat's administrators listed in kassa.toml may change its settings.",
+    "cmd.settings.only_admins": "Only this chat's administrators listed in kassa.toml may change "
+                                "its settings.",
     "cmd.settings.saved": "Saved.",
     "period.today": "Today",
     "period.yesterday": "Yesterday",

@@ -3,6 +3,7 @@
 from kassa.model.event import DEFAULT_SEVERITY, Event, EventKind, Line, Severity
 from kassa.model.fiscal import FiscalDocument, FiscalStatus, Receipt, ReceiptLine, ReceiptPayment
 from kassa.model.guest import Account, AccountKind, Guest, Identifier, IdentifierKind
+from kassa.model.loyalty import Posting, Quote, QuoteLine
 from kassa.model.message import (
     Attachment,
     Button,
@@ -15,7 +16,6 @@ from kassa.model.message import (
 )
 from kassa.model.order import Check, Discount, Order, OrderLine, Payment
 from kassa.model.payment import PaymentResult, PaymentStatus
-from kassa.model.loyalty import Posting, Quote, QuoteLine
 from kassa.model.report import Chart, Column, Period, Report
 from kassa.model.site import Employee, Site, Station
 
