@@ -23,7 +23,8 @@ from kassa_telegram.sim import TelegramSim
 
 PLUGINS = "rkeeper,telegram,max"
 # A name that breaks HTML if anything forgets to escape it; every alert carries it.
-SITE_NAMES = {"r1": "Суши <Мастер> & Co", "r2": "Роллы \"Восток\" <2>"}
+SITE_NAMES = {"r1": "Суши <Мастер> & Co", "r2": "Роллы \"Восток\" <2>", "r3": "Вок & Ко",
+              "r4": "<Пицца> 4"}
 FAST = {
     # the outbox retries quickly in tests; the messengers' budgets stay as the plugins declare
     "outbox": {"base_delay": 0.05, "max_delay": 0.5},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import anyio
 import pytest
 from kassa.i18n import t
 from kassa.reports.chart import available as charts_available
@@ -33,12 +34,12 @@ async def press(chat: ChatView, menu: Received, user: str, label: str) -> Receiv
     return got[index]
 
 
-async def test_report_from_a_site_chat_through_the_buttons(tmp_path):
+async def test_reports_on_demand_from_a_site_chat_and_from_the_owners_chat(tmp_path):
     async with running(tmp_path, site_chat=QUIET, owners_chat=QUIET) as stack:
         await stack.business_day()
         await stack.delivered()
 
-        async def flow(chat: ChatView) -> None:
+        async def in_site_chat(chat: ChatView) -> None:  # report -> period
             manager = stack.people[chat.channel].manager
             menu = await ask(chat, manager, "/report")
             assert menu.text == t("cmd.report.pick_report")
@@ -51,15 +52,7 @@ async def test_report_from_a_site_chat_through_the_buttons(tmp_path):
             assert f"{SITE} · {t('period.today')}" in report.text
             assert REVENUE.search(report.text), report.text
 
-        await stack.on_both("r1", flow)
-
-
-async def test_report_from_the_owners_chat_picks_the_site_first(tmp_path):
-    async with running(tmp_path, site_chat=QUIET, owners_chat=QUIET) as stack:
-        await stack.business_day()
-        await stack.delivered()
-
-        async def flow(chat: ChatView) -> None:
+        async def in_owners_chat(chat: ChatView) -> None:  # site -> report -> period
             owner = stack.people[chat.channel].owner
             menu = await ask(chat, owner, "/report")
             assert menu.text == t("cmd.report.pick_site")
@@ -69,17 +62,19 @@ async def test_report_from_the_owners_chat_picks_the_site_first(tmp_path):
             menu = await press(chat, menu, owner, "Продажи по часам")
             before = len(chat.received())
             chat.press(menu, owner, menu.button(t("period.today")))
-            got = await chat.wait(lambda r, b=before: any("Продажи по часам" in m.text
-                                                          for m in r[b:]))
+            got = await chat.wait(lambda r: any("Продажи по часам" in m.text
+                                                for m in r[before:]))
             report = next(m for m in got[before:] if "Продажи по часам" in m.text)
             assert SITE in report.text and "Итого" in report.text
-            if charts_available():  # the chart follows as a picture (or carries the table)
-                got = await chat.wait(lambda r, b=before: any(
-                    f[0] == "photo" for m in r[b:] for f in m.files))
+            if charts_available():  # the chart comes as a picture (with the table, or after)
+                got = await chat.wait(lambda r: any(f[0] == "photo" for m in r[before:]
+                                                    for f in m.files))
                 photo = next(f for m in got[before:] for f in m.files if f[0] == "photo")
                 assert photo[2].startswith(b"\x89PNG\r\n\x1a\n")
 
-        await stack.on_both("owners", flow)
+        async with anyio.create_task_group() as tg:  # four chats, four budgets: at once
+            tg.start_soon(stack.on_both, "r1", in_site_chat)
+            tg.start_soon(stack.on_both, "owners", in_owners_chat)
 
 
 async def test_settings_changed_by_an_admin_and_refused_to_others(tmp_path):
