@@ -70,7 +70,8 @@ def serve(url: str, sock: socket.socket, ready: threading.Event, box: dict[str, 
         hub = Hub(engine)
         await service_for(hub)
         app = Litestar(route_handlers=[noop, *kassa_bonus.register_routes(hub)])
-        server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
+        server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off",
+                                               timeout_keep_alive=120))  # no reuse races
         box.update(server=server, hub=hub, loop=asyncio.get_running_loop())
         task = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started:
