@@ -15,6 +15,7 @@ import tomllib
 import types
 import typing
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,7 +26,7 @@ from attrs import define, field
 from kassa.errors import ConfigError
 from kassa.secret import Secret
 
-T = TypeVar("T")
+T = TypeVar("T", bound=attrs.AttrsInstance)
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -254,8 +255,9 @@ class _Ctx:
             return self.env[name]
         return _ENV.sub(sub, value)
 
-    def structure(self, value: Any, cls: type[T], path: str, *, exclude: set[str] = frozenset(),
-                  extra_known: set[str] = frozenset()) -> T:
+    def structure(self, value: Any, cls: type[T], path: str, *,
+                  exclude: AbstractSet[str] = frozenset(),
+                  extra_known: AbstractSet[str] = frozenset()) -> T:
         if not isinstance(value, Mapping):
             raise self.error(path, "expected a table", value)
         hints = typing.get_type_hints(cls)

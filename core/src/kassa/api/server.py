@@ -29,7 +29,8 @@ async def serve(hub: Hub, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IG
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
                             log_config=None)  # never draw over the console
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # uvicorn < 0.29 only; newer versions have no such method (see capture_signals)
+    server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
     log.info("admin API on http://%s:%s", s.host, port)
     task_status.started(port)
     try:

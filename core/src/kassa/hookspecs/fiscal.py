@@ -1,4 +1,6 @@
 """Fiscal hooks: registers that print 54-FZ receipts and run shifts."""
+# Specs are never called (pluggy reads only their signatures), so their bodies stay empty.
+# mypy: disable-error-code="empty-body"
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from attrs import field, frozen
@@ -43,6 +44,10 @@ def _rows(value: object) -> tuple[tuple[Button, ...], ...]:
     return tuple(tuple(r) for r in value)  # type: ignore[attr-defined]
 
 
+def _attachments(value: Iterable[Attachment]) -> tuple[Attachment, ...]:
+    return tuple(value)
+
+
 @frozen
 class Message:
     """One message to send. ``text`` is HTML with every interpolated value already escaped."""
@@ -50,7 +55,7 @@ class Message:
     chat: ChatRef
     text: str
     buttons: tuple[tuple[Button, ...], ...] = field(default=(), converter=_rows)
-    attachments: tuple[Attachment, ...] = field(default=(), converter=tuple)
+    attachments: tuple[Attachment, ...] = field(default=(), converter=_attachments)
     severity: Severity = Severity.INFO
     silent: bool = False
     kind: str = "alert"  # alert | report | reply | digest | mailing
@@ -96,7 +101,7 @@ class Reply:
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = field(default=(), converter=_rows)
-    attachments: tuple[Attachment, ...] = field(default=(), converter=tuple)
+    attachments: tuple[Attachment, ...] = field(default=(), converter=_attachments)
     edit: bool = False  # edit the message the button was on, when the channel can
 
 

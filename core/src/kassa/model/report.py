@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -31,14 +32,26 @@ class Chart:
     kind: str = "bar"
 
 
+def _columns(value: Iterable[Column]) -> tuple[Column, ...]:
+    return tuple(value)
+
+
+def _rows(value: Iterable[Iterable[Any]]) -> tuple[tuple[Any, ...], ...]:
+    return tuple(map(tuple, value))
+
+
+def _notes(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @frozen
 class Report:
     name: str
     title: str
     site: str | None
     period: Period
-    columns: tuple[Column, ...] = field(converter=tuple)
-    rows: tuple[tuple[Any, ...], ...] = field(default=(), converter=lambda v: tuple(map(tuple, v)))
+    columns: tuple[Column, ...] = field(converter=_columns)
+    rows: tuple[tuple[Any, ...], ...] = field(default=(), converter=_rows)
     totals: tuple[Any, ...] | None = None
     chart: Chart | None = None
-    notes: tuple[str, ...] = field(default=(), converter=tuple)
+    notes: tuple[str, ...] = field(default=(), converter=_notes)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlmodel import SQLModel
 
-from kassa.store.tables import SQLModel
+import kassa.store.tables  # noqa: F401  (puts the core tables on SQLModel.metadata)
 
 config = context.config
 connection = config.attributes["connection"]
