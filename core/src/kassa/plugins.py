@@ -222,7 +222,8 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
             pm.register(ep.load(), name=ep.name)
             if dist is not None:
                 facade = pluggy._manager.DistFacade(dist)  # type: ignore[attr-defined]
-                pm._plugin_distinfo.append((pm.get_plugin(ep.name), facade))
+                # pluggy's own entry-point loader stores DistFacade here too; its annotation lags
+                pm._plugin_distinfo.append((pm.get_plugin(ep.name), facade))  # type: ignore[arg-type]
 
 
 def check(pm: pluggy.PluginManager) -> None:
@@ -230,7 +231,8 @@ def check(pm: pluggy.PluginManager) -> None:
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise UserError(f"plugin {exc.plugin_name!r}: {exc}") from exc
+        name = pm.get_name(exc.plugin) or exc.plugin
+        raise UserError(f"plugin {name!r}: {exc}") from exc
 
 
 _default: Plugins | None = None
