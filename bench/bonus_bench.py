@@ -22,16 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
-from litestar import Litestar, post
-from sqlalchemy.ext.asyncio import create_async_engine
-
 import kassa_bonus
+import uvicorn
 from kassa.secret import Secret
 from kassa_bonus import schema
 from kassa_bonus.audit import audit
 from kassa_bonus.service import service_for
 from kassa_bonus.settings import ApiKey, BonusSettings
+from litestar import Litestar, post
+from sqlalchemy.ext.asyncio import create_async_engine
 
 KEY = "bench-key-0123456789"
 H = {"X-Api-Key": KEY}
@@ -74,7 +73,7 @@ def serve(url: str, sock: socket.socket, ready: threading.Event, box: dict[str, 
                                                timeout_keep_alive=120))  # no reuse races
         box.update(server=server, hub=hub, loop=asyncio.get_running_loop())
         task = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started:
+        while not server.started:  # noqa: ASYNC110 (uvicorn exposes only a flag)
             await asyncio.sleep(0.01)
         ready.set()
         await task

@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from kassa_bonus import schema
 from kassa_bonus.guests import GuestBook
 from kassa_bonus.ledger import Ledger
 from kassa_bonus.store import BonusStore
+from sqlalchemy.ext.asyncio import create_async_engine
 
 PG_URL = os.environ.get("KASSA_TEST_PG_URL", "")
 
@@ -120,10 +119,9 @@ async def served(hub: FakeHub) -> Any:
     import socket
 
     import anyio
+    import kassa_bonus
     import uvicorn
     from litestar import Litestar
-
-    import kassa_bonus
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -132,7 +130,7 @@ async def served(hub: FakeHub) -> Any:
     async with anyio.create_task_group() as tg:
         tg.start_soon(lambda: server.serve(sockets=[sock]))
         with anyio.fail_after(10):
-            while not server.started:
+            while not server.started:  # noqa: ASYNC110 (uvicorn exposes only a flag)
                 await anyio.sleep(0.01)
         yield f"http://127.0.0.1:{sock.getsockname()[1]}", hub
         server.should_exit = True

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import kassa_bonus
 import pytest
 from litestar import Litestar
 
-import kassa_bonus
 from plugins.bonus.tests.conftest import api_settings
 
 pytestmark = pytest.mark.anyio

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 import kassa_bonus
+import pytest
 from kassa.hookspecs.notify import ChatCommand
 from kassa.model import Incoming
 from kassa_bonus import code128

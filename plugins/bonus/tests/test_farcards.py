@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-
 from kassa_bonus import farcards_wire as fw
 from kassa_bonus.service import service_for
 from kassa_bonus.settings import BonusSettings

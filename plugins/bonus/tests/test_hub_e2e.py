@@ -4,9 +4,8 @@ startup on the hub's engine, hooks wired, REST and FarCards routes on the hub's 
 from __future__ import annotations
 
 import httpx
-import pytest
-
 import kassa_bonus
+import pytest
 from kassa.testing import make_hub
 from kassa_bonus.till import FarCardsTill
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import click
+import kassa_bonus
 import openpyxl
 from click.testing import CliRunner
-
-import kassa_bonus
 
 CSV = """ФИО;Телефон;Карта;ДР;Баллы
 Анна;8 916 123-45-67;4455;01.02.1990;5000

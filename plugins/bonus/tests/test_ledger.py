@@ -6,18 +6,17 @@ from datetime import timedelta
 
 import anyio
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
-
 from kassa_bonus import schema
 from kassa_bonus.audit import audit
 from kassa_bonus.store import LedgerError
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 pytestmark = pytest.mark.anyio
 
 
 async def _guest(book, key="g1", **kw):
-    ledger, guests = book
+    _, guests = book
     g = await guests.register("t", key, name="Anna", **kw)
     return g.guest, await guests.account_of(g.guest, "bonus")
 
@@ -33,8 +32,9 @@ async def test_every_posting_balances_and_audit_is_clean(book):
     await ledger.earn("t", "e1", acc, 1000)
     await ledger.spend("t", "s1", acc, 300)
     async with ledger.store.read() as conn:
-        sums = (await conn.execute(select(schema.entry.c.posting_id, func.sum(schema.entry.c.amount))
-                                   .group_by(schema.entry.c.posting_id))).all()
+        e = schema.entry
+        sums = (await conn.execute(select(e.c.posting_id, func.sum(e.c.amount))
+                                   .group_by(e.c.posting_id))).all()
     assert len(sums) == 2 and all(s == 0 for _, s in sums)
     await _healthy(ledger)
 

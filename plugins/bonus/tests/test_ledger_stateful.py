@@ -11,12 +11,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
-
-from plugins.bonus.tests.conftest import FakeClock, make_engine
 from kassa_bonus.audit import audit
 from kassa_bonus.guests import GuestBook
 from kassa_bonus.ledger import Ledger
 from kassa_bonus.store import BonusStore, LedgerError
+
+from plugins.bonus.tests.conftest import FakeClock, make_engine
 
 amounts = st.integers(min_value=1, max_value=500)
 

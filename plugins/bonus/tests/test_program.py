@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import kassa_bonus
 import pytest
-
 from kassa.errors import UserError
 from kassa.hookspecs.loyalty import LoyaltyProgram
 from kassa.hookspecs.payments import PaymentMethod
 from kassa.model import Order, OrderLine, PaymentStatus
-import kassa_bonus
 from kassa_bonus.service import service_for
 from kassa_bonus.settings import BonusSettings, Threshold
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 import kassa_bonus
+import pytest
 from kassa.hookspecs.reports import ReportDefinition
 from kassa.model import Period
 from kassa_bonus.service import service_for

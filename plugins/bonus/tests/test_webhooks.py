@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-
 from kassa.secret import Secret
 from kassa_bonus import webhooks
 from kassa_bonus.service import service_for

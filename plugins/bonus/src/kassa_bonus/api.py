@@ -228,6 +228,7 @@ async def report(request: Request[Any, Any, Any], name: str, start: dt.datetime,
                  ) -> dict[str, Any]:
     from kassa import codec
     from kassa.model import Period
+
     from kassa_bonus.reports import definitions
 
     found = {d.name: d for d in definitions()}

@@ -7,8 +7,8 @@ import datetime as dt
 from typing import Annotated, Any
 
 import msgspec
-
 from kassa.model import Guest, Order, OrderLine, Quote
+
 from kassa_bonus.outcome import Outcome
 
 Amount = Annotated[int, msgspec.Meta(ge=1, le=10**12)]

@@ -14,6 +14,7 @@ from typing import Any
 from kassa.hookspecs.notify import Access
 from kassa.model import Attachment, ChatRef, Message, Reply
 from kassa.model.money import rubles
+
 from kassa_bonus import code128, schema
 from kassa_bonus.history import history_page
 from kassa_bonus.service import BonusService, service_for

@@ -32,9 +32,9 @@ class CliHub:
 
 def _run(config: str | None, work: Any) -> Any:
     import anyio
-
     from kassa.cli import load_settings
     from kassa.errors import UserError
+
     from kassa_bonus.service import service_for
 
     async def go() -> Any:

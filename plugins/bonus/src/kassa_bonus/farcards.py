@@ -11,9 +11,9 @@ import hashlib
 import zlib
 from typing import Any
 
+from kassa.model.money import rubles
 from litestar import Request, Response, Router, post
 
-from kassa.model.money import rubles
 from kassa_bonus import farcards_wire as fw
 from kassa_bonus.guests import GuestBlocked
 from kassa_bonus.service import BonusService, HubRef, service_for

@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from attrs import field, frozen
-
 from kassa.model import Order, OrderLine
 from kassa.model.money import kopecks
 

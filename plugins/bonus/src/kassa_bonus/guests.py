@@ -11,15 +11,15 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
+from kassa.model import Account, AccountKind, Guest, Identifier, IdentifierKind
 from sqlalchemy import select, update
 
-from kassa.model import Account, AccountKind, Guest, Identifier, IdentifierKind
 from kassa_bonus import schema
 from kassa_bonus.outcome import Outcome
 from kassa_bonus.phone import looks_like_phone, normalize_phone
 from kassa_bonus.store import BonusStore, LedgerError, new_id
 
-G, I, A = schema.guest, schema.identifier, schema.account
+G, IDT, A = schema.guest, schema.identifier, schema.account
 
 
 class GuestBlocked(LedgerError):
@@ -116,14 +116,14 @@ class GuestBook:
                                              dict(kind=kind, value=value, reason=reason, new=new))
             if isinstance(claimed, Outcome):
                 return claimed
-            row = (await conn.execute(select(I).where(I.c.kind == kind, I.c.value == value)
+            row = (await conn.execute(select(IDT).where(IDT.c.kind == kind, IDT.c.value == value)
                                       )).first()
             if row is None:
                 raise LedgerError("unknown_identifier", f"no {kind} identifier {value}")
             if row.status != "active":
                 raise LedgerError("identifier_inactive", f"the identifier is {row.status}")
             new_id_ = await self._issue(conn, row.guest_id, *new, None) if new else None
-            await conn.execute(update(I).where(I.c.id == row.id).values(
+            await conn.execute(update(IDT).where(IDT.c.id == row.id).values(
                 status=status, reason=reason, replaced_by=new_id_))
             return await self.store.settle(conn, Outcome(
                 operation=claimed, kind=status, status="done", guest=row.guest_id,
@@ -138,7 +138,8 @@ class GuestBook:
 
     async def expire_identifiers(self, now: datetime) -> int:
         async with self.store.write() as conn:
-            res = await conn.execute(update(I).where(I.c.status == "active", I.c.expires_at <= now)
+            res = await conn.execute(update(IDT).where(IDT.c.status == "active",
+                                                       IDT.c.expires_at <= now)
                                      .values(status="expired", reason="expired"))
             return int(res.rowcount or 0)
 
@@ -156,10 +157,10 @@ class GuestBook:
                 pass
         async with self.store.read() as conn:
             for kind, value in candidates:
-                cond = I.c.value == value
+                cond = IDT.c.value == value
                 if kind == "phone":
-                    cond &= I.c.kind == "phone"
-                row = (await conn.execute(select(I).where(cond).order_by(I.c.id))).first()
+                    cond &= IDT.c.kind == "phone"
+                row = (await conn.execute(select(IDT).where(cond).order_by(IDT.c.id))).first()
                 if row is None:
                     continue
                 if row.status != "active" or (row.expires_at and
@@ -175,8 +176,8 @@ class GuestBook:
             g = (await conn.execute(select(G).where(G.c.id == guest_id))).first()
             if g is None:
                 raise LedgerError("unknown_guest", f"no guest {guest_id}")
-            idents = (await conn.execute(select(I).where(I.c.guest_id == guest_id)
-                                         .order_by(I.c.id))).all()
+            idents = (await conn.execute(select(IDT).where(IDT.c.guest_id == guest_id)
+                                         .order_by(IDT.c.id))).all()
             accounts = (await conn.execute(select(A).where(A.c.guest_id == guest_id)
                                            .order_by(A.c.kind))).all()
         earned = next((a.earned for a in accounts if a.kind == "bonus"), 0)
@@ -215,19 +216,19 @@ class GuestBook:
 
     async def _issue(self, conn: Any, guest_id: str, kind: str, value: str,
                      expires_at: datetime | None) -> int:
-        taken = (await conn.execute(select(I.c.id).where(I.c.kind == kind, I.c.value == value))
-                 ).first()
+        taken = (await conn.execute(select(IDT.c.id).where(IDT.c.kind == kind,
+                                                           IDT.c.value == value))).first()
         if taken:
             raise LedgerError("identifier_taken", f"{kind} {value} is already issued")
-        res = await conn.execute(I.insert().values(guest_id=guest_id, kind=kind, value=value,
+        res = await conn.execute(IDT.insert().values(guest_id=guest_id, kind=kind, value=value,
                                                    expires_at=expires_at,
                                                    created_at=self.store.clock.now()))
         return int(res.inserted_primary_key[0])
 
     def _normal(self, kind: str, value: str) -> str:
         if kind not in schema.IDENTIFIER_KINDS:
-            raise LedgerError("bad_identifier_kind",
-                              f"identifier kind must be one of {', '.join(schema.IDENTIFIER_KINDS)}")
+            kinds = ", ".join(schema.IDENTIFIER_KINDS)
+            raise LedgerError("bad_identifier_kind", f"identifier kind must be one of {kinds}")
         value = (value or "").strip()
         if kind == "phone":
             return normalize_phone(value, self.region)

@@ -55,7 +55,8 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         ws = openpyxl.load_workbook(path, read_only=True, data_only=True).active
         rows = list(ws.iter_rows(values_only=True))
         head = [str(h or "").strip() for h in rows[0]] if rows else []
-        return [{h: "" if v is None else str(v) for h, v in zip(head, r)} for r in rows[1:]]
+        return [{h: "" if v is None else str(v) for h, v in zip(head, r, strict=False)}
+                for r in rows[1:]]
     text = path.read_bytes().decode("utf-8-sig")
     dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     return [{k.strip(): (v or "").strip() for k, v in row.items() if k}
@@ -83,7 +84,8 @@ def _row(raw: dict[str, str], mapping: dict[str, str], region: str) -> dict[str,
         raise LedgerError("no_identity", "neither phone nor card")
     balance = v.get("balance") or "0"
     if not balance.isdigit():
-        raise LedgerError("bad_amount", f"balance {balance!r}: expected whole hundredths of a point")
+        raise LedgerError("bad_amount",
+                          f"balance {balance!r}: expected whole hundredths of a point")
     return dict(name=v.get("name", ""), phone=phone, email=v.get("email") or None,
                 birthday=_birthday(v.get("birthday", "")), card=v.get("card") or None,
                 groups=[g.strip() for g in v.get("groups", "").split(";") if g.strip()],
@@ -136,15 +138,15 @@ async def _apply(svc: BonusService, n: int, r: dict[str, Any], ident: str,
 
 
 async def _existing(svc: BonusService, r: dict[str, Any]) -> str | None:
-    G, I = schema.guest, schema.identifier
+    G, IDT = schema.guest, schema.identifier
     async with svc.store.read() as conn:
         if r["phone"]:
             gid = (await conn.execute(select(G.c.id).where(G.c.phone == r["phone"]))).scalar()
             if gid:
                 return str(gid)
         if r["card"]:
-            gid = (await conn.execute(select(I.c.guest_id).where(
-                I.c.kind == "card", I.c.value == r["card"]))).scalar()
+            gid = (await conn.execute(select(IDT.c.guest_id).where(
+                IDT.c.kind == "card", IDT.c.value == r["card"]))).scalar()
             if gid:
                 return str(gid)
     return None

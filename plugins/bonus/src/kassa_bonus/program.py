@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from kassa.model import Guest, Order, PaymentResult, PaymentStatus, Posting, Quote
+
 from kassa_bonus.service import BonusService, service_for
 from kassa_bonus.store import LedgerError
 

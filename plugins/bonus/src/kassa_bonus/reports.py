@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kassa.model import Column, Period, Report
 from sqlalchemy import func, select
 
-from kassa.model import Column, Period, Report
 from kassa_bonus import schema
 from kassa_bonus.service import service_for
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from decimal import ROUND_DOWN, Decimal
 
 from kassa.model import Guest, Order, OrderLine, Quote, QuoteLine
+
 from kassa_bonus.settings import BonusSettings, Level, Window
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import anyio
-
 from kassa.model import Guest, Order, Posting, Quote
+
 from kassa_bonus import rules, schema
 from kassa_bonus.guests import GuestBook
 from kassa_bonus.ledger import Ledger

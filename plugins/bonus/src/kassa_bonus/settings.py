@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from attrs import define, field
-
 from kassa.secret import Secret
 
 

@@ -15,11 +15,11 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import anyio
+from kassa import codec
+from kassa.errors import UserError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from kassa import codec
-from kassa.errors import UserError
 from kassa_bonus import schema
 from kassa_bonus.outcome import Outcome
 
