@@ -51,3 +51,11 @@ def test_readme_starts_with_the_two_commands():
                          "python3 -m pip install -q uv && uv run nox -s tests"]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "uv run nox -s tests" in ci and "uv run nox -s integration" in ci
+
+
+def test_hooks_reference_is_generated_from_the_specs():
+    import runpy
+
+    gen = runpy.run_path(str(ROOT / "docs" / "gen_hooks.py"))
+    assert (ROOT / "docs" / "hooks.md").read_text(encoding="utf-8") == gen["render"](), \
+        "docs/hooks.md is stale: run `uv run python docs/gen_hooks.py`"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
 from kassa.errors import Permanent, Repair, RetryLater
 from kassa.testing import CaptureChannel, ComponentsPlugin, incoming, make_hub
@@ -158,3 +159,40 @@ async def test_link_token_binds_a_chat_once(tmp_path):
     assert "недействительна" in ch.texts("-56")[0]
     assert any("Удаление чека" in t for t in ch.texts("-55"))
     assert not any("Удаление чека" in t for t in ch.texts("-56"))
+
+
+async def test_plugin_transaction_and_spawned_job(tmp_path):
+    """A plugin writes its own row and a message in one transaction; a job runs until stop."""
+    from sqlalchemy import text
+
+    from kassa.model import ChatRef, Message
+
+    ch = CaptureChannel()
+    ticks: list[int] = []
+    async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        async with hub.transaction() as conn:
+            await conn.execute(text("CREATE TABLE IF NOT EXISTS acme (n INTEGER)"))
+        try:
+            async with hub.transaction() as conn:
+                await conn.execute(text("INSERT INTO acme VALUES (1)"))
+                await hub.send(Message(chat=ChatRef("capture", "-1"), text="lost?"), key="x1",
+                               conn=conn)
+                raise RuntimeError("the plugin fails before commit")
+        except RuntimeError:
+            pass
+        async with hub.transaction() as conn:
+            await conn.execute(text("INSERT INTO acme VALUES (2)"))
+            await hub.send(Message(chat=ChatRef("capture", "-1"), text="kept"), key="x2",
+                           conn=conn)
+
+        async def job() -> None:
+            while True:
+                ticks.append(1)
+                await anyio.sleep(0.01)
+
+        hub.spawn(job, name="acme-ticker")
+        await hub.drain(timeout=3)
+        async with hub.store.read() as conn:
+            rows = (await conn.execute(text("SELECT n FROM acme"))).scalars().all()
+    assert rows == [2]  # the failed transaction left neither its row nor its message
+    assert ch.texts() == ["kept"] and len(ticks) > 3

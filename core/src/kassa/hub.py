@@ -104,8 +104,36 @@ class Hub:
                                     until=until, limit=limit)
         return [e for _, e in rows]
 
-    async def send(self, message: Message, *, key: str) -> bool:
-        return bool(await self.outbox.put([outbox_row(message, key=key, now=self._now())]))
+    async def send(self, message: Message, *, key: str, conn: Any = None) -> bool:
+        row = outbox_row(message, key=key, now=self._now())
+        if conn is None:
+            return bool(await self.outbox.put([row]))
+        new = await self.outbox.put_in(conn, [row])  # commits with the caller's transaction
+        self.outbox.wake({message.chat.channel})
+        return bool(new)
+
+    def transaction(self) -> Any:
+        return self.store.write()
+
+    def spawn(self, fn: Any, *, name: str) -> None:
+        if self._tg is None:
+            raise RuntimeError("the hub is not running")
+
+        async def keep_running() -> None:
+            delay = 1.0
+            while True:
+                started = time.monotonic()
+                try:
+                    await fn()
+                    return
+                except Exception:
+                    log.exception("job %s failed; restarting in %.0f s", name, delay)
+                if time.monotonic() - started > 60:
+                    delay = 1.0
+                await anyio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+
+        self._tg.start_soon(keep_running, name=name)
 
     # --- wiring ----------------------------------------------------------------------------
     def _now(self) -> datetime:

@@ -20,6 +20,7 @@ from typing import Any
 
 import anyio
 from sqlalchemy import func, select, update
+from sqlmodel import col
 
 from kassa import codec
 from kassa.config import OutboxSettings
@@ -85,11 +86,17 @@ class Outbox:
         if not rows:
             return 0
         async with self.store.write() as conn:
-            stmt = dialect_insert(conn, OutboxRow).on_conflict_do_nothing(
-                index_elements=["key"]).returning(OutboxRow.id)
-            new = len((await conn.execute(stmt, rows)).all())
+            new = await self.put_in(conn, rows)
         self.wake({r["channel"] for r in rows})
         return new
+
+    async def put_in(self, conn: Any, rows: list[dict[str, Any]]) -> int:
+        """Insert rows inside the caller's transaction; how many were new."""
+        from kassa.eventlog import dialect_insert
+
+        stmt = dialect_insert(conn, OutboxRow).on_conflict_do_nothing(
+            index_elements=["key"]).returning(col(OutboxRow.id))
+        return len((await conn.execute(stmt, rows)).all())
 
     def wake(self, channels: set[str] | None = None) -> None:
         for name in channels if channels is not None else list(self._wake):
@@ -119,13 +126,13 @@ class Outbox:
         now = self.now()
         async with self.store.read() as conn:
             due = (await conn.execute(
-                select(OutboxRow.chat_id).where(OutboxRow.channel == channel,
-                                                OutboxRow.status == "pending",
-                                                OutboxRow.next_at <= now).distinct())).scalars()
+                select(col(OutboxRow.chat_id)).where(
+                    col(OutboxRow.channel) == channel, col(OutboxRow.status) == "pending",
+                    col(OutboxRow.next_at) <= now).distinct())).scalars()
             chats = list(due)
-            nxt = (await conn.execute(select(func.min(OutboxRow.next_at)).where(
-                OutboxRow.channel == channel, OutboxRow.status == "pending",
-                OutboxRow.next_at > now))).scalar()
+            nxt = (await conn.execute(select(func.min(col(OutboxRow.next_at))).where(
+                col(OutboxRow.channel) == channel, col(OutboxRow.status) == "pending",
+                col(OutboxRow.next_at) > now))).scalar()
         wait = None
         if nxt is not None:
             if nxt.tzinfo is None:
@@ -177,8 +184,8 @@ class Outbox:
     async def _pending(self, channel: str, chat_id: str) -> list[OutboxRow]:
         async with self.store.read() as conn:
             res = await conn.execute(select(OutboxRow).where(
-                OutboxRow.channel == channel, OutboxRow.chat_id == chat_id,
-                OutboxRow.status == "pending").order_by(OutboxRow.id).limit(500))
+                col(OutboxRow.channel) == channel, col(OutboxRow.chat_id) == chat_id,
+                col(OutboxRow.status) == "pending").order_by(col(OutboxRow.id)).limit(500))
             return [OutboxRow.model_validate(dict(r._mapping)) for r in res]
 
     def _foldable(self, rows: list[OutboxRow]) -> list[OutboxRow]:
@@ -224,10 +231,10 @@ class Outbox:
         body = json.dumps({"message": codec.to_dict(msg), "entries": entries},
                           ensure_ascii=False)
         async with self.store.write() as conn:
-            await conn.execute(update(OutboxRow).where(OutboxRow.id == head.id).values(
+            await conn.execute(update(OutboxRow).where(col(OutboxRow.id) == head.id).values(
                 kind="digest", severity=top, payload=body))
             await conn.execute(update(OutboxRow).where(
-                OutboxRow.id.in_([r.id for r in group[1:]])).values(
+                col(OutboxRow.id).in_([r.id for r in group[1:]])).values(
                 status="merged", digest_id=head.id))
         return True
 
@@ -259,7 +266,7 @@ class Outbox:
         else:
             self.sent += 1
             async with self.store.write() as conn:
-                await conn.execute(update(OutboxRow).where(OutboxRow.id == row.id).values(
+                await conn.execute(update(OutboxRow).where(col(OutboxRow.id) == row.id).values(
                     status="sent", sent_at=self.now(), remote_id=delivery.remote_id,
                     attempts=row.attempts + 1, last_error=None))
 
@@ -275,7 +282,7 @@ class Outbox:
         backoff = min(self.settings.max_delay, self.settings.base_delay * 2 ** attempts)
         delay = max(after or 0.0, random.uniform(0, backoff))
         async with self.store.write() as conn:
-            await conn.execute(update(OutboxRow).where(OutboxRow.id == row.id).values(
+            await conn.execute(update(OutboxRow).where(col(OutboxRow.id) == row.id).values(
                 attempts=attempts, last_error=self._redact(error)[:1000],
                 next_at=self.now() + timedelta(seconds=delay)))
 
@@ -283,15 +290,15 @@ class Outbox:
         log.warning("message %s to %s:%s is a dead letter: %s", row.id, row.channel,
                     row.chat_id, self._redact(reason))
         async with self.store.write() as conn:
-            await conn.execute(update(OutboxRow).where(OutboxRow.id == row.id).values(
+            await conn.execute(update(OutboxRow).where(col(OutboxRow.id) == row.id).values(
                 status="dead", attempts=row.attempts + 1, last_error=self._redact(reason)[:1000]))
 
     async def _migrate(self, channel: str, old: str, new: str) -> None:
         log.info("chat %s:%s moved to %s; pending messages follow it", channel, old, new)
         async with self.store.write() as conn:
             await conn.execute(update(OutboxRow).where(
-                OutboxRow.channel == channel, OutboxRow.chat_id == old,
-                OutboxRow.status == "pending").values(chat_id=new))
+                col(OutboxRow.channel) == channel, col(OutboxRow.chat_id) == old,
+                col(OutboxRow.status) == "pending").values(chat_id=new))
         await self.on_repair(channel, old, new)
         self.wake({channel})
 
@@ -299,22 +306,22 @@ class Outbox:
     async def retry(self, row_id: int) -> str:
         """Put a dead letter back in the queue: 'ok', 'missing' or 'not_dead'."""
         async with self.store.write() as conn:
-            row = (await conn.execute(select(OutboxRow.status, OutboxRow.channel).where(
-                OutboxRow.id == row_id))).first()
+            row = (await conn.execute(select(col(OutboxRow.status), col(OutboxRow.channel)).where(
+                col(OutboxRow.id) == row_id))).first()
             if row is None:
                 return "missing"
             if row.status != "dead":
                 return "not_dead"
-            await conn.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
+            await conn.execute(update(OutboxRow).where(col(OutboxRow.id) == row_id).values(
                 status="pending", attempts=0, next_at=self.now()))
         self.wake({row.channel})
         return "ok"
 
     async def counts(self) -> dict[str, Any]:
         async with self.store.read() as conn:
-            res = (await conn.execute(select(OutboxRow.channel, OutboxRow.status,
-                                             func.count()).group_by(OutboxRow.channel,
-                                                                    OutboxRow.status))).all()
+            res = (await conn.execute(select(col(OutboxRow.channel), col(OutboxRow.status),
+                                             func.count()).group_by(col(OutboxRow.channel),
+                                                                    col(OutboxRow.status)))).all()
         total = {"pending": 0, "sent": 0, "dead": 0, "merged": 0}
         by: dict[str, dict[str, int]] = {}
         for channel, status, n in res:
@@ -326,7 +333,7 @@ class Outbox:
         """No pending rows (tests and graceful shutdown wait for this)."""
         async with self.store.read() as conn:
             n = (await conn.execute(select(func.count()).where(
-                OutboxRow.status == "pending"))).scalar()
+                col(OutboxRow.status) == "pending"))).scalar()
         return not n
 
 

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -47,8 +48,20 @@ class HubAPI(Protocol):
         """Events from the log, oldest first."""
         ...
 
-    async def send(self, message: Message, *, key: str) -> bool:
-        """Queue a message in the outbox; ``key`` makes it idempotent. ``False`` if known."""
+    async def send(self, message: Message, *, key: str, conn: Any = None) -> bool:
+        """Queue a message in the outbox; ``key`` makes it idempotent. ``False`` if known.
+        With ``conn`` (from ``transaction()``) the row commits with the caller's own writes."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        """``async with hub.transaction() as conn:`` a write transaction on the store (a
+        SQLAlchemy ``AsyncConnection``). On SQLite it shares the hub's single-writer lock, so
+        a plugin's writes never meet 'database is locked'."""
+        ...
+
+    def spawn(self, fn: Callable[[], Awaitable[None]], *, name: str) -> None:
+        """Run a background job (a scheduler loop, a delivery worker) in the hub's task group
+        until shutdown. An exception is logged and the job restarted with backoff."""
         ...
 
     @property
