@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from kassa import codec
 from kassa.config import ChatSettings
@@ -43,7 +45,7 @@ class Context:
     locale: str
     site: str | None
     owners: bool
-    sites: list[str]
+    sites: Sequence[str]
     rule: ChatRule | None = None
 
     def chat_settings(self) -> dict[str, Any]:
@@ -52,18 +54,23 @@ class Context:
         return {k: getattr(self.rule.settings, k) for k in SETTABLE}
 
     async def save_chat_settings(self, settings: dict[str, Any]) -> None:
-        await self.hub.commands.save_settings(self.incoming.channel, self.incoming.chat_id,
-                                              settings)
+        await self._router.save_settings(self.incoming.channel, self.incoming.chat_id,
+                                         settings)
 
     def t(self, key: str, **kw: Any) -> str:
         return t(key, self.locale, **kw)
 
     async def remember(self, payload: dict[str, Any]) -> str:
         """Keep button state server-side; the returned id fits any callback data."""
-        return await self.hub.commands.remember(payload)
+        return await self._router.remember(payload)
 
     async def recall(self, state_id: str) -> dict[str, Any] | None:
-        return await self.hub.commands.recall(state_id)
+        return await self._router.recall(state_id)
+
+    @property
+    def _router(self) -> CommandRouter:
+        router: CommandRouter = self.hub.commands  # Hub.commands is typed Any
+        return router
 
 
 def parse(inc: Incoming) -> tuple[str, str] | None:
@@ -108,11 +115,12 @@ class CommandRouter:
     async def _upsert_state(self, channel: str, chat_id: str, **values: Any) -> None:
         now = self.hub._now()
         async with self.hub.store.write() as conn:
-            exists = (await conn.execute(select(ChatStateRow.chat_id).where(
-                ChatStateRow.channel == channel, ChatStateRow.chat_id == chat_id))).first()
+            this_chat = (col(ChatStateRow.channel) == channel,
+                         col(ChatStateRow.chat_id) == chat_id)
+            exists = (await conn.execute(select(col(ChatStateRow.chat_id)).where(
+                *this_chat))).first()
             if exists:
-                await conn.execute(update(ChatStateRow).where(
-                    ChatStateRow.channel == channel, ChatStateRow.chat_id == chat_id).values(
+                await conn.execute(update(ChatStateRow).where(*this_chat).values(
                     updated_at=now, **values))
             else:
                 await conn.execute(dialect_insert(conn, ChatStateRow).values(
@@ -140,8 +148,8 @@ class CommandRouter:
 
     async def recall(self, state_id: str) -> dict[str, Any] | None:
         async with self.hub.store.read() as conn:
-            row = (await conn.execute(select(ButtonStateRow.payload).where(
-                ButtonStateRow.id == state_id))).first()
+            row = (await conn.execute(select(col(ButtonStateRow.payload)).where(
+                col(ButtonStateRow.id) == state_id))).first()
         return json.loads(row.payload) if row else None
 
     # --- links -----------------------------------------------------------------------------
@@ -161,7 +169,7 @@ class CommandRouter:
         now = self.hub._now()
         async with self.hub.store.write() as conn:
             row = (await conn.execute(select(LinkTokenRow).where(
-                LinkTokenRow.token == token, LinkTokenRow.used_at.is_(None)))).first()
+                col(LinkTokenRow.token) == token, col(LinkTokenRow.used_at).is_(None)))).first()
             if row is None:
                 return None
             exp = row.expires_at
@@ -169,7 +177,7 @@ class CommandRouter:
                 exp = exp.replace(tzinfo=now.tzinfo)
             if exp < now:
                 return None
-            await conn.execute(update(LinkTokenRow).where(LinkTokenRow.token == token).values(
+            await conn.execute(update(LinkTokenRow).where(col(LinkTokenRow.token) == token).values(
                 used_at=now, used_by=f"{inc.channel}:{inc.chat_id}"))
         await self._upsert_state(inc.channel, inc.chat_id, site=row.site, owners=row.owners,
                                  title=inc.chat_title)
@@ -189,13 +197,13 @@ class CommandRouter:
                 channel=inc.channel, update_id=inc.update_id, status="new",
                 received_at=self.hub._now(), payload=codec.dumps(inc))
             stmt = stmt.on_conflict_do_nothing(index_elements=["channel", "update_id"])
-            return bool((await conn.execute(stmt.returning(InboxRow.id))).all())
+            return bool((await conn.execute(stmt.returning(col(InboxRow.id)))).all())
 
     async def resume(self) -> None:
         """Handle updates persisted before a restart but never handled."""
         async with self.hub.store.read() as conn:
-            rows = (await conn.execute(select(InboxRow.payload).where(
-                InboxRow.status == "new").order_by(InboxRow.id))).all()
+            rows = (await conn.execute(select(col(InboxRow.payload)).where(
+                col(InboxRow.status) == "new").order_by(col(InboxRow.id)))).all()
         for r in rows:
             inc = codec.loads(r.payload, Incoming)
             ch = self.hub.channels.get(inc.channel)
@@ -211,7 +219,8 @@ class CommandRouter:
             status, error = "failed", repr(exc)[:500]
         async with self.hub.store.write() as conn:
             await conn.execute(update(InboxRow).where(
-                InboxRow.channel == inc.channel, InboxRow.update_id == inc.update_id).values(
+                col(InboxRow.channel) == inc.channel,
+                col(InboxRow.update_id) == inc.update_id).values(
                 status=status, error=error, handled_at=self.hub._now()))
 
     def allowed(self, cmd: ChatCommand, rule: ChatRule | None, inc: Incoming) -> bool:
@@ -249,7 +258,9 @@ class CommandRouter:
                           ([rule.settings.site] if rule and rule.settings.site else []),
                           rule=rule)
             try:
-                reply = await cmd.handle(ctx, args)
+                # Context.hub is the full Hub; mypy matches CommandContext's settable
+                # ``hub: HubAPI`` invariantly, so a Hub there counts as a mismatch.
+                reply = await cmd.handle(ctx, args)  # type: ignore[arg-type]
             except UserError as exc:
                 reply = Reply(str(exc))
             self.handled += 1

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 
 from kassa import codec
 from kassa.model import Event
@@ -140,7 +141,8 @@ class EventLog:
             else:
                 # executemany ("insertmanyvalues") with RETURNING: only new rows come back
                 stmt = dialect_insert(conn, EventRow).on_conflict_do_nothing(
-                    index_elements=["site", "source_key"]).returning(EventRow.id, EventRow.seq)
+                    index_elements=["site", "source_key"]).returning(col(EventRow.id),
+                                                                     col(EventRow.seq))
                 inserted = {r.id: r.seq for r in (await conn.execute(stmt, p.rows)).all()}
                 outbox = [row for eid in inserted for row in p.decisions.get(eid, ())]
                 if outbox:
@@ -185,7 +187,8 @@ async def _sqlite_insert(conn: AsyncConnection, p: Prepared) -> dict[str, int]:
         res = await conn.exec_driver_sql(
             f"SELECT id, seq FROM events WHERE id IN ({', '.join('?' * len(chunk))})",
             tuple(chunk))
-        inserted.update({row[0]: row[1] for row in res.all()})
+        # exec_driver_sql's CursorResult[Any] types each row as a 1-tuple
+        inserted.update({row[0]: row[1] for row in res.all()})  # type: ignore[misc]
     outbox = [row for eid in inserted for row in p.decisions.get(eid, ())]
     if outbox:
         outbox_sql = (f"INSERT OR IGNORE INTO outbox ({', '.join(_OUTBOX_COLS)}) "
@@ -210,24 +213,24 @@ async def query(store: Store, *, site: str | None = None, kinds: Sequence[str] |
                 after: int | None = None, newest_first: bool = False
                 ) -> list[tuple[int, Event]]:
     """Events from the log as (seq, event)."""
-    stmt = select(EventRow.seq, EventRow.payload)
+    stmt = select(col(EventRow.seq), col(EventRow.payload))
     if site:
-        stmt = stmt.where(EventRow.site == site)
+        stmt = stmt.where(col(EventRow.site) == site)
     if kinds:
-        stmt = stmt.where(EventRow.kind.in_(list(kinds)))
+        stmt = stmt.where(col(EventRow.kind).in_(list(kinds)))
     if since:
-        stmt = stmt.where(EventRow.occurred_at >= since.astimezone(UTC))
+        stmt = stmt.where(col(EventRow.occurred_at) >= since.astimezone(UTC))
     if until:
-        stmt = stmt.where(EventRow.occurred_at < until.astimezone(UTC))
+        stmt = stmt.where(col(EventRow.occurred_at) < until.astimezone(UTC))
     if employee:
-        stmt = stmt.where(EventRow.employee == employee)
+        stmt = stmt.where(col(EventRow.employee) == employee)
     if text:
-        stmt = stmt.where(EventRow.payload.contains(text))
+        stmt = stmt.where(col(EventRow.payload).contains(text))
     if before:
-        stmt = stmt.where(EventRow.seq < before)
+        stmt = stmt.where(col(EventRow.seq) < before)
     if after is not None:
-        stmt = stmt.where(EventRow.seq > after)
-    order = EventRow.seq.desc() if newest_first else EventRow.seq.asc()
+        stmt = stmt.where(col(EventRow.seq) > after)
+    order = col(EventRow.seq).desc() if newest_first else col(EventRow.seq).asc()
     stmt = stmt.order_by(order)
     if limit:
         stmt = stmt.limit(limit)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from kassa import codec, eventlog
 from kassa.config import RelaySettings
@@ -37,14 +38,14 @@ class Relay:
 
     async def position(self) -> int:
         async with self.hub.store.read() as conn:
-            row = (await conn.execute(select(CursorRow.position).where(
-                CursorRow.name == CURSOR))).first()
+            row = (await conn.execute(select(col(CursorRow.position)).where(
+                col(CursorRow.name) == CURSOR))).first()
         return int(row.position) if row else 0
 
     async def save(self, position: int) -> None:
         now = self.hub._now()
         async with self.hub.store.write() as conn:
-            res = await conn.execute(update(CursorRow).where(CursorRow.name == CURSOR).values(
+            res = await conn.execute(update(CursorRow).where(col(CursorRow.name) == CURSOR).values(
                 position=position, updated_at=now))
             if not res.rowcount:
                 await conn.execute(dialect_insert(conn, CursorRow).values(

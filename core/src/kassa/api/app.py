@@ -17,6 +17,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
 from litestar.response import Stream
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from kassa import __version__, codec, eventlog
 from kassa.api.logbuffer import LOG_BUFFER
@@ -130,12 +131,12 @@ async def build_app(hub: Hub) -> Litestar:
     @get("/events/{event_id:str}")
     async def event_detail(event_id: str) -> Response[Any]:
         async with hub.store.read() as conn:
-            row = (await conn.execute(select(EventRow.seq, EventRow.payload).where(
-                EventRow.id == event_id))).first()
+            row = (await conn.execute(select(col(EventRow.seq), col(EventRow.payload)).where(
+                col(EventRow.id) == event_id))).first()
             if row is None:
                 return _err("not_found", f"no event {event_id}", 404)
             msgs = (await conn.execute(select(OutboxRow).where(
-                OutboxRow.event_id == event_id).order_by(OutboxRow.id))).all()
+                col(OutboxRow.event_id) == event_id).order_by(col(OutboxRow.id)))).all()
         return Response({"seq": row.seq, "event": json.loads(row.payload),
                          "messages": [_outbox_json(m) for m in msgs]})
 
@@ -145,8 +146,8 @@ async def build_app(hub: Hub) -> Litestar:
         now = datetime.now(UTC).replace(second=0, microsecond=0)
         since = now - timedelta(minutes=minutes - 1)
         async with hub.store.read() as conn:
-            rows = (await conn.execute(select(EventRow.received_at).where(
-                EventRow.received_at >= since))).scalars().all()
+            rows = (await conn.execute(select(col(EventRow.received_at)).where(
+                col(EventRow.received_at) >= since))).scalars().all()
         counts = [0] * minutes
         for r in rows:
             r = r if r.tzinfo else r.replace(tzinfo=UTC)
@@ -164,12 +165,12 @@ async def build_app(hub: Hub) -> Litestar:
                               status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         stmt = select(OutboxRow)
         if channel:
-            stmt = stmt.where(OutboxRow.channel == channel)
+            stmt = stmt.where(col(OutboxRow.channel) == channel)
         if chat_id:
-            stmt = stmt.where(OutboxRow.chat_id == chat_id)
+            stmt = stmt.where(col(OutboxRow.chat_id) == chat_id)
         if status:
-            stmt = stmt.where(OutboxRow.status == status)
-        stmt = stmt.order_by(OutboxRow.id.desc()).limit(min(max(limit, 1), 1000))
+            stmt = stmt.where(col(OutboxRow.status) == status)
+        stmt = stmt.order_by(col(OutboxRow.id).desc()).limit(min(max(limit, 1), 1000))
         async with hub.store.read() as conn:
             rows = (await conn.execute(stmt)).all()
         return [_outbox_json(r) for r in rows]
@@ -186,9 +187,9 @@ async def build_app(hub: Hub) -> Litestar:
     @get("/chats")
     async def chats() -> list[dict[str, Any]]:
         async with hub.store.read() as conn:
-            rows = (await conn.execute(select(OutboxRow.channel, OutboxRow.chat_id,
-                                              OutboxRow.status, func.count()).group_by(
-                OutboxRow.channel, OutboxRow.chat_id, OutboxRow.status))).all()
+            rows = (await conn.execute(select(col(OutboxRow.channel), col(OutboxRow.chat_id),
+                                              col(OutboxRow.status), func.count()).group_by(
+                col(OutboxRow.channel), col(OutboxRow.chat_id), col(OutboxRow.status)))).all()
         counts: dict[tuple[str, str], dict[str, int]] = {}
         for ch, cid, st, n in rows:
             counts.setdefault((ch, cid), {"pending": 0, "sent": 0, "dead": 0, "merged": 0})[st] = n
