@@ -163,9 +163,8 @@ async def test_link_token_binds_a_chat_once(tmp_path):
 
 async def test_plugin_transaction_and_spawned_job(tmp_path):
     """A plugin writes its own row and a message in one transaction; a job runs until stop."""
-    from sqlalchemy import text
-
     from kassa.model import ChatRef, Message
+    from sqlalchemy import text
 
     ch = CaptureChannel()
     ticks: list[int] = []

@@ -8,8 +8,8 @@ import uuid
 import anyio
 import pytest
 from anyio.abc import SocketStream
-
 from kassa.testing import CaptureChannel, ComponentsPlugin, make_hub
+
 from tests.factories import CONFIG, ev
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
@@ -57,9 +57,10 @@ class LinkProxy:
         self._scopes.clear()
 
 
-async def wait_for(pred, timeout: float = 20.0) -> None:
-    with anyio.fail_after(timeout):
-        while not await pred():
+async def wait_for(pred, within: float = 20.0) -> None:
+    with anyio.fail_after(within):
+        # the centre is polled over NATS: there is no local event to wait on
+        while not await pred():  # noqa: ASYNC110
             await anyio.sleep(0.1)
 
 
@@ -99,7 +100,7 @@ async def test_site_relays_to_centre_and_catches_up_after_outage(tmp_path):
             await anyio.sleep(1.5)
             assert len(await centre.events()) == 1
             proxy.up = True  # the link returns: the relay catches up from its cursor
-            await wait_for(await centre_has(6), timeout=40)
+            await wait_for(await centre_has(6), within=40)
             keys = [e.source_key for e in await centre.events()]
             assert sorted(keys) == sorted(["before"] + [f"down{i}" for i in range(5)])
             await centre.drain(timeout=10)

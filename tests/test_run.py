@@ -35,7 +35,7 @@ name = "Невский"
             seen += line
         assert "running" in seen, seen
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        _, err = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -81,8 +81,6 @@ class Outbox:
     # --- producing -------------------------------------------------------------------------
     async def put(self, rows: list[dict[str, Any]]) -> int:
         """Insert rows (idempotent on key); returns how many were new."""
-        from kassa.eventlog import dialect_insert
-
         if not rows:
             return 0
         async with self.store.write() as conn:
