@@ -4,6 +4,8 @@ KASSA_TEST_PG_URL is set, for tests marked ``integration``)."""
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,6 +90,10 @@ class FakeHub:
                                                               timezone="Europe/Moscow")]})()
         self._bonus = bonus or BonusSettings()
         self.sent: list[tuple[Any, str]] = []
+        self.jobs: list[str] = []  # what on_startup asked to spawn (not run here)
+
+    def spawn(self, fn: Any, *, name: str) -> None:
+        self.jobs.append(name)
 
     def section(self, name: str) -> Any:
         return self._bonus if name == "bonus" else None
@@ -113,24 +119,56 @@ def api_settings() -> Any:
                                    ApiKey("report", Secret("read-key-456"), ["read"])])
 
 
-@pytest.fixture
-async def served(hub: FakeHub) -> Any:
-    """The plugin's routes on a real uvicorn at 127.0.0.1:<free port>; yields (base_url, hub)."""
+@asynccontextmanager
+async def serve_asgi(app: Any) -> AsyncIterator[str]:
+    """``app`` on a real uvicorn at 127.0.0.1:<free port>; yields the base URL."""
     import socket
 
     import anyio
-    import kassa_bonus
     import uvicorn
-    from litestar import Litestar
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    app = Litestar(route_handlers=kassa_bonus.register_routes(hub))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     async with anyio.create_task_group() as tg:
         tg.start_soon(lambda: server.serve(sockets=[sock]))
         with anyio.fail_after(10):
             while not server.started:  # noqa: ASYNC110 (uvicorn exposes only a flag)
                 await anyio.sleep(0.01)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", hub
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
         server.should_exit = True
+
+
+@pytest.fixture
+async def served(hub: FakeHub) -> Any:
+    """The plugin's routes on a real uvicorn at 127.0.0.1:<free port>; yields (base_url, hub)."""
+    import kassa_bonus
+    from litestar import Litestar
+
+    async with serve_asgi(Litestar(route_handlers=kassa_bonus.register_routes(hub))) as url:
+        yield url, hub
+
+class Receiver:
+    """A webhook receiver (raw ASGI on uvicorn): records (headers, body) of every POST."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[dict[str, str], bytes]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            msg = await receive()
+            body += msg.get("body", b"")
+            if not msg.get("more_body"):
+                break
+        self.got.append(({k.decode(): v.decode() for k, v in scope["headers"]}, body))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+@pytest.fixture
+async def receiver() -> Any:
+    """Yields (url, Receiver) on 127.0.0.1:<free port>."""
+    rec = Receiver()
+    async with serve_asgi(rec) as url:
+        yield f"{url}/hook", rec

@@ -16,9 +16,10 @@ def register_settings() -> dict[str, type]:
 
 @hookimpl
 async def on_startup(hub: Any) -> None:
+    from kassa_bonus import scheduler
     from kassa_bonus.service import service_for
 
-    await service_for(hub)
+    scheduler.start(hub, await service_for(hub))
 
 
 @hookimpl

@@ -164,6 +164,12 @@ class BonusService:
 
     # --- scheduled runs --------------------------------------------------------------------------
     async def run_schedule(self) -> dict[str, int]:
+        """Everything scheduled, once (``kassa bonus schedule``): the jobs, then due webhooks."""
+        done = await self.run_jobs()
+        done["webhooks_sent"] = await self.deliver_webhooks()
+        return done
+
+    async def run_jobs(self) -> dict[str, int]:
         """Expire holds, lots and identifiers; award birthday bonuses. Safe to run any time,
         as often as wanted: each award is idempotent on its own key."""
         now = self.now()
@@ -174,9 +180,8 @@ class BonusService:
         for out in expired:
             await self.balance_changed(out)
         expiring = await self.warn_expiring()
-        sent = await self.deliver_webhooks()
         return {"holds": holds, "lots": len(expired), "identifiers": idents,
-                "birthdays": birthdays, "expiring": expiring, "webhooks_sent": sent}
+                "birthdays": birthdays, "expiring": expiring}
 
     async def warn_expiring(self) -> int:
         """points_expiring webhooks for lots that expire within ``expiry_notice_days``."""

@@ -77,6 +77,8 @@ class BonusSettings:
     api_keys: list[ApiKey] = field(factory=list)
     webhooks: list[WebhookTarget] = field(factory=list)
     expiry_notice_days: int = 7  # points_expiring webhook this many days ahead
+    schedule_seconds: float = 3600  # how often the hub runs expiry and promotions (0 = never)
+    webhook_seconds: float = 5  # how often the hub looks for due webhooks (0 = never)
     managers_chat: str = ""  # "channel:chat_id" where guest feedback goes
     farcards_restaurants: list[int] = field(factory=list)  # empty: any restaurant code
     farcards_payment_account: str = "bonus"  # what Kind 0 payments debit: bonus | debit
