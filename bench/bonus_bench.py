@@ -25,12 +25,12 @@ import httpx
 import kassa_bonus
 import uvicorn
 from kassa.secret import Secret
+from kassa.store import Store
 from kassa_bonus import schema
 from kassa_bonus.audit import audit
 from kassa_bonus.service import service_for
 from kassa_bonus.settings import ApiKey, BonusSettings
 from litestar import Litestar, post
-from sqlalchemy.ext.asyncio import create_async_engine
 
 KEY = "bench-key-0123456789"
 H = {"X-Api-Key": KEY}
@@ -42,8 +42,9 @@ class Clock:
 
 
 class Hub:
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
+    def __init__(self, store: Any) -> None:
+        self.engine = store.engine
+        self.transaction = store.write
         self.clock = Clock()
         self.settings = type("S", (), {"sites": []})()
         self.bonus = BonusSettings(api_keys=[ApiKey("bench", Secret(KEY), ["admin"])])
@@ -62,11 +63,12 @@ async def noop(data: dict[str, Any]) -> dict[str, Any]:
 
 def serve(url: str, sock: socket.socket, ready: threading.Event, box: dict[str, Any]) -> None:
     async def main() -> None:
-        engine = create_async_engine(url)
+        store = Store(url)
+        engine = store.engine
         if engine.dialect.name == "postgresql":
             async with engine.begin() as conn:
                 await conn.run_sync(schema.metadata.drop_all)
-        hub = Hub(engine)
+        hub = Hub(store)
         await service_for(hub)
         app = Litestar(route_handlers=[noop, *kassa_bonus.register_routes(hub)])
         server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off",

@@ -14,7 +14,6 @@ from kassa_bonus import schema
 from kassa_bonus.guests import GuestBook
 from kassa_bonus.ledger import Ledger
 from kassa_bonus.store import BonusStore
-from sqlalchemy.ext.asyncio import create_async_engine
 
 PG_URL = os.environ.get("KASSA_TEST_PG_URL", "")
 
@@ -40,13 +39,20 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-async def make_engine(url: str) -> Any:
-    engine = create_async_engine(url)
-    if engine.dialect.name == "postgresql":
-        async with engine.begin() as conn:
+async def make_store(url: str) -> Any:
+    """The core's Store (engine with the hub's pragmas, write transactions) with our tables."""
+    from kassa.store import Store
+
+    db = Store(url)
+    if db.engine.dialect.name == "postgresql":
+        async with db.engine.begin() as conn:
             await conn.run_sync(schema.metadata.drop_all)
-    await schema.create_schema(engine)
-    return engine
+    await schema.create_schema(db.engine)
+    return db
+
+
+def bonus_store(db: Any, clock: Any) -> BonusStore:
+    return BonusStore(db.engine, clock, db.write)
 
 
 def _backends() -> list[Any]:
@@ -57,34 +63,35 @@ def _backends() -> list[Any]:
 
 
 @pytest.fixture(params=_backends())
-async def engine(request: Any, tmp_path: Any) -> Any:
+async def db(request: Any, tmp_path: Any) -> Any:
     url = PG_URL if request.param == "pg" else f"sqlite+aiosqlite:///{tmp_path / 'bonus.db'}"
-    eng = await make_engine(url)
-    yield eng
-    await eng.dispose()
+    st = await make_store(url)
+    yield st
+    await st.close()
 
 
 @pytest.fixture
-async def sqlite_engine(tmp_path: Any) -> Any:
-    eng = await make_engine(f"sqlite+aiosqlite:///{tmp_path / 'bonus.db'}")
-    yield eng
-    await eng.dispose()
+async def sqlite_db(tmp_path: Any) -> Any:
+    st = await make_store(f"sqlite+aiosqlite:///{tmp_path / 'bonus.db'}")
+    yield st
+    await st.close()
 
 
 @pytest.fixture
-async def book(engine: Any, clock: FakeClock) -> tuple[Ledger, GuestBook]:
-    store = BonusStore(engine, clock)
+async def book(db: Any, clock: FakeClock) -> tuple[Ledger, GuestBook]:
+    store = bonus_store(db, clock)
     return await Ledger.open(store), GuestBook(store)
 
 
 class FakeHub:
     """The part of HubAPI the bonus plugin uses (until kassa.testing.make_hub is in the tree)."""
 
-    def __init__(self, engine: Any, clock: FakeClock, bonus: Any = None) -> None:
+    def __init__(self, db: Any, clock: FakeClock, bonus: Any = None) -> None:
         from kassa.config import SiteSettings
         from kassa_bonus.settings import BonusSettings
 
-        self.engine = engine
+        self.engine = db.engine
+        self.transaction = db.write
         self.clock = clock
         self.settings = type("S", (), {"sites": [SiteSettings(code="cafe",
                                                               timezone="Europe/Moscow")]})()
@@ -98,7 +105,7 @@ class FakeHub:
     def section(self, name: str) -> Any:
         return self._bonus if name == "bonus" else None
 
-    async def send(self, message: Any, *, key: str) -> bool:
+    async def send(self, message: Any, *, key: str, conn: Any = None) -> bool:
         if any(k == key for _, k in self.sent):
             return False
         self.sent.append((message, key))
@@ -106,8 +113,8 @@ class FakeHub:
 
 
 @pytest.fixture
-async def hub(sqlite_engine: Any, clock: FakeClock) -> FakeHub:
-    return FakeHub(sqlite_engine, clock)
+async def hub(sqlite_db: Any, clock: FakeClock) -> FakeHub:
+    return FakeHub(sqlite_db, clock)
 
 
 def api_settings() -> Any:

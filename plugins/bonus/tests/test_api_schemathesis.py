@@ -16,7 +16,7 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from litestar import Litestar
 
-from plugins.bonus.tests.conftest import FakeClock, FakeHub, api_settings, make_engine
+from plugins.bonus.tests.conftest import FakeClock, FakeHub, api_settings, make_store
 
 HEADERS = {"X-Api-Key": "site-key-123"}
 
@@ -24,8 +24,8 @@ HEADERS = {"X-Api-Key": "site-key-123"}
 def _serve(sock: socket.socket, ready: threading.Event, stop: list) -> None:
     async def main() -> None:
         tmp = tempfile.mkdtemp()
-        engine = await make_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'api.db'}")
-        hub = FakeHub(engine, FakeClock(), api_settings())
+        db = await make_store(f"sqlite+aiosqlite:///{Path(tmp) / 'api.db'}")
+        hub = FakeHub(db, FakeClock(), api_settings())
         app = Litestar(route_handlers=kassa_bonus.register_routes(hub))
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
         stop.append(server)
@@ -34,7 +34,7 @@ def _serve(sock: socket.socket, ready: threading.Event, stop: list) -> None:
             await asyncio.sleep(0.01)
         ready.set()
         await task
-        await engine.dispose()
+        await db.close()
 
     asyncio.run(main())
 

@@ -14,9 +14,9 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from kassa_bonus.audit import audit
 from kassa_bonus.guests import GuestBook
 from kassa_bonus.ledger import Ledger
-from kassa_bonus.store import BonusStore, LedgerError
+from kassa_bonus.store import LedgerError
 
-from plugins.bonus.tests.conftest import FakeClock, make_engine
+from plugins.bonus.tests.conftest import FakeClock, bonus_store, make_store
 
 amounts = st.integers(min_value=1, max_value=500)
 
@@ -30,8 +30,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.dir = tempfile.TemporaryDirectory()
         self.clock = FakeClock()
-        self.engine = self.run(make_engine(f"sqlite+aiosqlite:///{Path(self.dir.name) / 'l.db'}"))
-        store = BonusStore(self.engine, self.clock)
+        self.db = self.run(make_store(f"sqlite+aiosqlite:///{Path(self.dir.name) / 'l.db'}"))
+        store = bonus_store(self.db, self.clock)
         self.ledger = self.run(Ledger.open(store))
         g = self.run(GuestBook(store).register("t", "g", name="x"))
         self.acc = self.run(GuestBook(store).account_of(g.guest, "bonus"))
@@ -39,8 +39,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.done: dict[tuple[str, str], tuple] = {}  # key -> (call, outcome) for replays
 
     def teardown(self) -> None:
-        if hasattr(self, "engine"):
-            self.run(self.engine.dispose())
+        if hasattr(self, "db"):
+            self.run(self.db.close())
             self.loop.close()
             self.dir.cleanup()
 
@@ -109,7 +109,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def books_are_sound(self):
-        if not hasattr(self, "engine"):
+        if not hasattr(self, "db"):
             return
 
         async def check():

@@ -49,11 +49,11 @@ async def test_events_signed_retried_and_never_doubled(hub, clock):
     recv = Receiver("whsec-1", fail=1)
     async with httpx.AsyncClient(transport=httpx.MockTransport(recv)) as client:
         first = await webhooks.deliver_due(svc.store, [target], client)
-        assert first == {"sent": 1, "retry": 1, "dead": 0}
+        assert first == {"sent": 2, "retry": 1, "dead": 0}
         clock.advance(seconds=11)
         await webhooks.deliver_due(svc.store, [target], client)
     events = sorted(e["event"] for e in recv.got)
-    assert events == ["guest_registered", "points_expiring"]
+    assert events == ["balance_changed", "guest_registered", "points_expiring"]
     assert all("phone" not in json.dumps(e) for e in recv.got)  # no personal data
 
 

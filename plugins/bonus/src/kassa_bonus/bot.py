@@ -164,17 +164,26 @@ async def send_mailing(svc: BonusService, key: str, text_html: str, *,
     from sqlalchemy import select
 
     G = schema.guest
-    async with svc.store.read() as conn:
+    n = 0
+    async with svc.store.write() as conn:  # the whole mailing is queued, or none of it
         rows = (await conn.execute(select(G.c.id, G.c.chat, G.c.groups).where(
             G.c.chat.is_not(None), G.c.consent.is_(True), G.c.unsubscribed.is_(False)))).all()
-    n = 0
-    for gid, chat, raw_groups in rows:
-        if groups and not set(groups) & set(json.loads(raw_groups)):
-            continue
-        if level and (await svc.guest(gid)).level != level:
-            continue
-        channel, _, chat_id = chat.partition(":")
-        body = text_html + "\n\n/unsubscribe"
-        n += await svc.hub.send(Message(ChatRef(channel, chat_id), body, kind="mailing"),
-                                key=f"bonus-mailing:{key}:{gid}")
+        for gid, chat, raw_groups in rows:
+            if groups and not set(groups) & set(json.loads(raw_groups)):
+                continue
+            if level and (await guest_level(svc, conn, gid)) != level:
+                continue
+            channel, _, chat_id = chat.partition(":")
+            body = text_html + "\n\n/unsubscribe"
+            n += await svc.hub.send(Message(ChatRef(channel, chat_id), body, kind="mailing"),
+                                    key=f"bonus-mailing:{key}:{gid}", conn=conn)
     return n
+
+
+async def guest_level(svc: BonusService, conn: Any, gid: str) -> str:
+    from sqlalchemy import select
+
+    A = schema.account
+    earned = (await conn.execute(select(A.c.earned).where(A.c.guest_id == gid,
+                                                          A.c.kind == "bonus"))).scalar() or 0
+    return svc.level_name(earned)

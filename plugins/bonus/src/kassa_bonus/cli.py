@@ -11,13 +11,16 @@ import click
 
 
 class CliHub:
-    """Just enough of a hub for offline commands: settings, the store's engine, a clock."""
+    """Just enough of a hub for offline commands: settings, the store (its engine and write
+    transactions, as the hub has them), a clock."""
 
     def __init__(self, settings: Any) -> None:
-        from sqlalchemy.ext.asyncio import create_async_engine
+        from kassa.store import Store
 
         self.settings = settings
-        self.engine = create_async_engine(settings.store_url)
+        self.store = Store(settings.store_url)
+        self.engine = self.store.engine
+        self.transaction = self.store.write
         self.clock = self
 
     def now(self) -> datetime:
@@ -26,7 +29,7 @@ class CliHub:
     def section(self, name: str) -> Any:
         return self.settings.plugins.get(name)
 
-    async def send(self, message: Any, *, key: str) -> bool:
+    async def send(self, message: Any, *, key: str, conn: Any = None) -> bool:
         raise click.ClickException("messages cannot be sent from an offline command")
 
 
@@ -42,7 +45,7 @@ def _run(config: str | None, work: Any) -> Any:
         try:
             return await work(await service_for(hub))
         finally:
-            await hub.engine.dispose()
+            await hub.store.close()
 
     try:
         return anyio.run(go)

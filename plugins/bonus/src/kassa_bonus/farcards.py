@@ -154,7 +154,6 @@ async def post_transactions(svc: BonusService, locale: str, items: list[fw.Trans
     except LedgerError as exc:
         key = exc.code if exc.code in ("insufficient_funds", "nothing_to_cancel") else "failed"
         raise TillRefusal(say(locale, key, reason=str(exc))) from None
-    await svc.balance_changed(out)
     if any(op in ("spend", "earn") for op, _, _ in plan):
         for gid in set(guests.values()):
             await svc.after_visit(gid, str(first.restaurant))

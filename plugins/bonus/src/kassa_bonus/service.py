@@ -57,12 +57,13 @@ class BonusService:
         self.store = store
         self.ledger = ledger
         self.guests = GuestBook(store, settings.region)
+        store.observers.append(self.webhook_events)
 
     @classmethod
     async def start(cls, hub: Any) -> BonusService:
         settings = hub.section("bonus") or BonusSettings()
         await schema.create_schema(hub.engine)
-        store = BonusStore(hub.engine, hub.clock)
+        store = BonusStore(hub.engine, hub.clock, hub.transaction)
         return cls(hub, settings, store, await Ledger.open(store))
 
     def now(self) -> datetime:
@@ -80,7 +81,6 @@ class BonusService:
     async def register(self, source: str, key: str, **fields: Any) -> Outcome:
         """Register a guest; the welcome bonus (if any) is part of the same idempotent flow."""
         out = await self.guests.register(source, key, **fields)
-        await self.notify("guest_registered", f"guest:{out.guest}", {"guest_id": out.guest})
         if self.settings.welcome_bonus > 0:
             acc = await self.guests.account_of(out.guest, "bonus")
             await self.ledger.earn("promo", f"welcome:{out.guest}", acc,
@@ -116,27 +116,31 @@ class BonusService:
                                          expires_at=self.lot_expiry(), site=order.site,
                                          order_ref=order.number)
         await self.after_visit(q.guest_id, order.site)
-        await self.balance_changed(out)
         return self.posting(out, key, q.discount)
 
     async def reverse(self, operation_id: str, key: str, source: str = "loyalty") -> Posting:
         out = await self.ledger.reverse(source, key, operation_id)
-        await self.balance_changed(out)
         return Posting(id=out.operation, key=key, guest_id=out.guest,
                        earned=-out.detail.get("earn", 0), spent=-out.detail.get("spend", 0),
                        created_at=out.at)
 
-    async def notify(self, event: str, key: str, payload: dict[str, Any]) -> None:
+    async def webhook_events(self, conn: Any, out: Outcome) -> None:
+        """What an operation tells external systems, queued in its own transaction. Payloads
+        carry ids and amounts, never personal data."""
+        if not self.settings.webhooks:
+            return
+        if out.kind == "guest":
+            await self.notify(conn, "guest_registered", f"guest:{out.guest}",
+                              {"guest_id": out.guest})
+        elif out.postings:
+            await self.notify(conn, "balance_changed", f"balance:{out.operation}",
+                              {"guest_id": out.guest, "account": out.account, "kind": out.kind,
+                               "amount": out.amount, "balance": out.balance})
+
+    async def notify(self, conn: Any, event: str, key: str, payload: dict[str, Any]) -> None:
         from kassa_bonus.webhooks import enqueue
 
-        if self.settings.webhooks:
-            await enqueue(self.store, self.settings.webhooks, event, key, payload)
-
-    async def balance_changed(self, out: Outcome) -> None:
-        """Webhook payloads carry ids and amounts, never personal data."""
-        await self.notify("balance_changed", f"balance:{out.operation}",
-                          {"guest_id": out.guest, "account": out.account, "kind": out.kind,
-                           "amount": out.amount, "balance": out.balance})
+        await enqueue(conn, self.now(), self.settings.webhooks, event, key, payload)
 
     def posting(self, out: Outcome, key: str, discount: int = 0) -> Posting:
         return Posting(id=out.operation, key=key, guest_id=out.guest,
@@ -177,8 +181,6 @@ class BonusService:
         expired = await self.ledger.expire_lots(now)
         idents = await self.guests.expire_identifiers(now)
         birthdays = await self.award_birthdays()
-        for out in expired:
-            await self.balance_changed(out)
         expiring = await self.warn_expiring()
         return {"holds": holds, "lots": len(expired), "identifiers": idents,
                 "birthdays": birthdays, "expiring": expiring}
@@ -197,10 +199,12 @@ class BonusService:
                 .join(A, A.c.id == L.c.account_id)
                 .where(L.c.remaining > 0, L.c.expires_at > self.now(),
                        L.c.expires_at <= horizon))).all()
-        for lot_id, remaining, expires_at, gid in rows:
-            await self.notify("points_expiring", f"expiring:{lot_id}:{expires_at.date()}",
-                              {"guest_id": gid, "amount": remaining,
-                               "expires_at": expires_at.isoformat()})
+        async with self.store.write() as conn:
+            for lot_id, remaining, expires_at, gid in rows:
+                await self.notify(conn, "points_expiring",
+                                  f"expiring:{lot_id}:{expires_at.date()}",
+                                  {"guest_id": gid, "amount": remaining,
+                                   "expires_at": expires_at.isoformat()})
         return len(rows)
 
     async def deliver_webhooks(self) -> int:

@@ -1,7 +1,9 @@
-"""Transactions on the hub's engine and the idempotency claim every write goes through.
+"""Write transactions and the idempotency claim every write goes through.
 
-SQLite: one writer at a time (an in-process lock plus ``BEGIN IMMEDIATE`` for other
-processes). PostgreSQL: ordinary transactions; the ledger locks the rows it changes with
+Writes run in the transaction the caller provides: inside a hub that is ``hub.transaction()``
+(on SQLite it shares the hub's single writer, BEGIN IMMEDIATE), so what an operation causes
+(webhook rows, outbox messages) commits with it or not at all. The CLI and tests give a
+``kassa.store.Store``'s ``write``. PostgreSQL: the ledger locks the rows it changes with
 ``SELECT ... FOR UPDATE`` in a fixed order.
 """
 
@@ -11,7 +13,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
 import anyio
@@ -43,33 +45,22 @@ def params_hash(kind: str, params: dict[str, Any]) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+# what must happen with an operation, in its transaction (queue a webhook, an outbox message)
+Observer = Callable[[Any, Outcome], Awaitable[None]]
+
+
 class BonusStore:
-    def __init__(self, engine: Any, clock: Any) -> None:
+    def __init__(self, engine: Any, clock: Any,
+                 transaction: Callable[[], AbstractAsyncContextManager[Any]]) -> None:
         self.engine = engine
         self.clock = clock
         self.sqlite = engine.dialect.name == "sqlite"
-        self._writer = anyio.Lock()
+        self._transaction = transaction
+        self.observers: list[Observer] = []  # called by ``settle``, inside the transaction
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[Any]:
+    def write(self) -> AbstractAsyncContextManager[Any]:
         """One write transaction; commits on success, rolls back on any error."""
-        if not self.sqlite:
-            async with self.engine.begin() as conn:
-                yield conn
-            return
-        async with self._writer, self.engine.connect() as conn:
-            info = await conn.get_raw_connection()
-            if not info.info.get("bonus_fk"):  # once per DBAPI connection: FKs are off by default
-                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-                await conn.commit()
-                info.info["bonus_fk"] = True
-            await conn.exec_driver_sql("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                await conn.rollback()
-                raise
-            await conn.commit()
+        return self._transaction()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Any]:
@@ -118,8 +109,22 @@ class BonusStore:
         return op_id
 
     async def settle(self, conn: Any, outcome: Outcome) -> Outcome:
-        """Store what the operation answered, for replays."""
+        """Store what the operation answered, for replays, and let the observers add their
+        side effects to the same transaction."""
+        for observe in self.observers:
+            await observe(conn, outcome)
         await conn.execute(schema.operation.update()
                            .where(schema.operation.c.id == outcome.operation)
                            .values(result=codec.dumps(outcome)))
         return outcome
+
+
+async def insert_new(conn: Any, table: Any, unique: list[str], rows: list[dict[str, Any]]
+                     ) -> None:
+    """Insert ``rows``, skipping those whose ``unique`` columns exist already (one statement:
+    INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    await conn.execute(insert(table).on_conflict_do_nothing(index_elements=unique), rows)

@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import select
 
 from kassa_bonus import schema
-from kassa_bonus.store import BonusStore
+from kassa_bonus.store import BonusStore, insert_new
 
 W = schema.webhook
 MAX_ATTEMPTS = 10
@@ -34,26 +34,18 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 5 * 2 ** attempts))
 
 
-async def enqueue(store: BonusStore, targets: list[Any], event: str, key: str,
-                  payload: dict[str, Any]) -> int:
-    """Queue ``payload`` for every target subscribed to ``event``; returns rows added."""
+async def enqueue(conn: Any, now: datetime, targets: list[Any], event: str, key: str,
+                  payload: dict[str, Any]) -> None:
+    """Queue ``payload`` for every target subscribed to ``event``, in the caller's
+    transaction (``conn``): it commits with the operation that caused it, or not at all."""
     wanted = [t for t in targets if "*" in t.events or event in t.events]
     if not wanted:
-        return 0
+        return
     body = json.dumps({"event": event, "key": key, "data": payload}, ensure_ascii=False,
                       sort_keys=True, default=str)
-    added = 0
-    async with store.write() as conn:
-        for t in wanted:
-            exists = (await conn.execute(select(W.c.id).where(W.c.target == t.name,
-                                                              W.c.key == key))).first()
-            if exists:
-                continue
-            now = store.clock.now()
-            await conn.execute(W.insert().values(target=t.name, event=event, key=key, body=body,
-                                                 next_at=now, created_at=now))
-            added += 1
-    return added
+    await insert_new(conn, W, ["target", "key"], [
+        dict(target=t.name, event=event, key=key, body=body, next_at=now, created_at=now)
+        for t in wanted])
 
 
 async def deliver_due(store: BonusStore, targets: list[Any], client: httpx.AsyncClient,
