@@ -304,10 +304,10 @@ class Hub:
         if rev is None:
             await self.store.upgrade()  # an empty database: create the tables
         else:
-            from kassa.errors import ConfigError
-
-            from alembic.script import ScriptDirectory
             from alembic.config import Config
+            from alembic.script import ScriptDirectory
+
+            from kassa.errors import ConfigError
 
             cfg = Config()
             cfg.set_main_option("script_location", str(self.store_migrations()))
@@ -322,10 +322,12 @@ class Hub:
 
         return MIGRATIONS
 
-    async def drain(self, timeout: float = 10.0) -> bool:
-        """Wait until the event log queue is empty and the outbox has nothing pending."""
+    async def drain(self, timeout: float = 10.0) -> bool:  # noqa: ASYNC109 (returns False)
+        """Wait until the event log queue is empty and the outbox has nothing pending;
+        ``False`` if that did not happen within ``timeout`` seconds (nothing is cancelled)."""
         with anyio.move_on_after(timeout):
-            while not self.log.queue.empty() or not await self.outbox.idle():
+            # the outbox's state is rows in the store: polling it is the only way to know
+            while not self.log.queue.empty() or not await self.outbox.idle():  # noqa: ASYNC110
                 await anyio.sleep(0.05)
             return True
         return False
@@ -336,7 +338,7 @@ class Hub:
             self._sources_scope.cancel()
         with anyio.CancelScope(shield=True):
             with anyio.move_on_after(5):
-                while not self.log.queue.empty():
+                while not self.log.queue.empty():  # noqa: ASYNC110 (asyncio.Queue: no event)
                     await anyio.sleep(0.02)
             if exc[0] is None:
                 await self.drain(timeout=3.0)

@@ -14,18 +14,18 @@ log = logging.getLogger("kassa")
 
 
 async def run_hub(settings: Any, console: bool = False) -> None:
-    async with Hub(settings) as hub:
-        log.info("hub %s running: %d sites, %d channels, %d sources", settings.hub.name,
-                 len(settings.sites), len(hub.channels), len(hub.sources))
-        async with anyio.create_task_group() as tg:
+    # Take SIGINT/SIGTERM before anything starts, so a signal never kills a half-started hub.
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with Hub(settings) as hub, anyio.create_task_group() as tg:
             async def wait_signal() -> None:
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for sig in signals:
-                        log.info("%s: stopping (undelivered messages stay queued)", sig.name)
-                        tg.cancel_scope.cancel()
-                        return
+                async for sig in signals:
+                    log.info("%s: stopping (undelivered messages stay queued)", sig.name)
+                    tg.cancel_scope.cancel()
+                    return
 
             tg.start_soon(wait_signal)
+            log.info("hub %s running: %d sites, %d channels, %d sources", settings.hub.name,
+                     len(settings.sites), len(hub.channels), len(hub.sources))
             if console:
                 await attach_console(hub, settings.hub.locale)
                 tg.cancel_scope.cancel()

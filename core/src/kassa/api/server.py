@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 from typing import TYPE_CHECKING, Any
@@ -29,8 +30,8 @@ async def serve(hub: Hub, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IG
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
                             log_config=None)  # never draw over the console
     server = uvicorn.Server(config)
-    # uvicorn < 0.29 only; newer versions have no such method (see capture_signals)
-    server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
+    # The hub owns SIGINT/SIGTERM (kassa.runner): uvicorn must neither catch nor re-raise them.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     log.info("admin API on http://%s:%s", s.host, port)
     task_status.started(port)
     try:

@@ -117,7 +117,8 @@ class EventsScreen(ConsoleScreen):
     def _sort_and_count(self, table: DataTable[object]) -> None:
         table.sort("seq", reverse=True)
         while table.row_count > MAX_ROWS:
-            table.remove_row(table.coordinate_to_cell_key(Coordinate(table.row_count - 1, 0)).row_key)
+            last = table.coordinate_to_cell_key(Coordinate(table.row_count - 1, 0))
+            table.remove_row(last.row_key)
         self.query_one("#feed-count", Static).update(self.t("ev.count", n=table.row_count))
 
     @on(DataTable.RowSelected, "#feed")
