@@ -62,3 +62,10 @@ def register_commands() -> list[Any]:
     from kassa_bonus.bot import commands
 
     return commands()
+
+
+@hookimpl
+def register_simulators(settings: Any) -> list[Any]:
+    from kassa_bonus.demo import BonusDemo
+
+    return [BonusDemo(settings)]

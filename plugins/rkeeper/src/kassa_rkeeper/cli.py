@@ -20,15 +20,20 @@ def rkeeper() -> None:
 @click.option("--notify-url", default=None,
               help="Where to push HTTP Order Notify (default: a free local port, printed).")
 @click.option("--seconds", type=float, default=0.0, help="Stop after this long (0 = run until Ctrl-C).")
+@click.option("--farcards-url", default=None, envvar="KASSA_FARCARDS_URL",
+              help="A loyalty server's FarCards-HTTP base URL: guests apply cards at the till.")
+@click.option("--cards", default="", help="Comma-separated cards the guests carry.")
 def simulate(rate: float, speed: float, seed: int, code: str, notify_url: str | None,
-             seconds: float) -> None:
+             seconds: float, farcards_url: str | None, cards: str) -> None:
     """Run a simulated r_keeper cash server with staff working a business day."""
     import anyio
 
     from kassa_rkeeper.sim import RKeeperSim
 
     async def main() -> None:
-        sim = RKeeperSim(code, seed=seed, speed=speed, rate=rate, notify_url=notify_url)
+        extra = {"cards": [c.strip() for c in cards.split(",") if c.strip()]} if cards else {}
+        sim = RKeeperSim(code, seed=seed, speed=speed, rate=rate, notify_url=notify_url,
+                         farcards_url=farcards_url, **extra)
         fragment = await sim.start()
         site = fragment["sites"][0]
         click.echo("[[sites]]")
@@ -46,6 +51,8 @@ def simulate(rate: float, speed: float, seed: int, code: str, notify_url: str | 
             with anyio.CancelScope(shield=True):
                 await sim.stop()
             click.echo(f"# staff actions: {sim.staff.actions if sim.staff else 0}", err=True)
+            if sim.till:
+                click.echo(f"# loyalty: {sim.till.summary()}", err=True)
 
     try:
         anyio.run(main)

@@ -7,10 +7,11 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,9 +23,13 @@ from kassa_rkeeper import sim_data as ref
 from kassa_rkeeper.sim_life import Staff
 from kassa_rkeeper.sim_model import Restaurant
 from kassa_rkeeper.sim_notify import Notifier
+from kassa_rkeeper.sim_till import Till
 from kassa_rkeeper.sim_xml import XmlInterface
 
 NOTIFY_PATH = "/rkeeper/notify"
+FARCARDS_ENV = "KASSA_FARCARDS_URL"  # the demo's loyalty server, when one is installed
+# cards the demo's guests carry: most in a range a loyalty server may issue, one it never knows
+DEMO_CARDS = (*(f"77880{n:02d}" for n in range(10, 30)), "1234567")
 USER, PASSWORD = "kassa", "kassa"
 NAMES = ["Суши Мастер на Невском", "Суши Мастер на Садовой", "Суши Мастер в Купчино",
          "Суши Мастер на Васильевском", "Суши Мастер в Озерках"]
@@ -54,7 +59,8 @@ class RKeeperSim:
     def __init__(self, code: str = "r1", name: str = NAMES[0], *, rest_code: str = "199990001",
                  seed: int = 1, speed: float = 1.0, rate: float = 0.0,
                  timezone: str = "Europe/Moscow", start: datetime | None = None,
-                 notify_url: str | None = None) -> None:
+                 notify_url: str | None = None, farcards_url: str | None = None,
+                 cards: Sequence[str] = DEMO_CARDS) -> None:
         self.name = f"rkeeper:{code}"
         self.code = code
         self.site_name = name
@@ -69,6 +75,8 @@ class RKeeperSim:
         self.notifier = Notifier(self.rest, self.rng)
         self.staff = Staff(self.rest, seed=seed, rate=rate) if rate > 0 else None
         self.notify_url = notify_url
+        self.farcards_url, self.cards, self.seed = farcards_url, tuple(cards), seed
+        self.till: Till | None = None  # made at start, when a FarCards URL is known
         self.port = 0
         self.link_is_down = False
         self._task: Any = None
@@ -81,6 +89,9 @@ class RKeeperSim:
         import asyncio
 
         self._ready = anyio.Event()
+        # the till of a loyalty system (FarCards-HTTP), when a loyalty server is configured
+        url = self.farcards_url or os.environ.get(FARCARDS_ENV)
+        self.till = Till(self.rest, url, self.cards, seed=self.seed) if url else None
         self._task = asyncio.get_running_loop().create_task(self._main())
         while not self._ready.is_set():
             if self._task.done():
@@ -103,6 +114,8 @@ class RKeeperSim:
                 tg.start_soon(self.notifier.run)
                 if self.staff:
                     tg.start_soon(self.staff.run)
+                    if self.till:
+                        tg.start_soon(self.till.run, self.staff.rate / 4)
                 self._ready.set()
                 await anyio.sleep_forever()
 
@@ -162,7 +175,9 @@ class RKeeperSim:
 def simulators(settings: Any) -> list[RKeeperSim]:
     """What ``register_simulators`` returns: one light simulator per demo site.
 
-    ``settings.sites`` is a count or a list of site codes; ``speed`` and ``seed`` optional."""
+    ``settings.sites`` is a count or a list of site codes; ``speed``, ``seed`` and
+    ``farcards_url`` optional (else ``$KASSA_FARCARDS_URL`` when they start: the tills then
+    call that loyalty server, as r_keeper's ExtDllHTTP would)."""
     sites = getattr(settings, "sites", 3)
     codes = list(sites) if isinstance(sites, (list, tuple)) else [
         f"r{i + 1}" for i in range(int(sites or 3))]
@@ -172,9 +187,10 @@ def simulators(settings: Any) -> list[RKeeperSim]:
     # The demo's day starts at opening time, whatever the hour is where it runs.
     opening = datetime.now(ZoneInfo("Europe/Moscow")).replace(
         hour=10, minute=30, second=0, microsecond=0, tzinfo=None)
+    farcards = getattr(settings, "farcards_url", None)
     return [RKeeperSim(code, NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i + 1}"),
                        rest_code=f"1999900{i + 1:02d}", seed=seed + i, speed=speed, rate=rate,
-                       start=opening)
+                       start=opening, farcards_url=farcards)
             for i, code in enumerate(codes)]
 
 

@@ -1,0 +1,270 @@
+"""The simulated restaurant as the till of a loyalty system, over FarCards-HTTP.
+
+What r_keeper's ``ExtDllHTTP.dll`` does (shared/protocols/rkeeper.md §3.2-3.5), played by the
+simulator so a loyalty server can be tested against a real-looking cash server:
+
+- a guest's card is applied to an order: the PDS discount line appears on the order
+  (``charge_source=pdsCard``) and the cash server POSTs ``getcardinfoex`` (``<ROOT><QRY Card
+  Restaurant UnitNo><INPBUF><CHECK>``, the order as the cash document, decimal roubles);
+- an unknown card (``Result="1"``) or a refused one (``Locked``, ``StopDate``, ``Deleted``,
+  ``Seize``, ``Holy``) is shown on the till: logged, kept in ``refusals``, and the discount line
+  is deleted again (the hub sees ``loyalty_discount_removed``);
+- at check close the card's transactions are POSTed in one ``transactionsex`` (all or nothing,
+  kopecks, signs per the Kind table): Kind 0 points paid (-), Kind 1 the card discount (-),
+  Kind 2 bonus accrued (+, r_keeper computes it from the card's bonus type). A network error
+  is retried with the same body (the server must not post twice); a refusal
+  (``Result="1"`` + ``TRRESPONSE err_text``) is shown, the card comes off the check and it is
+  paid in money.
+
+UTF-8 XML only, as ExtDllHTTP speaks. Nothing here knows who answers: it speaks the protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import anyio
+import httpx
+from attrs import define, field
+
+from kassa_rkeeper import sim_data as ref
+from kassa_rkeeper.sim_model import DiscountLine, Order, PrintCheck, Restaurant, SimError
+
+log = logging.getLogger(__name__)
+
+RK_EPOCH = datetime(1899, 12, 30)  # RKDate: cash date in days since this day
+KIND_PAYMENT, KIND_DISCOUNT, KIND_BONUS = 0, 1, 2
+CARD_DISCOUNT = 3  # DISCOUNTS ident of "Бонусная карта" (Loyalty=1: charged by the PDS interface)
+BONUS_CURRENCY, BANK_CARD = 3, 2  # CURRENCIES idents
+BONUS_PCT = {1: Decimal(5)}  # r_keeper bonus type -> % of the paid check it accrues
+REFUSED = {"Locked": "карта заблокирована", "StopDate": "срок действия карты истёк",
+           "Deleted": "карта удалена", "Seize": "изъять карту", "Holy": "карта не активна"}
+
+
+class TillWireError(Exception):
+    """The loyalty server answered something that is not FarCards XML."""
+
+
+@define
+class CardState:
+    card: str
+    line: DiscountLine
+    holder: str
+    summa: int  # AvailableToPay, kopecks
+    bonus_type: int
+
+
+@define
+class Till:
+    rest: Restaurant
+    url: str  # the FarCards base URL, e.g. http://hub:8080/farcards
+    cards: Sequence[str] = ()  # cards the simulated guests carry
+    share: float = 0.3  # of visits made by a guest with a card
+    seed: int = 1
+    get_card_info_path: str = "getcardinfoex"
+    transactions_path: str = "transactionsex"
+    attempts: int = 3  # ExtDllHTTP retries a failed POST
+    refusals: list[str] = field(factory=list)  # what the till showed
+    posted: int = 0  # checks whose transactions the server accepted
+    applied: dict[str, CardState] = field(factory=dict)  # order guid -> card on it
+    rng: random.Random = field(init=False)
+    client: httpx.AsyncClient | None = None
+
+    def __attrs_post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    # --- the two FarCards calls ---------------------------------------------------------------
+    async def _post(self, path: str, body: bytes) -> ET.Element:
+        client = self.client or httpx.AsyncClient(timeout=10)
+        self.client = client
+        last: Exception | None = None
+        for attempt in range(self.attempts):
+            try:
+                r = await client.post(f"{self.url.rstrip('/')}/{path}", content=body,
+                                      headers={"Content-Type": "text/xml; charset=utf-8"})
+            except httpx.HTTPError as exc:
+                last = exc
+            else:
+                if r.status_code < 500:
+                    if r.status_code != 200:
+                        raise TillWireError(f"{path}: HTTP {r.status_code}")
+                    try:
+                        return ET.fromstring(r.content)
+                    except ET.ParseError as exc:
+                        raise TillWireError(f"{path}: not XML ({exc})") from None
+                last = TillWireError(f"{path}: HTTP {r.status_code}")
+            await anyio.sleep(0.05 * (attempt + 1))
+        raise TillWireError(f"{path}: no answer after {self.attempts} attempts ({last})")
+
+    async def apply_card(self, order: Order, card: str, station: int) -> CardState | None:
+        """The waiter swipes ``card`` on ``order``; None (and a refusal shown) if refused."""
+        line = self.rest.apply_discount(order, CARD_DISCOUNT, card=card)
+        qry = ET.Element("ROOT")
+        q = ET.SubElement(qry, "QRY", Card=card, Restaurant=self.rest.code, UnitNo=str(station))
+        ET.SubElement(q, "INPBUF").append(self.check_xml(order, card, station))
+        try:
+            answer = (await self._post(self.get_card_info_path, _doc(qry))).find("GetCardInfoEx")
+            if answer is None:
+                raise TillWireError("expected <Root><GetCardInfoEx>")
+            if answer.get("Result") != "0":
+                return self._refuse(order, line, "Карта не найдена")
+            for attr, text in REFUSED.items():
+                if answer.get(attr) == "1":
+                    return self._refuse(order, line, answer.get("WhyLock") or text)
+            state = CardState(card, line, answer.get("Holder", ""), _int(answer, "Summa"),
+                              _int(answer, "Bonus"))
+        except TillWireError as exc:
+            return self._refuse(order, line, f"Ошибка связи с сервером карт: {exc}")
+        self.applied[order.guid] = state
+        log.debug("till %s: card %s (%s): %s", self.rest.code, card, state.holder,
+                 answer.get("ScrMessage", ""))
+        return state
+
+    async def close(self, order: Order, station: int, cashier: int) -> PrintCheck:
+        """Pay the order. With a card on it: points pay part, bonus accrues, and the card's
+        transactions post before the check closes; a refusal takes the card off."""
+        state = self.applied.pop(order.guid, None)
+        if state is None:
+            return self.rest.pay(order, station, cashier, [(BANK_CARD, order.to_pay)])
+        pay = min(state.summa, order.to_pay) if self.rng.random() < 0.5 else 0
+        bonus_pct = BONUS_PCT.get(state.bonus_type, Decimal(0))
+        bonus = int((order.to_pay - pay) * bonus_pct / 100)
+        check_no = self.rest.next_check  # the number this close prints: reserved now
+        self.rest.next_check += 1
+        rows = [(KIND_PAYMENT, -pay), (KIND_DISCOUNT, -state.line.amount), (KIND_BONUS, bonus)]
+        root = ET.Element("ROOT")
+        trs = ET.SubElement(root, "Transactions")
+        day = (self.rest.shift_date - RK_EPOCH).days
+        for kind, summa in rows:
+            if summa:
+                ET.SubElement(trs, "TransactionsEx", Card=state.card, PersonID="", Account="0",
+                              Kind=str(kind), Summa=str(summa), Restaurant=self.rest.code,
+                              RKDate=str(day), RKUnit=str(station), RKCheck=str(check_no))
+        ET.SubElement(root, "InpBuf", InpKind="1").append(
+            self.check_xml(order, state.card, station, check_no))
+        pays = [(BONUS_CURRENCY, pay), (BANK_CARD, order.to_pay - pay)] if pay else \
+            [(BANK_CARD, order.to_pay)]
+        if len(trs):
+            refusal = await self._transactions(_doc(root))
+            if refusal is not None:
+                self._refuse(order, state.line, refusal)
+                pays = [(BANK_CARD, order.to_pay)]
+            else:
+                self.posted += 1
+        saved, self.rest.next_check = self.rest.next_check, check_no
+        try:
+            return self.rest.pay(order, station, cashier, [p for p in pays if p[1]])
+        finally:
+            self.rest.next_check = max(saved, check_no + 1)
+
+    async def _transactions(self, body: bytes) -> str | None:
+        """None when posted; else the text the till shows."""
+        try:
+            answer = await self._post(self.transactions_path, body)
+        except TillWireError as exc:
+            return f"Ошибка связи с сервером карт: {exc}"
+        result = answer.find("TransactionsEx")
+        if result is None:
+            return "Сервер карт ответил не по протоколу"
+        if result.get("Result") == "0":
+            return None
+        tr = answer.find("TRRESPONSE")
+        return (tr.get("err_text") if tr is not None else None) or "Транзакции не проведены"
+
+    def _refuse(self, order: Order, line: DiscountLine, text: str) -> None:
+        self.refusals.append(text)
+        log.info("till %s, order %s: the till shows %r", self.rest.code, order.ident, text)
+        if not line.deleted:
+            self.rest.remove_discount(order, line)  # loyalty_discount_removed
+        return None
+
+    # --- the cash document (INPBUF) -------------------------------------------------------
+    def check_xml(self, order: Order, card: str, station: int, check_no: int | None = None,
+                  ) -> ET.Element:
+        """The order as r_keeper's GetXMLText writes it (§3.5): UPPERCASE tags, lowercase
+        attributes, decimal roubles; only non-deleted lines."""
+        r = self.rest
+        root = ET.Element("CHECK", stationcode=str(station), restaurantcode=r.code,
+                          cashservername="MIDSERV", generateddatetime=_dt(r.clock()),
+                          chmode="5", locale="1049", shiftdate=r.shift_date.strftime("%Y-%m-%d"),
+                          shiftnum=str(r.shift_num))
+        iface = ET.SubElement(ET.SubElement(ET.SubElement(root, "EXTINFO"), "INTERFACES",
+                                            current="1"),
+                              "INTERFACE", cardcode=card, type="PDS", id="1", mode="0",
+                              interface="1")
+        ET.SubElement(ET.SubElement(iface, "HOLDERS"), "ITEM", cardcode=card)
+        data = ET.SubElement(root, "CHECKDATA", checknum=str(check_no or ""),
+                             ordernum=f"{order.visit}/{order.ident}", guests=str(order.guests),
+                             orderguid=order.guid)
+        dishes = [d for d in order.dishes() if d.quantity]
+        lines = ET.SubElement(data, "CHECKLINES", count=str(len(dishes)))
+        for d in dishes:
+            ET.SubElement(lines, "LINE", code=d.item.code, name=d.item.name, uni=str(d.uni),
+                          type="dish", price=_rub(d.price),
+                          quantity=f"{Decimal(d.quantity) / 1000:f}", sum=_rub(d.amount),
+                          categ_id=d.item.props.get("CategPath", ""))
+        return root
+
+    # --- guests with cards, by themselves -------------------------------------------------
+    async def visit(self) -> PrintCheck | None:
+        """One guest with a card: a table, a few dishes, the card, the bill, the close."""
+        r, rng = self.rest, self.rng
+        busy = {o.table.ident for o in r.orders if not o.finished}
+        free = [t.ident for t in ref.TABLES if t.ident not in busy]
+        if not free or not self.cards:
+            return None
+        station, waiter = ref.CASHES[0].ident, rng.choice(ref.WAITER_IDS)
+        if waiter not in r.logged_in:
+            r.login(waiter, station)
+        order = r.open_order(rng.choice(free), waiter, station, guests=rng.randint(1, 4))
+        for _ in range(rng.randint(1, 4)):
+            r.add_draft(order, rng.choice(ref.MENUITEMS).ident, 1000 * rng.randint(1, 2))
+        r.save(order, station)
+        await self.apply_card(order, rng.choice(list(self.cards)), station)
+        if order.finished:  # the staff closed it meanwhile
+            self.applied.pop(order.guid, None)
+            return None
+        r.print_bill(order, station, ref.CASHIER_ID)
+        return await self.close(order, station, ref.CASHIER_ID)
+
+    async def run(self, rate: float = 0.2) -> None:
+        """Guests with cards come ``rate`` times a second (refused actions are a normal day)."""
+        try:
+            while True:
+                await anyio.sleep(1.0 / rate)
+                try:
+                    await self.visit()
+                except SimError as exc:
+                    log.debug("till %s: %s", self.rest.code, exc.text)
+        finally:
+            if self.client is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.client.aclose()
+
+    def summary(self) -> dict[str, Any]:
+        return {"loyalty_checks_posted": self.posted, "loyalty_refusals": len(self.refusals)}
+
+
+def _doc(root: ET.Element) -> bytes:
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+
+
+def _int(el: ET.Element, name: str) -> int:
+    try:
+        return int(el.get(name) or 0)
+    except ValueError:
+        raise TillWireError(f"<{el.tag} {name}={el.get(name)!r}>: not an integer") from None
+
+
+def _rub(kopecks: int) -> str:
+    return f"{Decimal(kopecks) / 100:.2f}"
+
+
+def _dt(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S")
