@@ -14,13 +14,7 @@ from tests.e2e.stack import running
 pytestmark = pytest.mark.anyio
 
 CLOSE = datetime.now(UTC).replace(microsecond=0)
-SAME_SECOND = pytest.param(0, marks=pytest.mark.xfail(strict=True, reason=(
-    "core: kassa.reports.service.shift_bounds ends the shift at the close's occurred_at and "
-    "the event query's `until` is exclusive, so a check closed in the close's second (whole "
-    "seconds from r_keeper) falls out of the shift report")))
-
-
-@pytest.mark.parametrize("seconds_before_close", [1, SAME_SECOND])
+@pytest.mark.parametrize("seconds_before_close", [1, 0])
 async def test_shift_report_counts_checks_up_to_the_close(tmp_path, seconds_before_close):
     site = {"alerts": [], "auto_reports": ["system_balance"]}
     async with running(tmp_path, rkeeper=False, site_chat=site,

@@ -65,6 +65,7 @@ class OutboxSettings:
     base_delay: float = 1.0  # seconds; exponential backoff with full jitter
     max_delay: float = 300.0
     digest_after: int = 3  # pending alerts for one chat beyond its budget -> one digest
+    report_settle: float = 10.0  # seconds a shift-close report waits for the last checks
 
 
 @define

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -177,8 +177,11 @@ class Hub:
                 job = {"job": "report", "report": name, "site": event.site, "period": "shift",
                        "event_id": event.id, "locale": self.router.locale(rule)}
                 msg = Message(chat=chat, text="", kind="report", event_id=event.id)
-                rows.append(outbox_row(msg, key=f"{event.id}:{chat}:report:{name}", now=now,
-                                       job=job))
+                row = outbox_row(msg, key=f"{event.id}:{chat}:report:{name}", now=now, job=job)
+                # facts of the shift's last seconds may still be on their way (a source reads
+                # them after the close is pushed): build the report a little later
+                row["next_at"] = now + timedelta(seconds=self.settings.outbox.report_settle)
+                rows.append(row)
         return rows
 
     async def _persisted(self, new: list[tuple[int, Event]]) -> None:

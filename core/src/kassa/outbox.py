@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 from sqlalchemy import func, select, update
@@ -157,7 +157,7 @@ class Outbox:
             self._in_flight.discard((channel.name, chat_id))
             self.wake({channel.name})
 
-    def _not_due(self, row: OutboxRow) -> bool:
+    def _not_due(self, row: Head) -> bool:
         nxt = row.next_at if row.next_at.tzinfo else row.next_at.replace(tzinfo=self.now().tzinfo)
         return nxt > self.now()
 
@@ -179,14 +179,25 @@ class Outbox:
         if key in self._group_windows:
             self._group_windows[key].take(now)
 
-    async def _pending(self, channel: str, chat_id: str) -> list[OutboxRow]:
+    async def _pending(self, channel: str, chat_id: str) -> list[Head]:
+        """The head of a chat's queue, light: no payloads (those load only when needed)."""
         async with self.store.read() as conn:
-            res = await conn.execute(select(OutboxRow).where(
+            res = await conn.execute(select(
+                col(OutboxRow.id), col(OutboxRow.kind), col(OutboxRow.severity),
+                col(OutboxRow.next_at), col(OutboxRow.created_at), col(OutboxRow.attempts),
+                col(OutboxRow.channel), col(OutboxRow.chat_id), col(OutboxRow.thread_id)).where(
                 col(OutboxRow.channel) == channel, col(OutboxRow.chat_id) == chat_id,
-                col(OutboxRow.status) == "pending").order_by(col(OutboxRow.id)).limit(500))
-            return [OutboxRow.model_validate(dict(r._mapping)) for r in res]
+                col(OutboxRow.status) == "pending").order_by(col(OutboxRow.id)).limit(
+                DIGEST_LINES + 1))
+            return [Head(*r) for r in res.all()]  # type: ignore[arg-type]  # ids are set
 
-    def _foldable(self, rows: list[OutboxRow]) -> list[OutboxRow]:
+    async def _payloads(self, ids: list[int]) -> dict[int, str]:
+        async with self.store.read() as conn:
+            res = await conn.execute(select(col(OutboxRow.id), col(OutboxRow.payload)).where(
+                col(OutboxRow.id).in_(ids)))
+            return {int(i or 0): str(p) for i, p in res.all()}
+
+    def _foldable(self, rows: list[Head]) -> list[Head]:
         """The run of due alerts and digests at the head of a chat's queue (a reply or a
         report ends it, so folding never reorders them)."""
         run = []
@@ -200,13 +211,14 @@ class Outbox:
             return run
         return []
 
-    async def _coalesce(self, run: list[OutboxRow]) -> bool:
+    async def _coalesce(self, run: list[Head]) -> bool:
         """Fold a run into one digest of at most DIGEST_LINES lines, dangerous first. The
         first row becomes the digest; the others are ``merged`` with ``digest_id``."""
-        group: list[OutboxRow] = []
+        group: list[Head] = []
         entries: list[list[Any]] = []
+        payloads = await self._payloads([r.id for r in run])
         for r in run:
-            body = json.loads(r.payload)
+            body = json.loads(payloads[r.id])
             mine = body.get("entries") or [[r.severity, body.get("summary") or "•",
                                              _iso(r.created_at)]]
             if group and len(entries) + len(mine) > DIGEST_LINES:
@@ -236,8 +248,8 @@ class Outbox:
                 status="merged", digest_id=head.id))
         return True
 
-    async def _deliver(self, channel: Channel, row: OutboxRow) -> None:
-        body = json.loads(row.payload)
+    async def _deliver(self, channel: Channel, row: Head) -> None:
+        body = json.loads((await self._payloads([row.id]))[row.id])
         chat = ChatRef(row.channel, row.chat_id, row.thread_id)
         try:
             if "job" in body:
@@ -271,7 +283,7 @@ class Outbox:
     def _redact(self, text: str) -> str:
         return redact(text, self.secrets())
 
-    async def _retry(self, row: OutboxRow, error: str, after: float | None) -> None:
+    async def _retry(self, row: Head, error: str, after: float | None) -> None:
         attempts = row.attempts + 1
         self.failed += 1
         if attempts >= self.settings.max_attempts:
@@ -284,7 +296,7 @@ class Outbox:
                 attempts=attempts, last_error=self._redact(error)[:1000],
                 next_at=self.now() + timedelta(seconds=delay)))
 
-    async def _dead(self, row: OutboxRow, reason: str) -> None:
+    async def _dead(self, row: Head, reason: str) -> None:
         log.warning("message %s to %s:%s is a dead letter: %s", row.id, row.channel,
                     row.chat_id, self._redact(reason))
         async with self.store.write() as conn:
@@ -333,6 +345,20 @@ class Outbox:
             n = (await conn.execute(select(func.count()).where(
                 col(OutboxRow.status) == "pending"))).scalar()
         return not n
+
+
+class Head(NamedTuple):
+    """What the worker needs to schedule a row; the payload stays in the store."""
+
+    id: int
+    kind: str
+    severity: str
+    next_at: datetime
+    created_at: datetime
+    attempts: int
+    channel: str
+    chat_id: str
+    thread_id: str | None
 
 
 def _iso(d: datetime) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -39,8 +40,11 @@ async def shift_bounds(hub: Hub, site: str | None, until_event: str | None = Non
         if idx is not None:
             end = closes[idx].occurred_at
             closes = closes[:idx]
-    start = closes[-1].occurred_at if closes else None
-    return start, end
+    # A close and the last checks share a second (r_keeper stamps whole seconds) and the
+    # query's end is exclusive: a shift includes its close's second, the next one starts after.
+    tick = timedelta(microseconds=1)
+    start = closes[-1].occurred_at + tick if closes else None
+    return start, (end + tick if end is not None else None)
 
 
 async def period_for(hub: Hub, spec: str, site: str | None, locale: str,
