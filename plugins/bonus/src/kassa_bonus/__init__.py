@@ -69,3 +69,10 @@ def register_simulators(settings: Any) -> list[Any]:
     from kassa_bonus.demo import BonusDemo
 
     return [BonusDemo(settings)]
+
+
+@hookimpl
+def register_console_panels() -> list[Any]:
+    from kassa_bonus.console import LoyaltyPanel
+
+    return [LoyaltyPanel()]

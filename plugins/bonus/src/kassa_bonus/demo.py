@@ -12,9 +12,12 @@ tills; plugins meet only through configuration.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from collections.abc import Mapping
 from typing import Any
+
+from kassa_bonus.console import KEY_ENV
 
 FARCARDS_ENV = "KASSA_FARCARDS_URL"
 DEMO_CARDS = "7788000-7788999"  # the range the demo's tills hand out
@@ -32,18 +35,25 @@ class BonusDemo:
     def __init__(self, settings: Any) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/farcards"
-        # set when the hook runs, so tills started before or after us all see it
-        self._previous = os.environ.get(FARCARDS_ENV)
-        os.environ[FARCARDS_ENV] = self.url
+        self.console_key = secrets.token_urlsafe(16)
+        # published when the hook runs, so tills started before or after us all see it; the
+        # console's Loyalty screen reads its key the same way
+        self._env = {FARCARDS_ENV: self.url, KEY_ENV: self.console_key}
+        self._previous = {k: os.environ.get(k) for k in self._env}
+        os.environ.update(self._env)
 
     async def start(self) -> Mapping[str, Any]:
         return {"api": {"port": self.port},
                 "bonus": {"farcards_issue_ranges": [DEMO_CARDS], "welcome_bonus": 30000,
-                          "lot_days": 180, "schedule_seconds": 60}}
+                          "lot_days": 180, "schedule_seconds": 60,
+                          "api_keys": [{"name": "console", "key": self.console_key,
+                                        "scopes": ["read"]}]}}
 
     async def stop(self) -> None:
-        if os.environ.get(FARCARDS_ENV) == self.url:
-            if self._previous is None:
-                os.environ.pop(FARCARDS_ENV, None)
+        for k, ours in self._env.items():
+            if os.environ.get(k) != ours:
+                continue  # someone else's value now: leave it
+            if self._previous[k] is None:
+                os.environ.pop(k, None)
             else:
-                os.environ[FARCARDS_ENV] = self._previous
+                os.environ[k] = str(self._previous[k])

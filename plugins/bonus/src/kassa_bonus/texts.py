@@ -25,6 +25,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "feedback_thanks": "Спасибо! Мы передали ваш отзыв менеджеру.",
         "feedback_usage": "Напишите отзыв после команды: /feedback Всё было вкусно",
         "unsubscribed": "Вы отписались от рассылки.",
+        "console_title": "Лояльность",
+        "console_find": "Телефон или номер карты, Enter — найти",
+        "console_pick": "Найдите гостя по телефону или карте.",
+        "console_guest": "{name}  ·  {phone}  ·  уровень {level}  ·  карты: {cards}",
+        "console_not_found": "Гость не найден: {text}",
+        "console_no_key": "Нет ключа API лояльности: задайте KASSA_BONUS_API_KEY или ключ "
+                          "\"console\" в [bonus] api_keys",
+        "console_error": "Сервер лояльности: {error}",
+        "col_account": "Счёт", "col_balance": "Баланс", "col_available": "Доступно",
+        "col_limit": "Кредит", "col_at": "Когда", "col_kind": "Операция", "col_amount": "Сумма",
+        "col_site": "Ресторан", "col_order": "Чек",
     },
     "en": {
         "unknown_card": "Card not found",
@@ -46,6 +57,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "feedback_thanks": "Thank you! Your feedback went to the manager.",
         "feedback_usage": "Write your feedback after the command: /feedback It was tasty",
         "unsubscribed": "You are unsubscribed from mailings.",
+        "console_title": "Loyalty",
+        "console_find": "Phone or card number, Enter to find",
+        "console_pick": "Find a guest by phone or card.",
+        "console_guest": "{name}  ·  {phone}  ·  level {level}  ·  cards: {cards}",
+        "console_not_found": "No guest found: {text}",
+        "console_no_key": "No loyalty API key: set KASSA_BONUS_API_KEY or a \"console\" key "
+                          "in [bonus] api_keys",
+        "console_error": "Loyalty server: {error}",
+        "col_account": "Account", "col_balance": "Balance", "col_available": "Available",
+        "col_limit": "Credit", "col_at": "When", "col_kind": "Operation", "col_amount": "Amount",
+        "col_site": "Restaurant", "col_order": "Check",
     },
 }
 

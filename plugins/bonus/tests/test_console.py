@@ -1,0 +1,80 @@
+"""The console's Loyalty screen against a real hub: find a guest, see balances and history."""
+
+from __future__ import annotations
+
+import anyio
+import kassa_bonus
+import pytest
+from kassa.console.app import ConsoleApp
+from kassa.console.client import AdminClient
+from kassa.testing import make_hub
+from kassa_bonus.console import LoyaltyPanel, LoyaltyScreen
+from kassa_bonus.service import service_for
+from textual.widgets import DataTable, Static
+
+pytestmark = pytest.mark.anyio
+KEY = "console-key-123"
+CONFIG = {"bonus": {"schedule_seconds": 0, "api_keys": [
+    {"name": "console", "key": KEY, "scopes": ["read"]}]}}
+
+
+async def find(app, pilot, text: str) -> LoyaltyScreen:
+    await pilot.press("b")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, LoyaltyScreen)
+    await settled(app, pilot, pilot.press(*text, "enter"))
+    return screen
+
+
+async def settled(app, pilot, action) -> None:
+    """Wait for the look-up (not for all workers: the console's event stream never ends)."""
+    screen, before = app.screen, app.screen.lookups
+    await action
+    with anyio.fail_after(10):
+        while screen.lookups == before:
+            await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def cells(screen: LoyaltyScreen, table_id: str) -> list[list[str]]:
+    table = screen.query_one(table_id, DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_find_a_guest_by_phone_and_see_balances_and_history(tmp_path, monkeypatch):
+    monkeypatch.setenv("KASSA_BONUS_API_KEY", KEY)
+    async with make_hub(CONFIG, tmp_path, plugins=[kassa_bonus], api=True) as hub:
+        svc = await service_for(hub)
+        g = await svc.register("t", "g", name="Анна Петрова", phone="+7 916 123-45-67",
+                               card="4455")
+        acc = await svc.guests.account_of(g.guest, "bonus")
+        await svc.ledger.earn("t", "e", acc, 150000, site="r1", order_ref="17")
+        await svc.ledger.spend("t", "s", acc, 20000, site="r1", order_ref="18")
+        client = AdminClient(f"http://127.0.0.1:{hub.api_port}", hub.api_token)
+        app = ConsoleApp(client, panels=[LoyaltyPanel()], own_client=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await find(app, pilot, "89161234567")
+            head = str(screen.query_one("#loyalty-guest", Static).render())
+            assert "Анна Петрова" in head and "+79161234567" in head and "4455" in head
+            assert cells(screen, "#loyalty-balances")[0][:3] == ["bonus", "1\xa0300.00",
+                                                                 "1\xa0300.00"]
+            history = cells(screen, "#loyalty-history")
+            assert [(r[1], r[2], r[4]) for r in history] == [("spend", "-200.00", "18"),
+                                                            ("earn", "1\xa0500.00", "17")]
+            screen.query_one("#loyalty-find").value = ""
+            await settled(app, pilot, pilot.press(*"0000", "enter"))
+            assert any("Гость не найден: 0000" in str(n.message)
+                       for n in app._notifications)
+
+
+async def test_without_a_key_the_screen_says_what_to_configure(tmp_path, monkeypatch):
+    monkeypatch.delenv("KASSA_BONUS_API_KEY", raising=False)
+    monkeypatch.setenv("KASSA_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.chdir(tmp_path)
+    async with make_hub(CONFIG, tmp_path, plugins=[kassa_bonus], api=True) as hub:
+        client = AdminClient(f"http://127.0.0.1:{hub.api_port}", hub.api_token)
+        app = ConsoleApp(client, panels=[LoyaltyPanel()], own_client=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await find(app, pilot, "4455")
+            assert any("KASSA_BONUS_API_KEY" in str(n.message) for n in app._notifications)
