@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from attrs import define
 from sqlalchemy import bindparam, select, update
 
 from kassa_bonus import lots, schema
@@ -24,6 +25,40 @@ SINK = {"pts": "redeemed", "rub": "settlement"}
 # lifetime keeps replays identical: "365 days" is the same request tomorrow, a moment is not.
 Expiry = datetime | timedelta | None
 A = schema.account
+# The hot path's statements, built once: building and keying a statement per call costs as
+# much as running it (parameters bind at execution).
+LOCK = (select(A).where(A.c.id.in_(bindparam("ids", expanding=True))).order_by(A.c.id)
+        .with_for_update())
+MOVE = update(A).where(A.c.id == bindparam("aid")).values(
+    balance=A.c.balance + bindparam("delta"), held=A.c.held + bindparam("dheld"),
+    earned=A.c.earned + bindparam("dearned"), lock_version=A.c.lock_version + 1)
+HOLD_MOVE = update(A).where(A.c.id == bindparam("aid")).values(
+    held=A.c.held + bindparam("dheld"), lock_version=A.c.lock_version + 1)
+NEW_POSTING, NEW_ENTRIES, NEW_HOLD = (schema.posting.insert(), schema.entry.insert(),
+                                      schema.hold.insert())
+HOLD = select(schema.hold).where(schema.hold.c.id == bindparam("hid")).with_for_update()
+CAPTURED = schema.hold.update().where(schema.hold.c.id == bindparam("hid")).values(
+    status="captured", captured=bindparam("take"), capture_posting_id=bindparam("pid"))
+
+
+@define
+class Acc:
+    """An account row locked by this transaction, kept current by ``_post`` / ``_apply`` so
+    the balance after an operation needs no second read."""
+
+    id: str
+    kind: str
+    currency: str
+    guest_id: str | None
+    balance: int
+    held: int
+    credit_limit: int
+    earned: int
+
+    @classmethod
+    def of(cls, row: Any) -> Acc:
+        return cls(row.id, row.kind, row.currency, row.guest_id, row.balance, row.held,
+                   row.credit_limit, row.earned)
 
 
 class Ledger:
@@ -186,10 +221,10 @@ class Ledger:
             _require_available(acc, amount)
             now = self.store.clock.now()
             hold_id = new_id()
-            await conn.execute(schema.hold.insert().values(
+            await conn.execute(NEW_HOLD, dict(
                 id=hold_id, operation_id=claimed, account_id=account_id, amount=amount,
                 site=site, order_ref=order_ref, expires_at=now + ttl, created_at=now))
-            await self._apply(conn, account_id, held=amount)
+            await self._apply(conn, acc, held=amount)
             return await self._done(conn, claimed, "hold", "authorized", acc, amount, [],
                                     hold=hold_id)
 
@@ -209,12 +244,10 @@ class Ledger:
             _positive(take)
             if take > h.amount:
                 raise LedgerError("exceeds_hold", f"capture {take} exceeds the hold {h.amount}")
-            await self._apply(conn, acc.id, held=-h.amount)  # release first, then post
-            acc = (await self._lock(conn, [acc.id]))[acc.id]
-            pid = await self._debit(conn, claimed, "capture", acc, take, site=h.site,
-                                    order_ref=h.order_ref)
-            await conn.execute(schema.hold.update().where(schema.hold.c.id == hold_id).values(
-                status="captured", captured=take, capture_posting_id=pid))
+            # the hold is released in the same row update that posts the capture
+            pid = await self._debit(conn, claimed, "capture", acc, take, release=h.amount,
+                                    site=h.site, order_ref=h.order_ref)
+            await conn.execute(CAPTURED, dict(hid=hold_id, take=take, pid=pid))
             return await self._done(conn, claimed, "capture", "captured", acc, take, [pid],
                                     hold=hold_id)
 
@@ -228,7 +261,7 @@ class Ledger:
             if isinstance(claimed, Outcome):
                 return claimed
             h, acc = await self._pending_hold(conn, hold_id)
-            await self._release(conn, h, "voided")
+            await self._release(conn, h, acc, "voided")
             return await self._done(conn, claimed, "void", "voided", acc, h.amount, [],
                                     hold=hold_id)
 
@@ -298,8 +331,8 @@ class Ledger:
                 h = (await conn.execute(select(schema.hold).where(schema.hold.c.id == hold_id)
                                         .with_for_update())).first()
                 if h.status == "pending":
-                    await self._lock(conn, [h.account_id])
-                    await self._release(conn, h, "expired")
+                    acc = (await self._lock(conn, [h.account_id]))[h.account_id]
+                    await self._release(conn, h, acc, "expired")
             await self.store.run(work)
         return len(due)
 
@@ -335,27 +368,27 @@ class Ledger:
         return done
 
     # --- the one path for each fact -------------------------------------------------------------
-    async def _lock(self, conn: Any, ids: list[str]) -> dict[str, Any]:
+    async def _lock(self, conn: Any, ids: list[str]) -> dict[str, Acc]:
         """Lock account rows in id order (no deadlocks) and return them."""
-        rows = (await conn.execute(select(A).where(A.c.id.in_(sorted(set(ids))))
-                                   .order_by(A.c.id).with_for_update())).all()
-        found = {r.id: r for r in rows}
+        rows = (await conn.execute(LOCK, {"ids": sorted(set(ids))})).all()
+        found = {r.id: Acc.of(r) for r in rows}
         for i in ids:
             if i not in found:
                 raise LedgerError("unknown_account", f"no account {i}")
         return found
 
-    async def _apply(self, conn: Any, account_id: str, *, balance: int = 0, held: int = 0) -> None:
-        await conn.execute(update(A).where(A.c.id == account_id).values(
-            balance=A.c.balance + balance, held=A.c.held + held,
-            lock_version=A.c.lock_version + 1))
+    async def _apply(self, conn: Any, acc: Acc, *, held: int) -> None:
+        await conn.execute(HOLD_MOVE, {"aid": acc.id, "dheld": held})
+        acc.held += held
 
-    async def _post(self, conn: Any, op_id: str, kind: str, acc: Any,
+    async def _post(self, conn: Any, op_id: str, kind: str, acc: Acc,
                     legs: list[tuple[str, int]], *, site: str = "", order_ref: str = "",
                     promo: str = "", reverses: str | None = None,
-                    effective_at: datetime | None = None, amount: int | None = None) -> str:
+                    effective_at: datetime | None = None, amount: int | None = None,
+                    held: int = 0, earned: int = 0) -> str:
         """Write one balanced posting; ``acc`` is the guest's account it is about and
-        ``amount`` what it moved (default: the guest's leg)."""
+        ``amount`` what it moved (default: the guest's leg). ``held`` / ``earned`` change the
+        guest's row in the same statement (a released hold, lifetime earned points)."""
         if sum(a for _, a in legs) != 0 or len(legs) < 2:
             raise AssertionError(f"unbalanced posting {legs}")  # fail closed
         gross = amount or sum(a for account_id, a in legs if account_id == acc.id)
@@ -363,42 +396,49 @@ class Ledger:
             raise AssertionError("a posting must move the guest's account")
         now = self.store.clock.now()
         pid = new_id()
-        await conn.execute(schema.posting.insert().values(
+        await conn.execute(NEW_POSTING, dict(
             id=pid, operation_id=op_id, kind=kind, currency=acc.currency, amount=abs(gross),
             reverses_id=reverses, guest_id=acc.guest_id, account_id=acc.id, site=site,
             order_ref=order_ref, promo=promo, effective_at=effective_at or now, created_at=now))
         moved = [(account_id, leg) for account_id, leg in legs if leg]
-        await conn.execute(schema.entry.insert(), [
+        await conn.execute(NEW_ENTRIES, [
             dict(posting_id=pid, account_id=i, currency=acc.currency, amount=leg)
             for i, leg in moved])
-        await conn.execute(update(A).where(A.c.id == bindparam("aid")).values(
-            balance=A.c.balance + bindparam("delta"), lock_version=A.c.lock_version + 1),
-            [dict(aid=i, delta=leg) for i, leg in moved])
+        rows = {i: dict(aid=i, delta=0, dheld=0, dearned=0) for i, _ in moved}
+        rows.setdefault(acc.id, dict(aid=acc.id, delta=0, dheld=0, dearned=0))
+        for i, leg in moved:
+            rows[i]["delta"] += leg
+        rows[acc.id] |= dict(dheld=held, dearned=earned)
+        await conn.execute(MOVE, list(rows.values()))
+        acc.balance += rows[acc.id]["delta"]
+        acc.held += held
+        acc.earned += earned
         return pid
 
-    async def _credit(self, conn: Any, op_id: str, acc: Any, amount: int,
+    async def _credit(self, conn: Any, op_id: str, acc: Acc, amount: int,
                       expires_at: Expiry, **kw: Any) -> tuple[str, str]:
         if acc.kind == "system":
             raise LedgerError("unknown_account", f"no guest account {acc.id}")
         _positive(amount)
         kind = "earn" if acc.currency == "pts" else "topup"
         source_acc = self.system["issued" if acc.currency == "pts" else "deposits"]
+        points = acc.currency == "pts"
         pid = await self._post(conn, op_id, kind, acc, [(source_acc, -amount), (acc.id, amount)],
-                               **kw)
-        if acc.currency == "pts":
+                               earned=amount if points else 0, **kw)
+        if points:
             now = self.store.clock.now()
             if isinstance(expires_at, timedelta):
                 expires_at = now + expires_at
             await lots.open_lot(conn, acc.id, pid, amount, expires_at, now)
-            await conn.execute(update(A).where(A.c.id == acc.id).values(earned=A.c.earned + amount))
         return kind, pid
 
-    async def _debit(self, conn: Any, op_id: str, kind: str, acc: Any, amount: int,
-                     **kw: Any) -> str:
-        _require_available(acc, amount)
+    async def _debit(self, conn: Any, op_id: str, kind: str, acc: Acc, amount: int, *,
+                     release: int = 0, **kw: Any) -> str:
+        """Take ``amount`` (after releasing a hold of ``release``, same row update)."""
+        _require_available(acc, amount, release)
         pid = await self._post(conn, op_id, kind, acc,
                                [(acc.id, -amount), (self.system[SINK[acc.currency]], amount)],
-                               **kw)
+                               held=-release, **kw)
         if acc.currency == "pts":
             await lots.consume(conn, pid, await lots.allocate(conn, acc.id, amount))
         return pid
@@ -429,18 +469,16 @@ class Ledger:
         new = [(acc.id, -recovered), (other, amount)]
         if recovered < amount:
             new.append((self.system["writeoff"], recovered - amount))
-        pid = await self._post(conn, op_id, kind, acc, new, amount=amount, **kw)
-        if acc.currency == "pts":
-            if recovered:
-                await lots.consume(conn, pid, await lots.allocate(conn, acc.id, recovered,
-                                                                   prefer_posting=p.id))
-            await conn.execute(update(A).where(A.c.id == acc.id)
-                               .values(earned=A.c.earned - amount))
+        points = acc.currency == "pts"
+        pid = await self._post(conn, op_id, kind, acc, new, amount=amount,
+                               earned=-amount if points else 0, **kw)
+        if points and recovered:
+            await lots.consume(conn, pid, await lots.allocate(conn, acc.id, recovered,
+                                                               prefer_posting=p.id))
         return pid, amount - recovered
 
     async def _pending_hold(self, conn: Any, hold_id: str) -> tuple[Any, Any]:
-        h = (await conn.execute(select(schema.hold).where(schema.hold.c.id == hold_id)
-                                .with_for_update())).first()
+        h = (await conn.execute(HOLD, {"hid": hold_id})).first()
         if h is None:
             raise LedgerError("unknown_hold", f"no hold {hold_id}")
         acc = (await self._lock(conn, [h.account_id]))[h.account_id]
@@ -450,18 +488,17 @@ class Ledger:
             raise LedgerError("hold_expired", f"hold {hold_id} has expired")
         return h, acc
 
-    async def _release(self, conn: Any, h: Any, status: str) -> None:
+    async def _release(self, conn: Any, h: Any, acc: Acc, status: str) -> None:
         await conn.execute(schema.hold.update().where(schema.hold.c.id == h.id)
                            .values(status=status))
-        await self._apply(conn, h.account_id, held=-h.amount)
+        await self._apply(conn, acc, held=-h.amount)
 
-    async def _done(self, conn: Any, op_id: str, kind: str, status: str, acc: Any, amount: int,
+    async def _done(self, conn: Any, op_id: str, kind: str, status: str, acc: Acc, amount: int,
                     postings: list[str], *, hold: str | None = None,
                     detail: dict[str, Any] | None = None) -> Outcome:
-        balance = (await conn.execute(select(A.c.balance).where(A.c.id == acc.id))).scalar_one()
         return await self.store.settle(conn, Outcome(
             operation=op_id, kind=kind, status=status, account=acc.id, amount=amount,
-            guest=acc.guest_id or "", postings=tuple(postings), hold=hold, balance=balance,
+            guest=acc.guest_id or "", postings=tuple(postings), hold=hold, balance=acc.balance,
             detail=detail or {}, at=self.store.clock.now()))
 
 
@@ -476,10 +513,10 @@ def _positive(amount: int) -> None:
         raise LedgerError("bad_amount", f"amount must be a positive integer, got {amount!r}")
 
 
-def _require_available(acc: Any, amount: int) -> None:
+def _require_available(acc: Acc, amount: int, release: int = 0) -> None:
     if acc.kind == "system":
         raise LedgerError("unknown_account", f"no guest account {acc.id}")
-    if acc.balance - acc.held + acc.credit_limit < amount:
+    available = acc.balance - (acc.held - release) + acc.credit_limit
+    if available < amount:
         raise LedgerError("insufficient_funds",
-                          f"not enough on the account: {acc.balance - acc.held + acc.credit_limit}"
-                          f" available, {amount} asked")
+                          f"not enough on the account: {available} available, {amount} asked")

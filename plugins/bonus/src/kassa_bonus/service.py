@@ -27,6 +27,9 @@ _starting = anyio.Lock()
 
 async def service_for(hub: Any) -> BonusService:
     """The hub's bonus engine, started on first use (schema created on the hub's engine)."""
+    svc = _services.get(hub)
+    if svc is not None:  # every request asks: no lock once it exists
+        return svc
     async with _starting:
         svc = _services.get(hub)
         if svc is None:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import anyio
 from kassa import codec
 from kassa.errors import UserError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from kassa_bonus import schema
@@ -43,6 +43,22 @@ def new_id() -> str:
 def params_hash(kind: str, params: dict[str, Any]) -> str:
     raw = json.dumps([kind, params], sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+OP = schema.operation
+STORED = select(OP.c.kind, OP.c.params_hash, OP.c.result).where(
+    OP.c.source == bindparam("source"), OP.c.key == bindparam("key"))
+SETTLE = OP.update().where(OP.c.id == bindparam("op")).values(result=bindparam("answer"))
+_CLAIMS: dict[str, Any] = {}
+
+
+def _claim(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (source, key) DO NOTHING RETURNING id, built once per dialect."""
+    if dialect not in _CLAIMS:
+        _CLAIMS[dialect] = (_insert_for(dialect, OP)
+                            .on_conflict_do_nothing(index_elements=["source", "key"])
+                            .returning(OP.c.id))
+    return _CLAIMS[dialect]
 
 
 # what must happen with an operation, in its transaction (queue a webhook, an outbox message)
@@ -93,38 +109,40 @@ class BonusStore:
         if not key or len(key) > 255:
             raise LedgerError("bad_idempotency_key", "idempotency key must be 1..255 characters")
         digest = params_hash(kind, params)
-        row = (await conn.execute(select(schema.operation.c.kind, schema.operation.c.params_hash,
-                                         schema.operation.c.result)
-                                  .where(schema.operation.c.source == source,
-                                         schema.operation.c.key == key))).first()
-        if row is not None:
-            if row.kind != kind or row.params_hash != digest:
-                raise LedgerError("idempotency_key_reused",
-                                  f"idempotency key {key!r} was already used for another request")
-            return codec.loads(row.result, Outcome)
         op_id = new_id()
-        await conn.execute(schema.operation.insert().values(
+        # one statement on the usual path (a new key); a replay or a clash reads the row
+        claimed = (await conn.execute(_claim(conn.dialect.name), dict(
             id=op_id, source=source, key=key, kind=kind, params_hash=digest, result="{}",
-            created_at=self.clock.now()))
-        return op_id
+            created_at=self.clock.now()))).first()
+        if claimed is not None:
+            return op_id
+        row = (await conn.execute(STORED, dict(source=source, key=key))).one()
+        if row.kind != kind or row.params_hash != digest:
+            raise LedgerError("idempotency_key_reused",
+                              f"idempotency key {key!r} was already used for another request")
+        return codec.loads(row.result, Outcome)
 
     async def settle(self, conn: Any, outcome: Outcome) -> Outcome:
         """Store what the operation answered, for replays, and let the observers add their
         side effects to the same transaction."""
         for observe in self.observers:
             await observe(conn, outcome)
-        await conn.execute(schema.operation.update()
-                           .where(schema.operation.c.id == outcome.operation)
-                           .values(result=codec.dumps(outcome)))
+        await conn.execute(SETTLE, dict(op=outcome.operation, answer=codec.dumps(outcome)))
         return outcome
 
 
 async def insert_new(conn: Any, table: Any, unique: list[str], rows: list[dict[str, Any]]
                      ) -> None:
     """Insert ``rows``, skipping those whose ``unique`` columns exist already (one statement:
-    INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL)."""
-    if conn.dialect.name == "postgresql":
+    INSERT ... ON CONFLICT DO NOTHING)."""
+    await conn.execute(_insert_for(conn.dialect.name, table)
+                       .on_conflict_do_nothing(index_elements=unique), rows)
+
+
+def _insert_for(dialect: str, table: Any) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL)."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    await conn.execute(insert(table).on_conflict_do_nothing(index_elements=unique), rows)
+    return insert(table)
