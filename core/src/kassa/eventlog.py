@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import operator
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -169,8 +170,18 @@ def _sqlite_time(v: datetime) -> str:
     return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _sqlite_value(v: Any) -> Any:
-    return _sqlite_time(v) if isinstance(v, datetime) else v
+_EVENT_GET = operator.itemgetter(*_EVENT_COLS)
+_OUTBOX_GET = operator.itemgetter(*_OUTBOX_COLS)
+_EVENT_TIMES = tuple(i for i, c in enumerate(_EVENT_COLS) if c.endswith("_at"))
+_OUTBOX_TIMES = tuple(i for i, c in enumerate(_OUTBOX_COLS) if c.endswith("_at"))
+
+
+def _sqlite_params(values: tuple[Any, ...], times: tuple[int, ...]) -> tuple[Any, ...]:
+    out = list(values)
+    for i in times:
+        if out[i] is not None:
+            out[i] = _sqlite_time(out[i])
+    return tuple(out)
 
 
 async def _sqlite_insert(conn: AsyncConnection, p: Prepared) -> dict[str, int]:
@@ -179,7 +190,7 @@ async def _sqlite_insert(conn: AsyncConnection, p: Prepared) -> dict[str, int]:
     ids = [r["id"] for r in p.rows]
     events_sql = (f"INSERT OR IGNORE INTO events ({', '.join(_EVENT_COLS)}) "
                   f"VALUES ({', '.join('?' * len(_EVENT_COLS))})")
-    await conn.exec_driver_sql(events_sql, [tuple(_sqlite_value(r[c]) for c in _EVENT_COLS)
+    await conn.exec_driver_sql(events_sql, [_sqlite_params(_EVENT_GET(r), _EVENT_TIMES)
                                             for r in p.rows])
     inserted: dict[str, int] = {}
     for i in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
@@ -193,8 +204,8 @@ async def _sqlite_insert(conn: AsyncConnection, p: Prepared) -> dict[str, int]:
     if outbox:
         outbox_sql = (f"INSERT OR IGNORE INTO outbox ({', '.join(_OUTBOX_COLS)}) "
                       f"VALUES ({', '.join('?' * len(_OUTBOX_COLS))})")
-        await conn.exec_driver_sql(outbox_sql, [tuple(_sqlite_value(r.get(c)) for c in
-                                                      _OUTBOX_COLS) for r in outbox])
+        await conn.exec_driver_sql(outbox_sql, [_sqlite_params(_OUTBOX_GET(r), _OUTBOX_TIMES)
+                                                for r in outbox])
     return inserted
 
 

@@ -349,7 +349,10 @@ class Hub:
                 await self.plugins.on_shutdown(self)
             except Exception:
                 log.exception("on_shutdown failed")
-        self._tg.cancel_scope.cancel()
+        # Stop the tasks while no write is under way, so none is cut off half way.
+        with anyio.CancelScope(shield=True), anyio.move_on_after(10):
+            async with self.store.quiesce():
+                self._tg.cancel_scope.cancel()
         for ch in self.channels.values():
             close = getattr(ch, "aclose", None)  # optional: release HTTP clients
             if close is not None:

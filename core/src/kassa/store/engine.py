@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -89,26 +90,56 @@ class Store:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction. SQLite: serialised here and BEGIN IMMEDIATE, so no writer
-        ever fails with 'database is locked' half way through."""
+        ever fails with 'database is locked' half way through.
+
+        The body runs shielded from cancellation (keep it to database work): a statement
+        cut off half way makes the driver drop the connection, which on SQLite can leave the
+        write lock held and, with aiosqlite, a close that never completes. Cancellation takes
+        effect right after the block."""
         if self.sqlite:
             async with self._write_lock:
-                async with self.engine.connect() as conn:
-                    await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                with anyio.CancelScope(shield=True):
+                    async with self._connection() as conn:
+                        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                        try:
+                            yield conn
+                        except BaseException:
+                            await conn.rollback()
+                            raise
+                        await conn.commit()
+        else:
+            with anyio.CancelScope(shield=True):
+                async with self._connection() as conn:
+                    await conn.begin()
                     try:
                         yield conn
                     except BaseException:
                         await conn.rollback()
                         raise
-                    else:
-                        await conn.commit()
-        else:
-            async with self.engine.begin() as conn:
-                yield conn
+                    await conn.commit()
+        await anyio.lowlevel.checkpoint()  # deliver a cancellation that waited for us
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
+        """A connection for reads; the body runs shielded, like ``write()``."""
+        with anyio.CancelScope(shield=True):
+            async with self._connection() as conn:
+                yield conn
+        await anyio.lowlevel.checkpoint()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        conn = await self.engine.connect()
+        try:
             yield conn
+        finally:
+            await conn.close()  # back to the pool, rolled back if still open
+
+    @asynccontextmanager
+    async def quiesce(self) -> AsyncIterator[None]:
+        """Hold the writer lock: no write transaction is under way while inside (shutdown)."""
+        async with self._write_lock:
+            yield
 
     async def close(self) -> None:
         await self.engine.dispose()
