@@ -141,8 +141,6 @@ async def insert_new(conn: Any, table: Any, unique: list[str], rows: list[dict[s
 
 def _insert_for(dialect: str, table: Any) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
