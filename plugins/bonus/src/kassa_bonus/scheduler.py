@@ -16,6 +16,7 @@ import httpx
 from kassa_bonus import webhooks
 
 log = logging.getLogger("kassa.bonus.scheduler")
+BATCH = 100  # webhooks delivered per look
 
 
 def start(hub: Any, svc: Any) -> None:
@@ -38,8 +39,10 @@ async def schedule_loop(svc: Any, every: float) -> None:
 async def webhook_loop(svc: Any, every: float) -> None:
     async with httpx.AsyncClient() as client:
         while True:
-            counts = await webhooks.deliver_due(svc.store, svc.settings.webhooks, client)
+            counts = await webhooks.deliver_due(svc.store, svc.settings.webhooks, client,
+                                                limit=BATCH)
             if counts["retry"] or counts["dead"]:
                 log.warning("bonus webhooks: %(sent)d sent, %(retry)d to retry, %(dead)d dead",
                             counts)
-            await anyio.sleep(every)
+            if sum(counts.values()) < BATCH:  # a full batch: more may be due, go on at once
+                await anyio.sleep(every)

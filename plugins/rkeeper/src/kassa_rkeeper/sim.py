@@ -129,6 +129,8 @@ class RKeeperSim:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        if self.till is not None:
+            await self.till.aclose()
 
     def config(self, listen_port: int = 0) -> dict[str, Any]:
         """The ``[sites.rkeeper]`` table pointing at this simulator."""

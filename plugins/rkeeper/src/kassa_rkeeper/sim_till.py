@@ -235,17 +235,17 @@ class Till:
 
     async def run(self, rate: float = 0.2) -> None:
         """Guests with cards come ``rate`` times a second (refused actions are a normal day)."""
-        try:
-            while True:
-                await anyio.sleep(1.0 / rate)
-                try:
-                    await self.visit()
-                except SimError as exc:
-                    log.debug("till %s: %s", self.rest.code, exc.text)
-        finally:
-            if self.client is not None:
-                with anyio.CancelScope(shield=True):
-                    await self.client.aclose()
+        while True:
+            await anyio.sleep(1.0 / rate)
+            try:
+                await self.visit()
+            except SimError as exc:
+                log.debug("till %s: %s", self.rest.code, exc.text)
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            client, self.client = self.client, None
+            await client.aclose()
 
     def summary(self) -> dict[str, Any]:
         return {"loyalty_checks_posted": self.posted, "loyalty_refusals": len(self.refusals)}
