@@ -62,7 +62,11 @@ class NatsBus:
         while True:
             try:
                 msgs = await sub.fetch(256, timeout=1)
-            except nats.errors.TimeoutError:
+            except (TimeoutError, nats.errors.TimeoutError):
+                continue  # nothing new within the second (nats-py raises either class)
+            except nats.errors.Error as exc:  # a reconnect in progress: the stream keeps it
+                log.warning("NATS fetch failed (%s); retrying", type(exc).__name__)
+                await anyio.sleep(1)
                 continue
             for msg in msgs:
                 try:
