@@ -36,6 +36,7 @@ from kassa.store.tables import OutboxRow
 log = logging.getLogger("kassa.outbox")
 DIGEST_LINES = 40
 CHAT_CONCURRENCY = 8
+FOLD_TICK = 1.0  # seconds between folds for a chat that waits for its budget
 
 RenderJob = Callable[[dict[str, Any], ChatRef], Awaitable[Message]]
 OnRepair = Callable[[str, str, str], Awaitable[None]]  # channel, old chat id, new chat id
@@ -146,11 +147,11 @@ class Outbox:
                     return
                 head = rows[0]
                 wait = self._budget_wait(channel, chat_id)
-                if wait > 0 and await self._coalesce(self._foldable(rows)):
-                    continue
                 if wait > 0:
-                    # re-check often: alerts that pile up meanwhile are folded into a digest
-                    await anyio.sleep(min(wait, 1.0))
+                    # out of budget: fold what waits into a digest, at most once a tick (each
+                    # fold is a write; per event it would compete with the event log)
+                    await self._coalesce(self._foldable(rows))
+                    await anyio.sleep(min(wait, FOLD_TICK))
                     continue
                 await self._deliver(channel, head)
         finally:
