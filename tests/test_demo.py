@@ -18,6 +18,8 @@ def test_headless_demo_delivers_what_the_simulators_record():
     events = int(re.search(r"events: (\d+)", text).group(1))
     kinds = int(re.search(r"events: \d+ \((\d+) kinds\)", text).group(1))
     assert events > 50 and kinds >= 10
+    reports = int(re.search(r"reports: (\d+)", text).group(1))
+    assert reports >= 1  # the simulated day ends within the run: shift-close reports arrive
     sent = int(re.search(r"messages: sent (\d+)", text).group(1))
     received = int(re.search(r"simulated chats received: (\d+)", text).group(1))
     assert sent > 0 and received >= sent  # every sent message is in a simulated chat

@@ -253,10 +253,11 @@ def chats_link(config: str | None, site: str | None, owners: bool, hours: int) -
 @click.option("--seconds", default=20.0, show_default=True,
               help="How long a headless demo runs (simulated day is accelerated).")
 @click.option("--sites", default=3, show_default=True, help="How many restaurants.")
-@click.option("--speed", default=600.0, show_default=True, help="Simulated seconds per second.")
+@click.option("--speed", default=None, type=float,
+              help="Simulated seconds per second (default 600; headless: the day ends in time).")
 @click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
 @click.option("-v", "--verbose", is_flag=True)
-def demo(headless: bool, seconds: float, sites: int, speed: float, locale: str,
+def demo(headless: bool, seconds: float, sites: int, speed: float | None, locale: str,
          verbose: bool) -> None:
     """A simulated restaurant chain through the real hub, with the console attached."""
     import anyio

@@ -17,6 +17,7 @@ from kassa.hub import Hub
 from kassa.plugins import get_plugins
 
 log = logging.getLogger("kassa.demo")
+BUSINESS_DAY_S = 12.5 * 3600  # the simulated restaurants open 10:30 and close after 23:00
 SITE_CODES = ("r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9")
 
 
@@ -25,7 +26,7 @@ class DemoOptions:
     headless: bool = False
     seconds: float = 20.0
     sites: int = 3
-    speed: float = 120.0
+    speed: float | None = None  # None: 600x live; headless: the day ends within the run
     locale: str = "ru"
     seed: int = 7
     data_dir: str | None = None
@@ -64,10 +65,20 @@ def merge_sites(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def with_reports(config: dict[str, Any], reports: Mapping[str, Any]) -> None:
+    """Demo chats get the shift-close reports an owner would pick, when they exist."""
+    wanted = [n for n in ("system_balance", "deletions") if n in reports] or \
+        [n for n in ("event_summary",) if n in reports]
+    for chat in config.get("chats", []):
+        chat.setdefault("auto_reports", wanted)
+
+
 async def run_demo(opts: DemoOptions) -> int:
     plugins = get_plugins()
     codes = list(SITE_CODES[: max(1, min(opts.sites, len(SITE_CODES)))])
-    demo_settings = DemoSettings(sites=codes, site_count=len(codes), speed=opts.speed,
+    speed = opts.speed or (max(600.0, BUSINESS_DAY_S / max(opts.seconds * 0.6, 1.0))
+                           if opts.headless else 600.0)
+    demo_settings = DemoSettings(sites=codes, site_count=len(codes), speed=speed,
                                  seed=opts.seed, locale=opts.locale)
     sims = await plugins.simulators(demo_settings)
     if not sims:
@@ -77,13 +88,15 @@ async def run_demo(opts: DemoOptions) -> int:
     data_dir = Path(opts.data_dir or tmp.name)
     config: dict[str, Any] = {"hub": {"name": "kassa-demo", "locale": opts.locale,
                                       "data_dir": str(data_dir)},
-                              "api": {"port": 0, "token": "demo"}}
+                              "api": {"port": 0, "token": "demo"},
+                              "outbox": {"report_settle": 2.0}}
     started = []
     try:
         for sim in sims:
             fragment = await sim.start()
             started.append(sim)
             config = merge(config, fragment)
+        with_reports(config, plugins.reports())
         settings = parse(merge_sites(config), sections=plugins.settings_sections(),
                          file="demo")
         async with Hub(settings, plugins=plugins) as hub:
@@ -105,6 +118,18 @@ async def run_demo(opts: DemoOptions) -> int:
         tmp.cleanup()
 
 
+async def sent_by_kind(hub: Hub) -> dict[str, int]:
+    from sqlalchemy import func, select
+    from sqlmodel import col
+
+    from kassa.store.tables import OutboxRow
+
+    async with hub.store.read() as conn:
+        rows = (await conn.execute(select(col(OutboxRow.kind), func.count()).where(
+            col(OutboxRow.status) == "sent").group_by(col(OutboxRow.kind)))).all()
+    return {str(k): int(n) for k, n in rows}
+
+
 async def print_summary(hub: Hub, sims: list[Any]) -> int:
     events = await hub.events()
     counts = await hub.outbox.counts()
@@ -118,9 +143,11 @@ async def print_summary(hub: Hub, sims: list[Any]) -> int:
     for ch, c in sorted(counts["by_channel"].items()):
         print(f"  {ch}: sent {c['sent']}, merged {c['merged']}, pending {c['pending']}, "
               f"dead {c['dead']}")
-    reports = [k for k in by_kind if k == "shift_closed"]
-    print(f"shift closes: {len(reports)}; kinds: " +
-          ", ".join(f"{k}={n}" for k, n in sorted(by_kind.items())))
+    sent = await sent_by_kind(hub)
+    print(f"alerts sent: {sent.get('alert', 0)}, digests: {sent.get('digest', 0)}, "
+          f"reports: {sent.get('report', 0)}, replies: {sent.get('reply', 0)}; "
+          f"shift closes: {by_kind.get('shift_closed', 0)}")
+    print("kinds: " + ", ".join(f"{k}={n}" for k, n in sorted(by_kind.items())))
     received_total = 0
     for sim in sims:
         summary = getattr(sim, "summary", None)  # optional: what the simulator recorded

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import anyio
 
@@ -95,6 +95,14 @@ def every_fact(rest: Restaurant) -> Iterator[None]:
     yield
 
 
+OPENS, CLOSES = 9, 23  # the simulated restaurant's hours: the shift closes after closing time
+
+
+def is_open(now: datetime) -> bool:
+    """Whether guests come in (one rule for the staff and the card-carrying guests)."""
+    return OPENS <= now.hour < CLOSES
+
+
 class Staff:
     """Runs the restaurant by itself: ``rate`` actions per second, deterministic per seed."""
 
@@ -118,9 +126,8 @@ class Staff:
 
     def step(self) -> None:
         r, rng = self.rest, self.rng
-        hour = r.clock().hour
         open_orders = self._open()
-        if hour >= 23 or hour < 9:
+        if not is_open(r.clock()):
             if open_orders:
                 self.pay(rng.choice(open_orders))
             elif r.orders:

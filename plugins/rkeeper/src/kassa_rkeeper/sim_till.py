@@ -34,6 +34,7 @@ import httpx
 from attrs import define, field
 
 from kassa_rkeeper import sim_data as ref
+from kassa_rkeeper.sim_life import is_open
 from kassa_rkeeper.sim_model import DiscountLine, Order, PrintCheck, Restaurant, SimError
 
 log = logging.getLogger(__name__)
@@ -215,6 +216,8 @@ class Till:
     async def visit(self) -> PrintCheck | None:
         """One guest with a card: a table, a few dishes, the card, the bill, the close."""
         r, rng = self.rest, self.rng
+        if not is_open(r.clock()):
+            return None  # guests come while the restaurant is open
         busy = {o.table.ident for o in r.orders if not o.finished}
         free = [t.ident for t in ref.TABLES if t.ident not in busy]
         if not free or not self.cards:
