@@ -6,7 +6,6 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from kassa import hookimpl
 from kassa.errors import UserError
 from kassa.plugins import Plugins, new_manager

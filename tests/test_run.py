@@ -52,3 +52,17 @@ def test_run_with_a_broken_config_says_where(tmp_path):
                          timeout=30, env={"PATH": str(exe.parent), "KASSA_LOAD_PLUGINS": ""})
     assert out.returncode == 2
     assert out.stderr.strip() == "error: kassa.toml: sites[0].nope: unknown key"
+
+
+def test_chats_link_prints_a_one_time_start_command(tmp_path):
+    from click.testing import CliRunner
+
+    from kassa.cli import cli
+
+    cfg = tmp_path / "kassa.toml"
+    cfg.write_text(f'[hub]\ndata_dir = "{tmp_path}"\n[[sites]]\ncode = "r1"\n', encoding="utf-8")
+    ok = CliRunner().invoke(cli, ["chats", "link", "r1", "-c", str(cfg)])
+    assert ok.exit_code == 0, ok.output
+    assert "/start " in ok.output and (tmp_path / "kassa.db").exists()
+    bad = CliRunner().invoke(cli, ["chats", "link", "r9", "-c", str(cfg)])
+    assert bad.exit_code == 2 and "no site with code 'r9'" in bad.output

@@ -251,7 +251,7 @@ class Hub:
         self._stack = AsyncExitStack()
         await self._stack.__aenter__()
         try:
-            await self._prepare_store()
+            await self.store.prepare()
             self._tg = await self._stack.enter_async_context(anyio.create_task_group())
             await self.bus.start(self.log.submit)
             self._tg.start_soon(self.log.run)
@@ -296,34 +296,6 @@ class Hub:
             async with anyio.create_task_group() as tg:
                 for src in self.sources:
                     tg.start_soon(self._run_source, src)
-
-    async def _prepare_store(self) -> None:
-        from kassa.store.engine import current_revision
-
-        if self.store.sqlite:
-            await self.store.upgrade()
-            return
-        rev = await current_revision(self.store.engine)
-        if rev is None:
-            await self.store.upgrade()  # an empty database: create the tables
-        else:
-            from alembic.config import Config
-            from alembic.script import ScriptDirectory
-
-            from kassa.errors import ConfigError
-
-            cfg = Config()
-            cfg.set_main_option("script_location", str(self.store_migrations()))
-            head = ScriptDirectory.from_config(cfg).get_current_head()
-            if rev != head:
-                raise ConfigError(f"the database is at revision {rev}, this Kassa needs {head}:"
-                                  " run `kassa db upgrade`", path="store.url")
-
-    @staticmethod
-    def store_migrations() -> Any:
-        from kassa.store.engine import MIGRATIONS
-
-        return MIGRATIONS
 
     async def drain(self, timeout: float = 10.0) -> bool:  # noqa: ASYNC109 (returns False)
         """Wait until the event log queue is empty and the outbox has nothing pending;

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -254,7 +254,6 @@ def set_plugins(plugins: Plugins | None) -> None:
 
 __all__ = [
     "DEFAULT_PLUGINS",
-    "Mapping",
     "Plugins",
     "await_me_maybe",
     "get_plugins",

@@ -44,12 +44,10 @@ async def attach_console(hub: Hub, locale: str) -> None:
 
 async def create_link(settings: Any, site: str | None, owners: bool, hours: int) -> str:
     from kassa.commands import CommandRouter
-    from kassa.store import Store
 
-    hub = Hub(settings, api=False)
-    await hub.store.upgrade() if hub.store.sqlite else None
+    hub = Hub(settings, api=False)  # not started: only its store and settings are used
     try:
+        await hub.store.prepare()
         return await CommandRouter(hub).create_link(site, owners=owners, hours=hours)
     finally:
         await hub.store.close()
-        _ = Store

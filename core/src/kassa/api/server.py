@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskStatus
@@ -56,6 +56,3 @@ def token_for(hub: Hub) -> str:
     path.chmod(0o600)
     return tok
 
-
-def _unused(x: Any) -> None:  # keep mypy quiet about TYPE_CHECKING-only imports
-    return None

@@ -64,6 +64,14 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         await conn.run_sync(lambda c: command.upgrade(_alembic_config(c), revision))
 
 
+def head_revision() -> str | None:
+    """The newest migration this Kassa ships."""
+    from alembic.script import ScriptDirectory
+
+    head: str | None = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+    return head
+
+
 async def current_revision(engine: AsyncEngine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
@@ -86,6 +94,21 @@ class Store:
 
     async def upgrade(self) -> None:
         await upgrade(self.engine)
+
+    async def prepare(self) -> None:
+        """Make the schema current before use: SQLite and an empty database are migrated
+        here; an older PostgreSQL schema asks for `kassa db upgrade` (a deliberate step at
+        chain scale, where several nodes share the database)."""
+        from kassa.errors import ConfigError
+
+        rev = None if self.sqlite else await current_revision(self.engine)
+        if self.sqlite or rev is None:
+            await self.upgrade()
+            return
+        head = head_revision()
+        if rev != head:
+            raise ConfigError(f"the database is at revision {rev}, this Kassa needs {head}:"
+                              " run `kassa db upgrade`", path="store.url")
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
