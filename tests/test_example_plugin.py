@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from kassa.plugins import Plugins, new_manager
-from kassa.testing import CaptureChannel, ComponentsPlugin, incoming, make_hub
+from kassa.testing import CaptureChannel, ComponentsPlugin, eventually, incoming, make_hub
 
 from tests.factories import CONFIG, ev
 
@@ -24,8 +24,5 @@ async def test_example_plugin_runs(tmp_path, monkeypatch):
         await hub.drain()
         ch.sent.clear()
         await ch.push(incoming("/hello", chat_id="-1"))
-        for _ in range(400):  # up to ~20 s on a loaded machine; breaks as soon as done
-            if ch.sent:
-                break
-            await hub.drain(timeout=0.05)
+        await eventually(lambda: ch.sent, hub=hub)
     assert ch.sent[0].text == "Привет! Событий в этом ресторане: 1"

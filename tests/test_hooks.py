@@ -21,7 +21,14 @@ from kassa.model import (
     Report,
 )
 from kassa.plugins import Plugins, new_manager
-from kassa.testing import CaptureChannel, ComponentsPlugin, ScriptedSource, incoming, make_hub
+from kassa.testing import (
+    CaptureChannel,
+    ComponentsPlugin,
+    ScriptedSource,
+    eventually,
+    incoming,
+    make_hub,
+)
 
 from tests.factories import CONFIG, ev
 
@@ -145,10 +152,7 @@ async def test_hook_register_simulators():
 async def test_hook_register_sources(tmp_path):
     src = ScriptedSource([ev(key="a"), ev(key="a"), ev(key="b")])
     async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(sources=[src])]) as hub:
-        for _ in range(400):  # up to ~20 s on a loaded machine; breaks as soon as done
-            if len(src.results) == 3:
-                break
-            await hub.drain(timeout=0.05)
+        await eventually(lambda: len(src.results) == 3, hub=hub)
         assert src.results == [True, False, True]
 
 
@@ -169,10 +173,7 @@ async def test_hook_on_event(tmp_path):
         await hub.emit(ev(key="a"))
         await hub.emit(ev(key="a"))
         await hub.emit(ev(key="b"))
-        for _ in range(400):  # up to ~20 s on a loaded machine; breaks as soon as done
-            if len(seen) == 2:
-                break
-            await hub.drain(timeout=0.05)
+        await eventually(lambda: len(seen) == 2, hub=hub)
     assert seen == ["a", "b"]  # once per new event, despite the broken listener
 
 
@@ -220,10 +221,7 @@ async def test_hook_register_commands(tmp_path):
     ch = CaptureChannel()
     async with make_hub(CONFIG, tmp_path, plugins=[P(), ComponentsPlugin(channels=[ch])]) as hub:
         await ch.push(incoming("/ping@kassa_bot 42", chat_id="-1"))
-        for _ in range(400):  # up to ~20 s on a loaded machine; breaks as soon as done
-            if ch.sent:
-                break
-            await hub.drain(timeout=0.05)
+        await eventually(lambda: ch.sent, hub=hub)
     assert ch.sent[0].text == "pong 42 s1"
 
 
@@ -247,10 +245,7 @@ async def test_hook_register_reports(tmp_path):
         await hub.drain()
         ch.sent.clear()
         await ch.push(incoming("/report acme today", chat_id="-1"))
-        for _ in range(400):  # up to ~20 s on a loaded machine; breaks as soon as done
-            if ch.sent:
-                break
-            await hub.drain(timeout=0.05)
+        await eventually(lambda: ch.sent, hub=hub)
     assert "Акме" in ch.sent[0].text and "1" in ch.sent[0].text
 
 

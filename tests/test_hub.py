@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 from kassa.errors import Permanent, Repair, RetryLater
-from kassa.testing import CaptureChannel, ComponentsPlugin, incoming, make_hub
+from kassa.testing import CaptureChannel, ComponentsPlugin, eventually, incoming, make_hub
 
 from tests.factories import CONFIG, ev
 
@@ -99,10 +99,7 @@ async def test_stranger_gets_polite_refusal_only(tmp_path):
     async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
         await ch.push(incoming("/report", chat_id="777", user_id="5"))
         await ch.push(incoming("/status", chat_id="777", user_id="5"))
-        for _ in range(400):  # up to ~20 s on a loaded machine; breaks as soon as done
-            if len(ch.sent) >= 2:
-                break
-            await hub.drain(timeout=0.1)
+        await eventually(lambda: len(ch.sent) >= 2, hub=hub)
     assert len(ch.sent) == 2
     assert all("не подключён" in m.text for m in ch.sent)
     assert all("Невском" not in m.text for m in ch.sent)
@@ -131,10 +128,7 @@ async def test_restart_neither_loses_nor_repeats_a_command(tmp_path):
     ch = CaptureChannel()
     async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
         await ch.push(incoming("/status", chat_id="-1", update_id="u1"))
-        for _ in range(400):  # up to ~20 s on a loaded machine; breaks as soon as done
-            if ch.sent:
-                break
-            await hub.drain(timeout=0.05)
+        await eventually(lambda: ch.sent, hub=hub)
     assert len(ch.sent) == 1
     again = CaptureChannel()
     async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[again])]) as hub:
@@ -149,10 +143,7 @@ async def test_link_token_binds_a_chat_once(tmp_path):
         token = await hub.commands.create_link("s2")
         await ch.push(incoming(f"/start {token}", chat_id="-55", user_id="3"))
         await ch.push(incoming(f"/start {token}", chat_id="-56", user_id="3"))
-        for _ in range(400):  # up to ~20 s on a loaded machine; breaks as soon as done
-            if len(ch.sent) >= 2:
-                break
-            await hub.drain(timeout=0.05)
+        await eventually(lambda: len(ch.sent) >= 2, hub=hub)
         await hub.emit(ev(site="s2", key="z"))
         await hub.drain()
     assert "Суши на Мойке" in ch.texts("-55")[0]

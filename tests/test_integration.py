@@ -6,7 +6,7 @@ import os
 import uuid
 
 import pytest
-from kassa.testing import CaptureChannel, ComponentsPlugin, make_hub
+from kassa.testing import CaptureChannel, ComponentsPlugin, eventually, make_hub
 
 from tests.factories import CONFIG, ev
 
@@ -63,10 +63,10 @@ async def test_nats_bus_dedups_and_persists(tmp_path):
         assert await hub.emit(ev(key="n1")) is True
         assert await hub.emit(ev(key="n1")) is False  # JetStream's Nats-Msg-Id dedup
         assert await hub.emit(ev(key="n2")) is True
-        for _ in range(400):  # up to ~20 s on a loaded machine; breaks as soon as done
-            if len(await hub.events()) == 2:
-                break
-            await hub.drain(timeout=0.1)
+        async def both_logged() -> bool:
+            return len(await hub.events()) == 2
+
+        await eventually(both_logged, hub=hub)
         assert [e.source_key for e in await hub.events()] == ["n1", "n2"]
         assert await hub.drain(timeout=20)
     import nats

@@ -8,7 +8,7 @@ import uuid
 import anyio
 import pytest
 from anyio.abc import SocketStream
-from kassa.testing import CaptureChannel, ComponentsPlugin, make_hub
+from kassa.testing import CaptureChannel, ComponentsPlugin, eventually, make_hub
 
 from tests.factories import CONFIG, ev
 
@@ -57,13 +57,6 @@ class LinkProxy:
         self._scopes.clear()
 
 
-async def wait_for(pred, within: float = 20.0) -> None:
-    with anyio.fail_after(within):
-        # the centre is polled over NATS: there is no local event to wait on
-        while not await pred():  # noqa: ASYNC110
-            await anyio.sleep(0.1)
-
-
 async def test_site_relays_to_centre_and_catches_up_after_outage(tmp_path):
     stream = f"KR{uuid.uuid4().hex[:8]}"
     subject = f"kassa.relaytest.{stream.lower()}"
@@ -86,12 +79,12 @@ async def test_site_relays_to_centre_and_catches_up_after_outage(tmp_path):
                          plugins=[ComponentsPlugin(channels=[site_chat])]) as site:
             await site.emit(ev(key="before"))
 
-            async def centre_has(n: int):
+            def centre_has(n: int):
                 async def check() -> bool:
                     return len(await centre.events()) >= n
                 return check
 
-            await wait_for(await centre_has(1))
+            await eventually(centre_has(1))
             proxy.cut()
             for i in range(5):  # the link is down: the site still works
                 assert await site.emit(ev(key=f"down{i}", order=str(i))) is True
@@ -100,7 +93,7 @@ async def test_site_relays_to_centre_and_catches_up_after_outage(tmp_path):
             await anyio.sleep(1.5)
             assert len(await centre.events()) == 1
             proxy.up = True  # the link returns: the relay catches up from its cursor
-            await wait_for(await centre_has(6), within=40)
+            await eventually(centre_has(6), within=40)
             keys = [e.source_key for e in await centre.events()]
             assert sorted(keys) == sorted(["before"] + [f"down{i}" for i in range(5)])
             await centre.drain(timeout=10)

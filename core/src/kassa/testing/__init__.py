@@ -108,6 +108,23 @@ class ScriptedSource:
         return {"online": True, "emitted": len(self.results)}
 
 
+async def eventually(condition: Any, *, hub: Hub | None = None, within: float = 20.0) -> None:
+    """Wait until ``condition()`` (sync or async) is true, letting ``hub`` make progress
+    meanwhile. Generous by default: it returns as soon as the condition holds, so a loaded
+    CI machine gets time without slowing a quiet one."""
+    with anyio.fail_after(within):
+        while True:
+            ok = condition()
+            if hasattr(ok, "__await__"):
+                ok = await ok
+            if ok:
+                return
+            if hub is not None:
+                await hub.drain(timeout=0.05)
+            else:
+                await anyio.sleep(0.05)
+
+
 class ComponentsPlugin:
     """Registers ready-made components (channels, sources) as a plugin would."""
 
@@ -160,5 +177,14 @@ async def make_hub(config: Mapping[str, Any], tmp_path: Path | str, *,
         yield hub
 
 
-__all__ = ["CaptureChannel", "ComponentsPlugin", "FakeClock", "Permanent", "RetryLater",
-           "ScriptedSource", "incoming", "make_hub"]
+__all__ = [
+    "CaptureChannel",
+    "ComponentsPlugin",
+    "FakeClock",
+    "Permanent",
+    "RetryLater",
+    "ScriptedSource",
+    "eventually",
+    "incoming",
+    "make_hub",
+]
