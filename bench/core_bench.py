@@ -22,11 +22,12 @@ N_EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
 
 async def pipeline() -> None:
     from kassa.eventlog import dialect_insert, event_row
-    from kassa.outbox import outbox_row
     from kassa.model import ChatRef, Message
+    from kassa.outbox import outbox_row
     from kassa.store import Store
     from kassa.store.tables import EventRow, OutboxRow
     from kassa.testing import make_hub
+
     from tests.factories import CONFIG, ev
 
     events = [ev(key=f"e{i}", order=str(i)) for i in range(N_EVENTS)]
@@ -66,6 +67,7 @@ def dispatch() -> None:
     from kassa import hookimpl
     from kassa.model import ChatRef
     from kassa.plugins import Plugins, new_manager
+
     from tests.factories import ev
 
     class P:
@@ -87,7 +89,7 @@ def dispatch() -> None:
             best.append(time.perf_counter() - t0)
         return min(best)
 
-    raw = timeit(lambda: pm.hook.format_message(event=e, chat=chat, locale="ru"))
+    raw = timeit(lambda: pm.hook.format_message(event=e, chat=chat, locale="ru", hub=None))
     typed = timeit(lambda: facade.format_message(e, chat, "ru"))
     print(f"hook dispatch (format_message): facade/raw pluggy = {typed / raw:.2f}x (goal <= 1.5x)")
     raw = timeit(lambda: pm.hook.register_commands())

@@ -24,8 +24,8 @@ from kassa.bus import make_bus
 from kassa.config import Settings
 from kassa.hookspecs.events import EventSource
 from kassa.hookspecs.notify import Channel
-from kassa.model import ChatRef, Event, Message
-from kassa.notify_default import set_sites, summary_line
+from kassa.model import ChatRef, Event, Message, Site
+from kassa.notify_default import summary_line
 from kassa.outbox import Outbox, outbox_row
 from kassa.plugins import Plugins, get_plugins
 from kassa.routing import Router
@@ -74,7 +74,8 @@ class Hub:
         self._tg: TaskGroup | None = None
         self._stack: AsyncExitStack | None = None
         self._sources_scope: anyio.CancelScope | None = None
-        set_sites({s.code: (s.name or s.code, s.timezone) for s in settings.sites})
+        self._sites = {s.code: Site(code=s.code, name=s.name or s.code, timezone=s.timezone)
+                       for s in settings.sites}
         if logging.getLogger("kassa").level == logging.NOTSET:
             logging.getLogger("kassa").setLevel(logging.INFO)  # the console's Log screen
 
@@ -89,6 +90,9 @@ class Hub:
 
     def section(self, name: str) -> Any:
         return self.settings.plugins.get(name)
+
+    def site(self, code: str) -> Site:
+        return self._sites.get(code) or Site(code=code, name=code)
 
     def site_section(self, site: str, name: str) -> Any:
         s = self.settings.site(site)
@@ -166,11 +170,11 @@ class Hub:
         rows = []
         now = self._now()
         for chat, locale in self.router.targets(event):
-            msg = self.plugins.format_message(event, chat, locale)
+            msg = self.plugins.format_message(event, chat, locale, self)
             if msg is None:
                 continue
             rows.append(outbox_row(msg, key=f"{event.id}:{chat}", now=now,
-                                   summary=summary_line(event, locale)))
+                                   summary=summary_line(event, locale, self.site(event.site))))
         if event.kind == "shift_closed":
             for rule, name in self.router.auto_reports(event):
                 chat = rule.ref

@@ -12,33 +12,26 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from kassa import hookimpl
+from kassa.hookspecs.app import HubAPI
 from kassa.i18n import kind_title, t
-from kassa.model import ChatRef, Event, Message, Severity
+from kassa.model import ChatRef, Event, Message, Severity, Site
 from kassa.model.money import rubles
 
 ICON = {Severity.DANGER: "🔴", Severity.WARNING: "🟠", Severity.NOTICE: "🔵", Severity.INFO: "⚪"}
 MAX_LINES = 15
 
-_site_names: dict[str, tuple[str, str]] = {}  # code -> (name, timezone); set by the hub
-
-
-def set_sites(sites: dict[str, tuple[str, str]]) -> None:
-    _site_names.clear()
-    _site_names.update(sites)
-    label.cache_clear()
-
-
-def site_name(code: str) -> str:
-    return _site_names.get(code, (code, ""))[0] or code
+def site_of(hub: HubAPI | None, code: str) -> Site:
+    """The site's name and time zone from the running hub (its code alone without one)."""
+    return hub.site(code) if hub is not None else Site(code=code, name=code)
 
 
 def money(kopecks: int, locale: str) -> str:
     return f"{rubles(kopecks)} {label('unit.rub', locale)}"
 
 
-def local_time(event: Event) -> datetime:
+def local_time(event: Event, site: Site) -> datetime:
     """When it happened, in the site's own time zone."""
-    return event.occurred_at.astimezone(_zone(_site_names.get(event.site, ("", ""))[1]))
+    return event.occurred_at.astimezone(_zone(site.timezone))
 
 
 @functools.lru_cache(maxsize=64)
@@ -51,11 +44,11 @@ def label(key: str, locale: str) -> str:
     return t(key, locale)
 
 
-def summary_line(event: Event, locale: str) -> str:
+def summary_line(event: Event, locale: str, site: Site) -> str:
     """One escaped line for digests and lists."""
-    when = f"{local_time(event):%H:%M}"
+    when = f"{local_time(event, site):%H:%M}"
     parts = [f"{ICON[event.severity]} {when} <b>{escape(kind_title(event.kind, locale))}</b>",
-             escape(site_name(event.site))]
+             escape(site.name)]
     if event.employee:
         parts.append(escape(event.employee))
     if event.order:
@@ -65,15 +58,15 @@ def summary_line(event: Event, locale: str) -> str:
     return " · ".join(parts)
 
 
-def render_event(event: Event, locale: str) -> str:
+def render_event(event: Event, locale: str, site: Site) -> str:
     lines = [f"{ICON[event.severity]} <b>{escape(kind_title(event.kind, locale))}</b>"]
 
     def field(key: str, value: object | None) -> None:
         if value is not None and value != "":
             lines.append(f"{label(key, locale)}: {escape(str(value))}")
 
-    field("label.site", site_name(event.site))
-    field("label.time", f"{local_time(event):%d.%m %H:%M:%S}")
+    field("label.site", site.name)
+    field("label.time", f"{local_time(event, site):%d.%m %H:%M:%S}")
     field("label.station", event.station)
     field("label.table", event.table)
     field("label.order", event.order)
@@ -99,7 +92,8 @@ def render_event(event: Event, locale: str) -> str:
 
 
 @hookimpl(trylast=True)
-def format_message(event: Event, chat: ChatRef, locale: str) -> Message:
-    return Message(chat=chat, text=render_event(event, locale), severity=event.severity,
+def format_message(event: Event, chat: ChatRef, locale: str, hub: HubAPI | None) -> Message:
+    text = render_event(event, locale, site_of(hub, event.site))
+    return Message(chat=chat, text=text, severity=event.severity,
                    silent=event.severity.rank < Severity.WARNING.rank, kind="alert",
                    event_id=event.id)

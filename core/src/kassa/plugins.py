@@ -121,9 +121,10 @@ class Plugins:
     async def channels(self, hub: HubAPI) -> list[Channel]:
         return _flatten([await await_me_maybe(r) for r in self.pm.hook.register_channels(hub=hub)])
 
-    def format_message(self, event: Event, chat: ChatRef, locale: str) -> Message | None:
+    def format_message(self, event: Event, chat: ChatRef, locale: str,
+                       hub: HubAPI | None = None) -> Message | None:
         result: Message | None = self.pm.hook.format_message(event=event, chat=chat,
-                                                             locale=locale)
+                                                             locale=locale, hub=hub)
         return result
 
     def commands(self) -> dict[str, ChatCommand]:

@@ -14,7 +14,7 @@ from kassa.hookspecs import hookspec
 if TYPE_CHECKING:
     import click
 
-    from kassa.model import Event, Message
+    from kassa.model import Event, Message, Site
 
 
 @runtime_checkable
@@ -32,6 +32,10 @@ class HubAPI(Protocol):
 
     def section(self, name: str) -> Any:
         """The settings object a plugin registered under ``name`` (``None`` if absent)."""
+        ...
+
+    def site(self, code: str) -> Site:
+        """A site's name and time zone (the code itself as the name if it is not configured)."""
         ...
 
     def site_section(self, site: str, name: str) -> Any:

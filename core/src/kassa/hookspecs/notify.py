@@ -88,9 +88,11 @@ class ChatCommand(Protocol):
 
 
 @hookspec(firstresult=True)
-def format_message(event: Event, chat: ChatRef, locale: str) -> Message | None:
-    """Called for each (event, chat) the router chose. Return the Message to send, or None to
-    let the next implementation (and finally the core's default) format it."""
+def format_message(event: Event, chat: ChatRef, locale: str, hub: HubAPI) -> Message | None:
+    """Called for each (event, chat) the router chose, inside the event log's transaction, so
+    keep it fast and free of I/O. Return the Message to send, or None to let the next
+    implementation (and finally the core's default) format it. ``hub.site(event.site)`` gives
+    the site's name and time zone."""
 
 
 @hookspec
