@@ -22,4 +22,5 @@ def ev(kind: str = "check_deleted", key: str = "k1", site: str = "s1", **kw: obj
     kw.setdefault("employee", "Иванова")
     kw.setdefault("amount", 29000)
     kw.setdefault("lines", [Line(name="Ролл Бонито", quantity=1, amount=41000)])
-    return Event.of(site=site, kind=kind, source_key=key, occurred_at=T0, **kw)  # type: ignore[arg-type]
+    kw.setdefault("occurred_at", T0)
+    return Event.of(site=site, kind=kind, source_key=key, **kw)  # type: ignore[arg-type]

@@ -196,6 +196,8 @@ class Hub:
             else:
                 st = self.site_state.setdefault(e.site, {"online": True, "since": e.occurred_at})
                 st["last_event_at"] = e.occurred_at
+                if e.station:
+                    st.setdefault("stations", set()).add(e.station)
         self.outbox.wake()
         if self.relay is not None:
             self.relay.notify()
