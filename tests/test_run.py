@@ -56,7 +56,6 @@ def test_run_with_a_broken_config_says_where(tmp_path):
 
 def test_chats_link_prints_a_one_time_start_command(tmp_path):
     from click.testing import CliRunner
-
     from kassa.cli import cli
 
     cfg = tmp_path / "kassa.toml"
