@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from kassa_bonus import schema
+from kassa_bonus.inline import run_inline
 from kassa_bonus.outcome import Outcome
 
 T = TypeVar("T")
@@ -73,6 +74,8 @@ class BonusStore:
         self.sqlite = engine.dialect.name == "sqlite"
         self._transaction = transaction
         self.observers: list[Observer] = []  # called by ``settle``, inside the transaction
+        # SQLite: an operation's statements in one hop to the connection's thread (inline.py)
+        self.inline = True
 
     def write(self) -> AbstractAsyncContextManager[Any]:
         """One write transaction; commits on success, rolls back on any error."""
@@ -89,6 +92,10 @@ class BonusStore:
         for attempt in range(5):
             try:
                 async with self.write() as conn:
+                    if self.sqlite and self.inline:
+                        done = await run_inline(conn, work)
+                        if done is not None:
+                            return done[0]
                     return await work(conn)
             except IntegrityError as exc:
                 if "uq_bonus_operation_key" not in str(exc) or attempt == 4:
