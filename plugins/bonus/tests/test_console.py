@@ -78,3 +78,40 @@ async def test_without_a_key_the_screen_says_what_to_configure(tmp_path, monkeyp
         async with app.run_test(size=(120, 40)) as pilot:
             await find(app, pilot, "4455")
             assert any("KASSA_BONUS_API_KEY" in str(n.message) for n in app._notifications)
+
+
+async def test_the_screen_speaks_the_consoles_locale_and_shows_a_refusal(tmp_path, monkeypatch):
+    monkeypatch.setenv("KASSA_BONUS_API_KEY", "not-a-key-0000")
+    async with make_hub(CONFIG, tmp_path, plugins=[kassa_bonus], api=True) as hub:
+        client = AdminClient(f"http://127.0.0.1:{hub.api_port}", hub.api_token)
+        app = ConsoleApp(client, "en", panels=[LoyaltyPanel()], own_client=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            assert app.modes["panel-bonus"][0] == "Loyalty"
+            screen = await find(app, pilot, "4455")
+            assert str(screen.query_one("#loyalty-guest", Static).render()).startswith(
+                "Find a guest")
+            assert any("Loyalty server: missing or unknown X-Api-Key" in str(n.message)
+                       for n in app._notifications)
+    assert LoyaltyPanel().title == "Лояльность"  # outside a console: Russian
+
+
+async def test_admin_client_request_reaches_a_plugin_route(tmp_path):
+    from kassa.console.client import ApiError
+
+    async with make_hub(CONFIG, tmp_path, plugins=[kassa_bonus], api=True) as hub:
+        svc = await service_for(hub)
+        await svc.register("t", "g", name="Анна", card="4455")
+        client = AdminClient(f"http://127.0.0.1:{hub.api_port}", hub.api_token)
+        try:
+            guest = await client.request("GET", "/api/bonus/v1/identify",
+                                         params={"identifier": "4455"},
+                                         headers={"X-Api-Key": KEY})
+            assert guest["name"] == "Анна"
+            with pytest.raises(ApiError) as refused:
+                await client.request("POST", "/api/bonus/v1/earn", json={"account": "x",
+                                     "amount": 1}, headers={"X-Api-Key": KEY,
+                                                            "Idempotency-Key": "k"})
+            assert (refused.value.status, refused.value.code) == (403, "forbidden")
+            assert await client.request("GET", "/api/health") is not None  # the token is sent
+        finally:
+            await client.aclose()

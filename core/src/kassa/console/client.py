@@ -108,15 +108,22 @@ class AdminClient:
         return {"Authorization": f"Bearer {self._token.reveal()}"}
 
     async def _call(self, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
-        """One request; GETs are retried on connection errors and 5xx, POSTs are not
-        (a retry of a retry is harmless on the hub, but the operator should see the failure)."""
         clean = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+        return await self.request(method, path, params=clean)
+
+    async def request(self, method: str, path: str, **kw: Any) -> Any:
+        """One request to any route of the hub (a plugin's own API too); ``kw`` goes to
+        httpx (``params``, ``json``, ``headers``: these are added to the token's). Answers
+        the decoded JSON (``None`` for an empty body); an error envelope raises ``ApiError``,
+        an unreachable hub ``HubUnavailable``. GETs are retried on connection errors and
+        5xx, other methods are not (a retry of a retry is harmless on the hub, but the
+        operator should see the failure)."""
+        headers = {**(kw.pop("headers", None) or {}), **self._headers()}
         backoff = Backoff(first=0.2, cap=2.0)
-        attempts = 1 + (self._retries if method == "GET" else 0)
+        attempts = 1 + (self._retries if method.upper() == "GET" else 0)
         for attempt in range(attempts):
             try:
-                resp = await self._http.request(method, path, params=clean,
-                                                headers=self._headers())
+                resp = await self._http.request(method, path, headers=headers, **kw)
             except httpx.TransportError as exc:
                 if attempt + 1 < attempts:
                     await anyio.sleep(backoff.next())

@@ -1,10 +1,11 @@
 """The operator console's Loyalty screen: find a guest by phone or card, see the balances and
 the history.
 
-It reads the bonus REST API on the hub the console is attached to (``client.address``) with a
-read key: ``$KASSA_BONUS_API_KEY``, else the ``[bonus] api_keys`` entry named ``console`` in
-kassa.toml (``$KASSA_CONFIG`` or ./kassa.toml). The admin client's token is not reused: it is
-the hub's, and the loyalty API has keys and scopes of its own.
+It reads the bonus REST API on the hub the console is attached to, through the console's admin
+client (``client.request``: its address, retries and error handling) with a read key:
+``$KASSA_BONUS_API_KEY``, else the ``[bonus] api_keys`` entry named ``console`` in kassa.toml
+(``$KASSA_CONFIG`` or ./kassa.toml). The loyalty API checks that key, not the admin token: it
+has keys and scopes of its own. Texts follow the console's locale (Russian by default).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import httpx
+from kassa.console.client import ApiError, HubUnavailable
 from kassa.model.money import rubles
 from textual import on, work
 from textual.app import ComposeResult
@@ -49,19 +50,34 @@ class LoyaltyPanel:
     name = "bonus"
     key = "b"
 
-    def __init__(self, locale: str = "ru") -> None:
-        self.title = say(locale, "console_title")
+    def __init__(self, locale: str | None = None) -> None:
+        self.locale = locale  # None: the console's
+
+    @property
+    def title(self) -> str:
+        """Read by the console when it adds the screen, so in its locale."""
+        return say(self.locale or console_locale(), "console_title")
 
     def screen(self, client: Any) -> Screen[None]:
-        return LoyaltyScreen(client.address, console_key())
+        return LoyaltyScreen(client, console_key())
+
+
+def console_locale() -> str:
+    """The running console's locale (``ConsoleApp.locale``), Russian outside a console."""
+    from textual._context import active_app
+
+    try:
+        return str(getattr(active_app.get(), "locale", None) or "ru")
+    except LookupError:
+        return "ru"
 
 
 class LoyaltyScreen(Screen[None]):
     AUTO_FOCUS = "#loyalty-find"
 
-    def __init__(self, base_url: str, api_key: str) -> None:
+    def __init__(self, client: Any, api_key: str) -> None:
         super().__init__()
-        self.base_url = base_url.rstrip("/")
+        self.client = client
         self.api_key = api_key
         self.guest: dict[str, Any] | None = None
         self.lookups = 0  # finished look-ups, whatever their outcome (tests wait on it)
@@ -102,19 +118,24 @@ class LoyaltyScreen(Screen[None]):
         if not self.api_key:
             self.notify(self.say("console_no_key"), severity="error")
             return
+        request = getattr(self.client, "request", None)
+        if request is None:  # a replayed session has no hub behind it
+            self.notify(self.say("console_offline"), severity="error")
+            return
         headers = {"X-Api-Key": self.api_key}
         try:
-            async with httpx.AsyncClient(base_url=self.base_url + PREFIX, headers=headers,
-                                         timeout=10) as http:
-                r = await http.get("/identify", params={"identifier": text})
-                if r.status_code == 404:
-                    self.notify(self.say("console_not_found", text=text), severity="warning")
-                    return
-                guest = _ok(r)
-                history = _ok(await http.get(f"/guests/{guest['id']}/history",
-                                             params={"limit": 100}))
-        except (httpx.HTTPError, LoyaltyApiError) as exc:
-            self.notify(self.say("console_error", error=_reason(exc)), severity="error")
+            guest = await request("GET", f"{PREFIX}/identify", params={"identifier": text},
+                                  headers=headers)
+            history = await request("GET", f"{PREFIX}/guests/{guest['id']}/history",
+                                    params={"limit": 100}, headers=headers)
+        except ApiError as exc:
+            if exc.code == "unknown_identifier":
+                self.notify(self.say("console_not_found", text=text), severity="warning")
+            else:
+                self.notify(self.say("console_error", error=str(exc)), severity="error")
+            return
+        except HubUnavailable:
+            self.notify(self.say("console_offline"), severity="error")
             return
         self.show(guest, history["items"])
 
@@ -135,21 +156,3 @@ class LoyaltyScreen(Screen[None]):
         for i in items:
             history.add_row(i["at"][:16].replace("T", " "), i["kind"], rubles(i["amount"]),
                             i["site"], i["order"], key=i["id"])
-
-
-class LoyaltyApiError(Exception):
-    """The API refused (the message is its ``error.message``)."""
-
-
-def _ok(r: httpx.Response) -> Any:
-    if r.status_code >= 400:
-        try:
-            raise LoyaltyApiError(r.json()["error"]["message"])
-        except (ValueError, KeyError, TypeError):
-            raise LoyaltyApiError(f"HTTP {r.status_code}") from None
-    return r.json()
-
-
-def _reason(exc: Exception) -> str:
-    # transport errors may carry the URL; the type is enough for the operator
-    return str(exc) if isinstance(exc, LoyaltyApiError) else type(exc).__name__

@@ -33,6 +33,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "console_no_key": "Нет ключа API лояльности: задайте KASSA_BONUS_API_KEY или ключ "
                           "\"console\" в [bonus] api_keys",
         "console_error": "Сервер лояльности: {error}",
+        "console_offline": "Нет связи с хабом: поиск гостя недоступен",
         "col_account": "Счёт", "col_balance": "Баланс", "col_available": "Доступно",
         "col_limit": "Кредит", "col_at": "Когда", "col_kind": "Операция", "col_amount": "Сумма",
         "col_site": "Ресторан", "col_order": "Чек",
@@ -65,6 +66,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "console_no_key": "No loyalty API key: set KASSA_BONUS_API_KEY or a \"console\" key "
                           "in [bonus] api_keys",
         "console_error": "Loyalty server: {error}",
+        "console_offline": "The hub is not reachable: guest look-up is unavailable",
         "col_account": "Account", "col_balance": "Balance", "col_available": "Available",
         "col_limit": "Credit", "col_at": "When", "col_kind": "Operation", "col_amount": "Amount",
         "col_site": "Restaurant", "col_order": "Check",
