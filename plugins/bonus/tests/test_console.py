@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import httpx
 import kassa_bonus
 import pytest
 from kassa.console.app import ConsoleApp
@@ -68,16 +69,27 @@ async def test_find_a_guest_by_phone_and_see_balances_and_history(tmp_path, monk
                        for n in app._notifications)
 
 
-async def test_without_a_key_the_screen_says_what_to_configure(tmp_path, monkeypatch):
+async def test_without_a_key_the_admin_token_reads(tmp_path, monkeypatch):
     monkeypatch.delenv("KASSA_BONUS_API_KEY", raising=False)
     monkeypatch.setenv("KASSA_CONFIG", str(tmp_path / "absent.toml"))
     monkeypatch.chdir(tmp_path)
     async with make_hub(CONFIG, tmp_path, plugins=[kassa_bonus], api=True) as hub:
+        svc = await service_for(hub)
+        await svc.register("t", "g", name="Анна", card="4455")
         client = AdminClient(f"http://127.0.0.1:{hub.api_port}", hub.api_token)
         app = ConsoleApp(client, panels=[LoyaltyPanel()], own_client=True)
         async with app.run_test(size=(120, 40)) as pilot:
-            await find(app, pilot, "4455")
-            assert any("KASSA_BONUS_API_KEY" in str(n.message) for n in app._notifications)
+            screen = await find(app, pilot, "4455")
+            assert screen.guest is not None and screen.guest["name"] == "Анна"
+        base = f"http://127.0.0.1:{hub.api_port}/api/bonus/v1"
+        async with httpx.AsyncClient(base_url=base) as http:  # the token only reads
+            bearer = {"Authorization": f"Bearer {hub.api_token}"}
+            assert (await http.get("/identify", params={"identifier": "4455"},
+                                   headers=bearer)).status_code == 200
+            assert (await http.post("/earn", json={"account": "x", "amount": 1}, headers={
+                **bearer, "Idempotency-Key": "k"})).status_code == 401
+            assert (await http.get("/identify", params={"identifier": "4455"}, headers={
+                "Authorization": "Bearer wrong"})).status_code == 401
 
 
 async def test_the_screen_speaks_the_consoles_locale_and_shows_a_refusal(tmp_path, monkeypatch):

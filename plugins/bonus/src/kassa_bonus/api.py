@@ -1,8 +1,9 @@
 """The REST JSON API under ``/api/bonus/v1`` for external systems (site, delivery, app).
 
 Every call carries ``X-Api-Key`` (a key from ``[bonus] api_keys`` with scopes read / write /
-admin); every write carries ``Idempotency-Key``: a replay answers exactly what the first call
-did, the same key with another body is 409 ``idempotency_key_reused``. Errors are always
+admin); reads also take the hub's admin token (``Authorization: Bearer``, what the operator
+console holds); every write carries ``Idempotency-Key``: a replay answers exactly what the
+first call did, the same key with another body is 409 ``idempotency_key_reused``. Errors are always
 ``{"error": {"code", "message"}}``. Nothing personal is logged.
 """
 
@@ -67,8 +68,12 @@ def _internal(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, A
 
 def _guard(scope: str) -> Any:
     def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-        svc_settings = handler.opt["bonus_hub"].hub.section("bonus")
+        hub = handler.opt["bonus_hub"].hub
+        svc_settings = hub.section("bonus")
         given = connection.headers.get("x-api-key", "")
+        if not given and scope == "read" and _admin(hub, connection):
+            connection.state.api_client = "admin"  # the operator console: it reads only
+            return
         for k in svc_settings.api_keys if svc_settings else []:
             if given and hmac.compare_digest(given.encode(), k.key.reveal().encode()):
                 if scope in k.scopes or "admin" in k.scopes:
@@ -77,6 +82,15 @@ def _guard(scope: str) -> Any:
                 raise PermissionDeniedException(f"the key lacks the {scope!r} scope")
         raise NotAuthorizedException("missing or unknown X-Api-Key")
     return guard
+
+
+def _admin(hub: Any, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """The hub's admin token (``Authorization: Bearer``), which the console already holds and
+    which can do more than a read key; it never writes here (writes need a key of their own,
+    so every posting names the external system that made it)."""
+    token = str(getattr(hub, "api_token", "") or "")
+    given = connection.headers.get("authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
 READ, WRITE = [_guard("read")], [_guard("write")]

@@ -2,10 +2,10 @@
 the history.
 
 It reads the bonus REST API on the hub the console is attached to, through the console's admin
-client (``client.request``: its address, retries and error handling) with a read key:
+client (``client.request``: its address, token, retries and error handling). The API lets the
+hub's admin token read; a console that should use a read key of its own instead sends
 ``$KASSA_BONUS_API_KEY``, else the ``[bonus] api_keys`` entry named ``console`` in kassa.toml
-(``$KASSA_CONFIG`` or ./kassa.toml). The loyalty API checks that key, not the admin token: it
-has keys and scopes of its own. Texts follow the console's locale (Russian by default).
+(``$KASSA_CONFIG`` or ./kassa.toml). Texts follow the console's locale (Russian by default).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ HISTORY_COLS = ("at", "kind", "amount", "site", "order")
 
 
 def console_key() -> str:
-    """The read key the screen uses ("" when none is configured)."""
+    """The read key the screen sends ("" when none is configured: the admin token reads)."""
     if os.environ.get(KEY_ENV):
         return os.environ[KEY_ENV]
     try:
@@ -115,14 +115,11 @@ class LoyaltyScreen(Screen[None]):
             self.lookups += 1
 
     async def _find(self, text: str) -> None:
-        if not self.api_key:
-            self.notify(self.say("console_no_key"), severity="error")
-            return
         request = getattr(self.client, "request", None)
         if request is None:  # a replayed session has no hub behind it
             self.notify(self.say("console_offline"), severity="error")
             return
-        headers = {"X-Api-Key": self.api_key}
+        headers = {"X-Api-Key": self.api_key} if self.api_key else {}
         try:
             guest = await request("GET", f"{PREFIX}/identify", params={"identifier": text},
                                   headers=headers)

@@ -30,8 +30,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "console_pick": "Найдите гостя по телефону или карте.",
         "console_guest": "{name}  ·  {phone}  ·  уровень {level}  ·  карты: {cards}",
         "console_not_found": "Гость не найден: {text}",
-        "console_no_key": "Нет ключа API лояльности: задайте KASSA_BONUS_API_KEY или ключ "
-                          "\"console\" в [bonus] api_keys",
         "console_error": "Сервер лояльности: {error}",
         "console_offline": "Нет связи с хабом: поиск гостя недоступен",
         "col_account": "Счёт", "col_balance": "Баланс", "col_available": "Доступно",
@@ -63,8 +61,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "console_pick": "Find a guest by phone or card.",
         "console_guest": "{name}  ·  {phone}  ·  level {level}  ·  cards: {cards}",
         "console_not_found": "No guest found: {text}",
-        "console_no_key": "No loyalty API key: set KASSA_BONUS_API_KEY or a \"console\" key "
-                          "in [bonus] api_keys",
         "console_error": "Loyalty server: {error}",
         "console_offline": "The hub is not reachable: guest look-up is unavailable",
         "col_account": "Account", "col_balance": "Balance", "col_available": "Available",
