@@ -125,18 +125,22 @@ async def new_guest(client: httpx.AsyncClient, key: str) -> str:
     return next(a["id"] for a in info["accounts"] if a["kind"] == "bonus")
 
 
-async def run(base: str, seconds: float) -> dict[str, Any]:
+async def run(base: str, seconds: float, same_account: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     # idle connections expire before the server's 5 s keep-alive does: no reuse races
     limits = httpx.Limits(max_connections=64, keepalive_expiry=3)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
         acc = await new_guest(client, "g-main")
+        # each worker posts to a guest of its own (a chain's tills serve different guests);
+        # --same-account: all 16 to one account, which its row lock serializes by design
+        accounts = [acc] * 16 if same_account else [
+            await new_guest(client, f"g-{w}") for w in range(16)]
         # the shared box's load drifts: alternate half-second slices of both, sum each
         noop, earn, slices = 0.0, 0.0, max(2, int(seconds * 2))
         for n in range(slices):
             noop += await rate(client, 0.5, lambda w, i: ("/noop", {"a": 1}, H))
             earn += await rate(client, 0.5, lambda w, i, n=n: (
-                "/api/bonus/v1/earn", {"account": acc, "amount": 100},
+                "/api/bonus/v1/earn", {"account": accounts[w], "amount": 100},
                 {**H, "Idempotency-Key": f"earn-{n}-{w}-{i}"}))
         out["noop_rps"] = round(noop / slices, 1)
         out["postings_per_s"] = round(earn / slices, 1)
@@ -202,6 +206,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--pg", default="")
+    ap.add_argument("--same-account", action="store_true",
+                    help="all earn postings to one account (row-lock bound on PostgreSQL)")
     ap.add_argument("--tcp-nodelay", action="store_true",
                     help="work around the admin API socket's missing TCP_NODELAY "
                          "(see tcp_listener)")
@@ -214,7 +220,8 @@ def main() -> int:
     child.start()
     if not here.poll(60):
         raise SystemExit("server did not start")
-    result = asyncio.run(run(f"http://127.0.0.1:{here.recv()}", args.seconds))
+    result = asyncio.run(run(f"http://127.0.0.1:{here.recv()}", args.seconds,
+                         args.same_account))
     here.send(result.pop("_victim"))
     problems, left = here.recv()
     child.join(30)
@@ -223,6 +230,7 @@ def main() -> int:
     result["audit_problems"] = len(problems)
     result["store"] = "postgresql" if args.pg else "sqlite"
     result["tcp_nodelay"] = args.tcp_nodelay
+    result["same_account"] = args.same_account
     print(json.dumps(result, indent=2))
     return 1 if result["overdrafts"] or problems else 0
 
