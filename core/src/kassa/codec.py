@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import msgspec
 from cattrs.preconf.json import make_converter
 
 T = TypeVar("T")
@@ -34,9 +34,24 @@ def from_dict(data: Any, cls: type[T]) -> T:
     return converter.structure(data, cls)
 
 
+# msgspec's encoder: same compact UTF-8 text as json.dumps(ensure_ascii=False), ~10x faster;
+# the event log and the outbox encode every event and message on the hot path
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
+
+
+def json_dumps(data: Any) -> str:
+    """Plain JSON data (dicts, lists, str, numbers) -> compact text."""
+    return _encode(data).decode()
+
+
+def json_loads(text: str | bytes) -> Any:
+    return _decode(text)
+
+
 def dumps(obj: Any) -> str:
-    return json.dumps(converter.unstructure(obj), ensure_ascii=False, separators=(",", ":"))
+    return json_dumps(converter.unstructure(obj))
 
 
 def loads(text: str | bytes, cls: type[T]) -> T:
-    return converter.structure(json.loads(text), cls)
+    return converter.structure(_decode(text), cls)

@@ -2,24 +2,27 @@
 
 Per chat, rows go out in id order (a row waiting for a retry holds back the ones after it).
 Budgets per chat, per group and per bot come from ``Channel.limits``; when a chat is out of
-budget and alerts pile up, they are coalesced into a digest (the first row becomes the digest,
-the others are marked ``merged`` with ``digest_id``) — nothing is dropped. Failures: ``RetryLater``
+budget and alerts pile up, they go out as one digest when the budget next allows a send (the
+first row becomes the digest, the others are marked ``merged`` with ``digest_id``) — nothing
+is dropped. Status marks of all chats are group-committed (``Marks``), so a busy outbox costs
+the event log an occasional short write, not one per message. Failures: ``RetryLater``
 -> backoff with full jitter (at least ``after``), ``Repair`` -> apply and retry, ``Permanent`` or
 too many attempts -> ``dead`` with the reason; ``retry(id)`` puts a dead letter back.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import anyio
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, text, update
 from sqlmodel import col
 
 from kassa import codec
@@ -34,9 +37,11 @@ from kassa.store import Store
 from kassa.store.tables import OutboxRow
 
 log = logging.getLogger("kassa.outbox")
+# a literal, not a parameter: only then can SQLite use the partial queue indexes
+_PENDING = col(OutboxRow.status) == literal_column("'pending'")
 DIGEST_LINES = 40
 CHAT_CONCURRENCY = 8
-FOLD_TICK = 1.0  # seconds between folds for a chat that waits for its budget
+MARK_LINGER = 0.02  # seconds the outbox gathers status marks into one write
 
 RenderJob = Callable[[dict[str, Any], ChatRef], Awaitable[Message]]
 OnRepair = Callable[[str, str, str], Awaitable[None]]  # channel, old chat id, new chat id
@@ -54,8 +59,7 @@ def outbox_row(message: Message, *, key: str, now: datetime, summary: str | None
         "key": key, "channel": message.chat.channel, "chat_id": message.chat.chat_id,
         "thread_id": message.chat.thread_id, "event_id": message.event_id,
         "kind": message.kind, "severity": str(message.severity), "status": "pending",
-        "attempts": 0, "next_at": now, "created_at": now, "payload": json.dumps(body,
-                                                                                ensure_ascii=False),
+        "attempts": 0, "next_at": now, "created_at": now, "payload": codec.json_dumps(body),
     }
 
 
@@ -76,6 +80,9 @@ class Outbox:
         self._group_windows: dict[tuple[str, str], Window] = {}
         self._bot_windows: dict[str, Window] = {}
         self._in_flight: set[tuple[str, str]] = set()
+        self._marks = Marks(store)
+        self._scan: set[str] = set()  # channels to scan for due chats
+        self._hints: dict[str, set[str]] = {}  # channel -> chats with new rows
         self.sent = 0
         self.failed = 0
 
@@ -98,39 +105,59 @@ class Outbox:
         return len((await conn.execute(stmt, rows)).all())
 
     def wake(self, channels: set[str] | None = None) -> None:
+        """Something changed: the channels' workers look for due chats again (a scan)."""
         for name in channels if channels is not None else list(self._wake):
             ev = self._wake.get(name)
             if ev is not None:
+                self._scan.add(name)
+                ev.set()
+
+    def notify(self, chats: set[tuple[str, str]]) -> None:
+        """New rows for these (channel, chat) were committed: their chats start draining
+        without a scan (the event log commits many times a second; a scan each time would
+        be most of the outbox's reads)."""
+        for channel, chat_id in chats:
+            ev = self._wake.get(channel)
+            if ev is not None:
+                self._hints.setdefault(channel, set()).add(chat_id)
                 ev.set()
 
     # --- delivering ------------------------------------------------------------------------
     async def run(self, channel: Channel) -> None:
         """The worker for one channel; runs until cancelled."""
-        self.channels[channel.name] = channel
+        name = channel.name
+        self.channels[name] = channel
         limits = channel.limits
-        self._bot_windows[channel.name] = per_second(limits.per_bot_per_s)
+        self._bot_windows[name] = per_second(limits.per_bot_per_s)
+        deadline = 0.0  # the next scan, at the latest (time.monotonic())
         async with anyio.create_task_group() as tg:
             while True:
-                self._wake[channel.name] = anyio.Event()
-                due, next_at = await self._due_chats(channel.name)
+                self._wake[name] = anyio.Event()
+                due: set[str] = set()
+                if name in self._scan or time.monotonic() >= deadline:
+                    self._scan.discard(name)
+                    chats, next_at = await self._due_chats(name)
+                    due.update(chats)
+                    delay = 1.0 if next_at is None else max(0.01, min(1.0, next_at))
+                    deadline = time.monotonic() + delay
+                due |= self._hints.pop(name, set())
                 for chat in due:
-                    if (channel.name, chat) not in self._in_flight:
-                        self._in_flight.add((channel.name, chat))
+                    if (name, chat) not in self._in_flight:
+                        self._in_flight.add((name, chat))
                         tg.start_soon(self._drain_chat, channel, chat)
-                delay = 1.0 if next_at is None else max(0.01, min(1.0, next_at))
-                with anyio.move_on_after(delay):
-                    await self._wake[channel.name].wait()
+                with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
+                    await self._wake[name].wait()
 
     async def _due_chats(self, channel: str) -> tuple[list[str], float | None]:
         now = self.now()
         async with self.store.read() as conn:
             due = (await conn.execute(
                 select(col(OutboxRow.chat_id)).where(
-                    col(OutboxRow.channel) == channel, col(OutboxRow.status) == "pending",
+                    col(OutboxRow.channel) == channel, _PENDING,
                     col(OutboxRow.next_at) <= now).distinct())).scalars()
             chats = list(due)
             nxt = (await conn.execute(select(func.min(col(OutboxRow.next_at))).where(
-                col(OutboxRow.channel) == channel, col(OutboxRow.status) == "pending",
+                col(OutboxRow.channel) == channel, _PENDING,
                 col(OutboxRow.next_at) > now))).scalar()
         wait = None
         if nxt is not None:
@@ -141,19 +168,21 @@ class Outbox:
 
     async def _drain_chat(self, channel: Channel, chat_id: str) -> None:
         try:
+            waited = False
             while True:
                 rows = await self._pending(channel.name, chat_id)
                 if not rows or self._not_due(rows[0]):
                     return
-                head = rows[0]
                 wait = self._budget_wait(channel, chat_id)
                 if wait > 0:
-                    # out of budget: fold what waits into a digest, at most once a tick (each
-                    # fold is a write; per event it would compete with the event log)
-                    await self._coalesce(self._foldable(rows))
-                    await anyio.sleep(min(wait, FOLD_TICK))
+                    # out of budget: what piles up meanwhile goes out as one digest when the
+                    # budget allows; folded then, in memory, so waiting costs no writes
+                    waited = True
+                    await anyio.sleep(wait)
                     continue
-                await self._deliver(channel, head)
+                run = self._foldable(rows) if waited else []
+                await self._deliver(channel, rows[0], await self._digest(run) if run else None)
+                waited = False
         finally:
             self._in_flight.discard((channel.name, chat_id))
             self.wake({channel.name})
@@ -188,7 +217,7 @@ class Outbox:
                 col(OutboxRow.next_at), col(OutboxRow.created_at), col(OutboxRow.attempts),
                 col(OutboxRow.channel), col(OutboxRow.chat_id), col(OutboxRow.thread_id)).where(
                 col(OutboxRow.channel) == channel, col(OutboxRow.chat_id) == chat_id,
-                col(OutboxRow.status) == "pending").order_by(col(OutboxRow.id)).limit(
+                _PENDING).order_by(col(OutboxRow.id)).limit(
                 DIGEST_LINES + 1))
             return [Head(*r) for r in res.all()]  # type: ignore[arg-type]  # ids are set
 
@@ -212,14 +241,14 @@ class Outbox:
             return run
         return []
 
-    async def _coalesce(self, run: list[Head]) -> bool:
-        """Fold a run into one digest of at most DIGEST_LINES lines, dangerous first. The
-        first row becomes the digest; the others are ``merged`` with ``digest_id``."""
+    async def _digest(self, run: list[Head]) -> Digest | None:
+        """Fold a run into one digest of at most DIGEST_LINES lines, dangerous first (nothing
+        is written: the fold is stored with the digest's delivery)."""
         group: list[Head] = []
         entries: list[list[Any]] = []
         payloads = await self._payloads([r.id for r in run])
         for r in run:
-            body = json.loads(payloads[r.id])
+            body = codec.json_loads(payloads[r.id])
             mine = body.get("entries") or [[r.severity, body.get("summary") or "•",
                                              _iso(r.created_at)]]
             if group and len(entries) + len(mine) > DIGEST_LINES:
@@ -227,7 +256,7 @@ class Outbox:
             group.append(r)
             entries.extend(mine)
         if len(group) < 2:
-            return False
+            return None
         head = group[0]
         order = {s.value: s.rank for s in Severity}
         entries.sort(key=lambda x: -order.get(x[0], 0))  # stable: time order within a level
@@ -239,47 +268,42 @@ class Outbox:
         top = max((x[0] for x in entries), key=lambda v: order.get(v, 0))
         msg = Message(chat=ChatRef(head.channel, head.chat_id, head.thread_id), text=text,
                       severity=Severity(top), kind="digest")
-        body = json.dumps({"message": codec.to_dict(msg), "entries": entries},
-                          ensure_ascii=False)
-        async with self.store.write() as conn:
-            await conn.execute(update(OutboxRow).where(col(OutboxRow.id) == head.id).values(
-                kind="digest", severity=top, payload=body))
-            await conn.execute(update(OutboxRow).where(
-                col(OutboxRow.id).in_([r.id for r in group[1:]])).values(
-                status="merged", digest_id=head.id))
-        return True
+        body = codec.json_dumps({"message": codec.to_dict(msg), "entries": entries})
+        return Digest(msg, [r.id for r in group[1:]], top, body)
 
-    async def _deliver(self, channel: Channel, row: Head) -> None:
-        body = json.loads((await self._payloads([row.id]))[row.id])
+    async def _deliver(self, channel: Channel, row: Head, digest: Digest | None) -> None:
         chat = ChatRef(row.channel, row.chat_id, row.thread_id)
         try:
-            if "job" in body:
-                message = await self.render_job(body["job"], chat)
+            if digest is not None:
+                message = digest.message
             else:
-                message = codec.from_dict(body["message"], Message)
+                body = codec.json_loads((await self._payloads([row.id]))[row.id])
+                if "job" in body:
+                    message = await self.render_job(body["job"], chat)
+                else:
+                    message = codec.from_dict(body["message"], Message)
             if message.chat != chat:
                 message = _with_chat(message, chat)
             self._spend(channel, row.chat_id)
             delivery = await channel.send(message)
         except RetryLater as exc:
-            await self._retry(row, str(exc), exc.after)
+            await self._retry(row, str(exc), exc.after)  # a digest folds again next time
         except Repair as exc:
             new_id = exc.changes.get("chat_id")
             if not new_id:
-                await self._dead(row, f"repair without a new chat id: {exc}")
+                await self._dead(row, f"repair without a new chat id: {exc}", digest)
                 return
             await self._migrate(row.channel, row.chat_id, str(new_id))
         except Permanent as exc:
-            await self._dead(row, exc.reason)
+            await self._dead(row, exc.reason, digest)
         except Exception as exc:  # a channel bug: keep the message, retry later
             log.warning("channel %s failed: %s", channel.name, self._redact(repr(exc)))
             await self._retry(row, repr(exc), None)
         else:
             self.sent += 1
-            async with self.store.write() as conn:
-                await conn.execute(update(OutboxRow).where(col(OutboxRow.id) == row.id).values(
-                    status="sent", sent_at=self.now(), remote_id=delivery.remote_id,
-                    attempts=row.attempts + 1, last_error=None))
+            await self._marks.write(_SENT, {"b_id": row.id, "b_at": self.now(),
+                                           "b_remote": delivery.remote_id,
+                                           "b_attempts": row.attempts + 1}, digest, row.id)
 
     def _redact(self, text: str) -> str:
         return redact(text, self.secrets())
@@ -292,24 +316,24 @@ class Outbox:
             return
         backoff = min(self.settings.max_delay, self.settings.base_delay * 2 ** attempts)
         delay = max(after or 0.0, random.uniform(0, backoff))
-        async with self.store.write() as conn:
-            await conn.execute(update(OutboxRow).where(col(OutboxRow.id) == row.id).values(
-                attempts=attempts, last_error=self._redact(error)[:1000],
-                next_at=self.now() + timedelta(seconds=delay)))
+        await self._marks.write(_RETRY, {
+            "b_id": row.id, "b_attempts": attempts, "b_error": self._redact(error)[:1000],
+            "b_next": self.now() + timedelta(seconds=delay)})
 
-    async def _dead(self, row: Head, reason: str) -> None:
+    async def _dead(self, row: Head, reason: str, digest: Digest | None = None) -> None:
+        """A dead letter keeps what it would have carried: a digest stays one, with its rows
+        merged into it, so replaying it delivers all of them."""
         log.warning("message %s to %s:%s is a dead letter: %s", row.id, row.channel,
                     row.chat_id, self._redact(reason))
-        async with self.store.write() as conn:
-            await conn.execute(update(OutboxRow).where(col(OutboxRow.id) == row.id).values(
-                status="dead", attempts=row.attempts + 1, last_error=self._redact(reason)[:1000]))
+        await self._marks.write(_DEAD, {"b_id": row.id, "b_attempts": row.attempts + 1,
+                                        "b_error": self._redact(reason)[:1000]}, digest, row.id)
 
     async def _migrate(self, channel: str, old: str, new: str) -> None:
         log.info("chat %s:%s moved to %s; pending messages follow it", channel, old, new)
         async with self.store.write() as conn:
             await conn.execute(update(OutboxRow).where(
                 col(OutboxRow.channel) == channel, col(OutboxRow.chat_id) == old,
-                col(OutboxRow.status) == "pending").values(chat_id=new))
+                _PENDING).values(chat_id=new))
         await self.on_repair(channel, old, new)
         self.wake({channel})
 
@@ -344,8 +368,102 @@ class Outbox:
         """No pending rows (tests and graceful shutdown wait for this)."""
         async with self.store.read() as conn:
             n = (await conn.execute(select(func.count()).where(
-                col(OutboxRow.status) == "pending"))).scalar()
+                _PENDING))).scalar()
         return not n
+
+
+class Digest(NamedTuple):
+    """A fold made at send time: the message, the rows it merges, its top severity."""
+
+    message: Message
+    merged: list[int]
+    severity: str
+    body: str
+
+
+# the marks, as SQL both SQLAlchemy (text) and plain sqlite3 (run_write) execute
+_SENT = ("UPDATE outbox SET status = 'sent', sent_at = :b_at, remote_id = :b_remote, "
+         "attempts = :b_attempts, last_error = NULL WHERE id = :b_id")
+_RETRY = ("UPDATE outbox SET attempts = :b_attempts, last_error = :b_error, next_at = :b_next "
+          "WHERE id = :b_id")
+_DEAD = ("UPDATE outbox SET status = 'dead', attempts = :b_attempts, last_error = :b_error "
+         "WHERE id = :b_id")
+_AS_DIGEST = ("UPDATE outbox SET kind = 'digest', severity = :b_severity, payload = :b_payload "
+              "WHERE id = :b_id")
+_MERGED = "UPDATE outbox SET status = 'merged', digest_id = :b_digest WHERE id = :b_id"
+
+
+class Marks:
+    """Group commit for the outbox's bookkeeping. Every chat's worker writes a row's fate
+    (sent, retry, dead, a digest's fold) after each send; one write transaction each would
+    queue them all before the event log at SQLite's single writer. Here the marks of all
+    chats that arrive within ``linger`` go in one transaction, one executemany per kind.
+    ``write`` returns once its mark is committed, so a worker never re-reads a row it has
+    just sent as pending."""
+
+    def __init__(self, store: Store, linger: float = MARK_LINGER) -> None:
+        self.store = store
+        self.linger = linger
+        self._queue: list[tuple[str, dict[str, Any], asyncio.Future[None]]] = []
+        self._leading = False
+        self.flushes = 0
+
+    async def write(self, stmt: str, params: dict[str, Any], digest: Digest | None = None,
+                    row_id: int | None = None) -> None:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if digest is not None:  # the fold first: the head becomes the digest
+            self._queue.append((_AS_DIGEST, {"b_id": row_id, "b_severity": digest.severity,
+                                             "b_payload": digest.body}, fut))
+            self._queue.extend((_MERGED, {"b_id": m, "b_digest": row_id}, fut)
+                               for m in digest.merged)
+        self._queue.append((stmt, params, fut))
+        if not self._leading:
+            self._leading = True
+            await self._lead()
+        await fut
+
+    async def _lead(self) -> None:
+        try:
+            await anyio.sleep(self.linger)
+        finally:
+            # shielded: marks that others queued are written even if this worker is stopped
+            with anyio.CancelScope(shield=True):
+                try:
+                    while self._queue:
+                        batch, self._queue = self._queue, []
+                        await self._flush(batch)
+                finally:
+                    self._leading = False
+
+    async def _flush(self, batch: list[tuple[str, dict[str, Any], asyncio.Future[None]]]
+                     ) -> None:
+        by_stmt: dict[str, list[dict[str, Any]]] = {}
+        for stmt, params, _ in batch:  # one executemany per kind; each row's marks in order
+            by_stmt.setdefault(stmt, []).append(params)
+        try:
+            if self.store.raw_writes:
+                await self.store.run_write(lambda raw: _flush_raw(raw, by_stmt))
+            else:
+                async with self.store.write() as conn:
+                    for stmt, rows in by_stmt.items():
+                        await conn.execute(text(stmt), rows)
+        except Exception as exc:
+            for *_, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        self.flushes += 1
+        for *_, fut in batch:
+            if not fut.done():
+                fut.set_result(None)
+
+
+def _flush_raw(raw: sqlite3.Connection, by_stmt: dict[str, list[dict[str, Any]]]) -> None:
+    from kassa.eventlog import sqlite_time
+
+    for stmt, rows in by_stmt.items():
+        raw.executemany(stmt, [{k: sqlite_time(v) if isinstance(v, datetime) else v
+                                for k, v in r.items()} for r in rows])
 
 
 class Head(NamedTuple):
