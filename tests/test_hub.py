@@ -186,3 +186,44 @@ async def test_plugin_transaction_and_spawned_job(tmp_path):
             rows = (await conn.execute(text("SELECT n FROM acme"))).scalars().all()
     assert rows == [2]  # the failed transaction left neither its row nor its message
     assert ch.texts() == ["kept"] and len(ticks) > 3
+
+
+async def test_a_digest_that_dies_is_replayed_whole(tmp_path):
+    """A digest is folded at send time; if the chat rejects it for good, the dead letter is
+    the digest itself (its rows merged into it), so one replay delivers every event."""
+    from kassa.model import ChannelLimits
+    from kassa.store.tables import OutboxRow
+    from sqlalchemy import select
+
+    ch = CaptureChannel(limits=ChannelLimits(per_chat_per_s=1, per_group_per_min=1000,
+                                             per_bot_per_s=1000))
+    cfg = {**CONFIG, "chats": [CONFIG["chats"][0]]}
+    async with make_hub(cfg, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        await hub.emit(ev(key="first", order="100"))
+        await eventually(lambda: len(ch.sent) == 1, hub=hub)
+        ch.fail_next(Permanent("bot was kicked"))  # the next send: the digest
+        for i in range(5):
+            await hub.emit(ev(key=f"d{i}", order=f"{200 + i}"))
+        assert await hub.drain(timeout=20)
+        counts = await hub.outbox.counts()
+        assert counts["dead"] == 1 and counts["merged"] == 4 and len(ch.sent) == 1
+        async with hub.store.read() as conn:
+            dead = (await conn.execute(select(OutboxRow.id, OutboxRow.kind).where(
+                OutboxRow.status == "dead"))).one()
+        assert dead.kind == "digest"
+        assert await hub.outbox.retry(dead.id) == "ok"
+        assert await hub.drain(timeout=20)
+    assert len(ch.sent) == 2
+    assert all(f"№{200 + i}" in ch.sent[1].text for i in range(5))
+
+
+async def test_batches_merged_into_one_commit_keep_duplicates_apart(tmp_path):
+    """The event log commits every batch prepared meanwhile in one transaction: a key both
+    batches carry is new once, and each caller learns which of its events were new."""
+    async with make_hub(CONFIG, tmp_path) as hub:
+        first = hub.log.prepare([ev(key="a"), ev(key="b")])
+        second = hub.log.prepare([ev(key="b"), ev(key="c"), ev(key="c")])
+        result = await hub.log.commit(first.merged(second))
+        assert [seq is not None for seq in result] == [True, True, False, True, False]
+        assert sorted(e.source_key for e in await hub.events()) == ["a", "b", "c"]
+        assert await hub.log.commit(hub.log.prepare([ev(key="a")])) == [None]

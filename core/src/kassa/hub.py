@@ -188,7 +188,8 @@ class Hub:
                 rows.append(row)
         return rows
 
-    async def _persisted(self, new: list[tuple[int, Event]]) -> None:
+    async def _persisted(self, new: list[tuple[int, Event]], chats: set[tuple[str, str]]
+                         ) -> None:
         for _, e in new:
             if e.kind in ("site_offline", "site_online"):
                 self.site_state[e.site] = {"online": e.kind == "site_online",
@@ -198,7 +199,7 @@ class Hub:
                 st["last_event_at"] = e.occurred_at
                 if e.station:
                     st.setdefault("stations", set()).add(e.station)
-        self.outbox.wake()
+        self.outbox.notify(chats)
         if self.relay is not None:
             self.relay.notify()
         self._on_event_q.put_nowait(new)

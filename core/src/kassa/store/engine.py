@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -14,6 +15,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 log = logging.getLogger("kassa.store")
+T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -26,22 +28,27 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _sqlite_path(url: str) -> str:
+    return url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+
+
+def _pragmas(dbapi_conn: Any, _rec: Any = None) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL is durable across crashes
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
 def make_engine(url: str) -> AsyncEngine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
+        path = _sqlite_path(url)
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30})
-
-        @sa_event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL is durable across crashes
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
+        sa_event.listen(engine.sync_engine, "connect", _pragmas)
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
@@ -87,6 +94,10 @@ class Store:
         self.engine = make_engine(self.url)
         self.sqlite = self.url.startswith("sqlite")
         self._write_lock = anyio.Lock()
+        self._raw: sqlite3.Connection | None = None  # run_write's own connection
+        self._raw_thread = anyio.CapacityLimiter(1)
+        # a second connection sees the same data only in a file database
+        self.raw_writes = self.sqlite and _sqlite_path(self.url) not in ("", ":memory:")
 
     @property
     def dialect(self) -> str:
@@ -142,6 +153,35 @@ class Store:
                     await conn.commit()
         await anyio.lowlevel.checkpoint()  # deliver a cancellation that waited for us
 
+    async def run_write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """SQLite only: run ``fn`` in one write transaction on a plain sqlite3 connection,
+        in a worker thread, and return its result. Through aiosqlite every statement (and
+        BEGIN, COMMIT, the pool's reset) is a hop between threads, and on a busy hub each hop
+        costs milliseconds; here the whole transaction is one hop. For the hot writers (the
+        event log, the outbox's marks); serialised with ``write()`` by the same lock."""
+        assert self.raw_writes, "run_write is the SQLite (file) fast path"
+        async with self._write_lock:
+            with anyio.CancelScope(shield=True):
+                result = await anyio.to_thread.run_sync(self._run_raw, fn,
+                                                        limiter=self._raw_thread)
+        await anyio.lowlevel.checkpoint()
+        return result
+
+    def _run_raw(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._raw is None:
+            self._raw = sqlite3.connect(_sqlite_path(self.url), timeout=30,
+                                        isolation_level=None, check_same_thread=False)
+            _pragmas(self._raw)
+        conn = self._raw
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads; the body runs shielded, like ``write()``."""
@@ -165,4 +205,8 @@ class Store:
             yield
 
     async def close(self) -> None:
+        async with self._write_lock:
+            if self._raw is not None:
+                self._raw.close()
+                self._raw = None
         await self.engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -40,6 +40,14 @@ class OutboxRow(SQLModel, table=True):
     """A message decided on; delivered by the channel's worker. Unique on ``key``."""
 
     __tablename__ = "outbox"
+    # the workers' two questions, asked several times a second, answered from the few
+    # pending rows only (partial indexes: sent rows pile up by the million)
+    __table_args__ = (
+        Index("ix_outbox_queue", "channel", "chat_id", "id",
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+        Index("ix_outbox_due", "channel", "next_at",
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    )
 
     id: int | None = Field(default=None, sa_column=_serial())
     key: str = Field(unique=True, max_length=255)
