@@ -65,3 +65,52 @@ def test_chats_link_prints_a_one_time_start_command(tmp_path):
     assert "/start " in ok.output and (tmp_path / "kassa.db").exists()
     bad = CliRunner().invoke(cli, ["chats", "link", "r9", "-c", str(cfg)])
     assert bad.exit_code == 2 and "no site with code 'r9'" in bad.output
+
+
+def test_chats_link_asks_each_bot_for_its_link(tmp_path):
+    """With Telegram and MAX configured, `kassa chats link` prints a working deep link per
+    messenger (each bot is asked its name), and a bot it cannot reach costs only its link."""
+    import threading
+
+    from click.testing import CliRunner
+    from kassa.cli import cli
+    from kassa_max.sim import MaxSim
+    from kassa_telegram.sim import TelegramSim
+
+    started = threading.Event()
+    stop = threading.Event()
+    box: dict = {}
+
+    def serve() -> None:
+        async def main() -> None:
+            async with TelegramSim() as tg, MaxSim() as mx:
+                box.update(tg=(tg.base_url, tg.token, tg.bot.username), mx=(mx.base_url, mx.token))
+                started.set()
+                while not stop.is_set():
+                    await anyio.sleep(0.05)
+        anyio.run(main)
+
+    import anyio
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    assert started.wait(30)
+    try:
+        (tg_url, tg_token, tg_name), (mx_url, mx_token) = box["tg"], box["mx"]
+        cfg = tmp_path / "kassa.toml"
+        cfg.write_text(f'[hub]\ndata_dir = "{tmp_path}"\n[[sites]]\ncode = "r1"\n'
+                       f'[telegram]\ntoken = "{tg_token}"\nbase_url = "{tg_url}"\n'
+                       f'[max]\ntoken = "{mx_token}"\nbase_url = "{mx_url}"\n', encoding="utf-8")
+        out = CliRunner().invoke(cli, ["chats", "link", "r1", "-c", str(cfg)])
+        assert out.exit_code == 0, out.output
+        token = out.output.split("/start ")[1].split()[0]
+        assert f"telegram: https://t.me/{tg_name}?startgroup={token}" in out.output
+        assert f"?start={token}" in out.output.split("max: https://max.ru/")[1]
+        # the Telegram bot's token is wrong: its line says so, without the token
+        cfg.write_text(cfg.read_text().replace(tg_token, "123:nope"), encoding="utf-8")
+        out = CliRunner().invoke(cli, ["chats", "link", "r1", "-c", str(cfg)])
+        assert out.exit_code == 0, out.output
+        assert "telegram: (no link:" in out.output and "123:nope" not in out.output
+        assert "max: https://max.ru/" in out.output
+    finally:
+        stop.set()
+        th.join(10)

@@ -240,12 +240,12 @@ def chats_link(config: str | None, site: str | None, owners: bool, hours: int) -
         fail(UserError("name a SITE code, or pass --owners"))
     try:
         s = load_settings(config)
-        token = anyio.run(create_link, s, site, owners, hours)
+        token, links = anyio.run(create_link, s, site, owners, hours)
     except UserError as exc:
         fail(exc)
     click.echo(f"Send this in the chat (as an admin), within {hours} h:\n  /start {token}")
-    click.echo("Telegram: https://t.me/<your_bot>?startgroup=" + token)
-    click.echo("MAX:      https://max.ru/<your_bot>?start=" + token)
+    for channel, link in links:
+        click.echo(f"{channel}: {link}")
 
 
 @cli.command()

@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 
 from kassa.hub import Hub
+from kassa.secret import redact
 
 log = logging.getLogger("kassa")
 
@@ -42,12 +43,29 @@ async def attach_console(hub: Hub, locale: str) -> None:
         await client.aclose()
 
 
-async def create_link(settings: Any, site: str | None, owners: bool, hours: int) -> str:
+async def create_link(settings: Any, site: str | None, owners: bool, hours: int
+                      ) -> tuple[str, list[tuple[str, str]]]:
+    """A one-time token, and (channel, deep link or why there is none) per channel whose
+    plugin can make a link (its bot is asked for its name: a network call, bounded)."""
     from kassa.commands import CommandRouter
 
-    hub = Hub(settings, api=False)  # not started: only its store and settings are used
+    hub = Hub(settings, api=False)  # not started: only its store, settings and plugins
     try:
         await hub.store.prepare()
-        return await CommandRouter(hub).create_link(site, owners=owners, hours=hours)
+        token = await CommandRouter(hub).create_link(site, owners=owners, hours=hours)
     finally:
         await hub.store.close()
+    links: list[tuple[str, str]] = []
+    for channel in await hub.plugins.channels(hub):
+        make = getattr(channel, "deep_link", None)
+        try:
+            if make is not None:
+                with anyio.fail_after(15):
+                    links.append((channel.name, await make(token)))
+        except Exception as exc:  # the bot is unreachable: the /start command still works
+            links.append((channel.name, f"(no link: {redact(str(exc), hub.secret_values())})"))
+        finally:
+            close = getattr(channel, "aclose", None)
+            if close is not None:
+                await close()
+    return token, links

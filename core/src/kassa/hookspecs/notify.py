@@ -44,6 +44,9 @@ class Channel(Protocol):
         ...
 
     # Optional: ``async def aclose(self) -> None`` — called once at shutdown if present.
+    # Optional: ``async def deep_link(self, token: str) -> str`` — a link that opens the bot
+    # with ``/start <token>`` (in a group where the messenger allows); ``kassa chats link``
+    # prints it, so nobody types a bot name or a chat id.
 
 
 class Access(StrEnum):

@@ -65,6 +65,13 @@ class MaxChannel:
             await self.webhook.stop()
         await self.client.aclose()
 
+    async def deep_link(self, token: str) -> str:
+        """A link that opens the bot with ``bot_started`` carrying the token (MAX has no
+        add-to-group link: the admin adds the bot and sends ``/start <token>`` there)."""
+        if not self._state.get("bot"):
+            self._state["bot"] = (await self.client.me()).get("username")
+        return f"https://max.ru/{self._state['bot']}?start={token}"
+
     # --- sending --------------------------------------------------------------------------
     async def send(self, message: Message) -> Delivery:
         chat_id = wire.chat_id_of(message)

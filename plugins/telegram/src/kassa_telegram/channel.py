@@ -48,6 +48,12 @@ class TelegramChannel:
         self._state: dict[str, Any] = {"sent": 0, "received": 0, "last_ok": None,
                                        "last_error": None}
 
+    async def deep_link(self, token: str) -> str:
+        """A link that adds the bot to a group, which then receives ``/start <token>``."""
+        if not self.username:
+            self.username = (await self.client.get_me()).get("username", "")
+        return f"https://t.me/{self.username}?startgroup={token}"
+
     # --- sending ---------------------------------------------------------------------------
     async def send(self, message: Message) -> Delivery:
         try:
