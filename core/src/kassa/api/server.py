@@ -16,6 +16,21 @@ if TYPE_CHECKING:
 log = logging.getLogger("kassa.api")
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket. IPPROTO_TCP is named because asyncio turns Nagle off only on
+    connections whose socket says it is TCP; without it each response's body waited ~40 ms
+    for the client's delayed ACK (a no-op request took 44 ms instead of 1)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted ones
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 async def serve(hub: Hub, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED) -> None:
     import uvicorn
 
@@ -23,9 +38,7 @@ async def serve(hub: Hub, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IG
 
     app = await build_app(hub)
     s = hub.settings.api
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((s.host, s.port))
+    sock = listening_socket(s.host, s.port)
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
                             log_config=None)  # never draw over the console
