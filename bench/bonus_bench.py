@@ -27,12 +27,10 @@ KEY = "bench-key-0123456789"
 H = {"X-Api-Key": KEY}
 
 
-def serve(url: str, pipe: Any, nodelay: bool = False) -> None:
+def serve(url: str, pipe: Any) -> None:
     """The child process: a hub on ``url`` (or a temporary SQLite); answers the port, then an
     audit of the ledger and the victim's available balance when asked."""
     import anyio
-    if nodelay:
-        tcp_listener()
     import kassa_bonus
     from kassa import hookimpl
     from kassa.testing import make_hub
@@ -65,25 +63,6 @@ def serve(url: str, pipe: Any, nodelay: bool = False) -> None:
                     pipe.send((await audit(conn), row.balance - row.held))
 
     anyio.run(main)
-
-
-def tcp_listener() -> None:
-    """``--tcp-nodelay``: the admin API's listening socket made with ``IPPROTO_TCP``.
-
-    kassa.api.server creates it as ``socket(AF_INET, SOCK_STREAM)`` (proto 0), and asyncio
-    sets TCP_NODELAY only on accepted sockets whose proto is IPPROTO_TCP. Without it uvicorn's
-    response body (a second write after the headers) waits for the client's delayed ACK: every
-    request costs ~40 ms whatever the handler does. This shows what the server does once the
-    core creates the socket with the protocol (a one-line fix in core)."""
-    import socket
-    import types
-
-    import kassa.api.server as server
-
-    server.socket = types.SimpleNamespace(  # type: ignore[attr-defined]
-        AF_INET=socket.AF_INET, SOCK_STREAM=socket.SOCK_STREAM, SOL_SOCKET=socket.SOL_SOCKET,
-        SO_REUSEADDR=socket.SO_REUSEADDR,
-        socket=lambda family, kind: socket.socket(family, kind, socket.IPPROTO_TCP))
 
 
 def fresh_database(url: str) -> None:
@@ -208,15 +187,12 @@ def main() -> int:
     ap.add_argument("--pg", default="")
     ap.add_argument("--same-account", action="store_true",
                     help="all earn postings to one account (row-lock bound on PostgreSQL)")
-    ap.add_argument("--tcp-nodelay", action="store_true",
-                    help="work around the admin API socket's missing TCP_NODELAY "
-                         "(see tcp_listener)")
     args = ap.parse_args()
     if args.pg:
         fresh_database(args.pg)
     ctx = multiprocessing.get_context("spawn")
     here, there = ctx.Pipe()
-    child = ctx.Process(target=serve, args=(args.pg, there, args.tcp_nodelay), daemon=True)
+    child = ctx.Process(target=serve, args=(args.pg, there), daemon=True)
     child.start()
     if not here.poll(60):
         raise SystemExit("server did not start")
@@ -229,7 +205,6 @@ def main() -> int:
     result["overdrafts"] = int(left < 0) + int(result["double_spend_accepted"] > 100)
     result["audit_problems"] = len(problems)
     result["store"] = "postgresql" if args.pg else "sqlite"
-    result["tcp_nodelay"] = args.tcp_nodelay
     result["same_account"] = args.same_account
     print(json.dumps(result, indent=2))
     return 1 if result["overdrafts"] or problems else 0
