@@ -258,3 +258,36 @@ async def test_concurrent_replays_of_one_key_post_once(book):
             tg.start_soon(attempt)
     assert len({r.operation for r in results}) == 1
     assert (await ledger.account(acc)).balance == 100
+
+
+async def test_system_balances_are_their_entries_and_their_rows_are_never_updated(book):
+    ledger, _ = book
+    _, acc = await _guest(book)
+    _, other = await _guest(book, "g2", phone="+79161234567")
+    await ledger.earn("t", "e1", acc, 1000)
+    await ledger.earn("t", "e2", other, 400)
+    await ledger.spend("t", "s1", acc, 300)
+    h = await ledger.hold("t", "h", other, 250)
+    await ledger.capture("t", "c", h.hold, 200)
+    assert await ledger.system_balances() == {
+        "issued": -1400, "redeemed": 500, "expired": 0, "writeoff": 0, "deposits": 0,
+        "settlement": 0}
+    async with ledger.store.read() as conn:
+        rows = (await conn.execute(select(schema.account.c.balance, schema.account.c.lock_version)
+                                   .where(schema.account.c.kind == "system"))).all()
+    assert rows and all(r == (0, 0) for r in rows)  # no posting queued on a system row
+    await _healthy(ledger)
+
+
+async def test_upgrade_clears_the_running_balance_older_versions_kept(book):
+    ledger, _ = book
+    _, acc = await _guest(book)
+    await ledger.earn("t", "e1", acc, 1000)
+    A = schema.account
+    async with ledger.store.write() as conn:  # what an older version left in the row
+        await conn.execute(A.update().where(A.c.code == "issued").values(balance=-1000))
+    async with ledger.store.read() as conn:
+        assert await audit(conn) == ["system account issued: row balance -1000 != 0"]
+    await schema.create_schema(ledger.store.engine)  # a start of the new version
+    await _healthy(ledger)
+    assert (await ledger.system_balances())["issued"] == -1000

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kassa_bonus import schema
 from kassa_bonus.expiry import Expiring
@@ -40,6 +40,16 @@ class Ledger(Holds, Expiring):
         if row is None:
             raise LedgerError("unknown_account", f"no account {account_id}")
         return row
+
+    async def system_balances(self) -> dict[str, int]:
+        """System account code -> balance: the sum of its entries (no row keeps it)."""
+        E = schema.entry
+        async with self.store.read() as conn:
+            sums = dict((await conn.execute(
+                select(E.c.account_id, func.sum(E.c.amount))
+                .where(E.c.account_id.in_(list(self.system.values())))
+                .group_by(E.c.account_id))).all())
+        return {code: int(sums.get(i) or 0) for code, i in self.system.items()}
 
     # --- operations ---------------------------------------------------------------------------
     async def earn(self, source: str, key: str, account_id: str, amount: int, *,

@@ -19,7 +19,8 @@ from kassa_bonus import lots, schema
 from kassa_bonus.outcome import Outcome
 from kassa_bonus.store import BonusStore, LedgerError, new_id
 
-# system accounts: (code, currency); they may go negative (the issuer's side of every posting)
+# system accounts: (code, currency); they may go negative (the issuer's side of every posting).
+# Their balance is the sum of their entries (``system_balances``); their row's is always 0.
 SYSTEM_ACCOUNTS = (("issued", "pts"), ("redeemed", "pts"), ("expired", "pts"),
                    ("writeoff", "pts"), ("deposits", "rub"), ("settlement", "rub"))
 SINK = {"pts": "redeemed", "rub": "settlement"}
@@ -69,6 +70,7 @@ class Books:
     def __init__(self, store: BonusStore, system: dict[str, str]) -> None:
         self.store = store
         self.system = system
+        self.system_ids = frozenset(system.values())
 
     async def _lock(self, conn: Any, ids: list[str]) -> dict[str, Acc]:
         """Lock account rows in id order (no deadlocks) and return them."""
@@ -106,11 +108,14 @@ class Books:
         await conn.execute(NEW_ENTRIES, [
             dict(posting_id=pid, account_id=i, currency=acc.currency, amount=leg)
             for i, leg in moved])
-        rows: dict[str, dict[str, Any]] = {i: dict(aid=i, delta=0, dheld=0, dearned=0)
-                                           for i, _ in moved}
-        rows.setdefault(acc.id, dict(aid=acc.id, delta=0, dheld=0, dearned=0))
+        # only customer rows carry a running balance: a system account's balance is the sum
+        # of its entries, so no posting updates (and, on PostgreSQL, holds until its commit)
+        # the `issued` / `redeemed` row every other posting needs too
+        rows: dict[str, dict[str, Any]] = {acc.id: dict(aid=acc.id, delta=0, dheld=0,
+                                                        dearned=0)}
         for i, leg in moved:
-            rows[i]["delta"] += leg
+            if i not in self.system_ids:
+                rows.setdefault(i, dict(aid=i, delta=0, dheld=0, dearned=0))["delta"] += leg
         rows[acc.id] |= dict(dheld=held, dearned=earned)
         await conn.execute(MOVE, list(rows.values()))
         acc.balance += rows[acc.id]["delta"]

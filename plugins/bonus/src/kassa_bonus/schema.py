@@ -1,4 +1,5 @@
 """The bonus plugin's own tables (own MetaData), with the ledger's rules written as constraints.
+``create_schema`` creates what is missing and upgrades what an older version left (``UPGRADES``).
 
 What the database enforces: balances never below zero (credit: never below minus the limit),
 holds never exceed what they reserve, a posting is never reversed beyond its amount, one
@@ -102,7 +103,9 @@ account = Table(
     Column("kind", String(10), nullable=False),
     Column("code", String(40), unique=True),  # system accounts: "issued", "settlement", ...
     Column("currency", String(3), nullable=False),  # pts | rub
-    Column("balance", BigInteger, nullable=False, default=0),  # posted
+    # posted; customer accounts only: a system account's is the sum of its entries (its row
+    # stays 0, so postings never queue on the `issued` / `redeemed` row)
+    Column("balance", BigInteger, nullable=False, default=0),
     Column("held", BigInteger, nullable=False, default=0),  # pending holds
     Column("credit_limit", BigInteger, nullable=False, default=0),
     Column("earned", BigInteger, nullable=False, default=0),  # lifetime earned: tiers use it
@@ -275,3 +278,11 @@ async def create_schema(engine: Any) -> None:
             await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
+        await conn.execute(UPGRADES)
+
+
+# Upgrades of existing databases, idempotent, run at every start after create_all:
+# system accounts kept a running balance until their rows stopped being updated per posting;
+# their entries hold it, so the stale column is cleared (audit: a system row's balance is 0).
+UPGRADES = account.update().where(account.c.kind == "system", account.c.balance != 0) \
+    .values(balance=0)
