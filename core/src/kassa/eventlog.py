@@ -178,10 +178,6 @@ def sqlite_time(v: datetime) -> str:
     return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-_EVENTS_SQL = (f"INSERT OR IGNORE INTO events ({', '.join(_EVENT_COLS)}) "
-               f"VALUES ({', '.join('?' * len(_EVENT_COLS))})")
-_OUTBOX_SQL = (f"INSERT OR IGNORE INTO outbox ({', '.join(_OUTBOX_COLS)}) "
-               f"VALUES ({', '.join('?' * len(_OUTBOX_COLS))})")
 _EVENT_GET = operator.itemgetter(*_EVENT_COLS)
 _OUTBOX_GET = operator.itemgetter(*_OUTBOX_COLS)
 _EVENT_TIMES = tuple(i for i, c in enumerate(_EVENT_COLS) if c.endswith("_at"))
@@ -197,10 +193,13 @@ def _sqlite_params(values: tuple[Any, ...], times: tuple[int, ...]) -> tuple[Any
 
 
 def _sqlite_insert(raw: sqlite3.Connection, p: Prepared) -> dict[str, int]:
-    """SQLite fast path, one thread hop (``Store.run_write``): executemany, then one look-up
-    of which ids are new (sqlite3's executemany returns no RETURNING rows)."""
+    """SQLite fast path, one thread hop (``Store.run_write``): multi-row INSERTs, then one
+    look-up of which ids are new. Few statements on purpose: sqlite3 lets go of the GIL at
+    every step, and getting it back while the event loop runs is what a busy hub waits on
+    (executemany steps once per row)."""
     ids = [r["id"] for r in p.rows]
-    raw.executemany(_EVENTS_SQL, [_sqlite_params(_EVENT_GET(r), _EVENT_TIMES) for r in p.rows])
+    _insert_values(raw, "events", _EVENT_COLS,
+                   [_sqlite_params(_EVENT_GET(r), _EVENT_TIMES) for r in p.rows])
     inserted: dict[str, int] = {}
     for i in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
         chunk = ids[i:i + 900]
@@ -208,10 +207,21 @@ def _sqlite_insert(raw: sqlite3.Connection, p: Prepared) -> dict[str, int]:
             f"SELECT id, seq FROM events WHERE id IN ({', '.join('?' * len(chunk))})",
             chunk).fetchall())
     outbox = [row for eid in inserted for row in p.decisions.get(eid, ())]
-    if outbox:
-        raw.executemany(_OUTBOX_SQL, [_sqlite_params(_OUTBOX_GET(r), _OUTBOX_TIMES)
-                                      for r in outbox])
+    _insert_values(raw, "outbox", _OUTBOX_COLS,
+                   [_sqlite_params(_OUTBOX_GET(r), _OUTBOX_TIMES) for r in outbox])
     return inserted
+
+
+def _insert_values(raw: sqlite3.Connection, table: str, cols: tuple[str, ...],
+                   rows: list[tuple[Any, ...]]) -> None:
+    """INSERT OR IGNORE of many rows, a few statements of many VALUES each (999 bound
+    parameters at most: the limit of SQLite builds before 3.32)."""
+    per = 999 // len(cols)
+    one = f"({', '.join('?' * len(cols))})"
+    for i in range(0, len(rows), per):
+        chunk = rows[i:i + per]
+        raw.execute(f"INSERT OR IGNORE INTO {table} ({', '.join(cols)}) VALUES "
+                    + ", ".join([one] * len(chunk)), [v for r in chunk for v in r])
 
 
 @attrs.define

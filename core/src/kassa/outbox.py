@@ -390,7 +390,12 @@ _DEAD = ("UPDATE outbox SET status = 'dead', attempts = :b_attempts, last_error 
          "WHERE id = :b_id")
 _AS_DIGEST = ("UPDATE outbox SET kind = 'digest', severity = :b_severity, payload = :b_payload "
               "WHERE id = :b_id")
-_MERGED = "UPDATE outbox SET status = 'merged', digest_id = :b_digest WHERE id = :b_id"
+
+
+def _merged(ids: list[int]) -> str:
+    """One statement for all the rows a digest carries (ids are our own integers)."""
+    return (f"UPDATE outbox SET status = 'merged', digest_id = :b_digest "
+            f"WHERE id IN ({', '.join(str(int(i)) for i in ids)})")
 
 
 class Marks:
@@ -414,8 +419,7 @@ class Marks:
         if digest is not None:  # the fold first: the head becomes the digest
             self._queue.append((_AS_DIGEST, {"b_id": row_id, "b_severity": digest.severity,
                                              "b_payload": digest.body}, fut))
-            self._queue.extend((_MERGED, {"b_id": m, "b_digest": row_id}, fut)
-                               for m in digest.merged)
+            self._queue.append((_merged(digest.merged), {"b_digest": row_id}, fut))
         self._queue.append((stmt, params, fut))
         if not self._leading:
             self._leading = True
