@@ -227,3 +227,24 @@ async def test_batches_merged_into_one_commit_keep_duplicates_apart(tmp_path):
         assert [seq is not None for seq in result] == [True, True, False, True, False]
         assert sorted(e.source_key for e in await hub.events()) == ["a", "b", "c"]
         assert await hub.log.commit(hub.log.prepare([ev(key="a")])) == [None]
+
+
+async def test_shutdown_waits_for_events_already_handed_over(tmp_path):
+    """Events a source handed over are written before the hub stops, even if the source is
+    cancelled while waiting and the batch is still between prepare and commit."""
+    async with make_hub(CONFIG, tmp_path) as hub:
+        commit = hub.log.commit
+
+        async def slow_commit(prepared):  # a slow disk: the batch waits before its write
+            await anyio.sleep(0.3)
+            return await commit(prepared)
+
+        hub.log.commit = slow_commit
+        async with anyio.create_task_group() as tg:
+            for i in range(300):
+                tg.start_soon(hub.emit, ev(kind="retail_scale_tared", key=f"s{i}"))
+            await anyio.sleep(0.05)  # handed over, not yet committed
+            tg.cancel_scope.cancel()
+    async with make_hub(CONFIG, tmp_path) as hub:
+        keys = {e.source_key for e in await hub.events()}
+    assert keys == {f"s{i}" for i in range(300)}

@@ -68,11 +68,24 @@ class EventLog:
         self.queue: asyncio.Queue[tuple[Event, asyncio.Future[bool]]] = asyncio.Queue()
         self.duplicates = 0
         self.written = 0
+        self._unsettled = 0
 
     async def submit(self, event: Event) -> bool:
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._unsettled += 1
+        fut.add_done_callback(self._settled)
         await self.queue.put((event, fut))
-        return await fut
+        # shielded: a caller that gives up (a source stopping) leaves the event to be
+        # written, and idle() to count it until it is
+        return await asyncio.shield(fut)
+
+    def _settled(self, _fut: asyncio.Future[bool]) -> None:
+        self._unsettled -= 1
+
+    def idle(self) -> bool:
+        """Every submitted event is committed (or failed): none queued, prepared or being
+        written (shutdown waits for this, not just for an empty queue)."""
+        return self._unsettled == 0
 
     async def run(self) -> None:
         """Two stages: prepare a batch (rows and routing decisions: CPU) while the previous

@@ -305,11 +305,11 @@ class Hub:
                     tg.start_soon(self._run_source, src)
 
     async def drain(self, timeout: float = 10.0) -> bool:  # noqa: ASYNC109 (returns False)
-        """Wait until the event log queue is empty and the outbox has nothing pending;
+        """Wait until the event log has committed everything and the outbox has nothing pending;
         ``False`` if that did not happen within ``timeout`` seconds (nothing is cancelled)."""
         with anyio.move_on_after(timeout):
             # the outbox's state is rows in the store: polling it is the only way to know
-            while not self.log.queue.empty() or not await self.outbox.idle():  # noqa: ASYNC110
+            while not self.log.idle() or not await self.outbox.idle():  # noqa: ASYNC110
                 await anyio.sleep(0.05)
             return True
         return False
@@ -320,7 +320,7 @@ class Hub:
             self._sources_scope.cancel()
         with anyio.CancelScope(shield=True):
             with anyio.move_on_after(5):
-                while not self.log.queue.empty():  # noqa: ASYNC110 (asyncio.Queue: no event)
+                while not self.log.idle():  # noqa: ASYNC110 (settled futures: no event to wait on)
                     await anyio.sleep(0.02)
             if exc[0] is None:
                 await self.drain(timeout=3.0)
