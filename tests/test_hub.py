@@ -191,13 +191,18 @@ async def test_plugin_transaction_and_spawned_job(tmp_path):
 async def test_a_digest_that_dies_is_replayed_whole(tmp_path):
     """A digest is folded at send time; if the chat rejects it for good, the dead letter is
     the digest itself (its rows merged into it), so one replay delivers every event."""
+    await check_dead_digest_replays(tmp_path)
+
+
+async def check_dead_digest_replays(tmp_path, **extra):
+    """(Also run on PostgreSQL by the integration session.)"""
     from kassa.model import ChannelLimits
     from kassa.store.tables import OutboxRow
     from sqlalchemy import select
 
     ch = CaptureChannel(limits=ChannelLimits(per_chat_per_s=1, per_group_per_min=1000,
                                              per_bot_per_s=1000))
-    cfg = {**CONFIG, "chats": [CONFIG["chats"][0]]}
+    cfg = {**CONFIG, "chats": [CONFIG["chats"][0]], **extra}
     async with make_hub(cfg, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
         await hub.emit(ev(key="first", order="100"))
         await eventually(lambda: len(ch.sent) == 1, hub=hub)

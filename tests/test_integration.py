@@ -53,6 +53,13 @@ async def test_postgres_event_log_outbox_and_dedup(tmp_path, pg_url):
     assert again.sent == []
 
 
+async def test_postgres_outbox_digest_dead_letter_and_replay(tmp_path, pg_url):
+    """The outbox's group-committed marks (sent, dead, a digest's fold) on PostgreSQL."""
+    from tests.test_hub import check_dead_digest_replays
+
+    await check_dead_digest_replays(tmp_path, store={"url": pg_url})
+
+
 async def test_nats_bus_dedups_and_persists(tmp_path):
     ch = CaptureChannel()
     stream = f"KT{uuid.uuid4().hex[:8]}"
