@@ -291,3 +291,23 @@ async def test_upgrade_clears_the_running_balance_older_versions_kept(book):
     await schema.create_schema(ledger.store.engine)  # a start of the new version
     await _healthy(ledger)
     assert (await ledger.system_balances())["issued"] == -1000
+
+
+async def test_refused_holds_and_earns_say_why_and_change_nothing(book):
+    ledger, _ = book
+    _, acc = await _guest(book)
+    await ledger.earn("t", "e", acc, 100)
+    await ledger.hold("t", "h1", acc, 60)
+    for key, account, amount, code in (("h2", acc, 41, "insufficient_funds"),
+                                       ("h3", "nope", 1, "unknown_account"),
+                                       ("h4", ledger.system["issued"], 1, "unknown_account")):
+        with pytest.raises(LedgerError) as err:
+            await ledger.hold("t", key, account, amount)
+        assert err.value.code == code
+    with pytest.raises(LedgerError) as err:
+        await ledger.earn("t", "e2", ledger.system["redeemed"], 5)
+    assert err.value.code == "unknown_account"
+    assert (await ledger.hold("t", "h5", acc, 40)).status == "authorized"  # exactly what is left
+    row = await ledger.account(acc)
+    assert (row.balance, row.held, row.earned) == (100, 100, 100)
+    await _healthy(ledger)

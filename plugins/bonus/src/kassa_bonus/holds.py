@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from kassa_bonus import schema
 from kassa_bonus.outcome import Outcome
-from kassa_bonus.postings import CAPTURED, NEW_HOLD, Books, positive, require_available
+from kassa_bonus.postings import CAPTURED, NEW_HOLD, Books, positive
 from kassa_bonus.store import LedgerError, new_id
 
 
@@ -28,14 +28,12 @@ class Holds(Books):
             if isinstance(claimed, Outcome):
                 return claimed
             positive(amount)
-            acc = (await self._lock(conn, [account_id]))[account_id]
-            require_available(acc, amount)
+            acc = await self._reserve(conn, account_id, amount)
             now = self.store.clock.now()
             hold_id = new_id()
             await conn.execute(NEW_HOLD, dict(
                 id=hold_id, operation_id=claimed, account_id=account_id, amount=amount,
                 site=site, order_ref=order_ref, expires_at=now + ttl, created_at=now))
-            await self._apply(conn, acc, held=amount)
             return await self._done(conn, claimed, "hold", "authorized", acc, amount, [],
                                     hold=hold_id)
 

@@ -64,9 +64,9 @@ class Ledger(Holds, Expiring):
             if isinstance(claimed, Outcome):
                 return claimed
             positive(amount)
-            acc = (await self._lock(conn, [account_id]))[account_id]
-            kind, pid = await self._credit(conn, claimed, acc, amount, expires_at, site=site,
-                                           order_ref=order_ref, promo=promo,
+            acc = await self._lock_credit(conn, account_id, amount)
+            kind, pid = await self._credit(conn, claimed, acc, amount, expires_at, applied=True,
+                                           site=site, order_ref=order_ref, promo=promo,
                                            effective_at=effective_at)
             return await self._done(conn, claimed, kind, "posted", acc, amount, [pid])
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from attrs import define
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, select, update
 
 from kassa_bonus import lots, schema
 from kassa_bonus.outcome import Outcome
@@ -39,7 +39,22 @@ HOLD_MOVE = update(A).where(A.c.id == bindparam("aid")).values(
     held=A.c.held + bindparam("dheld"), lock_version=A.c.lock_version + 1)
 NEW_POSTING, NEW_ENTRIES, NEW_HOLD = (schema.posting.insert(), schema.entry.insert(),
                                       schema.hold.insert())
-HOLD = select(schema.hold).where(schema.hold.c.id == bindparam("hid")).with_for_update()
+ACC_COLS = (A.c.id, A.c.kind, A.c.currency, A.c.guest_id, A.c.balance, A.c.held,
+            A.c.credit_limit, A.c.earned)
+# check and move in one statement, the row locked by it (the statement before a hold's or an
+# earn's posting): no row back = unknown, a system account, or (RESERVE) not enough available
+RESERVE = update(A).where(
+    A.c.id == bindparam("aid"), A.c.kind != "system",
+    A.c.balance - A.c.held + A.c.credit_limit >= bindparam("amount")).values(
+    held=A.c.held + bindparam("amount"), lock_version=A.c.lock_version + 1).returning(*ACC_COLS)
+CREDIT = update(A).where(A.c.id == bindparam("aid"), A.c.kind != "system").values(
+    balance=A.c.balance + bindparam("amount"),
+    earned=A.c.earned + case((A.c.currency == "pts", bindparam("amount")), else_=0),
+    lock_version=A.c.lock_version + 1).returning(*ACC_COLS)
+# capture / void: the hold and its account in one read, both rows locked (PostgreSQL)
+HOLD_AND_ACCOUNT = (select(schema.hold, *(c.label(f"acc_{c.name}") for c in ACC_COLS))
+                    .join(A, A.c.id == schema.hold.c.account_id)
+                    .where(schema.hold.c.id == bindparam("hid")).with_for_update())
 CAPTURED = schema.hold.update().where(schema.hold.c.id == bindparam("hid")).values(
     status="captured", captured=bindparam("take"), capture_posting_id=bindparam("pid"))
 
@@ -59,9 +74,8 @@ class Acc:
     earned: int
 
     @classmethod
-    def of(cls, row: Any) -> Acc:
-        return cls(row.id, row.kind, row.currency, row.guest_id, row.balance, row.held,
-                   row.credit_limit, row.earned)
+    def of(cls, row: Any, prefix: str = "") -> Acc:
+        return cls(*(getattr(row, prefix + c.name) for c in ACC_COLS))
 
 
 class Books:
@@ -81,6 +95,25 @@ class Books:
                 raise LedgerError("unknown_account", f"no account {i}")
         return found
 
+    async def _reserve(self, conn: Any, account_id: str, amount: int) -> Acc:
+        """Hold ``amount`` on the account: check and reserve in one conditional update."""
+        row = (await conn.execute(RESERVE, {"aid": account_id, "amount": amount})).first()
+        if row is not None:
+            return Acc.of(row)
+        # refused: say why, from the row (locked now); if a release freed enough since, hold
+        acc = (await self._lock(conn, [account_id]))[account_id]
+        require_available(acc, amount)
+        await self._apply(conn, acc, held=amount)
+        return acc
+
+    async def _lock_credit(self, conn: Any, account_id: str, amount: int) -> Acc:
+        """Lock a guest's account and credit ``amount`` to it in one statement (lifetime
+        earned too, for points); the posting follows with ``applied=True``."""
+        row = (await conn.execute(CREDIT, {"aid": account_id, "amount": amount})).first()
+        if row is None:
+            raise LedgerError("unknown_account", f"no guest account {account_id}")
+        return Acc.of(row)
+
     async def _apply(self, conn: Any, acc: Acc, *, held: int) -> None:
         await conn.execute(HOLD_MOVE, {"aid": acc.id, "dheld": held})
         acc.held += held
@@ -89,12 +122,16 @@ class Books:
                     legs: list[tuple[str, int]], *, site: str = "", order_ref: str = "",
                     promo: str = "", reverses: str | None = None,
                     effective_at: datetime | None = None, amount: int | None = None,
-                    held: int = 0, earned: int = 0) -> str:
+                    held: int = 0, earned: int = 0, applied: bool = False) -> str:
         """Write one balanced posting; ``acc`` is the guest's account it is about and
         ``amount`` what it moved (default: the guest's leg). ``held`` / ``earned`` change the
-        guest's row in the same statement (a released hold, lifetime earned points)."""
+        guest's row in the same statement (a released hold, lifetime earned points).
+        ``applied``: the statement that locked the guest's row already moved it by its leg
+        (``_lock_credit``); ``acc`` is that row after the move."""
         if sum(a for _, a in legs) != 0 or len(legs) < 2:
             raise AssertionError(f"unbalanced posting {legs}")  # fail closed
+        if applied and (held or earned):
+            raise AssertionError("an applied posting cannot change held / earned")
         gross = amount or sum(a for account_id, a in legs if account_id == acc.id)
         if gross == 0:
             raise AssertionError("a posting must move the guest's account")
@@ -111,20 +148,22 @@ class Books:
         # only customer rows carry a running balance: a system account's balance is the sum
         # of its entries, so no posting updates (and, on PostgreSQL, holds until its commit)
         # the `issued` / `redeemed` row every other posting needs too
-        rows: dict[str, dict[str, Any]] = {acc.id: dict(aid=acc.id, delta=0, dheld=0,
-                                                        dearned=0)}
+        rows: dict[str, dict[str, Any]] = {} if applied else {
+            acc.id: dict(aid=acc.id, delta=0, dheld=held, dearned=earned)}
         for i, leg in moved:
-            if i not in self.system_ids:
+            if i not in self.system_ids and not (applied and i == acc.id):
                 rows.setdefault(i, dict(aid=i, delta=0, dheld=0, dearned=0))["delta"] += leg
-        rows[acc.id] |= dict(dheld=held, dearned=earned)
-        await conn.execute(MOVE, list(rows.values()))
-        acc.balance += rows[acc.id]["delta"]
-        acc.held += held
-        acc.earned += earned
+        if rows:
+            await conn.execute(MOVE, list(rows.values()))
+        if not applied:
+            acc.balance += rows[acc.id]["delta"]
+            acc.held += held
+            acc.earned += earned
         return pid
 
     async def _credit(self, conn: Any, op_id: str, acc: Acc, amount: int,
-                      expires_at: Expiry, **kw: Any) -> tuple[str, str]:
+                      expires_at: Expiry, *, applied: bool = False, **kw: Any
+                      ) -> tuple[str, str]:
         if acc.kind == "system":
             raise LedgerError("unknown_account", f"no guest account {acc.id}")
         positive(amount)
@@ -132,7 +171,8 @@ class Books:
         source_acc = self.system["issued" if acc.currency == "pts" else "deposits"]
         points = acc.currency == "pts"
         pid = await self._post(conn, op_id, kind, acc, [(source_acc, -amount), (acc.id, amount)],
-                               earned=amount if points else 0, **kw)
+                               earned=amount if points and not applied else 0, applied=applied,
+                               **kw)
         if points:
             now = self.store.clock.now()
             at = now + expires_at if isinstance(expires_at, timedelta) else expires_at
@@ -184,11 +224,11 @@ class Books:
                                                                prefer_posting=p.id))
         return pid, amount - recovered
 
-    async def _pending_hold(self, conn: Any, hold_id: str) -> tuple[Any, Any]:
-        h = (await conn.execute(HOLD, {"hid": hold_id})).first()
+    async def _pending_hold(self, conn: Any, hold_id: str) -> tuple[Any, Acc]:
+        h = (await conn.execute(HOLD_AND_ACCOUNT, {"hid": hold_id})).first()
         if h is None:
             raise LedgerError("unknown_hold", f"no hold {hold_id}")
-        acc = (await self._lock(conn, [h.account_id]))[h.account_id]
+        acc = Acc.of(h, "acc_")
         if h.status != "pending":
             raise LedgerError(f"hold_{h.status}", f"hold {hold_id} is already {h.status}")
         if h.expires_at <= self.store.clock.now():
