@@ -41,6 +41,22 @@ class DemoSettings:
     speed: float
     seed: int
     locale: str
+    # What simulators publish for one another (name -> URL), gathered from every simulator's
+    # optional ``endpoints`` before any starts, so one reads another's at its own start (the
+    # r_keeper tills: the loyalty engine's ``farcards_url``), whatever the start order, and
+    # no plugin imports another.
+    endpoints: dict[str, str] = attrs.Factory(dict)
+
+
+def publish_endpoints(sims: list[Any], settings: DemoSettings) -> None:
+    """Collect what each simulator publishes (``sim.endpoints``, optional) into ``settings``.
+    Two simulators publishing the same name is a wiring error, not a silent override."""
+    for sim in sims:
+        for name, url in (getattr(sim, "endpoints", None) or {}).items():
+            if settings.endpoints.get(name, url) != url:
+                raise ValueError(f"demo endpoint {name!r} published twice: "
+                                 f"{settings.endpoints[name]} and {url} ({sim.name})")
+            settings.endpoints[name] = url
 
 
 def merge(base: dict[str, Any], fragment: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,6 +100,7 @@ async def run_demo(opts: DemoOptions) -> int:
     if not sims:
         print("No simulators are installed: install kassa-rkeeper and a messenger plugin.")
         return 1
+    publish_endpoints(sims, demo_settings)
     tmp = tempfile.TemporaryDirectory(prefix="kassa-demo-")
     data_dir = Path(opts.data_dir or tmp.name)
     config: dict[str, Any] = {"hub": {"name": "kassa-demo", "locale": opts.locale,

@@ -1,15 +1,18 @@
 """r_keeper's simulated tills calling this loyalty engine over FarCards-HTTP, end to end.
 
 Both plugins are loaded the way ``kassa demo`` loads them (entry points, simulators from the
-``register_simulators`` hook, their config fragments merged): the bonus plugin never imports
-the r_keeper one, the till only speaks the protocol.
+``register_simulators`` hook, their published endpoints gathered into the demo settings, their
+config fragments merged): the bonus plugin never imports the r_keeper one, the till only
+speaks the protocol.
 """
 
 from __future__ import annotations
 
+import os
+
 import anyio
 import pytest
-from kassa.demo import merge, merge_sites
+from kassa.demo import DemoSettings, merge, merge_sites, publish_endpoints
 from kassa.plugins import Plugins, new_manager
 from kassa.testing import make_hub
 from kassa_bonus import schema
@@ -30,14 +33,18 @@ async def test_rkeeper_tills_apply_cards_and_post_checks(tmp_path, monkeypatch):
     monkeypatch.setenv("KASSA_LOAD_PLUGINS", "bonus,rkeeper")
     monkeypatch.delenv("KASSA_FARCARDS_URL", raising=False)
     plugins = Plugins(new_manager(entry_points=True))
-    demo = type("Demo", (), {"sites": ["r1"], "speed": 1.0, "seed": 3})()
+    demo = DemoSettings(sites=["r1"], site_count=1, speed=1.0, seed=3, locale="ru")
     sims = await plugins.simulators(demo)
+    publish_endpoints(sims, demo)
     farcards = next(s for s in sims if s.name == "bonus")
     rkeeper = next(s for s in sims if s.name.startswith("rkeeper:"))
+    assert demo.endpoints == {"farcards_url": farcards.url}
     config: dict = {}
     try:
-        for sim in sims:
+        # the tills start first: what the loyalty engine published is there already
+        for sim in sorted(sims, key=lambda s: s.name == "bonus"):
             config = merge(config, await sim.start())
+        assert "KASSA_FARCARDS_URL" not in os.environ  # configuration, not the environment
         async with make_hub(merge_sites(config), tmp_path, entry_points=True, api=True) as hub:
             till = rkeeper.till
             assert till is not None and till.url == farcards.url

@@ -4,21 +4,20 @@ Not a simulator of an external system (the engine is ours): the config fragment 
 on for the demo chain. Guests need no seeding before the hub exists: the demo's cards are in
 an issue range, so each becomes a guest (with a welcome bonus) at its first swipe.
 
-The demo's r_keeper tills find FarCards through ``$KASSA_FARCARDS_URL``, the r_keeper
-simulator's own setting (as ExtDllHTTP's URL is the till's): the hub's HTTP port is fixed here,
-before any simulator starts, and the URL set for the demo's run (put back at stop); plugins
-meet only through configuration. The console's Loyalty screen needs nothing: the bonus API lets
-the hub's admin token, which the console holds, read.
+The demo's r_keeper tills find FarCards through configuration: the hub's HTTP port is fixed
+here, when the hook runs, and ``endpoints`` publishes ``farcards_url``; the demo gathers every
+simulator's endpoints into its settings before any starts (``kassa.demo.publish_endpoints``),
+and the r_keeper simulator reads ``farcards_url`` from them (as ExtDllHTTP's URL is the till's
+setting). Plugins meet only there. The console's Loyalty screen needs nothing: the bonus API
+lets the hub's admin token, which the console holds, read.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Mapping
 from typing import Any
 
-FARCARDS_ENV = "KASSA_FARCARDS_URL"
 DEMO_CARDS = "7788000-7788999"  # the range the demo's tills hand out
 
 
@@ -34,10 +33,7 @@ class BonusDemo:
     def __init__(self, settings: Any) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/farcards"
-        # set when the hook runs, so tills started before or after us all see it
-        self._env = {FARCARDS_ENV: self.url}
-        self._previous = {k: os.environ.get(k) for k in self._env}
-        os.environ.update(self._env)
+        self.endpoints = {"farcards_url": self.url}  # what the demo's tills are pointed at
 
     async def start(self) -> Mapping[str, Any]:
         return {"api": {"port": self.port},
@@ -45,10 +41,4 @@ class BonusDemo:
                           "lot_days": 180, "schedule_seconds": 60}}
 
     async def stop(self) -> None:
-        for k, ours in self._env.items():
-            if os.environ.get(k) != ours:
-                continue  # someone else's value now: leave it
-            if self._previous[k] is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = str(self._previous[k])
+        pass

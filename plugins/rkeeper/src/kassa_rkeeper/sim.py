@@ -27,7 +27,9 @@ from kassa_rkeeper.sim_till import Till
 from kassa_rkeeper.sim_xml import XmlInterface
 
 NOTIFY_PATH = "/rkeeper/notify"
-FARCARDS_ENV = "KASSA_FARCARDS_URL"  # the demo's loyalty server, when one is installed
+# a loyalty server for a simulator started on its own (`kassa rkeeper simulate` reads it too);
+# in the demo the URL comes from the endpoints other simulators publish (``farcards_url``)
+FARCARDS_ENV = "KASSA_FARCARDS_URL"
 # cards the demo's guests carry: most in a range a loyalty server may issue, one it never knows
 DEMO_CARDS = (*(f"77880{n:02d}" for n in range(10, 30)), "1234567")
 USER, PASSWORD = "kassa", "kassa"
@@ -60,7 +62,8 @@ class RKeeperSim:
                  seed: int = 1, speed: float = 1.0, rate: float = 0.0,
                  timezone: str = "Europe/Moscow", start: datetime | None = None,
                  notify_url: str | None = None, farcards_url: str | None = None,
-                 cards: Sequence[str] = DEMO_CARDS) -> None:
+                 cards: Sequence[str] = DEMO_CARDS,
+                 endpoints: Mapping[str, str] | None = None) -> None:
         self.name = f"rkeeper:{code}"
         self.code = code
         self.site_name = name
@@ -76,6 +79,7 @@ class RKeeperSim:
         self.staff = Staff(self.rest, seed=seed, rate=rate) if rate > 0 else None
         self.notify_url = notify_url
         self.farcards_url, self.cards, self.seed = farcards_url, tuple(cards), seed
+        self.endpoints = endpoints  # the demo's published endpoints, read at start
         self.till: Till | None = None  # made at start, when a FarCards URL is known
         self.port = 0
         self.link_is_down = False
@@ -90,7 +94,8 @@ class RKeeperSim:
 
         self._ready = anyio.Event()
         # the till of a loyalty system (FarCards-HTTP), when a loyalty server is configured
-        url = self.farcards_url or os.environ.get(FARCARDS_ENV)
+        url = (self.farcards_url or (self.endpoints or {}).get("farcards_url")
+               or os.environ.get(FARCARDS_ENV))
         self.till = Till(self.rest, url, self.cards, seed=self.seed) if url else None
         self._task = asyncio.get_running_loop().create_task(self._main())
         while not self._ready.is_set():
@@ -178,8 +183,9 @@ def simulators(settings: Any) -> list[RKeeperSim]:
     """What ``register_simulators`` returns: one light simulator per demo site.
 
     ``settings.sites`` is a count or a list of site codes; ``speed``, ``seed`` and
-    ``farcards_url`` optional (else ``$KASSA_FARCARDS_URL`` when they start: the tills then
-    call that loyalty server, as r_keeper's ExtDllHTTP would)."""
+    ``farcards_url`` optional; else the tills read ``farcards_url`` from ``settings.endpoints``
+    (what other simulators published, the demo fills it before any starts) when they start,
+    and call that loyalty server as r_keeper's ExtDllHTTP would."""
     sites = getattr(settings, "sites", 3)
     codes = list(sites) if isinstance(sites, (list, tuple)) else [
         f"r{i + 1}" for i in range(int(sites or 3))]
@@ -192,7 +198,8 @@ def simulators(settings: Any) -> list[RKeeperSim]:
     farcards = getattr(settings, "farcards_url", None)
     return [RKeeperSim(code, NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i + 1}"),
                        rest_code=f"1999900{i + 1:02d}", seed=seed + i, speed=speed, rate=rate,
-                       start=opening, farcards_url=farcards)
+                       start=opening, farcards_url=farcards,
+                       endpoints=getattr(settings, "endpoints", None))
             for i, code in enumerate(codes)]
 
 
