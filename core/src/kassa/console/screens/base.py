@@ -11,6 +11,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header
+from textual.worker import Worker
 
 from kassa.console.i18n import t
 from kassa.console.widgets.banner import LinkBanner
@@ -32,6 +33,7 @@ def localize_bindings(node: DOMNode, locale: str) -> None:
 class ConsoleScreen(Screen[None]):
     TITLE_KEY = ""
     RELOAD = True  # reload every ``app.refresh_s`` while shown
+    _loader: Worker[None] | None = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -66,12 +68,16 @@ class ConsoleScreen(Screen[None]):
         self.reload()
 
     def _tick(self) -> None:
-        if self.is_current:
+        # a load still under way (a slow hub, retries) is left to finish: cancelling it
+        # every tick would never let a failure surface, and hammers a hub that is slow
+        loading = self._loader is not None and self._loader.is_running
+        if self.is_current and not loading:
             self.reload()
 
     def reload(self) -> None:
         """Fetch this screen's data in a worker (a newer reload cancels an older one)."""
-        self.run_worker(self.load, group="load", exclusive=True, exit_on_error=False)
+        self._loader = self.run_worker(self.load, group="load", exclusive=True,
+                                       exit_on_error=False)
 
     async def load(self) -> None:
         """Override: fetch through ``self.ask(...)`` and fill the widgets."""
