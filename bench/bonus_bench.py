@@ -33,6 +33,7 @@ def serve(url: str, pipe: Any) -> None:
     import anyio
     import kassa_bonus
     from kassa import hookimpl
+    from kassa.runner import settle_memory
     from kassa.testing import make_hub
     from kassa_bonus.audit import audit
     from kassa_bonus.service import service_for
@@ -55,6 +56,7 @@ def serve(url: str, pipe: Any) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             async with make_hub(config, tmp, plugins=[kassa_bonus, NoopRoute()],
                                 api=True) as hub:
+                settle_memory()  # as `kassa run` does once the hub is up
                 pipe.send(hub.api_port)
                 victim = await anyio.to_thread.run_sync(pipe.recv)
                 svc = await service_for(hub)
