@@ -36,6 +36,7 @@ import kassa_telegram
 from kassa.eventlog import dialect_insert, event_row
 from kassa.model import ChannelLimits, ChatRef, Event, Message
 from kassa.outbox import outbox_row
+from kassa.runner import settle_memory
 from kassa.store import Store
 from kassa.store.tables import EventRow, OutboxRow
 from kassa.testing import CaptureChannel, ComponentsPlugin, make_hub
@@ -98,6 +99,7 @@ async def hub_run(channel: CaptureChannel | None) -> list[float]:
     plugins = [ComponentsPlugin(channels=[channel])] if channel else []
     with tempfile.TemporaryDirectory() as tmp:
         async with make_hub(chain(SITES, "capture", owners="-1"), tmp, plugins=plugins) as hub:
+            settle_memory()  # as `kassa run` does once the hub is up
             return await on_schedule(hub.emit, SITES, RATE, SECONDS)
 
 

@@ -42,6 +42,7 @@ _PENDING = col(OutboxRow.status) == literal_column("'pending'")
 DIGEST_LINES = 40
 CHAT_CONCURRENCY = 8
 MARK_LINGER = 0.02  # seconds the outbox gathers status marks into one write
+MARKS_PER_WRITE = 32  # marks in one write transaction at most
 
 RenderJob = Callable[[dict[str, Any], ChatRef], Awaitable[Message]]
 OnRepair = Callable[[str, str, str], Awaitable[None]]  # channel, old chat id, new chat id
@@ -178,7 +179,9 @@ class Outbox:
                     # out of budget: what piles up meanwhile goes out as one digest when the
                     # budget allows; folded then, in memory, so waiting costs no writes
                     waited = True
-                    await anyio.sleep(wait)
+                    # jittered: chats whose budgets renew together (a chain-wide burst)
+                    # would otherwise all fold, send and write in the same instant
+                    await anyio.sleep(wait + random.uniform(0, min(0.25, wait / 4)))
                     continue
                 run = self._foldable(rows) if waited else []
                 await self._deliver(channel, rows[0], await self._digest(run) if run else None)
@@ -434,7 +437,10 @@ class Marks:
             with anyio.CancelScope(shield=True):
                 try:
                     while self._queue:
-                        batch, self._queue = self._queue, []
+                        # bounded: a wave of digests (their payloads) must not hold the
+                        # writer long while the event log waits; it gets in between chunks
+                        batch, self._queue = self._queue[:MARKS_PER_WRITE], \
+                            self._queue[MARKS_PER_WRITE:]
                         await self._flush(batch)
                 finally:
                     self._leading = False
