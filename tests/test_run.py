@@ -72,6 +72,7 @@ def test_chats_link_asks_each_bot_for_its_link(tmp_path):
     messenger (each bot is asked its name), and a bot it cannot reach costs only its link."""
     import threading
 
+    import anyio
     from click.testing import CliRunner
     from kassa.cli import cli
     from kassa_max.sim import MaxSim
@@ -86,11 +87,9 @@ def test_chats_link_asks_each_bot_for_its_link(tmp_path):
             async with TelegramSim() as tg, MaxSim() as mx:
                 box.update(tg=(tg.base_url, tg.token, tg.bot.username), mx=(mx.base_url, mx.token))
                 started.set()
-                while not stop.is_set():
-                    await anyio.sleep(0.05)
+                await anyio.to_thread.run_sync(stop.wait)
         anyio.run(main)
 
-    import anyio
     th = threading.Thread(target=serve, daemon=True)
     th.start()
     assert started.wait(30)
