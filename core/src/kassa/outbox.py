@@ -412,18 +412,21 @@ class Marks:
     def __init__(self, store: Store, linger: float = MARK_LINGER) -> None:
         self.store = store
         self.linger = linger
-        self._queue: list[tuple[str, dict[str, Any], asyncio.Future[None]]] = []
+        # one entry per write(): its statements commit together, never split across flushes
+        self._queue: list[tuple[list[tuple[str, dict[str, Any]]], asyncio.Future[None]]] = []
         self._leading = False
         self.flushes = 0
 
     async def write(self, stmt: str, params: dict[str, Any], digest: Digest | None = None,
                     row_id: int | None = None) -> None:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        ops: list[tuple[str, dict[str, Any]]] = []
         if digest is not None:  # the fold first: the head becomes the digest
-            self._queue.append((_AS_DIGEST, {"b_id": row_id, "b_severity": digest.severity,
-                                             "b_payload": digest.body}, fut))
-            self._queue.append((_merged(digest.merged), {"b_digest": row_id}, fut))
-        self._queue.append((stmt, params, fut))
+            ops.append((_AS_DIGEST, {"b_id": row_id, "b_severity": digest.severity,
+                                     "b_payload": digest.body}))
+            ops.append((_merged(digest.merged), {"b_digest": row_id}))
+        ops.append((stmt, params))
+        self._queue.append((ops, fut))
         if not self._leading:
             self._leading = True
             await self._lead()
@@ -437,19 +440,27 @@ class Marks:
             with anyio.CancelScope(shield=True):
                 try:
                     while self._queue:
-                        # bounded: a wave of digests (their payloads) must not hold the
-                        # writer long while the event log waits; it gets in between chunks
-                        batch, self._queue = self._queue[:MARKS_PER_WRITE], \
-                            self._queue[MARKS_PER_WRITE:]
-                        await self._flush(batch)
+                        await self._flush(self._take())
                 finally:
                     self._leading = False
 
-    async def _flush(self, batch: list[tuple[str, dict[str, Any], asyncio.Future[None]]]
-                     ) -> None:
+    def _take(self) -> list[tuple[list[tuple[str, dict[str, Any]]], asyncio.Future[None]]]:
+        """Whole writes, up to MARKS_PER_WRITE statements: a wave of digests (their
+        payloads) must not hold the writer long while the event log waits for it."""
+        n, size = 0, 0
+        for ops, _ in self._queue:
+            if n and size + len(ops) > MARKS_PER_WRITE:
+                break
+            n, size = n + 1, size + len(ops)
+        batch, self._queue = self._queue[:n], self._queue[n:]
+        return batch
+
+    async def _flush(self, batch: list[tuple[list[tuple[str, dict[str, Any]]],
+                                              asyncio.Future[None]]]) -> None:
         by_stmt: dict[str, list[dict[str, Any]]] = {}
-        for stmt, params, _ in batch:  # one executemany per kind; each row's marks in order
-            by_stmt.setdefault(stmt, []).append(params)
+        for ops, _ in batch:  # one executemany per kind; each row's marks in order
+            for stmt, params in ops:
+                by_stmt.setdefault(stmt, []).append(params)
         try:
             if self.store.raw_writes:
                 await self.store.run_write(lambda raw: _flush_raw(raw, by_stmt))
@@ -458,12 +469,12 @@ class Marks:
                     for stmt, rows in by_stmt.items():
                         await conn.execute(text(stmt), rows)
         except Exception as exc:
-            for *_, fut in batch:
+            for _, fut in batch:
                 if not fut.done():
                     fut.set_exception(exc)
             return
         self.flushes += 1
-        for *_, fut in batch:
+        for _, fut in batch:
             if not fut.done():
                 fut.set_result(None)
 
