@@ -253,3 +253,18 @@ async def test_shutdown_waits_for_events_already_handed_over(tmp_path):
     async with make_hub(CONFIG, tmp_path) as hub:
         keys = {e.source_key for e in await hub.events()}
     assert keys == {f"s{i}" for i in range(300)}
+
+
+async def test_the_same_event_delivered_twice_is_new_once(tmp_path):
+    """A bus may deliver the very same event (same id) again, e.g. NATS after a crash before
+    the ack: the second delivery is a duplicate, not a second new event for on_event."""
+    await check_same_event_twice(tmp_path)
+
+
+async def check_same_event_twice(tmp_path, **extra):
+    """(Also run on PostgreSQL by the integration session.)"""
+    async with make_hub({**CONFIG, **extra}, tmp_path) as hub:
+        e = ev(key="again")
+        assert await hub.emit(e) is True
+        assert await hub.emit(e) is False
+        assert hub.log.duplicates == 1 and hub.log.written == 1

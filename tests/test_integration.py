@@ -60,6 +60,12 @@ async def test_postgres_outbox_digest_dead_letter_and_replay(tmp_path, pg_url):
     await check_dead_digest_replays(tmp_path, store={"url": pg_url})
 
 
+async def test_postgres_same_event_twice_is_new_once(tmp_path, pg_url):
+    from tests.test_hub import check_same_event_twice
+
+    await check_same_event_twice(tmp_path, store={"url": pg_url})
+
+
 async def test_nats_bus_dedups_and_persists(tmp_path):
     ch = CaptureChannel()
     stream = f"KT{uuid.uuid4().hex[:8]}"

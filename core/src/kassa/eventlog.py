@@ -211,18 +211,28 @@ def _sqlite_insert(raw: sqlite3.Connection, p: Prepared) -> dict[str, int]:
     every step, and getting it back while the event loop runs is what a busy hub waits on
     (executemany steps once per row)."""
     ids = [r["id"] for r in p.rows]
+    # an event delivered again (same id: a bus redelivery) is already there: not new
+    known = set(_by_ids(raw, "SELECT id FROM events WHERE id IN ({})", ids))
     _insert_values(raw, "events", _EVENT_COLS,
-                   [_sqlite_params(_EVENT_GET(r), _EVENT_TIMES) for r in p.rows])
-    inserted: dict[str, int] = {}
-    for i in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
-        chunk = ids[i:i + 900]
-        inserted.update(raw.execute(
-            f"SELECT id, seq FROM events WHERE id IN ({', '.join('?' * len(chunk))})",
-            chunk).fetchall())
+                   [_sqlite_params(_EVENT_GET(r), _EVENT_TIMES) for r in p.rows
+                    if r["id"] not in known])
+    inserted: dict[str, int] = {
+        eid: seq for eid, seq in _by_ids(raw, "SELECT id, seq FROM events WHERE id IN ({})",
+                                         [i for i in ids if i not in known])}
     outbox = [row for eid in inserted for row in p.decisions.get(eid, ())]
     _insert_values(raw, "outbox", _OUTBOX_COLS,
                    [_sqlite_params(_OUTBOX_GET(r), _OUTBOX_TIMES) for r in outbox])
     return inserted
+
+
+def _by_ids(raw: sqlite3.Connection, sql: str, ids: list[str]) -> list[Any]:
+    """Rows of ``sql`` (one ``IN ({})``) for all ``ids``, under SQLite's parameter limit."""
+    out: list[Any] = []
+    for i in range(0, len(ids), 900):
+        chunk = ids[i:i + 900]
+        rows = raw.execute(sql.format(", ".join("?" * len(chunk))), chunk).fetchall()
+        out.extend(r[0] if len(r) == 1 else r for r in rows)
+    return out
 
 
 def _insert_values(raw: sqlite3.Connection, table: str, cols: tuple[str, ...],
