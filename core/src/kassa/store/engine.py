@@ -177,7 +177,8 @@ class Store:
         try:
             result = fn(conn)
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite ends it by itself after some errors (disk full)
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
         return result
