@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from kassa.outbox import MARKS_PER_WRITE, Marks
+from kassa.marks import MARKS_PER_WRITE, Marks
 from kassa.store import Store
 
 pytestmark = pytest.mark.anyio
@@ -37,8 +37,9 @@ async def test_marks_commit_together_and_wake_every_writer(tmp_path):
     own mark is committed."""
     from datetime import UTC, datetime
 
+    from kassa.marks import SENT
     from kassa.model import ChatRef, Message
-    from kassa.outbox import _SENT, outbox_row
+    from kassa.outbox import outbox_row
     from kassa.store.tables import OutboxRow
     from sqlalchemy import select
 
@@ -51,7 +52,7 @@ async def test_marks_commit_together_and_wake_every_writer(tmp_path):
         await conn.execute(OutboxRow.__table__.insert(), rows)
         ids = [r.id for r in (await conn.execute(select(OutboxRow.id))).all()]
     marks = Marks(store)
-    await asyncio.gather(*(marks.write(_SENT, {"b_id": i, "b_at": now, "b_remote": f"r{i}",
+    await asyncio.gather(*(marks.write(SENT, {"b_id": i, "b_at": now, "b_remote": f"r{i}",
                                                 "b_attempts": 1}) for i in ids))
     assert marks.flushes <= 50 // MARKS_PER_WRITE + 1
     async with store.read() as conn:

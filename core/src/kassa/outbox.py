@@ -12,24 +12,23 @@ too many attempts -> ``dead`` with the reason; ``retry(id)`` puts a dead letter 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import anyio
-from sqlalchemy import func, literal_column, select, text, update
+from sqlalchemy import func, literal_column, select, update
 from sqlmodel import col
 
-from kassa import codec
+from kassa import codec, marks
 from kassa.config import OutboxSettings
 from kassa.errors import Permanent, Repair, RetryLater
 from kassa.hookspecs.notify import Channel
 from kassa.i18n import t
+from kassa.marks import Digest, Marks
 from kassa.model import ChatRef, Message, Severity
 from kassa.ratelimit import Window, per_second
 from kassa.secret import redact
@@ -40,9 +39,6 @@ log = logging.getLogger("kassa.outbox")
 # a literal, not a parameter: only then can SQLite use the partial queue indexes
 _PENDING = col(OutboxRow.status) == literal_column("'pending'")
 DIGEST_LINES = 40
-CHAT_CONCURRENCY = 8
-MARK_LINGER = 0.02  # seconds the outbox gathers status marks into one write
-MARKS_PER_WRITE = 32  # marks in one write transaction at most
 
 RenderJob = Callable[[dict[str, Any], ChatRef], Awaitable[Message]]
 OnRepair = Callable[[str, str, str], Awaitable[None]]  # channel, old chat id, new chat id
@@ -304,7 +300,7 @@ class Outbox:
             await self._retry(row, repr(exc), None)
         else:
             self.sent += 1
-            await self._marks.write(_SENT, {"b_id": row.id, "b_at": self.now(),
+            await self._marks.write(marks.SENT, {"b_id": row.id, "b_at": self.now(),
                                            "b_remote": delivery.remote_id,
                                            "b_attempts": row.attempts + 1}, digest, row.id)
 
@@ -319,7 +315,7 @@ class Outbox:
             return
         backoff = min(self.settings.max_delay, self.settings.base_delay * 2 ** attempts)
         delay = max(after or 0.0, random.uniform(0, backoff))
-        await self._marks.write(_RETRY, {
+        await self._marks.write(marks.RETRY, {
             "b_id": row.id, "b_attempts": attempts, "b_error": self._redact(error)[:1000],
             "b_next": self.now() + timedelta(seconds=delay)})
 
@@ -328,7 +324,7 @@ class Outbox:
         merged into it, so replaying it delivers all of them."""
         log.warning("message %s to %s:%s is a dead letter: %s", row.id, row.channel,
                     row.chat_id, self._redact(reason))
-        await self._marks.write(_DEAD, {"b_id": row.id, "b_attempts": row.attempts + 1,
+        await self._marks.write(marks.DEAD, {"b_id": row.id, "b_attempts": row.attempts + 1,
                                         "b_error": self._redact(reason)[:1000]}, digest, row.id)
 
     async def _migrate(self, channel: str, old: str, new: str) -> None:
@@ -373,118 +369,6 @@ class Outbox:
             n = (await conn.execute(select(func.count()).where(
                 _PENDING))).scalar()
         return not n
-
-
-class Digest(NamedTuple):
-    """A fold made at send time: the message, the rows it merges, its top severity."""
-
-    message: Message
-    merged: list[int]
-    severity: str
-    body: str
-
-
-# the marks, as SQL both SQLAlchemy (text) and plain sqlite3 (run_write) execute
-_SENT = ("UPDATE outbox SET status = 'sent', sent_at = :b_at, remote_id = :b_remote, "
-         "attempts = :b_attempts, last_error = NULL WHERE id = :b_id")
-_RETRY = ("UPDATE outbox SET attempts = :b_attempts, last_error = :b_error, next_at = :b_next "
-          "WHERE id = :b_id")
-_DEAD = ("UPDATE outbox SET status = 'dead', attempts = :b_attempts, last_error = :b_error "
-         "WHERE id = :b_id")
-_AS_DIGEST = ("UPDATE outbox SET kind = 'digest', severity = :b_severity, payload = :b_payload "
-              "WHERE id = :b_id")
-
-
-def _merged(ids: list[int]) -> str:
-    """One statement for all the rows a digest carries (ids are our own integers)."""
-    return (f"UPDATE outbox SET status = 'merged', digest_id = :b_digest "
-            f"WHERE id IN ({', '.join(str(int(i)) for i in ids)})")
-
-
-class Marks:
-    """Group commit for the outbox's bookkeeping. Every chat's worker writes a row's fate
-    (sent, retry, dead, a digest's fold) after each send; one write transaction each would
-    queue them all before the event log at SQLite's single writer. Here the marks of all
-    chats that arrive within ``linger`` go in one transaction, one executemany per kind.
-    ``write`` returns once its mark is committed, so a worker never re-reads a row it has
-    just sent as pending."""
-
-    def __init__(self, store: Store, linger: float = MARK_LINGER) -> None:
-        self.store = store
-        self.linger = linger
-        # one entry per write(): its statements commit together, never split across flushes
-        self._queue: list[tuple[list[tuple[str, dict[str, Any]]], asyncio.Future[None]]] = []
-        self._leading = False
-        self.flushes = 0
-
-    async def write(self, stmt: str, params: dict[str, Any], digest: Digest | None = None,
-                    row_id: int | None = None) -> None:
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        ops: list[tuple[str, dict[str, Any]]] = []
-        if digest is not None:  # the fold first: the head becomes the digest
-            ops.append((_AS_DIGEST, {"b_id": row_id, "b_severity": digest.severity,
-                                     "b_payload": digest.body}))
-            ops.append((_merged(digest.merged), {"b_digest": row_id}))
-        ops.append((stmt, params))
-        self._queue.append((ops, fut))
-        if not self._leading:
-            self._leading = True
-            await self._lead()
-        await fut
-
-    async def _lead(self) -> None:
-        try:
-            await anyio.sleep(self.linger)
-        finally:
-            # shielded: marks that others queued are written even if this worker is stopped
-            with anyio.CancelScope(shield=True):
-                try:
-                    while self._queue:
-                        await self._flush(self._take())
-                finally:
-                    self._leading = False
-
-    def _take(self) -> list[tuple[list[tuple[str, dict[str, Any]]], asyncio.Future[None]]]:
-        """Whole writes, up to MARKS_PER_WRITE statements: a wave of digests (their
-        payloads) must not hold the writer long while the event log waits for it."""
-        n, size = 0, 0
-        for ops, _ in self._queue:
-            if n and size + len(ops) > MARKS_PER_WRITE:
-                break
-            n, size = n + 1, size + len(ops)
-        batch, self._queue = self._queue[:n], self._queue[n:]
-        return batch
-
-    async def _flush(self, batch: list[tuple[list[tuple[str, dict[str, Any]]],
-                                              asyncio.Future[None]]]) -> None:
-        by_stmt: dict[str, list[dict[str, Any]]] = {}
-        for ops, _ in batch:  # one executemany per kind; each row's marks in order
-            for stmt, params in ops:
-                by_stmt.setdefault(stmt, []).append(params)
-        try:
-            if self.store.raw_writes:
-                await self.store.run_write(lambda raw: _flush_raw(raw, by_stmt))
-            else:
-                async with self.store.write() as conn:
-                    for stmt, rows in by_stmt.items():
-                        await conn.execute(text(stmt), rows)
-        except Exception as exc:
-            for _, fut in batch:
-                if not fut.done():
-                    fut.set_exception(exc)
-            return
-        self.flushes += 1
-        for _, fut in batch:
-            if not fut.done():
-                fut.set_result(None)
-
-
-def _flush_raw(raw: sqlite3.Connection, by_stmt: dict[str, list[dict[str, Any]]]) -> None:
-    from kassa.eventlog import sqlite_time
-
-    for stmt, rows in by_stmt.items():
-        raw.executemany(stmt, [{k: sqlite_time(v) if isinstance(v, datetime) else v
-                                for k, v in r.items()} for r in rows])
 
 
 class Head(NamedTuple):
