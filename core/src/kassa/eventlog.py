@@ -8,7 +8,6 @@ Batching many events per transaction is what makes SQLite keep up with a busy ch
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import operator
 import sqlite3
@@ -26,6 +25,7 @@ from sqlmodel import col
 from kassa import codec
 from kassa.model import Event
 from kassa.store import Store
+from kassa.store.engine import sqlite_time
 from kassa.store.tables import EventRow, OutboxRow
 
 log = logging.getLogger("kassa.eventlog")
@@ -183,12 +183,6 @@ _EVENT_COLS = ("id", "site", "source_key", "kind", "severity", "employee", "occu
                "received_at", "payload")
 _OUTBOX_COLS = ("key", "channel", "chat_id", "thread_id", "event_id", "kind", "severity",
                 "status", "attempts", "next_at", "created_at", "payload")
-
-
-@functools.lru_cache(maxsize=4096)
-def sqlite_time(v: datetime) -> str:
-    # the text form SQLAlchemy's SQLite DateTime stores (UTC here), so queries compare alike
-    return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 _EVENT_GET = operator.itemgetter(*_EVENT_COLS)

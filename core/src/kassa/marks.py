@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from kassa.model import Message
 from kassa.store import Store
+from kassa.store.engine import sqlite_time
 
 MARK_LINGER = 0.02  # seconds the outbox gathers status marks into one write
 MARKS_PER_WRITE = 32  # marks in one write transaction at most
@@ -123,8 +124,6 @@ class Marks:
 
 
 def _flush_raw(raw: sqlite3.Connection, by_stmt: dict[str, list[dict[str, Any]]]) -> None:
-    from kassa.eventlog import sqlite_time
-
     for stmt, rows in by_stmt.items():
         raw.executemany(stmt, [{k: sqlite_time(v) if isinstance(v, datetime) else v
                                 for k, v in r.items()} for r in rows])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +28,13 @@ def normalise_url(url: str) -> str:
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
     return url
+
+
+@functools.lru_cache(maxsize=4096)
+def sqlite_time(v: datetime) -> str:
+    """A time as SQLAlchemy's SQLite DateTime stores it (UTC here), for ``run_write`` blocks
+    that bind times themselves: queries through SQLAlchemy then compare alike."""
+    return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _sqlite_path(url: str) -> str:
