@@ -117,12 +117,13 @@ async def run_demo(opts: DemoOptions) -> int:
         settings = parse(merge_sites(config), sections=plugins.settings_sections(),
                          file="demo")
         async with Hub(settings, plugins=plugins) as hub:
+            from kassa.runner import attach_console, settle_memory
+
+            settle_memory()  # a long-running process, as `kassa run`
             if opts.headless:
                 await anyio.sleep(opts.seconds)
                 await hub.drain(timeout=30)
                 return await print_summary(hub, started)
-            from kassa.runner import attach_console
-
             await attach_console(hub, opts.locale)
             return 0
     finally:
