@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sqlite3
@@ -139,21 +140,14 @@ class Store:
         cut off half way makes the driver drop the connection, which on SQLite can leave the
         write lock held and, with aiosqlite, a close that never completes. Cancellation takes
         effect right after the block."""
-        if self.sqlite:
-            async with self._write_lock:
-                with anyio.CancelScope(shield=True):
-                    async with self._connection() as conn:
-                        await conn.exec_driver_sql("BEGIN IMMEDIATE")
-                        try:
-                            yield conn
-                        except BaseException:
-                            await conn.rollback()
-                            raise
-                        await conn.commit()
-        else:
+        lock = self._write_lock if self.sqlite else contextlib.nullcontext()
+        async with lock:
             with anyio.CancelScope(shield=True):
                 async with self._connection() as conn:
-                    await conn.begin()
+                    if self.sqlite:
+                        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    else:
+                        await conn.begin()
                     try:
                         yield conn
                     except BaseException:
