@@ -169,12 +169,15 @@ class Hub:
         """The router's decision for a new event, as outbox rows (same transaction)."""
         rows = []
         now = self._now()
+        summaries: dict[str, str] = {}  # the digest line, once per locale (most chats share one)
         for chat, locale in self.router.targets(event):
             msg = self.plugins.format_message(event, chat, locale, self)
             if msg is None:
                 continue
+            if locale not in summaries:
+                summaries[locale] = summary_line(event, locale, self.site(event.site))
             rows.append(outbox_row(msg, key=f"{event.id}:{chat}", now=now,
-                                   summary=summary_line(event, locale, self.site(event.site))))
+                                   summary=summaries[locale]))
         if event.kind == "shift_closed":
             for rule, name in self.router.auto_reports(event):
                 chat = rule.ref
