@@ -61,11 +61,14 @@ class Marks:
         self._leading = False
         self.flushes = 0
 
-    async def write(self, stmt: str, params: dict[str, Any], digest: Digest | None = None,
-                    row_id: int | None = None) -> None:
+    async def write(self, stmt: str, params: dict[str, Any], digest: Digest | None = None
+                    ) -> None:
+        """Write a row's mark (``params["b_id"]`` is the row); with ``digest``, the row becomes
+        that digest and the rows it carries are merged into it, in the same transaction."""
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         ops: list[tuple[str, dict[str, Any]]] = []
         if digest is not None:  # the fold first: the head becomes the digest
+            row_id = params["b_id"]
             ops.append((_AS_DIGEST, {"b_id": row_id, "b_severity": digest.severity,
                                      "b_payload": digest.body}))
             ops.append((_merged(digest.merged), {"b_digest": row_id}))

@@ -302,7 +302,7 @@ class Outbox:
             self.sent += 1
             await self._marks.write(marks.SENT, {"b_id": row.id, "b_at": self.now(),
                                            "b_remote": delivery.remote_id,
-                                           "b_attempts": row.attempts + 1}, digest, row.id)
+                                           "b_attempts": row.attempts + 1}, digest)
 
     def _redact(self, text: str) -> str:
         return redact(text, self.secrets())
@@ -325,7 +325,7 @@ class Outbox:
         log.warning("message %s to %s:%s is a dead letter: %s", row.id, row.channel,
                     row.chat_id, self._redact(reason))
         await self._marks.write(marks.DEAD, {"b_id": row.id, "b_attempts": row.attempts + 1,
-                                        "b_error": self._redact(reason)[:1000]}, digest, row.id)
+                                        "b_error": self._redact(reason)[:1000]}, digest)
 
     async def _migrate(self, channel: str, old: str, new: str) -> None:
         log.info("chat %s:%s moved to %s; pending messages follow it", channel, old, new)
