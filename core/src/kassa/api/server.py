@@ -58,14 +58,16 @@ def token_for(hub: Hub) -> str:
     tok = hub.settings.api.token.reveal()
     if tok:
         return tok
+    import os
     import secrets
 
     path = hub.settings.data_path / "api-token"
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tok = secrets.token_urlsafe(32)
-    path.write_text(tok)
-    path.chmod(0o600)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)  # never readable by others
+    with os.fdopen(fd, "w") as f:
+        f.write(tok)
     return tok
 

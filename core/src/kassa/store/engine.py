@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -42,13 +43,39 @@ def _sqlite_path(url: str) -> str:
     return url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
 
 
+# FULL: a commit returns only after the WAL is fsynced, so what the hub acknowledges (a push
+# answered 200, a payment) survives a power loss or a disk turning read-only, not only a
+# process kill (NORMAL's promise). Group commit amortises the fsync; bench/core_bench.py
+# measures the cost. KASSA_SQLITE_SYNCHRONOUS=normal is there for that comparison.
+SYNCHRONOUS = os.environ.get("KASSA_SQLITE_SYNCHRONOUS", "FULL").upper()
+
+
 def _pragmas(dbapi_conn: Any, _rec: Any = None) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL is durable across crashes
+    cur.execute(f"PRAGMA synchronous={'NORMAL' if SYNCHRONOUS == 'NORMAL' else 'FULL'}")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` (if absent) readable by its owner only, in a folder only the owner may
+    enter: the store holds guests' phones and chat ids. SQLite gives its -wal and -shm files
+    the database file's permissions."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700)
+        folder.chmod(0o700)  # mkdir's mode is filtered by the umask
+    elif folder.stat().st_mode & 0o077 and folder.stat().st_uid == os.getuid():
+        log.warning("the data folder %s is open to other users (mode %o); `chmod 700` it",
+                    folder, folder.stat().st_mode & 0o777)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        # a database an older version created 0644 is closed to others from now on
+        if f.exists() and f.stat().st_mode & 0o077 and f.stat().st_uid == os.getuid():
+            f.chmod(0o600)
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -56,7 +83,7 @@ def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         path = _sqlite_path(url)
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))
         engine = create_async_engine(url, connect_args={"timeout": 30})
         sa_event.listen(engine.sync_engine, "connect", _pragmas)
 
