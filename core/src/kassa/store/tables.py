@@ -131,3 +131,33 @@ class CursorRow(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     position: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     updated_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class JournalRow(SQLModel, table=True):
+    """One side-effecting call to a fiscal, payment or device component (``kassa.journal``).
+    Unique on ``key``: a retry finds the row and never prints, charges or fiscalises twice."""
+
+    __tablename__ = "journal"
+    # start-up and the console ask for the rows left pending/unknown: few among many done
+    __table_args__ = (
+        Index("ix_journal_open", "status", "component",
+              sqlite_where=text("status IN ('pending', 'unknown')"),
+              postgresql_where=text("status IN ('pending', 'unknown')")),
+    )
+
+    id: int | None = Field(default=None, sa_column=_serial())
+    key: str = Field(unique=True, max_length=255)
+    component: str = Field(max_length=64)
+    concern: str = Field(max_length=16)  # fiscal | payment | device
+    kind: str = Field(max_length=32)  # receipt | capture | print | ...
+    site: str | None = Field(default=None, max_length=64)
+    station: str | None = Field(default=None, max_length=64)
+    request: str = Field(sa_column=Column(Text, nullable=False))  # codec JSON
+    digest: str = Field(max_length=64)  # sha256 of the canonical request JSON
+    status: str = Field(max_length=16)  # pending | done | failed | unknown
+    result: str | None = Field(default=None, sa_column=Column(Text))  # codec JSON
+    error_code: str | None = Field(default=None, max_length=32)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    attempts: int = 0
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(sa_column=_ts(nullable=False))
