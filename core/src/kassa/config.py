@@ -24,7 +24,7 @@ import attrs
 from attrs import define, field
 
 from kassa.errors import ConfigError
-from kassa.secret import Secret
+from kassa.secret import Secret, SecretURL
 
 T = TypeVar("T", bound=attrs.AttrsInstance)
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -40,13 +40,14 @@ class HubSettings:
 
 @define
 class StoreSettings:
-    url: str = ""  # default: sqlite+aiosqlite:///<data_dir>/kassa.db
+    # default: sqlite+aiosqlite:///<data_dir>/kassa.db; a PostgreSQL password never prints
+    url: SecretURL = field(factory=lambda: SecretURL(""))
 
 
 @define
 class BusSettings:
     backend: str = "memory"  # memory | nats
-    url: str = "nats://127.0.0.1:4222"
+    url: SecretURL = field(factory=lambda: SecretURL("nats://127.0.0.1:4222"))
     stream: str = "KASSA"
     subject: str = "kassa.events"
 
@@ -72,7 +73,7 @@ class OutboxSettings:
 class RelaySettings:
     """Site node -> centre: forward the event log to the centre's JetStream when reachable."""
 
-    url: str = ""  # the centre's NATS URL; empty: no relay
+    url: SecretURL = field(factory=lambda: SecretURL(""))  # the centre's NATS; empty: none
     stream: str = "KASSA"
     subject: str = "kassa.events"
     batch: int = 256
@@ -84,7 +85,26 @@ class SiteSettings:
     code: str
     name: str = ""
     timezone: str = "Europe/Moscow"
+    # components by name (kassa.services picks them; a station's choice wins)
+    fiscal: str = ""  # the site's fiscal register
+    terminals: list[str] = field(factory=list)  # card terminals; the first is the default
+    payments: list[str] = field(factory=list)  # account payments (bonus, deposit) allowed
+    printers: list[str] = field(factory=list)  # the first is the default
+    scales: list[str] = field(factory=list)  # the first is the default
     plugins: dict[str, Any] = field(factory=dict)  # "sites.x" sections, parsed
+
+
+@define
+class StationSettings:
+    """A till at a site and the components it uses (empty: the site's)."""
+
+    code: str
+    site: str
+    name: str = ""
+    fiscal: str = ""
+    terminal: str = ""
+    printer: str = ""
+    scale: str = ""
 
 
 @define
@@ -119,12 +139,16 @@ class Settings:
     outbox: OutboxSettings = field(factory=OutboxSettings)
     relay: RelaySettings = field(factory=RelaySettings)
     sites: list[SiteSettings] = field(factory=list)
+    stations: list[StationSettings] = field(factory=list)
     chats: list[ChatSettings] = field(factory=list)
     plugins: dict[str, Any] = field(factory=dict)  # top-level plugin sections, parsed
     file: str = "kassa.toml"
 
     def site(self, code: str) -> SiteSettings | None:
         return next((s for s in self.sites if s.code == code), None)
+
+    def station(self, site: str, code: str) -> StationSettings | None:
+        return next((s for s in self.stations if s.site == site and s.code == code), None)
 
     @property
     def data_path(self) -> Path:
@@ -133,7 +157,7 @@ class Settings:
 
     @property
     def store_url(self) -> str:
-        return self.store.url or f"sqlite+aiosqlite:///{self.data_path / 'kassa.db'}"
+        return self.store.url.reveal() or f"sqlite+aiosqlite:///{self.data_path / 'kassa.db'}"
 
 
 _CORE_SECTIONS = {"hub": HubSettings, "store": StoreSettings, "bus": BusSettings,
@@ -166,7 +190,7 @@ def parse(data: Mapping[str, Any], *, sections: Mapping[str, type] | None = None
     ctx = _Ctx(file=file, env=env)
     top = {k: v for k, v in sections.items() if not k.startswith("sites.")}
     per_site = {k[len("sites."):]: v for k, v in sections.items() if k.startswith("sites.")}
-    known = set(_CORE_SECTIONS) | {"sites", "chats"} | set(top)
+    known = set(_CORE_SECTIONS) | {"sites", "stations", "chats"} | set(top)
     settings = Settings(file=file)
     for key, value in data.items():
         if key not in known:
@@ -196,6 +220,7 @@ def parse(data: Mapping[str, Any], *, sections: Mapping[str, type] | None = None
             if name in raw:
                 site.plugins[name] = ctx.structure(raw[name], cls, f"{path}.{name}")
         settings.sites.append(site)
+    _parse_stations(ctx, data.get("stations", []), seen, settings)
     raw_chats = data.get("chats", [])
     if not isinstance(raw_chats, list):
         raise ctx.error("chats", "expected an array of tables ([[chats]])", raw_chats)
@@ -213,6 +238,23 @@ def parse(data: Mapping[str, Any], *, sections: Mapping[str, type] | None = None
     if settings.bus.backend not in ("memory", "nats"):
         raise ctx.error("bus.backend", 'expected "memory" or "nats"', settings.bus.backend)
     return settings
+
+
+def _parse_stations(ctx: _Ctx, raw_stations: Any, sites: AbstractSet[str],
+                    settings: Settings) -> None:
+    if not isinstance(raw_stations, list):
+        raise ctx.error("stations", "expected an array of tables ([[stations]])", raw_stations)
+    seen: set[tuple[str, str]] = set()
+    for i, raw in enumerate(raw_stations):
+        st = ctx.structure(raw, StationSettings, f"stations[{i}]")
+        if st.site not in sites:
+            raise ctx.error(f"stations[{i}].site", f"no site with code {st.site!r} in [[sites]]"
+                            + _hint(st.site, sites), st.site)
+        if (st.site, st.code) in seen:
+            raise ctx.error(f"stations[{i}].code", f"duplicate station code at site {st.site!r}",
+                            st.code)
+        seen.add((st.site, st.code))
+        settings.stations.append(st)
 
 
 def _all_default(cls: type) -> bool:
@@ -305,10 +347,10 @@ class _Ctx:
             return {str(k): self.value(v, args[1], f"{path}.{k}") for k, v in value.items()}
         if attrs.has(tp):
             return self.structure(value, tp, path)
-        if tp is Secret:
+        if isinstance(tp, type) and issubclass(tp, Secret):
             if not isinstance(value, str):
                 raise self.error(path, "expected a string (a secret; use \"${ENV_NAME}\")", None)
-            return Secret(self.expand(value, path))
+            return tp(self.expand(value, path))
         if tp is bool:
             if not isinstance(value, bool):
                 raise self.error(path, "expected true or false", value)

@@ -149,7 +149,7 @@ class Hub:
 
         def walk(obj: Any) -> None:
             if isinstance(obj, Secret):
-                out.append(obj.reveal())
+                out.extend(obj.redactable())
             elif hasattr(obj, "__attrs_attrs__"):
                 for a in obj.__attrs_attrs__:
                     walk(getattr(obj, a.name))

@@ -63,7 +63,7 @@ class Relay:
         while True:
             nc: Any = None
             try:
-                nc = await nats.connect(self.settings.url, connect_timeout=3,
+                nc = await nats.connect(self.settings.url.reveal(), connect_timeout=3,
                                         max_reconnect_attempts=0, allow_reconnect=False)
                 js = nc.jetstream()
                 self.connected = True

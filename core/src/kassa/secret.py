@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 
 class Secret:
     __slots__ = ("_value",)
@@ -27,6 +29,50 @@ class Secret:
 
     def __str__(self) -> str:
         return "***"
+
+    def redactable(self) -> list[str]:
+        """The strings log redaction must hide."""
+        return [self._value]
+
+
+def mask_url(url: str) -> str:
+    """``nats://user:pw@host:4222`` -> ``nats://user:***@host:4222``; a bare token in the user
+    part (``nats://TOKEN@host``) is masked too; a URL without credentials is unchanged."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    if "@" not in parts.netloc:
+        return url
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, sep, _password = userinfo.partition(":")
+    masked = f"{user}:***" if sep else "***"
+    return urlunsplit(parts._replace(netloc=f"{masked}@{host}"))
+
+
+class SecretURL(Secret):
+    """A URL that may carry credentials (a store, bus or relay URL): it prints with them
+    masked, so a log line still says where the hub connects."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"SecretURL({mask_url(self._value)!r})"
+
+    def __str__(self) -> str:
+        return mask_url(self._value)
+
+    def redactable(self) -> list[str]:
+        try:
+            parts = urlsplit(self._value)
+        except ValueError:
+            return [self._value]
+        if "@" not in parts.netloc:
+            return [self._value]
+        # the credential alone too (a driver's error may quote it without the URL): the
+        # password, or a bare token standing in the user part; a user name is no secret
+        credential = parts.password if parts.password is not None else parts.username
+        return [self._value, *([credential] if credential else [])]
 
 
 def redact(text: str, secrets: list[str]) -> str:

@@ -31,7 +31,7 @@ class NatsBus:
 
         self._deliver = deliver
         try:
-            self._nc = await nats.connect(self.settings.url, connect_timeout=5,
+            self._nc = await nats.connect(self.settings.url.reveal(), connect_timeout=5,
                                           max_reconnect_attempts=-1)
         except Exception as exc:
             raise RetryLater(f"cannot reach NATS at {self.settings.url}: {exc}") from exc
