@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from kassa.config import parse
 from kassa.secret import SecretURL, mask_url, redact
 
