@@ -130,6 +130,20 @@ def test_hook_register_console_panels():
     assert [p.name for p in facade(P()).console_panels()] == ["acme"]
 
 
+def test_hook_register_console():
+    class Console:
+        async def attach(self, client, locale):
+            return None
+
+    class P:
+        @hookimpl
+        def register_console(self):
+            return Console()
+
+    assert isinstance(facade(P()).console(), Console)
+    assert facade().console() is None  # none installed: kassa run --console says what to add
+
+
 async def test_hook_register_simulators():
     class Sim:
         name = "acme-sim"

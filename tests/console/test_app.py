@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kassa.console.app import ConsoleApp
-from kassa.console.client import AdminClient
-from kassa.console.screens.chats import ChatsScreen
-from kassa.console.screens.dashboard import DashboardScreen
-from kassa.console.screens.event_detail import EventDetailScreen
-from kassa.console.screens.events import EventsScreen
-from kassa.console.screens.log import LogScreen
-from kassa.console.screens.plugins import PluginsScreen
-from kassa.console.screens.reports import ReportsScreen
+from kassa.api.client import AdminClient
 from kassa.i18n import kind_title
 from kassa.model import Event
+from kassa_console.app import ConsoleApp
+from kassa_console.screens.chats import ChatsScreen
+from kassa_console.screens.dashboard import DashboardScreen
+from kassa_console.screens.event_detail import EventDetailScreen
+from kassa_console.screens.events import EventsScreen
+from kassa_console.screens.log import LogScreen
+from kassa_console.screens.plugins import PluginsScreen
+from kassa_console.screens.reports import ReportsScreen
 from rich.console import Console
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, ListView, Select, Static

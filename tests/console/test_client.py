@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from kassa.console.client import AdminClient, ApiError, HubUnavailable
-from kassa.console.records import EventRecord
+from kassa.api.client import AdminClient, ApiError, HubUnavailable
+from kassa.api.records import EventRecord
 from kassa.model import Event
 
 from .conftest import T0, TOKEN

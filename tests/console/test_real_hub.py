@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kassa.console.app import ConsoleApp
-from kassa.console.client import AdminClient
-from kassa.console.screens.event_detail import EventDetailScreen
+from kassa.api.client import AdminClient
 from kassa.errors import Permanent
 from kassa.i18n import kind_title
 from kassa.testing import CaptureChannel, ComponentsPlugin, make_hub
+from kassa_console.app import ConsoleApp
+from kassa_console.screens.event_detail import EventDetailScreen
 from textual.widgets import DataTable, ListView
 
 from .conftest import sample_events, wait_for

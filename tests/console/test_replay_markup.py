@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from kassa.codec import to_dict
-from kassa.console.app import ConsoleApp
-from kassa.console.markup import html_to_markup, html_to_text
-from kassa.console.replay import ReplayClient, load_events
 from kassa.errors import UserError
+from kassa_console.app import ConsoleApp
+from kassa_console.markup import html_to_markup, html_to_text
+from kassa_console.replay import ReplayClient, load_events
 from textual.widgets import DataTable
 
 from .conftest import sample_events, wait_for

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from kassa.console.app import ConsoleApp
-from kassa.console.client import AdminClient
-from kassa.console.screens.event_detail import EventDetailScreen
+from kassa.api.client import AdminClient
+from kassa_console.app import ConsoleApp
+from kassa_console.screens.event_detail import EventDetailScreen
 from textual.widgets import DataTable, ListView
 
 from .conftest import TOKEN, make_fake_hub, wait_for

@@ -41,7 +41,7 @@ async def test_console_in_a_real_terminal(fake_hub: FakeHub) -> None:
     session = f"kassa-console-{uuid.uuid4().hex[:8]}"
     async with serve(fake_hub) as url:
         env = {**os.environ, "KASSA_API_TOKEN": TOKEN, "TERM": "xterm-256color"}
-        cmd = f"{sys.executable} -m kassa.console {url}; echo EXITED-$?; sleep 30"
+        cmd = f"{sys.executable} -m kassa_console {url}; echo EXITED-$?; sleep 30"
         await tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd, env=env)
         try:
             first = await screen_shows(session, "Тверская")

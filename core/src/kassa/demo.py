@@ -91,6 +91,10 @@ def with_reports(config: dict[str, Any], reports: Mapping[str, Any]) -> None:
 
 async def run_demo(opts: DemoOptions) -> int:
     plugins = get_plugins()
+    if not opts.headless and plugins.console() is None:
+        print("The console is not installed: pip install kassa-console "
+              "(or run kassa demo --headless).")
+        return 1
     codes = list(SITE_CODES[: max(1, min(opts.sites, len(SITE_CODES)))])
     speed = opts.speed or (max(600.0, BUSINESS_DAY_S / max(opts.seconds * 0.6, 1.0))
                            if opts.headless else 600.0)

@@ -23,7 +23,7 @@ from kassa.hookspecs import MODULES
 if TYPE_CHECKING:
     import click
 
-    from kassa.hookspecs.app import ConsolePanel, HubAPI, Simulator
+    from kassa.hookspecs.app import Console, ConsolePanel, HubAPI, Simulator
     from kassa.hookspecs.devices import Device
     from kassa.hookspecs.events import EventSource
     from kassa.hookspecs.fiscal import FiscalDevice
@@ -93,6 +93,11 @@ class Plugins:
 
     def console_panels(self) -> list[ConsolePanel]:
         return _flatten(self.pm.hook.register_console_panels())
+
+    def console(self) -> Console | None:
+        """The operator console a plugin (``kassa-console``) provides; the first one wins."""
+        found: Console | None = self.pm.hook.register_console()
+        return found
 
     async def simulators(self, settings: Any) -> list[Simulator]:
         results = self.pm.hook.register_simulators(settings=settings)

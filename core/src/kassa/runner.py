@@ -16,6 +16,10 @@ log = logging.getLogger("kassa")
 
 
 async def run_hub(settings: Any, console: bool = False) -> None:
+    if console:  # no console installed: say so before anything starts
+        from kassa.plugins import get_plugins
+
+        find_console(get_plugins())
     # Take SIGINT/SIGTERM before anything starts, so a signal never kills a half-started hub.
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with Hub(settings) as hub, anyio.create_task_group() as tg:
@@ -43,13 +47,24 @@ def settle_memory() -> None:
     gc.freeze()
 
 
-async def attach_console(hub: Hub, locale: str) -> None:
-    from kassa.console import run_console_async
-    from kassa.console.client import AdminClient
+def find_console(plugins: Any) -> Any:
+    """The installed operator console (``register_console``); a ``UserError`` naming the
+    distribution to install without one (callers ask before anything starts)."""
+    from kassa.errors import UserError
 
+    found = plugins.console()
+    if found is None:
+        raise UserError("the console is not installed: pip install kassa-console")
+    return found
+
+
+async def attach_console(hub: Hub, locale: str) -> None:
+    from kassa.api.client import AdminClient
+
+    console = find_console(hub.plugins)
     client = AdminClient(f"http://127.0.0.1:{hub.api_port}", hub.api_token)
     try:
-        await run_console_async(client, locale)
+        await console.attach(client, locale)
     finally:
         await client.aclose()
 

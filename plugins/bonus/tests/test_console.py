@@ -6,11 +6,11 @@ import anyio
 import httpx
 import kassa_bonus
 import pytest
-from kassa.console.app import ConsoleApp
-from kassa.console.client import AdminClient
+from kassa.api.client import AdminClient
 from kassa.testing import make_hub
 from kassa_bonus.console import LoyaltyPanel, LoyaltyScreen
 from kassa_bonus.service import service_for
+from kassa_console.app import ConsoleApp
 from textual.widgets import DataTable, Static
 
 pytestmark = pytest.mark.anyio
@@ -108,7 +108,7 @@ async def test_the_screen_speaks_the_consoles_locale_and_shows_a_refusal(tmp_pat
 
 
 async def test_admin_client_request_reaches_a_plugin_route(tmp_path):
-    from kassa.console.client import ApiError
+    from kassa.api.client import ApiError
 
     async with make_hub(CONFIG, tmp_path, plugins=[kassa_bonus], api=True) as hub:
         svc = await service_for(hub)

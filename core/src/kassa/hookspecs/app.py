@@ -135,9 +135,26 @@ def register_routes(hub: HubAPI) -> Sequence[Any]:
     They are mounted on the hub's HTTP app as they are (choose a path prefix of your own)."""
 
 
+@runtime_checkable
+class Console(Protocol):
+    """The operator console as a whole (the ``kassa-console`` distribution provides it)."""
+
+    async def attach(self, client: Any, locale: str) -> None:
+        """Run in the current event loop until the operator quits. ``client`` is a
+        ``kassa.api.client.AdminClient`` of the running hub; the caller keeps owning it."""
+        ...
+
+
 @hookspec
 def register_console_panels() -> Sequence[ConsolePanel]:
     """Called when the console starts. Return extra screens."""
+
+
+@hookspec(firstresult=True)
+def register_console() -> Console | None:
+    """Called by ``kassa run --console`` and ``kassa demo``. Return the operator console; the
+    first plugin that returns one wins. With none installed those commands say to install
+    ``kassa-console`` (``kassa demo --headless`` needs no console)."""
 
 
 @hookspec

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from kassa.console.client import ApiError, HubUnavailable
+from kassa.api.client import ApiError, HubUnavailable
 from kassa.model.money import rubles
 from textual import on, work
 from textual.app import ComposeResult

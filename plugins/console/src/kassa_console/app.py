@@ -6,17 +6,17 @@ from collections.abc import Awaitable, Iterable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
+from kassa.api.client import ApiError, ConsoleClient, HubUnavailable
+from kassa.api.records import EventRecord
+from kassa.hookspecs.app import ConsolePanel
 from textual import work
 from textual.app import App, SystemCommand
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
 
-from kassa.console.client import ApiError, ConsoleClient, HubUnavailable
-from kassa.console.i18n import LOCALES, t
-from kassa.console.records import EventRecord
-from kassa.console.screens import SCREENS
-from kassa.hookspecs.app import ConsolePanel
+from kassa_console.i18n import LOCALES, t
+from kassa_console.screens import SCREENS
 
 T = TypeVar("T")
 

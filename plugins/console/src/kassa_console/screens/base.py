@@ -13,11 +13,11 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header
 from textual.worker import Worker
 
-from kassa.console.i18n import t
-from kassa.console.widgets.banner import LinkBanner
+from kassa_console.i18n import t
+from kassa_console.widgets.banner import LinkBanner
 
 if TYPE_CHECKING:
-    from kassa.console.app import ConsoleApp
+    from kassa_console.app import ConsoleApp
 
 T = TypeVar("T")
 

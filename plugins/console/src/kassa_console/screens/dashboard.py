@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kassa.api.records import SiteStatus
 from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, Sparkline, Static
 
-from kassa.console.i18n import moment, rubles
-from kassa.console.records import SiteStatus
-from kassa.console.screens.base import ConsoleScreen
-from kassa.console.widgets.table import sync_rows
+from kassa_console.i18n import moment, rubles
+from kassa_console.screens.base import ConsoleScreen
+from kassa_console.widgets.table import sync_rows
 
 COLUMNS = ("site", "state", "since", "stations", "revenue", "checks", "alerts")
 

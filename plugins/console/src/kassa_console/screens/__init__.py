@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from kassa.console.screens.chats import ChatsScreen
-from kassa.console.screens.dashboard import DashboardScreen
-from kassa.console.screens.events import EventsScreen
-from kassa.console.screens.log import LogScreen
-from kassa.console.screens.plugins import PluginsScreen
-from kassa.console.screens.reports import ReportsScreen
+from kassa_console.screens.chats import ChatsScreen
+from kassa_console.screens.dashboard import DashboardScreen
+from kassa_console.screens.events import EventsScreen
+from kassa_console.screens.log import LogScreen
+from kassa_console.screens.plugins import PluginsScreen
+from kassa_console.screens.reports import ReportsScreen
 
 # mode name -> (key, screen class)
 SCREENS = {

@@ -7,6 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from kassa.api.records import Report
 from rich.text import Text
 from textual import on
 from textual.containers import Horizontal
@@ -14,10 +15,9 @@ from textual.widget import Widget
 from textual.widgets import Button, DataTable, Input, Select, Static
 from textual_plotext import PlotextPlot
 
-from kassa.console.i18n import rubles
-from kassa.console.records import Report
-from kassa.console.report_csv import write_csv
-from kassa.console.screens.base import ConsoleScreen
+from kassa_console.i18n import rubles
+from kassa_console.report_csv import write_csv
+from kassa_console.screens.base import ConsoleScreen
 
 PERIODS = ("today", "yesterday", "shift", "week")
 ALL_SITES = "*"

@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import DataTable
 
-from kassa.console.screens.base import ConsoleScreen
-from kassa.console.widgets.table import sync_rows
+from kassa_console.screens.base import ConsoleScreen
+from kassa_console.widgets.table import sync_rows
 
 
 class PluginsScreen(ConsoleScreen):

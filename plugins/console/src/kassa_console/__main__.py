@@ -1,4 +1,4 @@
-"""``python -m kassa.console [URL] [--replay FILE]``: the console without the full CLI.
+"""``python -m kassa_console [URL] [--replay FILE]``: the console without the full CLI.
 The token comes from ``KASSA_API_TOKEN`` (not argv, which other users can read in ps)."""
 
 from __future__ import annotations
@@ -7,12 +7,13 @@ import argparse
 import os
 import sys
 
-from kassa.console import run_console
 from kassa.errors import UserError
+
+from kassa_console.launch import run_console
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kassa.console")
+    parser = argparse.ArgumentParser(prog="python -m kassa_console")
     parser.add_argument("url", nargs="?", default="http://127.0.0.1:8765")
     parser.add_argument("--locale", choices=("ru", "en"), default="ru")
     parser.add_argument("--replay", help="a JSON-lines event log to play instead of a hub")

@@ -10,12 +10,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import anyio
-
-from kassa.codec import from_dict
-from kassa.console.client import ApiError, StateCallback
-from kassa.console.filters import EventFilter
-from kassa.console.i18n import t
-from kassa.console.records import (
+from kassa.api.client import ApiError, StateCallback
+from kassa.api.records import (
     ChatSummary,
     EventDetail,
     EventRecord,
@@ -28,9 +24,13 @@ from kassa.console.records import (
     ReportInfo,
     SiteStatus,
 )
+from kassa.codec import from_dict
 from kassa.errors import UserError
 from kassa.model import Event, EventKind, Severity
 from kassa.model.report import Chart, Column, Period
+
+from kassa_console.filters import EventFilter
+from kassa_console.i18n import t
 
 SALES_BY_HOUR = "sales_by_hour"
 MAX_GAP_S = 2.0  # a quiet hour in the recording should not stall the replay
@@ -187,7 +187,7 @@ class ReplayClient:
             chart=Chart(x="hour", y="revenue"), notes=())
 
     async def log(self, limit: int = 200) -> list[LogRecord]:
-        return [LogRecord(time="", level="INFO", logger="kassa.console.replay",
+        return [LogRecord(time="", level="INFO", logger="kassa_console.replay",
                           message=f"replay of {self._name}: {len(self._played)} played, "
                                   f"{len(self._pending)} to go, speed x{self.speed:g}")]
 

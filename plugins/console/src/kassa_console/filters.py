@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from attrs import frozen
-
 from kassa.model import Event
 
 

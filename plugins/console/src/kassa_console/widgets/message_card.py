@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from kassa.api.records import OutboxMessage
 from rich.console import Group
 from rich.panel import Panel
 from rich.text import Text
 from textual.widgets import ListItem, Static
 
-from kassa.console.i18n import moment, t
-from kassa.console.markup import html_to_text
-from kassa.console.records import OutboxMessage
+from kassa_console.i18n import moment, t
+from kassa_console.markup import html_to_text
 
 STATUS_STYLE = {"pending": "yellow", "sent": "green", "dead": "bold red", "merged": "dim"}
 

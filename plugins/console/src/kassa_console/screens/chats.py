@@ -11,9 +11,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, ListView
 
-from kassa.console.screens.base import ConsoleScreen
-from kassa.console.widgets.message_card import MessageCard
-from kassa.console.widgets.table import sync_rows
+from kassa_console.screens.base import ConsoleScreen
+from kassa_console.widgets.message_card import MessageCard
+from kassa_console.widgets.table import sync_rows
 
 COLUMNS = ("chat", "channel", "dead", "pending", "sent")
 STATES = ("dead", "pending", "sent")  # narrow headers: the list shares the screen

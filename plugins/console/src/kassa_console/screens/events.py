@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import anyio
+from kassa.api.records import EventRecord
+from kassa.i18n import kind_title
+from kassa.model import EventKind
 from rich.text import Text
 from textual import on
 from textual.containers import Horizontal
@@ -12,13 +15,10 @@ from textual.coordinate import Coordinate
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Select, Static
 
-from kassa.console.filters import EventFilter
-from kassa.console.i18n import clock, rubles
-from kassa.console.records import EventRecord
-from kassa.console.screens.base import ConsoleScreen
-from kassa.console.screens.event_detail import EventDetailScreen
-from kassa.i18n import kind_title
-from kassa.model import EventKind
+from kassa_console.filters import EventFilter
+from kassa_console.i18n import clock, rubles
+from kassa_console.screens.base import ConsoleScreen
+from kassa_console.screens.event_detail import EventDetailScreen
 
 SEVERITY_STYLE = {"info": "", "notice": "cyan", "warning": "yellow", "danger": "bold red"}
 COLUMNS = ("seq", "time", "site", "kind", "employee", "amount", "text")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kassa.api.records import EventDetail
+from kassa.i18n import kind_title
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -12,11 +14,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from kassa.console.i18n import rubles
-from kassa.console.records import EventDetail
-from kassa.console.screens.base import localize_bindings
-from kassa.console.widgets.message_card import render_message
-from kassa.i18n import kind_title
+from kassa_console.i18n import rubles
+from kassa_console.screens.base import localize_bindings
+from kassa_console.widgets.message_card import render_message
 
 FIELDS = ("occurred_at", "severity", "station", "employee", "manager", "table", "order",
           "amount", "reason", "text")

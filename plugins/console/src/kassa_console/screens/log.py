@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kassa.api.records import LogRecord
 from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import RichLog
 
-from kassa.console.records import LogRecord
-from kassa.console.screens.base import ConsoleScreen
+from kassa_console.screens.base import ConsoleScreen
 
 LEVEL_STYLE = {"DEBUG": "dim", "INFO": "", "WARNING": "yellow", "ERROR": "bold red",
                "CRITICAL": "bold white on red"}

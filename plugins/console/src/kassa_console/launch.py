@@ -1,8 +1,6 @@
-"""The operator console (Textual), a client of the hub's admin API.
-
-``run_console(base_url, token)`` for ``kassa console``; ``await run_console_async(client)``
-inside an already running event loop (``kassa run --console``, ``kassa demo``).
-"""
+"""Starting the console: ``run_console(base_url, token)`` for ``kassa console``; ``await
+run_console_async(client)`` inside an already running event loop (``kassa run --console``,
+``kassa demo``, through ``TextualConsole``, the ``register_console`` component)."""
 
 from __future__ import annotations
 
@@ -15,10 +13,11 @@ def run_console(base_url: str, token: str | Secret, locale: str = "ru",
                 replay: str | None = None, *, speed: float = 10.0) -> None:
     """Run the console until the operator quits. ``replay`` is a JSON-lines event log to play
     (at ``speed`` times real time, 0 = at once) instead of attaching to a hub."""
-    from kassa.console.app import ConsoleApp
-    from kassa.console.client import AdminClient
-    from kassa.console.replay import ReplayClient
-    from kassa.console.terminal import terminal_to_console
+    from kassa.api.client import AdminClient
+
+    from kassa_console.app import ConsoleApp
+    from kassa_console.replay import ReplayClient
+    from kassa_console.terminal import terminal_to_console
 
     client: Any = (ReplayClient.from_file(replay, speed=speed, locale=locale) if replay
                    else AdminClient(base_url, token))
@@ -28,11 +27,18 @@ def run_console(base_url: str, token: str | Secret, locale: str = "ru",
 
 async def run_console_async(client: Any, locale: str = "ru") -> None:
     """Run the console in the current asyncio loop; the caller keeps owning ``client``."""
-    from kassa.console.app import ConsoleApp
-    from kassa.console.terminal import terminal_to_console
+    from kassa_console.app import ConsoleApp
+    from kassa_console.terminal import terminal_to_console
 
     with terminal_to_console():
         await ConsoleApp(client, locale).run_async()
 
 
-__all__ = ["run_console", "run_console_async"]
+class TextualConsole:
+    """``kassa.hookspecs.app.Console``: what the core opens for ``kassa run --console``."""
+
+    async def attach(self, client: Any, locale: str) -> None:
+        await run_console_async(client, locale)
+
+
+__all__ = ["TextualConsole", "run_console", "run_console_async"]

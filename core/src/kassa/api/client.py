@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import anyio
 import httpx
 
-from kassa.console.records import (
+from kassa.api.records import (
     ChatSummary,
     EventDetail,
     EventRecord,
