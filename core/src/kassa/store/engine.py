@@ -7,7 +7,7 @@ import functools
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,12 +15,15 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.lowlevel
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from kassa.store import migrate
 
 log = logging.getLogger("kassa.store")
 T = TypeVar("T")
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def normalise_url(url: str) -> str:
@@ -91,48 +94,43 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
-def _alembic_config(connection: Any) -> Any:
-    from alembic.config import Config
+class _Held:
+    """``run_write``'s sqlite3 connection as SQLAlchemy's DBAPI connection in ``write_sync``:
+    the store owns the transaction, so commit, rollback and close do nothing here."""
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["connection"] = connection
-    return cfg
+    def __init__(self, conn: sqlite3.Connection | None) -> None:
+        assert conn is not None
+        self.conn = conn
 
+    def cursor(self) -> sqlite3.Cursor:
+        return self.conn.cursor()
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Run alembic migrations up to ``revision``."""
-    from alembic import command
+    def commit(self) -> None:
+        pass
 
-    async with engine.begin() as conn:
-        await conn.run_sync(lambda c: command.upgrade(_alembic_config(c), revision))
+    def rollback(self) -> None:
+        pass
 
+    def close(self) -> None:
+        pass
 
-def head_revision() -> str | None:
-    """The newest migration this Kassa ships."""
-    from alembic.script import ScriptDirectory
-
-    head: str | None = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
-    return head
-
-
-async def current_revision(engine: AsyncEngine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    async with engine.connect() as conn:
-        return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
 
 
 class Store:
     """Owns the engine. Writes go through ``write()``: on SQLite one writer at a time."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, migrations: Mapping[str, str | Path] | None = None) -> None:
         self.url = normalise_url(url)
+        # the plugins' alembic versions folders (register_migrations), beside the core's
+        self.migrations = migrate.check_locations(migrations or {})
         self.engine = make_engine(self.url)
         self.sqlite = self.url.startswith("sqlite")
         self._write_lock = anyio.Lock()
         self._raw: sqlite3.Connection | None = None  # run_write's own connection
         self._raw_thread = anyio.CapacityLimiter(1)
+        self._sync_engine: Engine | None = None  # write_sync's SQLAlchemy view of _raw
         # a second connection sees the same data only in a file database
         self.raw_writes = self.sqlite and _sqlite_path(self.url) not in ("", ":memory:")
 
@@ -140,23 +138,33 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    async def upgrade(self) -> None:
-        await upgrade(self.engine)
+    async def upgrade(self, revision: str = "heads") -> None:
+        """Bring the core's and every plugin's branch to its head (``revision``: alembic's)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(lambda c: migrate.upgrade(c, self.migrations, revision))
+
+    async def status(self) -> list[migrate.Branch]:
+        """Each branch (core first, then the plugins) with its current and head revision."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(lambda c: migrate.branches(c, self.migrations))
 
     async def prepare(self) -> None:
         """Make the schema current before use: SQLite and an empty database are migrated
-        here; an older PostgreSQL schema asks for `kassa db upgrade` (a deliberate step at
-        chain scale, where several nodes share the database)."""
+        here; a PostgreSQL schema with any branch behind asks for `kassa db upgrade` (a
+        deliberate step at chain scale, where several nodes share the database)."""
         from kassa.errors import ConfigError
 
-        rev = None if self.sqlite else await current_revision(self.engine)
-        if self.sqlite or rev is None:
-            await self.upgrade()
-            return
-        head = head_revision()
-        if rev != head:
-            raise ConfigError(f"the database is at revision {rev}, this Kassa needs {head}:"
-                              " run `kassa db upgrade`", path="store.url")
+        if not self.sqlite:
+            status = await self.status()
+            if any(b.current is not None for b in status):
+                for b in status:
+                    if b.behind:
+                        raise ConfigError(
+                            f"the database's {b.name!r} tables are at revision"
+                            f" {b.current or 'none'}, this Kassa needs {b.head}:"
+                            " run `kassa db upgrade`", path="store.url")
+                return
+        await self.upgrade()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -183,13 +191,35 @@ class Store:
                     await conn.commit()
         await anyio.lowlevel.checkpoint()  # deliver a cancellation that waited for us
 
+    async def write_sync(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(conn)`` in one write transaction, ``conn`` a synchronous SQLAlchemy
+        ``Connection``, and return its result (public: ``HubAPI.write_sync``). On a SQLite
+        file it is ``run_write``'s one thread hop, on the same plain sqlite3 connection;
+        elsewhere (PostgreSQL, in-memory SQLite) ``AsyncConnection.run_sync`` in ``write()``.
+        ``fn`` commits nothing itself: returning commits, raising rolls back."""
+        if self.raw_writes:
+            return await self.run_write(lambda raw: self._run_sa(fn))
+        async with self.write() as conn:
+            return await conn.run_sync(fn)
+
+    def _run_sa(self, fn: Callable[[Connection], T]) -> T:
+        if self._sync_engine is None:
+            raw = self._raw
+            self._sync_engine = create_engine("sqlite://", creator=lambda: _Held(raw),
+                                              poolclass=StaticPool, pool_reset_on_return=None)
+        with self._sync_engine.connect() as conn:
+            return fn(conn)
+
     async def run_write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """SQLite only: run ``fn`` in one write transaction on a plain sqlite3 connection,
-        in a worker thread, and return its result. Through aiosqlite every statement (and
-        BEGIN, COMMIT, the pool's reset) is a hop between threads, and on a busy hub each hop
-        costs milliseconds; here the whole transaction is one hop. For the hot writers (the
-        event log, the outbox's marks); serialised with ``write()`` by the same lock."""
-        assert self.raw_writes, "run_write is the SQLite (file) fast path"
+        """SQLite file only (``raw_writes``): run ``fn`` in one write transaction on a plain
+        sqlite3 connection, in a worker thread, and return its result. Through aiosqlite
+        every statement (and BEGIN, COMMIT, the pool's reset) is a hop between threads, and
+        on a busy hub each hop costs milliseconds; here the whole transaction is one hop. For
+        the hot writers (the event log, the outbox's marks; plugins use ``write_sync``);
+        serialised with ``write()`` by the same lock."""
+        if not self.raw_writes:
+            raise RuntimeError("run_write needs a SQLite file; use write_sync, which works on"
+                               " every store")
         async with self._write_lock:
             with anyio.CancelScope(shield=True):
                 result = await anyio.to_thread.run_sync(self._run_raw, fn,
@@ -237,6 +267,9 @@ class Store:
 
     async def close(self) -> None:
         async with self._write_lock:
+            if self._sync_engine is not None:
+                self._sync_engine.dispose()
+                self._sync_engine = None
             if self._raw is not None:
                 self._raw.close()
                 self._raw = None

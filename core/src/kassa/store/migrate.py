@@ -1,0 +1,141 @@
+"""Migrations of the core and of every plugin that keeps tables, each on its own alembic branch.
+
+The core's revisions carry the branch label ``core``; a plugin's versions folder (from the
+``register_migrations`` hook) holds a branch labelled with the plugin's name whose first
+revision ``depends_on`` the core revision it needs. ``upgrade`` brings every branch to its
+head ("heads"), in dependency order; ``status`` reports each branch's current and head revision.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+
+from kassa.errors import ConfigError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+CORE = "core"
+
+
+@attrs.frozen
+class Branch:
+    """One alembic branch: the core's or a plugin's tables."""
+
+    name: str
+    head: str | None  # None: a revision of a plugin that is not installed now
+    current: str | None  # None: none of its revisions is applied yet
+
+    @property
+    def behind(self) -> bool:
+        return self.head is not None and self.current != self.head
+
+
+def check_locations(migrations: Mapping[str, str | Path]) -> dict[str, Path]:
+    """The plugins' versions folders as paths; one sentence naming the plugin if one is bad."""
+    out: dict[str, Path] = {}
+    for name, folder in migrations.items():
+        path = Path(folder)
+        if name == CORE:
+            raise ConfigError(f"plugin migrations may not use the branch name {CORE!r}",
+                              path="register_migrations")
+        if not path.is_dir():
+            raise ConfigError(f"plugin {name!r} registered migrations in {str(path)!r}, which is"
+                              " not a folder", path="register_migrations")
+        out[name] = path
+    return out
+
+
+def alembic_config(connection: Any, migrations: Mapping[str, Path]) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")  # folders may contain spaces
+    folders = [MIGRATIONS / "versions", *migrations.values()]
+    cfg.set_main_option("version_locations", os.pathsep.join(str(f) for f in folders))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def script(migrations: Mapping[str, Path]) -> Any:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(None, migrations))
+
+
+def heads(migrations: Mapping[str, Path]) -> dict[str, str]:
+    """Branch name -> head revision; a branch's name is the label its revisions carry."""
+    sd = script(migrations)
+    out: dict[str, str] = {}
+    for rev in sd.get_revisions("heads"):
+        labels = sorted(rev.branch_labels)
+        name = labels[0] if labels else rev.revision
+        if name in out:
+            raise ConfigError(f"the migrations of {name!r} have two heads ({out[name]},"
+                              f" {rev.revision}): the plugin needs a merge revision",
+                              path="register_migrations")
+        out[name] = rev.revision
+    missing = set(migrations) - set(out)
+    if missing:
+        name = sorted(missing)[0]
+        raise ConfigError(f"the migrations of plugin {name!r} carry no branch label {name!r}",
+                          path="register_migrations")
+    return out
+
+
+def _lineage(sd: Any, head: str) -> set[str]:
+    """The revisions of one branch: the head and what it revises, not what it depends on."""
+    seen: set[str] = set()
+    todo = [head]
+    while todo:
+        rev = sd.get_revision(todo.pop())
+        if rev is None or rev.revision in seen:
+            continue
+        seen.add(rev.revision)
+        down = rev.down_revision
+        todo.extend(down if isinstance(down, tuple) else [down] if down else [])
+    return seen
+
+
+def branches(connection: Any, migrations: Mapping[str, Path]) -> list[Branch]:
+    """Every branch with the revision the database is at (sync; for ``run_sync``)."""
+    from alembic.runtime.migration import MigrationContext
+
+    sd = script(migrations)
+    current = set(MigrationContext.configure(connection).get_current_heads())
+    out = []
+    for name, head in heads(migrations).items():
+        lineage = _lineage(sd, head)
+        at = sorted(current & lineage)
+        # a branch another one depends on may be listed implicitly: the newest applied wins
+        out.append(Branch(name=name, head=head, current=at[-1] if at else None))
+    out += [Branch(name=rev, head=None, current=rev) for rev in sorted(_unknown(sd, current))]
+    out.sort(key=lambda b: (b.name != CORE, b.head is None, b.name))
+    return out
+
+
+def _unknown(sd: Any, current: set[str]) -> set[str]:
+    known = {rev.revision for rev in sd.walk_revisions()}
+    return current - known
+
+
+def upgrade(connection: Any, migrations: Mapping[str, Path], revision: str = "heads") -> None:
+    """Upgrade in the caller's transaction. Revisions of plugins that are not installed any
+    more (alembic refuses to run beside them) are set aside and put back, tables untouched."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    heads(migrations)  # every plugin's branch carries its name, one head each
+    sd = script(migrations)
+    gone = _unknown(sd, set(MigrationContext.configure(connection).get_current_heads()))
+    version = sa.table("alembic_version", sa.column("version_num", sa.String))
+    if gone:
+        connection.execute(version.delete().where(version.c.version_num.in_(gone)))
+    command.upgrade(alembic_config(connection, migrations), revision)
+    if gone:
+        connection.execute(version.insert(), [{"version_num": r} for r in sorted(gone)])
