@@ -35,9 +35,11 @@ async def serve(hub: Hub, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IG
     import uvicorn
 
     from kassa.api.app import build_app
+    from kassa.api.exposure import check_exposure
 
-    app = await build_app(hub)
     s = hub.settings.api
+    check_exposure(s)
+    app = await build_app(hub)
     sock = listening_socket(s.host, s.port)
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
