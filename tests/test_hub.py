@@ -95,12 +95,25 @@ async def test_repair_moves_chat_and_pending_messages(tmp_path):
 
 
 async def test_stranger_gets_polite_refusal_only(tmp_path):
-    ch = CaptureChannel()
-    async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
-        await ch.push(incoming("/report", chat_id="777", user_id="5"))
-        await ch.push(incoming("/status", chat_id="777", user_id="5"))
+    """One refusal per stranger per period, then silence: ten commands from a stranger must
+    not spend ten messages of the group's budget."""
+    from kassa.commands import REFUSAL_PERIOD
+    from kassa.testing import FakeClock
+
+    ch, clock = CaptureChannel(), FakeClock()
+    async with make_hub(CONFIG, tmp_path, plugins=[ComponentsPlugin(channels=[ch])],
+                        clock=clock) as hub:
+        for i, cmd in enumerate(["/report", "/status", "/help", "/nonsense"] * 3):
+            await ch.push(incoming(cmd, chat_id="777", user_id="5", update_id=f"s{i}"))
+        await ch.push(incoming("/status", chat_id="778", user_id="6", update_id="other"))
+        await eventually(lambda: hub.commands.refused >= 13, hub=hub)
         await eventually(lambda: len(ch.sent) >= 2, hub=hub)
-    assert len(ch.sent) == 2
+        assert await hub.drain(timeout=20)
+        assert len(ch.sent) == 2  # one for each stranger
+        clock.advance(REFUSAL_PERIOD.total_seconds() + 1)
+        await ch.push(incoming("/status", chat_id="777", user_id="5", update_id="later"))
+        await eventually(lambda: len(ch.sent) >= 3, hub=hub)
+    assert len(ch.sent) == 3
     assert all("не подключён" in m.text for m in ch.sent)
     assert all("Невском" not in m.text for m in ch.sent)
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from kassa.routing import ChatRule
 
 log = logging.getLogger("kassa.commands")
+REFUSAL_PERIOD = timedelta(hours=1)  # one refusal per stranger per chat in this time
 SETTABLE = ("reports", "auto_reports", "alerts", "service_print", "min_severity")
 
 
@@ -93,6 +95,7 @@ class CommandRouter:
         self.registry: dict[str, ChatCommand] = hub.plugins.commands()
         self.handled = 0
         self.refused = 0
+        self._refused_at: OrderedDict[tuple[str, str, str], datetime] = OrderedDict()
 
     # --- state -----------------------------------------------------------------------------
     async def load(self) -> None:
@@ -113,7 +116,7 @@ class CommandRouter:
             self.hub.router.put(attrs.evolve(base, **overrides))
 
     async def _upsert_state(self, channel: str, chat_id: str, **values: Any) -> None:
-        now = self.hub._now()
+        now = self.hub.clock.now()
         async with self.hub.store.write() as conn:
             this_chat = (col(ChatStateRow.channel) == channel,
                          col(ChatStateRow.chat_id) == chat_id)
@@ -143,7 +146,7 @@ class CommandRouter:
         async with self.hub.store.write() as conn:
             await conn.execute(dialect_insert(conn, ButtonStateRow).values(
                 id=state_id, payload=json.dumps(payload, ensure_ascii=False),
-                created_at=self.hub._now()))
+                created_at=self.hub.clock.now()))
         return state_id
 
     async def recall(self, state_id: str) -> dict[str, Any] | None:
@@ -158,7 +161,7 @@ class CommandRouter:
         if site is not None and self.hub.settings.site(site) is None:
             raise UserError(f"no site with code {site!r} in kassa.toml")
         token = secrets.token_urlsafe(24)  # 32 base64url chars: fits Telegram's 64
-        now = self.hub._now()
+        now = self.hub.clock.now()
         async with self.hub.store.write() as conn:
             await conn.execute(dialect_insert(conn, LinkTokenRow).values(
                 token=token, site=site, owners=owners, created_at=now,
@@ -166,7 +169,7 @@ class CommandRouter:
         return token
 
     async def use_link(self, token: str, inc: Incoming) -> LinkTokenRow | None:
-        now = self.hub._now()
+        now = self.hub.clock.now()
         async with self.hub.store.write() as conn:
             row = (await conn.execute(select(LinkTokenRow).where(
                 col(LinkTokenRow.token) == token, col(LinkTokenRow.used_at).is_(None)))).first()
@@ -195,7 +198,7 @@ class CommandRouter:
         async with self.hub.store.write() as conn:
             stmt = dialect_insert(conn, InboxRow).values(
                 channel=inc.channel, update_id=inc.update_id, status="new",
-                received_at=self.hub._now(), payload=codec.dumps(inc))
+                received_at=self.hub.clock.now(), payload=codec.dumps(inc))
             stmt = stmt.on_conflict_do_nothing(index_elements=["channel", "update_id"])
             return bool((await conn.execute(stmt.returning(col(InboxRow.id)))).all())
 
@@ -221,7 +224,29 @@ class CommandRouter:
             await conn.execute(update(InboxRow).where(
                 col(InboxRow.channel) == inc.channel,
                 col(InboxRow.update_id) == inc.update_id).values(
-                status=status, error=error, handled_at=self.hub._now()))
+                status=status, error=error, handled_at=self.hub.clock.now()))
+
+    def _first_refusal(self, inc: Incoming) -> bool:
+        """True once per (chat, user) per ``REFUSAL_PERIOD`` (memory only: a restart may
+        let one more refusal through)."""
+        now = self.hub.clock.now()
+        who = (inc.channel, inc.chat_id, inc.user_id)
+        last = self._refused_at.get(who)
+        if last is not None and now - last < REFUSAL_PERIOD:
+            return False
+        self._refused_at[who] = now
+        self._refused_at.move_to_end(who)
+        while len(self._refused_at) > 10_000:  # bounded: strangers are many
+            self._refused_at.popitem(last=False)
+        return True
+
+    @staticmethod
+    def _stranger(rule: ChatRule | None, inc: Incoming) -> bool:
+        """Not one of the chat's people (an allowed user refused an admin command is not)."""
+        if rule is None:
+            return True
+        s = rule.settings
+        return bool(s.users) and inc.user_id not in s.users and inc.user_id not in s.admins
 
     def allowed(self, cmd: ChatCommand, rule: ChatRule | None, inc: Incoming) -> bool:
         if cmd.access == Access.ANYONE:
@@ -242,13 +267,16 @@ class CommandRouter:
         name, args = parsed
         cmd = self.registry.get(name)
         reply: Reply | None
-        if cmd is None:
-            reply = Reply(t("cmd.unknown" if rule else "cmd.refused", locale))
-        elif not self.allowed(cmd, rule, inc):
+        if cmd is None and rule is not None:
+            reply = Reply(t("cmd.unknown", locale))
+        elif cmd is None or not self.allowed(cmd, rule, inc):
             self.refused += 1
-            log.info("refused /%s from user %s in %s:%s", name, inc.user_id, inc.channel,
-                     inc.chat_id)
-            reply = Reply(t("cmd.refused", locale))
+            # a stranger gets one polite refusal per period, then silence: each answer would
+            # spend the group's shared budget (20 a minute on Telegram)
+            first = not self._stranger(rule, inc) or self._first_refusal(inc)
+            log.info("refused /%s from user %s in %s:%s%s", name, inc.user_id, inc.channel,
+                     inc.chat_id, "" if first else " (silently: refused lately)")
+            reply = Reply(t("cmd.refused", locale)) if first else None
         else:
             sites = [s.code for s in self.hub.settings.sites]
             ctx = Context(hub=self.hub, incoming=inc, locale=locale,
