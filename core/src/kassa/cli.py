@@ -15,10 +15,13 @@ def _config_path(path: str | None) -> str:
 
 
 def load_settings(path: str | None) -> Any:
+    from kassa import extras
     from kassa.config import load
     from kassa.plugins import get_plugins
 
-    return load(_config_path(path), sections=get_plugins().settings_sections())
+    settings = load(_config_path(path), sections=get_plugins().settings_sections())
+    extras.check(settings)  # a missing extra the config needs: one sentence, before starting
+    return settings
 
 
 def fail(exc: BaseException) -> None:

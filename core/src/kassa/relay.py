@@ -15,7 +15,7 @@ import anyio
 from sqlalchemy import select, update
 from sqlmodel import col
 
-from kassa import codec, eventlog
+from kassa import codec, eventlog, extras
 from kassa.config import RelaySettings
 from kassa.eventlog import dialect_insert
 from kassa.store.tables import CursorRow
@@ -29,6 +29,7 @@ CURSOR = "relay"
 
 class Relay:
     def __init__(self, hub: Hub, settings: RelaySettings) -> None:
+        extras.require("nats", "relay.url")
         self.hub = hub
         self.settings = settings
         self.wake = anyio.Event()
@@ -43,7 +44,7 @@ class Relay:
         return int(row.position) if row else 0
 
     async def save(self, position: int) -> None:
-        now = self.hub._now()
+        now = self.hub.clock.now()
         async with self.hub.store.write() as conn:
             res = await conn.execute(update(CursorRow).where(col(CursorRow.name) == CURSOR).values(
                 position=position, updated_at=now))

@@ -57,6 +57,10 @@ class AttachmentInfo:
     mime: str = "application/octet-stream"
 
 
+def _rows(value: Any) -> tuple[tuple[Any, ...], ...]:
+    return tuple(tuple(row) for row in value)
+
+
 @frozen
 class OutboxMessage:
     id: int
@@ -68,8 +72,7 @@ class OutboxMessage:
     attempts: int = 0
     kind: str = "alert"
     severity: str = "info"
-    buttons: tuple[tuple[ButtonInfo, ...], ...] = field(
-        default=(), converter=lambda v: tuple(map(tuple, v)))
+    buttons: tuple[tuple[ButtonInfo, ...], ...] = field(default=(), converter=_rows)
     attachments: tuple[AttachmentInfo, ...] = field(default=(), converter=tuple)
     event_id: str | None = None
     created_at: datetime | None = None

@@ -25,7 +25,10 @@ class Bus(Protocol):
 def make_bus(settings: object) -> Bus:
     backend = getattr(settings, "backend", "memory")
     if backend == "nats":
+        from kassa import extras
         from kassa.bus.nats import NatsBus
+
+        extras.require("nats", "bus.backend")
 
         return NatsBus(settings)  # type: ignore[arg-type]
     from kassa.bus.memory import MemoryBus

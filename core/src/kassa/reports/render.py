@@ -8,6 +8,7 @@ import io
 from html import escape
 from typing import Any
 
+from kassa import extras
 from kassa.i18n import t
 from kassa.model import Attachment, Report
 from kassa.model.money import rubles
@@ -83,6 +84,8 @@ def table_file(report: Report, site_name: str) -> Attachment:
     book = xlsx.to_xlsx(report, site_name)
     if book is not None:
         return Attachment(filename=file_name(report, "xlsx"), content=book, mime=XLSX_MIME)
+    if not xlsx.available():
+        extras.warn_missing("xlsx", "report tables go out as CSV files")
     return Attachment(filename=file_name(report, "csv"), content=to_csv(report), mime="text/csv")
 
 
@@ -100,6 +103,8 @@ def chart_picture(report: Report, site_name: str, locale: str = "ru") -> Attachm
     title = f"{report.title} · {site_name} · {report.period.label}".strip(" ·")
     png = chart.png(labels, values, title=title, y_title=y_title)
     if png is None:
+        if not chart.available():
+            extras.warn_missing("charts", "reports go out without their charts")
         return None
     return Attachment(filename=file_name(report, "png"), content=png, mime="image/png",
                       kind="photo")

@@ -20,6 +20,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from kassa import extras
 from kassa.store import migrate
 
 log = logging.getLogger("kassa.store")
@@ -91,6 +92,8 @@ def make_engine(url: str) -> AsyncEngine:
         sa_event.listen(engine.sync_engine, "connect", _pragmas)
 
         return engine
+    if url.startswith("postgresql+psycopg"):
+        extras.require("postgres", "store.url")
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
