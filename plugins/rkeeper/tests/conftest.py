@@ -44,9 +44,10 @@ class Collector:
     def of(self, kind: str) -> list[Event]:
         return [e for e in self.events if e.kind == kind]
 
-    async def wait_for(self, kind: str, count: int = 1, timeout: float = 5.0) -> list[Event]:
+    async def wait_for(self, kind: str, count: int = 1, timeout: float = 5.0  # noqa: ASYNC109
+                       ) -> list[Event]:
         with anyio.fail_after(timeout):
-            while len(self.of(kind)) < count:
+            while len(self.of(kind)) < count:  # noqa: ASYNC110
                 await anyio.sleep(0.01)
         return self.of(kind)
 
@@ -60,15 +61,17 @@ def settings_for(sim: RKeeperSim, **kw: Any) -> RKeeperSettings:
 
 
 @asynccontextmanager
-async def running(code: str = "r1", seed: int = 1, **kw: Any
+async def running(code: str = "r1", seed: int = 1, *, got: Collector | None = None,
+                  sim_kw: dict[str, Any] | None = None, **kw: Any
                   ) -> AsyncIterator[tuple[RKeeperSim, RKeeperSource, Collector]]:
-    """A simulator, a source subscribed to it, and the events collected so far."""
+    """A simulator, a source subscribed to it, and the events collected so far (``got``:
+    a collector of your own, e.g. one with a fault; ``sim_kw``: simulator options)."""
     sim = RKeeperSim(code, rest_code=f"19999{seed:04d}", seed=seed, start=START,
-                     notify_url="")
+                     notify_url="", **(sim_kw or {}))
     await sim.start()
     try:
         source = RKeeperSource(code, settings_for(sim, **kw))
-        got = Collector()
+        got = got if got is not None else Collector()
         async with anyio.create_task_group() as tg:
             tg.start_soon(source.run, got)
             with anyio.fail_after(5):

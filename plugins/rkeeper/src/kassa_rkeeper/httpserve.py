@@ -17,16 +17,20 @@ from anyio.abc import SocketStream
 log = logging.getLogger(__name__)
 
 MAX_BODY = 4 * 1024 * 1024
+DRAIN_LIMIT = 64 * 1024 * 1024  # read (and drop) at most this much of a refused body
+DRAIN_SECONDS = 5.0
 
 
 class Request:
-    __slots__ = ("body", "headers", "method", "path")
+    __slots__ = ("body", "client", "headers", "method", "path")
 
-    def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
+    def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes,
+                 client: str = "") -> None:
         self.method = method
         self.path = path
         self.headers = headers
         self.body = body
+        self.client = client  # the peer's IP address as the socket reports it
 
 
 class Response:
@@ -42,8 +46,40 @@ class Response:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-async def _serve_one(stream: SocketStream, handler: Handler) -> None:
+class _TooLarge(Exception):
+    pass
+
+
+def _peer(stream: SocketStream) -> str:
+    try:
+        addr = stream.extra(anyio.abc.SocketAttribute.remote_address)
+    except Exception:  # a stream without a socket (tests)
+        return ""
+    return str(addr[0]) if isinstance(addr, tuple) else str(addr)
+
+
+async def _too_large(stream: SocketStream, conn: h11.Connection, max_body: int) -> None:
+    """Answer 413 and close; first read what the client is still sending (up to a bound), so
+    the kernel does not reset the connection before the client has read the answer."""
+    text = f"request body larger than {max_body} bytes".encode()
+    try:
+        await stream.send(conn.send(h11.Response(status_code=413, headers=[
+            ("content-type", "text/plain"), ("content-length", str(len(text))),
+            ("connection", "close")])))
+        await stream.send(conn.send(h11.Data(data=text)))
+        await stream.send(conn.send(h11.EndOfMessage()))
+        drained = 0
+        with anyio.move_on_after(DRAIN_SECONDS):
+            while drained < DRAIN_LIMIT:
+                drained += len(await stream.receive(65536))
+    except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError,
+            h11.LocalProtocolError):
+        pass
+
+
+async def _serve_one(stream: SocketStream, handler: Handler, max_body: int = MAX_BODY) -> None:
     conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
+    client = _peer(stream)
     async with stream:
         while True:
             req: h11.Request | None = None
@@ -57,15 +93,22 @@ async def _serve_one(stream: SocketStream, handler: Handler) -> None:
                         continue
                     if isinstance(event, h11.Request):
                         req = event
+                        length = dict(event.headers).get(b"content-length", b"0")
+                        if length.isdigit() and int(length) > max_body:
+                            raise _TooLarge
                     elif isinstance(event, h11.Data):
                         body += event.data
-                        if len(body) > MAX_BODY:
-                            raise h11.RemoteProtocolError("body too large", error_status_hint=413)
+                        if len(body) > max_body:
+                            raise _TooLarge
                     elif isinstance(event, h11.EndOfMessage):
                         break
                     elif isinstance(event, h11.ConnectionClosed):
                         return
             except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                return
+            except _TooLarge:
+                log.info("refused a request body over %s bytes from %s", max_body, client)
+                await _too_large(stream, conn, max_body)
                 return
             except h11.RemoteProtocolError as exc:
                 log.debug("bad HTTP from client: %s", exc)
@@ -73,7 +116,7 @@ async def _serve_one(stream: SocketStream, handler: Handler) -> None:
             assert req is not None
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in req.headers}
             request = Request(req.method.decode(), req.target.decode("latin-1"), headers,
-                              bytes(body))
+                              bytes(body), client)
             try:
                 resp = await handler(request)
             except Exception:  # a handler bug must not kill the server
@@ -96,14 +139,15 @@ async def _serve_one(stream: SocketStream, handler: Handler) -> None:
 
 
 @asynccontextmanager
-async def serve(handler: Handler, host: str = "127.0.0.1",
-                port: int = 0) -> AsyncIterator[int]:
-    """Serve until the context exits; yields the bound port (port 0 picks a free one)."""
+async def serve(handler: Handler, host: str = "127.0.0.1", port: int = 0, *,
+                max_body: int = MAX_BODY) -> AsyncIterator[int]:
+    """Serve until the context exits; yields the bound port (port 0 picks a free one).
+    A body over ``max_body`` bytes is answered 413 and the connection closed."""
     listener = await anyio.create_tcp_listener(local_host=host, local_port=port, reuse_port=False)
     bound = listener.extra(anyio.abc.SocketAttribute.local_port)
 
     async def accept(stream: SocketStream) -> None:
-        await _serve_one(stream, handler)
+        await _serve_one(stream, handler, max_body)
 
     try:
         async with anyio.create_task_group() as tg:

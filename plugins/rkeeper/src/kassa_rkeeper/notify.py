@@ -1,8 +1,13 @@
 """Pushed payloads -> events: HTTP Order Notify ``<a>`` and our ``<StationEvent>``.
 
-Dedup on (RestCode, guid); a gap in ``seqnumber`` (or a server restart, seqnumber 1 again)
-asks the source for a catch-up poll. Facts that only point at an order (OrderChanged) are
-returned as order guids to read; the rest become events here.
+Dedup on (RestCode, guid), remembered only once the push's events are committed (``done``):
+a push answered 500 is read again when r_keeper retries it. A gap in ``seqnumber`` (or a
+server restart, seqnumber 1 again) asks the source for a catch-up poll. Facts that only point
+at an order (OrderChanged) are returned as order guids to read; the rest become events here.
+
+Station events carry a per-station ``seq`` (the station script's persisted counter, resent
+in order until acknowledged): a jump is a ``station_events_lost`` event naming the missing
+range; ``seq`` 1 after a higher one is the station starting its numbering again.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from attrs import define, field
-from kassa.model import Event
+from kassa.model import Event, Severity
 
 from kassa_rkeeper import mapping, wire
 from kassa_rkeeper.tracker import ToTime, dish_line, name_of
@@ -21,6 +26,7 @@ from kassa_rkeeper.tracker import ToTime, dish_line, name_of
 log = logging.getLogger(__name__)
 
 SEEN_LIMIT = 20000
+STATION_EVENTS_LOST = "station_events_lost"
 
 
 class BadPush(Exception):
@@ -33,6 +39,8 @@ class Outcome:
     orders: list[str] = field(factory=list)  # order guids to read with GetOrder
     catch_up: bool = False  # a gap or a restart: poll everything
     duplicate: bool = False
+    key: tuple[str, str] = ("", "")  # (RestCode, guid): remembered by done() after commit
+    station: tuple[str, int] | None = None  # (station, seq) to remember after commit
 
 
 def parse(body: bytes) -> ET.Element:
@@ -57,6 +65,7 @@ class Interpreter:
     extra_situations: dict[str, str] = field(factory=dict)
     seen: OrderedDict[tuple[str, str], None] = field(factory=OrderedDict)
     next_seq: dict[str, int] = field(factory=dict)
+    station_seq: dict[str, int] = field(factory=dict)  # station -> last seq committed
     unknown_logged: set[str] = field(factory=set)
     table: dict[int, mapping.Fact] = field(init=False)
 
@@ -69,13 +78,53 @@ class Interpreter:
             raise BadPush(f"RestCode {code} is not this site's restaurant code {self.rest_code}")
         key = (code, root.get("guid", ""))
         if key in self.seen:
-            return Outcome(duplicate=True)
-        self.seen[key] = None
+            return Outcome(duplicate=True, key=key)
+        if root.tag == "StationEvent":
+            out = Outcome(key=key)
+            self._station_sequence(root, out)
+            out.events.append(self.station(root))
+            return out
+        out = self.notice(root)
+        out.key = key
+        return out
+
+    def done(self, out: Outcome) -> None:
+        """The push's events are committed: a repeat of it is now a duplicate."""
+        self.seen[out.key] = None
         if len(self.seen) > SEEN_LIMIT:
             self.seen.popitem(last=False)
-        if root.tag == "StationEvent":
-            return Outcome(events=[self.station(root)])
-        return self.notice(root)
+        if out.station is not None:
+            station, seq = out.station
+            self.station_seq[station] = seq
+
+    def _station_sequence(self, root: ET.Element, out: Outcome) -> None:
+        seq = wire.to_int(root.get("seq"), -1)
+        if seq < 1:
+            return  # an older script without numbering
+        station = station_id(root)
+        last = self.station_seq.get(station)
+        if last is None or seq == last + 1:
+            out.station = (station, seq)
+        elif seq > last + 1:
+            out.station = (station, seq)
+            out.events.append(self.lost(root, station, last + 1, seq - 1))
+        elif seq == 1:
+            log.warning("site %s: station %s numbers its events from 1 again (its queue folder "
+                        "was reset); events it had not sent are unknown", self.site, station)
+            out.station = (station, seq)
+        # else a resend of one already committed: the guid keeps it from being stored twice
+
+    def lost(self, root: ET.Element, station: str, first: int, last: int) -> Event:
+        where = name_of(root.find("Station")) or station
+        log.warning("site %s: station %s: events %s-%s never arrived", self.site, where, first,
+                    last)
+        return Event.of(
+            site=self.site, kind=STATION_EVENTS_LOST, severity=Severity.WARNING,
+            source_key=f"station_lost:{station}:{first}-{last}",
+            occurred_at=self.to_time(root.get("DateTime")), station=where,
+            text=f"{first}-{last}" if first != last else str(first),
+            data={"first": first, "last": last, "count": last - first + 1,
+                  "station_id": station})
 
     def _sequence(self, root: ET.Element, out: Outcome) -> None:
         code, seq = root.get("RestCode", ""), wire.to_int(root.get("seqnumber"), -1)
@@ -107,7 +156,8 @@ class Interpreter:
             if root.get("Situation") not in self.unknown_logged:
                 self.unknown_logged.add(root.get("Situation") or "")
                 log.warning("site %s: unknown HTTP Order Notify Situation %s (%s): kept as %s",
-                            self.site, root.get("Situation"), root.get("name"), mapping.UNKNOWN_KIND)
+                            self.site, root.get("Situation"), root.get("name"),
+                            mapping.UNKNOWN_KIND)
             out.events.append(self._base(root, mapping.UNKNOWN_KIND, key, station=station,
                                          text=ET.tostring(root, encoding="unicode")))
             return out
@@ -144,8 +194,8 @@ class Interpreter:
         src, dst = root.find("Order"), root.find("Target")
         lines = [dish_line(d) for d in root.findall("Dish")]
         amount = sum(line.amount for line in lines)
-        common = dict(station=name_of(root.find("Station")), employee=name_of(root.find("Employee")),
-                      lines=lines, amount=amount)
+        common = dict(station=name_of(root.find("Station")),
+                      employee=name_of(root.find("Employee")), lines=lines, amount=amount)
         for fact, here, there in (("dish_moved_out", src, dst), ("dish_moved_in", dst, src)):
             if here is None:
                 continue
@@ -186,6 +236,14 @@ class Interpreter:
             amount=sum(line.amount for line in lines) if lines else None, text=text,
             data=data if kind != mapping.UNKNOWN_KIND else data | {
                 "raw": ET.tostring(root, encoding="unicode")})
+
+
+def station_id(root: ET.Element) -> str:
+    """The station a StationEvent comes from: its Ident, else its network name."""
+    st = root.find("Station")
+    if st is None:
+        return "?"
+    return st.get("id") or st.get("NetName") or st.get("code") or "?"
 
 
 def shift_key(num: str | None, date: str | None) -> str:

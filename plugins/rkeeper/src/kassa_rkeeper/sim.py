@@ -2,13 +2,16 @@
 
 ``RKeeperSim`` implements ``kassa.hookspecs.app.Simulator``. Faults for tests:
 ``link_down()`` (the server stops answering and stops pushing), ``slow(s)``,
-``malformed(n)`` (truncated XML answers), ``restart()`` (the notify queue is dropped).
+``malformed(n)`` (truncated XML answers), ``restart()`` (the notify queue is dropped);
+the tills' station script (``sim_station``) queues on disk: ``stations`` to drop an event,
+restart or wipe a till.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import secrets
 import socket
 import time
 from collections.abc import Mapping, Sequence
@@ -23,6 +26,7 @@ from kassa_rkeeper import sim_data as ref
 from kassa_rkeeper.sim_life import Staff
 from kassa_rkeeper.sim_model import Restaurant
 from kassa_rkeeper.sim_notify import Notifier
+from kassa_rkeeper.sim_station import Stations
 from kassa_rkeeper.sim_till import Till
 from kassa_rkeeper.sim_xml import XmlInterface
 
@@ -63,7 +67,8 @@ class RKeeperSim:
                  timezone: str = "Europe/Moscow", start: datetime | None = None,
                  notify_url: str | None = None, farcards_url: str | None = None,
                  cards: Sequence[str] = DEMO_CARDS,
-                 endpoints: Mapping[str, str] | None = None) -> None:
+                 endpoints: Mapping[str, str] | None = None,
+                 station_secret: str | None = None, **station_options: Any) -> None:
         self.name = f"rkeeper:{code}"
         self.code = code
         self.site_name = name
@@ -76,6 +81,11 @@ class RKeeperSim:
                                shift_start=start)
         self.xml = XmlInterface(self.rest)
         self.notifier = Notifier(self.rest, self.rng)
+        # the secret the tills' script sends (None: a fresh one; "" : none)
+        self.station_secret = (secrets.token_urlsafe(16) if station_secret is None
+                               else station_secret)
+        self.stations = Stations(self.rest, self.rng, secret=self.station_secret,
+                                 **station_options)
         self.staff = Staff(self.rest, seed=seed, rate=rate) if rate > 0 else None
         self.notify_url = notify_url
         self.farcards_url, self.cards, self.seed = farcards_url, tuple(cards), seed
@@ -83,6 +93,8 @@ class RKeeperSim:
         self.till: Till | None = None  # made at start, when a FarCards URL is known
         self.port = 0
         self.link_is_down = False
+        self._link = anyio.Event()
+        self._link.set()
         self._task: Any = None
         self._ready = anyio.Event()
 
@@ -108,6 +120,7 @@ class RKeeperSim:
             self.notify_url = f"http://127.0.0.1:{listen_port}{NOTIFY_PATH}"
         if self.notify_url:
             self.notifier.subscribe(self.notify_url)
+            self.stations.configure(url=self.notify_url)
         self.notifier.notice("Started", {})
         return {"sites": [{"code": self.code, "name": self.site_name, "timezone": self.timezone,
                            "rkeeper": self.config(listen_port)}]}
@@ -117,6 +130,7 @@ class RKeeperSim:
             self.port = port
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self.notifier.run)
+                tg.start_soon(self.stations.run)
                 if self.staff:
                     tg.start_soon(self.staff.run)
                     if self.till:
@@ -136,12 +150,16 @@ class RKeeperSim:
             self._task = None
         if self.till is not None:
             await self.till.aclose()
+        self.stations.close()
 
     def config(self, listen_port: int = 0) -> dict[str, Any]:
-        """The ``[sites.rkeeper]`` table pointing at this simulator."""
+        """The ``[sites.rkeeper]`` table pointing at this simulator (every option the
+        listener has, so the printed example shows them)."""
         return {"host": "127.0.0.1", "port": self.port, "scheme": "http", "user": USER,
                 "password": PASSWORD, "restaurant_code": self.rest.code,
-                "listen_host": "127.0.0.1", "listen_port": listen_port}
+                "listen_host": "127.0.0.1", "listen_port": listen_port,
+                "allow": [], "secret": self.station_secret, "max_body": 1024 * 1024,
+                "hub_gap_after": 60}
 
     async def __aenter__(self) -> RKeeperSim:
         await self.start()
@@ -152,18 +170,22 @@ class RKeeperSim:
 
     # --- faults ---------------------------------------------------------------------------
     async def _handle(self, request: httpserve.Request) -> httpserve.Response:
-        while self.link_is_down:  # the server stops answering; the client times out
-            await anyio.sleep(0.05)
+        await self._link.wait()  # while the link is down the client times out
         return await self.xml.handle(request)
 
     def link_down(self) -> None:
         self.link_is_down = True
+        if self._link.is_set():
+            self._link = anyio.Event()
         self.notifier.link_up = False
+        self.stations.configure(link_up=False)
 
     def link_up(self) -> None:
         self.link_is_down = False
+        self._link.set()
         self.notifier.link_up = True
         self.notifier.wake.set()
+        self.stations.configure(link_up=True)
 
     def slow(self, seconds: float) -> None:
         self.xml.delay = seconds
@@ -175,8 +197,10 @@ class RKeeperSim:
         self.notifier.restart()
 
     def subscribe(self, url: str) -> None:
+        """Point the notify driver and the tills' script at ``url`` (the script has one)."""
         self.notifier.subscribe(url)
         self.notifier.wake.set()
+        self.stations.configure(url=url)
 
 
 def simulators(settings: Any) -> list[RKeeperSim]:

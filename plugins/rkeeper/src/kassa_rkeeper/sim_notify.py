@@ -1,9 +1,8 @@
-"""The simulator's pushes: HTTP Order Notify (the cash server) and our station script.
+"""The simulator's HTTP Order Notify pushes (the cash server itself).
 
 Order Notify facts (protocol notes §2.1): FIFO per target address, a 256-item queue that
 refuses new items when full, nothing resent after a restart, ``Situation="1" name="Started"``
-at boot. The station payload is ours (docs/plugins/rkeeper.md) and is exactly what
-station/kassa_station.pas posts.
+at boot. The station script's pushes are ``sim_station`` (a queue on each till's disk).
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 256
 
 
-def _ref(parent: ET.Element, tag: str, item: ref.RefItem | None, **extra: Any) -> ET.Element:
+def ref_node(parent: ET.Element, tag: str, item: ref.RefItem | None, **extra: Any) -> ET.Element:
     el = ET.SubElement(parent, tag)
     if item is not None:
         el.set("id", str(item.ident))
@@ -36,31 +35,29 @@ def _ref(parent: ET.Element, tag: str, item: ref.RefItem | None, **extra: Any) -
     return el
 
 
-def _order(parent: ET.Element, tag: str, o: Order) -> None:
-    _ref(parent, tag, None, visit=o.visit, orderIdent=o.ident, guid=o.guid,
+def order_node(parent: ET.Element, tag: str, o: Order) -> None:
+    ref_node(parent, tag, None, visit=o.visit, orderIdent=o.ident, guid=o.guid,
          table=o.table.code, category=o.category.name)
 
 
-def _dish(parent: ET.Element, d: Dish) -> None:
-    _ref(parent, "Dish", d.item, uni=d.uni, line_guid=d.line_guid, quantity=d.quantity,
+def dish_node(parent: ET.Element, d: Dish) -> None:
+    ref_node(parent, "Dish", d.item, uni=d.uni, line_guid=d.line_guid, quantity=d.quantity,
          price=d.price, amount=d.amount)
 
 
 class Notifier:
-    """Builds the payloads and delivers them FIFO to each subscriber URL."""
+    """Builds the Order Notify payloads and delivers them FIFO to each subscriber URL."""
 
     def __init__(self, rest: Restaurant, rng: Any) -> None:
         self.rest = rest
         self.rng = rng
         self.seq = 0
-        self.station_seq = 0
         self.urls: list[str] = []
         self.queues: dict[str, deque[bytes]] = {}
         self.wake = anyio.Event()
         self.link_up = True
         self.refused = 0  # items not accepted because a queue was full
         rest.notices = self.notice
-        rest.station_events = self.station_event
 
     def subscribe(self, url: str) -> None:
         if url not in self.urls:
@@ -94,49 +91,25 @@ class Notifier:
             a.set(k, v)
         ET.SubElement(a, "Server", id=str(ref.SERVER_ID))
         if "Station" in nodes:
-            _ref(a, "Station", ref.by_ident("CASHES", nodes["Station"]))
+            ref_node(a, "Station", ref.by_ident("CASHES", nodes["Station"]))
         if "Order" in nodes:
-            _order(a, "Order", nodes["Order"])
+            order_node(a, "Order", nodes["Order"])
         if "Target" in nodes:
-            _order(a, "Target", nodes["Target"])
+            order_node(a, "Target", nodes["Target"])
         if "Employee" in nodes:
-            _ref(a, "Employee", ref.by_ident("EMPLOYEES", nodes["Employee"]))
+            ref_node(a, "Employee", ref.by_ident("EMPLOYEES", nodes["Employee"]))
         for d in nodes.get("Dishes", []):
-            _dish(a, d)
+            dish_node(a, d)
         check: PrintCheck | None = nodes.get("Check")
         if check is not None:
-            _ref(a, "Check", None, CheckNum=check.checknum, line_guid=check.line_guid,
+            ref_node(a, "Check", None, CheckNum=check.checknum, line_guid=check.line_guid,
                  amount=check.amount)
-            _ref(a, "Cashier", ref.by_ident("EMPLOYEES", check.author))
+            ref_node(a, "Cashier", ref.by_ident("EMPLOYEES", check.author))
         if "ShiftNum" in nodes:
-            _ref(a, "Shift", None, ShiftNum=nodes["ShiftNum"],
+            ref_node(a, "Shift", None, ShiftNum=nodes["ShiftNum"],
                  ShiftDate=wire.fmt_dt(nodes["ShiftDate"]))
         ET.SubElement(a, "Item")
         self._put(wire.xml_bytes(a))
-
-    def station_event(self, kind: str, data: dict[str, Any]) -> None:
-        """What kassa_station.pas posts: <StationEvent kind ...> with the nodes it knows."""
-        r = self.rest
-        self.station_seq += 1
-        order: Order | None = data.get("order")
-        station = data.get("station") or (order.station if order else ref.CASHES[0].ident)
-        ev = ET.Element("StationEvent")
-        for k, v in (("RestCode", r.code), ("kind", kind), ("guid", new_guid(self.rng)),
-                     ("DateTime", wire.fmt_dt(r.clock())), ("seq", str(self.station_seq))):
-            ev.set(k, v)
-        cash = ref.by_ident("CASHES", station)
-        _ref(ev, "Station", cash, NetName=cash.props["NetName"] if cash else "")
-        employee = data.get("employee") or (order.waiter if order else 0)
-        _ref(ev, "Employee", ref.by_ident("EMPLOYEES", employee))
-        if order is not None:
-            _order(ev, "Order", order)
-        for d in data.get("dishes", []) + ([data["dish"]] if "dish" in data else []):
-            _dish(ev, d)
-        if kind == "service_print":
-            pr = ET.SubElement(ev, "Print", printer=data["printer"], category=order.category.name
-                               if order else "")
-            pr.text = data["text"]
-        self._put(wire.xml_bytes(ev))
 
     # --- delivery -------------------------------------------------------------------------
     async def run(self) -> None:
