@@ -39,6 +39,13 @@ _AS_DIGEST = ("UPDATE outbox SET kind = 'digest', severity = :b_severity, payloa
               "WHERE id = :b_id")
 
 
+def _fold_ops(row_id: int, digest: Digest) -> list[tuple[str, dict[str, Any]]]:
+    # the head becomes the digest, then the rows it carries point at it
+    return [(_AS_DIGEST, {"b_id": row_id, "b_severity": digest.severity,
+                          "b_payload": digest.body}),
+            (_merged(digest.merged), {"b_digest": row_id})]
+
+
 def _merged(ids: list[int]) -> str:
     """One statement for all the rows a digest carries (ids are our own integers)."""
     return (f"UPDATE outbox SET status = 'merged', digest_id = :b_digest "
@@ -61,18 +68,17 @@ class Marks:
         self._leading = False
         self.flushes = 0
 
-    async def write(self, stmt: str, params: dict[str, Any], digest: Digest | None = None
-                    ) -> None:
-        """Write a row's mark (``params["b_id"]`` is the row); with ``digest``, the row becomes
-        that digest and the rows it carries are merged into it, in the same transaction."""
+    async def write(self, stmt: str, params: dict[str, Any]) -> None:
+        """Write a row's mark (``params["b_id"]`` is the row); returns once committed."""
+        await self._submit([(stmt, params)])
+
+    async def fold(self, row_id: int, digest: Digest) -> None:
+        """The row becomes ``digest`` and carries its merged rows, committed before anything is
+        sent: a restarted hub then resends exactly this message, never a new fold of it."""
+        await self._submit(_fold_ops(row_id, digest))
+
+    async def _submit(self, ops: list[tuple[str, dict[str, Any]]]) -> None:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        ops: list[tuple[str, dict[str, Any]]] = []
-        if digest is not None:  # the fold first: the head becomes the digest
-            row_id = params["b_id"]
-            ops.append((_AS_DIGEST, {"b_id": row_id, "b_severity": digest.severity,
-                                     "b_payload": digest.body}))
-            ops.append((_merged(digest.merged), {"b_digest": row_id}))
-        ops.append((stmt, params))
         self._queue.append((ops, fut))
         if not self._leading:
             self._leading = True

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -29,16 +29,19 @@ from kassa.errors import Permanent, Repair, RetryLater
 from kassa.hookspecs.notify import Channel
 from kassa.i18n import t
 from kassa.marks import Digest, Marks
-from kassa.model import ChatRef, Message, Severity
+from kassa.model import ChannelLimits, ChatRef, Message, Severity
 from kassa.ratelimit import Window, per_second
 from kassa.secret import redact
 from kassa.store import Store
 from kassa.store.tables import OutboxRow
+from kassa.supervision import Contained
 
 log = logging.getLogger("kassa.outbox")
 # a literal, not a parameter: only then can SQLite use the partial queue indexes
 _PENDING = col(OutboxRow.status) == literal_column("'pending'")
 DIGEST_LINES = 40
+RECALL = timedelta(seconds=63)  # the longest budget window (a group's minute) and its margin
+_SAFE_LIMITS = ChannelLimits()
 
 RenderJob = Callable[[dict[str, Any], ChatRef], Awaitable[Message]]
 OnRepair = Callable[[str, str, str], Awaitable[None]]  # channel, old chat id, new chat id
@@ -82,6 +85,7 @@ class Outbox:
         self._hints: dict[str, set[str]] = {}  # channel -> chats with new rows
         self.sent = 0
         self.failed = 0
+        self.contained = Contained(log)  # a channel's is_group / limits failing
 
     # --- producing -------------------------------------------------------------------------
     async def put(self, rows: list[dict[str, Any]]) -> int:
@@ -124,8 +128,9 @@ class Outbox:
         """The worker for one channel; runs until cancelled."""
         name = channel.name
         self.channels[name] = channel
-        limits = channel.limits
+        limits = self._limits(channel)
         self._bot_windows[name] = per_second(limits.per_bot_per_s)
+        await self._recall_budgets(channel)
         deadline = 0.0  # the next scan, at the latest (time.monotonic())
         async with anyio.create_task_group() as tg:
             while True:
@@ -191,17 +196,42 @@ class Outbox:
         return nxt > self.now()
 
     def _budget_wait(self, channel: Channel, chat_id: str) -> float:
-        lim = channel.limits
+        lim = self._limits(channel)
         key = (channel.name, chat_id)
         chat_w = self._chat_windows.setdefault(key, per_second(lim.per_chat_per_s))
         waits = [chat_w.wait_time(), self._bot_windows[channel.name].wait_time()]
-        if channel.is_group(ChatRef(channel.name, chat_id)):
+        # a failing is_group counts as a group: the stricter budget never gets a bot banned
+        if self.contained.call(channel, "is_group", True, ChatRef(channel.name, chat_id)):
             grp = self._group_windows.setdefault(key, Window(lim.per_group_per_min, 60.0))
             waits.append(grp.wait_time())
         return max(waits)
 
-    def _spend(self, channel: Channel, chat_id: str) -> None:
-        now = time.monotonic()
+    async def _recall_budgets(self, channel: Channel) -> None:
+        """Refill the budgets from what the store says went out in the last minute: a
+        restarted hub must not send a chat or group a full budget again (the messenger's
+        window did not restart with us: Telegram answered with 429s after restarts)."""
+        now = self.now()
+        async with self.store.read() as conn:
+            res = await conn.execute(select(col(OutboxRow.chat_id), col(OutboxRow.sent_at)).where(
+                col(OutboxRow.channel) == channel.name, col(OutboxRow.status) == "sent",
+                col(OutboxRow.sent_at) >= now - RECALL).order_by(col(OutboxRow.sent_at)))
+            rows = res.all()
+        mono = time.monotonic()
+        for chat_id, sent_at in rows:
+            at = sent_at if sent_at.tzinfo else sent_at.replace(tzinfo=now.tzinfo)
+            when = mono - max(0.0, (now - at).total_seconds())
+            self._budget_wait(channel, chat_id)  # creates the chat's windows
+            self._spend(channel, chat_id, when)
+        if rows:
+            log.info("%s: budgets of %d chats recalled from the last minute's %d sends",
+                     channel.name, len({r[0] for r in rows}), len(rows))
+
+    def _limits(self, channel: Channel) -> ChannelLimits:
+        """The channel's budgets; the defaults (the tightest common ones) if it fails."""
+        return self.contained.attribute(channel, "limits", _SAFE_LIMITS)
+
+    def _spend(self, channel: Channel, chat_id: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
         key = (channel.name, chat_id)
         self._chat_windows[key].take(now)
         self._bot_windows[channel.name].take(now)
@@ -227,18 +257,15 @@ class Outbox:
             return {int(i or 0): str(p) for i, p in res.all()}
 
     def _foldable(self, rows: list[Head]) -> list[Head]:
-        """The run of due alerts and digests at the head of a chat's queue (a reply or a
-        report ends it, so folding never reorders them)."""
+        """The run of due alerts at the head of a chat's queue (a reply, a report or a stored
+        digest ends it, so folding never reorders them; a digest once stored is sent as it
+        is: it may have gone out in part)."""
         run = []
         for r in rows:
-            if r.kind not in ("alert", "digest") or self._not_due(r):
+            if r.kind != "alert" or self._not_due(r):
                 break
             run.append(r)
-        alerts = sum(1 for r in run if r.kind == "alert")
-        digests = len(run) - alerts
-        if alerts >= self.settings.digest_after or (digests and alerts) or digests > 1:
-            return run
-        return []
+        return run if len(run) >= self.settings.digest_after else []
 
     async def _digest(self, run: list[Head]) -> Digest | None:
         """Fold a run into one digest of at most DIGEST_LINES lines, dangerous first (nothing
@@ -272,6 +299,11 @@ class Outbox:
 
     async def _deliver(self, channel: Channel, row: Head, digest: Digest | None) -> None:
         chat = ChatRef(row.channel, row.chat_id, row.thread_id)
+        if digest is not None:
+            # the fold is on disk before the send: after a crash or a failed part the same
+            # message goes again (a channel resumes after the parts it delivered), never a
+            # new fold that repeats lines already delivered
+            await self._marks.fold(row.id, digest)
         try:
             if digest is not None:
                 message = digest.message
@@ -286,15 +318,15 @@ class Outbox:
             self._spend(channel, row.chat_id)
             delivery = await channel.send(message)
         except RetryLater as exc:
-            await self._retry(row, str(exc), exc.after)  # a digest folds again next time
+            await self._retry(row, str(exc), exc.after)
         except Repair as exc:
             new_id = exc.changes.get("chat_id")
             if not new_id:
-                await self._dead(row, f"repair without a new chat id: {exc}", digest)
+                await self._dead(row, f"repair without a new chat id: {exc}")
                 return
             await self._migrate(row.channel, row.chat_id, str(new_id))
         except Permanent as exc:
-            await self._dead(row, exc.reason, digest)
+            await self._dead(row, exc.reason)
         except Exception as exc:  # a channel bug: keep the message, retry later
             log.warning("channel %s failed: %s", channel.name, self._redact(repr(exc)))
             await self._retry(row, repr(exc), None)
@@ -302,7 +334,7 @@ class Outbox:
             self.sent += 1
             await self._marks.write(marks.SENT, {"b_id": row.id, "b_at": self.now(),
                                            "b_remote": delivery.remote_id,
-                                           "b_attempts": row.attempts + 1}, digest)
+                                           "b_attempts": row.attempts + 1})
 
     def _redact(self, text: str) -> str:
         return redact(text, self.secrets())
@@ -319,13 +351,13 @@ class Outbox:
             "b_id": row.id, "b_attempts": attempts, "b_error": self._redact(error)[:1000],
             "b_next": self.now() + timedelta(seconds=delay)})
 
-    async def _dead(self, row: Head, reason: str, digest: Digest | None = None) -> None:
-        """A dead letter keeps what it would have carried: a digest stays one, with its rows
-        merged into it, so replaying it delivers all of them."""
+    async def _dead(self, row: Head, reason: str) -> None:
+        """A dead letter keeps what it would have carried: a digest stays one (its fold is
+        already stored), so replaying it delivers all of its rows."""
         log.warning("message %s to %s:%s is a dead letter: %s", row.id, row.channel,
                     row.chat_id, self._redact(reason))
         await self._marks.write(marks.DEAD, {"b_id": row.id, "b_attempts": row.attempts + 1,
-                                        "b_error": self._redact(reason)[:1000]}, digest)
+                                        "b_error": self._redact(reason)[:1000]})
 
     async def _migrate(self, channel: str, old: str, new: str) -> None:
         log.info("chat %s:%s moved to %s; pending messages follow it", channel, old, new)
@@ -363,11 +395,16 @@ class Outbox:
             by.setdefault(channel, {"pending": 0, "sent": 0, "dead": 0, "merged": 0})[status] = n
         return {**total, "by_channel": by}
 
-    async def idle(self) -> bool:
-        """No pending rows (tests and graceful shutdown wait for this)."""
+    async def idle(self, channels: Collection[str] | None = None) -> bool:
+        """No pending rows (tests and graceful shutdown wait for this); with ``channels``,
+        none for those (rows for a channel not installed cannot go anywhere yet)."""
+        stmt = select(func.count()).where(_PENDING)
+        if channels is not None:
+            if not channels:
+                return True
+            stmt = stmt.where(col(OutboxRow.channel).in_(list(channels)))
         async with self.store.read() as conn:
-            n = (await conn.execute(select(func.count()).where(
-                _PENDING))).scalar()
+            n = (await conn.execute(stmt)).scalar()
         return not n
 
 
