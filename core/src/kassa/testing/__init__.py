@@ -22,6 +22,7 @@ from kassa.errors import Permanent, RetryLater
 from kassa.hub import Hub
 from kassa.model import ChannelLimits, ChatRef, Delivery, Event, Incoming, Message
 from kassa.plugins import Plugins, new_manager
+from kassa.supervision import Backoff
 
 
 class FakeClock:
@@ -157,10 +158,12 @@ incoming.n = 0  # type: ignore[attr-defined]
 @asynccontextmanager
 async def make_hub(config: Mapping[str, Any], tmp_path: Path | str, *,
                    plugins: Sequence[Any] = (), entry_points: bool = False,
-                   clock: Any = None, api: bool = False) -> AsyncIterator[Hub]:
+                   clock: Any = None, api: bool = False,
+                   backoff: Backoff | None = None) -> AsyncIterator[Hub]:
     """A running hub on ``tmp_path/kassa.db`` with the built-ins plus ``plugins``.
 
-    ``entry_points=True`` also loads installed plugins (as ``kassa run`` does).
+    ``entry_points=True`` also loads installed plugins (as ``kassa run`` does);
+    ``backoff=Backoff(0.01, 0.05)`` makes crashed loops and failed devices restart quickly.
     """
     pm = new_manager(entry_points=entry_points, extra=plugins)
     facade = Plugins(pm)
@@ -173,18 +176,45 @@ async def make_hub(config: Mapping[str, Any], tmp_path: Path | str, *,
     api_cfg.setdefault("token", "test-token")
     data["api"] = api_cfg
     settings = parse(data, sections=facade.settings_sections())
-    async with Hub(settings, plugins=facade, clock=clock, api=api) as hub:
+    async with Hub(settings, plugins=facade, clock=clock, api=api, backoff=backoff) as hub:
         yield hub
 
 
+# the contract suites import pytest, the fakes sqlite3: loaded when first named
+_LAZY = {name: "kassa.testing.contracts" for name in (
+    "AccountPaymentContract", "CardTerminalContract", "FiscalDeviceContract",
+    "PrinterContract", "ScaleContract", "sample_receipt")} | {name: "kassa.testing.fakes"
+    for name in ("FakeAccount", "FakePrinter", "FakeRegister", "FakeScale", "FakeTerminal")}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'kassa.testing' has no attribute {name!r}")
+
+
 __all__ = [
+    "AccountPaymentContract",
+    "Backoff",
     "CaptureChannel",
+    "CardTerminalContract",
     "ComponentsPlugin",
+    "FakeAccount",
     "FakeClock",
+    "FakePrinter",
+    "FakeRegister",
+    "FakeScale",
+    "FakeTerminal",
+    "FiscalDeviceContract",
     "Permanent",
+    "PrinterContract",
     "RetryLater",
+    "ScaleContract",
     "ScriptedSource",
     "eventually",
     "incoming",
     "make_hub",
+    "sample_receipt",
 ]

@@ -1,0 +1,147 @@
+"""The contract suites pass on the reference fakes and CATCH broken implementations."""
+
+from __future__ import annotations
+
+import pytest
+from kassa.errors import Permanent, RetryLater
+from kassa.testing.contracts import (
+    AccountPaymentContract,
+    CardTerminalContract,
+    FiscalDeviceContract,
+    PrinterContract,
+    ScaleContract,
+)
+from kassa.testing.fakes import FakeAccount, FakePrinter, FakeRegister, FakeScale, FakeTerminal
+
+pytestmark = pytest.mark.anyio
+
+
+class TestFakeRegister(FiscalDeviceContract):
+    make_device = staticmethod(FakeRegister)
+
+
+class TestFakeTerminal(CardTerminalContract):
+    make_terminal = staticmethod(FakeTerminal)
+
+
+class TestFakeSuspendingTerminal(CardTerminalContract):
+    make_terminal = staticmethod(lambda: FakeTerminal(suspend=True))
+
+
+class TestFakeAccount(AccountPaymentContract):
+    make_method = staticmethod(lambda: FakeAccount(balances={"contract-account": 10000}))
+
+
+class TestFakePrinter(PrinterContract):
+    make_device = staticmethod(FakePrinter)
+
+
+class TestFakeEscPosPrinter(PrinterContract):
+    """A printer with no job log: lookup answers None."""
+
+    make_device = staticmethod(lambda: FakePrinter(remembers=False))
+
+
+class TestFakeScale(ScaleContract):
+    make_device = staticmethod(lambda: FakeScale(curve=["0.512", "0.512"]))
+
+
+# --- broken implementations: the suites must fail on each -------------------------------
+class ForgetfulRegister(FakeRegister):
+    """Keeps no record by key: after a lost answer the core would print again."""
+
+    async def lookup(self, key):
+        return None
+
+
+class VendorErrorRegister(FakeRegister):
+    """Raises its own exception types instead of kassa.errors."""
+
+    async def open_shift(self, cashier, key):
+        if (await self.status()).shift_open:
+            raise RuntimeError("E0x44: shift already open")
+        return await super().open_shift(cashier, key)
+
+    async def receipt(self, receipt, key):
+        if not (await self.status()).shift_open:
+            raise RuntimeError("E0x16: shift closed")
+        return await super().receipt(receipt, key)
+
+
+class DoubleTerminal(FakeTerminal):
+    """Looks a purchase up under the wrong key: a retry charges the card again."""
+
+    async def lookup(self, key):
+        return await super().lookup(key + "-x")
+
+
+class SelfDedupingPrinter(FakePrinter):
+    """Prints a second copy whenever a job is retried (and says it did not print)."""
+
+    async def lookup(self, key):
+        return False
+
+
+class ChargingDecline(FakeTerminal):
+    """Moves money even when it reports a decline."""
+
+    def effects(self, kind=None):
+        return len(self.far.effects(kind))
+
+
+class LookupRaises(FakeAccount):
+    async def lookup(self, key):
+        raise Permanent("no such operation")
+
+
+async def fails(suite: type, test: str, tmp_path, exc: type = AssertionError) -> None:
+    """The suite's test fails with ``exc`` (a skip would not count: it propagates)."""
+    with pytest.raises(exc):
+        await getattr(suite(), test)(tmp_path)
+
+
+async def test_contract_catches_a_register_that_forgets_what_it_printed(tmp_path):
+    class Suite(FiscalDeviceContract):
+        make_device = staticmethod(ForgetfulRegister)
+
+    await fails(Suite, "test_lost_answer_is_reconciled_without_a_second_receipt", tmp_path)
+    await fails(Suite, "test_lookup_finds_what_was_done", tmp_path / "b")
+
+
+async def test_contract_catches_vendor_errors(tmp_path):
+    class Suite(FiscalDeviceContract):
+        make_device = staticmethod(VendorErrorRegister)
+
+    # the journal cannot tell a vendor error from a lost answer: the receipt stays unknown
+    with pytest.raises(RetryLater, match="unknown"):
+        await Suite().test_receipt_with_the_shift_closed_is_a_user_error(tmp_path)
+    await fails(Suite, "test_errors_are_the_shared_ones", tmp_path / "b", pytest.fail.Exception)
+
+
+async def test_contract_catches_a_terminal_that_charges_twice(tmp_path):
+    class Suite(CardTerminalContract):
+        make_terminal = staticmethod(DoubleTerminal)
+
+    await fails(Suite, "test_lost_answer_is_reconciled_without_a_second_charge", tmp_path)
+
+
+async def test_contract_catches_a_decline_that_moves_money(tmp_path):
+    class Suite(CardTerminalContract):
+        make_terminal = staticmethod(ChargingDecline)
+
+    await fails(Suite, "test_a_decline_is_an_answer_with_the_banks_text", tmp_path)
+
+
+async def test_contract_catches_a_printer_that_prints_twice(tmp_path):
+    class Suite(PrinterContract):
+        make_device = staticmethod(SelfDedupingPrinter)
+
+    await fails(Suite, "test_lost_answer_never_prints_twice", tmp_path)
+
+
+async def test_contract_catches_a_lookup_that_raises_for_an_unknown_key(tmp_path):
+    class Suite(AccountPaymentContract):
+        make_method = staticmethod(lambda: LookupRaises(balances={"contract-account": 10000}))
+
+    with pytest.raises(Permanent):
+        await Suite().test_lookup_finds_what_was_done_and_none_otherwise(tmp_path)
