@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import signal
 from typing import Any
 
 import anyio
 
+from kassa.errors import UserError
 from kassa.hub import Hub
 from kassa.secret import redact
 
@@ -20,22 +22,77 @@ async def run_hub(settings: Any, console: bool = False) -> None:
         from kassa.plugins import get_plugins
 
         find_console(get_plugins())
-    # Take SIGINT/SIGTERM before anything starts, so a signal never kills a half-started hub.
+    # Signals are watched outside the hub from the first moment: during start-up, while
+    # running and while stopping, SIGINT/SIGTERM end the process (a second one at once).
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with Hub(settings) as hub, anyio.create_task_group() as tg:
-            async def wait_signal() -> None:
-                async for sig in signals:
-                    log.info("%s: stopping (undelivered messages stay queued)", sig.name)
-                    tg.cancel_scope.cancel()
-                    return
+        scopes = [anyio.CancelScope()]  # the innermost is what a signal cancels
+        try:
+            async with anyio.create_task_group() as outer:
+                outer.start_soon(watch_signals, signals, scopes)
+                with scopes[0]:
+                    await _run(settings, console, scopes)
+                outer.cancel_scope.cancel()
+        except BaseExceptionGroup as group:  # the task group wraps what the hub raised
+            raise sole_error(group) from None
 
-            tg.start_soon(wait_signal)
+
+async def watch_signals(signals: Any, scopes: list[anyio.CancelScope]) -> None:
+    stopping = False
+    async for sig in signals:
+        if not stopping:
+            stopping = True
+            log.info("%s: stopping (undelivered messages stay queued)", sig.name)
+            scopes[-1].cancel()
+        else:  # the person asked twice: they mean it (what was committed stays committed)
+            log.warning("%s again: exiting now", sig.name)
+            os._exit(128 + sig)
+
+
+async def _run(settings: Any, console: bool, scopes: list[anyio.CancelScope]) -> None:
+    from kassa.store.lock import StoreLock
+
+    started = False
+    hub: Hub | None = None
+    try:
+        hub = Hub(settings)
+        async with StoreLock(settings.data_path, settings.store_url), hub:
+            started = True
             settle_memory()
             log.info("hub %s running: %d sites, %d channels, %d sources", settings.hub.name,
                      len(settings.sites), len(hub.channels), len(hub.sources))
-            if console:
-                await attach_console(hub, settings.hub.locale)
-                tg.cancel_scope.cancel()
+            # a signal now ends only this scope, so the hub stops as after a normal return
+            # (it drains what is pending instead of being cut off)
+            running = anyio.CancelScope()
+            scopes.append(running)
+            with running:
+                if console:
+                    await attach_console(hub, settings.hub.locale)
+                else:
+                    await anyio.sleep_forever()
+    except Exception as exc:
+        if started or isinstance(exc, UserError):
+            raise
+        leaf = sole_error(exc) if isinstance(exc, BaseExceptionGroup) else exc
+        if isinstance(leaf, UserError):
+            raise leaf from None
+        log.debug("start-up failed", exc_info=exc)  # -v shows where
+        secrets = hub.secret_values() if hub is not None else []
+        raise UserError("the hub could not start: " + redact(describe(leaf), secrets)) from exc
+
+
+def sole_error(exc: BaseException) -> BaseException:
+    """The one error inside (nested) exception groups, else the group itself."""
+    while isinstance(exc, BaseExceptionGroup):
+        inner = [e for e in exc.exceptions if not isinstance(e, anyio.get_cancelled_exc_class())]
+        if len(inner) != 1:
+            return exc
+        exc = inner[0]
+    return exc
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def settle_memory() -> None:

@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 import anyio
 from anyio.abc import TaskStatus
 
+from kassa.errors import UserError
+from kassa.ports import bind_error
+
 if TYPE_CHECKING:
     from kassa.hub import Hub
 
@@ -39,8 +42,15 @@ async def serve(hub: Hub, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IG
 
     s = hub.settings.api
     check_exposure(s)
-    app = await build_app(hub)
-    sock = listening_socket(s.host, s.port)
+    try:  # before building the app: a taken port is the commonest start-up failure
+        sock = listening_socket(s.host, s.port)
+    except OSError as exc:
+        raise UserError(bind_error("the admin API", s.host, s.port, exc)) from None
+    try:
+        app = await build_app(hub)
+    except BaseException:
+        sock.close()
+        raise
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
                             log_config=None)  # never draw over the console
