@@ -124,6 +124,8 @@ class ChatSettings:
     text: str = ""  # regex the event text/reason/dishes must match (empty: any)
     reports: list[str] = field(factory=list)  # offered by /report (empty: all)
     auto_reports: list[str] = field(factory=list)  # sent at shift close
+    # closing kinds that send them (empty: a source's shift close, not the fiscal z_report)
+    auto_reports_on: list[str] = field(factory=list)
     service_print: list[str] = field(factory=list)  # regexes; a ticket is sent if one matches
     users: list[str] = field(factory=list)  # allowed user ids (empty: anyone in the chat)
     admins: list[str] = field(factory=list)  # may change settings from the chat

@@ -11,28 +11,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar, overload
 
 import anyio
 from anyio.abc import TaskGroup
 
-from kassa import eventlog
+from kassa import eventlog, i18n, kinds, services
 from kassa.bus import make_bus
 from kassa.config import Settings
 from kassa.hookspecs.events import EventSource
 from kassa.hookspecs.notify import Channel
+from kassa.journal import Journal
 from kassa.model import ChatRef, Event, Message, Site
+from kassa.model.event import use_kinds
 from kassa.notify_default import summary_line
 from kassa.outbox import Outbox, outbox_row
 from kassa.plugins import Plugins, get_plugins
 from kassa.routing import Router
-from kassa.secret import Secret
+from kassa.secret import Secret, redact
 from kassa.store import Store
+from kassa.supervision import Backoff, DeviceKeeper, Supervisor
 
 log = logging.getLogger("kassa.hub")
+S = TypeVar("S")
+T = TypeVar("T")
 
 
 class SystemClock:
@@ -44,23 +50,27 @@ class Hub:
     """Implements ``kassa.hookspecs.app.HubAPI`` for plugins."""
 
     def __init__(self, settings: Settings, *, plugins: Plugins | None = None,
-                 clock: Any = None, api: bool | None = None) -> None:
+                 clock: Any = None, api: bool | None = None,
+                 backoff: Backoff | None = None) -> None:
         self.settings = settings
         self.plugins = plugins or get_plugins()
+        self.kinds = kinds.for_hub(self.plugins)  # what register_event_kinds declared
+        kinds.check_settings(settings, self.kinds)
+        use_kinds(self.kinds)  # Event.of's default severities
+        i18n.use(i18n.for_plugins(self.plugins))  # register_texts
         self.clock = clock or SystemClock()
-        self.store = Store(settings.store_url)
+        self.store = Store(settings.store_url, migrations=self.plugins.migrations())
         self.bus = make_bus(settings.bus)
-        self.router = Router(settings.chats, settings.hub.locale)
+        self.router = Router(settings.chats, settings.hub.locale, kinds=self.kinds)
         self.log = eventlog.EventLog(self.store, decide=self._decide, persisted=self._persisted,
-                                     now=self._now)
-        self.outbox = Outbox(self.store, settings.outbox, now=self._now,
+                                     now=self.clock.now)
+        self.outbox = Outbox(self.store, settings.outbox, now=self.clock.now,
                              render_job=self._render_job, on_repair=self._on_repair,
                              locale=settings.hub.locale, secrets=self.secret_values)
         self.sources: list[EventSource] = []
         self.payment_methods: dict[str, Any] = {}
         self.loyalty_programs: dict[str, Any] = {}
         self.fiscal_devices: dict[str, Any] = {}
-        self.devices: list[Any] = []
         self.channels: dict[str, Channel] = {}
         self.started_at = time.monotonic()
         self.api_enabled = settings.api.enabled if api is None else api
@@ -69,6 +79,15 @@ class Hub:
         self.commands: Any = None
         self.relay: Any = None
         self.site_state: dict[str, dict[str, Any]] = {}
+        # one restart loop for sources, channel loops, outbox workers and spawned jobs
+        self.supervisor = Supervisor(backoff)
+        self.device_keeper = DeviceKeeper(emit=self.emit, now=self.clock.now, backoff=backoff,
+                                          redact=lambda text: redact(text, self.secret_values()))
+        self.journal = Journal(self.store, now=self.clock.now)
+        # hub.devices is the device service; iterating it gives the registered devices
+        self.fiscal, self.payments, self.devices = services.build(
+            settings, self.journal, emit=self.emit, now=self.clock.now)
+        self._state: dict[str, dict[str, Any]] = {}  # hub.state(plugin)
         self._listeners: list[asyncio.Queue[tuple[int, Event]]] = []
         self._on_event_q: asyncio.Queue[list[tuple[int, Event]]] = asyncio.Queue()
         self._tg: TaskGroup | None = None
@@ -88,8 +107,48 @@ class Hub:
     def locale(self) -> str:
         return self.settings.hub.locale
 
-    def section(self, name: str) -> Any:
-        return self.settings.plugins.get(name)
+    @overload
+    def section(self, name: str) -> Any: ...
+
+    @overload
+    def section(self, name: str, cls: type[S]) -> S: ...
+
+    def section(self, name: str, cls: type[S] | None = None) -> Any:
+        value = self.settings.plugins.get(name)
+        if cls is None:
+            return value
+        if value is None:
+            return cls()
+        if not isinstance(value, cls):
+            raise TypeError(f"settings section [{name}] holds {type(value).__name__}, "
+                            f"not {cls.__name__}")
+        return value
+
+    def state(self, owner: str | object) -> dict[str, Any]:
+        key = owner if isinstance(owner, str) else getattr(owner, "__name__", None)
+        if not key:
+            raise TypeError("hub.state takes a plugin's name or its module")
+        return self._state.setdefault(key, {})
+
+    def components(self, concern: str) -> list[Any]:
+        found: dict[str, Iterable[Any]] = {
+            "source": self.sources, "channel": self.channels.values(),
+            "fiscal": self.fiscal_devices.values(), "payment": self.payment_methods.values(),
+            "loyalty": self.loyalty_programs.values(), "device": self.devices}
+        if concern not in found:
+            raise LookupError(f"unknown concern {concern!r}; one of: {', '.join(found)}")
+        return list(found[concern])
+
+    def component(self, concern: str, name: str) -> Any:
+        comps = self.components(concern)
+        for comp in comps:
+            if getattr(comp, "name", None) == name:
+                return comp
+        have = ", ".join(sorted({str(getattr(c, "name", "?")) for c in comps})) or "none"
+        raise LookupError(f"no {concern} component named {name!r} (registered: {have})")
+
+    async def write_sync(self, fn: Callable[[Any], T]) -> T:
+        return await self.store.write_sync(fn)
 
     def site(self, code: str) -> Site:
         return self._sites.get(code) or Site(code=code, name=code)
@@ -109,7 +168,7 @@ class Hub:
         return [e for _, e in rows]
 
     async def send(self, message: Message, *, key: str, conn: Any = None) -> bool:
-        row = outbox_row(message, key=key, now=self._now())
+        row = outbox_row(message, key=key, now=self.clock.now())
         if conn is None:
             return bool(await self.outbox.put([row]))
         new = await self.outbox.put_in(conn, [row])  # commits with the caller's transaction
@@ -123,26 +182,10 @@ class Hub:
         if self._tg is None:
             raise RuntimeError("the hub is not running")
 
-        async def keep_running() -> None:
-            delay = 1.0
-            while True:
-                started = time.monotonic()
-                try:
-                    await fn()
-                    return
-                except Exception:
-                    log.exception("job %s failed; restarting in %.0f s", name, delay)
-                if time.monotonic() - started > 60:
-                    delay = 1.0
-                await anyio.sleep(delay)
-                delay = min(delay * 2, 60.0)
-
-        self._tg.start_soon(keep_running, name=name)
+        self._tg.start_soon(partial(self.supervisor.keep_running, fn, what=f"job {name}"),
+                            name=name)
 
     # --- wiring ----------------------------------------------------------------------------
-    def _now(self) -> datetime:
-        return datetime.now(UTC)
-
     def secret_values(self) -> list[str]:
         """Every secret in the settings, so logs and errors can be redacted."""
         out: list[str] = []
@@ -168,21 +211,24 @@ class Hub:
     def _decide(self, event: Event) -> list[dict[str, Any]]:
         """The router's decision for a new event, as outbox rows (same transaction)."""
         rows = []
-        now = self._now()
+        now = self.clock.now()
         summaries: dict[str, str] = {}  # the digest line, once per locale (most chats share one)
         for chat, locale in self.router.targets(event):
             msg = self.plugins.format_message(event, chat, locale, self)
             if msg is None:
                 continue
             if locale not in summaries:
-                summaries[locale] = summary_line(event, locale, self.site(event.site))
+                summaries[locale] = summary_line(event, locale, self.site(event.site),
+                                                 self.kinds)
             rows.append(outbox_row(msg, key=f"{event.id}:{chat}", now=now,
                                    summary=summaries[locale]))
-        if event.kind == "shift_closed":
+        spec = self.kinds.get(event.kind)
+        if spec is not None and spec.closes_shift:
             for rule, name in self.router.auto_reports(event):
                 chat = rule.ref
                 job = {"job": "report", "report": name, "site": event.site, "period": "shift",
-                       "event_id": event.id, "locale": self.router.locale(rule)}
+                       "event_id": event.id, "locale": self.router.locale(rule),
+                       "closing": list(rule.closing)}
                 msg = Message(chat=chat, text="", kind="report", event_id=event.id)
                 row = outbox_row(msg, key=f"{event.id}:{chat}:report:{name}", now=now, job=job)
                 # facts of the shift's last seconds may still be on their way (a source reads
@@ -194,9 +240,9 @@ class Hub:
     async def _persisted(self, new: list[tuple[int, Event]], chats: set[tuple[str, str]]
                          ) -> None:
         for _, e in new:
-            if e.kind in ("site_offline", "site_online"):
-                self.site_state[e.site] = {"online": e.kind == "site_online",
-                                           "since": e.occurred_at}
+            spec = self.kinds.get(e.kind)
+            if spec is not None and (spec.offline or spec.online):
+                self.site_state[e.site] = {"online": spec.online, "since": e.occurred_at}
             else:
                 st = self.site_state.setdefault(e.site, {"online": True, "since": e.occurred_at})
                 st["last_event_at"] = e.occurred_at
@@ -240,19 +286,8 @@ class Hub:
 
     async def _run_source(self, source: EventSource) -> None:
         """Keep a source running; a crash is logged and the source restarted with backoff."""
-        delay = 1.0
-        while True:
-            started = time.monotonic()
-            try:
-                await source.run(self.emit)
-                return
-            except Exception:
-                log.exception("source %s (%s) crashed; restarting in %.0f s", source.name,
-                              source.site, delay)
-            if time.monotonic() - started > 60:
-                delay = 1.0
-            await anyio.sleep(delay)
-            delay = min(delay * 2, 60.0)
+        await self.supervisor.keep_running(partial(source.run, self.emit),
+                                           what=f"source {source.name} ({source.site})")
 
     # --- lifecycle -------------------------------------------------------------------------
     async def __aenter__(self) -> Hub:
@@ -278,8 +313,13 @@ class Hub:
             await self.plugins.on_startup(self)
             for ch in await self.plugins.channels(self):
                 self.channels[ch.name] = ch
-                self._tg.start_soon(self.outbox.run, ch)
-                self._tg.start_soon(self.commands.run_channel, ch)
+                self._tg.start_soon(partial(self.supervisor.keep_running,
+                                            partial(self.outbox.run, ch),
+                                            what=f"outbox worker of channel {ch.name}"))
+                self._tg.start_soon(partial(self.supervisor.keep_running,
+                                            partial(self.commands.run_channel, ch),
+                                            what=f"update loop of channel {ch.name}"))
+            self._warn_missing_channels()
             await self.commands.resume()
             if self.api_enabled:
                 from kassa.api.server import serve
@@ -288,17 +328,34 @@ class Hub:
             self.payment_methods = {m.name: m for m in await self.plugins.payment_methods(self)}
             self.loyalty_programs = {p.name: p for p in await self.plugins.loyalty_programs(self)}
             self.fiscal_devices = {d.name: d for d in await self.plugins.fiscal_devices(self)}
-            self.devices = await self.plugins.devices(self)
+            self.devices.components = await self.plugins.devices(self)
             for dev in self.devices:
-                await dev.start()
-                self._stack.push_async_callback(dev.stop)
+                # the first attempt is awaited; a failure leaves the device unavailable and
+                # retried in the background, never the hub down
+                await self._tg.start(self.device_keeper.run, dev)
+            await services.start((self.fiscal, self.payments, self.devices),
+                                 fiscal=self.fiscal_devices.values(),
+                                 payments=self.payment_methods.values(),
+                                 spawn=lambda fn: self.spawn(fn, name="journal reconcile"))
             self.sources = await self.plugins.sources(self)
             self._sources_scope = anyio.CancelScope()
             self._tg.start_soon(self._run_sources)
         except BaseException:
+            if self._tg is not None:  # its loops run forever: leaving it would wait on them
+                self._tg.cancel_scope.cancel()
             await self._stack.__aexit__(None, None, None)
             raise
         return self
+
+    def _warn_missing_channels(self) -> None:
+        """One line per channel that chats name but no installed plugin provides."""
+        missing: dict[str, int] = {}
+        for channel, _ in self.router.rules:
+            if channel not in self.channels:
+                missing[channel] = missing.get(channel, 0) + 1
+        for channel, n in sorted(missing.items()):
+            log.warning("%d chat(s) use channel %r, which no installed plugin provides: their "
+                        "messages wait in the outbox until it is installed", n, channel)
 
     async def _run_sources(self) -> None:
         assert self._sources_scope is not None
@@ -312,7 +369,9 @@ class Hub:
         ``False`` if that did not happen within ``timeout`` seconds (nothing is cancelled)."""
         with anyio.move_on_after(timeout):
             # the outbox's state is rows in the store: polling it is the only way to know
-            while not self.log.idle() or not await self.outbox.idle():  # noqa: ASYNC110
+            # rows for a channel no plugin provides wait for a later start, not for us
+            while not self.log.idle() or \
+                    not await self.outbox.idle(self.channels):  # noqa: ASYNC110
                 await anyio.sleep(0.05)
             return True
         return False

@@ -9,8 +9,9 @@ exception) leaves ``unknown``, which is reconciled by asking the component (``lo
 before the call may run again.
 
 Components raise ``RetryLater`` only when they KNOW nothing happened (the request was never
-sent); when in doubt they must raise something else (or let the timeout fire), which the
-journal records as ``unknown``.
+sent); when in doubt they raise something else (a ``TimeoutError``, a broken link, or
+``OutcomeUnknown``) or let the service's timeout fire, which the journal records as
+``unknown``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,17 @@ _T = JournalRow.__table__  # type: ignore[attr-defined]
 
 PENDING, DONE, FAILED, UNKNOWN = "pending", "done", "failed", "unknown"
 Lookup = Callable[[str], Awaitable[Any]]
+
+
+class OutcomeUnknown(RetryLater):
+    """The call may or may not have had its effect; the next call with the key (or
+    ``reconcile_all``) asks the component before anything runs again."""
+
+    def __init__(self, kind: str, key: str, detail: str = "") -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"outcome of {kind} {key} unknown; reconcile first"
+                         + (f" ({detail})" if detail else ""))
 
 
 @frozen
@@ -135,6 +147,11 @@ class Journal:
                               site=site, station=station, request=text, digest=digest)
             try:
                 result = await call()
+            except OutcomeUnknown:
+                with anyio.CancelScope(shield=True):
+                    await self._finish(key, UNKNOWN, code="unknown",
+                                       message="the component cannot tell what happened")
+                raise
             except (UserError, Permanent, Repair, RetryLater) as exc:
                 # the component says nothing was done: a later retry may run again
                 await self._finish(key, FAILED, exc=exc)
@@ -145,8 +162,7 @@ class Journal:
                 log.warning("journal: outcome of %s %s on %s unknown (%r)", kind, key,
                             component, exc)
                 if isinstance(exc, Exception):
-                    raise RetryLater(f"outcome of {kind} {key} unknown; reconcile first"
-                                     ) from exc
+                    raise OutcomeUnknown(kind, key) from exc
                 raise
             with anyio.CancelScope(shield=True):  # the answer is in: record it whatever comes
                 await self._finish(key, DONE, result=result)
@@ -154,15 +170,14 @@ class Journal:
 
     async def _reconcile(self, row: JournalRow, lookup: Lookup | None) -> Any:
         """Ask the component what became of an unfinished call. Unanswerable -> RetryLater."""
-        msg = f"outcome of {row.kind} {row.key} unknown; reconcile first"
         if lookup is None:
             await self._finish(row.key, UNKNOWN)
-            raise RetryLater(msg + f" ({row.component} cannot look calls up)")
+            raise OutcomeUnknown(row.kind, row.key, f"{row.component} cannot look calls up")
         try:
             return await lookup(row.key)
         except Exception as exc:
             await self._finish(row.key, UNKNOWN, exc=exc)
-            raise RetryLater(msg) from exc
+            raise OutcomeUnknown(row.kind, row.key) from exc
 
     # --- start-up and the console ---------------------------------------------------------
     async def recover(self) -> list[JournalEntry]:

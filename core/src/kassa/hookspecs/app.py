@@ -1,4 +1,4 @@
-"""App hooks: settings, lifecycle, CLI, HTTP routes, console panels, simulators."""
+"""App hooks: settings, lifecycle, CLI, HTTP routes, console panels, simulators, migrations."""
 # Specs are never called (pluggy reads only their signatures), so their bodies stay empty.
 # mypy: disable-error-code="empty-body"
 
@@ -7,14 +7,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload, runtime_checkable
 
 from kassa.hookspecs import hookspec
 
 if TYPE_CHECKING:
     import click
 
-    from kassa.model import Event, Message, Site
+    from kassa.journal import Journal
+    from kassa.model import Event, EventKinds, Message, Site
+    from kassa.services import DeviceService, FiscalService, PaymentService
+
+S = TypeVar("S")
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -29,9 +35,48 @@ class HubAPI(Protocol):
 
     settings: Any  # kassa.config.Settings
     clock: Clock
+    kinds: EventKinds  # every declared event kind (register_event_kinds), by name
+    # actions that must never happen twice, through the journal (docs/journal.md)
+    journal: Journal  # every side-effecting component call, by idempotency key
+    fiscal: FiscalService  # receipts, shifts, cash in/out on the site's/station's register
+    payments: PaymentService  # account payments and card terminals
+    devices: DeviceService  # printers, scales, video; iterating it gives every device
 
-    def section(self, name: str) -> Any:
-        """The settings object a plugin registered under ``name`` (``None`` if absent)."""
+    @overload
+    def section(self, name: str) -> Any: ...
+
+    @overload
+    def section(self, name: str, cls: type[S]) -> S: ...
+
+    def section(self, name: str, cls: type[S] | None = None) -> Any:
+        """The settings object a plugin registered under ``name``. Without ``cls``: ``None``
+        if the section is absent. With ``cls`` (the attrs class given to
+        ``register_settings``): typed for mypy, the class's defaults when absent, and a
+        ``TypeError`` if the section holds something else."""
+        ...
+
+    def state(self, owner: str | object) -> dict[str, Any]:
+        """A plugin's own mutable state for this hub's lifetime (``owner``: the plugin's name
+        or its module), the same dict at every call: what a plugin would otherwise keep in a
+        module-level registry keyed by hub (its engine, caches, started services)."""
+        ...
+
+    def component(self, concern: str, name: str) -> Any:
+        """The registered component of ``concern`` (source, channel, fiscal, payment,
+        loyalty, device) called ``name``; ``LookupError`` (naming what exists) if none is."""
+        ...
+
+    def components(self, concern: str) -> list[Any]:
+        """Every registered component of ``concern``, in registration order."""
+        ...
+
+    async def write_sync(self, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(conn)`` in one write transaction and return its result; ``conn`` is a
+        synchronous SQLAlchemy ``Connection`` and ``fn`` must not block on anything but the
+        database. On a SQLite file the whole transaction is one hop to a worker thread on a
+        plain sqlite3 connection (through ``transaction()`` every statement is a hop); on
+        PostgreSQL it runs in ``transaction()``. Commits if ``fn`` returns, rolls back if it
+        raises. Serialised with ``transaction()`` by the single-writer lock on SQLite."""
         ...
 
     def site(self, code: str) -> Site:
@@ -110,6 +155,39 @@ def register_settings() -> Mapping[str, type]:
 
     A key ``"x"`` is the top-level table ``[x]``; a key ``"sites.x"`` is a table inside each
     ``[[sites]]`` entry. Unknown keys inside a section are config errors.
+    """
+
+
+@hookspec
+def register_migrations() -> Mapping[str, str | Path]:
+    """Called when the store is opened (start-up, ``kassa db upgrade``, ``kassa db status``).
+    Return ``{plugin name: its alembic versions folder}`` for a plugin that keeps tables.
+
+    The folder holds one alembic branch: its first revision has ``branch_labels =
+    ("<plugin name>",)``, ``down_revision = None`` and ``depends_on = "<core revision it
+    needs>"``; later ones revise it as usual. On SQLite every branch is upgraded at start;
+    PostgreSQL refuses to start while any branch is behind and ``kassa db upgrade`` runs them.
+    ``kassa db status`` lists each branch's current and head revision. Sync only.
+    """
+
+
+@hookspec
+def register_texts() -> Mapping[str, Mapping[str, str | Mapping[str, str]]]:
+    """Called once when the hub is built (and by the CLI). Return the texts people read,
+    ``{locale: {key: text}}`` for ``"ru"`` and ``"en"``; each key starts with the plugin's
+    name (``"bonus.help.balance"``), so plugins never overwrite the core's or each other's.
+    A text is a ``str.format`` template, or ``{"one": .., "few": .., "many": .., "other": ..}``
+    for a count (Babel's plural rules pick the form: ``t(key, count=n)``). Look texts up with
+    ``ctx.t(key)`` in a chat command or ``kassa.i18n.t(key, locale)``; a
+    ``ChatCommand.description`` may be such a key. Must return its result (not an
+    awaitable). See docs/event-kinds.md.
+
+    Example::
+
+        @hookimpl
+        def register_texts():
+            return {"ru": {"acme.help.door": "открыть дверь"},
+                    "en": {"acme.help.door": "open the door"}}
     """
 
 

@@ -1,0 +1,78 @@
+"""``hub.devices``: printers, scales and video sinks a site or station names. Prints and
+video events go through the journal (a retry never prints twice); a weight is a reading."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from kassa.errors import RetryLater
+from kassa.services.service import Service
+
+if TYPE_CHECKING:
+    from kassa.model import PosEvent, PrintJob, Weight
+
+
+class DeviceService(Service):
+    """Iterating it gives every registered device (printers, scales, scanners, ...)."""
+
+    concern = "device"
+    prefix = "device"
+    retry_event = "device_unavailable"  # a printer offline is worth an alert
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.components: list[Any] = []
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.components)
+
+    def __len__(self) -> int:
+        return len(self.components)
+
+    def __getitem__(self, i: int) -> Any:
+        return self.components[i]
+
+    def printer(self, *, site: str, station: str | None = None,
+                name: str | None = None) -> tuple[str, Any]:
+        return self.selection.pick("printer", site=site, station=station, name=name)
+
+    def scale(self, *, site: str, station: str | None = None,
+              name: str | None = None) -> tuple[str, Any]:
+        return self.selection.pick("scale", site=site, station=station, name=name)
+
+    async def print(self, job: PrintJob, *, key: str, site: str, station: str | None = None,
+                    printer: str | None = None) -> None:
+        """Print ``job`` once per key. An unknown outcome is reconciled with the printer's
+        ``lookup(key)``: True printed, False not (it prints now), None the printer cannot
+        know (ESC/POS keeps no record): it stays unknown, never printed twice by itself."""
+        name, p = self.printer(site=site, station=station, name=printer)
+
+        async def lookup(k: str) -> bool | None:
+            printed = await p.lookup(k)
+            if printed is None:
+                raise RetryLater(f"printer {name} cannot tell whether job {k} printed")
+            return True if printed else None
+
+        await self._run("print", key=key, site=site, station=station, component=name,
+                        lookup=lookup, request=job, call=lambda: p.print(job, key=key),
+                        result_type=type(None), event=None)
+
+    async def read_weight(self, *, site: str, station: str | None = None,
+                          scale: str | None = None) -> Weight:
+        """The scale's reading now (not journaled: reading has no effect)."""
+        _, s = self.scale(site=site, station=station, name=scale)
+        weight: Weight = await s.read()
+        return weight
+
+    async def video(self, event: PosEvent, *, key: str, site: str, sink: str,
+                    station: str | None = None) -> None:
+        """Send a till event to a video system once per key (it keeps no record to look
+        up: an unknown send stays unknown)."""
+        _, v = self.selection.pick("video", site=site, station=station, name=sink)
+        await self._run("video", key=key, site=site, station=station, component=sink,
+                        lookup=None, request=event, call=lambda: v.send(event, key=key),
+                        result_type=type(None), event=None)
+
+    def failed_kind(self, exc: BaseException) -> str:
+        return "device_unavailable"

@@ -1,0 +1,206 @@
+"""hub.fiscal / hub.payments / hub.devices: the component from config, every call through
+the journal, failures mapped to the shared errors, events for what happened."""
+
+from __future__ import annotations
+
+import pytest
+from kassa import hookimpl
+from kassa.errors import ConfigError, Permanent, RetryLater, UserError
+from kassa.journal import DONE, UNKNOWN, OutcomeUnknown
+from kassa.model import Cashier, PrintJob
+from kassa.model.fiscal import ReceiptError
+from kassa.testing import eventually, make_hub
+from kassa.testing.contracts import sample_receipt
+from kassa.testing.fakes import FakeAccount, FakePrinter, FakeRegister, FakeTerminal
+
+pytestmark = pytest.mark.anyio
+CASHIER = Cashier(name="Иванова")
+
+
+class Components:
+    def __init__(self, fiscal=(), payments=(), devices=()):
+        self.fiscal, self.payments, self.devices = list(fiscal), list(payments), list(devices)
+
+    @hookimpl
+    def register_fiscal_devices(self, hub):
+        return self.fiscal
+
+    @hookimpl
+    def register_payment_methods(self, hub):
+        return self.payments
+
+    @hookimpl
+    def register_devices(self, hub):
+        return self.devices
+
+
+def config(**site):
+    return {"sites": [{"code": "s1", "fiscal": "fr-hall", **site}],
+            "stations": [{"code": "bar", "site": "s1", "fiscal": "fr-bar"},
+                         {"code": "t2", "site": "s1"}]}
+
+
+async def kinds(hub, kind=None):
+    return [e.kind for e in await hub.events(site="s1") if kind is None or e.kind == kind]
+
+
+async def test_station_register_wins_over_the_sites_and_a_retry_prints_once(tmp_path):
+    hall, bar = FakeRegister("fr-hall"), FakeRegister("fr-bar")
+    async with make_hub(config(), tmp_path, plugins=[Components([hall, bar])]) as hub:
+        await hub.fiscal.open_shift(CASHIER, key="open-bar", site="s1", station="bar")
+        await hub.fiscal.open_shift(CASHIER, key="open-hall", site="s1")  # the site's
+        assert bar.effects("shift_open") == hall.effects("shift_open") == 1
+        r = sample_receipt()
+        doc = await hub.fiscal.receipt(r, key="chk-1", site="s1", station="bar")
+        again = await hub.fiscal.receipt(r, key="chk-1", site="s1", station="bar")
+        assert doc == again and bar.effects("receipt") == 1 and hall.effects("receipt") == 0
+        await hub.fiscal.receipt(r, key="chk-2", site="s1", station="t2")
+        assert hall.effects("receipt") == 1
+        await eventually(lambda: kinds(hub, "fiscal_receipt"), hub=hub)
+        assert len(await kinds(hub, "fiscal_receipt")) == 2  # the retry is the same event
+        z = await hub.fiscal.close_shift(CASHIER, key="z-bar", site="s1", station="bar")
+        assert z.kind == "shift_close"
+        await eventually(lambda: kinds(hub, "z_report"), hub=hub)
+        e = await hub.journal.entry("chk-1")
+        assert e is not None and e.status == DONE and e.component == "fr-bar"
+        assert e.station == "bar" and e.concern == "fiscal"
+
+
+async def test_an_invalid_receipt_is_refused_before_the_journal(tmp_path):
+    reg = FakeRegister("fr-hall")
+    async with make_hub(config(), tmp_path, plugins=[Components([reg, FakeRegister("fr-bar")])]
+                        ) as hub:
+        bad = sample_receipt().__class__(**{**_fields(sample_receipt()), "total": 1})
+        with pytest.raises(ReceiptError):
+            await hub.fiscal.receipt(bad, key="bad", site="s1")
+        assert await hub.journal.entry("bad") is None and reg.effects() == 0
+
+
+def _fields(obj):
+    import attrs
+
+    return {f.name: getattr(obj, f.name) for f in attrs.fields(type(obj))}
+
+
+async def test_fiscal_failures_map_to_the_shared_errors_and_events(tmp_path):
+    reg = FakeRegister("fr-hall")
+    async with make_hub(config(), tmp_path, plugins=[Components([reg, FakeRegister("fr-bar")])]
+                        ) as hub:
+        with pytest.raises(UserError, match="open the shift"):
+            await hub.fiscal.receipt(sample_receipt(), key="k1", site="s1")
+        await hub.fiscal.open_shift(CASHIER, key="open", site="s1")
+        reg.paper_out = True
+        with pytest.raises(RetryLater, match="paper"):
+            await hub.fiscal.receipt(sample_receipt(), key="k1", site="s1")
+        reg.paper_out = False
+        await hub.fiscal.receipt(sample_receipt(), key="k1", site="s1")  # same key: runs now
+        reg.drop_answers = 1
+        with pytest.raises(OutcomeUnknown):
+            await hub.fiscal.receipt(sample_receipt(), key="k2", site="s1")
+        assert (await hub.journal.entry("k2")).status == UNKNOWN  # type: ignore[union-attr]
+        await hub.fiscal.receipt(sample_receipt(), key="k2", site="s1")  # reconciled
+        assert reg.effects("receipt") == 2
+        reg.fn_full = True
+        with pytest.raises(Permanent, match="FN"):
+            await hub.fiscal.receipt(sample_receipt(), key="k3", site="s1")
+        await eventually(lambda: kinds(hub, "fiscal_failed"), hub=hub)
+        await eventually(lambda: kinds(hub, "fiscal_unknown"), hub=hub)
+        failed = [e for e in await hub.events(site="s1") if e.kind == "fiscal_failed"]
+        assert {e.data["key"] for e in failed} == {"k1", "k3"}
+
+
+async def test_card_purchase_decline_and_lost_answer(tmp_path):
+    card = FakeTerminal("sber-1")
+    cfg = config(terminals=["sber-1"])
+    async with make_hub(cfg, tmp_path, plugins=[Components(
+            [FakeRegister("fr-hall"), FakeRegister("fr-bar")], [card])]) as hub:
+        card.decline_next.append("Недостаточно средств")
+        for _ in range(2):  # the same key gives the same decline; the bank is asked once
+            with pytest.raises(UserError, match="Недостаточно средств"):
+                await hub.payments.purchase(15000, key="pay-1", site="s1", station="t2")
+        card.drop_answers = 1
+        with pytest.raises(OutcomeUnknown):
+            await hub.payments.purchase(15000, key="pay-2", site="s1")
+        p = await hub.payments.purchase(15000, key="pay-2", site="s1")
+        assert p.approved and card.charged() == 15000 and card.effects("purchase") == 1
+        await eventually(lambda: kinds(hub, "payment_declined"), hub=hub)
+        await eventually(lambda: kinds(hub, "payment_captured"), hub=hub)
+        c = await hub.payments.cancel(p, key="cancel-2", site="s1")
+        assert c.approved and card.charged() == 0
+
+
+async def test_account_payment_hold_capture(tmp_path):
+    bonus = FakeAccount("bonus", balances={"guest-1": 5000})
+    async with make_hub(config(payments=["bonus"]), tmp_path, plugins=[Components(
+            [FakeRegister("fr-hall"), FakeRegister("fr-bar")], [bonus])]) as hub:
+        h = await hub.payments.hold("guest-1", 3000, key="h1", site="s1")
+        assert (await hub.payments.hold("guest-1", 3000, key="h1", site="s1")) == h
+        await hub.payments.capture(h.id, None, key="c1", site="s1")
+        assert await hub.payments.balance("guest-1", site="s1") == 2000
+        with pytest.raises(UserError, match="not enough"):
+            await hub.payments.hold("guest-1", 3000, key="h2", site="s1")
+        with pytest.raises(UserError, match="is not one of site"):
+            await hub.payments.hold("guest-1", 1, key="h3", site="s1", method="deposit")
+
+
+async def test_printer_that_cannot_know_never_prints_twice(tmp_path):
+    pr = FakePrinter("kitchen", remembers=False)
+    async with make_hub(config(printers=["kitchen"]), tmp_path, plugins=[Components(
+            [FakeRegister("fr-hall"), FakeRegister("fr-bar")], devices=[pr])]) as hub:
+        assert list(hub.devices) == [pr] and pr.started
+        job = PrintJob(lines=("Стол 5", "Борщ x2"))
+        pr.drop_answers = 1
+        with pytest.raises(OutcomeUnknown):
+            await hub.devices.print(job, key="ticket-1", site="s1")
+        with pytest.raises(RetryLater, match="unknown"):
+            await hub.devices.print(job, key="ticket-1", site="s1")
+        assert pr.paper() == ["Стол 5", "Борщ x2"]
+        pr.paper_out = True
+        with pytest.raises(RetryLater):
+            await hub.devices.print(job, key="ticket-2", site="s1")
+        await eventually(lambda: kinds(hub, "device_unavailable"), hub=hub)
+
+
+async def test_start_fails_naming_the_station_and_the_missing_register(tmp_path):
+    with pytest.raises(ConfigError, match=r"station 'bar' at site 's1' names fiscal register"
+                       r" 'fr-bar'.*did you mean 'fr-bat'"):
+        async with make_hub(config(), tmp_path, plugins=[Components(
+                [FakeRegister("fr-hall"), FakeRegister("fr-bat")])]):
+            pass
+    with pytest.raises(ConfigError, match=r"site 's1' names card terminal 'sber'"):
+        async with make_hub(config(terminals=["sber"]), tmp_path, plugins=[Components(
+                [FakeRegister("fr-hall"), FakeRegister("fr-bar")])]):
+            pass
+
+
+async def test_stations_config_errors(tmp_path):
+    from kassa.config import parse
+
+    with pytest.raises(ConfigError, match=r"stations\[0\].site: no site with code 's2'"):
+        parse({"sites": [{"code": "s1"}], "stations": [{"code": "t1", "site": "s2"}]})
+    with pytest.raises(ConfigError, match="duplicate station code"):
+        parse({"sites": [{"code": "s1"}], "stations": [{"code": "t1", "site": "s1"},
+                                                       {"code": "t1", "site": "s1"}]})
+
+
+async def test_restart_reconciles_what_a_dead_process_left_pending(tmp_path):
+    """A crash between request and answer: at the next start the row is unknown, and the
+    hub reconciles it with the register in the background."""
+    far = tmp_path / "far.db"
+    reg = FakeRegister("fr-hall", path=far)
+    plugins = [Components([reg, FakeRegister("fr-bar")])]
+    async with make_hub(config(), tmp_path, plugins=plugins) as hub:
+        await hub.fiscal.open_shift(CASHIER, key="open", site="s1")
+        reg.drop_answers = 1
+        with pytest.raises(OutcomeUnknown):
+            await hub.fiscal.receipt(sample_receipt(), key="k1", site="s1")
+    async with make_hub(config(), tmp_path, plugins=plugins) as hub:
+        await eventually(lambda: _status(hub, "k1", DONE), hub=hub)
+        assert await hub.journal.unknown() == []
+        again = await hub.fiscal.receipt(sample_receipt(), key="k1", site="s1")
+        assert again.total == 15000 and reg.effects("receipt") == 1
+
+
+async def _status(hub, key, status):
+    e = await hub.journal.entry(key)
+    return e is not None and e.status == status
