@@ -7,13 +7,16 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import kassa_bonus
 import pytest
 from kassa_bonus import schema
 from kassa_bonus.guests import GuestBook
 from kassa_bonus.ledger import Ledger
 from kassa_bonus.store import BonusStore
+from sqlalchemy import inspect, text
 
 PG_URL = os.environ.get("KASSA_TEST_PG_URL", "")
 
@@ -39,20 +42,35 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+MIGRATIONS = {"bonus": Path(kassa_bonus.__file__).parent / "migrations"}
+
+
 async def make_store(url: str) -> Any:
-    """The core's Store (engine with the hub's pragmas, write transactions) with our tables."""
+    """The core's Store (engine with the hub's pragmas, write transactions, the plugins'
+    migrations) with our tables, as a hub's start makes them."""
     from kassa.store import Store
 
-    db = Store(url)
-    if db.engine.dialect.name == "postgresql":
-        async with db.engine.begin() as conn:
-            await conn.run_sync(schema.metadata.drop_all)
-    await schema.create_schema(db.engine)
+    db = Store(url, migrations=MIGRATIONS)
+    if db.engine.dialect.name == "postgresql":  # a clean ledger each test
+        await drop_bonus(db)
+        await db.upgrade()
+    else:
+        await db.prepare()
     return db
 
 
+async def drop_bonus(db: Any) -> None:
+    """PostgreSQL: the bonus tables and their revision gone (the core's stay)."""
+    async with db.engine.begin() as conn:
+        await conn.run_sync(schema.metadata.drop_all)
+        await conn.exec_driver_sql("DROP FUNCTION IF EXISTS bonus_append_only()")
+        if await conn.run_sync(lambda c: inspect(c).has_table("alembic_version")):
+            await conn.execute(text("DELETE FROM alembic_version WHERE version_num LIKE :b"),
+                               {"b": "bonus%"})
+
+
 def bonus_store(db: Any, clock: Any) -> BonusStore:
-    return BonusStore(db.engine, clock, db.write)
+    return BonusStore(db.engine, clock, db.write, db.write_sync)
 
 
 def _backends() -> list[Any]:
@@ -92,7 +110,9 @@ class FakeHub:
 
         self.engine = db.engine
         self.transaction = db.write
+        self.write_sync = db.write_sync
         self.clock = clock
+        self._state: dict[str, dict[str, Any]] = {}
         self.settings = type("S", (), {"sites": [SiteSettings(code="cafe",
                                                               timezone="Europe/Moscow")]})()
         self._bonus = bonus or BonusSettings()
@@ -102,8 +122,11 @@ class FakeHub:
     def spawn(self, fn: Any, *, name: str) -> None:
         self.jobs.append(name)
 
-    def section(self, name: str) -> Any:
-        return self._bonus if name == "bonus" else None
+    def section(self, name: str, cls: Any = None) -> Any:
+        return self._bonus if name == "bonus" else cls() if cls else None
+
+    def state(self, owner: str) -> dict[str, Any]:
+        return self._state.setdefault(owner, {})
 
     async def send(self, message: Any, *, key: str, conn: Any = None) -> bool:
         if any(k == key for _, k in self.sent):

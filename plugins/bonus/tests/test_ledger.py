@@ -279,20 +279,6 @@ async def test_system_balances_are_their_entries_and_their_rows_are_never_update
     await _healthy(ledger)
 
 
-async def test_upgrade_clears_the_running_balance_older_versions_kept(book):
-    ledger, _ = book
-    _, acc = await _guest(book)
-    await ledger.earn("t", "e1", acc, 1000)
-    A = schema.account
-    async with ledger.store.write() as conn:  # what an older version left in the row
-        await conn.execute(A.update().where(A.c.code == "issued").values(balance=-1000))
-    async with ledger.store.read() as conn:
-        assert await audit(conn) == ["system account issued: row balance -1000 != 0"]
-    await schema.create_schema(ledger.store.engine)  # a start of the new version
-    await _healthy(ledger)
-    assert (await ledger.system_balances())["issued"] == -1000
-
-
 async def test_refused_holds_and_earns_say_why_and_change_nothing(book):
     ledger, _ = book
     _, acc = await _guest(book)

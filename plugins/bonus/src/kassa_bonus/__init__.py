@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from kassa import hookimpl
@@ -12,6 +13,11 @@ def register_settings() -> dict[str, type]:
     from kassa_bonus.settings import BonusSettings
 
     return {"bonus": BonusSettings}
+
+
+@hookimpl
+def register_migrations() -> dict[str, Path]:
+    return {"bonus": Path(__file__).parent / "migrations"}
 
 
 @hookimpl
@@ -55,6 +61,13 @@ def register_cli_commands(cli: Any) -> None:
     from kassa_bonus.cli import group
 
     cli.add_command(group())
+
+
+@hookimpl
+def register_texts() -> dict[str, dict[str, str]]:
+    from kassa_bonus.texts import catalogue
+
+    return catalogue()
 
 
 @hookimpl

@@ -12,22 +12,29 @@ import click
 
 class CliHub:
     """Just enough of a hub for offline commands: settings, the store (its engine and write
-    transactions, as the hub has them), a clock."""
+    transactions, as the hub has them, every plugin's migrations), a clock, a state slot."""
 
     def __init__(self, settings: Any) -> None:
+        from kassa.plugins import get_plugins
         from kassa.store import Store
 
         self.settings = settings
-        self.store = Store(settings.store_url)
+        self.store = Store(settings.store_url, migrations=get_plugins().migrations())
         self.engine = self.store.engine
         self.transaction = self.store.write
+        self.write_sync = self.store.write_sync
         self.clock = self
+        self._state: dict[str, dict[str, Any]] = {}
 
     def now(self) -> datetime:
         return datetime.now(UTC)
 
-    def section(self, name: str) -> Any:
-        return self.settings.plugins.get(name)
+    def section(self, name: str, cls: type | None = None) -> Any:
+        value = self.settings.plugins.get(name)
+        return cls() if value is None and cls is not None else value
+
+    def state(self, owner: str) -> dict[str, Any]:
+        return self._state.setdefault(owner, {})
 
     async def send(self, message: Any, *, key: str, conn: Any = None) -> bool:
         raise click.ClickException("messages cannot be sent from an offline command")
@@ -43,6 +50,7 @@ def _run(config: str | None, work: Any) -> Any:
     async def go() -> Any:
         hub = CliHub(load_settings(config))
         try:
+            await hub.store.prepare()  # as at a hub's start: PostgreSQL must be upgraded
             return await work(await service_for(hub))
         finally:
             await hub.store.close()

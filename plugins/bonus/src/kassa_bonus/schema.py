@@ -1,5 +1,7 @@
 """The bonus plugin's own tables (own MetaData), with the ledger's rules written as constraints.
-``create_schema`` creates what is missing and upgrades what an older version left (``UPGRADES``).
+The database gets them from the plugin's alembic branch ``bonus`` (``migrations/``, run by the
+core's store at start or by ``kassa db upgrade``); this module describes them for queries, and
+``tests/test_migrations.py`` checks that the two agree.
 
 What the database enforces: balances never below zero (credit: never below minus the limit),
 holds never exceed what they reserve, a posting is never reversed beyond its amount, one
@@ -26,8 +28,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    event,
-    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -234,55 +234,3 @@ webhook = Table(
     UniqueConstraint("target", "key", name="uq_bonus_webhook_key"),
     CheckConstraint("status IN ('pending','sent','dead')", name="ck_webhook_status"),
 )
-
-APPEND_ONLY = ("bonus_entry", "bonus_lot_use")
-
-
-def _append_only_sqlite(table: str) -> list[str]:
-    return [f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END" for op in
-            ("UPDATE", "DELETE")]
-
-
-_PG_FUNCTION = """CREATE OR REPLACE FUNCTION bonus_append_only() RETURNS trigger AS $$
-BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"""
-
-
-def _append_only_pg(table: str) -> list[str]:
-    return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION bonus_append_only()"]
-
-
-@event.listens_for(metadata, "after_create")
-def _triggers(target: MetaData, connection: Any, **kw: Any) -> None:
-    name = connection.dialect.name
-    statements: list[str] = []
-    if name == "sqlite":
-        for t in APPEND_ONLY:
-            statements += _append_only_sqlite(t)
-    elif name == "postgresql":
-        statements.append(_PG_FUNCTION)
-        for t in APPEND_ONLY:
-            statements += _append_only_pg(t)
-    for sql in statements:
-        connection.execute(text(sql))
-
-
-async def create_schema(engine: Any) -> None:
-    """Create the tables (idempotent) on the hub's AsyncEngine. On SQLite the database is
-    switched to WAL (persistent, file-wide): readers stop blocking the one writer and a commit
-    costs one fsync instead of several."""
-    if engine.dialect.name == "sqlite":
-        async with engine.connect() as conn:
-            await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-        await conn.execute(UPGRADES)
-
-
-# Upgrades of existing databases, idempotent, run at every start after create_all:
-# system accounts kept a running balance until their rows stopped being updated per posting;
-# their entries hold it, so the stale column is cleared (audit: a system row's balance is 0).
-UPGRADES = account.update().where(account.c.kind == "system", account.c.balance != 0) \
-    .values(balance=0)

@@ -1,10 +1,16 @@
 """Write transactions and the idempotency claim every write goes through.
 
-Writes run in the transaction the caller provides: inside a hub that is ``hub.transaction()``
-(on SQLite it shares the hub's single writer, BEGIN IMMEDIATE), so what an operation causes
-(webhook rows, outbox messages) commits with it or not at all. The CLI and tests give a
-``kassa.store.Store``'s ``write``. PostgreSQL: the ledger locks the rows it changes with
-``SELECT ... FOR UPDATE`` in a fixed order.
+Writes run in the transaction the caller provides: inside a hub ``hub.write_sync`` (the core's
+public fast write: on a SQLite file one hop to the single writer's thread for the whole
+operation; on PostgreSQL ``run_sync`` in ``hub.transaction()``) and ``hub.transaction()`` for
+the few writes that await something else, so what an operation causes (webhook rows, outbox
+messages) commits with it or not at all. The CLI and tests give a ``kassa.store.Store``'s.
+PostgreSQL: the ledger locks the rows it changes with ``SELECT ... FOR UPDATE`` in a fixed
+order.
+
+An operation is written as a coroutine over ``await conn.execute(...)``; under ``write_sync``
+it is driven to its end synchronously on the sync connection (``SyncConnection``), so it must
+not really suspend: if it does it is abandoned with an error and nothing is written.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
@@ -23,7 +29,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from kassa_bonus import schema
-from kassa_bonus.inline import run_inline
 from kassa_bonus.outcome import Outcome
 
 T = TypeVar("T")
@@ -66,16 +71,44 @@ def _claim(dialect: str) -> Any:
 Observer = Callable[[Any, Outcome], Awaitable[None]]
 
 
+class SyncConnection:
+    """What an operation sees under ``write_sync``: ``await conn.execute(...)`` runs at once
+    on the synchronous SQLAlchemy connection, without suspending."""
+
+    def __init__(self, sync: Any) -> None:
+        self.sync = sync
+        self.dialect = sync.dialect
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        if parameters is None:
+            return self.sync.execute(statement)
+        return self.sync.execute(statement, parameters)
+
+
+def drive(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never suspends to its end, synchronously."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    coro.close()
+    raise RuntimeError("a ledger operation suspended; it may only await its connection")
+
+
+WriteSync = Callable[[Callable[[Any], Any]], Awaitable[Any]]
+
+
 class BonusStore:
     def __init__(self, engine: Any, clock: Any,
-                 transaction: Callable[[], AbstractAsyncContextManager[Any]]) -> None:
+                 transaction: Callable[[], AbstractAsyncContextManager[Any]],
+                 write_sync: WriteSync | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.sqlite = engine.dialect.name == "sqlite"
         self._transaction = transaction
         self.observers: list[Observer] = []  # called by ``settle``, inside the transaction
-        # SQLite: an operation's statements in one hop to the connection's thread (inline.py)
-        self.inline = True
+        # the core's one-hop writer (HubAPI.write_sync); None: every statement awaited
+        self.write_sync = write_sync
 
     def write(self) -> AbstractAsyncContextManager[Any]:
         """One write transaction; commits on success, rolls back on any error."""
@@ -91,11 +124,10 @@ class BonusStore:
         lock (PostgreSQL) is retried, so the loser replays the winner's result."""
         for attempt in range(5):
             try:
+                if self.write_sync is not None:
+                    return await self.write_sync(  # type: ignore[no-any-return]
+                        lambda sync: drive(work(SyncConnection(sync))))
                 async with self.write() as conn:
-                    if self.sqlite and self.inline:
-                        done = await run_inline(conn, work)
-                        if done is not None:
-                            return done[0]
                     return await work(conn)
             except IntegrityError as exc:
                 if "uq_bonus_operation_key" not in str(exc) or attempt == 4:
@@ -124,10 +156,18 @@ class BonusStore:
         if claimed is not None:
             return op_id
         row = (await conn.execute(STORED, dict(source=source, key=key))).one()
-        if row.kind != kind or row.params_hash != digest:
-            raise LedgerError("idempotency_key_reused",
-                              f"idempotency key {key!r} was already used for another request")
-        return codec.loads(row.result, Outcome)
+        return _stored(row, key, kind, digest)
+
+    async def replay(self, source: str, key: str, kind: str, params: dict[str, Any]
+                     ) -> Outcome | None:
+        """What (source, key) answered, if it was done, before anything is checked again: a
+        replay returns the original result whatever changed since (a balance spent, a rule
+        edited). ``None`` for a new key; a key used for another request is refused."""
+        if not key or len(key) > 255:
+            raise LedgerError("bad_idempotency_key", "idempotency key must be 1..255 characters")
+        async with self.read() as conn:
+            row = (await conn.execute(STORED, dict(source=source, key=key))).first()
+        return None if row is None else _stored(row, key, kind, params_hash(kind, params))
 
     async def settle(self, conn: Any, outcome: Outcome) -> Outcome:
         """Store what the operation answered, for replays, and let the observers add their
@@ -136,6 +176,13 @@ class BonusStore:
             await observe(conn, outcome)
         await conn.execute(SETTLE, dict(op=outcome.operation, answer=codec.dumps(outcome)))
         return outcome
+
+
+def _stored(row: Any, key: str, kind: str, digest: str) -> Outcome:
+    if row.kind != kind or row.params_hash != digest:
+        raise LedgerError("idempotency_key_reused",
+                          f"idempotency key {key!r} was already used for another request")
+    return codec.loads(row.result, Outcome)
 
 
 async def insert_new(conn: Any, table: Any, unique: list[str], rows: list[dict[str, Any]]

@@ -1,6 +1,6 @@
-"""SQLite operations run inline in the connection's thread (inline.py): the path is really
-taken, it gives the same ledger as the ordinary async path, and an operation that would
-suspend is refused with nothing written."""
+"""Operations run through the core's public fast write (``write_sync``): on a SQLite file the
+path is really taken (the writer's thread), it gives the same ledger as the ordinary async
+transaction, and an operation that would suspend is refused with nothing written."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from kassa_bonus.guests import GuestBook
 from kassa_bonus.ledger import Ledger
 from kassa_bonus.store import BonusStore
 from sqlalchemy import func, select
+
+from plugins.bonus.tests.conftest import bonus_store, make_store
 
 pytestmark = pytest.mark.anyio
 
@@ -32,23 +34,20 @@ async def _ops(ledger: Ledger, guests: GuestBook) -> list[Any]:
     return [(o.kind, o.status, o.amount, o.balance) for o in out] + [(row.balance, row.held)]
 
 
-async def test_inline_and_async_paths_give_the_same_ledger(tmp_path: Any, clock: Any) -> None:
-    from kassa.store import Store
-
+async def test_write_sync_and_async_paths_give_the_same_ledger(tmp_path: Any, clock: Any
+                                                               ) -> None:
     results = []
-    for inline in (True, False):
-        db = Store(f"sqlite+aiosqlite:///{tmp_path / f'{inline}.db'}")
-        await schema.create_schema(db.engine)
-        store = BonusStore(db.engine, clock, db.write)
-        store.inline = inline
+    for fast in (True, False):
+        db = await make_store(f"sqlite+aiosqlite:///{tmp_path / f'{fast}.db'}")
+        store = BonusStore(db.engine, clock, db.write, db.write_sync if fast else None)
         results.append(await _ops(await Ledger.open(store), GuestBook(store)))
         await db.close()
     assert results[0] == results[1]
     assert results[0][-1] == (1000 - 300 - 150 + 50, 0)
 
 
-async def test_an_operation_runs_in_the_connection_thread(sqlite_db: Any, clock: Any) -> None:
-    store = BonusStore(sqlite_db.engine, clock, sqlite_db.write)
+async def test_an_operation_runs_in_the_writer_thread(sqlite_db: Any, clock: Any) -> None:
+    store = bonus_store(sqlite_db, clock)
     seen: list[int] = []
 
     async def work(conn: Any) -> int:
@@ -61,7 +60,7 @@ async def test_an_operation_runs_in_the_connection_thread(sqlite_db: Any, clock:
 
 async def test_an_operation_that_suspends_is_refused_and_writes_nothing(
         sqlite_db: Any, clock: Any) -> None:
-    store = BonusStore(sqlite_db.engine, clock, sqlite_db.write)
+    store = bonus_store(sqlite_db, clock)
     ledger = await Ledger.open(store)
 
     async def work(conn: Any) -> None:
