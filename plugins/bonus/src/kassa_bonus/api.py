@@ -181,9 +181,8 @@ async def quote(request: Request[Any, Any, Any], data: w.OrderIn) -> dict[str, A
 async def commit_check(request: Request[Any, Any, Any], data: w.OrderIn,
                        idempotency_key: IdemKey) -> dict[str, Any]:
     svc = await _svc(request)
-    order = w.order_of(data)
-    q = await svc.quote(order, await svc.guest(data.guest_id))
-    p = await svc.commit(order, q, idempotency_key, data.spend, source=_source(request))
+    p = await svc.check(w.order_of(data), data.guest_id, idempotency_key, data.spend,
+                        source=_source(request))
     return {"operation": p.id, "guest_id": p.guest_id, "earned": p.earned, "spent": p.spent,
             "discount": p.discount}
 

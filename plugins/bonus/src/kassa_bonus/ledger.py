@@ -92,10 +92,14 @@ class Ledger(Holds, Expiring):
 
     async def checkout(self, source: str, key: str, account_id: str, *, spend: int, earn: int,
                        expires_at: Expiry = None, site: str = "", order_ref: str = "",
-                       effective_at: datetime | None = None) -> Outcome:
-        """A closed check: points paid and points earned, one operation (one reversal)."""
-        params = dict(account=account_id, spend=spend, earn=earn, expires=expiry_key(expires_at),
-                      site=site, order=order_ref)
+                       effective_at: datetime | None = None,
+                       request: dict[str, Any] | None = None, discount: int = 0) -> Outcome:
+        """A closed check: points paid and points earned, one operation (one reversal).
+        ``request``: the client's whole request, which the key then stands for (instead of
+        the amounts derived from it); ``discount`` is kept for replays."""
+        params = request if request is not None else dict(
+            account=account_id, spend=spend, earn=earn, expires=expiry_key(expires_at),
+            site=site, order=order_ref)
 
         async def work(conn: Any) -> Outcome:
             claimed = await self.store.claim(conn, source, key, "checkout", params)
@@ -113,7 +117,8 @@ class Ledger(Holds, Expiring):
             if earn:
                 made.append((await self._credit(conn, claimed, acc, earn, expires_at, **kw))[1])
             return await self._done(conn, claimed, "checkout", "posted", acc, earn - spend, made,
-                                    detail={"spent": spend, "earned": earn})
+                                    detail={"spent": spend, "earned": earn,
+                                            "discount": discount})
 
         return await self.store.run(work)
 

@@ -6,12 +6,12 @@ calls this one object, so a rule is applied in one place whichever way a request
 
 from __future__ import annotations
 
-import weakref
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import anyio
+from kassa import codec
 from kassa.model import Guest, Order, Posting, Quote
 
 from kassa_bonus import rules, schema
@@ -21,20 +21,18 @@ from kassa_bonus.outcome import Outcome
 from kassa_bonus.settings import BonusSettings
 from kassa_bonus.store import BonusStore, LedgerError
 
-_services: weakref.WeakKeyDictionary[Any, BonusService] = weakref.WeakKeyDictionary()
-_starting = anyio.Lock()
-
 
 async def service_for(hub: Any) -> BonusService:
-    """The hub's bonus engine, started on first use (schema created on the hub's engine)."""
-    svc = _services.get(hub)
+    """The hub's bonus engine, started on first use and kept in the hub's state slot for the
+    bonus plugin (its tables are there already: the store ran the plugin's migrations)."""
+    state = hub.state("bonus")
+    svc: BonusService | None = state.get("service")
     if svc is not None:  # every request asks: no lock once it exists
         return svc
-    async with _starting:
-        svc = _services.get(hub)
+    async with state.setdefault("starting", anyio.Lock()):
+        svc = state.get("service")
         if svc is None:
-            svc = await BonusService.start(hub)
-            _services[hub] = svc
+            svc = state["service"] = await BonusService.start(hub)
         return svc
 
 
@@ -64,9 +62,8 @@ class BonusService:
 
     @classmethod
     async def start(cls, hub: Any) -> BonusService:
-        settings = hub.section("bonus") or BonusSettings()
-        await schema.create_schema(hub.engine)
-        store = BonusStore(hub.engine, hub.clock, hub.transaction)
+        settings = hub.section("bonus", BonusSettings)
+        store = BonusStore(hub.engine, hub.clock, hub.transaction, hub.write_sync)
         return cls(hub, settings, store, await Ledger.open(store))
 
     def now(self) -> datetime:
@@ -107,19 +104,49 @@ class BonusService:
         return rules.quote(order, guest, self.settings, earned=acc.earned,
                            available=acc.balance - acc.held, local_now=self.local_now(order.site))
 
+    @staticmethod
+    def check_request(order: Order, guest_id: str, spend: int) -> dict[str, Any]:
+        """The whole canonical request of a closed check (every line, not only the totals):
+        what its idempotency key stands for."""
+        return {"guest": guest_id, "order": codec.to_dict(order), "spend": spend}
+
+    async def check(self, order: Order, guest_id: str, key: str, spend: int = 0,
+                    source: str = "loyalty") -> Posting:
+        """Quote and commit a check (the REST API); a replay is answered before the guest or
+        the quote are looked at again."""
+        request = self.check_request(order, guest_id, spend)
+        prior = await self.store.replay(source, key, "checkout", request)
+        if prior is not None:
+            return self.posting(prior, key)
+        q = await self.quote(order, await self.guest(guest_id))
+        return await self._commit(order, q, key, spend, source, request)
+
     async def commit(self, order: Order, q: Quote, key: str, spend: int = 0,
                      source: str = "loyalty") -> Posting:
+        """Commit a quoted check. A replay of ``key`` returns the original posting whatever
+        changed since (the points it spent are gone from the balance, so the limit would now
+        refuse it); the same key with another check is refused (``idempotency_key_reused``)."""
+        request = self.check_request(order, q.guest_id, spend)
+        prior = await self.store.replay(source, key, "checkout", request)
+        if prior is not None:
+            return self.posting(prior, key)
+        return await self._commit(order, q, key, spend, source, request)
+
+    async def _commit(self, order: Order, q: Quote, key: str, spend: int, source: str,
+                      request: dict[str, Any]) -> Posting:
         if spend < 0 or spend > q.bonus_spend_max:
             raise LedgerError("spend_over_limit",
                               f"at most {q.bonus_spend_max} points may pay this check")
         total = order.total or sum(line.amount for line in order.lines)
         earn = rules.earn_after_spend(q, spend, total)
         acc_id = await self.guests.account_of(q.guest_id, "bonus")
+        # the key stands for the request: a concurrent twin that claimed it first is replayed
         out = await self.ledger.checkout(source, key, acc_id, spend=spend, earn=earn,
                                          expires_at=self.lot_expiry(), site=order.site,
-                                         order_ref=order.number)
+                                         order_ref=order.number, request=request,
+                                         discount=q.discount)
         await self.after_visit(q.guest_id, order.site)
-        return self.posting(out, key, q.discount)
+        return self.posting(out, key)
 
     async def reverse(self, operation_id: str, key: str, source: str = "loyalty") -> Posting:
         out = await self.ledger.reverse(source, key, operation_id)
@@ -145,10 +172,10 @@ class BonusService:
 
         await enqueue(conn, self.now(), self.settings.webhooks, event, key, payload)
 
-    def posting(self, out: Outcome, key: str, discount: int = 0) -> Posting:
+    def posting(self, out: Outcome, key: str) -> Posting:
         return Posting(id=out.operation, key=key, guest_id=out.guest,
                        earned=out.detail.get("earned", 0), spent=out.detail.get("spent", 0),
-                       discount=discount, created_at=out.at)
+                       discount=out.detail.get("discount", 0), created_at=out.at)
 
     async def after_visit(self, guest_id: str, site: str) -> None:
         """Win-back: a guest back after ``winback_days`` gets ``winback_bonus`` once per return."""
