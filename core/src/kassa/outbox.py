@@ -399,9 +399,7 @@ class Outbox:
         """No pending rows (tests and graceful shutdown wait for this); with ``channels``,
         none for those (rows for a channel not installed cannot go anywhere yet)."""
         stmt = select(func.count()).where(_PENDING)
-        if channels is not None:
-            if not channels:
-                return True
+        if channels is not None:  # an empty IN matches nothing, so idle; still one await
             stmt = stmt.where(col(OutboxRow.channel).in_(list(channels)))
         async with self.store.read() as conn:
             n = (await conn.execute(stmt)).scalar()

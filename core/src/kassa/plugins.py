@@ -10,13 +10,21 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
 from kassa import PROJECT
+from kassa.conformance import (
+    SYNC_ONLY,
+    check_component,
+    component_problems,
+    concern_protocols,
+    protocol_members,
+)
 from kassa.errors import UserError
 from kassa.hookspecs import MODULES
 
@@ -29,7 +37,7 @@ if TYPE_CHECKING:
     from kassa.hookspecs.fiscal import FiscalDevice
     from kassa.hookspecs.loyalty import LoyaltyProgram
     from kassa.hookspecs.notify import Channel, ChatCommand
-    from kassa.hookspecs.payments import PaymentMethod
+    from kassa.hookspecs.payments import AccountPayment, CardTerminal
     from kassa.hookspecs.reports import ReportDefinition
     from kassa.model import ChatRef, Event, Message
 
@@ -39,8 +47,8 @@ DEFAULT_PLUGINS = (
     "kassa.notify_default",
     "kassa.commands_builtin",
     "kassa.reports.builtin",
+    "kassa.kinds_builtin",
 )
-
 
 async def await_me_maybe(value: Any) -> Any:
     """Call it if callable, await it if awaitable (datasette's rule)."""
@@ -63,19 +71,99 @@ def _flatten(results: Iterable[Any]) -> list[Any]:
     return out
 
 
+def _sync_result(hook: str, plugin: str, value: Any) -> Any:
+    """A sync-only hook's result; a coroutine (a plain def returning one) is refused."""
+    if inspect.isawaitable(value):
+        close = getattr(value, "close", None)
+        if close is not None:
+            close()  # no "never awaited" warning on top of the real error
+        raise UserError(f"plugin {plugin!r}: {hook} must return its result, not an awaitable "
+                        "(this hook is called where nothing can await)")
+    return value
+
+
 class Plugins:
-    """Typed calls over one ``pluggy.PluginManager``."""
+    """Typed calls over one ``pluggy.PluginManager``.
+
+    ``register_*`` hooks are called one implementation at a time, so each returned component
+    is checked against its Protocol (``check_component``) knowing which plugin returned it.
+    """
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
 
+    def _impls(self, hook: str) -> list[Any]:
+        """The hook's implementations in pluggy's call order (last registered first)."""
+        caller = getattr(self.pm.hook, hook, None)
+        if caller is None:
+            return []
+        return [i for i in reversed(caller.get_hookimpls())
+                if not (getattr(i, "hookwrapper", False) or getattr(i, "wrapper", False))]
+
+    def _sync(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """(plugin, result) for a sync-only hook, None results dropped."""
+        out = []
+        for impl in self._impls(hook):
+            res = _sync_result(hook, plugin_label(impl), _call(impl.function, **kwargs))
+            if res is not None:
+                out.append((plugin_label(impl), res))
+        return out
+
+    async def _components(self, hook: str, **kwargs: Any) -> list[Any]:
+        """Every component the hook's implementations return (awaited), each checked."""
+        protocols = concern_protocols(hook)
+        out: list[Any] = []
+        for impl in self._impls(hook):
+            res = await await_me_maybe(_call(impl.function, **kwargs))
+            for comp in _flatten([res]):
+                check_component(comp, protocols, plugin_label(impl), hook)
+                out.append(comp)
+        return out
+
+    def _sync_components(self, hook: str, **kwargs: Any) -> list[Any]:
+        protocols = concern_protocols(hook)
+        out: list[Any] = []
+        for plugin, res in self._sync(hook, **kwargs):
+            for comp in _flatten([res]):
+                check_component(comp, protocols, plugin, hook)
+                out.append(comp)
+        return out
+
     # --- app -------------------------------------------------------------------------------
     def settings_sections(self) -> dict[str, type]:
         sections: dict[str, type] = {}
-        for res in self.pm.hook.register_settings():
-            for name, cls in (res or {}).items():
+        for plugin, res in self._sync("register_settings"):
+            if not isinstance(res, Mapping):
+                raise UserError(f"plugin {plugin!r}: register_settings must return "
+                                f"{{section: attrs class}}, not {type(res).__name__}")
+            for name, cls in res.items():
                 sections[name] = cls
         return sections
+
+    def channel_names(self) -> set[str]:
+        """Channel names the installed plugins provide, known without instantiating any: by
+        convention a plugin implementing ``register_channels`` names its channel after its
+        top-level settings section (``[telegram]`` -> channel ``"telegram"``)."""
+        providers = {i.plugin_name for i in self._impls("register_channels")}
+        return {name for plugin, res in self._sync("register_settings") if plugin in providers
+                and isinstance(res, Mapping) for name in res if "." not in name}
+
+    def migrations(self) -> dict[str, Path]:
+        """Every plugin's alembic versions folder (``register_migrations``), by branch name."""
+        out: dict[str, Path] = {}
+        for impl in reversed(self.pm.hook.register_migrations.get_hookimpls()):
+            res = impl.function()
+            if res is None:
+                continue
+            if not isinstance(res, Mapping):
+                raise UserError(f"plugin {impl.plugin_name!r}: register_migrations must return"
+                                f" {{plugin name: versions folder}}, not {type(res).__name__}")
+            for name, folder in res.items():
+                if name in out:
+                    raise UserError(f"plugin {impl.plugin_name!r}: migrations named {name!r}"
+                                    " are registered twice")
+                out[name] = Path(folder)
+        return out
 
     async def on_startup(self, hub: HubAPI) -> None:
         for res in self.pm.hook.on_startup(hub=hub):
@@ -86,26 +174,42 @@ class Plugins:
             await await_me_maybe(res)
 
     def register_cli_commands(self, cli: click.Group) -> None:
-        self.pm.hook.register_cli_commands(cli=cli)
+        self._sync("register_cli_commands", cli=cli)
+
+    def cli_commands(self) -> list[tuple[str, Any, click.Command]]:
+        """(plugin name, plugin object, command) for each command ``register_cli_commands``
+        adds, every plugin into a group of its own: the CLI's index of lazy commands."""
+        import click
+
+        out: list[tuple[str, Any, click.Command]] = []
+        for impl in self._impls("register_cli_commands"):
+            group = click.Group()
+            _sync_result("register_cli_commands", impl.plugin_name,
+                         _call(impl.function, cli=group))
+            out.extend((impl.plugin_name, impl.plugin, cmd) for cmd in group.commands.values())
+        return out
 
     async def routes(self, hub: HubAPI) -> list[Any]:
         return _flatten([await await_me_maybe(r) for r in self.pm.hook.register_routes(hub=hub)])
 
     def console_panels(self) -> list[ConsolePanel]:
-        return _flatten(self.pm.hook.register_console_panels())
+        return self._sync_components("register_console_panels")
 
     def console(self) -> Console | None:
         """The operator console a plugin (``kassa-console``) provides; the first one wins."""
-        found: Console | None = self.pm.hook.register_console()
-        return found
+        found: list[Console] = self._sync_components("register_console")
+        return found[0] if found else None
+
+    def texts(self) -> list[tuple[str, Any]]:
+        """(plugin, {locale: {key: text}}) from ``register_texts``, in registration order."""
+        return list(reversed(self._sync("register_texts")))
 
     async def simulators(self, settings: Any) -> list[Simulator]:
-        results = self.pm.hook.register_simulators(settings=settings)
-        return _flatten([await await_me_maybe(r) for r in results])
+        return await self._components("register_simulators", settings=settings)
 
     # --- events ----------------------------------------------------------------------------
     async def sources(self, hub: HubAPI) -> list[EventSource]:
-        return _flatten([await await_me_maybe(r) for r in self.pm.hook.register_sources(hub=hub)])
+        return await self._components("register_sources", hub=hub)
 
     def on_event_impls(self) -> list[tuple[str, Any]]:
         """(plugin name, bound function) pairs, so the hub can isolate each listener."""
@@ -122,46 +226,53 @@ class Plugins:
                 failures.append((name, exc))
         return failures
 
+    def event_kinds(self) -> list[tuple[str, Any]]:
+        """(plugin, EventKindSpec) for every declared kind, plugins in registration order."""
+        return [(plugin, spec) for plugin, res in reversed(self._sync("register_event_kinds"))
+                for spec in _flatten([res])]
+
     # --- notify ----------------------------------------------------------------------------
     async def channels(self, hub: HubAPI) -> list[Channel]:
-        return _flatten([await await_me_maybe(r) for r in self.pm.hook.register_channels(hub=hub)])
+        return await self._components("register_channels", hub=hub)
 
     def format_message(self, event: Event, chat: ChatRef, locale: str,
                        hub: HubAPI | None = None) -> Message | None:
         result: Message | None = self.pm.hook.format_message(event=event, chat=chat,
                                                              locale=locale, hub=hub)
+        if result is not None and inspect.isawaitable(result):
+            culprit = next((plugin_label(i) for i in self._impls("format_message")
+                            if inspect.isawaitable(_call(i.function, event=event, chat=chat,
+                                                         locale=locale, hub=hub))), "?")
+            _sync_result("format_message", culprit, result)
         return result
 
     def commands(self) -> dict[str, ChatCommand]:
         out: dict[str, ChatCommand] = {}
-        # pluggy returns the last registered first; iterate reversed so later plugins win.
-        for cmd in _flatten(reversed(self.pm.hook.register_commands())):
+        # call order is last registered first; go the other way so later plugins win
+        for cmd in reversed(self._sync_components("register_commands")):
             out[cmd.name] = cmd
         return out
 
     # --- reports, money, fiscal, devices ---------------------------------------------------
     def reports(self) -> dict[str, ReportDefinition]:
         out: dict[str, ReportDefinition] = {}
-        for rep in _flatten(reversed(self.pm.hook.register_reports())):
+        for rep in reversed(self._sync_components("register_reports")):
             if rep.name in out:
                 raise UserError(f"two plugins register a report named {rep.name!r}")
             out[rep.name] = rep
         return out
 
-    async def payment_methods(self, hub: HubAPI) -> list[PaymentMethod]:
-        res = self.pm.hook.register_payment_methods(hub=hub)
-        return _flatten([await await_me_maybe(r) for r in res])
+    async def payment_methods(self, hub: HubAPI) -> list[AccountPayment | CardTerminal]:
+        return await self._components("register_payment_methods", hub=hub)
 
     async def loyalty_programs(self, hub: HubAPI) -> list[LoyaltyProgram]:
-        res = self.pm.hook.register_loyalty_programs(hub=hub)
-        return _flatten([await await_me_maybe(r) for r in res])
+        return await self._components("register_loyalty_programs", hub=hub)
 
     async def fiscal_devices(self, hub: HubAPI) -> list[FiscalDevice]:
-        res = self.pm.hook.register_fiscal_devices(hub=hub)
-        return _flatten([await await_me_maybe(r) for r in res])
+        return await self._components("register_fiscal_devices", hub=hub)
 
     async def devices(self, hub: HubAPI) -> list[Device]:
-        return _flatten([await await_me_maybe(r) for r in self.pm.hook.register_devices(hub=hub)])
+        return await self._components("register_devices", hub=hub)
 
     # --- introspection ---------------------------------------------------------------------
     def describe(self, *, include_builtin: bool = False) -> list[dict[str, Any]]:
@@ -181,6 +292,16 @@ class Plugins:
                 "hooks": hooks,
             })
         return sorted(out, key=lambda d: d["name"])
+
+
+def plugin_label(impl: Any) -> str:
+    """A hookimpl's plugin as people know it: its registered name, or (for an object
+    registered without one, which pluggy names by ``id``) its class or module name."""
+    name = str(impl.plugin_name)
+    if name.isdigit():
+        plugin = impl.plugin
+        return str(getattr(plugin, "__name__", None) or type(plugin).__name__)
+    return name
 
 
 def _call(fn: Any, **kwargs: Any) -> Any:
@@ -239,6 +360,12 @@ def check(pm: pluggy.PluginManager) -> None:
     except pluggy.PluginValidationError as exc:
         name = pm.get_name(exc.plugin) or exc.plugin
         raise UserError(f"plugin {name!r}: {exc}") from exc
+    for hook in SYNC_ONLY:
+        caller = getattr(pm.hook, hook, None)
+        for impl in caller.get_hookimpls() if caller is not None else ():
+            if inspect.iscoroutinefunction(impl.function):
+                raise UserError(f"plugin {plugin_label(impl)!r}: {hook} must be a plain 'def', "
+                                "not 'async def' (it is called where nothing can await)")
 
 
 _default: Plugins | None = None
@@ -262,7 +389,10 @@ __all__ = [
     "DEFAULT_PLUGINS",
     "Plugins",
     "await_me_maybe",
+    "check_component",
+    "component_problems",
     "get_plugins",
     "new_manager",
+    "protocol_members",
     "set_plugins",
 ]

@@ -22,6 +22,7 @@ from sqlmodel import col
 from kassa import __version__, codec, eventlog
 from kassa.api.logbuffer import LOG_BUFFER
 from kassa.errors import UserError
+from kassa.secret import redact
 from kassa.store.tables import EventRow, OutboxRow
 
 if TYPE_CHECKING:
@@ -74,7 +75,12 @@ async def build_app(hub: Hub) -> Litestar:
 
     @get("/health")
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "name": hub.settings.hub.name, "version": __version__,
+        # a source that is not online (its server silent, its listener down) degrades the hub
+        problems = [{"source": s.name, "site": s.site,
+                     "error": h.get("listen_error") or h.get("error")}
+                    for s in hub.sources if not (h := _health(s)).get("online", True)]
+        return {"status": "degraded" if problems else "ok", "name": hub.settings.hub.name,
+                "version": __version__, "problems": problems,
                 "uptime_s": round(time.monotonic() - hub.started_at, 1), "locale": hub.locale}
 
     @get("/sites")
@@ -216,7 +222,18 @@ async def build_app(hub: Hub) -> Litestar:
                           "health": _health(s)})
         for c in hub.channels.values():
             comps.append({"kind": "channel", "name": c.name, "site": None, "health": _health(c)})
-        return {"plugins": hub.plugins.describe(), "components": comps}
+        secrets = hub.secret_values()
+        for name, st in hub.device_keeper.describe().items():
+            reason = st["reason"]  # redacted when recorded
+            comps.append({"kind": "device", "name": name, "site": st["site"],
+                          "health": {"online": bool(st["available"]), "available":
+                                     st["available"], "device_kind": st["kind"],
+                                     "since": st["since"], "attempts": st["attempts"],
+                                     **({"error": reason} if reason else {})}})
+        jobs = [{"job": what, "running": j.running, "restarts": j.restarts,
+                 "last_error": redact(j.last_error, secrets) if j.last_error else None}
+                for what, j in sorted(hub.supervisor.jobs.items())]
+        return {"plugins": hub.plugins.describe(), "components": comps, "jobs": jobs}
 
     @get("/reports")
     async def reports() -> list[dict[str, Any]]:

@@ -1,0 +1,140 @@
+"""Does a component fit its Protocol? Checked at load, per plugin, so a wrong shape fails
+start with one sentence instead of an ``AttributeError`` hours later.
+
+The members are read from the Protocol itself (annotations, methods, whether each method is
+``async def``), so the check follows the hookspecs as they change.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+from kassa.errors import UserError
+
+# hook -> (hookspecs module, the Protocol(s) a returned component must satisfy). Names, not
+# classes: the Protocols are looked up when checked, so widening or renaming one there keeps
+# this table right (a Protocol not (yet) declared is skipped).
+CONCERNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "register_sources": ("events", ("EventSource",)),
+    "register_channels": ("notify", ("Channel",)),
+    "register_commands": ("notify", ("ChatCommand",)),
+    "register_reports": ("reports", ("ReportDefinition",)),
+    "register_payment_methods": ("payments", ("AccountPayment", "CardTerminal",
+                                              "PaymentMethod")),
+    "register_loyalty_programs": ("loyalty", ("LoyaltyProgram",)),
+    "register_fiscal_devices": ("fiscal", ("FiscalDevice",)),
+    "register_devices": ("devices", ("Device",)),
+    "register_simulators": ("app", ("Simulator",)),
+    "register_console_panels": ("app", ("ConsolePanel",)),
+    "register_console": ("app", ("Console",)),
+}
+
+# Hooks called where nothing can await (config load, CLI build, the event log's transaction):
+# an ``async def`` implementation is refused at load instead of yielding a coroutine object.
+SYNC_ONLY = ("register_settings", "register_cli_commands", "register_commands",
+             "register_reports", "register_console_panels", "format_message",
+             "register_event_kinds", "register_migrations", "register_console")
+
+_NOT_MEMBERS = frozenset({"__init__", "__new__", "__init_subclass__", "__subclasshook__",
+                          "__class_getitem__", "__slots__", "__weakref__", "__dict__",
+                          "__module__", "__doc__", "__qualname__", "__annotations__",
+                          "__parameters__", "__orig_bases__", "__abstractmethods__",
+                          "__protocol_attrs__", "__non_callable_proto_members__",
+                          "__callable_proto_members_only__", "__static_attributes__",
+                          "__firstlineno__", "__type_params__", "__annotate__",
+                          "__annotate_func__", "__annotations_cache__"})
+
+
+def protocol_members(protocol: type) -> dict[str, str]:
+    """``{member: "async" | "method" | "attribute"}`` a Protocol declares, bases included."""
+    out: dict[str, str] = {}
+    for base in reversed(protocol.__mro__):
+        if base is object or not getattr(base, "_is_protocol", False) or \
+                base.__module__ in ("typing", "typing_extensions"):
+            continue
+        for name in inspect.get_annotations(base):
+            if not name.startswith("_"):
+                out.setdefault(name, "attribute")
+        for name, value in base.__dict__.items():
+            if name in _NOT_MEMBERS or name.startswith("_abc") or \
+                    (name.startswith("_") and not name.startswith("__")):
+                continue
+            if isinstance(value, (staticmethod, classmethod)):
+                value = value.__func__
+            if isinstance(value, property):
+                out[name] = "attribute"
+            elif inspect.iscoroutinefunction(value):
+                out[name] = "async"
+            elif callable(value):
+                out[name] = "method"
+    return out
+
+
+def component_problems(obj: Any, protocol: type) -> list[str]:
+    """What keeps ``obj`` from being a ``protocol``: missing members, a plain ``def`` where
+    ``async def`` is required, ``async def`` where a plain call is (empty: it fits)."""
+    problems: list[str] = []
+    missing: list[str] = []
+    for name, how in protocol_members(protocol).items():
+        try:
+            value = getattr(obj, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        except Exception:  # a property that fails before start: not a shape error
+            continue
+        if how == "attribute":
+            continue
+        if not callable(value):
+            problems.append(f"{name} is not a method")
+        elif how == "async" and not inspect.iscoroutinefunction(value):
+            problems.append(f"{name} must be 'async def'")
+        elif how == "method" and inspect.iscoroutinefunction(value):
+            problems.append(f"{name} must be a plain 'def', not 'async def'")
+    if missing:
+        problems.insert(0, "missing " + ", ".join(missing))
+    return problems
+
+
+def check_component(obj: Any, protocol: type | Sequence[type], plugin: str,
+                    hook: str = "") -> None:
+    """Raise ``UserError`` (one sentence: the plugin, the component, what is wrong) unless
+    ``obj`` satisfies ``protocol`` (or one of several)."""
+    protocols = [protocol] if isinstance(protocol, type) else list(protocol)
+    verdicts = [(p, component_problems(obj, p)) for p in protocols]
+    if not protocols or any(not problems for _, problems in verdicts):
+        return
+    name = getattr(obj, "name", None)
+    what = f"{name!r} ({type(obj).__name__})" if isinstance(name, str) else type(obj).__name__
+    via = f" from {hook}" if hook else ""
+    reasons = " nor ".join(f"{_article(p.__name__)} {p.__name__} ({'; '.join(problems)})"
+                           for p, problems in verdicts)
+    lead = "is not" if len(verdicts) == 1 else "is neither"
+    raise UserError(f"plugin {plugin!r}: component {what}{via} {lead} {reasons}")
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].upper() in "AEIOU" else "a"
+
+
+def concern_protocols(hook: str) -> list[type]:
+    """The Protocols ``hook``'s components must satisfy (see ``CONCERNS``)."""
+    if hook not in CONCERNS:
+        return []
+    module, names = CONCERNS[hook]
+    mod = importlib.import_module(f"kassa.hookspecs.{module}")
+    found = [getattr(mod, n, None) for n in names]
+    protocols: list[type] = []
+    for p in found:  # an alias (the old PaymentMethod name) counts once
+        if isinstance(p, type) and p not in protocols:
+            protocols.append(p)
+    if len(protocols) > 1:  # the old name once the split exists: either new one will do
+        protocols = [p for p in protocols if p.__name__ != "PaymentMethod"]
+    return protocols
+
+
+__all__ = ["CONCERNS", "SYNC_ONLY", "check_component", "component_problems",
+           "concern_protocols", "protocol_members"]
