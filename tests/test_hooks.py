@@ -3,22 +3,43 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
+import attrs
 import click
 import pytest
 from click.testing import CliRunner
 from kassa import hookimpl
+from kassa.hookspecs.devices import Device, Printer
+from kassa.hookspecs.devices import Scale as ScaleDevice
+from kassa.hookspecs.fiscal import FiscalDevice
+from kassa.hookspecs.payments import AccountPayment, CardTerminal
 from kassa.model import (
+    CardOperation,
+    CardResult,
     ChatRef,
     Column,
+    DeviceStatus,
+    DocumentKind,
     FiscalDocument,
     FiscalStatus,
+    Health,
+    MarkingCheck,
     Message,
+    Operation,
+    PaymentKind,
     PaymentResult,
     PaymentStatus,
+    PlannedStatus,
+    Receipt,
+    ReceiptLine,
+    ReceiptPayment,
     Reply,
     Report,
+    TaxSystem,
+    VatRate,
+    Weight,
 )
 from kassa.plugins import Plugins, new_manager
 from kassa.testing import (
@@ -264,10 +285,17 @@ async def test_hook_register_reports(tmp_path):
 
 
 class Money:
+    """An AccountPayment (ledger-like): hold, then capture / void / refund, each keyed."""
+
     name = "acme-pay"
 
-    async def authorize(self, account, amount, key):
-        return PaymentResult(id="p1", status=PaymentStatus.AUTHORIZED, amount=amount, key=key)
+    def __init__(self) -> None:
+        self.done: dict[str, PaymentResult] = {}
+
+    async def hold(self, account, amount, key):
+        res = PaymentResult(id="p1", status=PaymentStatus.AUTHORIZED, amount=amount, key=key)
+        self.done[key] = res
+        return res
 
     async def capture(self, payment_id, amount, key): ...
     async def void(self, payment_id, key): ...
@@ -275,24 +303,69 @@ class Money:
     async def balance(self, account):
         return 100
 
+    async def lookup(self, key):
+        return self.done.get(key)
+
+
+class Pinpad:
+    """A CardTerminal: purchase / cancel / refund / reconcile / commit / rollback, keyed."""
+
+    name = "acme-card"
+
+    async def purchase(self, amount, key, order_ref=None):
+        return CardResult(operation=CardOperation.PURCHASE, approved=True, amount=amount,
+                          key=key, rcode="00", rrn="123456789012", suspended=True)
+
+    async def cancel(self, original, key): ...
+    async def refund(self, amount, original, key): ...
+    async def reconcile(self, key): ...
+
+    async def commit(self, result, key):
+        return attrs.evolve(result, operation=CardOperation.COMMIT, suspended=False, key=key)
+
+    async def rollback(self, result, key): ...
+
+    async def status(self):
+        return DeviceStatus(health=Health.OK)
+
+    async def lookup(self, key):
+        return None
+
 
 async def test_hook_register_payment_methods(tmp_path):
     class P:
         @hookimpl
         def register_payment_methods(self, hub):
-            return [Money()]
+            return [Money(), Pinpad()]
 
     async with make_hub(CONFIG, tmp_path, plugins=[P()]) as hub:
-        m = hub.payment_methods["acme-pay"]
-        assert (await m.authorize("a", 500, "k")).status == PaymentStatus.AUTHORIZED
+        m, card = hub.payment_methods["acme-pay"], hub.payment_methods["acme-card"]
+        assert isinstance(m, AccountPayment) and not isinstance(m, CardTerminal)
+        assert isinstance(card, CardTerminal) and not isinstance(card, AccountPayment)
+        held = await m.hold("a", 500, "k")
+        assert held.status == PaymentStatus.AUTHORIZED and await m.lookup("k") == held
+        paid = await card.purchase(500, "c1", order_ref="1001")
+        assert paid.suspended and not (await card.commit(paid, "c2")).suspended
+        assert (await card.status()).health is Health.OK
 
 
 async def test_hook_register_loyalty_programs(tmp_path):
     class Prog:
+        """A LoyaltyProgram: identify / quote / commit / reverse."""
+
         name = "acme-loyalty"
 
         async def identify(self, identifier):
             return None
+
+        async def quote(self, order, guest): ...
+        async def commit(self, order, quote, key, spend=0): ...
+        async def reverse(self, posting, key): ...
+
+        # the rest of LoyaltyProgram: the hub checks the whole shape at start
+        async def quote(self, order, guest): ...
+        async def commit(self, order, quote, key, spend=0): ...
+        async def reverse(self, posting, key): ...
 
     class P:
         @hookimpl
@@ -305,22 +378,59 @@ async def test_hook_register_loyalty_programs(tmp_path):
 
 async def test_hook_register_fiscal_devices(tmp_path):
     class Fr:
+        """A FiscalDevice: receipts, corrections, cash, shifts, marking, text, status."""
+
         name = "acme-fr"
+
+        def __init__(self) -> None:
+            self.docs: dict[str, FiscalDocument] = {}
+
+        async def receipt(self, receipt, key):
+            doc = FiscalDocument(kind=DocumentKind.RECEIPT, issued_at=receipt.issued_at,
+                                 number=len(self.docs) + 1, fiscal_sign="0123456789",
+                                 fn="9999078900000961", shift=1, total=receipt.total,
+                                 operation=receipt.operation)
+            self.docs[key] = doc
+            return doc
+
+        async def correction(self, correction, key): ...
+        async def cash_in(self, amount, key, cashier=None): ...
+        async def cash_out(self, amount, key, cashier=None): ...
+        async def open_shift(self, cashier, key): ...
+        async def close_shift(self, cashier, key): ...
+        async def x_report(self, key): ...
+
+        async def check_marking(self, code, planned_status, quantity=None):
+            return MarkingCheck(code=code, valid=planned_status == PlannedStatus.PIECE_SOLD)
+
+        async def print_text(self, lines, key): ...
 
         async def status(self):
             return FiscalStatus(shift_open=False)
 
-        async def x_report(self):
-            return FiscalDocument(number=1, fiscal_sign="1", fn="9999", shift=1,
-                                  issued_at=datetime.now(UTC), total=0)
+        async def lookup(self, key):
+            return self.docs.get(key)
 
     class P:
         @hookimpl
         def register_fiscal_devices(self, hub):
             return [Fr()]
 
+    at = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
+    sale = Receipt(operation=Operation.SELL, taxation=TaxSystem.OSN, total=15000, issued_at=at,
+                   lines=[ReceiptLine(name="Кофе", price=15000, quantity=1, total=15000,
+                                      vat=VatRate.VAT22)],
+                   payments=[ReceiptPayment(kind=PaymentKind.CASH, amount=15000)])
     async with make_hub(CONFIG, tmp_path, plugins=[P()]) as hub:
-        assert (await hub.fiscal_devices["acme-fr"].status()).shift_open is False
+        fr = hub.fiscal_devices["acme-fr"]
+        assert isinstance(fr, FiscalDevice)
+        assert (await fr.status()).shift_open is False
+        assert await fr.lookup("sale-1") is None
+        doc = await fr.receipt(sale, "sale-1")
+        assert doc.qr == ("t=20260302T1230&s=150.00&fn=9999078900000961&i=1&fp=123456789"
+                          "&n=1")
+        assert await fr.lookup("sale-1") == doc
+        assert (await fr.check_marking("0104600439931256", PlannedStatus.PIECE_SOLD)).valid
 
 
 async def test_hook_register_devices(tmp_path):
@@ -336,7 +446,10 @@ async def test_hook_register_devices(tmp_path):
             log.append("stop")
 
         def status(self):
-            return {"ok": True}
+            return DeviceStatus(health=Health.OK, detail={"port": "/dev/ttyUSB0"})
+
+        async def read(self):
+            return Weight(value="0.512")
 
     class P:
         @hookimpl
@@ -344,5 +457,9 @@ async def test_hook_register_devices(tmp_path):
             return [Scale()]
 
     async with make_hub(CONFIG, tmp_path, plugins=[P()]) as hub:
-        assert log == ["start"] and hub.devices[0].status() == {"ok": True}
+        [scale] = hub.devices
+        assert isinstance(scale, Device) and isinstance(scale, ScaleDevice)
+        assert not isinstance(scale, Printer)
+        assert log == ["start"] and scale.status().health is Health.OK
+        assert (await scale.read()).kg == Decimal("0.512")
     assert log == ["start", "stop"]

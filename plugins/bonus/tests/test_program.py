@@ -1,4 +1,4 @@
-"""The hook components: LoyaltyProgram and the bonus / deposit PaymentMethods."""
+"""The hook components: LoyaltyProgram and the bonus / deposit AccountPayments."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import kassa_bonus
 import pytest
 from kassa.errors import UserError
 from kassa.hookspecs.loyalty import LoyaltyProgram
-from kassa.hookspecs.payments import PaymentMethod
+from kassa.hookspecs.payments import AccountPayment, PaymentMethod
 from kassa.model import Order, OrderLine, PaymentStatus
 from kassa_bonus.service import service_for
 from kassa_bonus.settings import BonusSettings, Threshold
@@ -26,7 +26,8 @@ async def test_hooks_return_protocol_components(hub):
     [program] = kassa_bonus.register_loyalty_programs(hub)
     methods = kassa_bonus.register_payment_methods(hub)
     assert isinstance(program, LoyaltyProgram)
-    assert all(isinstance(m, PaymentMethod) for m in methods)
+    assert all(isinstance(m, AccountPayment) for m in methods)
+    assert PaymentMethod is AccountPayment  # the old name, kept for one release
     assert {m.name for m in methods} == {"bonus", "deposit"}
     assert kassa_bonus.register_settings() == {"bonus": BonusSettings}
 
@@ -78,11 +79,11 @@ async def test_payment_methods(hub):
     dep_acc = await svc.guests.account_of(await svc.guests.find("4455"), "debit")
     await svc.ledger.earn("test", "topup", dep_acc, 50000)
     assert await deposit.balance("4455") == 50000
-    declined = await bonus.authorize("4455", 100, "a0")
+    declined = await bonus.hold("4455", 100, "a0")
     assert declined.status is PaymentStatus.DECLINED and "not enough" in declined.message
-    auth = await deposit.authorize("4455", 30000, "a1")
+    auth = await deposit.hold("4455", 30000, "a1")
     assert auth.status is PaymentStatus.AUTHORIZED
-    assert await deposit.authorize("4455", 30000, "a1") == auth
+    assert await deposit.hold("4455", 30000, "a1") == auth
     assert await deposit.balance("4455") == 20000
     cap = await deposit.capture(auth.id, 25000, "c1")
     assert (cap.status, cap.amount) == (PaymentStatus.CAPTURED, 25000)
@@ -90,9 +91,36 @@ async def test_payment_methods(hub):
     ref = await deposit.refund(auth.id, 5000, "r1")
     assert ref.status is PaymentStatus.REFUNDED
     assert await deposit.balance("4455") == 30000
-    a2 = await deposit.authorize(dep_acc, 1000, "a2")
+    a2 = await deposit.hold(dep_acc, 1000, "a2")
     assert (await deposit.void(a2.id, "v2")).status is PaymentStatus.VOIDED
     assert await deposit.balance(dep_acc) == 30000
+
+
+async def test_lookup_answers_from_the_ledgers_record(hub, clock):
+    """After a crash the core asks what a key did: the first answer, or None if nothing."""
+    svc = await service_for(hub)
+    await svc.register("test", "g1", name="Anna", card="4455")
+    bonus, deposit = kassa_bonus.register_payment_methods(hub)
+    dep_acc = await svc.guests.account_of(await svc.guests.find("4455"), "debit")
+    await svc.ledger.earn("test", "topup", dep_acc, 50000)
+    assert await deposit.lookup("h1") is None  # never called
+    assert await bonus.lookup("h0") is None
+    assert (await bonus.hold("4455", 100, "h0")).status is PaymentStatus.DECLINED
+    assert await bonus.lookup("h0") is None  # a refusal holds nothing and leaves no record
+    held = await deposit.hold("4455", 20000, "h1")
+    assert held.created_at == clock.now()
+    clock.advance(minutes=3)
+    assert await deposit.lookup("h1") == held
+    cap = await deposit.capture(held.id, 15000, "c1")
+    assert await deposit.lookup("c1") == cap
+    assert (cap.status, cap.amount, cap.id) == (PaymentStatus.CAPTURED, 15000, held.id)
+    ref = await deposit.refund(held.id, 5000, "r1")
+    assert await deposit.lookup("r1") == ref and ref.status is PaymentStatus.REFUNDED
+    held2 = await deposit.hold(dep_acc, 1000, "h2")
+    voided = await deposit.void(held2.id, "v2")
+    assert await deposit.lookup("v2") == voided and voided.status is PaymentStatus.VOIDED
+    assert await bonus.lookup("h1") is None  # keys are per method: the bonus never saw h1
+    assert await deposit.balance("4455") == 40000  # lookups changed nothing
 
 
 async def test_replays_later_in_time_still_match(hub, clock):

@@ -1,4 +1,17 @@
-"""Loyalty hooks: identify a guest, quote an order, commit and reverse postings."""
+"""Loyalty hooks: identify a guest, quote an order, commit and reverse postings.
+
+``commit`` and ``reverse`` are idempotent on ``key`` by themselves (a ledger keeps the key
+with the posting), so a retry after a crash or a timeout is the reconciliation: the same key
+returns the posting made the first time, or makes it now.
+
+Error mapping (situation: what the programme raises -> what the caller does):
+
+- a blocked card, a spend above the balance or the allowed share, a reused key with other
+  parameters: ``UserError`` with the reason -> shown at the till, nothing posted;
+- the loyalty server not reachable or not answering: ``RetryLater(after=)`` -> retried with
+  the same key (``identify`` and ``quote``: the till goes on without loyalty);
+- a programme misconfigured for good (unknown rule, revoked credentials): ``Permanent``.
+"""
 # Specs are never called (pluggy reads only their signatures), so their bodies stay empty.
 # mypy: disable-error-code="empty-body"
 

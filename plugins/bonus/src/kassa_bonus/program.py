@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from kassa import codec
 from kassa.model import Guest, Order, PaymentResult, PaymentStatus, Posting, Quote
 
+from kassa_bonus.outcome import Outcome
 from kassa_bonus.service import BonusService, service_for
-from kassa_bonus.store import LedgerError
+from kassa_bonus.store import STORED, LedgerError
 
 
 class BonusProgram:
@@ -34,11 +36,23 @@ class BonusProgram:
         return await (await self._svc()).reverse(posting.id, key)
 
 
+_STATUS = {"hold": PaymentStatus.AUTHORIZED, "capture": PaymentStatus.CAPTURED,
+           "void": PaymentStatus.VOIDED, "refund": PaymentStatus.REFUNDED}
+
+
+def _result(out: Outcome, key: str) -> PaymentResult:
+    """One shape for an operation's answer, first time, replay and ``lookup`` alike."""
+    return PaymentResult(id=out.hold or "", status=_STATUS[out.kind], amount=out.amount, key=key,
+                         created_at=out.at)
+
+
 class AccountPayment:
-    """``PaymentMethod`` paying from a guest's bonus (points) or debit (deposit) account.
+    """``kassa.hookspecs.payments.AccountPayment`` paying from a guest's bonus (points) or
+    debit (deposit) account.
 
     ``account`` may be an account id or anything ``identify`` understands (card, phone, QR).
-    A refusal (not enough, unknown card) is a DECLINED result, not an exception."""
+    A refusal (not enough, unknown card) is a DECLINED result, not an exception; it leaves no
+    record, so ``lookup`` of its key is ``None``."""
 
     def __init__(self, hub: Any, name: str, kind: str) -> None:
         self.hub = hub
@@ -55,7 +69,7 @@ class AccountPayment:
             raise LedgerError("unknown_account", f"not a {self.kind} account")
         return str(row.id)
 
-    async def authorize(self, account: str, amount: int, key: str) -> PaymentResult:
+    async def hold(self, account: str, amount: int, key: str) -> PaymentResult:
         svc = await service_for(self.hub)
         try:
             acc = await self._account(svc, account)
@@ -64,29 +78,31 @@ class AccountPayment:
         except LedgerError as exc:
             return PaymentResult(id="", status=PaymentStatus.DECLINED, amount=amount, key=key,
                                  message=str(exc))
-        return PaymentResult(id=out.hold or "", status=PaymentStatus.AUTHORIZED,
-                             amount=out.amount, key=key)
+        return _result(out, key)
 
     async def capture(self, payment_id: str, amount: int | None, key: str) -> PaymentResult:
         svc = await service_for(self.hub)
-        out = await svc.ledger.capture(self.source, key, payment_id, amount)
-        return PaymentResult(id=payment_id, status=PaymentStatus.CAPTURED, amount=out.amount,
-                             key=key)
+        return _result(await svc.ledger.capture(self.source, key, payment_id, amount), key)
 
     async def void(self, payment_id: str, key: str) -> PaymentResult:
         svc = await service_for(self.hub)
-        out = await svc.ledger.void(self.source, key, payment_id)
-        return PaymentResult(id=payment_id, status=PaymentStatus.VOIDED, amount=out.amount,
-                             key=key)
+        return _result(await svc.ledger.void(self.source, key, payment_id), key)
 
     async def refund(self, payment_id: str, amount: int, key: str) -> PaymentResult:
         svc = await service_for(self.hub)
-        out = await svc.ledger.refund(self.source, key, payment_id, amount)
-        return PaymentResult(id=payment_id, status=PaymentStatus.REFUNDED, amount=out.amount,
-                             key=key)
+        return _result(await svc.ledger.refund(self.source, key, payment_id, amount), key)
 
     async def balance(self, account: str) -> int:
         svc = await service_for(self.hub)
         row = await svc.ledger.account(await self._account(svc, account))
         return int(row.balance - row.held + row.credit_limit)
 
+    async def lookup(self, key: str) -> PaymentResult | None:
+        """What the call with ``key`` did, from the ledger's idempotency record (written in
+        the operation's own transaction, so a record means it happened); None if none."""
+        svc = await service_for(self.hub)
+        async with svc.store.read() as conn:
+            row = (await conn.execute(STORED, dict(source=self.source, key=key))).first()
+        if row is None:
+            return None
+        return _result(codec.loads(row.result, Outcome), key)
