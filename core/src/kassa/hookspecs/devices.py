@@ -82,7 +82,8 @@ class Scanner(Device, Protocol):
 
 @runtime_checkable
 class Terminal(Device, CardTerminal, Protocol):
-    """A card terminal the hub also runs as a device (a pin pad on a port).
+    """A card terminal the hub also runs as a device (a pin pad on a port); return it from
+    ``register_devices`` (``register_payment_methods`` is for terminals without a lifecycle).
 
     Its ``status()`` is the Device's plain call (the hub and console poll it); the async
     ``CardTerminal.status`` of a terminal without a lifecycle does not apply: code that
@@ -102,4 +103,6 @@ class VideoSink(Device, Protocol):
 @hookspec
 def register_devices(hub: HubAPI) -> Sequence[Device]:
     """Called at start. Return devices (``Printer``, ``Scale``, ``Scanner``, ``Terminal``,
-    ``VideoSink`` or a plain ``Device``); the hub starts, supervises and stops them."""
+    ``VideoSink`` or a plain ``Device``); the hub starts, supervises and stops them. May be
+    async. A device whose ``start()`` fails is marked unavailable and retried with backoff
+    (``device_unavailable`` / ``device_available`` events); the hub keeps running."""
