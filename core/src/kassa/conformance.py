@@ -36,7 +36,8 @@ CONCERNS: dict[str, tuple[str, tuple[str, ...]]] = {
 # an ``async def`` implementation is refused at load instead of yielding a coroutine object.
 SYNC_ONLY = ("register_settings", "register_cli_commands", "register_commands",
              "register_reports", "register_console_panels", "format_message",
-             "register_event_kinds", "register_migrations", "register_console")
+             "register_event_kinds", "register_migrations", "register_console",
+             "register_texts")
 
 _NOT_MEMBERS = frozenset({"__init__", "__new__", "__init_subclass__", "__subclasshook__",
                           "__class_getitem__", "__slots__", "__weakref__", "__dict__",

@@ -154,7 +154,8 @@ def register_settings() -> Mapping[str, type]:
     """Called once when config is loaded. Return ``{section: attrs class}``.
 
     A key ``"x"`` is the top-level table ``[x]``; a key ``"sites.x"`` is a table inside each
-    ``[[sites]]`` entry. Unknown keys inside a section are config errors.
+    ``[[sites]]`` entry. Unknown keys inside a section are config errors. Sync only (config
+    is read before any event loop runs): ``async def`` fails load.
     """
 
 
@@ -204,13 +205,14 @@ def on_shutdown(hub: HubAPI) -> None:
 @hookspec
 def register_cli_commands(cli: click.Group) -> None:
     """Called when the ``kassa`` CLI is built. Add ``click`` commands or groups to ``cli``.
-    Keep imports inside the commands: ``kassa --help`` must stay fast."""
+    Keep imports inside the commands: ``kassa --help`` must stay fast. Sync only."""
 
 
 @hookspec
 def register_routes(hub: HubAPI) -> Sequence[Any]:
     """Called when the HTTP server starts. Return Litestar route handlers or Routers.
-    They are mounted on the hub's HTTP app as they are (choose a path prefix of your own)."""
+    They are mounted on the hub's HTTP app as they are (choose a path prefix of your own).
+    May be async."""
 
 
 @runtime_checkable
@@ -225,17 +227,19 @@ class Console(Protocol):
 
 @hookspec
 def register_console_panels() -> Sequence[ConsolePanel]:
-    """Called when the console starts. Return extra screens."""
+    """Called when the console starts. Return extra screens, each checked against
+    ``ConsolePanel`` at once. Sync only."""
 
 
 @hookspec(firstresult=True)
 def register_console() -> Console | None:
     """Called by ``kassa run --console`` and ``kassa demo``. Return the operator console; the
     first plugin that returns one wins. With none installed those commands say to install
-    ``kassa-console`` (``kassa demo --headless`` needs no console)."""
+    ``kassa-console`` (``kassa demo --headless`` needs no console). Sync only."""
 
 
 @hookspec
 def register_simulators(settings: Any) -> Sequence[Simulator]:
     """Called by ``kassa demo`` and tests. Return simulators of the external systems this
-    plugin talks to; ``settings`` carries ``demo`` options (sites, speed)."""
+    plugin talks to; ``settings`` carries ``demo`` options (sites, speed). May be async; each
+    is checked against ``Simulator``."""

@@ -11,7 +11,7 @@ from kassa.hookspecs import hookspec
 
 if TYPE_CHECKING:
     from kassa.hookspecs.app import HubAPI
-    from kassa.model import Event
+    from kassa.model import Event, EventKindSpec
 
 Emit = Callable[["Event"], Awaitable[bool]]
 
@@ -36,7 +36,27 @@ class EventSource(Protocol):
 
 @hookspec
 def register_sources(hub: HubAPI) -> Sequence[EventSource]:
-    """Called at start. Return the event sources this plugin runs for the configured sites."""
+    """Called at start. Return the event sources this plugin runs for the configured sites.
+    May be async. A source whose ``run`` raises is restarted with backoff."""
+
+
+@hookspec
+def register_event_kinds() -> Sequence[EventKindSpec]:
+    """Called once when the hub is built (and by ``kassa config check``). Return the kinds of
+    event this plugin emits, each a ``kassa.model.EventKindSpec``: a stable snake_case
+    ``name``, the default ``severity`` (``Event.of`` uses it), ``title`` {ru, en}, an
+    optional ``template`` {ru, en} for the default chat formatter, and the flags
+    ``closes_shift``, ``offline``, ``online``, ``printout`` and ``group``. Nothing in the
+    core knows a plugin's kinds otherwise; two plugins declaring one name fail start.
+    Must return its result (not an awaitable). See docs/event-kinds.md.
+
+    Example::
+
+        @hookimpl
+        def register_event_kinds():
+            return [EventKindSpec("door_opened", severity="warning", group="acme",
+                                  title={"ru": "Открыта дверь", "en": "Door opened"})]
+    """
 
 
 @hookspec

@@ -119,4 +119,4 @@ class FiscalDevice(Protocol):
 @hookspec
 def register_fiscal_devices(hub: HubAPI) -> Sequence[FiscalDevice]:
     """Called at start. Return fiscal registers (one per configured device; ``name`` is
-    what ``[[stations]]`` refer to)."""
+    what ``[[stations]]`` refer to). May be async."""

@@ -49,4 +49,4 @@ class LoyaltyProgram(Protocol):
 
 @hookspec
 def register_loyalty_programs(hub: HubAPI) -> Sequence[LoyaltyProgram]:
-    """Called at start. Return loyalty programmes."""
+    """Called at start. Return loyalty programmes. May be async."""

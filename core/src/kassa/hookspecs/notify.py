@@ -75,14 +75,19 @@ class CommandContext(Protocol):
         ...
 
     def t(self, key: str, **kw: Any) -> str:
-        """Translate a catalogue key into the chat's locale."""
+        """A catalogue key (the core's or a plugin's ``register_texts``) in the chat's locale;
+        ``count=n`` picks the plural form."""
         ...
 
 
 @runtime_checkable
 class ChatCommand(Protocol):
+    """A ``/name`` command. ``description`` is a text key (``"bonus.help.balance"``, from
+    ``register_texts``), so ``/help`` reads in the chat's locale; a plain string (no such
+    key) is shown as it is."""
+
     name: str  # without the slash
-    description: str
+    description: str  # a text key, or a plain string
     access: Access
 
     async def handle(self, ctx: CommandContext, args: str) -> Reply | None:
@@ -95,14 +100,17 @@ def format_message(event: Event, chat: ChatRef, locale: str, hub: HubAPI) -> Mes
     """Called for each (event, chat) the router chose, inside the event log's transaction, so
     keep it fast and free of I/O. Return the Message to send, or None to let the next
     implementation (and finally the core's default) format it. ``hub.site(event.site)`` gives
-    the site's name and time zone."""
+    the site's name and time zone. Sync only: ``async def`` fails load."""
 
 
 @hookspec
 def register_channels(hub: HubAPI) -> Sequence[Channel]:
-    """Called at start. Return channels (one per configured bot)."""
+    """Called at start. Return channels (one per configured bot). May be async. A channel's
+    update loop and its outbox worker restart with backoff when they raise; a failing
+    ``is_group`` / ``limits`` / ``health`` falls back to a safe default."""
 
 
 @hookspec
 def register_commands() -> Sequence[ChatCommand]:
-    """Called at start. Return chat commands; a later plugin's command of the same name wins."""
+    """Called at start. Return chat commands; a later plugin's command of the same name wins.
+    Sync only."""

@@ -124,4 +124,4 @@ class CardTerminal(Protocol):
 def register_payment_methods(hub: HubAPI) -> Sequence[AccountPayment | CardTerminal]:
     """Called at start. Return ``AccountPayment`` (bonus, deposit, credit) and / or
     ``CardTerminal`` components. (``PaymentMethod`` is the old name of ``AccountPayment``,
-    kept for one release.)"""
+    kept for one release.) May be async; each must satisfy one of the two Protocols."""

@@ -32,4 +32,5 @@ class ReportDefinition(Protocol):
 
 @hookspec
 def register_reports() -> Sequence[ReportDefinition]:
-    """Called at start. Return report definitions; names are unique across plugins."""
+    """Called at start. Return report definitions; names are unique across plugins. Sync
+    only."""
