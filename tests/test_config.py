@@ -20,9 +20,10 @@ from kassa.errors import ConfigError
     ({"chats": [{"channel": "telegram", "chat_id": "1"}]},
      'kassa.toml: chats[0]: a chat needs either site = "..." or owners = true'),
     ({"bus": {"backend": "kafka"}},
-     'kassa.toml: bus.backend: expected "memory" or "nats", got "kafka"'),
+     'kassa.toml: bus.backend: expected one of "memory", "nats", got "kafka"'),
     ({"api": {"token": "${NO_SUCH_VAR}"}},
-     "kassa.toml: api.token: environment variable NO_SUCH_VAR is not set"),
+     "kassa.toml: api.token: environment variable NO_SUCH_VAR is not set"
+     " (write ${NO_SUCH_VAR:-} to allow it to be empty)"),
 ])
 def test_errors_name_the_key_path(data, message):
     with pytest.raises(ConfigError) as err:

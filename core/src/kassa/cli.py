@@ -19,7 +19,9 @@ def load_settings(path: str | None) -> Any:
     from kassa.config import load
     from kassa.plugins import get_plugins
 
-    settings = load(_config_path(path), sections=get_plugins().settings_sections())
+    plugins = get_plugins()
+    settings = load(_config_path(path), sections=plugins.settings_sections(),
+                    channels=plugins.channel_names())
     extras.check(settings)  # a missing extra the config needs: one sentence, before starting
     return settings
 

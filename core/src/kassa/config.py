@@ -1,13 +1,13 @@
 """kassa.toml -> attrs. Every error names the file, the key path and what was expected.
 
 Plugins add sections through ``register_settings``: ``"x"`` is the table ``[x]``, ``"sites.x"``
-a table inside each ``[[sites]]`` entry. Strings may reference the environment as ``${NAME}``;
+a table inside each ``[[sites]]`` entry. Strings may reference the environment as ``${NAME}``
+(an error when unset) or ``${NAME:-default}`` (``${NAME:-}``: empty when unset);
 fields typed ``Secret`` keep their value out of logs and errors.
 """
 
 from __future__ import annotations
 
-import difflib
 import enum
 import os
 import re
@@ -23,11 +23,13 @@ from typing import Any, TypeVar
 import attrs
 from attrs import define, field
 
+from kassa import config_rules
 from kassa.errors import ConfigError
 from kassa.secret import Secret, SecretURL
 
 T = TypeVar("T", bound=attrs.AttrsInstance)
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# ${NAME}, or the shell's ${NAME:-default} (the default when NAME is unset or empty)
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 @define
@@ -167,8 +169,10 @@ _CORE_SECTIONS = {"hub": HubSettings, "store": StoreSettings, "bus": BusSettings
 
 
 def load(path: str | Path, *, sections: Mapping[str, type] | None = None,
-         env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate a kassa.toml. ``sections`` come from ``register_settings``."""
+         env: Mapping[str, str] | None = None,
+         channels: typing.Iterable[str] | None = None) -> Settings:
+    """Read and validate a kassa.toml. ``sections`` come from ``register_settings``;
+    ``channels`` are the channel names the installed plugins provide (checked when given)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -181,11 +185,12 @@ def load(path: str | Path, *, sections: Mapping[str, type] | None = None,
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=str(p)) from None
-    return parse(data, sections=sections, env=env, file=p.name)
+    return parse(data, sections=sections, env=env, file=p.name, channels=channels)
 
 
 def parse(data: Mapping[str, Any], *, sections: Mapping[str, type] | None = None,
-          env: Mapping[str, str] | None = None, file: str = "kassa.toml") -> Settings:
+          env: Mapping[str, str] | None = None, file: str = "kassa.toml",
+          channels: typing.Iterable[str] | None = None) -> Settings:
     """Validate an already-parsed mapping (tests, demo fragments)."""
     sections = dict(sections or {})
     env = os.environ if env is None else env
@@ -235,10 +240,7 @@ def parse(data: Mapping[str, Any], *, sections: Mapping[str, type] | None = None
             raise ctx.error(f"chats[{i}]", "a chat needs either site = \"...\" or owners = true",
                             None)
         settings.chats.append(chat)
-    if settings.hub.locale not in ("ru", "en"):
-        raise ctx.error("hub.locale", 'expected "ru" or "en"', settings.hub.locale)
-    if settings.bus.backend not in ("memory", "nats"):
-        raise ctx.error("bus.backend", 'expected "memory" or "nats"', settings.bus.backend)
+    config_rules.check(settings, file=file, channels=channels)
     return settings
 
 
@@ -263,9 +265,7 @@ def _all_default(cls: type) -> bool:
     return all(f.default is not attrs.NOTHING for f in attrs.fields(cls))
 
 
-def _hint(word: str, choices: typing.Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+_hint = config_rules.hint
 
 
 def _show(value: Any) -> str:
@@ -293,9 +293,12 @@ class _Ctx:
 
     def expand(self, value: str, path: str) -> str:
         def sub(m: re.Match[str]) -> str:
-            name = m.group(1)
+            name, default = m.group(1), m.group(2)
+            if default is not None:  # as in sh: unset or empty takes the default
+                return self.env.get(name) or default
             if name not in self.env:
-                raise ConfigError(f"environment variable {name} is not set", path=path,
+                raise ConfigError(f"environment variable {name} is not set (write "
+                                  f"${{{name}:-}} to allow it to be empty)", path=path,
                                   file=self.file)
             return self.env[name]
         return _ENV.sub(sub, value)
