@@ -472,3 +472,24 @@ def test_any_valid_receipt_validates_and_adds_up(r):
     assert r.change == sum(p.amount for p in r.payments) - r.total >= 0
     assert sums[1031] >= 0 and sums[1081] <= r.total
     assert codec.loads(codec.dumps(r), Receipt) == r
+
+
+def test_every_error_code_has_a_russian_and_an_english_text():
+    import re
+    from pathlib import Path
+
+    import kassa.model.fiscal as fiscal_mod
+    import kassa.model.fiscal_rules as rules_mod
+    from kassa.i18n import CORE
+
+    used = set()
+    for mod in (fiscal_mod, rules_mod):
+        used |= set(re.findall(r'ReceiptError\(\s*"(\w+)"', Path(mod.__file__).read_text()))
+    used |= {"shift_expired", "shift_closed", "where.line", "where.tag"}  # raised by registers
+    assert len(used) > 25
+    for loc in ("ru", "en"):
+        have = {k.removeprefix("fiscal.") for k in CORE[loc] if k.startswith("fiscal.")}
+        assert used <= have, f"{loc}: no text for {sorted(used - have)}"
+    assert ({k for k in CORE["ru"] if k.startswith("fiscal.")}
+            == {k for k in CORE["en"] if k.startswith("fiscal.")})
+    assert ReceiptError("shift_expired").text() == "Смена открыта больше 24 часов: закройте смену."
