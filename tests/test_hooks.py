@@ -463,3 +463,82 @@ async def test_hook_register_devices(tmp_path):
         assert log == ["start"] and scale.status().health is Health.OK
         assert (await scale.read()).kg == Decimal("0.512")
     assert log == ["start", "stop"]
+
+
+async def test_hook_register_migrations(tmp_path):
+    folder = tmp_path / "versions"
+    folder.mkdir()
+    (folder / "notes_0001.py").write_text(
+        'import sqlalchemy as sa\nfrom alembic import op\n'
+        'revision = "notes_0001"\ndown_revision = None\nbranch_labels = ("notes",)\n'
+        'depends_on = "0003"\n\n\ndef upgrade():\n'
+        '    op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))\n')
+
+    class P:
+        @hookimpl
+        def register_migrations(self):
+            return {"notes": folder}
+
+    assert facade(P()).migrations() == {"notes": folder}
+    async with make_hub(CONFIG, tmp_path, plugins=[P()]) as hub:  # SQLite: upgraded at start
+        assert {b.name: b.current for b in await hub.store.status()}["notes"] == "notes_0001"
+        async with hub.store.read() as conn:
+            assert (await conn.exec_driver_sql("SELECT count(*) FROM notes")).scalar() == 0
+
+    class Twice:
+        @hookimpl
+        def register_migrations(self):
+            return {"notes": folder}
+
+    from kassa.errors import UserError
+
+    with pytest.raises(UserError, match="migrations named 'notes' are registered twice"):
+        facade(P(), Twice()).migrations()
+
+
+async def test_hook_register_event_kinds(tmp_path):
+    from kassa.model import Event, EventKindSpec, Severity
+
+    class P:
+        @hookimpl
+        def register_event_kinds(self):
+            return [EventKindSpec("door_opened", severity="danger", group="acme",
+                                  title={"ru": "Открыта дверь", "en": "Door opened"})]
+
+    ch = CaptureChannel()
+    async with make_hub(CONFIG, tmp_path, plugins=[P(), ComponentsPlugin(channels=[ch])]
+                        ) as hub:
+        assert hub.kinds.get("door_opened").group == "acme"
+        event = Event.of(site="s1", kind="door_opened", source_key="d",
+                         occurred_at=datetime.now(UTC))
+        assert event.severity == Severity.DANGER  # the declared default
+        await hub.emit(event)
+        await eventually(lambda: ch.sent, hub=hub)
+    assert ch.sent[0].text.startswith("🔴 <b>Открыта дверь</b>")
+
+
+async def test_hook_register_texts(tmp_path):
+    class P:
+        __name__ = "acme"
+
+        @hookimpl
+        def register_texts(self):
+            return {"ru": {"acme.hello": "Привет, {who}"}, "en": {"acme.hello": "Hello, {who}"}}
+
+        @hookimpl
+        def register_commands(self):
+            from kassa.hookspecs.notify import Access
+
+            class Hello:
+                name, description, access = "hello", "acme.hello", Access.BOUND
+
+                async def handle(self, ctx, args):
+                    return Reply(ctx.t("acme.hello", who=args))
+
+            return [Hello()]
+
+    ch = CaptureChannel()
+    async with make_hub(CONFIG, tmp_path, plugins=[P(), ComponentsPlugin(channels=[ch])]):
+        await ch.push(incoming("/hello Вася", chat_id="-1"))
+        await eventually(lambda: ch.sent, hub=None)
+    assert ch.sent[0].text == "Привет, Вася"

@@ -10,12 +10,14 @@ import anyio
 import pytest
 from kassa.i18n import kind_title, t
 from kassa.model import EventKind
+from kassa_rkeeper.kinds import Kind
 
 from tests.e2e.stack import SITE_NAMES, Received, running
 
 pytestmark = pytest.mark.anyio
 
-ALL_KINDS = [k.value for k in EventKind]
+# every kind r_keeper declares (an unmapped notify code aside) and the core's link state
+ALL_KINDS = [k.value for k in Kind if k != Kind.UNKNOWN] + [k.value for k in EventKind]
 SITE = SITE_NAMES["r1"]
 
 

@@ -9,14 +9,15 @@ from datetime import UTC, datetime
 
 import anyio
 import pytest
-from kassa.model import Event, EventKind
+from kassa.model import Event
+from kassa_rkeeper.kinds import Kind
 
 from tests.e2e.stack import ChatView, Stack, running
 
 pytestmark = pytest.mark.anyio
 
-KINDS = [EventKind.CHECK_DELETED, EventKind.SAVED_DISH_DELETED, EventKind.DISCOUNT_ADDED,
-         EventKind.PRECHECK_CANCELLED, EventKind.QUANTITY_CHANGED]
+KINDS = [Kind.CHECK_DELETED, Kind.SAVED_DISH_DELETED, Kind.DISCOUNT_ADDED,
+         Kind.PRECHECK_CANCELLED, Kind.QUANTITY_CHANGED]
 TOKEN = re.compile(r"E\d{3}")  # each event's order number, in whole alerts and digest lines
 SITES = ("r1", "r2", "r3", "r4")
 PER_SITE = 8  # one a second per site: a site chat keeps up, the owners' chat gets digests

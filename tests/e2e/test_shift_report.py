@@ -7,7 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from kassa.model import Event, EventKind
+from kassa.model import Event
+from kassa_rkeeper.kinds import Kind
 
 from tests.e2e.stack import running
 
@@ -21,12 +22,12 @@ async def test_shift_report_counts_checks_up_to_the_close(tmp_path, seconds_befo
                        owners_chat={"alerts": []}) as stack:
         at = CLOSE - timedelta(seconds=seconds_before_close)
         await stack.hub.emit(Event.of(
-            site="r1", kind=EventKind.CHECK_CLOSED, source_key="check:{G1}:closed",
+            site="r1", kind=Kind.CHECK_CLOSED, source_key="check:{G1}:closed",
             occurred_at=at, amount=100_000, order="501/1",
             data={"guests": 2, "shift": "1", "payments": [
                 {"currency": "Наличные", "type": "cash", "amount": 100_000}]}))
         await stack.hub.emit(Event.of(
-            site="r1", kind=EventKind.SHIFT_CLOSED, source_key="shift:1", occurred_at=CLOSE,
+            site="r1", kind=Kind.SHIFT_CLOSED, source_key="shift:1", occurred_at=CLOSE,
             data={"shift": "1"}))
         await stack.delivered()
         chat = stack.chat("telegram", "r1")

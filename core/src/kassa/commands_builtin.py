@@ -135,7 +135,9 @@ class ReportCmd:
             site = ctx.site
         if name not in dict(offered(ctx)):
             return Reply(ctx.t("cmd.report.unknown"))
-        msg = await message_for(ctx.hub, ctx.incoming.chat, name, site, spec, ctx.locale)
+        closing = ctx.rule.closing if ctx.rule is not None else None  # the chat's shift
+        msg = await message_for(ctx.hub, ctx.incoming.chat, name, site, spec, ctx.locale,
+                                closing=closing)
         return Reply(msg.text, attachments=msg.attachments)
 
 

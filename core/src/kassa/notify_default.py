@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from kassa import hookimpl
 from kassa.hookspecs.app import HubAPI
-from kassa.i18n import kind_title, t
-from kassa.model import ChatRef, Event, Message, Severity, Site
+from kassa.i18n import t
+from kassa.model import ChatRef, Event, EventKinds, Message, Severity, Site
+from kassa.model.event import current_kinds
 from kassa.model.money import rubles
 
 ICON = {Severity.DANGER: "🔴", Severity.WARNING: "🟠", Severity.NOTICE: "🔵", Severity.INFO: "⚪"}
@@ -44,10 +45,18 @@ def label(key: str, locale: str) -> str:
     return t(key, locale)
 
 
-def summary_line(event: Event, locale: str, site: Site) -> str:
+def kinds_of(hub: HubAPI | None) -> EventKinds:
+    """The running hub's kind registry (the current one without a hub)."""
+    found = getattr(hub, "kinds", None)
+    return found if isinstance(found, EventKinds) else current_kinds()
+
+
+def summary_line(event: Event, locale: str, site: Site, kinds: EventKinds | None = None
+                 ) -> str:
     """One escaped line for digests and lists."""
     when = f"{local_time(event, site):%H:%M}"
-    parts = [f"{ICON[event.severity]} {when} <b>{escape(kind_title(event.kind, locale))}</b>",
+    title = (kinds or current_kinds()).title(event.kind, locale)
+    parts = [f"{ICON[event.severity]} {when} <b>{escape(title)}</b>",
              escape(site.name)]
     if event.employee:
         parts.append(escape(event.employee))
@@ -58,8 +67,16 @@ def summary_line(event: Event, locale: str, site: Site) -> str:
     return " · ".join(parts)
 
 
-def render_event(event: Event, locale: str, site: Site) -> str:
-    lines = [f"{ICON[event.severity]} <b>{escape(kind_title(event.kind, locale))}</b>"]
+def render_event(event: Event, locale: str, site: Site, kinds: EventKinds | None = None
+                 ) -> str:
+    """The alert: the kind's title, then its declared template or the standard fields."""
+    spec = (kinds or current_kinds()).get(event.kind)
+    title = spec.title_in(locale) if spec is not None else event.kind
+    lines = [f"{ICON[event.severity]} <b>{escape(title)}</b>"]
+    template = spec.template_in(locale) if spec is not None else None
+    if template is not None:
+        lines.append(template.format(**template_values(event, locale, site)))
+        return "\n".join(lines)
 
     def field(key: str, value: object | None) -> None:
         if value is not None and value != "":
@@ -73,17 +90,13 @@ def render_event(event: Event, locale: str, site: Site) -> str:
     field("label.employee", event.employee)
     field("label.manager", event.manager)
     field("label.reason", event.reason)
-    if event.kind == "site_online" and "outage_s" in event.data:
+    if spec is not None and spec.online and "outage_s" in event.data:
         mins = int(float(event.data["outage_s"]) // 60)
         secs = int(float(event.data["outage_s"]) % 60)
         field("label.outage", f"{mins}:{secs:02d}")
     if event.lines:
         lines.append(f"{t('label.dishes', locale)}:")
-        for ln in event.lines[:MAX_LINES]:
-            qty = ln.quantity.normalize()
-            lines.append(f"• {escape(ln.name)} × {qty:f} = {money(ln.amount, locale)}")
-        if len(event.lines) > MAX_LINES:
-            lines.append(escape(t("digest.more", locale, count=len(event.lines) - MAX_LINES)))
+        lines.extend(dish_lines(event, locale))
     if event.amount is not None:
         lines.append(f"{t('label.amount', locale)}: <b>{money(event.amount, locale)}</b>")
     if event.text:
@@ -91,9 +104,43 @@ def render_event(event: Event, locale: str, site: Site) -> str:
     return "\n".join(lines)
 
 
+def dish_lines(event: Event, locale: str) -> list[str]:
+    out = []
+    for ln in event.lines[:MAX_LINES]:
+        qty = ln.quantity.normalize()
+        out.append(f"• {escape(ln.name)} × {qty:f} = {money(ln.amount, locale)}")
+    if len(event.lines) > MAX_LINES:
+        out.append(escape(t("digest.more", locale, count=len(event.lines) - MAX_LINES)))
+    return out
+
+
+class _Data(dict[str, str]):
+    """``{data[x]}`` in a template: escaped, "" for what this event does not carry."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def template_values(event: Event, locale: str, site: Site) -> dict[str, object]:
+    """Every name a kind's template may use, escaped ("" when the event lacks it)."""
+    def text(value: object | None) -> str:
+        return "" if value is None else escape(str(value))
+
+    values: dict[str, object] = {
+        "site": text(site.name), "time": f"{local_time(event, site):%d.%m %H:%M:%S}",
+        "station": text(event.station), "table": text(event.table),
+        "order": text(event.order), "employee": text(event.employee),
+        "manager": text(event.manager), "reason": text(event.reason),
+        "amount": money(event.amount, locale) if event.amount is not None else "",
+        "text": text(event.text), "dishes": "\n".join(dish_lines(event, locale)),
+        "data": _Data({str(k): text(v) for k, v in event.data.items()}),
+    }
+    return values
+
+
 @hookimpl(trylast=True)
 def format_message(event: Event, chat: ChatRef, locale: str, hub: HubAPI | None) -> Message:
-    text = render_event(event, locale, site_of(hub, event.site))
+    text = render_event(event, locale, site_of(hub, event.site), kinds_of(hub))
     return Message(chat=chat, text=text, severity=event.severity,
                    silent=event.severity.rank < Severity.WARNING.rank, kind="alert",
                    event_id=event.id)

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import anyio
 import kassa_max
 import pytest
-from kassa.model import Event, EventKind, Severity
+from kassa.model import Event, Severity
 from kassa.testing import make_hub
 
 pytestmark = pytest.mark.anyio
@@ -21,7 +21,7 @@ async def test_alert_and_status_command_through_the_hub(tmp_path):
         demo.sim.world.set_admin(site_chat, admin=False)  # commands there would go unseen
         config = {"sites": [{"code": "r1", "name": "Ромашка"}], **fragment}
         async with make_hub(config, tmp_path, plugins=[kassa_max]) as hub:
-            event = Event(site="r1", kind=EventKind.CHECK_DELETED, source_key="e1",
+            event = Event(site="r1", kind="check_deleted", source_key="e1",
                           occurred_at=datetime.now(UTC), severity=Severity.DANGER)
             assert await hub.emit(event)
             assert await hub.drain(timeout=10)

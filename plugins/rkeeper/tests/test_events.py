@@ -5,15 +5,16 @@ import logging
 import anyio
 import httpx
 import pytest
-from kassa.model import DEFAULT_SEVERITY, EventKind, Severity
 from kassa_rkeeper import mapping
+from kassa_rkeeper.kinds import KINDS, Kind
 from kassa_rkeeper.sim_life import every_fact
 
 from .conftest import running
 
 pytestmark = pytest.mark.anyio
 
-FROM_SIM = set(EventKind) - {EventKind.SITE_OFFLINE, EventKind.SITE_ONLINE}
+FROM_SIM = set(Kind) - {Kind.UNKNOWN}
+DECLARED = {spec.name: spec.severity for spec in KINDS}
 
 
 async def run_script(sim, got):
@@ -33,8 +34,8 @@ async def day():
 async def test_every_kind_arrives(day):
     _, _, got = day
     assert FROM_SIM <= set(got.kinds())
-    for e in got.events:  # default severities from the core table
-        assert e.severity == DEFAULT_SEVERITY.get(e.kind, Severity.INFO)
+    for e in got.events:  # default severities as the plugin declares them
+        assert e.severity == DECLARED[e.kind]
         assert e.occurred_at.tzinfo is not None
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from attrs import field, frozen
@@ -14,34 +17,11 @@ from kassa.model.money import qty
 
 
 class EventKind(StrEnum):
-    """Stable snake_case names. Plugins may emit other kinds as plain strings."""
+    """The core's own kinds. Plugins declare theirs with ``register_event_kinds``
+    (``EventKindSpec``); an event's ``kind`` is a plain string either way."""
 
-    PRECHECK_CANCELLED = "precheck_cancelled"
-    CHECK_ANNULLED = "check_annulled"
-    CHECK_DELETED = "check_deleted"
-    DISH_MOVED_IN = "dish_moved_in"
-    DISH_MOVED_OUT = "dish_moved_out"
-    UNSAVED_DISH_DELETED = "unsaved_dish_deleted"
-    SAVED_DISH_DELETED = "saved_dish_deleted"
-    STATION_STARTED = "station_started"
-    STATION_STOPPED = "station_stopped"
     SITE_OFFLINE = "site_offline"
     SITE_ONLINE = "site_online"
-    CHECK_CLOSED = "check_closed"
-    ORDER_SAVED = "order_saved"
-    ORDER_QUIT_UNSAVED = "order_quit_unsaved"
-    PRECHECK_PRINTED = "precheck_printed"
-    SHIFT_CLOSED = "shift_closed"
-    EMPLOYEE_LOGIN = "employee_login"
-    EMPLOYEE_LOGOUT = "employee_logout"
-    DISCOUNT_REMOVED = "discount_removed"
-    DISCOUNT_ADDED = "discount_added"
-    LOYALTY_DISCOUNT_ADDED = "loyalty_discount_added"
-    LOYALTY_DISCOUNT_REMOVED = "loyalty_discount_removed"
-    INTENT_RECEIPT_PRINTED = "intent_receipt_printed"
-    INTENT_RECEIPT_CORRECTED = "intent_receipt_corrected"
-    QUANTITY_CHANGED = "quantity_changed"
-    SERVICE_PRINT = "service_print"
 
 
 class Severity(StrEnum):
@@ -58,30 +38,150 @@ class Severity(StrEnum):
 
 
 _RANK = {Severity.INFO: 0, Severity.NOTICE: 1, Severity.WARNING: 2, Severity.DANGER: 3}
+_KIND_NAME = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
+# What a template may name: the event's fields as the default formatter shows them.
+TEMPLATE_FIELDS = ("site", "time", "station", "table", "order", "employee", "manager",
+                   "reason", "amount", "text", "dishes", "data")
 
-# Risky cash operations stand out; routine ones stay quiet. One table, used by every source.
-DEFAULT_SEVERITY: dict[str, Severity] = {
-    EventKind.PRECHECK_CANCELLED: Severity.DANGER,
-    EventKind.CHECK_ANNULLED: Severity.DANGER,
-    EventKind.CHECK_DELETED: Severity.DANGER,
-    EventKind.SAVED_DISH_DELETED: Severity.DANGER,
-    EventKind.INTENT_RECEIPT_CORRECTED: Severity.DANGER,
-    EventKind.SITE_OFFLINE: Severity.DANGER,
-    EventKind.DISCOUNT_REMOVED: Severity.WARNING,
-    EventKind.DISCOUNT_ADDED: Severity.WARNING,
-    EventKind.UNSAVED_DISH_DELETED: Severity.WARNING,
-    EventKind.ORDER_QUIT_UNSAVED: Severity.WARNING,
-    EventKind.DISH_MOVED_IN: Severity.WARNING,
-    EventKind.DISH_MOVED_OUT: Severity.WARNING,
-    EventKind.QUANTITY_CHANGED: Severity.WARNING,
-    EventKind.LOYALTY_DISCOUNT_REMOVED: Severity.WARNING,
-    EventKind.STATION_STOPPED: Severity.WARNING,
-    EventKind.SITE_ONLINE: Severity.NOTICE,
-    EventKind.SHIFT_CLOSED: Severity.NOTICE,
-    EventKind.LOYALTY_DISCOUNT_ADDED: Severity.NOTICE,
-    EventKind.INTENT_RECEIPT_PRINTED: Severity.NOTICE,
-    EventKind.PRECHECK_PRINTED: Severity.INFO,
-}
+
+def _texts(value: Any) -> Mapping[str, str]:
+    return MappingProxyType(dict(value or {}))
+
+
+def _check_template(spec: EventKindSpec, attribute: Any, value: Mapping[str, str]) -> None:
+    blank: dict[str, object] = dict.fromkeys(TEMPLATE_FIELDS, "")
+    blank["data"] = _AnyData()
+    for locale, text in value.items():
+        try:
+            text.format(**blank)
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            raise ValueError(f"event kind {spec.name!r}: template[{locale!r}] is not a valid "
+                             f"template ({exc!r}); it may name {', '.join(TEMPLATE_FIELDS)}"
+                             ) from None
+
+
+class _AnyData(dict[str, str]):
+    """``{data[x]}`` in a template is checked without knowing which data an event carries."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+@frozen
+class EventKindSpec:
+    """One kind of event a plugin emits, declared with ``register_event_kinds``.
+
+    ``name`` is stable snake_case (it is stored with every event and named in kassa.toml);
+    ``title`` and ``template`` map a locale (``ru``, ``en``) to text. Flags:
+    ``closes_shift`` (a shift close: it can fire the auto-reports and bounds the "shift"
+    period), ``offline`` / ``online`` (the site's link went down / came back), ``printout``
+    (a printed ticket: a chat gets it only by naming the kind, filtered by its
+    ``service_print`` patterns), ``sale`` (a closed sale: its amount is revenue on the
+    dashboard). ``group`` ("rkeeper", "fiscal") groups kinds in config and the console.
+    """
+
+    name: str = field(converter=str)  # a StrEnum member becomes its plain value
+    title: Mapping[str, str] = field(converter=_texts, hash=False)
+    severity: Severity = field(default=Severity.INFO, converter=Severity)
+    template: Mapping[str, str] = field(factory=dict, converter=_texts, hash=False,
+                                        validator=_check_template)
+    group: str = ""
+    closes_shift: bool = False
+    offline: bool = False
+    online: bool = False
+    printout: bool = False
+    sale: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if not _KIND_NAME.fullmatch(self.name):
+            raise ValueError(f"event kind {self.name!r}: a name is snake_case "
+                             "(lower-case letters, digits and single underscores)")
+        if "ru" not in self.title and "en" not in self.title:
+            raise ValueError(f"event kind {self.name!r}: give a title for \"ru\" and \"en\"")
+        if self.offline and self.online:
+            raise ValueError(f"event kind {self.name!r}: offline and online exclude each other")
+
+    def title_in(self, locale: str) -> str:
+        """The title in ``locale``, else Russian, else English."""
+        return self.title.get(locale) or self.title.get("ru") or self.title.get("en") or self.name
+
+    def template_in(self, locale: str) -> str | None:
+        return self.template.get(locale) or self.template.get("ru") or None
+
+
+class EventKinds:
+    """The kinds a hub knows (every plugin's ``register_event_kinds``), by name.
+
+    A kind nobody declared still works everywhere: severity info, its name as its title
+    (old logs keep rendering after a plugin is removed).
+    """
+
+    def __init__(self, specs: Iterable[EventKindSpec] = (), *,
+                 origin: Mapping[str, str] | None = None) -> None:
+        self.specs: dict[str, EventKindSpec] = {}
+        for spec in specs:
+            self.specs.setdefault(spec.name, spec)
+        self._origin = dict(origin or {})
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.specs
+
+    def __iter__(self) -> Iterator[EventKindSpec]:
+        return iter(self.specs.values())
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def get(self, name: str) -> EventKindSpec | None:
+        return self.specs.get(name)
+
+    def severity(self, name: str) -> Severity:
+        spec = self.specs.get(name)
+        return spec.severity if spec is not None else Severity.INFO
+
+    def title(self, name: str, locale: str = "ru") -> str:
+        spec = self.specs.get(name)
+        return spec.title_in(locale) if spec is not None else name
+
+    def closing(self) -> list[str]:
+        """Kinds that close a shift, in declaration order."""
+        return [s.name for s in self.specs.values() if s.closes_shift]
+
+    def sales(self) -> list[str]:
+        """Kinds that are a closed sale (the dashboard's checks and revenue)."""
+        return [s.name for s in self.specs.values() if s.sale]
+
+    def groups(self) -> set[str]:
+        return {s.group for s in self.specs.values() if s.group}
+
+    def origin(self, name: str) -> str:
+        """The plugin that declared the kind ("" if unknown)."""
+        return self._origin.get(name, "")
+
+    def overlay(self, other: EventKinds) -> EventKinds:
+        """This registry with ``other``'s kinds added, replacing same-named ones in place."""
+        specs = {**self.specs, **other.specs}
+        return EventKinds(specs.values(), origin={**self._origin, **other._origin})
+
+
+_current: EventKinds | None = None
+
+
+def use_kinds(kinds: EventKinds | None) -> None:
+    """Make ``kinds`` the registry ``Event.of`` reads (the hub does it when it is built);
+    ``None``: the installed plugins' kinds again."""
+    global _current
+    _current = kinds
+
+
+def current_kinds() -> EventKinds:
+    """The registry ``Event.of`` reads: the last built hub's, else the installed plugins'."""
+    global _current
+    if _current is None:
+        from kassa.kinds import installed  # runtime, lazily: the model itself does no I/O
+
+        _current = installed()
+    return _current
 
 
 def _new_id() -> str:
@@ -132,6 +232,8 @@ class Event:
     @classmethod
     def of(cls, *, site: str, kind: str, source_key: str, occurred_at: datetime,
            **kw: Any) -> Event:
-        """Build an event with the kind's default severity unless one is given."""
-        kw.setdefault("severity", DEFAULT_SEVERITY.get(kind, Severity.INFO))
+        """Build an event with the kind's declared severity (``current_kinds()``: the
+        hub's registry) unless one is given; an undeclared kind gets info."""
+        if "severity" not in kw:
+            kw["severity"] = (_current or current_kinds()).severity(kind)
         return cls(site=site, kind=kind, source_key=source_key, occurred_at=occurred_at, **kw)

@@ -62,7 +62,7 @@ class ContactCommand:
     """A shared contact: register the guest (or bind this chat to the guest with that phone)."""
 
     name = "contact"
-    description = "register by phone"
+    description = "bonus.help.contact"
     access = Access.ANYONE
 
     async def handle(self, ctx: Any, args: str) -> Reply | None:
@@ -94,7 +94,7 @@ async def card_reply(svc: BonusService, ctx: Any, gid: str, text_key: str) -> Re
 
 class CardCommand(_Guest):
     name = "card"
-    description = "virtual card (QR and barcode)"
+    description = "bonus.help.card"
 
     async def answer(self, svc: BonusService, ctx: Any, gid: str, args: str) -> Reply:
         return await card_reply(svc, ctx, gid, "registered")
@@ -102,7 +102,7 @@ class CardCommand(_Guest):
 
 class BalanceCommand(_Guest):
     name = "balance"
-    description = "points balance and level"
+    description = "bonus.help.balance"
 
     async def answer(self, svc: BonusService, ctx: Any, gid: str, args: str) -> Reply:
         guest = await svc.guest(gid)
@@ -113,7 +113,7 @@ class BalanceCommand(_Guest):
 
 class HistoryCommand(_Guest):
     name = "history"
-    description = "last operations"
+    description = "bonus.help.history"
 
     async def answer(self, svc: BonusService, ctx: Any, gid: str, args: str) -> Reply:
         page = await history_page(svc.store, gid, 10, 0)
@@ -125,7 +125,7 @@ class HistoryCommand(_Guest):
 
 class FeedbackCommand(_Guest):
     name = "feedback"
-    description = "send feedback to the managers"
+    description = "bonus.help.feedback"
 
     async def answer(self, svc: BonusService, ctx: Any, gid: str, args: str) -> Reply:
         target = svc.settings.managers_chat
@@ -143,7 +143,7 @@ class FeedbackCommand(_Guest):
 
 class UnsubscribeCommand(_Guest):
     name = "unsubscribe"
-    description = "stop mailings"
+    description = "bonus.help.unsubscribe"
 
     async def answer(self, svc: BonusService, ctx: Any, gid: str, args: str) -> Reply:
         await svc.guests.update_profile(gid, unsubscribed=True)

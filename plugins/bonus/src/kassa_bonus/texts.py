@@ -70,6 +70,25 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+# /help lines of the guest bot's commands (ChatCommand.description holds the key)
+HELP: dict[str, dict[str, str]] = {
+    "ru": {"contact": "зарегистрироваться по номеру телефона",
+           "card": "виртуальная карта (QR-код и штрихкод)",
+           "balance": "баланс баллов и уровень", "history": "последние операции",
+           "feedback": "отправить отзыв менеджерам", "unsubscribe": "отписаться от рассылки"},
+    "en": {"contact": "register by phone", "card": "virtual card (QR and barcode)",
+           "balance": "points balance and level", "history": "last operations",
+           "feedback": "send feedback to the managers", "unsubscribe": "stop mailings"},
+}
+
+
+def catalogue() -> dict[str, dict[str, str]]:
+    """These texts for the core's catalogue (``register_texts``), keys under ``bonus.``."""
+    return {loc: {**{f"bonus.{k}": v for k, v in TEXTS[loc].items()},
+                  **{f"bonus.help.{k}": v for k, v in HELP[loc].items()}}
+            for loc in TEXTS}
+
+
 def say(locale: str, key: str, **kw: Any) -> str:
     table = TEXTS.get(locale) or TEXTS["ru"]
     return table.get(key, TEXTS["en"].get(key, key)).format(**kw)

@@ -15,10 +15,17 @@ def register_settings() -> dict[str, type]:
 
 
 @hookimpl
+def register_event_kinds() -> tuple[Any, ...]:
+    from kassa_rkeeper.kinds import KINDS
+
+    return KINDS
+
+
+@hookimpl
 def register_sources(hub: Any) -> list[Any]:
     from kassa_rkeeper.source import RKeeperSource
 
-    return [RKeeperSource(site.code, site.plugins["rkeeper"], site.timezone, site.name)
+    return [RKeeperSource(site.code, site.plugins["rkeeper"], site.timezone, site.name, hub=hub)
             for site in hub.settings.sites if site.plugins.get("rkeeper") is not None]
 
 

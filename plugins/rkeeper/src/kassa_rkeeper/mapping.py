@@ -1,4 +1,5 @@
-"""THE table: every r_keeper fact Kassa knows, how it is observed, and the EventKind it becomes.
+"""THE table: every r_keeper fact Kassa knows, how it is observed, and the event kind it
+becomes (declared in ``kassa_rkeeper.kinds``).
 
 The HTTP Order Notify Situation numbers are not public (protocol notes §8): only 1 = Started is
 confirmed. The numbers below are our assumption; an integrator remaps or extends them with
@@ -13,15 +14,17 @@ source itself observes it).
 from __future__ import annotations
 
 from attrs import frozen
-from kassa.model import EventKind as K
+from kassa.model import EventKind as Core
 
-UNKNOWN_KIND = "rkeeper_unknown"
+from kassa_rkeeper.kinds import Kind as K
+
+UNKNOWN_KIND = K.UNKNOWN
 
 
 @frozen
 class Fact:
     name: str  # our stable fact id, also the notify ``name`` / station ``kind``
-    kind: str  # EventKind emitted ("" = triggers a read, emits nothing itself)
+    kind: str  # the kind emitted ("" = triggers a read, emits nothing itself)
     via: str
     situation: int | None  # HTTP Order Notify Situation code (our assumption except 1)
     how: str  # how it is recognised, for people
@@ -65,8 +68,8 @@ FACTS: tuple[Fact, ...] = (
     Fact("employee_logout", K.EMPLOYEE_LOGOUT, "station", None, "station script: logout"),
     Fact("service_print", K.SERVICE_PRINT, "station", None,
          "station script: service/kitchen ticket text, printer, order category"),
-    Fact("site_offline", K.SITE_OFFLINE, "kassa", None, "no answer for offline_after seconds"),
-    Fact("site_online", K.SITE_ONLINE, "kassa", None, "answers again; outage_s in data"),
+    Fact("site_offline", Core.SITE_OFFLINE, "kassa", None, "no answer for offline_after seconds"),
+    Fact("site_online", Core.SITE_ONLINE, "kassa", None, "answers again; outage_s in data"),
 )
 
 BY_NAME: dict[str, Fact] = {f.name: f for f in FACTS}

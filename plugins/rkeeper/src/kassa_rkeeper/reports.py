@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from kassa.model import Chart, Column, Event, Period, Report
-from kassa.model import EventKind as K
+
+from kassa_rkeeper.kinds import Kind as K
 
 TEXTS: dict[str, dict[str, str]] = {
     "ru": {
