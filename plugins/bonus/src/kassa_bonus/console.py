@@ -51,25 +51,14 @@ class LoyaltyPanel:
     key = "b"
 
     def __init__(self, locale: str | None = None) -> None:
-        self.locale = locale  # None: the console's
+        self.locale = locale  # the console sets its own before it reads the title
 
     @property
     def title(self) -> str:
-        """Read by the console when it adds the screen, so in its locale."""
-        return say(self.locale or console_locale(), "console_title")
+        return say(self.locale or "ru", "console_title")
 
     def screen(self, client: Any) -> Screen[None]:
         return LoyaltyScreen(client, console_key())
-
-
-def console_locale() -> str:
-    """The running console's locale (``ConsoleApp.locale``), Russian outside a console."""
-    from textual._context import active_app
-
-    try:
-        return str(getattr(active_app.get(), "locale", None) or "ru")
-    except LookupError:
-        return "ru"
 
 
 class LoyaltyScreen(Screen[None]):

@@ -74,6 +74,8 @@ class ConsoleApp(App[None]):
                 panels = []
         taken = {key for key, _ in SCREENS.values()} | {"q"}
         for panel in panels:
+            if hasattr(panel, "locale"):  # ConsolePanel: its title in the console's locale
+                panel.locale = self.locale
             mode = f"panel-{panel.name}"
             key: str | None = panel.key
             if key in taken or not key:
