@@ -41,30 +41,42 @@ def setup_logging(verbose: bool) -> None:
 
 
 class KassaGroup(click.Group):
-    """Adds plugin commands on first use (``register_cli_commands``)."""
+    """The core's commands, plus the plugins' (``register_cli_commands``): listed from an index
+    without importing any plugin, each plugin imported when its command runs
+    (``kassa.cli_plugins``)."""
 
-    _loaded = False
+    _plugin_index: dict[str, Any] | None = None
 
-    def _load(self) -> None:
-        if not self._loaded:
-            self._loaded = True
-            from kassa.plugins import get_plugins
+    def plugin_index(self) -> dict[str, Any]:
+        if self._plugin_index is None:
+            from kassa import cli_plugins
 
-            try:
-                get_plugins().register_cli_commands(self)
-            except Exception as exc:  # a broken plugin must not take the CLI down
-                click.echo(f"warning: a plugin's CLI commands failed to load: {exc}", err=True)
+            self._plugin_index = cli_plugins.index()
+        return self._plugin_index
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load()
-        return super().list_commands(ctx)
+        return sorted({*self.commands, *self.plugin_index()})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        cmd = super().get_command(ctx, name)
+        cmd = self.commands.get(name)  # a core command: a plugin cannot replace it
         if cmd is None:
-            self._load()
-            cmd = super().get_command(ctx, name)
+            from kassa import cli_plugins
+
+            cmd = cli_plugins.load(name, self.plugin_index())
         return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click's, but a plugin command's help comes from the index (no import)."""
+        from kassa import cli_plugins
+
+        index = self.plugin_index()
+        rows = [(name, self.commands.get(name) or cli_plugins.placeholder(index[name]))
+                for name in self.list_commands(ctx)]
+        rows = [(name, cmd) for name, cmd in rows if not cmd.hidden]
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
 
 
 @click.group(cls=KassaGroup)
