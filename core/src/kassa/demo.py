@@ -168,7 +168,7 @@ async def print_summary(hub: Hub, sims: list[Any]) -> int:
     sent = await sent_by_kind(hub)
     print(f"alerts sent: {sent.get('alert', 0)}, digests: {sent.get('digest', 0)}, "
           f"reports: {sent.get('report', 0)}, replies: {sent.get('reply', 0)}; "
-          f"shift closes: {by_kind.get('shift_closed', 0)}")
+          f"shift closes: {sum(by_kind.get(k, 0) for k in hub.kinds.closing())}")
     print("kinds: " + ", ".join(f"{k}={n}" for k, n in sorted(by_kind.items())))
     received_total = 0
     for sim in sims:

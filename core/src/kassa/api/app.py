@@ -97,7 +97,8 @@ async def build_app(hub: Hub) -> Litestar:
                         col(EventRow.occurred_at) >= start.astimezone(UTC)).group_by(
                         col(EventRow.severity)))).all()
             by_severity = {str(sev): int(n) for sev, n in counts}
-            checks = await hub.events(site=s.code, kinds=["check_closed"], since=start)
+            sales = hub.kinds.sales()  # kinds declared as a closed sale
+            checks = await hub.events(site=s.code, kinds=sales, since=start) if sales else []
             st = hub.site_state.get(s.code, {})
             out.append({
                 "code": s.code, "name": s.name or s.code, "online": st.get("online"),
