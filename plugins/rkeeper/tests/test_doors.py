@@ -2,6 +2,7 @@
 limit, and a listener that comes back as soon as its port is free."""
 
 import logging
+import os
 import socket
 
 import anyio
@@ -131,6 +132,7 @@ async def test_the_listener_comes_back_as_soon_as_its_port_is_free(caplog):
             health = source.health()
             assert health["listening"] is False and health["online"] is False
             assert "cannot listen on 127.0.0.1" in health["listen_error"]
+            assert f"already in use by pid {os.getpid()}" in health["listen_error"]  # who
             failures = [r for r in caplog.records if "cannot listen" in r.getMessage()]
             assert len(failures) == 1  # one line, not one per attempt
             squatter.close()

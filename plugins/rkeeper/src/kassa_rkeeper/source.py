@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import anyio
 from kassa.hookspecs.events import Emit
 from kassa.model import Event, EventKind, Severity
+from kassa.ports import bind_error
 
 from kassa_rkeeper import httpserve, notify, wire
 from kassa_rkeeper.client import AuthError, LinkError, RK7Client
@@ -134,8 +135,9 @@ class RKeeperSource:
 
     def _bind_failed(self, exc: OSError, *, first: bool) -> str:
         """One clear line when the listener goes down, quiet retries after it."""
-        text = (f"cannot listen on {self.cfg.listen_host}:{self.cfg.listen_port} for r_keeper "
-                f"pushes ({exc.strerror or exc})")
+        # names who holds the port, as the admin API's bind error does
+        text = bind_error("the r_keeper push listener", self.cfg.listen_host,
+                          self.cfg.listen_port, exc)
         if first:
             log.error("site %s: %s; trying again every %.0f s, polling meanwhile", self.site,
                       text, LISTEN_RETRY_S)
