@@ -102,6 +102,7 @@ class PrintCheck:
     delete_time: datetime | None = None
     delete_manager: int = 0
     reason: int = 0
+    bill_time: datetime | None = None  # when its pre-check was printed (GetReceiptList billtime)
 
     @property
     def state(self) -> int:
@@ -202,7 +203,8 @@ class Restaurant:
         if reason is None:
             raise SimError((0, f"Не найден элемент {ident} в коллекции OrderVoids"))
         if reason.props.get(flag) != "1":
-            raise SimError((0, f"Причина \"{reason.name}\" не разрешена для этой операции ({flag})"))
+            raise SimError(
+                (0, f"Причина \"{reason.name}\" не разрешена для этой операции ({flag})"))
         return reason
 
     def find(self, guid: str = "", visit: int = 0, ident: int = 0) -> Order:
@@ -373,10 +375,13 @@ class Restaurant:
                 raise SimError((0, f"Не найден элемент {cur} в коллекции Currencies"))
         if sum(a for _, a in pays) < order.to_pay:
             raise SimError(wire.NOT_ENOUGH_MONEY)
-        if order.bill:
-            order.checks.remove(order.bill)  # the pre-check turns into the check
-        check = PrintCheck(new_guid(self.rng), self.next_check, False, order.to_pay, self.clock(),
-                           station, cashier, list(pays))
+        guid, bill = new_guid(self.rng), order.bill
+        if bill is not None:  # the pre-check's line turns into the check (state 4 -> 6)
+            order.checks.remove(bill)
+            guid = bill.line_guid
+        check = PrintCheck(guid, self.next_check, False, order.to_pay, self.clock(),
+                           station, cashier, list(pays),
+                           bill_time=bill.at if bill is not None else None)
         self.next_check += 1
         order.checks.append(check)
         order.finished, order.finish_time = True, self.clock()

@@ -211,7 +211,8 @@ class XmlInterface:
                  ToPaySum=o.to_pay, Finished=o.finished, Bill=bill is not None,
                  BillTime=wire.fmt_dt(bill.at) if bill else "",
                  CreateTime=wire.fmt_dt(o.opened), TableID=o.table.ident,
-                 TableCode=o.table.code, WaiterID=o.waiter, WaiterCode=waiter.code if waiter else "",
+                 TableCode=o.table.code, WaiterID=o.waiter,
+                 WaiterCode=waiter.code if waiter else "",
                  OrderCategID=o.category.ident, OrderCategCode=o.category.code)
         return None
 
@@ -285,6 +286,7 @@ class XmlInterface:
         for o, c in checks:
             rc = _sub(lst, "Receipt", line_guid=c.line_guid, checknum=c.checknum, sum=c.amount,
                       state=c.state, printtime=wire.fmt_dt(c.at),
+                      billtime=wire.fmt_dt(c.bill_time) if c.bill_time else "",
                       deletetime=wire.fmt_dt(c.delete_time) if c.delete_time else "")
             _sub(rc, "Order", visit=o.visit, orderIdent=o.ident, guid=o.guid)
             _sub(rc, "Cashier", _emp(c.author))
@@ -302,8 +304,10 @@ class XmlInterface:
         count = len(guests.findall("Guest")) if guests is not None else 1
         order = self.rest.open_order(
             _int_attr(el.find("Table"), "code"),
-            _int_attr(el.find("Waiter"), "id") if el.find("Waiter") is not None else ref.WAITER_IDS[0],
-            _int_attr(el.find("Station"), "id") if el.find("Station") is not None else ref.CASHES[0].ident,
+            _int_attr(el.find("Waiter"), "id") if el.find("Waiter") is not None
+            else ref.WAITER_IDS[0],
+            _int_attr(el.find("Station"), "id") if el.find("Station") is not None
+            else ref.CASHES[0].ident,
             guests=count, category=_int_attr(el.find("OrderCategory"), "id")
             if el.find("OrderCategory") is not None else 1,
             guid=el.get("guid", ""))
@@ -322,7 +326,8 @@ class XmlInterface:
         station = _int_attr(sess_el.find("Station"), "id") if sess_el.find("Station") is not None \
             else order.station
         for d in sess_el.findall("Dish"):
-            dish = self.rest.add_draft(order, _int_attr(d, "id"), wire.to_int(d.get("quantity"), 1000))
+            dish = self.rest.add_draft(order, _int_attr(d, "id"),
+                                       wire.to_int(d.get("quantity"), 1000))
             if d.get("price"):
                 dish.price = wire.to_int(d.get("price"))
         uni = sess_el.get("uni")

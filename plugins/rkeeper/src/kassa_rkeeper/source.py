@@ -295,6 +295,7 @@ class RKeeperSource:
                 guid = r.findall("Order")[0].get("guid", "") if r.findall("Order") else ""
                 if orders is not None and guid not in listed:
                     events += self.tracker.receipt_without_order(r)
+                events += self.tracker.bill_of_receipt(r)
         for guid in sorted(self._dirty):
             try:
                 order = await self.client.order(guid)

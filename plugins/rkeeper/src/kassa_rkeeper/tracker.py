@@ -55,7 +55,8 @@ class OrderTracker:
         if category is not None:
             data["category"] = category.get("name")
         return Event.of(site=self.site, kind=mapping.kind_of(fact), source_key=key,
-                        occurred_at=self.to_time(when or self.server_now), table=name_of(order.find("Table")),
+                        occurred_at=self.to_time(when or self.server_now),
+                        table=name_of(order.find("Table")),
                         order=f"{order.get('visit')}/{order.get('orderIdent')}", data=data, **kw)
 
     def diff(self, order: ET.Element) -> list[Event]:
@@ -162,6 +163,23 @@ class OrderTracker:
             "discount_sum": wire.to_int(order.get("discountSum")),
             "shift": self.shift.get("num"), "shift_date": self.shift.get("date"),
         }
+
+    def bill_of_receipt(self, r: ET.Element) -> list[Event]:
+        """A check whose pre-check was printed (``billtime``): the pre-check's line became the
+        check's (same line_guid), so GetOrder no longer shows it; the receipt still does.
+        This is how a pre-check printed and paid while Kassa was not reading is known."""
+        if not r.get("billtime") or r.get("state") not in (str(wire.STATE_CLOSED),
+                                                          str(wire.STATE_DELETED)):
+            return []
+        src = r.find("Order")
+        known = dict(src.attrib) if src is not None else {}
+        order = ET.Element("Order", guid=known.get("guid", ""), visit=known.get("visit", "?"),
+                           orderIdent=known.get("orderIdent", "?"))
+        cashier = r.find("Cashier")
+        return [self._event("bill_printed", f"bill:{r.get('line_guid')}:printed",
+                            r.get("billtime"), order, amount=wire.to_int(r.get("sum")),
+                            employee=name_of(cashier), station=name_of(r.find("PrintStation")),
+                            data={"from_receipt": True})]
 
     def receipt_without_order(self, r: ET.Element) -> list[Event]:
         """The order vanished between list and get: report the check from the receipt alone."""
