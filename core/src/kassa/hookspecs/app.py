@@ -138,7 +138,8 @@ class Simulator(Protocol):
 
 @runtime_checkable
 class ConsolePanel(Protocol):
-    """A screen a plugin adds to the operator console."""
+    """A screen a plugin adds to the operator console. A panel with a ``locale`` attribute
+    gets the console's locale there before the console reads ``title``."""
 
     name: str
     title: str
