@@ -40,6 +40,8 @@ class Kind(StrEnum):
     QUANTITY_CHANGED = "quantity_changed"
     SERVICE_PRINT = "service_print"
     UNKNOWN = "rkeeper_unknown"  # a notify Situation code nobody mapped
+    HUB_GAP = "hub_gap"  # the hub was down: what could not be read back
+    STATION_EVENTS_LOST = "station_events_lost"  # a station's event numbers jumped
 
 
 def _kind(name: Kind, severity: Severity, ru: str, en: str, **flags: Any) -> EventKindSpec:
@@ -78,4 +80,7 @@ KINDS: tuple[EventKindSpec, ...] = (
     _kind(Kind.QUANTITY_CHANGED, W, "Изменение количества", "Quantity changed"),
     _kind(Kind.SERVICE_PRINT, I, "Сервисная печать", "Service print", printout=True),
     _kind(Kind.UNKNOWN, I, "Неизвестное событие r_keeper", "Unknown r_keeper event"),
+    _kind(Kind.HUB_GAP, W, "Хаб не работал: события за перерыв могли не дойти",
+          "The hub was down: events of the gap may be missing"),
+    _kind(Kind.STATION_EVENTS_LOST, W, "Потеряны события станции", "Station events lost"),
 )
