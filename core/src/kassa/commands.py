@@ -12,9 +12,9 @@ import json
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 from sqlalchemy import select, update
@@ -23,26 +23,48 @@ from sqlmodel import col
 from kassa import codec
 from kassa.config import ChatSettings
 from kassa.errors import UserError
-from kassa.eventlog import dialect_insert
 from kassa.hookspecs.notify import Access, Channel, ChatCommand
 from kassa.i18n import t
 from kassa.model import Incoming, Message, Reply
+from kassa.reports.service import ReportHost
+from kassa.store import dialect_insert
 from kassa.store.tables import ButtonStateRow, ChatStateRow, InboxRow, LinkTokenRow
 
 if TYPE_CHECKING:
-    from kassa.hub import Hub
-    from kassa.routing import ChatRule
+    from kassa.outbox import Outbox
+    from kassa.routing import ChatRule, Router
+    from kassa.store import Store
 
 log = logging.getLogger("kassa.commands")
 REFUSAL_PERIOD = timedelta(hours=1)  # one refusal per stranger per chat in this time
 SETTABLE = ("reports", "auto_reports", "alerts", "service_print", "min_severity")
 
 
+class CommandHost(ReportHost, Protocol):
+    """What chat commands and their router read from the hub (``kassa.hub.Hub`` has it);
+    typed here so this module never imports the hub that builds it."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def router(self) -> Router: ...
+    @property
+    def channels(self) -> Mapping[str, Channel]: ...
+    @property
+    def commands(self) -> CommandRouter: ...
+    @property
+    def outbox(self) -> Outbox: ...  # /status reads its counts
+    @property
+    def site_state(self) -> Mapping[str, dict[str, Any]]: ...
+
+    async def send(self, message: Message, *, key: str, conn: Any = None) -> bool: ...
+
+
 @attrs.define
 class Context:
     """``kassa.hookspecs.notify.CommandContext`` for one incoming update."""
 
-    hub: Hub
+    hub: CommandHost
     incoming: Incoming
     locale: str
     site: str | None
@@ -90,7 +112,7 @@ def parse(inc: Incoming) -> tuple[str, str] | None:
 
 
 class CommandRouter:
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: CommandHost) -> None:
         self.hub = hub
         self.registry: dict[str, ChatCommand] = hub.plugins.commands()
         self.handled = 0

@@ -16,15 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from kassa import codec
 from kassa.model import Event
-from kassa.store import Store
+from kassa.store import Store, dialect_insert  # dialect_insert: its old home, for a release
 from kassa.store.engine import sqlite_time
 from kassa.store.tables import EventRow, OutboxRow
 
@@ -36,13 +33,6 @@ Decide = Callable[[Event], Sequence[dict[str, Any]]]
 Persisted = Callable[[list[tuple[int, Event]], set[tuple[str, str]]], Awaitable[None]]
 
 MAX_BATCH = 500
-
-
-def dialect_insert(conn: AsyncConnection, table: Any) -> Any:
-    """INSERT with ON CONFLICT support for the connection's dialect."""
-    if conn.dialect.name == "postgresql":
-        return pg_insert(table)
-    return sqlite_insert(table)
 
 
 def event_row(event: Event, received_at: datetime) -> dict[str, Any]:
@@ -288,3 +278,29 @@ async def query(store: Store, *, site: str | None = None, kinds: Sequence[str] |
     async with store.read() as conn:
         rows = (await conn.execute(stmt)).all()
     return [(r.seq, row_event(r.payload)) for r in rows]
+
+
+async def severity_counts(store: Store, *, site: str, since: datetime) -> dict[str, int]:
+    """How many events of each severity ``site`` had since ``since`` (counted in SQL)."""
+    async with store.read() as conn:
+        rows = (await conn.execute(
+            select(col(EventRow.severity), func.count()).where(
+                col(EventRow.site) == site, col(EventRow.occurred_at) >= since.astimezone(UTC)
+            ).group_by(col(EventRow.severity)))).all()
+    return {str(sev): int(n) for sev, n in rows}
+
+
+async def find(store: Store, event_id: str) -> tuple[int, str] | None:
+    """(seq, stored JSON) of one event by id, or None."""
+    async with store.read() as conn:
+        row = (await conn.execute(select(col(EventRow.seq), col(EventRow.payload)).where(
+            col(EventRow.id) == event_id))).first()
+    return (int(row.seq), str(row.payload)) if row else None
+
+
+async def received_since(store: Store, since: datetime) -> list[datetime]:
+    """When each event received since ``since`` arrived (timezone-aware), for rates."""
+    async with store.read() as conn:
+        rows = (await conn.execute(select(col(EventRow.received_at)).where(
+            col(EventRow.received_at) >= since))).scalars().all()
+    return [r if r.tzinfo else r.replace(tzinfo=UTC) for r in rows]

@@ -305,7 +305,7 @@ class Hub:
             if settings_relay := self.settings.relay.url:
                 from kassa.relay import Relay
 
-                self.relay = Relay(self, self.settings.relay)
+                self.relay = Relay(self.store, self.settings.relay, clock=self.clock)
                 self._tg.start_soon(self.relay.run)
                 log.info("relaying events to the centre at %s", settings_relay)
             self.commands = CommandRouter(self)
@@ -322,9 +322,11 @@ class Hub:
             self._warn_missing_channels()
             await self.commands.resume()
             if self.api_enabled:
-                from kassa.api.server import serve
+                from kassa.api.server import serve, token_for
 
-                self.api_port = await self._tg.start(serve, self)
+                self.api_token = token_for(self.settings)  # redacted from logs from now on
+                routes = await self.plugins.routes(self)
+                self.api_port = await self._tg.start(serve, self, routes)
             self.payment_methods = {m.name: m for m in await self.plugins.payment_methods(self)}
             self.loyalty_programs = {p.name: p for p in await self.plugins.loyalty_programs(self)}
             self.fiscal_devices = {d.name: d for d in await self.plugins.fiscal_devices(self)}

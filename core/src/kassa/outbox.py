@@ -32,7 +32,7 @@ from kassa.marks import Digest, Marks
 from kassa.model import ChannelLimits, ChatRef, Message, Severity
 from kassa.ratelimit import Window, per_second
 from kassa.secret import redact
-from kassa.store import Store
+from kassa.store import Store, dialect_insert
 from kassa.store.tables import OutboxRow
 from kassa.supervision import Contained
 
@@ -99,8 +99,6 @@ class Outbox:
 
     async def put_in(self, conn: Any, rows: list[dict[str, Any]]) -> int:
         """Insert rows inside the caller's transaction; how many were new."""
-        from kassa.eventlog import dialect_insert
-
         stmt = dialect_insert(conn, OutboxRow).on_conflict_do_nothing(
             index_elements=["key"]).returning(col(OutboxRow.id))
         return len((await conn.execute(stmt, rows)).all())
@@ -384,16 +382,7 @@ class Outbox:
         return "ok"
 
     async def counts(self) -> dict[str, Any]:
-        async with self.store.read() as conn:
-            res = (await conn.execute(select(col(OutboxRow.channel), col(OutboxRow.status),
-                                             func.count()).group_by(col(OutboxRow.channel),
-                                                                    col(OutboxRow.status)))).all()
-        total = {"pending": 0, "sent": 0, "dead": 0, "merged": 0}
-        by: dict[str, dict[str, int]] = {}
-        for channel, status, n in res:
-            total[status] = total.get(status, 0) + n
-            by.setdefault(channel, {"pending": 0, "sent": 0, "dead": 0, "merged": 0})[status] = n
-        return {**total, "by_channel": by}
+        return await counts(self.store)
 
     async def idle(self, channels: Collection[str] | None = None) -> bool:
         """No pending rows (tests and graceful shutdown wait for this); with ``channels``,
@@ -404,6 +393,42 @@ class Outbox:
         async with self.store.read() as conn:
             n = (await conn.execute(stmt)).scalar()
         return not n
+
+
+STATUSES = ("pending", "sent", "dead", "merged")
+
+
+async def counts(store: Store) -> dict[str, Any]:
+    """Rows by status: in total, ``by_channel`` and ``by_chat`` (``"channel:chat_id"``), from
+    one grouped count (the API's queue and chat views both read it)."""
+    async with store.read() as conn:
+        res = (await conn.execute(select(
+            col(OutboxRow.channel), col(OutboxRow.chat_id), col(OutboxRow.status),
+            func.count()).group_by(col(OutboxRow.channel), col(OutboxRow.chat_id),
+                                   col(OutboxRow.status)))).all()
+    total = dict.fromkeys(STATUSES, 0)
+    by_channel: dict[str, dict[str, int]] = {}
+    by_chat: dict[str, dict[str, int]] = {}
+    for channel, chat_id, status, n in res:
+        total[status] = total.get(status, 0) + n
+        ch = by_channel.setdefault(channel, dict.fromkeys(STATUSES, 0))
+        ch[status] = ch.get(status, 0) + n
+        by_chat.setdefault(f"{channel}:{chat_id}", dict.fromkeys(STATUSES, 0))[status] = n
+    return {**total, "by_channel": by_channel, "by_chat": by_chat}
+
+
+async def messages(store: Store, *, channel: str | None = None, chat_id: str | None = None,
+                   status: str | None = None, event_id: str | None = None,
+                   limit: int = 100) -> list[Any]:
+    """Outbox rows, newest first (with ``event_id``: that event's, oldest first)."""
+    stmt = select(OutboxRow)
+    for column, value in ((OutboxRow.channel, channel), (OutboxRow.chat_id, chat_id),
+                          (OutboxRow.status, status), (OutboxRow.event_id, event_id)):
+        if value:
+            stmt = stmt.where(col(column) == value)
+    order = col(OutboxRow.id).asc() if event_id else col(OutboxRow.id).desc()
+    async with store.read() as conn:
+        return list((await conn.execute(stmt.order_by(order).limit(limit))).all())
 
 
 class Head(NamedTuple):

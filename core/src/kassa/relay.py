@@ -9,7 +9,7 @@ replay after a crash between publish and cursor update is harmless.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 from sqlalchemy import select, update
@@ -17,20 +17,19 @@ from sqlmodel import col
 
 from kassa import codec, eventlog, extras
 from kassa.config import RelaySettings
-from kassa.eventlog import dialect_insert
+from kassa.hookspecs.app import Clock
+from kassa.store import Store, dialect_insert
 from kassa.store.tables import CursorRow
-
-if TYPE_CHECKING:
-    from kassa.hub import Hub
 
 log = logging.getLogger("kassa.relay")
 CURSOR = "relay"
 
 
 class Relay:
-    def __init__(self, hub: Hub, settings: RelaySettings) -> None:
+    def __init__(self, store: Store, settings: RelaySettings, *, clock: Clock) -> None:
         extras.require("nats", "relay.url")
-        self.hub = hub
+        self.store = store  # the site's event log and the cursor live there
+        self.clock = clock
         self.settings = settings
         self.wake = anyio.Event()
         self.sent = 0
@@ -38,14 +37,14 @@ class Relay:
         self.connected = False
 
     async def position(self) -> int:
-        async with self.hub.store.read() as conn:
+        async with self.store.read() as conn:
             row = (await conn.execute(select(col(CursorRow.position)).where(
                 col(CursorRow.name) == CURSOR))).first()
         return int(row.position) if row else 0
 
     async def save(self, position: int) -> None:
-        now = self.hub.clock.now()
-        async with self.hub.store.write() as conn:
+        now = self.clock.now()
+        async with self.store.write() as conn:
             res = await conn.execute(update(CursorRow).where(col(CursorRow.name) == CURSOR).values(
                 position=position, updated_at=now))
             if not res.rowcount:
@@ -90,7 +89,7 @@ class Relay:
     async def _pump(self, js: Any) -> None:
         while True:
             pos = await self.position()
-            rows = await eventlog.query(self.hub.store, after=pos, limit=self.settings.batch)
+            rows = await eventlog.query(self.store, after=pos, limit=self.settings.batch)
             if not rows:
                 self.waiting = 0
                 self.wake = anyio.Event()

@@ -6,7 +6,7 @@ import asyncio
 import json
 import secrets as pysecrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -16,17 +16,15 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
 from litestar.response import Stream
-from sqlalchemy import func, select
-from sqlmodel import col
 
 from kassa import __version__, codec, eventlog
+from kassa import outbox as outbox_queries
 from kassa.api.logbuffer import LOG_BUFFER
 from kassa.errors import UserError
 from kassa.secret import redact
-from kassa.store.tables import EventRow, OutboxRow
 
 if TYPE_CHECKING:
-    from kassa.hub import Hub
+    from kassa.api.host import AdminHost
 
 
 def _err(code: str, message: str, status: int) -> Response[Any]:
@@ -53,11 +51,9 @@ def _iso(d: datetime | None) -> str | None:
     return (d if d.tzinfo else d.replace(tzinfo=UTC)).isoformat()
 
 
-async def build_app(hub: Hub) -> Litestar:
-    from kassa.api.server import token_for
-
-    token = token_for(hub)
-    hub.api_token = token
+async def build_app(hub: AdminHost, routes: Sequence[Any] = ()) -> Litestar:
+    """The app over ``hub``; ``routes`` are what plugins' ``register_routes`` returned."""
+    token = hub.api_token  # the hub's (token_for): it also redacts it from logs
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         got = connection.headers.get("authorization", "")
@@ -90,13 +86,7 @@ async def build_app(hub: Hub) -> Litestar:
         for s in hub.settings.sites:
             tz = ZoneInfo(s.timezone)
             start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-            async with hub.store.read() as conn:
-                counts = (await conn.execute(
-                    select(col(EventRow.severity), func.count()).where(
-                        col(EventRow.site) == s.code,
-                        col(EventRow.occurred_at) >= start.astimezone(UTC)).group_by(
-                        col(EventRow.severity)))).all()
-            by_severity = {str(sev): int(n) for sev, n in counts}
+            by_severity = await eventlog.severity_counts(hub.store, site=s.code, since=start)
             sales = hub.kinds.sales()  # kinds declared as a closed sale
             checks = await hub.events(site=s.code, kinds=sales, since=start) if sales else []
             st = hub.site_state.get(s.code, {})
@@ -143,14 +133,12 @@ async def build_app(hub: Hub) -> Litestar:
 
     @get("/events/{event_id:str}")
     async def event_detail(event_id: str) -> Response[Any]:
-        async with hub.store.read() as conn:
-            row = (await conn.execute(select(col(EventRow.seq), col(EventRow.payload)).where(
-                col(EventRow.id) == event_id))).first()
-            if row is None:
-                return _err("not_found", f"no event {event_id}", 404)
-            msgs = (await conn.execute(select(OutboxRow).where(
-                col(OutboxRow.event_id) == event_id).order_by(col(OutboxRow.id)))).all()
-        return Response({"seq": row.seq, "event": json.loads(row.payload),
+        found = await eventlog.find(hub.store, event_id)
+        if found is None:
+            return _err("not_found", f"no event {event_id}", 404)
+        seq, payload = found
+        msgs = await outbox_queries.messages(hub.store, event_id=event_id, limit=1000)
+        return Response({"seq": seq, "event": json.loads(payload),
                          "messages": [_outbox_json(m) for m in msgs]})
 
     @get("/stats/events_per_minute")
@@ -158,12 +146,8 @@ async def build_app(hub: Hub) -> Litestar:
         minutes = min(max(minutes, 1), 24 * 60)
         now = datetime.now(UTC).replace(second=0, microsecond=0)
         since = now - timedelta(minutes=minutes - 1)
-        async with hub.store.read() as conn:
-            rows = (await conn.execute(select(col(EventRow.received_at)).where(
-                col(EventRow.received_at) >= since))).scalars().all()
         counts = [0] * minutes
-        for r in rows:
-            r = r if r.tzinfo else r.replace(tzinfo=UTC)
+        for r in await eventlog.received_since(hub.store, since):
             idx = int((r - since).total_seconds() // 60)
             if 0 <= idx < minutes:
                 counts[idx] += 1
@@ -171,21 +155,15 @@ async def build_app(hub: Hub) -> Litestar:
 
     @get("/outbox")
     async def outbox() -> dict[str, Any]:
-        return await hub.outbox.counts()
+        counts = await outbox_queries.counts(hub.store)
+        counts.pop("by_chat")  # /chats shows those
+        return counts
 
     @get("/outbox/messages")
     async def outbox_messages(channel: str | None = None, chat_id: str | None = None,
                               status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        stmt = select(OutboxRow)
-        if channel:
-            stmt = stmt.where(col(OutboxRow.channel) == channel)
-        if chat_id:
-            stmt = stmt.where(col(OutboxRow.chat_id) == chat_id)
-        if status:
-            stmt = stmt.where(col(OutboxRow.status) == status)
-        stmt = stmt.order_by(col(OutboxRow.id).desc()).limit(min(max(limit, 1), 1000))
-        async with hub.store.read() as conn:
-            rows = (await conn.execute(stmt)).all()
+        rows = await outbox_queries.messages(hub.store, channel=channel, chat_id=chat_id,
+                                             status=status, limit=min(max(limit, 1), 1000))
         return [_outbox_json(r) for r in rows]
 
     @post("/outbox/{row_id:int}/retry", status_code=200)
@@ -199,16 +177,10 @@ async def build_app(hub: Hub) -> Litestar:
 
     @get("/chats")
     async def chats() -> list[dict[str, Any]]:
-        async with hub.store.read() as conn:
-            rows = (await conn.execute(select(col(OutboxRow.channel), col(OutboxRow.chat_id),
-                                              col(OutboxRow.status), func.count()).group_by(
-                col(OutboxRow.channel), col(OutboxRow.chat_id), col(OutboxRow.status)))).all()
-        counts: dict[tuple[str, str], dict[str, int]] = {}
-        for ch, cid, st, n in rows:
-            counts.setdefault((ch, cid), {"pending": 0, "sent": 0, "dead": 0, "merged": 0})[st] = n
+        counts = (await outbox_queries.counts(hub.store))["by_chat"]
         out = []
         for (ch, cid), rule in hub.router.rules.items():
-            c = counts.get((ch, cid), {})
+            c = counts.get(f"{ch}:{cid}", {})
             out.append({"channel": ch, "chat_id": cid, "name": rule.settings.name,
                         "site": rule.settings.site, "owners": rule.settings.owners,
                         "pending": c.get("pending", 0), "sent": c.get("sent", 0),
@@ -261,7 +233,7 @@ async def build_app(hub: Hub) -> Litestar:
     admin = Router("/api", route_handlers=[
         health, sites, events, stream, event_detail, per_minute, outbox, outbox_messages, retry,
         chats, plugins, reports, report, log_tail], guards=[guard])
-    extra = await hub.plugins.routes(hub)
+    extra = list(routes)
     return Litestar(route_handlers=[admin, *extra], exception_handlers={Exception: exc_handler},
                     openapi_config=None, debug=False, logging_config=None)
 

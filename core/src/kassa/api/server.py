@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.abc import TaskStatus
@@ -14,7 +15,8 @@ from kassa.errors import UserError
 from kassa.ports import bind_error
 
 if TYPE_CHECKING:
-    from kassa.hub import Hub
+    from kassa.api.host import AdminHost
+    from kassa.config import Settings
 
 log = logging.getLogger("kassa.api")
 
@@ -34,7 +36,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve(hub: Hub, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED) -> None:
+async def serve(hub: AdminHost, routes: Sequence[Any] = (), *,
+                task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED) -> None:
     import uvicorn
 
     from kassa.api.app import build_app
@@ -47,7 +50,7 @@ async def serve(hub: Hub, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IG
     except OSError as exc:
         raise UserError(bind_error("the admin API", s.host, s.port, exc)) from None
     try:
-        app = await build_app(hub)
+        app = await build_app(hub, routes)
     except BaseException:
         sock.close()
         raise
@@ -65,15 +68,15 @@ async def serve(hub: Hub, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IG
         sock.close()
 
 
-def token_for(hub: Hub) -> str:
+def token_for(settings: Settings) -> str:
     """The admin token: from config, else generated once into the data folder."""
-    tok = hub.settings.api.token.reveal()
+    tok = settings.api.token.reveal()
     if tok:
         return tok
     import os
     import secrets
 
-    path = hub.settings.data_path / "api-token"
+    path = settings.data_path / "api-token"
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
