@@ -180,6 +180,10 @@ class Stack:
                 waited = True
                 await anyio.sleep(close_after)
         await self.wait_events(code, "shift_closed")
+        for till in self.rkeeper[code].stations:  # a till's script may be backing off (the
+            with anyio.fail_after(35):            # hub's listener was not up yet): wait for it
+                while till.sent < till.seq:  # noqa: ASYNC110
+                    await anyio.sleep(0.05)
 
     async def outage(self, code: str = "r1") -> None:
         """The link to the cash server goes down until the hub notices, then comes back."""
