@@ -1,0 +1,25 @@
+"""The training register passes the core's fiscal contract: one line to subclass, plus
+the two probes this register needs (how to slow it down, how to lose an answer)."""
+
+from __future__ import annotations
+
+from kassa.testing.contracts import FiscalDeviceContract
+from kassa_register.tape import TapeRegister
+
+
+class TestTapeRegister(FiscalDeviceContract):
+    make_device = staticmethod(lambda tmp_path: TapeRegister("training", tmp_path / "tape"))
+
+    def slow(self, component, seconds):
+        component.print_delay = seconds
+
+    def lose_answer(self, component):
+        """The document is printed and archived, then the cable is pulled."""
+        receipt = component.receipt
+
+        async def lost(r, key):
+            await receipt(r, key)
+            component.receipt = receipt
+            raise ConnectionError("USB cable pulled")
+
+        component.receipt = lost
