@@ -1,32 +1,37 @@
-"""The smallest Kassa plugin: hook implementations only."""
+"""kassa-hello: guests counted at the door become events; /hello says how many today."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kassa import hookimpl
-from kassa.hookspecs.notify import Access
-from kassa.model import Reply
-
-SEEN: dict[str, int] = {}
 
 
-class Hello:
-    name = "hello"
-    description = "help.help"
-    access = Access.BOUND
+@hookimpl
+def register_settings() -> dict[str, type]:
+    from kassa_hello.settings import HelloSettings
 
-    async def handle(self, ctx: Any, args: str) -> Reply:
-        n = SEEN.get(ctx.site or "", 0)
-        return Reply(f"Привет! Событий в этом ресторане: {n}" if ctx.locale == "ru"
-                     else f"Hello! Events at this restaurant: {n}")
+    return {"sites.hello": HelloSettings}  # [sites.hello] inside a [[sites]] entry
+
+
+@hookimpl
+def register_event_kinds() -> list[Any]:
+    from kassa.model import EventKindSpec
+
+    return [EventKindSpec("hello_guest", severity="info", group="hello",
+                          title={"ru": "Гость вошёл", "en": "Guest arrived"})]
+
+
+@hookimpl
+def register_sources(hub: Any) -> list[Any]:
+    from kassa_hello.source import HelloSource
+
+    return [HelloSource(site.code, hub.site_section(site.code, "hello"))
+            for site in hub.settings.sites if hub.site_section(site.code, "hello")]
 
 
 @hookimpl
 def register_commands() -> list[Any]:
-    return [Hello()]
+    from kassa_hello.command import HelloCommand
 
-
-@hookimpl
-def on_event(event: Any) -> None:
-    SEEN[event.site] = SEEN.get(event.site, 0) + 1
+    return [HelloCommand()]
