@@ -153,3 +153,25 @@ async def test_postgresql_refuses_to_start_while_a_branch_is_behind(tmp_path: Pa
     await store.prepare()
     assert await columns(store, "notes") == ["id", "text", "author"]
     await store.close()
+
+
+def test_kassa_db_status_and_upgrade_list_every_branch(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from kassa.cli import cli
+
+    cfg = tmp_path / "kassa.toml"
+    cfg.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "kassa.db"}"\n'
+                   f'[hub]\ndata_dir = "{tmp_path}"\n')
+    runner = CliRunner()
+    before = runner.invoke(cli, ["db", "status", "-c", str(cfg)])
+    assert before.exit_code == 1, before.output
+    lines = before.output.splitlines()
+    assert lines[0].split()[:4] == ["core", "none", "head", lines[0].split()[3]]
+    assert "behind: core" in lines[-1] and "run `kassa db upgrade`" in lines[-1]
+    up = runner.invoke(cli, ["db", "upgrade", "-c", str(cfg)])
+    assert up.exit_code == 0, up.output
+    after = runner.invoke(cli, ["db", "status", "-c", str(cfg)])
+    assert after.exit_code == 0, after.output
+    rows = [line.split() for line in after.output.splitlines()]
+    assert rows[0][0] == "core" and len(rows) == len(lines) - 1  # every branch, no hint
+    assert all(r[1] == r[3] and r[4:] == ["up", "to", "date"] for r in rows), after.output

@@ -124,9 +124,11 @@ def config_group() -> None:
 def config_check(config: str | None) -> None:
     """Validate kassa.toml without starting anything."""
     from kassa.errors import UserError
+    from kassa.kinds import check_settings, installed
 
     try:
         s = load_settings(config)
+        check_settings(s, installed())  # kind names in [[chats]], once plugins declared theirs
     except UserError as exc:
         fail(exc)
     click.echo(f"{_config_path(config)}: OK ({len(s.sites)} sites, {len(s.chats)} chats, "
@@ -153,29 +155,67 @@ def db_group() -> None:
     """The store."""
 
 
-@db_group.command("upgrade")
-@config_opt
-def db_upgrade(config: str | None) -> None:
-    """Apply migrations (PostgreSQL needs this before the first run of a new version)."""
+def _with_store(config: str | None, work: Any) -> Any:
+    """Run ``work(store)`` on the configured store with every plugin's migrations."""
     import anyio
 
     from kassa.errors import UserError
+    from kassa.plugins import get_plugins
     from kassa.store import Store
 
-    try:
-        s = load_settings(config)
-    except UserError as exc:
-        fail(exc)
-
-    async def go() -> None:
-        store = Store(s.store_url)
+    async def go() -> Any:
+        store = Store(load_settings(config).store_url, migrations=get_plugins().migrations())
         try:
-            await store.upgrade()
+            return await work(store)
         finally:
             await store.close()
 
-    anyio.run(go)
+    try:
+        return anyio.run(go)
+    except UserError as exc:
+        fail(exc)
+
+
+def _print_branches(branches: Any) -> None:
+    for b in branches:
+        if b.head is None:
+            state = "from a plugin that is not installed (its tables are left alone)"
+        else:
+            state = "behind" if b.behind else "up to date"
+        click.echo(f"{b.name:<12} {b.current or 'none':<16} head {b.head or '-':<16} {state}")
+
+
+@db_group.command("upgrade")
+@config_opt
+def db_upgrade(config: str | None) -> None:
+    """Apply the core's and every plugin's migrations (PostgreSQL needs this before the first
+    run of a new version; SQLite does it at start)."""
+
+    async def work(store: Any) -> Any:
+        await store.upgrade()
+        return await store.status()
+
+    _print_branches(_with_store(config, work))
     click.echo("database is up to date")
+
+
+@db_group.command("status")
+@config_opt
+def db_status(config: str | None) -> None:
+    """Each migration branch (core, then plugins) with its current and head revision; exits
+    with 1 when one is behind."""
+
+    async def work(store: Any) -> Any:
+        return store.sqlite, await store.status()
+
+    sqlite, branches = _with_store(config, work)
+    _print_branches(branches)
+    behind = [b.name for b in branches if b.behind]
+    if behind:
+        when = "or start the hub (SQLite upgrades at start)" if sqlite else \
+            "before starting the hub"
+        click.echo(f"behind: {', '.join(behind)}; run `kassa db upgrade` {when}")
+        sys.exit(1)
 
 
 @cli.group("events")
