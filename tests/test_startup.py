@@ -230,3 +230,15 @@ async def test_a_second_hub_on_the_same_database_refuses_naming_the_first(tmp_pa
         await first.release()
     async with StoreLock(tmp_path / "b", PG):
         pass
+
+
+def test_a_misspelled_time_zone_ends_the_run_naming_the_key_and_value(tmp_path):
+    cfg = config(tmp_path, extra='timezone = "Europe/Moskva"\n')
+    proc = start(str(EXE), "run", "-c", str(cfg))
+    took, err = finish(proc, 60)
+    assert proc.returncode == 2, err
+    assert err.strip().splitlines()[-1] == (
+        f'error: {cfg.name}: sites[0].timezone: unknown time zone (an IANA name such as '
+        '"Europe/Moscow"), got "Europe/Moskva" (did you mean \'Europe/Minsk\', '
+        "'Europe/Moscow' or 'Europe/Monaco'?)")
+    assert took < 30
