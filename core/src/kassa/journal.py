@@ -25,7 +25,8 @@ from typing import Any, TypeVar
 
 import anyio
 from attrs import frozen
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
+from sqlalchemy.exc import IntegrityError
 
 from kassa import codec
 from kassa.errors import Permanent, Repair, RetryLater, UserError
@@ -128,8 +129,17 @@ class Journal:
         if not key:
             raise UserError(f"{kind}: an idempotency key is required")
         text, digest = request_json(request)
+        now = self.now()
+        fresh = {"key": key, "component": component, "concern": concern, "kind": kind,
+                 "site": site, "station": station, "request": text, "digest": digest,
+                 "status": PENDING, "attempts": 1, "created_at": now, "updated_at": now}
         async with self._key_lock(key):
-            row = await self.get(key)
+            # one transaction: the row as it was, or a new pending one (the common case)
+            try:
+                row = await self.store.write_sync(lambda c: _get_or_insert(c, key, fresh))
+            except IntegrityError:  # another node sharing the database inserted it first
+                raise RetryLater(f"{kind} {key} is being run elsewhere; try again",
+                                 after=1) from None
             if row is not None:
                 if row.digest != digest:
                     raise UserError(f"key {key!r} reused for a different request"
@@ -143,8 +153,7 @@ class Journal:
                         return found  # type: ignore[no-any-return]
                     log.info("journal: %s %s had no effect on %s; running it again",
                              kind, key, component)
-            await self._claim(key, row, component=component, concern=concern, kind=kind,
-                              site=site, station=station, request=text, digest=digest)
+                await self._claim(key)
             try:
                 result = await call()
             except OutcomeUnknown:
@@ -246,20 +255,12 @@ class Journal:
         async with self.store.read() as conn:
             return (await conn.execute(select(_T).where(_T.c.key == key))).first()
 
-    async def _claim(self, key: str, row: Any, *, component: str, concern: str, kind: str,
-                     site: str | None, station: str | None, request: str, digest: str) -> None:
-        """Write ``pending`` and commit it before the component is called."""
-        now = self.now()
-        async with self.store.write() as conn:
-            if row is None:
-                await conn.execute(_T.insert().values(
-                    key=key, component=component, concern=concern, kind=kind, site=site,
-                    station=station, request=request, digest=digest, status=PENDING,
-                    attempts=1, created_at=now, updated_at=now))
-            else:
-                await conn.execute(update(_T).where(_T.c.key == key).values(
-                    status=PENDING, attempts=_T.c.attempts + 1, error_code=None, error=None,
-                    updated_at=now))
+    async def _claim(self, key: str) -> None:
+        """An earlier attempt had no effect: ``pending`` again (committed before the call)."""
+        stmt = update(_T).where(_T.c.key == key).values(
+            status=PENDING, attempts=_T.c.attempts + 1, error_code=None, error=None,
+            updated_at=self.now())
+        await self.store.write_sync(lambda c: c.execute(stmt))
 
     async def _finish(self, key: str, status: str, *, result: Any = None,
                       exc: BaseException | None = None, code: str | None = None,
@@ -271,8 +272,8 @@ class Journal:
             values.update(error_code=_error_code(exc), error=str(exc) or type(exc).__name__)
         if code is not None:
             values.update(error_code=code, error=message)
-        async with self.store.write() as conn:
-            await conn.execute(update(_T).where(_T.c.key == key).values(**values))
+        stmt = update(_T).where(_T.c.key == key).values(**values)
+        await self.store.write_sync(lambda c: c.execute(stmt))
 
     @staticmethod
     def _decode(text: str | None, result_type: type[T]) -> T:
@@ -292,6 +293,13 @@ class Journal:
             self._waiting[key] -= 1
             if not self._waiting[key]:
                 del self._waiting[key], self._locks[key]
+
+
+def _get_or_insert(conn: Connection, key: str, fresh: dict[str, Any]) -> Any:
+    row = conn.execute(select(_T).where(_T.c.key == key)).first()
+    if row is None:
+        conn.execute(_T.insert().values(**fresh))
+    return row
 
 
 def _aware(v: datetime) -> datetime:
