@@ -40,6 +40,8 @@ KINDS = (
                   title={"ru": "Внесение наличных", "en": "Cash in"}),
     EventKindSpec("cash_out", severity=Severity.NOTICE, group="fiscal",
                   title={"ru": "Выплата наличных", "en": "Cash out"}),
+    EventKindSpec("payment_failed", severity=Severity.WARNING, group="payments",
+                  title={"ru": "Операция оплаты не выполнена", "en": "Payment operation failed"}),
     EventKindSpec("payment_held", group="payments",
                   title={"ru": "Сумма заблокирована на счёте", "en": "Amount held"}),
     EventKindSpec("payment_captured", group="payments",
