@@ -64,8 +64,8 @@ async def test_through_the_hub_with_reports(tmp_path):
             assert {r[0] for r in discounts.rows} >= {"Бонусная карта 5%", "Скидка 10%"}
             deletions = await reports["deletions"].build(ctx, "r1", period)
             by_what = {r[1] for r in deletions.rows}
-            assert {"Удаление сохраненного блюда", "Удаление чека", "Отмена пречека",
-                    "Аннулирование чека", "Выход без сохранения"} <= by_what
+            assert {"Удаление сохранённого блюда", "Удаление чека", "Отмена пречека",
+                    "Аннулирование чека", "Выход из заказа без сохранения"} <= by_what
             shift = await reports["system_balance"].build(ctx, "r1", Period(
                 period.start, period.end, "shift:2"))
             assert {r[0]: r for r in shift.rows}["Выручка"][1] == 0

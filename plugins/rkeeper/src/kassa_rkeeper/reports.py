@@ -13,6 +13,7 @@ from typing import Any
 
 from kassa.model import Chart, Column, Event, Period, Report
 
+from kassa_rkeeper.kinds import KINDS
 from kassa_rkeeper.kinds import Kind as K
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -40,16 +41,7 @@ TEXTS: dict[str, dict[str, str]] = {
 
 DELETION_KINDS = (K.SAVED_DISH_DELETED, K.UNSAVED_DISH_DELETED, K.CHECK_DELETED,
                   K.CHECK_ANNULLED, K.PRECHECK_CANCELLED, K.ORDER_QUIT_UNSAVED)
-KIND_TITLES = {
-    "ru": {K.SAVED_DISH_DELETED: "Удаление сохраненного блюда",
-           K.UNSAVED_DISH_DELETED: "Удаление несохраненного блюда",
-           K.CHECK_DELETED: "Удаление чека", K.CHECK_ANNULLED: "Аннулирование чека",
-           K.PRECHECK_CANCELLED: "Отмена пречека", K.ORDER_QUIT_UNSAVED: "Выход без сохранения"},
-    "en": {K.SAVED_DISH_DELETED: "Saved dish deleted", K.UNSAVED_DISH_DELETED:
-           "Unsaved dish deleted", K.CHECK_DELETED: "Check deleted", K.CHECK_ANNULLED:
-           "Check annulled", K.PRECHECK_CANCELLED: "Pre-check cancelled",
-           K.ORDER_QUIT_UNSAVED: "Quit without saving"},
-}
+SPECS = {spec.name: spec for spec in KINDS}  # the declared titles, one text per kind
 
 
 def _t(locale: str, key: str) -> str:
@@ -184,7 +176,7 @@ class Deletions(_Base):
                                       since=period.start, until=period.end)
         groups: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
         for e in events:
-            key = (e.employee or "?", KIND_TITLES[loc if loc in KIND_TITLES else "ru"][e.kind],
+            key = (e.employee or "?", SPECS[e.kind].title_in(loc),
                    e.reason or _t(loc, "no_reason"), e.manager or "")
             groups[key][0] += 1
             groups[key][1] += e.amount or 0
