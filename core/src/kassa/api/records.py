@@ -13,6 +13,14 @@ from kassa.model import Event
 from kassa.model.report import Report
 
 
+def _tuple(value: Any) -> tuple[Any, ...]:
+    return tuple(value)
+
+
+def _rows(value: Any) -> tuple[tuple[Any, ...], ...]:
+    return tuple(tuple(row) for row in value)
+
+
 @frozen
 class Health:
     status: str
@@ -33,7 +41,7 @@ class SiteStatus:
     checks_today: int = 0
     revenue_today: int = 0  # kopecks
     alerts_today: int = 0
-    stations: tuple[str, ...] = field(default=(), converter=tuple)
+    stations: tuple[str, ...] = field(default=(), converter=_tuple)
 
 
 @frozen
@@ -57,10 +65,6 @@ class AttachmentInfo:
     mime: str = "application/octet-stream"
 
 
-def _rows(value: Any) -> tuple[tuple[Any, ...], ...]:
-    return tuple(tuple(row) for row in value)
-
-
 @frozen
 class OutboxMessage:
     id: int
@@ -73,7 +77,7 @@ class OutboxMessage:
     kind: str = "alert"
     severity: str = "info"
     buttons: tuple[tuple[ButtonInfo, ...], ...] = field(default=(), converter=_rows)
-    attachments: tuple[AttachmentInfo, ...] = field(default=(), converter=tuple)
+    attachments: tuple[AttachmentInfo, ...] = field(default=(), converter=_tuple)
     event_id: str | None = None
     created_at: datetime | None = None
     sent_at: datetime | None = None
@@ -85,7 +89,7 @@ class OutboxMessage:
 class EventDetail:
     seq: int
     event: Event
-    messages: tuple[OutboxMessage, ...] = field(default=(), converter=tuple)
+    messages: tuple[OutboxMessage, ...] = field(default=(), converter=_tuple)
 
 
 @frozen
@@ -120,7 +124,7 @@ class ChatSummary:
 class PluginInfo:
     name: str
     version: str | None = None
-    hooks: tuple[str, ...] = field(default=(), converter=tuple)
+    hooks: tuple[str, ...] = field(default=(), converter=_tuple)
 
 
 @frozen
@@ -137,8 +141,8 @@ class ComponentHealth:
 
 @frozen
 class PluginsInfo:
-    plugins: tuple[PluginInfo, ...] = field(default=(), converter=tuple)
-    components: tuple[ComponentHealth, ...] = field(default=(), converter=tuple)
+    plugins: tuple[PluginInfo, ...] = field(default=(), converter=_tuple)
+    components: tuple[ComponentHealth, ...] = field(default=(), converter=_tuple)
 
 
 @frozen

@@ -61,8 +61,12 @@ class ReplayClient:
 
     def __init__(self, events: Iterable[Event], *, speed: float = 10.0, name: str = "replay",
                  locale: str = "ru") -> None:
+        from kassa.kinds import installed
+
         self._pending = list(events)
         self._played: list[EventRecord] = []
+        # sales (checks, revenue) are the kinds plugins declare as such: none is hard-coded
+        self._sales = frozenset(installed().sales())
         self.speed = speed
         self.locale = locale
         self._name = name
@@ -116,7 +120,7 @@ class ReplayClient:
         by_site: dict[str, list[Event]] = {}
         for rec in self._played:
             by_site.setdefault(rec.event.site, []).append(rec.event)
-        return [_site_status(code, evs) for code, evs in sorted(by_site.items())]
+        return [_site_status(code, evs, self._sales) for code, evs in sorted(by_site.items())]
 
     async def events(self, *, site: str | None = None, kind: str | None = None,
                      employee: str | None = None, q: str | None = None, limit: int = 100,
@@ -167,7 +171,7 @@ class ReplayClient:
     async def report(self, name: str, *, site: str | None, period: str) -> Report:
         if name != SALES_BY_HOUR:
             raise ApiError(404, "not_found", f"no report {name}")
-        checks = [r.event for r in self._played if r.event.kind == EventKind.CHECK_CLOSED
+        checks = [r.event for r in self._played if r.event.kind in self._sales
                   and (not site or r.event.site == site)]
         by_hour: Counter[int] = Counter()
         count: Counter[int] = Counter()
@@ -195,7 +199,7 @@ class ReplayClient:
         return None
 
 
-def _site_status(code: str, events: list[Event]) -> SiteStatus:
+def _site_status(code: str, events: list[Event], sales: frozenset[str]) -> SiteStatus:
     """A site's dashboard row from its events: the link state is the last online/offline fact."""
     online, since = True, events[0].occurred_at
     for e in events:
@@ -203,10 +207,10 @@ def _site_status(code: str, events: list[Event]) -> SiteStatus:
             online, since = e.kind == EventKind.SITE_ONLINE, e.occurred_at
     day = events[-1].occurred_at.date()
     today = [e for e in events if e.occurred_at.date() == day]
-    checks = [e for e in today if e.kind == EventKind.CHECK_CLOSED]
+    checks = [e for e in today if e.kind in sales]
     return SiteStatus(
         code=code, name=code, online=online, since=since, last_event_at=events[-1].occurred_at,
         events_today=len(today), checks_today=len(checks),
         revenue_today=sum(e.amount or 0 for e in checks),
         alerts_today=sum(1 for e in today if e.severity.rank >= Severity.WARNING.rank),
-        stations=tuple(sorted({e.station for e in events if e.station})))
+        stations=sorted({e.station for e in events if e.station is not None}))

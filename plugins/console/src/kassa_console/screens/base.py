@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from kassa_console.app import ConsoleApp
 
 T = TypeVar("T")
+
+
+def run_async(node: DOMNode, work: Callable[[], Coroutine[Any, Any, None]],
+              **options: Any) -> Worker[None]:
+    """``node.run_worker(work, **options)`` for an ``async def`` taking no arguments (typed:
+    mypy cannot infer textual's result type from a bound coroutine function)."""
+    worker: Worker[None] = node.run_worker(work, **options)
+    return worker
 
 
 def localize_bindings(node: DOMNode, locale: str) -> None:

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, ListView
 
-from kassa_console.screens.base import ConsoleScreen
+from kassa_console.screens.base import ConsoleScreen, run_async
 from kassa_console.widgets.message_card import MessageCard
 from kassa_console.widgets.table import sync_rows
 
@@ -83,8 +83,8 @@ class ChatsScreen(ConsoleScreen):
         channel, chat_id = key.split("\x1f", 1)
         if (channel, chat_id) != self.chat or self.dead_only:
             self.chat, self.dead_only = (channel, chat_id), False
-            self.run_worker(self._load_messages, group="load", exclusive=True,
-                            exit_on_error=False)
+            run_async(self, self._load_messages, group="load", exclusive=True,
+                      exit_on_error=False)
 
     def action_toggle_dead(self) -> None:
         self.dead_only = not self.dead_only
@@ -94,8 +94,8 @@ class ChatsScreen(ConsoleScreen):
     def action_retry(self) -> None:
         item = self.query_one("#messages", ListView).highlighted_child
         if isinstance(item, MessageCard):
-            self.run_worker(partial(self._retry, item.message.id), group="retry",
-                            exit_on_error=False)
+            run_async(self, partial(self._retry, item.message.id), group="retry",
+                      exit_on_error=False)
 
     async def _retry(self, message_id: int) -> None:
         if await self.console.attempt(self.client.retry(message_id)):

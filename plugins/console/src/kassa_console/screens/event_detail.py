@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from kassa_console.i18n import rubles
-from kassa_console.screens.base import localize_bindings
+from kassa_console.screens.base import localize_bindings, run_async
 from kassa_console.widgets.message_card import render_message
 
 FIELDS = ("occurred_at", "severity", "station", "employee", "manager", "table", "order",
@@ -38,7 +38,7 @@ class EventDetailScreen(ModalScreen[None]):
             yield Static("", id="detail-messages")
 
     def on_mount(self) -> None:
-        self.run_worker(self._load, exit_on_error=False)
+        run_async(self, self._load, exit_on_error=False)
 
     async def _load(self) -> None:
         app: Any = self.app

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 import anyio
 from kassa.api.records import EventRecord
 from kassa.i18n import kind_title
-from kassa.model import EventKind
 from rich.text import Text
 from textual import on
 from textual.containers import Horizontal
@@ -17,18 +16,24 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from kassa_console.filters import EventFilter
 from kassa_console.i18n import clock, rubles
-from kassa_console.screens.base import ConsoleScreen
+from kassa_console.screens.base import ConsoleScreen, run_async
 from kassa_console.screens.event_detail import EventDetailScreen
 
 SEVERITY_STYLE = {"info": "", "notice": "cyan", "warning": "yellow", "danger": "bold red"}
 COLUMNS = ("seq", "time", "site", "kind", "employee", "amount", "text")
 MAX_ROWS = 500  # the feed is a window, not the log: older events are one filter away
 DEBOUNCE_S = 0.25
-KINDS = sorted(EventKind)  # plugins' own kinds are found with the text filter
 
 
 def _chosen(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def kinds() -> list[str]:
+    """Every kind the installed plugins declare (the core hard-codes none of theirs)."""
+    from kassa.kinds import installed
+
+    return sorted(spec.name for spec in installed())
 
 
 class EventsScreen(ConsoleScreen):
@@ -40,7 +45,7 @@ class EventsScreen(ConsoleScreen):
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="filters"):
             yield Select[str]([], prompt=self.t("ev.filter.site"), id="f-site")
-            yield Select[str]([(kind_title(k, self.console.locale), k) for k in KINDS],
+            yield Select[str]([(kind_title(k, self.console.locale), k) for k in kinds()],
                               prompt=self.t("ev.filter.kind"), id="f-kind")
             yield Input(placeholder=self.t("ev.filter.employee"), id="f-employee")
             yield Input(placeholder=self.t("ev.filter.text"), id="f-text")
@@ -54,7 +59,7 @@ class EventsScreen(ConsoleScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.console.event_signal.subscribe(self, self.on_live_event)
-        self.run_worker(self._load_sites, group="sites", exit_on_error=False)
+        run_async(self, self._load_sites, group="sites", exit_on_error=False)
 
     def on_screen_resume(self) -> None:
         if not self.query_one("#feed", DataTable).row_count:
@@ -77,7 +82,7 @@ class EventsScreen(ConsoleScreen):
     @on(Input.Changed)
     @on(Select.Changed)
     def _filter_changed(self) -> None:
-        self.run_worker(self._reload_later, group="load", exclusive=True, exit_on_error=False)
+        run_async(self, self._reload_later, group="load", exclusive=True, exit_on_error=False)
 
     async def _reload_later(self) -> None:
         await anyio.sleep(DEBOUNCE_S)  # typing a word is one query, not one per letter

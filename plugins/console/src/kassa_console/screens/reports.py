@@ -17,7 +17,7 @@ from textual_plotext import PlotextPlot
 
 from kassa_console.i18n import rubles
 from kassa_console.report_csv import write_csv
-from kassa_console.screens.base import ConsoleScreen
+from kassa_console.screens.base import ConsoleScreen, run_async
 
 PERIODS = ("today", "yesterday", "shift", "week")
 ALL_SITES = "*"
@@ -80,9 +80,9 @@ class ReportsScreen(ConsoleScreen):
         period = self.query_one("#r-range", Input).value.strip() or \
             str(self.query_one("#r-period", Select).value)
         self.query_one("#r-title", Static).update(self.t("rep.building"))
-        self.run_worker(partial(self._build, name, None if site == ALL_SITES else str(site),
+        run_async(self, partial(self._build, name, None if site == ALL_SITES else str(site),
                                 period),
-                        group="build", exclusive=True, exit_on_error=False)
+                  group="build", exclusive=True, exit_on_error=False)
 
     async def _build(self, name: str, site: str | None, period: str) -> None:
         report = await self.ask(self.client.report(name, site=site, period=period))
