@@ -135,6 +135,9 @@ async def test_the_listener_comes_back_as_soon_as_its_port_is_free(caplog):
             assert f"already in use by pid {os.getpid()}" in health["listen_error"]  # who
             failures = [r for r in caplog.records if "cannot listen" in r.getMessage()]
             assert len(failures) == 1  # one line, not one per attempt
+            alerts = got.of("push_listener_down")
+            assert len(alerts) == 1 and alerts[0].severity == "warning"  # one per outage
+            assert alerts[0].text == health["listen_error"]
             squatter.close()
             with anyio.fail_after(3):
                 await source.ready.wait()

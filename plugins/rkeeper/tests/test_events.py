@@ -13,7 +13,8 @@ from .conftest import running
 
 pytestmark = pytest.mark.anyio
 
-FROM_SIM = set(Kind) - {Kind.UNKNOWN, Kind.HUB_GAP, Kind.STATION_EVENTS_LOST}  # faults
+FROM_SIM = set(Kind) - {Kind.UNKNOWN, Kind.HUB_GAP, Kind.STATION_EVENTS_LOST,
+                        Kind.PUSH_LISTENER_DOWN}  # faults
 DECLARED = {spec.name: spec.severity for spec in KINDS}
 
 

@@ -42,6 +42,7 @@ class Kind(StrEnum):
     UNKNOWN = "rkeeper_unknown"  # a notify Situation code nobody mapped
     HUB_GAP = "hub_gap"  # the hub was down: what could not be read back
     STATION_EVENTS_LOST = "station_events_lost"  # a station's event numbers jumped
+    PUSH_LISTENER_DOWN = "push_listener_down"  # the notify port cannot be bound (polling only)
 
 
 def _kind(name: Kind, severity: Severity, ru: str, en: str, **flags: Any) -> EventKindSpec:
@@ -83,4 +84,6 @@ KINDS: tuple[EventKindSpec, ...] = (
     _kind(Kind.HUB_GAP, W, "Хаб не работал: события за перерыв могли не дойти",
           "The hub was down: events of the gap may be missing"),
     _kind(Kind.STATION_EVENTS_LOST, W, "Потеряны события станции", "Station events lost"),
+    _kind(Kind.PUSH_LISTENER_DOWN, W, "Хаб не принимает события станций (порт занят)",
+          "The hub cannot receive station events (port unavailable)"),
 )

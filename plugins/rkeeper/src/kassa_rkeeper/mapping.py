@@ -70,6 +70,8 @@ FACTS: tuple[Fact, ...] = (
          "station script: service/kitchen ticket text, printer, order category"),
     Fact("site_offline", Core.SITE_OFFLINE, "kassa", None, "no answer for offline_after seconds"),
     Fact("site_online", Core.SITE_ONLINE, "kassa", None, "answers again; outage_s in data"),
+    Fact("push_listener_down", K.PUSH_LISTENER_DOWN, "kassa", None,
+         "listen_port cannot be bound (text: why, who holds it); polling goes on"),
 )
 
 BY_NAME: dict[str, Fact] = {f.name: f for f in FACTS}

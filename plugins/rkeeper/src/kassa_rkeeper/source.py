@@ -130,6 +130,11 @@ class RKeeperSource:
             except OSError as exc:
                 self.listening = False
                 self.listen_error = self._bind_failed(exc, first=not down)
+                if not down:  # an alert once per outage: pushes are not arriving
+                    now = datetime.now(self.tz)
+                    await self._out([Event.of(site=self.site, kind=Kind.PUSH_LISTENER_DOWN,
+                                              source_key=f"listener_down:{now.isoformat()}",
+                                              occurred_at=now, text=self.listen_error)])
                 down = True
             await anyio.sleep(LISTEN_RETRY_S)
 
