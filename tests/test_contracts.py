@@ -8,10 +8,18 @@ from kassa.testing.contracts import (
     AccountPaymentContract,
     CardTerminalContract,
     FiscalDeviceContract,
+    LoyaltyProgramContract,
     PrinterContract,
     ScaleContract,
 )
-from kassa.testing.fakes import FakeAccount, FakePrinter, FakeRegister, FakeScale, FakeTerminal
+from kassa.testing.fakes import (
+    FakeAccount,
+    FakeLoyalty,
+    FakePrinter,
+    FakeRegister,
+    FakeScale,
+    FakeTerminal,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -145,3 +153,24 @@ async def test_contract_catches_a_lookup_that_raises_for_an_unknown_key(tmp_path
 
     with pytest.raises(Permanent):
         await Suite().test_lookup_finds_what_was_done_and_none_otherwise(tmp_path)
+
+
+class TestFakeLoyalty(LoyaltyProgramContract):
+    make_program = staticmethod(lambda: FakeLoyalty(guests={"+79990000001": ("g1", 5000)},
+                                                    blocked={"+79990000666": "lost card"}))
+    blocked_identifier = "+79990000666"
+
+
+class NonIdempotentLoyalty(FakeLoyalty):
+    """Posts again on every retry (keeps no key with the posting)."""
+
+    async def commit(self, order, quote, key, spend=0):
+        return await super().commit(order, quote, f"{key}:{self.effects()}", spend)
+
+
+async def test_contract_catches_a_loyalty_programme_that_posts_twice(tmp_path):
+    class Suite(LoyaltyProgramContract):
+        make_program = staticmethod(lambda: NonIdempotentLoyalty(
+            guests={"+79990000001": ("g1", 5000)}))
+
+    await fails(Suite, "test_commit_twice_with_one_key_posts_once", tmp_path)

@@ -181,10 +181,12 @@ async def make_hub(config: Mapping[str, Any], tmp_path: Path | str, *,
 
 
 # the contract suites import pytest, the fakes sqlite3: loaded when first named
-_LAZY = {name: "kassa.testing.contracts" for name in (
-    "AccountPaymentContract", "CardTerminalContract", "FiscalDeviceContract",
-    "PrinterContract", "ScaleContract", "sample_receipt")} | {name: "kassa.testing.fakes"
-    for name in ("FakeAccount", "FakePrinter", "FakeRegister", "FakeScale", "FakeTerminal")}
+_CONTRACTS = ("AccountPaymentContract", "CardTerminalContract", "FiscalDeviceContract",
+              "LoyaltyProgramContract", "PrinterContract", "ScaleContract", "sample_receipt")
+_FAKES = ("FakeAccount", "FakeLoyalty", "FakePrinter", "FakeRegister", "FakeScale",
+          "FakeTerminal")
+_LAZY = {name: "kassa.testing.contracts" for name in _CONTRACTS} | {
+    name: "kassa.testing.fakes" for name in _FAKES}
 
 
 def __getattr__(name: str) -> Any:
@@ -203,11 +205,13 @@ __all__ = [
     "ComponentsPlugin",
     "FakeAccount",
     "FakeClock",
+    "FakeLoyalty",
     "FakePrinter",
     "FakeRegister",
     "FakeScale",
     "FakeTerminal",
     "FiscalDeviceContract",
+    "LoyaltyProgramContract",
     "Permanent",
     "PrinterContract",
     "RetryLater",

@@ -4,7 +4,7 @@ temporary SQLite store, and the probes the author provides.
 A suite is a pytest class; subclass it and give the factory:
 
     class TestMyRegister(FiscalDeviceContract):
-        make_device = staticmethod(lambda: MyRegister(...))  # or lambda tmp_path: ...
+        make_device = staticmethod(lambda tmp_path: MyRegister(...))  # or no argument
 
 Probes (override when your component differs from the reference fakes):
 ``effects(component)`` counts what happened at the far end (documents, charges, jobs);
@@ -66,8 +66,9 @@ class ComponentContract:
         make = getattr(self, self.factory, None)
         if make is None:
             raise TypeError(f"{type(self).__name__}: set {self.factory} = staticmethod(...)")
-        # a factory may take the test's folder (for a file, a socket path, a simulator's data)
-        made = make(tmp_path) if inspect.signature(make).parameters else make()
+        # a factory may take the test's folder (a file, a socket path, a simulator's data)
+        wants = "tmp_path" in inspect.signature(make).parameters
+        made = make(tmp_path=tmp_path) if wants else make()
         component = await made if inspect.isawaitable(made) else made
         store = Store(f"sqlite+aiosqlite:///{tmp_path / 'contract.db'}")
         await store.prepare()

@@ -5,7 +5,9 @@ in a SQLite file that outlives the process."""
 
 from kassa.testing.fakes.devices import FakePrinter, FakeScale
 from kassa.testing.fakes.far import FarEnd
+from kassa.testing.fakes.loyalty import FakeLoyalty
 from kassa.testing.fakes.payments import FakeAccount, FakeTerminal
 from kassa.testing.fakes.register import FakeRegister
 
-__all__ = ["FakeAccount", "FakePrinter", "FakeRegister", "FakeScale", "FakeTerminal", "FarEnd"]
+__all__ = ["FakeAccount", "FakeLoyalty", "FakePrinter", "FakeRegister", "FakeScale",
+           "FakeTerminal", "FarEnd"]
