@@ -18,7 +18,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from attrs import define, field
-from kassa.model import Event, Severity
+from kassa.model import Event
 
 from kassa_rkeeper import mapping, wire
 from kassa_rkeeper.tracker import ToTime, dish_line, name_of
@@ -26,7 +26,6 @@ from kassa_rkeeper.tracker import ToTime, dish_line, name_of
 log = logging.getLogger(__name__)
 
 SEEN_LIMIT = 20000
-STATION_EVENTS_LOST = "station_events_lost"
 
 
 class BadPush(Exception):
@@ -119,7 +118,7 @@ class Interpreter:
         log.warning("site %s: station %s: events %s-%s never arrived", self.site, where, first,
                     last)
         return Event.of(
-            site=self.site, kind=STATION_EVENTS_LOST, severity=Severity.WARNING,
+            site=self.site, kind=mapping.kind_of("station_events_lost"),
             source_key=f"station_lost:{station}:{first}-{last}",
             occurred_at=self.to_time(root.get("DateTime")), station=where,
             text=f"{first}-{last}" if first != last else str(first),
