@@ -85,7 +85,8 @@ async def build_app(hub: AdminHost, routes: Sequence[Any] = ()) -> Litestar:
         out = []
         for s in hub.settings.sites:
             tz = ZoneInfo(s.timezone)
-            start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+            start = hub.clock.now().astimezone(tz).replace(hour=0, minute=0, second=0,
+                                                           microsecond=0)
             by_severity = await eventlog.severity_counts(hub.store, site=s.code, since=start)
             sales = hub.kinds.sales()  # kinds declared as a closed sale
             checks = await hub.events(site=s.code, kinds=sales, since=start) if sales else []
@@ -144,7 +145,7 @@ async def build_app(hub: AdminHost, routes: Sequence[Any] = ()) -> Litestar:
     @get("/stats/events_per_minute")
     async def per_minute(minutes: int = 30) -> dict[str, Any]:
         minutes = min(max(minutes, 1), 24 * 60)
-        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        now = hub.clock.now().replace(second=0, microsecond=0)
         since = now - timedelta(minutes=minutes - 1)
         counts = [0] * minutes
         for r in await eventlog.received_since(hub.store, since):

@@ -8,7 +8,6 @@ event number (``st:<station>``). Without a hub (tests of the source alone) it li
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from kassa.store.tables import CursorRow
@@ -42,7 +41,7 @@ class SiteMemory:
         if not changed:
             return
         if self.hub is not None:
-            now = datetime.now(UTC)
+            now = self.hub.clock.now()
             async with self.hub.transaction() as conn:
                 for key, value in changed.items():
                     name = self._name(key)
