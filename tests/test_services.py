@@ -13,6 +13,8 @@ from kassa.testing import eventually, make_hub
 from kassa.testing.contracts import sample_receipt
 from kassa.testing.fakes import FakeAccount, FakePrinter, FakeRegister, FakeTerminal
 
+from tests.test_integration import pg_url  # noqa: F401 (the fixture)
+
 pytestmark = pytest.mark.anyio
 CASHIER = Cashier(name="Иванова")
 
@@ -204,3 +206,23 @@ async def test_restart_reconciles_what_a_dead_process_left_pending(tmp_path):
 async def _status(hub, key, status):
     e = await hub.journal.entry(key)
     return e is not None and e.status == status
+
+
+@pytest.mark.integration
+async def test_services_and_restart_reconcile_on_postgres(tmp_path, pg_url):  # noqa: F811
+    """The same journal rows on PostgreSQL: a lost answer, a restart, one receipt."""
+    reg = FakeRegister("fr-hall", path=tmp_path / "far.db")
+    plugins = [Components([reg, FakeRegister("fr-bar")])]
+    cfg = {**config(), "store": {"url": pg_url}}
+    async with make_hub(cfg, tmp_path, plugins=plugins) as hub:
+        assert hub.store.dialect == "postgresql"
+        await hub.fiscal.open_shift(CASHIER, key="open", site="s1")
+        doc = await hub.fiscal.receipt(sample_receipt(), key="k0", site="s1")
+        assert await hub.fiscal.receipt(sample_receipt(), key="k0", site="s1") == doc
+        reg.drop_answers = 1
+        with pytest.raises(OutcomeUnknown):
+            await hub.fiscal.receipt(sample_receipt(), key="k1", site="s1")
+    async with make_hub(cfg, tmp_path, plugins=plugins) as hub:
+        await eventually(lambda: _status(hub, "k1", DONE), hub=hub)
+        await hub.fiscal.receipt(sample_receipt(), key="k1", site="s1")
+    assert reg.effects("receipt") == 2
