@@ -238,3 +238,20 @@ async def test_help_lists_plugin_commands_in_the_chat_locale(tmp_path):
     assert "/door — открыть дверь" in ru and "/balance — баланс баллов и уровень" in ru
     assert "/help — список команд" in ru
     assert "/door — open the door" in en and "/balance — points balance and level" in en
+
+
+def test_every_kind_the_core_emits_is_declared():
+    src = ROOT / "core" / "src" / "kassa"
+    emitted: set[str] = set()
+    for path in [*(src / "services").glob("*.py"), src / "supervision.py"]:
+        text = path.read_text(encoding="utf-8")
+        emitted |= set(re.findall(r'event="([a-z_]+)"', text))
+        emitted |= set(re.findall(
+            r'(?:retry_event = |return |_event\(device, state, )"([a-z_]+)"', text))
+        emitted |= set(re.findall(r'"(payment_declined)" if', text))
+        for prefix in re.findall(r'prefix = "([a-z]+)"', text):  # the service's failures
+            emitted.add(f"{prefix}_unknown")
+            if "def failed_kind" not in text:
+                emitted.add(f"{prefix}_failed")
+    assert {"z_report", "fiscal_receipt", "payment_captured", "device_available"} <= emitted
+    assert emitted <= {s.name for s in collect(facade())}

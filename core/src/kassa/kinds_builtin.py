@@ -9,59 +9,53 @@ from __future__ import annotations
 from kassa import hookimpl
 from kassa.model import EventKind, EventKindSpec, Severity
 
+D, W, N, I = Severity.DANGER, Severity.WARNING, Severity.NOTICE, Severity.INFO  # noqa: E741
+
+
+def _kind(name: str, severity: Severity, group: str, ru: str, en: str, **flags: bool
+          ) -> EventKindSpec:
+    return EventKindSpec(name, severity=severity, group=group, title={"ru": ru, "en": en},
+                         **flags)
+
+
 KINDS = (
-    EventKindSpec(EventKind.SITE_OFFLINE, severity=Severity.DANGER, group="site", offline=True,
-                  title={"ru": "Нет связи с рестораном", "en": "Restaurant offline"}),
-    EventKindSpec(EventKind.SITE_ONLINE, severity=Severity.NOTICE, group="site", online=True,
-                  title={"ru": "Связь с рестораном восстановлена",
-                         "en": "Restaurant back online"}),
-    EventKindSpec("z_report", severity=Severity.NOTICE, group="fiscal", closes_shift=True,
-                  title={"ru": "Закрыта смена кассы (Z-отчёт)",
-                         "en": "Register shift closed (Z report)"}),
-    EventKindSpec("fiscal_shift_opened", group="fiscal",
-                  title={"ru": "Открыта смена кассы", "en": "Register shift opened"}),
-    EventKindSpec("fiscal_failed", severity=Severity.DANGER, group="fiscal",
-                  title={"ru": "Касса не выполнила операцию", "en": "Fiscal operation failed"}),
-    EventKindSpec("fiscal_unknown", severity=Severity.WARNING, group="fiscal",
-                  title={"ru": "Неизвестен исход операции на кассе",
-                         "en": "Fiscal operation outcome unknown"}),
-    EventKindSpec("payment_declined", severity=Severity.WARNING, group="payments",
-                  title={"ru": "Оплата отклонена", "en": "Payment declined"}),
-    EventKindSpec("payment_refunded", severity=Severity.WARNING, group="payments",
-                  title={"ru": "Возврат оплаты", "en": "Payment refunded"}),
-    EventKindSpec("payment_unknown", severity=Severity.WARNING, group="payments",
-                  title={"ru": "Неизвестен исход оплаты", "en": "Payment outcome unknown"}),
-    # what hub.fiscal / hub.payments / hub.devices did (kassa.services): info, for the log
-    EventKindSpec("fiscal_receipt", group="fiscal",
-                  title={"ru": "Чек пробит на кассе", "en": "Fiscal receipt printed"}),
-    EventKindSpec("fiscal_correction", severity=Severity.NOTICE, group="fiscal",
-                  title={"ru": "Чек коррекции", "en": "Correction receipt"}),
-    EventKindSpec("cash_in", group="fiscal",
-                  title={"ru": "Внесение наличных", "en": "Cash in"}),
-    EventKindSpec("cash_out", severity=Severity.NOTICE, group="fiscal",
-                  title={"ru": "Выплата наличных", "en": "Cash out"}),
-    EventKindSpec("payment_failed", severity=Severity.WARNING, group="payments",
-                  title={"ru": "Операция оплаты не выполнена", "en": "Payment operation failed"}),
-    EventKindSpec("payment_held", group="payments",
-                  title={"ru": "Сумма заблокирована на счёте", "en": "Amount held"}),
-    EventKindSpec("payment_captured", group="payments",
-                  title={"ru": "Оплата проведена", "en": "Payment captured"}),
-    EventKindSpec("payment_voided", group="payments",
-                  title={"ru": "Блокировка снята", "en": "Hold voided"}),
-    EventKindSpec("payment_cancelled", severity=Severity.NOTICE, group="payments",
-                  title={"ru": "Оплата картой отменена", "en": "Card payment cancelled"}),
-    EventKindSpec("payment_rolled_back", severity=Severity.WARNING, group="payments",
-                  title={"ru": "Оплата картой откачена (чек не пробит)",
-                         "en": "Card payment rolled back (no receipt)"}),
-    EventKindSpec("terminal_reconciled", group="payments",
-                  title={"ru": "Сверка итогов на терминале", "en": "Terminal reconciled"}),
-    EventKindSpec("device_unknown", severity=Severity.WARNING, group="devices",
-                  title={"ru": "Неизвестно, выполнило ли устройство задание",
-                         "en": "Device job outcome unknown"}),
-    EventKindSpec("device_unavailable", severity=Severity.DANGER, group="devices",
-                  title={"ru": "Устройство недоступно", "en": "Device unavailable"}),
-    EventKindSpec("device_available", severity=Severity.NOTICE, group="devices",
-                  title={"ru": "Устройство снова доступно", "en": "Device available again"}),
+    # any source reports its site's link
+    _kind(EventKind.SITE_OFFLINE, D, "site", "Нет связи с рестораном", "Restaurant offline",
+          offline=True),
+    _kind(EventKind.SITE_ONLINE, N, "site", "Связь с рестораном восстановлена",
+          "Restaurant back online", online=True),
+    # hub.fiscal (kassa.services.fiscal)
+    _kind("fiscal_receipt", I, "fiscal", "Чек пробит на кассе", "Fiscal receipt printed"),
+    _kind("fiscal_correction", W, "fiscal", "Чек коррекции", "Correction receipt"),
+    _kind("cash_in", I, "fiscal", "Внесение в кассу", "Cash in"),
+    _kind("cash_out", N, "fiscal", "Выплата из кассы", "Cash out"),
+    _kind("fiscal_shift_opened", I, "fiscal", "Открыта смена кассы", "Register shift opened"),
+    _kind("z_report", N, "fiscal", "Закрыта смена кассы (Z-отчёт)",
+          "Register shift closed (Z report)", closes_shift=True),
+    _kind("fiscal_failed", D, "fiscal", "Касса не выполнила операцию",
+          "Fiscal operation failed"),
+    _kind("fiscal_unknown", W, "fiscal", "Неизвестен исход операции на кассе",
+          "Fiscal operation outcome unknown"),
+    # hub.payments (kassa.services.payments)
+    _kind("payment_held", I, "payments", "Сумма заблокирована на счёте", "Payment held"),
+    _kind("payment_captured", I, "payments", "Оплата проведена", "Payment captured"),
+    _kind("payment_voided", N, "payments", "Блокировка снята", "Hold voided"),
+    _kind("payment_cancelled", W, "payments", "Оплата отменена", "Payment cancelled"),
+    _kind("payment_refunded", W, "payments", "Возврат оплаты", "Payment refunded"),
+    _kind("payment_rolled_back", W, "payments", "Оплата откачена на терминале",
+          "Payment rolled back on the terminal"),
+    _kind("payment_declined", W, "payments", "Оплата отклонена", "Payment declined"),
+    _kind("payment_failed", D, "payments", "Оплата не выполнена", "Payment failed"),
+    _kind("payment_unknown", W, "payments", "Неизвестен исход оплаты",
+          "Payment outcome unknown"),
+    _kind("terminal_reconciled", I, "payments", "Сверка итогов на терминале",
+          "Terminal reconciled"),
+    # hub.devices and device supervision (kassa.services.devices, kassa.supervision)
+    _kind("device_unavailable", D, "devices", "Устройство недоступно", "Device unavailable"),
+    _kind("device_available", N, "devices", "Устройство снова доступно",
+          "Device available again"),
+    _kind("device_unknown", W, "devices", "Неизвестен исход операции на устройстве",
+          "Device operation outcome unknown"),
 )
 
 
