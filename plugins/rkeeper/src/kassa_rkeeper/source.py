@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 import anyio
 from kassa.hookspecs.events import Emit
-from kassa.model import Event, EventKind, Severity
+from kassa.model import Event, EventKind
 from kassa.ports import bind_error
 
-from kassa_rkeeper import httpserve, notify, wire
+from kassa_rkeeper import httpserve, mapping, notify, wire
 from kassa_rkeeper.client import AuthError, LinkError, RK7Client
 from kassa_rkeeper.door import Door
 from kassa_rkeeper.kinds import Kind
@@ -38,7 +38,6 @@ EMITTED_LIMIT = 50000
 SKEW_WARN_S = 300
 LISTEN_RETRY_S = 1.0  # bind again this often while the port is taken
 SEEN_EVERY_S = 10.0  # how often "the hub is running" is written down
-HUB_GAP = "hub_gap"
 PUSH_ERROR_LOG_S = 10.0  # a failing store is logged once per this many seconds
 
 
@@ -57,6 +56,7 @@ class RKeeperSource:
         self.client: RK7Client | None = None
         self.door = Door(site, cfg)
         self.memory = SiteMemory(site, hub)
+        self.clock = getattr(hub, "clock", None)  # the hub's (one clock); None: the wall's
         self.listen_port: int | None = None
         self.listening = False
         self.listen_error: str | None = None
@@ -81,9 +81,14 @@ class RKeeperSource:
         self.stats = {"pushes": 0, "bad_pushes": 0, "push_errors": 0, "polls": 0, "emitted": 0}
         self._push_error_logged = float("-inf")
 
+    def now(self) -> datetime:
+        """Now in the site's zone, from the hub's clock (a fake one in tests)."""
+        return (self.clock.now() if self.clock is not None else datetime.now(UTC)
+                ).astimezone(self.tz)
+
     def to_time(self, text: str | None) -> datetime:
         parsed = wire.parse_dt(text)
-        return parsed.replace(tzinfo=self.tz) if parsed else datetime.now(self.tz)
+        return parsed.replace(tzinfo=self.tz) if parsed else self.now()
 
     def health(self) -> dict[str, Any]:
         """``online`` is false while the cash server is silent, refuses us, or the push
@@ -156,7 +161,7 @@ class RKeeperSource:
             log.warning("site %s: cannot read what the hub saw before it stopped: %s",
                         self.site, exc)
             mem = {}
-        self._started_at = datetime.now(self.tz)
+        self._started_at = self.now()
         if "shift" in mem and "shift_day" in mem:
             day = date.fromordinal(mem["shift_day"]).isoformat()
             self.tracker.shift = {"num": str(mem["shift"]), "date": day}
@@ -173,7 +178,7 @@ class RKeeperSource:
         if now - self._seen_saved < SEEN_EVERY_S and self._seen_saved:
             return
         self._seen_saved = now
-        values = {"seen": int(time.time())}
+        values = {"seen": int(self.now().timestamp())}
         shift = self.tracker.shift
         day = wire.parse_dt(shift.get("date")) or wire.parse_dt((shift.get("date") or "")[:10])
         if shift.get("num", "").isdigit() and day is not None:
@@ -321,7 +326,7 @@ class RKeeperSource:
         server = wire.parse_dt(self.client.server_time if self.client else None)
         if server is None:
             return
-        skew = (server.replace(tzinfo=self.tz) - datetime.now(self.tz)).total_seconds()
+        skew = (server.replace(tzinfo=self.tz) - self.now()).total_seconds()
         if abs(skew) > SKEW_WARN_S and abs(self.skew_s) <= SKEW_WARN_S:
             log.warning("site %s: cash server clock differs from ours by %.0f s; events keep "
                         "the server's time", self.site, skew)
@@ -346,7 +351,7 @@ class RKeeperSource:
     _pending_shift: Event | None = None
 
     async def _succeeded(self) -> None:
-        now = datetime.now(self.tz)
+        now = self.now()
         if self._gap_from is not None:
             await self._out([self._hub_gap(self._gap_from)])
             self._gap_from = None
@@ -370,12 +375,12 @@ class RKeeperSource:
     def _hub_gap(self, since: datetime) -> Event:
         """The hub was not running from ``since``: the full read that follows reconstructs
         the orders still on the cash server; what it cannot is said here (docs: rkeeper.md)."""
-        until = self._started_at or datetime.now(self.tz)
+        until = self._started_at or self.now()
         closed = self._pending_shift.data["shift"] if self._pending_shift is not None else None
         log.warning("site %s: the hub was not running from %s to %s; reading back what the "
                     "cash server still has", self.site, since.isoformat(timespec="seconds"),
                     until.isoformat(timespec="seconds"))
-        return Event.of(site=self.site, kind=HUB_GAP, severity=Severity.WARNING,
+        return Event.of(site=self.site, kind=mapping.kind_of("hub_gap"),
                         source_key=f"hub_gap:{int(since.timestamp())}", occurred_at=until,
                         text=(f"{since.isoformat(timespec='minutes')} - "
                               f"{until.isoformat(timespec='minutes')}"),
@@ -386,11 +391,11 @@ class RKeeperSource:
     async def _failed(self) -> None:
         silent = time.monotonic() - self._last_ok
         if self._offline_since is None and silent >= self.cfg.offline_after:
-            since = self._last_ok_at or datetime.now(self.tz)
+            since = self._last_ok_at or self.now()
             self._offline_since = since
             log.warning("site %s (%s): cash server %s silent for %.0f s", self.site,
                         self.site_name, self.cfg.base_url, silent)
             await self._out([Event.of(site=self.site, kind=EventKind.SITE_OFFLINE,
                                       source_key=f"offline:{since.isoformat()}",
-                                      occurred_at=datetime.now(self.tz),
+                                      occurred_at=self.now(),
                                       data={"silent_s": round(silent, 1), "error": self.error})])
