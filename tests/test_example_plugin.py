@@ -17,17 +17,20 @@ from kassa.plugins import Plugins, new_manager
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "plugin-authoring.md"
 EXAMPLE = ROOT / "docs" / "examples" / "kassa-hello"
-BLOCK = re.compile(r"^```\w+ file=(\S+)\n(.*?)^```$", re.S | re.M)
+BLOCK = re.compile(r"^```\w+ file=kassa-hello/(\S+)\n(.*?)^```$", re.S | re.M)
 
 
 def page_files() -> dict[str, str]:
+    """The example's files: blocks marked ``file=kassa-hello/<path>``."""
     return {path: body for path, body in BLOCK.findall(PAGE.read_text(encoding="utf-8"))}
 
 
 def page_commands() -> list[str]:
-    """The shell block of section 5, the one that installs and runs the test."""
-    blocks = re.findall(r"^```sh\n(.*?)^```$", PAGE.read_text(encoding="utf-8"), re.S | re.M)
-    assert len(blocks) == 1, "the page should have exactly one ```sh block (install and test)"
+    """The ```sh block of section 5 ("Test it"): install and run the test."""
+    text = PAGE.read_text(encoding="utf-8")
+    section = text.split("\n## 5. ", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```sh\n(.*?)^```$", section, re.S | re.M)
+    assert len(blocks) == 1, "section 5 should have exactly one ```sh block (install, test)"
     return [line for line in blocks[0].splitlines() if line.strip()]
 
 
