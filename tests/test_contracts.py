@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import attrs
 import pytest
 from kassa.errors import Permanent, RetryLater
+from kassa.model import Delivery, Event
+from kassa.testing import CaptureChannel, ScriptedSource
 from kassa.testing.contracts import (
     AccountPaymentContract,
     CardTerminalContract,
+    ChannelContract,
+    EventSourceContract,
     FiscalDeviceContract,
     LoyaltyProgramContract,
     PrinterContract,
@@ -174,3 +182,48 @@ async def test_contract_catches_a_loyalty_programme_that_posts_twice(tmp_path):
             guests={"+79990000001": ("g1", 5000)}))
 
     await fails(Suite, "test_commit_twice_with_one_key_posts_once", tmp_path)
+
+
+# --- channels and sources -----------------------------------------------------------------
+class TestCaptureChannel(ChannelContract):
+    make_channel = staticmethod(CaptureChannel)
+
+
+def _events(n: int = 3) -> list:
+    at = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    return [Event.of(site="s1", kind="check_deleted", source_key=f"guid-{i}",
+                     occurred_at=at + timedelta(minutes=i)) for i in range(n)]
+
+
+class TestScriptedSource(EventSourceContract):
+    make_source = staticmethod(lambda: ScriptedSource(_events()))
+    expected = 3
+
+
+class NaiveTimeChannel(CaptureChannel):
+    async def send(self, message):
+        d = await super().send(message)
+        return Delivery(remote_id=d.remote_id, sent_at=datetime(2026, 3, 2, 12, 0))
+
+
+class FreshKeySource(ScriptedSource):
+    """Makes up a new source_key on every run: a redelivered fact would be kept twice."""
+
+    async def run(self, emit):
+        self.events = [attrs.evolve(e, source_key=uuid.uuid4().hex) for e in self.events]
+        await super().run(emit)
+
+
+async def test_contract_catches_a_channel_with_naive_times(tmp_path):
+    class Suite(ChannelContract):
+        make_channel = staticmethod(NaiveTimeChannel)
+
+    await fails(Suite, "test_send_answers_a_delivery", tmp_path)
+
+
+async def test_contract_catches_a_source_with_unstable_keys(tmp_path):
+    class Suite(EventSourceContract):
+        make_source = staticmethod(lambda: FreshKeySource(_events()))
+        expected = 3
+
+    await fails(Suite, "test_a_fact_delivered_again_keeps_its_source_key", tmp_path)

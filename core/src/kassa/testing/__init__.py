@@ -181,7 +181,8 @@ async def make_hub(config: Mapping[str, Any], tmp_path: Path | str, *,
 
 
 # the contract suites import pytest, the fakes sqlite3: loaded when first named
-_CONTRACTS = ("AccountPaymentContract", "CardTerminalContract", "FiscalDeviceContract",
+_CONTRACTS = ("AccountPaymentContract", "CardTerminalContract", "ChannelContract",
+              "EventSourceContract", "FiscalDeviceContract",
               "LoyaltyProgramContract", "PrinterContract", "ScaleContract", "sample_receipt")
 _FAKES = ("FakeAccount", "FakeLoyalty", "FakePrinter", "FakeRegister", "FakeScale",
           "FakeTerminal")
@@ -202,7 +203,9 @@ __all__ = [
     "Backoff",
     "CaptureChannel",
     "CardTerminalContract",
+    "ChannelContract",
     "ComponentsPlugin",
+    "EventSourceContract",
     "FakeAccount",
     "FakeClock",
     "FakeLoyalty",
