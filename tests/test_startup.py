@@ -242,3 +242,35 @@ def test_a_misspelled_time_zone_ends_the_run_naming_the_key_and_value(tmp_path):
         '"Europe/Moscow"), got "Europe/Moskva" (did you mean \'Europe/Minsk\', '
         "'Europe/Moscow' or 'Europe/Monaco'?)")
     assert took < 30
+
+
+def test_a_database_that_refuses_or_never_answers_is_one_sentence(tmp_path, monkeypatch):
+    import anyio
+    from kassa.store import lock as store_lock
+
+    pytest.importorskip("psycopg")
+    refused = socket.socket()
+    refused.bind(("127.0.0.1", 0))
+    port = refused.getsockname()[1]
+    refused.close()  # nobody listens there now
+    with pytest.raises(UserError) as err:
+        anyio.run(StoreLock(tmp_path / "a", f"postgresql://bob:pw1234@127.0.0.1:{port}/db")
+                  .acquire)
+    assert str(err.value).startswith(f"cannot reach the database 127.0.0.1:{port}/db: ")
+    assert "pw1234" not in str(err.value)
+    silent = socket.socket()  # accepts connections, never speaks
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    monkeypatch.setattr(store_lock, "CONNECT_TIMEOUT_S", 1)
+    began = time.monotonic()
+    try:
+        with pytest.raises(UserError, match=r"cannot reach the database .*timeout"):
+            anyio.run(StoreLock(tmp_path / "b",
+                                f"postgresql://bob@127.0.0.1:{silent.getsockname()[1]}/db")
+                      .acquire)
+    finally:
+        silent.close()
+    assert time.monotonic() - began < 10
+    # neither left its data folder locked
+    for name in ("a", "b"):
+        anyio.run(StoreLock(tmp_path / name).acquire)

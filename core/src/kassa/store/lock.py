@@ -20,6 +20,7 @@ from kassa.store.engine import normalise_url
 LOCK_FILE = "kassa.lock"
 # pg_try_advisory_lock(int4, int4): the first key says "kassa", the second "the hub"
 PG_KEYS = (0x4B415353, 1)
+CONNECT_TIMEOUT_S = 10
 
 
 class StoreLock:
@@ -91,10 +92,17 @@ class StoreLock:
         from sqlalchemy.pool import NullPool
 
         me = f"kassa hub pid {os.getpid()} on {socket.gethostname()}"[:63]
+        # a server that accepts but never answers must not hold start-up forever
         engine = create_async_engine(self.url, poolclass=NullPool,
-                                     connect_args={"application_name": me})
+                                     connect_args={"application_name": me,
+                                                   "connect_timeout": CONNECT_TIMEOUT_S})
         try:
-            conn = await engine.connect()
+            try:
+                conn = await engine.connect()
+            except Exception as exc:  # refused, timed out, bad password: one sentence
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                raise UserError(f"cannot reach the database {_where(self.url)}: "
+                                f"{reason}") from None
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             got = (await conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"),
                                       {"a": PG_KEYS[0], "b": PG_KEYS[1]})).scalar()
