@@ -226,3 +226,24 @@ async def test_services_and_restart_reconcile_on_postgres(tmp_path, pg_url):  # 
         await eventually(lambda: _status(hub, "k1", DONE), hub=hub)
         await hub.fiscal.receipt(sample_receipt(), key="k1", site="s1")
     assert reg.effects("receipt") == 2
+
+
+async def test_restart_leaves_a_job_unknown_when_the_printer_cannot_know(tmp_path):
+    pr = FakePrinter("kitchen", remembers=False, path=tmp_path / "paper.db")
+    plugins = [Components([FakeRegister("fr-hall"), FakeRegister("fr-bar")], devices=[pr])]
+    job = PrintJob(lines=("Стол 5",))
+    async with make_hub(config(printers=["kitchen"]), tmp_path, plugins=plugins) as hub:
+        pr.drop_answers = 1
+        with pytest.raises(OutcomeUnknown):
+            await hub.devices.print(job, key="ticket-1", site="s1")
+    async with make_hub(config(printers=["kitchen"]), tmp_path, plugins=plugins) as hub:
+        await eventually(lambda: _reconciled_once(hub), hub=hub)
+        assert [e.key for e in await hub.journal.unknown()] == ["ticket-1"]
+        with pytest.raises(RetryLater):
+            await hub.devices.print(job, key="ticket-1", site="s1")
+    assert pr.paper() == ["Стол 5"]
+
+
+async def _reconciled_once(hub):
+    e = await hub.journal.entry("ticket-1")
+    return e is not None and e.error_code == "retry_later"

@@ -239,6 +239,7 @@ class Journal:
                 except Exception as exc:
                     log.warning("journal: cannot reconcile %s %s on %s yet: %r", e.kind, e.key,
                                 e.component, exc)
+                    await self._finish(e.key, UNKNOWN, exc=exc)  # why, for the console
                     counts[UNKNOWN] += 1
                     continue
                 if _found(found):

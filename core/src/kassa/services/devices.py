@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from kassa.errors import RetryLater
+from kassa.journal import Lookup
 from kassa.services.service import Service
 
 if TYPE_CHECKING:
@@ -47,16 +48,10 @@ class DeviceService(Service):
         ``lookup(key)``: True printed, False not (it prints now), None the printer cannot
         know (ESC/POS keeps no record): it stays unknown, never printed twice by itself."""
         name, p = self.printer(site=site, station=station, name=printer)
-
-        async def lookup(k: str) -> bool | None:
-            printed = await p.lookup(k)
-            if printed is None:
-                raise RetryLater(f"printer {name} cannot tell whether job {k} printed")
-            return True if printed else None
-
         await self._run("print", key=key, site=site, station=station, component=name,
-                        lookup=lookup, request=job, call=lambda: p.print(job, key=key),
-                        result_type=type(None), event=None)
+                        lookup=printer_lookup(name, p), request=job,
+                        call=lambda: p.print(job, key=key), result_type=type(None),
+                        event=None)
 
     async def read_weight(self, *, site: str, station: str | None = None,
                           scale: str | None = None) -> Weight:
@@ -76,3 +71,16 @@ class DeviceService(Service):
 
     def failed_kind(self, exc: BaseException) -> str:
         return "device_unavailable"
+
+
+def printer_lookup(name: str, printer: Any) -> Lookup:
+    """A printer's ``lookup`` as the journal reads one: True printed; False not printed (no
+    record: it may print now); None cannot know -> raises, so the job stays unknown."""
+
+    async def lookup(key: str) -> bool | None:
+        printed = await printer.lookup(key)
+        if printed is None:
+            raise RetryLater(f"printer {name} cannot tell whether job {key} printed")
+        return True if printed else None
+
+    return lookup

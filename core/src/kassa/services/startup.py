@@ -11,7 +11,7 @@ from typing import Any
 
 from kassa.config import Settings
 from kassa.journal import Journal, Lookup
-from kassa.services.devices import DeviceService
+from kassa.services.devices import DeviceService, printer_lookup
 from kassa.services.fiscal import FiscalService
 from kassa.services.payments import PaymentService
 from kassa.services.selection import Selection, check, components
@@ -50,10 +50,11 @@ async def start(services: tuple[FiscalService, PaymentService, DeviceService], *
     if not left:
         return
     lookups: dict[str, Lookup] = {}
-    for registry in comps.values():
+    for concern, registry in comps.items():
         for name, comp in registry.items():
             if callable(getattr(comp, "lookup", None)):
-                lookups[name] = comp.lookup
+                lookups[name] = printer_lookup(name, comp) if concern == "printer" \
+                    else comp.lookup
 
     async def reconcile() -> None:
         counts = await journal.reconcile_all(lookups)
