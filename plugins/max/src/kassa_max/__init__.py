@@ -40,3 +40,10 @@ def register_simulators(settings: Any) -> Sequence[Any]:
     sites = getattr(settings, "sites", None)
     codes = None if sites is None else [getattr(s, "code", s) for s in sites]
     return [MaxDemoSimulator(codes)]
+
+
+@hookimpl
+def register_cli_commands(cli: Any) -> None:
+    from kassa_max.cli import max_group
+
+    cli.add_command(max_group)

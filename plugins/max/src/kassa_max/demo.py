@@ -3,6 +3,8 @@ as admin, an owners' group, and a config fragment that points the hub at the sim
 
 from __future__ import annotations
 
+import random
+import string
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,9 +14,14 @@ from kassa_max.sim import MaxSim
 class MaxDemoSimulator:
     name = "max"
 
-    def __init__(self, sites: list[str] | None = None) -> None:
+    def __init__(self, sites: list[str] | None = None, *, host: str = "127.0.0.1",
+                 port: int = 0, seed: int | None = None, rate_limits: bool = False) -> None:
         self.sites = list(sites) if sites is not None else ["r1", "r2", "r3"]
-        self.sim = MaxSim()
+        self.sim = MaxSim(host=host, port=port,
+                          **({} if seed is None else {"token": seeded_token(seed)}))
+        if rate_limits:  # 30 rps per bot (GREEN-FAQ); long polling 2 rps (maxapi docs)
+            self.sim.rate_limit(30)
+            self.sim.poll_rps = 2
         self.chats: dict[str, int] = {}  # site code (or "owners") -> chat id
 
     async def start(self) -> Mapping[str, Any]:
@@ -41,3 +48,9 @@ class MaxDemoSimulator:
     def summary(self) -> dict[str, int]:
         """What each demo chat received (messages the bot sent)."""
         return {code: len(self.sim.received(chat_id)) for code, chat_id in self.chats.items()}
+
+
+def seeded_token(seed: int) -> str:
+    """A token that is the same for the same seed, so a restart keeps the config valid."""
+    rng = random.Random(seed)
+    return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40))

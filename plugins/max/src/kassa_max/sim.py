@@ -45,13 +45,14 @@ class Subscription:
 
 class MaxSim:
     def __init__(self, token: str = "sim-token-0123456789abcdef", *,
-                 allow_http_webhooks: bool = False, accept_bearer: bool = False) -> None:
+                 allow_http_webhooks: bool = False, accept_bearer: bool = False,
+                 host: str = "127.0.0.1", port: int = 0) -> None:
         self.world = World(token)
         self.world.on_update = self._on_update  # type: ignore[method-assign]
         self.allow_http_webhooks = allow_http_webhooks  # real MAX: https only
         self.accept_bearer = accept_bearer  # real behaviour unknown; reject by default
-        self.api = HttpServer(self._handle)
-        self.upload_host = HttpServer(self._handle_upload)
+        self.api = HttpServer(self._handle, host, port)
+        self.upload_host = HttpServer(self._handle_upload, host)
         self.calls: list[tuple[str, str, int]] = []  # (method, path, status)
         self.faults: deque[Fault] = deque()
         self.rps: float | None = None  # rate limit; None: off

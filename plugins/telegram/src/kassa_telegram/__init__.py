@@ -31,3 +31,10 @@ def register_simulators(settings: Any) -> Sequence[Any]:
 
     sites = getattr(settings, "sites", None) or ["r1", "r2", "r3"]
     return [TelegramSimulator([getattr(s, "code", s) for s in sites])]
+
+
+@hookimpl
+def register_cli_commands(cli: Any) -> None:
+    from kassa_telegram.cli import telegram
+
+    cli.add_command(telegram)

@@ -8,6 +8,8 @@ HTTP control API under ``/_sim/``.
 
 from __future__ import annotations
 
+import random
+import string
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,13 +17,13 @@ from kassa_telegram.serving import AsgiServer
 from kassa_telegram.sim.http import SimApp
 from kassa_telegram.sim.world import World
 
-__all__ = ["TelegramSim", "TelegramSimulator"]
+__all__ = ["TelegramSim", "TelegramSimulator", "seeded_token"]
 
 
 class TelegramSim(World):
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
         super().__init__(**options)
-        self._server = AsgiServer(SimApp(self))
+        self._server = AsgiServer(SimApp(self), host, port)
 
     @property
     def token(self) -> str:
@@ -29,7 +31,7 @@ class TelegramSim(World):
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.port}"
+        return f"http://{self._server.host}:{self._server.port}"
 
     async def start(self) -> None:
         await self._server.start()
@@ -51,10 +53,12 @@ class TelegramSimulator:
 
     name = "telegram"
 
-    def __init__(self, sites: list[str], *, rate_limits: bool = True) -> None:
+    def __init__(self, sites: list[str], *, rate_limits: bool = True, host: str = "127.0.0.1",
+                 port: int = 0, seed: int | None = None) -> None:
         self.sites = sites
         self.sim = TelegramSim(bot_username="kassa_demo_bot", bot_name="Kassa Demo",
-                               rate_limits=rate_limits)
+                               rate_limits=rate_limits, host=host, port=port,
+                               token=None if seed is None else seeded_token(seed))
         self.chats: dict[str, int] = {}  # site code (or "owners") -> chat id
 
     async def start(self) -> Mapping[str, Any]:
@@ -84,3 +88,11 @@ class TelegramSimulator:
     def summary(self) -> dict[str, int]:
         """What each demo chat received (messages, as the chat shows them)."""
         return {code: len(self.sim.received(chat_id)) for code, chat_id in self.chats.items()}
+
+
+def seeded_token(seed: int, bot_id: int = 6_000_000_001) -> str:
+    """A bot token that is the same for the same seed: a restarted simulator keeps the printed
+    kassa.toml block valid."""
+    rng = random.Random(seed)
+    alphabet = string.ascii_letters + string.digits + "_-"
+    return f"{bot_id}:" + "".join(rng.choice(alphabet) for _ in range(35))
