@@ -13,7 +13,7 @@ import pytest
 from kassa import hookimpl
 from kassa.api.records import PluginsInfo, parse
 from kassa.errors import UserError
-from kassa.model import ChannelLimits, ChatRef
+from kassa.model import ChannelLimits, ChatRef, DeviceStatus, Health
 from kassa.plugins import Plugins, check_component, component_problems, new_manager
 from kassa.testing import (
     Backoff,
@@ -130,7 +130,9 @@ class FlakyPrinter:
         self.site = "s1"
         self.failures = failures
         self.starts = 0
+        self.stops = 0
         self.running = False
+        self.health = Health.OK
 
     async def start(self) -> None:
         self.starts += 1
@@ -139,10 +141,15 @@ class FlakyPrinter:
         self.running = True
 
     async def stop(self) -> None:
+        self.stops += 1
+        self.running = False
         raise OSError("printer hung up")
 
-    def status(self) -> dict[str, Any]:
-        return {"online": self.running}
+    def status(self) -> DeviceStatus:
+        return DeviceStatus(health=self.health, message="cover open")
+
+    async def print(self, job: Any, key: str) -> None: ...
+    async def lookup(self, key: str) -> bool | None: ...
 
 
 class DevicesPlugin:
@@ -369,3 +376,37 @@ async def test_chats_of_a_missing_channel_warn_at_start_and_do_not_slow_shutdown
     assert warnings == ["2 chat(s) use channel 'max', which no installed plugin provides: "
                         "their messages wait in the outbox until it is installed"]
     assert len(ch.sent) == 2
+
+
+async def test_a_device_whose_status_says_down_is_stopped_and_started_again(tmp_path):
+    printer = FlakyPrinter(failures=0)
+    fast = Backoff(initial=0.01, maximum=0.05, device_poll=0.02)
+    async with make_hub(SITE_CHAT, tmp_path, plugins=[DevicesPlugin(printer)],
+                        backoff=fast) as hub:
+        assert printer.starts == 1
+        printer.health = Health.DOWN
+        await eventually(lambda: printer.starts >= 2, hub=hub)
+        printer.health = Health.OK
+        await eventually(lambda: hub.device_keeper.describe()["kitchen"]["available"],
+                         hub=hub)
+        starts = printer.starts  # restarted with backoff while its status said down
+        await hub.drain()
+        events = await hub.events(kinds=["device_unavailable", "device_available"])
+    assert [e.kind for e in events] == ["device_unavailable", "device_available"]
+    assert events[0].reason == "status down: cover open"
+    assert starts >= 2 and printer.stops == starts  # each restart, and at shutdown
+
+
+async def test_a_device_of_a_typed_kind_must_have_that_kinds_members(tmp_path):
+    class HalfPrinter:
+        name, kind = "half", "printer"
+
+        async def start(self) -> None: ...
+        async def stop(self) -> None: ...
+        def status(self) -> DeviceStatus: return DeviceStatus(health=Health.OK)
+
+    with pytest.raises(UserError, match=r"component 'half' \(HalfPrinter\) from "
+                                        r"register_devices is not a Printer \(missing print, "
+                                        r"lookup\)$"):
+        async with make_hub(SITE_CHAT, tmp_path, plugins=[DevicesPlugin(HalfPrinter())]):
+            pass

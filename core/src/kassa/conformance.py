@@ -117,6 +117,23 @@ def check_component(obj: Any, protocol: type | Sequence[type], plugin: str,
     raise UserError(f"plugin {plugin!r}: component {what}{via} {lead} {reasons}")
 
 
+# a device's ``kind`` -> the typed Protocol in hookspecs.devices it must then satisfy (a kind
+# not listed, a third party's own, is checked as a plain Device)
+DEVICE_KINDS = {"printer": "Printer", "scale": "Scale", "scanner": "Scanner",
+                "terminal": "Terminal", "video": "VideoSink"}
+
+
+def protocols_for(hook: str, component: Any) -> list[type]:
+    """``concern_protocols(hook)``, narrowed for a device to its kind's typed Protocol."""
+    if hook == "register_devices":
+        typed = DEVICE_KINDS.get(str(getattr(component, "kind", "")))
+        mod = importlib.import_module("kassa.hookspecs.devices")
+        proto = getattr(mod, typed, None) if typed else None
+        if isinstance(proto, type):
+            return [proto]
+    return concern_protocols(hook)
+
+
 def _article(word: str) -> str:
     return "an" if word[:1].upper() in "AEIOU" else "a"
 
@@ -137,5 +154,5 @@ def concern_protocols(hook: str) -> list[type]:
     return protocols
 
 
-__all__ = ["CONCERNS", "SYNC_ONLY", "check_component", "component_problems",
-           "concern_protocols", "protocol_members"]
+__all__ = ["CONCERNS", "DEVICE_KINDS", "SYNC_ONLY", "check_component", "component_problems",
+           "concern_protocols", "protocol_members", "protocols_for"]

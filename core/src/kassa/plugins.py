@@ -24,6 +24,7 @@ from kassa.conformance import (
     component_problems,
     concern_protocols,
     protocol_members,
+    protocols_for,
 )
 from kassa.errors import UserError
 from kassa.hookspecs import MODULES
@@ -111,12 +112,11 @@ class Plugins:
 
     async def _components(self, hook: str, **kwargs: Any) -> list[Any]:
         """Every component the hook's implementations return (awaited), each checked."""
-        protocols = concern_protocols(hook)
         out: list[Any] = []
         for impl in self._impls(hook):
             res = await await_me_maybe(_call(impl.function, **kwargs))
             for comp in _flatten([res]):
-                check_component(comp, protocols, plugin_label(impl), hook)
+                check_component(comp, protocols_for(hook, comp), plugin_label(impl), hook)
                 out.append(comp)
         return out
 

@@ -40,6 +40,7 @@ class Backoff:
     initial: float = 1.0
     maximum: float = 60.0
     reset_after: float = 60.0  # a run this long was healthy: the next crash waits `initial`
+    device_poll: float = 30.0  # how often a started device's status() is looked at
 
     def next(self, delay: float) -> float:
         return min(delay * 2, self.maximum)
@@ -81,7 +82,7 @@ class Supervisor:
                     delay = self.backoff.initial
                 state.restarts += 1
                 state.last_error = describe(exc)
-                log.exception("%s crashed; restarting in %.1f s", what, delay)
+                log.exception("%s crashed; restarting in %.3g s", what, delay)
             finally:
                 state.running = False
             await anyio.sleep(delay)
@@ -122,6 +123,19 @@ class Contained:
                        describe(exc), default)
 
 
+def down_reason(status: Any) -> str | None:
+    """Why a device's ``status()`` says it is down (``Health.DOWN`` / ``UNAVAILABLE``, or
+    ``{"online": False}`` from a dict), else None."""
+    health = getattr(status, "health", None)
+    if health is not None:
+        if str(health) in ("down", "unavailable"):
+            return f"status {health}: {getattr(status, 'message', None) or 'no answer'}"
+        return None
+    if isinstance(status, dict) and status.get("online") is False:
+        return f"status offline: {status.get('error') or status.get('message') or 'no answer'}"
+    return None
+
+
 @attrs.define
 class DeviceState:
     """What the hub knows about one device; ``available`` is None before its first start."""
@@ -151,47 +165,83 @@ class DeviceKeeper:
         self.redact = redact or (lambda text: text)  # the reason reaches chats and the API
         self.backoff = backoff or Backoff()
         self.states: dict[str, DeviceState] = {}
+        self.contained = Contained(log)  # a status() that raises is a bug, not an outage
 
     async def run(self, device: Any, *,
                   task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Start ``device`` (``task_status`` reports after the first attempt, whatever its
-        outcome), keep retrying until it starts, then hold it until cancelled and stop it."""
+        outcome) and retry until it starts; then look at its ``status()`` every
+        ``backoff.device_poll`` seconds and, when it says down, stop and start it again.
+        Stops it when cancelled."""
         name = str(device.name)
         state = self.states[name] = DeviceState(kind=str(getattr(device, "kind", "")),
                                                 site=str(getattr(device, "site", None) or ""))
         reported = False
+        running = False
         delay = self.backoff.initial
-        while True:
-            state.attempts += 1
-            try:
-                await device.start()
-                break
-            except Exception as exc:
-                await self._down(device, state, self.redact(describe(exc)), delay)
-            if not reported:
-                task_status.started()
-                reported = True
-            await anyio.sleep(delay)
-            delay = self.backoff.next(delay)
-        await self._up(device, state)
-        if not reported:
-            task_status.started()
         try:
-            await anyio.sleep_forever()
+            while True:
+                while True:  # until it starts and its status does not say down
+                    state.attempts += 1
+                    try:
+                        await device.start()
+                        running = True
+                        reason = down_reason(self.contained.call(device, "status", None))
+                    except Exception as exc:
+                        reason = describe(exc)
+                    if reason is None:
+                        break
+                    await self._down(device, state, self.redact(reason), delay,
+                                     "failed" if running else "did not start")
+                    if running:
+                        running = False
+                        await self._stop(device)
+                    if not reported:
+                        reported = True
+                        task_status.started()
+                    await anyio.sleep(delay)
+                    delay = self.backoff.next(delay)
+                await self._up(device, state)
+                if not reported:
+                    reported = True
+                    task_status.started()
+                up_since = time.monotonic()
+                reason = await self._watch(device)
+                if time.monotonic() - up_since >= self.backoff.reset_after:
+                    delay = self.backoff.initial  # it was healthy: a fresh outage
+                await self._down(device, state, self.redact(reason), delay, "failed")
+                running = False
+                await self._stop(device)  # before starting it again
+                await anyio.sleep(delay)
+                delay = self.backoff.next(delay)
         finally:
-            with anyio.CancelScope(shield=True), anyio.move_on_after(STOP_TIMEOUT) as scope:
-                try:
-                    await device.stop()
-                except Exception as exc:
-                    log.error("device %s did not stop cleanly: %s", name, describe(exc))
-            if scope.cancelled_caught:
-                log.error("device %s did not stop within %.0f s", name, STOP_TIMEOUT)
+            if running:
+                await self._stop(device)
 
-    async def _down(self, device: Any, state: DeviceState, reason: str, delay: float) -> None:
+    async def _watch(self, device: Any) -> str:
+        """Return (the reason) once the device's own status says it is down."""
+        while True:
+            await anyio.sleep(self.backoff.device_poll)
+            status = self.contained.call(device, "status", None)
+            reason = down_reason(status)
+            if reason is not None:
+                return reason
+
+    async def _stop(self, device: Any) -> None:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(STOP_TIMEOUT) as scope:
+            try:
+                await device.stop()
+            except Exception as exc:
+                log.error("device %s did not stop cleanly: %s", device.name, describe(exc))
+        if scope.cancelled_caught:
+            log.error("device %s did not stop within %.0f s", device.name, STOP_TIMEOUT)
+
+    async def _down(self, device: Any, state: DeviceState, reason: str, delay: float,
+                    what: str) -> None:
         name = str(device.name)
         first = state.available is not False
         if first:
-            log.error("device %s did not start: %s; retrying in %.1f s", name, reason, delay)
+            log.error("device %s %s: %s; retrying in %.3g s", name, what, reason, delay)
         else:
             log.debug("device %s still unavailable: %s", name, reason)
         state.available, state.reason = False, reason
