@@ -50,6 +50,21 @@ async def test_an_order_notify_push_whose_write_failed_is_written_on_retry():
         assert source.stats["pushes"] >= 2  # the 500 and the retry
 
 
+async def test_a_gap_seen_on_a_push_whose_write_failed_still_triggers_the_catch_up():
+    got = StoreFailsOnce("station_stopped")
+    async with running(got=got, poll_interval=30) as (sim, source, _):  # no routine polling
+        sim.rest.set_station(15002, True)
+        await got.wait_for("station_started")
+        polls = source.stats["polls"]
+        sim.notifier.seq += 5  # five notices never arrive; the next one fails to be stored
+        sim.rest.set_station(15002, False)
+        await got.wait_for("station_stopped")
+        with anyio.fail_after(2):
+            while source.stats["polls"] == polls:  # noqa: ASYNC110
+                await anyio.sleep(0.02)
+        assert got.failed == 1
+
+
 async def test_a_station_event_whose_write_failed_is_written_on_retry():
     got = StoreFailsOnce("employee_login")
     async with running(got=got, sim_kw=FAST) as (sim, _source, _):

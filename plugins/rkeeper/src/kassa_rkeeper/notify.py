@@ -40,6 +40,7 @@ class Outcome:
     duplicate: bool = False
     key: tuple[str, str] = ("", "")  # (RestCode, guid): remembered by done() after commit
     station: tuple[str, int] | None = None  # (station, seq) to remember after commit
+    next_seq: tuple[str, int] | None = None  # (RestCode, next seqnumber) after commit
 
 
 def parse(body: bytes) -> ET.Element:
@@ -95,6 +96,9 @@ class Interpreter:
         if out.station is not None:
             station, seq = out.station
             self.station_seq[station] = seq
+        if out.next_seq is not None:
+            code, seq = out.next_seq
+            self.next_seq[code] = seq
 
     def _station_sequence(self, root: ET.Element, out: Outcome) -> None:
         seq = wire.to_int(root.get("seq"), -1)
@@ -136,7 +140,7 @@ class Interpreter:
             if seq == 1 and expected not in (None, 1):
                 out.catch_up = True  # the server restarted and dropped its queue
             if expected is None or seq >= expected or seq == 1:
-                self.next_seq[code] = seq + 1
+                out.next_seq = (code, seq + 1)  # a push answered 500 comes again: gap and all
 
     def _base(self, root: ET.Element, kind: str, key: str, **kw: Any) -> Event:
         data = {"situation": root.get("Situation"), "notify_name": root.get("name"),

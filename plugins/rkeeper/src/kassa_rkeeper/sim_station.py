@@ -69,6 +69,7 @@ class Station:
         self.drop = 0  # fault: the next N events are lost before they reach the queue
         self.wake = anyio.Event()
         self.posts = 0  # POSTs made, answered or not
+        self.boots = 0  # a restart while a POST is out: that flush is over (the till was off)
         self.seq, self.sent = self._load()
 
     # --- the folder -----------------------------------------------------------------------
@@ -97,6 +98,7 @@ class Station:
         """The till restarts: the script reloads its counters from disk."""
         self.seq, self.sent = self._load()
         self.fails, self.next_try = 0, 0.0
+        self.boots += 1
 
     def wipe(self) -> None:
         """The till's folder is lost (reinstall): numbering starts at 1 again."""
@@ -138,7 +140,7 @@ class Station:
 
     # --- sending --------------------------------------------------------------------------
     async def flush(self, http: httpx.AsyncClient) -> None:
-        done = 0
+        done, boot = 0, self.boots
         while self.sent < self.seq and done < FLUSH_MAX:
             n = self.sent + 1
             path = self.file(n)
@@ -148,6 +150,8 @@ class Station:
                 self.fails, self.next_try = 0, 0.0
                 continue
             result = await self._send(http, path.read_bytes())
+            if boot != self.boots:
+                return
             if result == FAILED:
                 self.fails += 1
                 backoff = min(self.retry_min_ms * 2 ** (self.fails - 1), self.retry_max_ms)
