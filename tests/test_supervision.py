@@ -62,7 +62,7 @@ async def test_update_loop_that_raises_is_restarted_and_the_hub_keeps_sending(tm
 
 
 class BadLimits(CaptureChannel):
-    """``limits`` is not a ChannelLimits until ``fixed``: the worker crashes on it."""
+    """``limits`` says 0 messages a second until ``fixed``: the worker crashes on it."""
 
     def __init__(self) -> None:
         self.fixed = False
@@ -70,7 +70,7 @@ class BadLimits(CaptureChannel):
 
     @property  # type: ignore[override]
     def limits(self) -> Any:
-        return self._limits if self.fixed else object()
+        return self._limits if self.fixed else ChannelLimits(per_bot_per_s=0)
 
     @limits.setter
     def limits(self, value: ChannelLimits) -> None:
@@ -98,6 +98,14 @@ class FailingMembers(CaptureChannel):
         self.asked += 1
         raise KeyError(chat.chat_id)
 
+    @property  # type: ignore[override]
+    def limits(self) -> Any:
+        return None  # not a ChannelLimits: the defaults apply
+
+    @limits.setter
+    def limits(self, value: Any) -> None:
+        pass
+
     def health(self) -> dict[str, Any]:
         raise RuntimeError("no health today")
 
@@ -116,6 +124,8 @@ async def test_is_group_failures_are_contained_and_logged_once(tmp_path, caplog)
     assert ch.asked >= 3
     lines = [r for r in caplog.records if "capture.is_group failed" in r.getMessage()]
     assert len(lines) == 1 and "KeyError" in lines[0].getMessage()
+    lines = [r.getMessage() for r in caplog.records if "capture.limits failed" in r.getMessage()]
+    assert len(lines) == 1 and "not a ChannelLimits but NoneType" in lines[0]
     health = next(c["health"] for c in got["components"] if c["kind"] == "channel")
     assert health == {"online": False, "error": "RuntimeError"}
 

@@ -7,6 +7,7 @@ The members are read from the Protocol itself (annotations, methods, whether eac
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from collections.abc import Sequence
@@ -49,6 +50,7 @@ _NOT_MEMBERS = frozenset({"__init__", "__new__", "__init_subclass__", "__subclas
                           "__annotate_func__", "__annotations_cache__"})
 
 
+@functools.cache  # Protocols are classes, fixed once imported; reports() asks per request
 def protocol_members(protocol: type) -> dict[str, str]:
     """``{member: "async" | "method" | "attribute"}`` a Protocol declares, bases included."""
     out: dict[str, str] = {}

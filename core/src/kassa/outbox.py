@@ -226,7 +226,12 @@ class Outbox:
 
     def _limits(self, channel: Channel) -> ChannelLimits:
         """The channel's budgets; the defaults (the tightest common ones) if it fails."""
-        return self.contained.attribute(channel, "limits", _SAFE_LIMITS)
+        limits = self.contained.attribute(channel, "limits", _SAFE_LIMITS)
+        if not isinstance(limits, ChannelLimits):
+            self.contained.failed(channel, "limits", TypeError(
+                f"not a ChannelLimits but {type(limits).__name__}"), _SAFE_LIMITS)
+            return _SAFE_LIMITS
+        return limits
 
     def _spend(self, channel: Channel, chat_id: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
