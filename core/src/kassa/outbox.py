@@ -216,6 +216,8 @@ class Outbox:
             rows = res.all()
         mono = time.monotonic()
         for chat_id, sent_at in rows:
+            if sent_at is None:  # never (the query compares it), but the column allows it
+                continue
             at = sent_at if sent_at.tzinfo else sent_at.replace(tzinfo=now.tzinfo)
             when = mono - max(0.0, (now - at).total_seconds())
             self._budget_wait(channel, chat_id)  # creates the chat's windows
