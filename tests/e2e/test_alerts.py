@@ -10,15 +10,13 @@ import anyio
 import pytest
 from kassa.i18n import kind_title, t
 from kassa.model import EventKind
-from kassa_rkeeper.kinds import Kind
+from kassa_rkeeper.kinds import FAULTS, Kind
 
 from tests.e2e.stack import SITE_NAMES, Received, running
 
 pytestmark = pytest.mark.anyio
 
-# every kind r_keeper declares (faults aside: an unmapped notify code, gaps) and the core's
-# link state
-FAULTS = {Kind.UNKNOWN, Kind.HUB_GAP, Kind.STATION_EVENTS_LOST}
+# every kind r_keeper declares (its faults aside) and the core's link state
 ALL_KINDS = [k.value for k in Kind if k not in FAULTS] + [k.value for k in EventKind]
 SITE = SITE_NAMES["r1"]
 

@@ -6,15 +6,14 @@ import anyio
 import httpx
 import pytest
 from kassa_rkeeper import mapping
-from kassa_rkeeper.kinds import KINDS, Kind
+from kassa_rkeeper.kinds import FAULTS, KINDS, Kind
 from kassa_rkeeper.sim_life import every_fact
 
 from .conftest import running
 
 pytestmark = pytest.mark.anyio
 
-FROM_SIM = set(Kind) - {Kind.UNKNOWN, Kind.HUB_GAP, Kind.STATION_EVENTS_LOST,
-                        Kind.PUSH_LISTENER_DOWN}  # faults
+FROM_SIM = set(Kind) - FAULTS
 DECLARED = {spec.name: spec.severity for spec in KINDS}
 
 

@@ -45,6 +45,11 @@ class Kind(StrEnum):
     PUSH_LISTENER_DOWN = "push_listener_down"  # the notify port cannot be bound (polling only)
 
 
+# what a healthy day never produces: faults of the link, the hub or the mapping
+FAULTS = frozenset({Kind.UNKNOWN, Kind.HUB_GAP, Kind.STATION_EVENTS_LOST,
+                    Kind.PUSH_LISTENER_DOWN})
+
+
 def _kind(name: Kind, severity: Severity, ru: str, en: str, **flags: Any) -> EventKindSpec:
     return EventKindSpec(name, severity=severity, title={"ru": ru, "en": en}, group="rkeeper",
                          **flags)
