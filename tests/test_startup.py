@@ -274,3 +274,32 @@ def test_a_database_that_refuses_or_never_answers_is_one_sentence(tmp_path, monk
     # neither left its data folder locked
     for name in ("a", "b"):
         anyio.run(StoreLock(tmp_path / name).acquire)
+
+
+def test_nats_that_never_answers_fails_the_start_in_one_line(monkeypatch, caplog):
+    """nats-py retries a first connect forever when reconnects are unlimited, logging a
+    traceback each time: the bus bounds it and says where it could not connect."""
+    import anyio
+    from kassa.bus import nats as nats_bus
+    from kassa.config import BusSettings
+    from kassa.errors import RetryLater
+    from kassa.secret import SecretURL
+
+    pytest.importorskip("nats")
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    monkeypatch.setattr(nats_bus, "FIRST_CONNECT_S", 2.0)
+    bus = nats_bus.NatsBus(BusSettings(backend="nats", url=SecretURL(f"nats://127.0.0.1:{port}")))
+
+    async def deliver(*_: object) -> None:
+        pass
+
+    began = time.monotonic()
+    with pytest.raises(RetryLater) as err:
+        anyio.run(bus.start, deliver)
+    assert time.monotonic() - began < 10
+    assert str(err.value) == (f"cannot reach NATS at nats://127.0.0.1:{port} "
+                              "(no answer within 2 s)")
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # no tracebacks

@@ -10,7 +10,7 @@ from typing import Any
 
 import anyio
 
-from kassa.errors import UserError
+from kassa.errors import KassaError, UserError
 from kassa.hub import Hub
 from kassa.secret import redact
 
@@ -76,8 +76,10 @@ async def _run(settings: Any, console: bool, scopes: list[anyio.CancelScope]) ->
         if isinstance(leaf, UserError):
             raise leaf from None
         log.debug("start-up failed", exc_info=exc)  # -v shows where
-        secrets = hub.secret_values() if hub is not None else []
-        raise UserError("the hub could not start: " + redact(describe(leaf), secrets)) from exc
+        text = describe(leaf)
+        if not isinstance(leaf, KassaError):  # ours print URLs masked already; others may not
+            text = redact(text, hub.secret_values() if hub is not None else [])
+        raise UserError(f"the hub could not start: {text}") from exc
 
 
 def sole_error(exc: BaseException) -> BaseException:
@@ -92,6 +94,8 @@ def sole_error(exc: BaseException) -> BaseException:
 
 def describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, KassaError) and text:  # raised on purpose: its message says it all
+        return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

@@ -15,6 +15,7 @@ from kassa.errors import RetryLater
 from kassa.model import Event
 
 log = logging.getLogger("kassa.bus.nats")
+FIRST_CONNECT_S = 10.0
 
 
 class NatsBus:
@@ -30,11 +31,23 @@ class NatsBus:
         from nats.js.api import StreamConfig
 
         self._deliver = deliver
+        connected = False
+
+        async def on_error(exc: Exception) -> None:  # one line, not nats-py's traceback
+            if connected:
+                log.warning("NATS at %s: %s", self.settings.url, exc or type(exc).__name__)
+
         try:
-            self._nc = await nats.connect(self.settings.url.reveal(), connect_timeout=5,
-                                          max_reconnect_attempts=-1)
+            # with reconnects unlimited nats-py retries the first connect forever: bounded here
+            with anyio.fail_after(FIRST_CONNECT_S):
+                self._nc = await nats.connect(self.settings.url.reveal(), connect_timeout=5,
+                                              max_reconnect_attempts=-1, error_cb=on_error)
+        except TimeoutError:
+            raise RetryLater(f"cannot reach NATS at {self.settings.url} (no answer within "
+                             f"{FIRST_CONNECT_S:.0f} s)") from None
         except Exception as exc:
             raise RetryLater(f"cannot reach NATS at {self.settings.url}: {exc}") from exc
+        connected = True
         self._js = self._nc.jetstream()
         subjects = [f"{self.settings.subject}.>"]
         try:
