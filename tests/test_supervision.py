@@ -420,3 +420,22 @@ async def test_a_device_of_a_typed_kind_must_have_that_kinds_members(tmp_path):
                                         r"lookup\)$"):
         async with make_hub(SITE_CHAT, tmp_path, plugins=[DevicesPlugin(HalfPrinter())]):
             pass
+
+
+async def test_a_formatter_that_raises_keeps_the_event_and_falls_back_to_the_default(
+        tmp_path, caplog):
+    class BrokenFormatter:
+        @hookimpl
+        def format_message(self, event: Any, chat: Any, locale: str) -> Any:
+            raise KeyError("template")
+
+    ch = CaptureChannel()
+    async with make_hub(SITE_CHAT, tmp_path,
+                        plugins=[ComponentsPlugin(channels=[ch]), BrokenFormatter()]) as hub:
+        assert await hub.emit(ev(key="a")) is True
+        assert await hub.emit(ev(key="b")) is True
+        await eventually(lambda: len(ch.sent) == 2, hub=hub)
+        assert len(await hub.events()) == 2
+    assert "Удаление чека" in ch.sent[0].text  # the core's default formatter
+    failures = [r for r in caplog.records if "format_message of plugin" in r.getMessage()]
+    assert len(failures) == 1 and "'BrokenFormatter'" in failures[0].getMessage()

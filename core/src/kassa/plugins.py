@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from kassa.model import ChatRef, Event, Message
 
 T = TypeVar("T")
+log = logging.getLogger("kassa.plugins")
 
 DEFAULT_PLUGINS = (
     "kassa.notify_default",
@@ -92,6 +94,7 @@ class Plugins:
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
+        self._format_failures: set[tuple[str, str]] = set()
 
     def _impls(self, hook: str) -> list[Any]:
         """The hook's implementations in pluggy's call order (last registered first)."""
@@ -237,14 +240,28 @@ class Plugins:
 
     def format_message(self, event: Event, chat: ChatRef, locale: str,
                        hub: HubAPI | None = None) -> Message | None:
-        result: Message | None = self.pm.hook.format_message(event=event, chat=chat,
-                                                             locale=locale, hub=hub)
-        if result is not None and inspect.isawaitable(result):
-            culprit = next((plugin_label(i) for i in self._impls("format_message")
-                            if inspect.isawaitable(_call(i.function, event=event, chat=chat,
-                                                         locale=locale, hub=hub))), "?")
-            _sync_result("format_message", culprit, result)
-        return result
+        """The first implementation's Message (firstresult). One that raises, or returns an
+        awaitable, is skipped for the next (finally the core's default), logged once per
+        plugin and kind of failure: a formatter's bug must not keep an event out of the
+        log (this runs inside the event log's transaction)."""
+        for impl in self._impls("format_message"):
+            try:
+                result = _call(impl.function, event=event, chat=chat, locale=locale, hub=hub)
+                if result is not None:
+                    _sync_result("format_message", plugin_label(impl), result)
+                    return result  # type: ignore[no-any-return]
+            except Exception as exc:
+                self._format_failed(impl, exc, event)
+        return None
+
+    def _format_failed(self, impl: Any, exc: Exception, event: Event) -> None:
+        key = (plugin_label(impl), type(exc).__name__)
+        if key in self._format_failures:
+            return
+        self._format_failures.add(key)
+        log.error("format_message of plugin %r failed for a %s event (%s); the next "
+                  "formatter is used (logged once)", key[0], event.kind,
+                  f"{type(exc).__name__}: {exc}", exc_info=exc)
 
     def commands(self) -> dict[str, ChatCommand]:
         out: dict[str, ChatCommand] = {}
