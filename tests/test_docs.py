@@ -29,7 +29,8 @@ def test_every_design_hook_exists():
               "register_sources", "on_event", "register_channels", "format_message",
               "register_commands", "register_reports", "register_payment_methods",
               "register_loyalty_programs", "register_fiscal_devices", "register_devices",
-              "register_migrations", "register_event_kinds", "register_texts"}
+              "register_migrations", "register_event_kinds", "register_texts",
+              "register_console"}
     assert names == design
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -17,7 +17,7 @@ import uvicorn
 from kassa.codec import to_dict
 from kassa.model import Event
 
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]
 
 
 class FakeHub:

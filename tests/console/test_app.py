@@ -48,7 +48,11 @@ async def test_keys_reach_every_screen(hub_url: str) -> None:
         for key, cls in [("e", EventsScreen), ("c", ChatsScreen), ("r", ReportsScreen),
                          ("p", PluginsScreen), ("l", LogScreen), ("d", DashboardScreen)]:
             await pilot.press(key)
-            await wait_for(pilot, lambda cls=cls: isinstance(app.screen, cls))
+
+            def shown(cls: type[Screen[Any]] = cls) -> bool:
+                return isinstance(app.screen, cls)
+
+            await wait_for(pilot, shown)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert titles[:6] == ["Обзор", "События", "Чаты", "Отчёты", "Плагины", "Журнал"]
 
@@ -111,7 +115,8 @@ async def test_report_request_and_csv(hub_url: str, tmp_path: Path,
     app = make_app(hub_url)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.screen.query_one("#r-name").value == "sales_by_hour")
+        await wait_for(pilot, lambda: app.screen.query_one("#r-name", Select).value
+                       == "sales_by_hour")
         await pilot.press("b")
         await wait_for(pilot, lambda: len(rows(app, "#r-table")) == 4)
         assert rows(app, "#r-table")[-1] == ["Итого", "10", "5\u00a0660,50 ₽"]

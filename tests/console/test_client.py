@@ -96,7 +96,7 @@ def _event(key: str) -> Event:
     return Event.of(site="msk1", kind="check_closed", source_key=key, occurred_at=T0, amount=1)
 
 
-async def _until(cond, within: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+async def _until(cond, within: float = 10.0) -> None:
     for _ in range(int(within / 0.02)):
         if cond():
             return

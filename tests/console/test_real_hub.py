@@ -13,7 +13,8 @@ from kassa.i18n import kind_title
 from kassa.testing import CaptureChannel, ComponentsPlugin, make_hub
 from kassa_console.app import ConsoleApp
 from kassa_console.screens.event_detail import EventDetailScreen
-from textual.widgets import DataTable, ListView
+from kassa_console.screens.reports import ReportsScreen
+from textual.widgets import DataTable, ListView, Select
 
 from .conftest import sample_events, wait_for
 from .test_app import _text, rows
@@ -84,7 +85,8 @@ async def test_a_real_report(live: tuple[Any, CaptureChannel, ConsoleApp]) -> No
         await hub.emit(e)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen.query_one("#r-name").value, str))
+        await wait_for(pilot, lambda: isinstance(app.screen.query_one("#r-name", Select).value,
+                                                 str))
         await pilot.press("b")
         await wait_for(pilot, lambda: "·" in _text(app.screen, "#r-title"))
-        assert app.screen.report is not None
+        assert isinstance(app.screen, ReportsScreen) and app.screen.report is not None
