@@ -86,22 +86,25 @@ def test_an_unknown_kind_still_renders():
     assert text.splitlines()[0] == "⚪ <b>retired_plugin_kind</b>"
 
 
+BOTH = {"ru": "Дверь", "en": "Door"}
+
+
 def test_declarations_are_checked():
     with pytest.raises(ValueError, match="snake_case"):
-        EventKindSpec("Door-Opened", title={"ru": "x"})
+        EventKindSpec("Door-Opened", title=BOTH)
     with pytest.raises(ValueError, match="title"):
-        EventKindSpec("door", title={})
+        EventKindSpec("door", title={"ru": "Дверь"})
     with pytest.raises(ValueError, match="template"):
-        EventKindSpec("door", title={"ru": "x"}, template={"ru": "{who}"})
+        EventKindSpec("door", title=BOTH, template={"ru": "{who}"})
     with pytest.raises(ValueError, match="exclude"):
-        EventKindSpec("door", title={"ru": "x"}, offline=True, online=True)
+        EventKindSpec("door", title=BOTH, offline=True, online=True)
 
     class Twin:
         __name__ = "twin"
 
         @hookimpl
         def register_event_kinds(self):
-            return [EventKindSpec("door_opened", title={"ru": "Дверь"})]
+            return [EventKindSpec("door_opened", title=BOTH)]
 
     with pytest.raises(UserError, match=r"'acme' and 'twin' both declare .*door_opened"):
         collect(facade(Acme(), Twin()))

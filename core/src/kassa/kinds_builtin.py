@@ -36,6 +36,8 @@ KINDS = (
           "Fiscal operation failed"),
     _kind("fiscal_unknown", W, "fiscal", "Неизвестен исход операции на кассе",
           "Fiscal operation outcome unknown"),
+    _kind("fiscal_unavailable", D, "fiscal", "Касса ждёт человека (бумага, крышка, связь)",
+          "The register needs a person (paper, cover, link)"),
     # hub.payments (kassa.services.payments)
     _kind("payment_held", I, "payments", "Сумма заблокирована на счёте", "Payment held"),
     _kind("payment_captured", I, "payments", "Оплата проведена", "Payment captured"),

@@ -96,8 +96,9 @@ class EventKindSpec:
         if not _KIND_NAME.fullmatch(self.name):
             raise ValueError(f"event kind {self.name!r}: a name is snake_case "
                              "(lower-case letters, digits and single underscores)")
-        if "ru" not in self.title and "en" not in self.title:
-            raise ValueError(f"event kind {self.name!r}: give a title for \"ru\" and \"en\"")
+        if not (self.title.get("ru") and self.title.get("en")):
+            raise ValueError(f"event kind {self.name!r}: give a title in both \"ru\" and "
+                             "\"en\"")
         if self.offline and self.online:
             raise ValueError(f"event kind {self.name!r}: offline and online exclude each other")
 
