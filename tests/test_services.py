@@ -106,6 +106,7 @@ async def test_fiscal_failures_map_to_the_shared_errors_and_events(tmp_path):
         with pytest.raises(Permanent, match="FN"):
             await hub.fiscal.receipt(sample_receipt(), key="k3", site="s1")
         await eventually(lambda: kinds(hub, "fiscal_failed"), hub=hub)
+        await eventually(lambda: kinds(hub, "fiscal_unavailable"), hub=hub)  # paper out
         await eventually(lambda: kinds(hub, "fiscal_unknown"), hub=hub)
         failed = [e for e in await hub.events(site="s1") if e.kind == "fiscal_failed"]
         assert {e.data["key"] for e in failed} == {"k1", "k3"}

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 class FiscalService(Service):
     concern = "fiscal"
     prefix = "fiscal"
+    retry_event = "fiscal_unavailable"  # paper out, cover open, offline: a person is needed
 
     def register(self, *, site: str, station: str | None = None,
                  name: str | None = None) -> tuple[str, FiscalDevice]:
