@@ -3,6 +3,8 @@ the journal, failures mapped to the shared errors, events for what happened."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from kassa import hookimpl
 from kassa.errors import ConfigError, Permanent, RetryLater, UserError
@@ -11,7 +13,7 @@ from kassa.model import Cashier, PrintJob
 from kassa.model.fiscal import ReceiptError
 from kassa.testing import eventually, make_hub
 from kassa.testing.contracts import sample_receipt
-from kassa.testing.fakes import FakeAccount, FakePrinter, FakeRegister, FakeTerminal
+from kassa.testing.fakes import FakeAccount, FakePrinter, FakeRegister, FakeScale, FakeTerminal
 
 from tests.test_integration import pg_url  # noqa: F401 (the fixture)
 
@@ -248,3 +250,60 @@ async def test_restart_leaves_a_job_unknown_when_the_printer_cannot_know(tmp_pat
 async def _reconciled_once(hub):
     e = await hub.journal.entry("ticket-1")
     return e is not None and e.error_code == "retry_later"
+
+
+async def test_every_fiscal_payment_and_device_action_is_journaled(tmp_path):
+    """The rest of the services' surface: each action once per key, questions not kept."""
+    from datetime import UTC, date, datetime
+
+    from kassa.model import CorrectionReceipt, CorrectionType, Operation, TaxSystem
+
+    reg, card = FakeRegister("fr-hall"), FakeTerminal("sber-1", suspend=True)
+    bonus = FakeAccount("bonus", balances={"g1": 5000})
+    scale = FakeScale("cas-1", curve=["0.250", "0.250"])
+    cfg = config(terminals=["sber-1"], payments=["bonus"], scales=["cas-1"])
+    async with make_hub(cfg, tmp_path, plugins=[Components(
+            [reg, FakeRegister("fr-bar")], [card, bonus], [scale])]) as hub:
+        f = hub.fiscal
+        await f.open_shift(CASHIER, key="open", site="s1")
+        for _ in range(2):
+            await f.cash_in(10000, key="in-1", site="s1", cashier=CASHIER)
+            await f.cash_out(3000, key="out-1", site="s1")
+            await f.x_report(key="x-1", site="s1")
+            await f.print_text(["Счастливого пути"], key="text-1", site="s1")
+            corr = CorrectionReceipt(
+                correction_type=CorrectionType.SELF, basis_date=date(2026, 3, 1),
+                operation=Operation.SELL, taxation=TaxSystem.OSN,
+                payments=sample_receipt().payments, lines=sample_receipt().lines,
+                total=15000, issued_at=datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+            c = await f.correction(corr, key="corr-1", site="s1")
+        assert c.kind == "correction" and c.number is not None
+        assert [reg.effects(k) for k in ("cash_in", "cash_out", "x_report", "text",
+                                         "correction")] == [1, 1, 1, 1, 1]
+        st = await f.status(site="s1")
+        assert st.shift_open and st.fn
+        assert (await f.check_marking("0104600000000000", 1, site="s1")).valid
+        assert await hub.journal.entry("status") is None
+
+        p = hub.payments
+        h = await p.hold("g1", 2000, key="h1", site="s1")
+        await p.void(h.id, key="v1", site="s1")
+        h2 = await p.hold("g1", 2000, key="h2", site="s1")
+        await p.capture(h2.id, 1500, key="c2", site="s1")
+        for _ in range(2):
+            await p.refund(h2.id, 500, key="r2", site="s1")
+        assert await p.balance("g1", site="s1") == 4000
+        buy = await p.purchase(9000, key="buy-1", site="s1")
+        assert buy.suspended
+        done = await p.commit(buy, key="commit-1", site="s1")
+        assert done.operation == "commit"
+        for _ in range(2):
+            await p.card_refund(1000, buy, key="refund-1", site="s1")
+        other = await p.purchase(500, key="buy-2", site="s1")
+        await p.rollback(other, key="rollback-2", site="s1")
+        rec = await p.reconcile(key="rec-1", site="s1")
+        assert {t.operation for t in rec.totals} >= {"purchase", "refund"}
+        assert card.charged() == 8000 and card.effects("refund") == 1
+
+        w = await hub.devices.read_weight(site="s1")
+        assert w.value == Decimal("0.250")
