@@ -439,3 +439,52 @@ async def test_a_formatter_that_raises_keeps_the_event_and_falls_back_to_the_def
     assert "Удаление чека" in ch.sent[0].text  # the core's default formatter
     failures = [r for r in caplog.records if "format_message of plugin" in r.getMessage()]
     assert len(failures) == 1 and "'BrokenFormatter'" in failures[0].getMessage()
+
+
+async def test_on_startup_bug_is_logged_and_the_hub_runs_a_user_error_fails_start(
+        tmp_path, caplog):
+    stopped: list[str] = []
+
+    class Buggy:
+        @hookimpl
+        def on_startup(self, hub: Any) -> None:
+            raise RuntimeError("forgot to connect")
+
+        @hookimpl
+        def on_shutdown(self, hub: Any) -> None:
+            raise RuntimeError("and to disconnect")
+
+    class Fine:
+        @hookimpl
+        async def on_shutdown(self, hub: Any) -> None:
+            stopped.append("fine")
+
+    ch = CaptureChannel()
+    async with make_hub(SITE_CHAT, tmp_path,
+                        plugins=[Fine(), Buggy(), ComponentsPlugin(channels=[ch])]) as hub:
+        await hub.emit(ev())
+        await eventually(lambda: len(ch.sent) == 1, hub=hub)
+    assert "on_startup of plugin 'Buggy' failed; the hub goes on without it" in caplog.text
+    assert "on_shutdown of plugin 'Buggy' failed" in caplog.text
+    assert stopped == ["fine"]  # the others' on_shutdown still ran
+
+    class Misconfigured:
+        @hookimpl
+        def on_startup(self, hub: Any) -> None:
+            raise UserError("set [acme] url")
+
+    with pytest.raises(UserError, match=r"^plugin 'Misconfigured': set \[acme\] url$"):
+        async with make_hub(SITE_CHAT, tmp_path, plugins=[Misconfigured()]):
+            pass
+
+
+async def test_a_register_hook_that_raises_fails_start_naming_the_plugin(tmp_path):
+    class Exploding:
+        @hookimpl
+        def register_sources(self, hub: Any) -> list[Any]:
+            raise ValueError("no such site")
+
+    with pytest.raises(UserError, match=r"^plugin 'Exploding': register_sources failed: "
+                                        r"ValueError: no such site$"):
+        async with make_hub(SITE_CHAT, tmp_path, plugins=[Exploding()]):
+            pass

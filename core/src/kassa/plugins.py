@@ -27,7 +27,7 @@ from kassa.conformance import (
     protocol_members,
     protocols_for,
 )
-from kassa.errors import UserError
+from kassa.errors import ConfigError, UserError
 from kassa.hookspecs import MODULES
 
 if TYPE_CHECKING:
@@ -117,7 +117,15 @@ class Plugins:
         """Every component the hook's implementations return (awaited), each checked."""
         out: list[Any] = []
         for impl in self._impls(hook):
-            res = await await_me_maybe(_call(impl.function, **kwargs))
+            try:
+                res = await await_me_maybe(_call(impl.function, **kwargs))
+            except ConfigError:
+                raise  # names its key path already
+            except UserError as exc:
+                raise UserError(f"plugin {plugin_label(impl)!r}: {exc}") from exc
+            except Exception as exc:  # a bug: start fails, saying whose
+                raise UserError(f"plugin {plugin_label(impl)!r}: {hook} failed: "
+                                f"{type(exc).__name__}: {exc}") from exc
             for comp in _flatten([res]):
                 check_component(comp, protocols_for(hook, comp), plugin_label(impl), hook)
                 out.append(comp)
@@ -169,12 +177,27 @@ class Plugins:
         return out
 
     async def on_startup(self, hub: HubAPI) -> None:
-        for res in self.pm.hook.on_startup(hub=hub):
-            await await_me_maybe(res)
+        """Each plugin's in turn. A ``UserError`` (a person's mistake, e.g. in its config)
+        fails start with the plugin's name; any other failure is logged and the hub starts
+        without whatever that plugin meant to set up."""
+        for impl in self._impls("on_startup"):
+            try:
+                await await_me_maybe(_call(impl.function, hub=hub))
+            except ConfigError:
+                raise  # names its key path already
+            except UserError as exc:
+                raise UserError(f"plugin {plugin_label(impl)!r}: {exc}") from exc
+            except Exception:
+                log.exception("on_startup of plugin %r failed; the hub goes on without it",
+                              plugin_label(impl))
 
     async def on_shutdown(self, hub: HubAPI) -> None:
-        for res in self.pm.hook.on_shutdown(hub=hub):
-            await await_me_maybe(res)
+        """Each plugin's in turn; one that fails is logged and the others still run."""
+        for impl in self._impls("on_shutdown"):
+            try:
+                await await_me_maybe(_call(impl.function, hub=hub))
+            except Exception:
+                log.exception("on_shutdown of plugin %r failed", plugin_label(impl))
 
     def register_cli_commands(self, cli: click.Group) -> None:
         self._sync("register_cli_commands", cli=cli)
