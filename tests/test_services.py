@@ -307,3 +307,36 @@ async def test_every_fiscal_payment_and_device_action_is_journaled(tmp_path):
 
         w = await hub.devices.read_weight(site="s1")
         assert w.value == Decimal("0.250")
+
+
+async def test_video_events_are_sent_once_per_key(tmp_path):
+    from datetime import UTC, datetime
+
+    from kassa.model import DeviceStatus, Health, PosEvent, PosEventKind
+
+    class Vms:
+        name, kind = "axxon", "video"
+
+        def __init__(self):
+            self.got = []
+
+        async def start(self):
+            return None
+
+        async def stop(self):
+            return None
+
+        def status(self):
+            return DeviceStatus(health=Health.OK)
+
+        async def send(self, event, key):
+            self.got.append(key)
+
+    vms = Vms()
+    ev = PosEvent(kind=PosEventKind.RECEIPT_OPEN, at=datetime(2026, 3, 2, 12, tzinfo=UTC),
+                  terminal_id="t1", receipt_id="1042")
+    async with make_hub(config(), tmp_path, plugins=[Components(
+            [FakeRegister("fr-hall"), FakeRegister("fr-bar")], devices=[vms])]) as hub:
+        for _ in range(2):
+            await hub.devices.video(ev, key="vms-1042-open", site="s1", sink="axxon")
+    assert vms.got == ["vms-1042-open"]
