@@ -293,8 +293,8 @@ def test_nats_that_never_answers_fails_the_start_in_one_line(monkeypatch, caplog
     monkeypatch.setattr(nats_bus, "FIRST_CONNECT_S", 2.0)
     bus = nats_bus.NatsBus(BusSettings(backend="nats", url=SecretURL(f"nats://127.0.0.1:{port}")))
 
-    async def deliver(*_: object) -> None:
-        pass
+    async def deliver(_: object) -> bool:
+        return True
 
     began = time.monotonic()
     with pytest.raises(RetryLater) as err:

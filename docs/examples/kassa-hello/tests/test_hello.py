@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from kassa.testing import CaptureChannel, ComponentsPlugin, eventually, incoming, make_hub
 from kassa_hello.sim import HelloSim
 
 
 @pytest.mark.anyio
-async def test_guests_become_events_and_hello_counts_them(tmp_path, monkeypatch):
+async def test_guests_become_events_and_hello_counts_them(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KASSA_LOAD_PLUGINS", "hello")  # this plugin only, via its entry point
     sim = HelloSim()
     fragment = await sim.start()
