@@ -113,3 +113,19 @@ def stored_kinds(tmp_path):
 
     with sqlite3.connect(tmp_path / "kassa.db") as db:
         return [k for (k,) in db.execute("SELECT kind FROM events")]
+
+
+async def test_a_till_event_lost_while_the_hub_was_down_is_reported_after_it(site, tmp_path):
+    sim, fragment = site
+    async with hub(fragment, tmp_path, CaptureChannel()) as h:
+        sim.rest.login(11, 15001)
+        await wait_kinds(h, "employee_login")
+    till = sim.stations.by_ident[15001]
+    till.drop = 1
+    sim.rest.login(12, 15001)  # lost on the till before it was queued
+    sim.rest.login(13, 15001)  # queued until the hub is back
+    async with hub(fragment, tmp_path, CaptureChannel()) as h:
+        events = await wait_kinds(h, "station_events_lost")
+        (lost,) = [e for e in events if e.kind == "station_events_lost"]
+        assert (lost.data["first"], lost.data["last"]) == (2, 2)  # numbers kept in the store
+        assert len([e for e in events if e.kind == "employee_login"]) == 2

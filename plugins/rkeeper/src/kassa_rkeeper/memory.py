@@ -42,12 +42,15 @@ class SiteMemory:
             return
         if self.hub is not None:
             now = self.hub.clock.now()
-            async with self.hub.transaction() as conn:
-                for key, value in changed.items():
-                    name = self._name(key)
-                    res = await conn.execute(update(CursorRow).where(
+            rows = [(self._name(key), value) for key, value in changed.items()]
+
+            def write(conn: Any) -> None:  # one short transaction, one hop on SQLite
+                for name, value in rows:
+                    res = conn.execute(update(CursorRow).where(
                         col(CursorRow.name) == name).values(position=value, updated_at=now))
                     if not res.rowcount:
-                        await conn.execute(insert(CursorRow).values(
+                        conn.execute(insert(CursorRow).values(
                             name=name, position=value, updated_at=now))
+
+            await self.hub.write_sync(write)
         self.values.update(changed)
