@@ -128,6 +128,7 @@ async def test_is_group_failures_are_contained_and_logged_once(tmp_path, caplog)
     assert len(lines) == 1 and "not a ChannelLimits but NoneType" in lines[0]
     health = next(c["health"] for c in got["components"] if c["kind"] == "channel")
     assert health == {"online": False, "error": "RuntimeError"}
+    assert "capture.health failed (RuntimeError: no health today)" in caplog.text
 
 
 class FlakyPrinter:

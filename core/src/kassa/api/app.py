@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets as pysecrets
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -22,6 +23,7 @@ from kassa import outbox as outbox_queries
 from kassa.api.logbuffer import LOG_BUFFER
 from kassa.errors import UserError
 from kassa.secret import redact
+from kassa.supervision import Contained
 
 if TYPE_CHECKING:
     from kassa.api.host import AdminHost
@@ -239,9 +241,13 @@ async def build_app(hub: AdminHost, routes: Sequence[Any] = ()) -> Litestar:
                     openapi_config=None, debug=False, logging_config=None)
 
 
+_CONTAINED = Contained(logging.getLogger("kassa.api"))  # each failing health() logged once
+
+
 def _health(component: Any) -> dict[str, Any]:
     try:
         h = component.health()
         return dict(h) if isinstance(h, dict) else {"online": True}
     except Exception as exc:
+        _CONTAINED.failed(component, "health", exc, "offline")
         return {"online": False, "error": type(exc).__name__}
