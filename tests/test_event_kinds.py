@@ -258,3 +258,16 @@ def test_every_kind_the_core_emits_is_declared():
                 emitted.add(f"{prefix}_failed")
     assert {"z_report", "fiscal_receipt", "payment_captured", "device_available"} <= emitted
     assert emitted <= {s.name for s in collect(facade())}
+
+
+def test_auto_reports_no_kind_sends_are_pointed_out():
+    from kassa.kinds import warnings
+
+    kinds = collect(facade())  # the core alone: its z_report closes a shift, no source does
+    settings = parse(chats({"auto_reports": ["event_summary"]}))
+    assert warnings(settings, kinds) == [
+        "kassa.toml: chats[0]: auto_reports are never sent: set auto_reports_on "
+        "(closing kinds: z_report)"]
+    assert warnings(parse(chats({"auto_reports": ["event_summary"],
+                                 "auto_reports_on": ["z_report"]})), kinds) == []
+    assert warnings(settings, collect(facade(Acme()))) == []  # a source's close sends them

@@ -56,6 +56,8 @@ class Hub:
         self.plugins = plugins or get_plugins()
         self.kinds = kinds.for_hub(self.plugins)  # what register_event_kinds declared
         kinds.check_settings(settings, self.kinds)
+        for warning in kinds.warnings(settings, self.kinds):
+            log.warning("%s", warning)
         use_kinds(self.kinds)  # Event.of's default severities
         i18n.use(i18n.for_plugins(self.plugins))  # register_texts
         self.clock = clock or SystemClock()

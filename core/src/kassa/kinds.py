@@ -99,6 +99,19 @@ def check_settings(settings: Settings, kinds: EventKinds) -> None:
                                   path=f"{path}.auto_reports_on[{j}]", file=settings.file)
 
 
+def warnings(settings: Settings, kinds: EventKinds) -> list[str]:
+    """Config that is valid but will not do what it says: a chat with auto-reports that no
+    declared kind sends (a shop with only a fiscal register and no ``auto_reports_on``)."""
+    out = []
+    for i, chat in enumerate(settings.chats):
+        if chat.auto_reports and not auto_report_kinds(chat, kinds):
+            closing = kinds.closing()
+            hint = f"set auto_reports_on (closing kinds: {', '.join(closing)})" if closing \
+                else "no installed plugin declares a kind that closes a shift"
+            out.append(f"{settings.file}: chats[{i}]: auto_reports are never sent: {hint}")
+    return out
+
+
 def _unknown(settings: Settings, path: str, what: str, name: str,
              known: Sequence[str]) -> ConfigError:
     close = difflib.get_close_matches(name, list(known), n=1)
