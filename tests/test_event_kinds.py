@@ -271,3 +271,16 @@ def test_auto_reports_no_kind_sends_are_pointed_out():
     assert warnings(parse(chats({"auto_reports": ["event_summary"],
                                  "auto_reports_on": ["z_report"]})), kinds) == []
     assert warnings(settings, collect(facade(Acme()))) == []  # a source's close sends them
+
+
+def test_config_check_prints_the_warning(tmp_path, monkeypatch):
+    from kassa.cli import cli
+
+    monkeypatch.setenv("KASSA_DISABLE_PLUGINS", "rkeeper")  # no source closes a shift
+    monkeypatch.setattr("kassa.plugins._default", None)
+    toml = tmp_path / "kassa.toml"
+    toml.write_text('[[sites]]\ncode = "r1"\n[[chats]]\nchannel = "telegram"\nchat_id = "-1"\n'
+                    'site = "r1"\nauto_reports = ["event_summary"]\n', encoding="utf-8")
+    out = CliRunner().invoke(cli, ["config", "check", "--config", str(toml)])
+    assert out.exit_code == 0
+    assert "warning: kassa.toml: chats[0]: auto_reports are never sent" in out.output

@@ -124,13 +124,16 @@ def config_group() -> None:
 def config_check(config: str | None) -> None:
     """Validate kassa.toml without starting anything."""
     from kassa.errors import UserError
-    from kassa.kinds import check_settings, installed
+    from kassa.kinds import check_settings, installed, warnings
 
     try:
         s = load_settings(config)
-        check_settings(s, installed())  # kind names in [[chats]], once plugins declared theirs
+        kinds = installed()
+        check_settings(s, kinds)  # kind names in [[chats]], once plugins declared theirs
     except UserError as exc:
         fail(exc)
+    for warning in warnings(s, kinds):
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"{_config_path(config)}: OK ({len(s.sites)} sites, {len(s.chats)} chats, "
                f"sections: {', '.join(sorted(s.plugins)) or 'none'})")
 
