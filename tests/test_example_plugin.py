@@ -53,6 +53,21 @@ def test_example_plugin_is_found_through_its_entry_point():
                               "register_sources"]
 
 
+def test_the_pages_kassa_toml_lines_are_accepted(tmp_path):
+    """The [sites.hello] table the page shows is what the installed plugin reads per site."""
+    from kassa.config import load
+
+    blocks = re.findall(r"^```toml\n(.*?)^```$", PAGE.read_text(encoding="utf-8"), re.S | re.M)
+    site = next(b for b in blocks if "[sites.hello]" in b)
+    cfg = tmp_path / "kassa.toml"
+    cfg.write_text(f'[hub]\ndata_dir = "{tmp_path}"\n' + site, encoding="utf-8")
+    plugins = Plugins(new_manager())
+    settings = load(cfg, sections=plugins.settings_sections(), channels=plugins.channel_names())
+    site_settings = settings.site("r1")
+    assert site_settings is not None
+    assert site_settings.plugins["hello"].port == 7070  # what hub.site_section("r1", "hello") is
+
+
 @pytest.mark.timeout(300)
 def test_the_page_builds_from_an_empty_folder(tmp_path):
     """Write the page's blocks into an empty folder next to a "checkout" (the core), run the
