@@ -48,7 +48,7 @@ def facade(*plugins: object) -> Plugins:
 
 def door(**kw: object) -> Event:
     return Event.of(site="s1", kind="door_opened", source_key="d1", occurred_at=T0,
-                    data={"door": "<чёрный ход>"}, **kw)  # type: ignore[arg-type]
+                    data={"door": "<чёрный ход>"}, **kw)
 
 
 def chats(*extra: dict[str, object]) -> dict[str, object]:
