@@ -54,3 +54,28 @@ async def test_a_fake_clock_drives_events_outbox_reports_and_plugins(tmp_path):
             guest = (await conn.execute(select(schema.guest.c.created_at))).scalar_one()
         assert (posted, guest) == (START + timedelta(seconds=3660),
                                    START + timedelta(seconds=3600))
+
+
+async def test_the_admin_api_and_a_source_read_the_hubs_clock(tmp_path):
+    import httpx
+    from kassa.config import SiteSettings
+    from kassa_rkeeper.settings import RKeeperSettings
+    from kassa_rkeeper.source import RKeeperSource
+
+    clock = FakeClock(START)
+    async with make_hub(CONFIG, tmp_path, clock=clock, api=True) as hub:
+        assert await hub.emit(ev(key="a", occurred_at=START))
+        assert await hub.emit(ev(key="b", occurred_at=START))
+        assert await hub.drain()
+        clock.advance(120)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{hub.api_port}/api",
+                                     headers={"Authorization": "Bearer test-token"}) as c:
+            minutes = (await c.get("/stats/events_per_minute", params={"minutes": 5})).json()
+            sites = (await c.get("/sites")).json()
+        assert minutes["minutes"] == [0, 0, 2, 0, 0]  # received two minutes before the fake now
+        assert next(s for s in sites if s["code"] == "s1")["events_today"] == 2
+
+        site = SiteSettings(code="s1", timezone="Asia/Yekaterinburg")
+        source = RKeeperSource(site.code, RKeeperSettings(host="127.0.0.1"), site.timezone,
+                               hub=hub)
+        assert source.now() == clock.now() and str(source.now().tzinfo) == site.timezone
