@@ -95,7 +95,7 @@ async def test_content_errors(sim: TelegramSim, client: BotClient) -> None:
         await client.send_message(str(u.id), "<ul>x</ul>", parse_mode="HTML")
     with pytest.raises(Permanent, match="message is too long"):
         await client.send_message(str(u.id), "я" * 4097)
-    with pytest.raises(Permanent, match="message text is empty"):
+    with pytest.raises(Permanent, match="message must be non-empty"):
         await client.send_message(str(u.id), "<b> </b>", parse_mode="HTML")
     with pytest.raises(Permanent, match="BUTTON_DATA_INVALID"):
         await client.send_message(str(u.id), "x", reply_markup={"inline_keyboard": [[

@@ -80,7 +80,7 @@ async def test_sim_retries_a_failing_webhook(sim: TelegramSim) -> None:
     async with httpx.AsyncClient() as http:
         r = await http.post(f"{sim.base_url}/bot{sim.token}/setWebhook",
                             json={"url": f"http://127.0.0.1:{server.port}/"})
-        assert r.json() == {"ok": True, "result": True}
+        assert r.json() == {"ok": True, "result": True, "description": "Webhook was set"}
         sim.user_says(u.id, u.id, "x")
         for _ in range(300):
             if sim.updates.delivered:

@@ -23,7 +23,7 @@ TAGS = {
 NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
 _ATOM = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]+);|.", re.S)
-_NAME = re.compile(r"[a-zA-Z0-9-]*")
+_SPACE = " \t\r\n\v\f"  # td::is_space (and the end of the text, as its NUL)
 _ATTR = re.compile(r"[a-zA-Z0-9_-]+")
 
 
@@ -77,40 +77,50 @@ def unescape(raw: str) -> str:
 
 def tokens(html: str) -> list[Token]:
     """Split HTML into text runs and tags; raise MarkupError the way Telegram does."""
-    out: list[Token] = []
+    return list(iter_tokens(html))
+
+
+def iter_tokens(html: str) -> Iterator[Token]:
+    """As ``tokens``, lazily: a parser meets the errors in text order, as tdlib does."""
     i, n, text_from = 0, len(html), 0
     while i < n:
         if html[i] != "<":
             i += 1
             continue
         if i > text_from:
-            out.append(Token("text", html[text_from:i]))
+            yield Token("text", html[text_from:i])
         start = i
         if html.startswith("</", i):
-            m = _NAME.match(html, i + 2)
-            assert m is not None
-            j = m.end()
-            while j < n and html[j] in " \t\r\n":
+            j = _name_end(html, i + 2)
+            name = html[i + 2:j]  # tdlib compares the end tag's name as written
+            while j < n and html[j] in _SPACE:
                 j += 1
             if j >= n or html[j] != ">":
                 raise MarkupError(f"Unclosed end tag at byte offset {_byte(html, start)}")
-            out.append(Token("end", html[start:j + 1], m.group(0).lower()))
+            yield Token("end", html[start:j + 1], name)
             i = text_from = j + 1
             continue
-        m = _NAME.match(html, i + 1)
-        assert m is not None
-        name = m.group(0).lower()
+        j = _name_end(html, i + 1)
+        if j >= n:
+            raise MarkupError(f"Unclosed start tag at byte offset {_byte(html, start)}")
+        # the name runs to a space or ">" and is lower-cased, also in the error text
+        name = html[i + 1:j].lower()
         if name not in TAGS:
-            raise MarkupError(f'Unsupported start tag "{m.group(0)}" at byte offset '
+            raise MarkupError(f'Unsupported start tag "{name}" at byte offset '
                               f"{_byte(html, start)}")
-        attrs, j = _attributes(html, m.end(), start)
+        attrs, j = _attributes(html, j, start)
         token = Token("start", html[start:j], name, attrs)
         _check_start(token, html, start)
-        out.append(token)
+        yield token
         i = text_from = j
     if n > text_from:
-        out.append(Token("text", html[text_from:]))
-    return out
+        yield Token("text", html[text_from:])
+
+
+def _name_end(html: str, i: int) -> int:
+    while i < len(html) and html[i] not in _SPACE and html[i] != ">":
+        i += 1
+    return i
 
 
 def _attributes(html: str, i: int, start: int) -> tuple[tuple[tuple[str, str], ...], int]:
@@ -163,7 +173,7 @@ def parse(html: str) -> tuple[str, list[dict[str, Any]]]:
     stack: list[tuple[Token, int]] = []
     entities: list[dict[str, Any]] = []
     offset = 0  # index into html, for error offsets
-    for tok in tokens(html):
+    for tok in iter_tokens(html):
         if tok.kind == "text":
             visible = unescape(tok.raw)
             plain.append(visible)
@@ -174,7 +184,7 @@ def parse(html: str) -> tuple[str, list[dict[str, Any]]]:
             if not stack:
                 raise MarkupError(f"Unexpected end tag at byte offset {_byte(html, offset)}")
             opened, begin = stack.pop()
-            if opened.name != tok.name:
+            if tok.name and opened.name != tok.name:  # "</>" closes whatever is open
                 raise MarkupError(
                     f"Unmatched end tag at byte offset {_byte(html, offset)}, expected "
                     f'"</{opened.name}>", found "</{tok.name}>"')

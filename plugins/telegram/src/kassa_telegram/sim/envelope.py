@@ -41,7 +41,16 @@ UNAUTHORIZED = ApiError(401, "Unauthorized")
 NOT_FOUND = ApiError(404, "Not Found")
 
 
+class Described:
+    """A result that comes with a ``description`` too (tdlib's answer_query(..., text))."""
+
+    def __init__(self, result: Any, description: str) -> None:
+        self.result, self.description = result, description
+
+
 def ok(result: Any) -> dict[str, Any]:
+    if isinstance(result, Described):
+        return {"ok": True, "result": result.result, "description": result.description}
     return {"ok": True, "result": result}
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from attrs import frozen
 
-from kassa_telegram.sim.envelope import ApiError, bad_request
+from kassa_telegram.sim.envelope import ApiError, Described, bad_request
 from kassa_telegram.sim.state import SimChat, SimFile, SimMessage
 from kassa_telegram.sim.updates import Webhook
 from kassa_telegram.sim.validation import commands, formatted, reply_markup
@@ -89,11 +89,35 @@ async def get_me(w: World, p: dict[str, Any]) -> Any:
             "has_main_web_app": False}
 
 
+def _integer_arg(p: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
+    """tdlib's get_integer_arg: empty -> default, else td::to_integer (leading digits, 0 when
+    none: "abc" is 0), clamped to [lo, hi]. So limit=0 is 1, limit=500 is 100."""
+    raw = p.get(key)
+    if raw is None or raw == "":
+        value = default
+    elif isinstance(raw, bool):
+        value = 0  # a JSON true/false is not a number to td::to_integer
+    elif isinstance(raw, int):
+        value = raw
+    else:
+        m = re.match(r"-?\d+", str(raw))
+        value = int(m.group(0)) if m else 0
+    return min(max(value, lo), hi)
+
+
 async def get_updates(w: World, p: dict[str, Any]) -> Any:
+    offset = _integer_arg(p, "offset", 0, -(2**31), 2**31 - 1)
+    limit = _integer_arg(p, "limit", 100, 1, 100)
+    timeout = _integer_arg(p, "timeout", 0, 0, int(w.max_poll))
     w.updates.set_allowed(_json(p, "allowed_updates"))
-    limit = min(max(_int(p, "limit", 100) or 100, 1), 100)
-    timeout = min(max(_int(p, "timeout", 0) or 0, 0), w.max_poll)
-    return await w.updates.get(_int(p, "offset", 0) or 0, limit, timeout)
+    # tdlib's process_get_updates_query slows a poller that spins on one offset
+    now, (last_offset, last_at) = w.clock(), w.last_poll
+    if offset == last_offset and timeout < 3 and now < last_at + 3.0:
+        timeout = 3
+    if offset == last_offset and now < last_at + 0.5:
+        limit = 1
+    w.last_poll = (offset, now)
+    return await w.updates.get(offset, limit, timeout)
 
 
 async def send_message(w: World, p: dict[str, Any]) -> Any:
@@ -242,12 +266,17 @@ async def get_my_commands(w: World, p: dict[str, Any]) -> Any:
 async def set_webhook(w: World, p: dict[str, Any]) -> Any:
     url = str(p.get("url") or "")
     secret = str(p.get("secret_token") or "")
+    if len(secret) > 256:
+        raise bad_request("secret token is too long")
     if secret and not _SECRET.fullmatch(secret):
         raise bad_request("secret token contains unallowed characters")
-    w.updates.set_allowed(_json(p, "allowed_updates"))
     if not url:  # an empty URL removes the webhook
-        await w.updates.delete_webhook(_bool(p, "drop_pending_updates"))
-        return True
+        return await delete_webhook(w, p)
+    if w.updates.webhook is not None and w.updates.webhook.url == url and \
+            w.updates.webhook.secret_token == secret and not _bool(p, "drop_pending_updates"):
+        w.updates.set_allowed(_json(p, "allowed_updates"))
+        return Described(True, "Webhook is already set")
+    w.updates.set_allowed(_json(p, "allowed_updates"))
     parts = urlsplit(url)
     if not w.local_mode:
         if parts.scheme != "https":
@@ -255,15 +284,16 @@ async def set_webhook(w: World, p: dict[str, Any]) -> Any:
         if (parts.port or 443) not in (80, 88, 443, 8443):
             raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 "
                               "or 8443")
-    elif parts.scheme not in ("http", "https"):
-        raise bad_request("bad webhook: Wrong URL host")
+    elif parts.scheme not in ("http", "https") or not parts.hostname:
+        raise bad_request("invalid webhook URL specified")
     w.updates.set_webhook(Webhook(url, secret), _bool(p, "drop_pending_updates"))
-    return True
+    return Described(True, "Webhook was set")
 
 
 async def delete_webhook(w: World, p: dict[str, Any]) -> Any:
+    had = w.updates.webhook is not None
     await w.updates.delete_webhook(_bool(p, "drop_pending_updates"))
-    return True
+    return Described(True, "Webhook was deleted" if had else "Webhook is already deleted")
 
 
 async def get_webhook_info(w: World, p: dict[str, Any]) -> Any:

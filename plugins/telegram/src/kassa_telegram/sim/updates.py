@@ -26,6 +26,7 @@ CONFLICT_WEBHOOK = ("Conflict: can't use getUpdates method while webhook is acti
                     "use deleteWebhook to delete the webhook first")
 CONFLICT_POLL = ("Conflict: terminated by other getUpdates request; "
                  "make sure that only one bot instance is running")
+CONFLICT_SET_WEBHOOK = "Conflict: terminated by setWebhook request"
 
 
 @define
@@ -59,6 +60,9 @@ class UpdateQueue:
         self.delivered: list[Update] = []  # pushed by webhook and acknowledged
         self._wake = asyncio.Event()
         self._poll_gen = 0
+        self._aborted_by = CONFLICT_POLL
+        self.conflict_delay = 3.0
+        self._next_conflict = 0.0
         self._pusher: asyncio.Task[None] | None = None
 
     def _notify(self) -> None:
@@ -85,16 +89,21 @@ class UpdateQueue:
         self.items = [u for u in self.items if u.at >= horizon]
 
     async def get(self, offset: int, limit: int, hold: float) -> list[dict[str, Any]]:
+        """One getUpdates, as tdlib's ``do_get_updates``: answer at once when something is
+        queued or ``hold`` is 0; otherwise terminate the poll already waiting (409 for it)
+        and wait for an update, the timeout, or being terminated in turn."""
         if self.webhook is not None:
-            raise ApiError(409, CONFLICT_WEBHOOK)
-        self._poll_gen += 1
-        mine = self._poll_gen
-        self._notify()  # a poll already waiting is terminated by this one
+            raise await self._conflict(CONFLICT_WEBHOOK)
         self._expire()
         if offset < 0:
             self.items = self.items[offset:]  # keep the last -offset, forget the rest
         elif offset > 0:
             self.items = [u for u in self.items if u.update_id >= offset]
+        if self.items or hold <= 0:
+            return [u.wire() for u in self.items[:limit]]
+        self.abort_poll(CONFLICT_POLL)
+        self._poll_gen += 1
+        mine = self._poll_gen
         loop = asyncio.get_running_loop()
         deadline = loop.time() + hold
         while not self.items:
@@ -107,10 +116,22 @@ class UpdateQueue:
             if self._closing:
                 break  # the server is stopping: answer the held poll, empty
             if self._poll_gen != mine:
-                raise ApiError(409, CONFLICT_POLL)
-            if self.webhook is not None:
-                raise ApiError(409, CONFLICT_WEBHOOK)
+                raise await self._conflict(self._aborted_by)
         return [u.wire() for u in self.items[:limit]]
+
+    def abort_poll(self, reason: str) -> None:
+        """Terminate the long poll waiting now, if any (it answers 409 ``reason``)."""
+        self._aborted_by = reason
+        self._poll_gen += 1
+        self._notify()
+
+    async def _conflict(self, text: str) -> ApiError:
+        # tdlib's fail_query_conflict: at most one 409 per 3 s, later ones answered 3 s late
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._next_conflict:
+            await asyncio.sleep(self.conflict_delay)
+        self._next_conflict = loop.time() + self.conflict_delay
+        return ApiError(409, text)
 
     def pending(self) -> int:
         return len(self.items)
@@ -119,6 +140,7 @@ class UpdateQueue:
     def set_webhook(self, hook: Webhook, drop_pending: bool) -> None:
         if drop_pending:
             self.items.clear()
+        self.abort_poll(CONFLICT_SET_WEBHOOK)
         self.webhook = hook
         self._notify()
         if self._pusher is None or self._pusher.done():
@@ -128,12 +150,16 @@ class UpdateQueue:
         if drop_pending:
             self.items.clear()
         self.webhook = None
-        await self.stop()
+        await self._stop_pusher()  # polling works again, conflicts and all
 
     async def stop(self) -> None:
         self._closing = True
         self._notify()  # release held long polls so the server stops without cancelling them
         await asyncio.sleep(0.05)
+        await self._stop_pusher()
+
+    async def _stop_pusher(self) -> None:
+        self._notify()
         task, self._pusher = self._pusher, None
         if task is not None:
             task.cancel()

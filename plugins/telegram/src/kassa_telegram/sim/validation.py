@@ -15,6 +15,7 @@ CALLBACK_DATA_MAX = 64  # bytes
 MARKUP_MAX = 10_000  # bytes of serialized reply_markup (approximate server-side cap)
 _MDV2_RESERVED = set("_*[]()~`>#+-=|{}.!")
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
+_BLANK = " \t\r\n\v\f"
 
 
 def formatted(text: str, parse_mode: str | None, *, caption: bool = False,
@@ -32,11 +33,31 @@ def formatted(text: str, parse_mode: str | None, *, caption: bool = False,
         plain, entities = text, []
     else:
         raise bad_request("unsupported parse_mode")
-    if required and not plain.strip():
-        raise bad_request("message text is empty")
+    plain, entities = _trim(plain, entities)
+    if required and not plain:
+        # tdlib: "message text is empty" is for an empty parameter; text that is blank once
+        # parsed fails in fix_formatted_text with "Message must be non-empty"
+        raise bad_request("message must be non-empty")
     if utf16_len(plain) > (CAPTION_MAX if caption else TEXT_MAX):
         raise bad_request("message caption is too long" if caption else "message is too long")
     return plain, entities
+
+
+def _trim(plain: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """Telegram stores a text without its leading and trailing white space; entities move
+    with the text and are cut to it (an entity left empty disappears)."""
+    kept = plain.strip(_BLANK)
+    if kept == plain:
+        return plain, entities
+    lead = utf16_len(plain[:len(plain) - len(plain.lstrip(_BLANK))])
+    size = utf16_len(kept)
+    out = []
+    for e in entities:
+        begin = max(e["offset"] - lead, 0)
+        end = min(e["offset"] + e["length"] - lead, size)
+        if end > begin:
+            out.append({**e, "offset": begin, "length": end - begin})
+    return kept, out
 
 
 def _markdown_v2(text: str) -> str:

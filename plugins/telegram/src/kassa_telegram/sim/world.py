@@ -38,6 +38,7 @@ class World:
         self.callback_ttl = callback_ttl
         self.max_poll = max_poll
         self.calls: list[dict[str, Any]] = []
+        self.last_poll: tuple[int, float] = (0, float("-inf"))  # (offset, when) of getUpdates
         self._next_user = 7_000_000_001
         self._next_group = 4_000_000_001
         self._next_super = 1_001_000_000_001
@@ -234,8 +235,16 @@ class World:
     def _member_update(self, chat: SimChat, by: SimUser, old: str, new: str) -> None:
         self.updates.push("my_chat_member", {
             "chat": chat.wire(self.users), "from": by.wire(), "date": int(self.clock()),
-            "old_chat_member": {"user": self.bot.wire(), "status": old},
-            "new_chat_member": {"user": self.bot.wire(), "status": new}})
+            "old_chat_member": self._bot_member(old), "new_chat_member": self._bot_member(new)})
+
+    def _bot_member(self, status: str) -> dict[str, Any]:
+        """A ChatMember of the bot as tdlib's JsonChatMember writes it: "kicked" always has
+        ``until_date`` (0 = for ever); python-telegram-bot refuses a ChatMemberBanned
+        without it."""
+        out: dict[str, Any] = {"user": self.bot.wire(), "status": status}
+        if status == "kicked":
+            out["until_date"] = 0
+        return out
 
     def block_bot(self, user_id: int, blocked: bool = True) -> None:
         user = self.user(user_id)
