@@ -127,7 +127,9 @@ async def _serve_one(stream: SocketStream, handler: Handler, max_body: int = MAX
                 h11.Data(data=resp.body), h11.EndOfMessage()]
             try:
                 for ev in out:
-                    await stream.send(conn.send(ev))
+                    raw = conn.send(ev)
+                    if raw:  # None only for ConnectionClosed, which is never sent here
+                        await stream.send(raw)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                 return
             if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:

@@ -192,9 +192,9 @@ class OrderTracker:
                           printTime=r.get("printtime", ""), deleteTime=r.get("deletetime", ""),
                           bill="1" if r.get("state") == "4" else "0",
                           deleted="1" if r.get("state") == "7" else "0")
-        for src, dst in (("Cashier", "Author"), ("DeleteManager", "DeleteManager"),
+        for tag, dst in (("Cashier", "Author"), ("DeleteManager", "DeleteManager"),
                          ("DeleteReason", "Reason")):
-            el = r.find(src)
+            el = r.find(tag)
             if el is not None:
                 c.append(ET.Element(dst, el.attrib))
         return self._checks(fake)
