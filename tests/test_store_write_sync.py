@@ -74,3 +74,10 @@ async def test_on_a_sqlite_file_the_transaction_is_one_hop_to_the_writer_thread(
     assert await store.write_sync(fn) is True
     assert seen[0] != threading.get_ident() and seen[0] == seen[1]
     await store.close()
+
+
+async def test_run_write_says_it_needs_a_sqlite_file():
+    store = Store("sqlite+aiosqlite://")
+    with pytest.raises(RuntimeError, match="run_write needs a SQLite file; use write_sync"):
+        await store.run_write(lambda raw: None)
+    await store.close()
