@@ -58,8 +58,8 @@ def journal_status(data: Path, key: str) -> str | None:
 
 def effects(far: Path, what: str, kind: str) -> int:
     db = far.with_suffix(".fr.db" if what == "receipt" else ".card.db")
-    return query(db, "SELECT count(*) FROM effects WHERE kind = ?", kind)[0][0] \
-        if db.exists() else 0
+    rows = query(db, "SELECT count(*) FROM effects WHERE kind = ?", kind)
+    return rows[0][0] if rows else 0  # no file or no table yet: nothing happened
 
 
 @pytest.mark.parametrize("what,kind", [("receipt", "receipt"), ("card", "purchase")])
