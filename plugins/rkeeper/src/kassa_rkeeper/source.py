@@ -225,6 +225,9 @@ class RKeeperSource:
         self.stats["pushes"] += 1
         try:
             await self._out(outcome.events)
+            if outcome.station is not None:  # the till's number, for gaps across restarts
+                station, seq = outcome.station
+                await self.memory.save({f"st:{station}": seq})
         except Exception as exc:  # the store failed: not acknowledged, so r_keeper resends it
             self.stats["push_errors"] += 1
             if time.monotonic() - self._push_error_logged >= PUSH_ERROR_LOG_S:
@@ -233,9 +236,6 @@ class RKeeperSource:
                           "sent again (%s such so far)", self.site, type(exc).__name__, exc,
                           self.stats["push_errors"])
             return httpserve.Response(500, b"not stored, send it again", "text/plain")
-        if outcome.station is not None:
-            station, seq = outcome.station
-            await self.memory.save({f"st:{station}": seq})
         self.pushes.done(outcome)
         if outcome.orders or outcome.catch_up:
             self._dirty.update(outcome.orders)
