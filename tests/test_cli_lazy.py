@@ -118,6 +118,12 @@ def test_a_broken_or_unwritable_cache_costs_only_speed(tmp_path):
     (site.cache / "cli-commands.json").write_text("{not json")
     out, _ = site.kassa("--help")
     assert commands(out.stdout)["acme"] == "Acme tools."
+    data = json.loads((site.cache / "cli-commands.json").read_text())
+    for key in data:
+        data[key] = {"sources": {}, "commands": [{"name": "acme"}]}  # not what kassa writes
+    (site.cache / "cli-commands.json").write_text(json.dumps(data))
+    out, _ = site.kassa("--help")
+    assert out.returncode == 0 and commands(out.stdout)["acme"] == "Acme tools.", out.stderr
     blocked = tmp_path / "file-not-dir"
     blocked.write_text("")
     out, _ = site.kassa("acme", KASSA_CACHE_DIR=str(blocked / "kassa"))

@@ -27,7 +27,8 @@ import click
 
 FORMAT = 1
 MAX_KEYS = 8  # interpreters / venvs sharing one cache file (tests on 3.11, 3.12, 3.13)
-Entry = dict[str, Any]  # name, plugin, module, help, short_help, hidden
+Entry = dict[str, Any]
+ENTRY_KEYS = frozenset({"name", "plugin", "module", "help", "short_help", "hidden"})
 
 
 def cache_path() -> str:
@@ -97,9 +98,13 @@ def _write(data: dict[str, Any]) -> None:
 
 def index() -> dict[str, Entry]:
     """``{command: entry}`` of the installed plugins' commands, from the cache when it holds."""
-    entry = _read().get(install_key())
-    if isinstance(entry, dict) and all(_mtime(p) == m for p, m in entry["sources"].items()):
-        return {c["name"]: c for c in entry["commands"]}
+    entry: Any = _read().get(install_key())
+    try:
+        fresh = all(_mtime(p) == m for p, m in entry["sources"].items())
+        if fresh and all(ENTRY_KEYS <= c.keys() for c in entry["commands"]):
+            return {c["name"]: c for c in entry["commands"]}
+    except (KeyError, TypeError, AttributeError):  # no entry, or not one this code wrote
+        pass
     return rebuild()[0]
 
 
