@@ -22,7 +22,7 @@ async def test_alert_reaches_site_and_owner_chats(tmp_path):
     chats = sorted(m.chat.chat_id for m in ch.sent)
     assert chats == ["-1", "-2"]
     text = ch.sent[0].text
-    assert "Удаление чека" in text and "Суши на Невском" in text and "290.00" in text
+    assert "Удаление чека" in text and "Суши на Невском" in text and "290,00\xa0₽" in text
 
 
 async def test_duplicate_emit_is_a_counted_noop(tmp_path):

@@ -47,7 +47,7 @@ def by_hour() -> Report:
 def test_long_report_is_a_summary_with_the_table_as_a_file():
     text, files = render.for_chat(dishes(), SITE_NAMES["r1"], "ru")
     assert len(text) < 1024  # fits a caption: Telegram sends one message, file + summary
-    assert "Итого: Количество 1197; Сумма 5\xa0573\xa0767.50" in text
+    assert "Итого: Количество 1197; Сумма 5\xa0573\xa0767,50\xa0₽" in text
     assert t("report.as_file", "ru") in text
     assert "&lt;Мастер&gt; &amp; Co" in text and "Ролл" not in text
     [table] = files

@@ -16,7 +16,7 @@ from kassa.hookspecs.app import HubAPI
 from kassa.i18n import t
 from kassa.model import ChatRef, Event, EventKinds, Message, Severity, Site
 from kassa.model.event import current_kinds
-from kassa.model.money import rubles
+from kassa.model.money import format_money
 
 ICON = {Severity.DANGER: "🔴", Severity.WARNING: "🟠", Severity.NOTICE: "🔵", Severity.INFO: "⚪"}
 MAX_LINES = 15
@@ -27,7 +27,8 @@ def site_of(hub: HubAPI | None, code: str) -> Site:
 
 
 def money(kopecks: int, locale: str) -> str:
-    return f"{rubles(kopecks)} {label('unit.rub', locale)}"
+    """The one money format (the console's too): "1 282,50 ₽"."""
+    return format_money(kopecks, locale)
 
 
 def local_time(event: Event, site: Site) -> datetime:
@@ -80,7 +81,7 @@ def render_event(event: Event, locale: str, site: Site, kinds: EventKinds | None
 
     def field(key: str, value: object | None) -> None:
         if value is not None and value != "":
-            lines.append(f"{label(key, locale)}: {escape(str(value))}")
+            lines.append(labelled(label(key, locale), str(value)))
 
     field("label.site", site.name)
     field("label.time", f"{local_time(event, site):%d.%m %H:%M:%S}")
@@ -102,6 +103,13 @@ def render_event(event: Event, locale: str, site: Site, kinds: EventKinds | None
     if event.text:
         lines.append(f"<pre>{escape(event.text)}</pre>")
     return "\n".join(lines)
+
+
+def labelled(name: str, value: str) -> str:
+    """``Стол: 8``; a value that already starts with its label ("Стол 8") prints once."""
+    if value.casefold().startswith(name.casefold() + " "):
+        return escape(value)
+    return f"{name}: {escape(value)}"
 
 
 def dish_lines(event: Event, locale: str) -> list[str]:

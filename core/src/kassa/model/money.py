@@ -19,6 +19,17 @@ def rubles(kopecks: int) -> str:
     return f"{sign}{whole:,}.{frac:02d}".replace(",", "\u00a0")
 
 
+def format_money(kopecks: int, locale: str = "ru") -> str:
+    """What people read, one format for the console, the chats and the reports:
+    ``128250`` -> ``"1 282,50 ₽"`` (ru, Babel's grouping and decimal mark, no-break spaces) or
+    ``"1,282.50 ₽"`` (en; Babel's en symbol for RUB is "RUB", so the sign is ours)."""
+    from babel.numbers import format_decimal
+
+    amount = Decimal(kopecks) / 100
+    loc = locale if locale in ("ru", "en") else "ru"
+    return f"{format_decimal(amount, format='#,##0.00', locale=loc)}\u00a0₽"
+
+
 def kopecks(rubles_text: str | Decimal) -> int:
     """``"290.00"`` -> ``29000``; rounds half up to the kopeck."""
     return int((Decimal(str(rubles_text)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -11,29 +11,30 @@ from typing import Any
 from kassa import extras
 from kassa.i18n import t
 from kassa.model import Attachment, Report
-from kassa.model.money import rubles
+from kassa.model.money import format_money, rubles
 from kassa.reports import chart, xlsx
 
 CHAT_LIMIT = 3500  # leave room under 4000/4096 for the title and tags
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def cell(value: Any, kind: str) -> str:
+def cell(value: Any, kind: str, locale: str | None = None) -> str:
+    """A cell as people read it in ``locale`` ("1 282,50 ₽"); no locale: a file's plain number."""
     if value is None:
         return ""
     if kind == "money" and isinstance(value, int):
-        return rubles(value)
+        return format_money(value, locale) if locale else rubles(value)
     if kind == "pct" and isinstance(value, (int, float)):
         return f"{value:.1f}%"
     return str(value)
 
 
-def table_text(report: Report) -> str:
+def table_text(report: Report, locale: str = "ru") -> str:
     kinds = [c.kind for c in report.columns]
     rows = [[c.title for c in report.columns]]
-    rows += [[cell(v, k) for v, k in zip(r, kinds, strict=False)] for r in report.rows]
+    rows += [[cell(v, k, locale) for v, k in zip(r, kinds, strict=False)] for r in report.rows]
     if report.totals:
-        rows.append([cell(v, k) for v, k in zip(report.totals, kinds, strict=False)])
+        rows.append([cell(v, k, locale) for v, k in zip(report.totals, kinds, strict=False)])
     widths = [max(len(r[i]) for r in rows) for i in range(len(kinds))]
     right = [k in ("money", "int", "qty", "pct") for k in kinds]
     out = []
@@ -63,15 +64,15 @@ def to_csv(report: Report) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
 
 
-def totals_line(report: Report) -> str:
-    """"Итого: Количество 1197; Сумма 5 573 767.50" — the totals row read out in one line."""
+def totals_line(report: Report, locale: str = "ru") -> str:
+    """"Итого: Количество 1197; Сумма 5 573 767,50 ₽" — the totals row read out in one line."""
     assert report.totals is not None
     cols, values = list(report.columns), list(report.totals)
     label = ""
     if cols and cols[0].kind == "text" and isinstance(values[0], str):
         label, cols, values = values[0], cols[1:], values[1:]
-    pairs = "; ".join(f"{c.title} {cell(v, c.kind)}" for c, v in zip(cols, values, strict=False)
-                      if v not in (None, ""))
+    pairs = "; ".join(f"{c.title} {cell(v, c.kind, locale)}"
+                      for c, v in zip(cols, values, strict=False) if v not in (None, ""))
     return f"{label}: {pairs}" if label else pairs
 
 
@@ -118,13 +119,13 @@ def for_chat(report: Report, site_name: str, locale: str) -> tuple[str, tuple[At
         return f"{head}\n{escape(t('report.empty', locale))}", ()
     picture = chart_picture(report, site_name, locale)
     pictures = (picture,) if picture is not None else ()
-    body = table_text(report)
+    body = table_text(report, locale)
     notes = "\n".join(escape(n) for n in report.notes)
     if len(body) <= CHAT_LIMIT:
         text = f"{head}\n<pre>{escape(body)}</pre>" + (f"\n{notes}" if notes else "")
         return text, pictures
     summary = head
     if report.totals:
-        summary += "\n" + escape(totals_line(report))
+        summary += "\n" + escape(totals_line(report, locale))
     summary += "\n" + escape(t("report.as_file", locale))
     return summary, (table_file(report, site_name), *pictures)
