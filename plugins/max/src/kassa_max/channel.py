@@ -15,7 +15,7 @@ from kassa.model import ChannelLimits, ChatRef, Delivery, Incoming, Message
 
 from kassa_max import wire
 from kassa_max.client import MaxClient
-from kassa_max.failures import ApiPermanent
+from kassa_max.failures import ApiPermanent, Closed
 from kassa_max.html_split import split_html
 from kassa_max.settings import MaxSettings, Mode, check
 from kassa_max.texts import text
@@ -165,6 +165,8 @@ class MaxChannel:
             try:
                 answer = await self.client.updates(marker=marker, hold=self.settings.poll_timeout,
                                                    types=UPDATE_TYPES)
+            except Closed:
+                return  # the hub is stopping: the end of the updates, not an error
             except (RetryLater, Permanent) as exc:
                 self._state["last_error"] = str(exc)
                 wait = exc.after if isinstance(exc, RetryLater) and exc.after else backoff

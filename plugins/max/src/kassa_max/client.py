@@ -35,11 +35,13 @@ class MaxClient:
             verify=self._verify,
             transport=transport,
         )
+        self._closing = False
 
     def __repr__(self) -> str:
         return f"MaxClient({self.settings.base_url!r})"
 
     async def aclose(self) -> None:
+        self._closing = True  # a long poll cut by this is shutdown, not a network fault
         await self._http.aclose()
 
     async def request(self, method: str, path: str, *, target: str, query: Json | None = None,
@@ -49,10 +51,14 @@ class MaxClient:
         content = None if body is None else json.dumps(body, ensure_ascii=False).encode()
         headers = {"content-type": "application/json"} if content is not None else None
         limit = httpx.USE_CLIENT_DEFAULT if deadline is None else httpx.Timeout(deadline)
+        if self._closing:
+            raise failures.Closed(f"the MAX client is closed ({target})")
         try:
             resp = await self._http.request(method, path, params=params, content=content,
                                             headers=headers, timeout=limit)
         except httpx.HTTPError as exc:
+            if self._closing:  # closed under a held call: nothing went wrong
+                raise failures.Closed(f"the MAX client is closed ({target})") from None
             log.info("MAX %s %s failed: %s", method, path, self._redact(type(exc).__name__))
             raise failures.transport(exc, target=target) from None
         data = _json(resp)

@@ -24,6 +24,10 @@ class ApiPermanent(Permanent):
         super().__init__(reason)
 
 
+class Closed(Permanent):
+    """The client was closed (the hub is stopping): a call cut short by it is no fault."""
+
+
 NOT_READY = "attachment.not.ready"
 
 

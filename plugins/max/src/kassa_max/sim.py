@@ -199,6 +199,18 @@ class MaxSim:
                 raise SimError(403, "access.denied", "Insufficient permissions to edit message")
             _replace(msg, w.render(req.json(), chat, old=msg["body"]))
             return {"success": True}
+        if p == "/messages" and m == "DELETE":
+            w.delete(_required(q, "message_id"))
+            return {"success": True}
+        if p == "/messages" and m == "GET":
+            ids = q.get("message_ids")
+            return {"messages": w.history(
+                _int(q, "chat_id"), ids.split(",") if ids else None,
+                # deprecated from/to: traversal runs newest first, so "from" is the newer end
+                _bounded(q, "count", 50, 1, 100), _int(q, "before") or _int(q, "from"),
+                _int(q, "after") or _int(q, "to"))}
+        if (hit := re.fullmatch(r"/messages/((?:mid\.)?[a-zA-Z0-9_\-]+)", p)) and m == "GET":
+            return w.find(hit.group(1))[1]
         if p == "/answers" and m == "POST":
             return self._answer(req)
         if p == "/updates" and m == "GET":

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define, field
 
-from kassa_max.sim_markup import parse_html
+from kassa_max.sim_markup import parse_html, parse_markdown
 
 Json = dict[str, Any]
 MAX_TEXT = 4000
@@ -298,7 +298,11 @@ class World:
         if atts is None and old is not None:
             atts = old.get("attachments")  # PUT: null keeps the attachments, [] removes them
         atts = self._attachments(atts or [])
-        text, markup = parse_html(raw) if raw and fmt == "html" else (raw or "", [])
+        text, markup = (raw or "", [])
+        if raw and fmt == "html":
+            text, markup = parse_html(raw)
+        elif raw and fmt == "markdown":
+            text, markup = parse_markdown(raw)
         if not text and not atts:
             raise payload_error("Message must have text or attachments")
         out: Json = {"text": text, "raw_text": raw or ""}
@@ -354,6 +358,34 @@ class World:
                 if msg["body"]["mid"] == mid:
                     return chat, msg
         raise SimError(404, "not.found", f"Message {mid} not found")  # code unverified
+
+    def delete(self, mid: str) -> None:
+        """The bot deletes a message: its own anywhere; another's only in a group where it
+        is an admin (schema: "if bot has permission to delete messages")."""
+        chat, msg = self.find(mid)
+        if not msg["sender"]["is_bot"] and not (chat.type != "dialog" and chat.bot_admin):
+            raise SimError(403, "access.denied", "Insufficient permissions to delete message")
+        chat.messages.remove(msg)
+
+    def history(self, chat_id: int | None, mids: list[str] | None, count: int,
+                before: int | None, after: int | None) -> list[Json]:
+        """GET /messages: newest first (schema: "traversed in reverse direction")."""
+        if mids is not None:
+            found = [self.find(m) for m in mids if self._exists(m)]
+            msgs = [m for c, m in found if chat_id is None or c.chat_id == chat_id]
+        elif chat_id is not None:
+            chat = self.chat(chat_id)
+            if not chat.bot_member:
+                raise SimError(403, "chat.denied", "Bot is not a member of the chat")
+            msgs = list(chat.messages)
+        else:
+            raise payload_error("chat_id or message_ids is required")
+        msgs = [m for m in msgs if (before is None or m["timestamp"] < before)
+                and (after is None or m["timestamp"] > after)]
+        return sorted(msgs, key=lambda m: m["timestamp"], reverse=True)[:count]
+
+    def _exists(self, mid: str) -> bool:
+        return any(m["body"]["mid"] == mid for c in self.chats.values() for m in c.messages)
 
     def new_upload(self, kind: str) -> SimUpload:
         if kind not in MEDIA:
