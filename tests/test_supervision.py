@@ -186,6 +186,8 @@ async def test_failing_device_start_is_unavailable_alerted_once_and_retried(tmp_
         state = hub.device_keeper.describe()["kitchen"]
         assert state["available"] is False and "/dev/usb/lp0 not found" in state["reason"]
         assert hub.device_keeper.describe()["bar"]["available"] is True
+        assert "/dev/usb/lp0 not found" in (hub.device_keeper.unavailable("kitchen") or "")
+        assert hub.device_keeper.unavailable("bar") is None
         async with httpx.AsyncClient() as c:
             got = (await c.get(f"http://127.0.0.1:{hub.api_port}/api/plugins",
                                headers={"Authorization": "Bearer test-token"})).json()

@@ -272,5 +272,13 @@ class DeviceKeeper:
     def describe(self) -> dict[str, dict[str, Any]]:
         return {name: s.to_dict() for name, s in self.states.items()}
 
+    def unavailable(self, name: str) -> str | None:
+        """Why device ``name`` cannot be used now (its outage's reason), or None when it is
+        running (or not the keeper's): what ``hub.devices`` checks before calling it."""
+        state = self.states.get(name)
+        if state is None or state.available:
+            return None
+        return state.reason or "not started yet"
+
 
 __all__ = ["Backoff", "Contained", "DeviceKeeper", "DeviceState", "Supervisor", "describe"]
