@@ -177,3 +177,25 @@ async def test_an_empty_end_tag_closes_the_open_one(sim: TelegramSim) -> None:
     m = (await send(sim, u.id, "<B>жирный</> текст"))["result"]
     assert (m["text"], m["entities"]) == ("жирный текст",
                                           [{"offset": 0, "length": 6, "type": "bold"}])
+
+
+# --- deleteMessage ("Bots can delete outgoing messages in private chats, groups, and
+# supergroups. Bots can delete incoming messages in private chats. If the bot is an
+# administrator of a group, it can delete any message there." core.telegram.org/bots/api) ---
+async def test_delete_message_follows_the_bot_api_rules(sim: TelegramSim) -> None:
+    anna = sim.create_user("Анна")
+    group = sim.create_chat("R1", members=[anna.id])
+    incoming = sim.user_says(anna.id, anna.id, "привет")
+    r = await call(sim, "deleteMessage", chat_id=anna.id, message_id=incoming)
+    assert r.json() == {"ok": True, "result": True}  # incoming, private chat
+    theirs = sim.user_says(group.id, anna.id, "/report")
+    r = await call(sim, "deleteMessage", chat_id=group.id, message_id=theirs)
+    assert r.json()["description"] == "Bad Request: message can't be deleted"
+    async with httpx.AsyncClient(base_url=sim.base_url) as http:
+        await http.post(f"/_sim/chats/{group.id}/admin", json={"admin": True})
+    r = await call(sim, "deleteMessage", chat_id=group.id, message_id=theirs)
+    assert r.json()["result"] is True
+    own = (await send(sim, group.id, "x"))["result"]["message_id"]
+    sim.advance(48 * 3600 + 1)
+    r = await call(sim, "deleteMessage", chat_id=group.id, message_id=own)
+    assert r.json()["description"] == "Bad Request: message can't be deleted"

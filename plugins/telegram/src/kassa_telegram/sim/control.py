@@ -19,6 +19,7 @@ def _user(u: Any) -> dict[str, Any]:
 def _chat(c: Any) -> dict[str, Any]:
     return {"id": c.id, "type": c.type, "title": c.title, "is_forum": c.is_forum,
             "members": sorted(c.members), "bot_present": c.bot_present,
+            "bot_admin": c.bot_admin,
             "migrated_to": c.migrated_to, "topics": {str(k): v for k, v in c.topics.items()}}
 
 
@@ -54,6 +55,8 @@ def _routes() -> list[Route]:
         r("POST", r"chats/(-?\d+)/press", lambda w, b, c: {"callback_id": w.press_button(
             c, b["message_id"], b["user_id"], data=b.get("data"), text=b.get("text"))}),
         r("POST", r"chats/(-?\d+)/kick", lambda w, b, c: w.kick_bot(c, b.get("by")) or {}),
+        r("POST", r"chats/(-?\d+)/admin", lambda w, b, c: setattr(
+            w.chat(c), "bot_admin", bool(b.get("admin", True))) or {}),
         r("POST", r"chats/(-?\d+)/migrate", lambda w, b, c: {"chat_id": w.migrate_group(c)}),
         r("GET", r"chats/(-?\d+)/received", lambda w, b, c: [
             m.summary() for m in w.received(c)]),

@@ -177,7 +177,10 @@ async def delete_message(w: World, p: dict[str, Any]) -> Any:
     msg = chat.messages.get(mid) if mid is not None else None
     if msg is None:
         raise bad_request("message to delete not found")
-    if w.clock() - msg.at > 48 * 3600 or (not msg.from_bot and chat.type == "private"):
+    # Bot API deleteMessage: younger than 48 h; a bot deletes its own messages anywhere,
+    # incoming ones in private chats, and others' in a group only as an administrator
+    theirs = not msg.from_bot and chat.type != "private" and not chat.bot_admin
+    if w.clock() - msg.at > 48 * 3600 or theirs:
         raise bad_request("message can't be deleted")
     del chat.messages[msg.message_id]
     return True

@@ -108,6 +108,7 @@ class SimChat:
     is_forum: bool = False
     members: set[int] = field(factory=set)
     bot_present: bool = True
+    bot_admin: bool = False  # may delete others' messages
     migrated_to: int | None = None
     topics: dict[int, str] = field(factory=dict)
     next_id: int = 1
