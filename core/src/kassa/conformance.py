@@ -13,6 +13,8 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
+import pluggy
+
 from kassa.errors import UserError
 
 # hook -> (hookspecs module, the Protocol(s) a returned component must satisfy). Names, not
@@ -156,5 +158,32 @@ def concern_protocols(hook: str) -> list[type]:
     return protocols
 
 
-__all__ = ["CONCERNS", "DEVICE_KINDS", "SYNC_ONLY", "check_component", "component_problems",
-           "concern_protocols", "protocol_members", "protocols_for"]
+def plugin_label(impl: Any) -> str:
+    """A hookimpl's plugin as people know it: its registered name, or (for an object
+    registered without one, which pluggy names by ``id``) its class or module name."""
+    name = str(impl.plugin_name)
+    if name.isdigit():
+        plugin = impl.plugin
+        return str(getattr(plugin, "__name__", None) or type(plugin).__name__)
+    return name
+
+
+def check(pm: pluggy.PluginManager) -> None:
+    """Fail loudly, naming the plugin, when an implementation matches no hook, or when a
+    sync-only hook is implemented with ``async def``."""
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) or exc.plugin
+        raise UserError(f"plugin {name!r}: {exc}") from exc
+    for hook in SYNC_ONLY:
+        caller = getattr(pm.hook, hook, None)
+        for impl in caller.get_hookimpls() if caller is not None else ():
+            if inspect.iscoroutinefunction(impl.function):
+                raise UserError(f"plugin {plugin_label(impl)!r}: {hook} must be a plain 'def', "
+                                "not 'async def' (it is called where nothing can await)")
+
+
+__all__ = ["CONCERNS", "DEVICE_KINDS", "SYNC_ONLY", "check", "check_component",
+           "component_problems", "concern_protocols", "plugin_label", "protocol_members",
+           "protocols_for"]

@@ -20,10 +20,11 @@ import pluggy
 
 from kassa import PROJECT
 from kassa.conformance import (
-    SYNC_ONLY,
+    check,
     check_component,
     component_problems,
     concern_protocols,
+    plugin_label,
     protocol_members,
     protocols_for,
 )
@@ -334,16 +335,6 @@ class Plugins:
         return sorted(out, key=lambda d: d["name"])
 
 
-def plugin_label(impl: Any) -> str:
-    """A hookimpl's plugin as people know it: its registered name, or (for an object
-    registered without one, which pluggy names by ``id``) its class or module name."""
-    name = str(impl.plugin_name)
-    if name.isdigit():
-        plugin = impl.plugin
-        return str(getattr(plugin, "__name__", None) or type(plugin).__name__)
-    return name
-
-
 def _call(fn: Any, **kwargs: Any) -> Any:
     """Call a hookimpl with the subset of arguments it declares (pluggy's rule)."""
     names = getattr(fn, "_kassa_argnames", None)
@@ -391,21 +382,6 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
                 facade = pluggy._manager.DistFacade(dist)  # type: ignore[attr-defined]
                 # pluggy's own entry-point loader stores DistFacade here too; its annotation lags
                 pm._plugin_distinfo.append((pm.get_plugin(ep.name), facade))  # type: ignore[arg-type]
-
-
-def check(pm: pluggy.PluginManager) -> None:
-    """Fail loudly, naming the plugin, when an implementation matches no hook."""
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        name = pm.get_name(exc.plugin) or exc.plugin
-        raise UserError(f"plugin {name!r}: {exc}") from exc
-    for hook in SYNC_ONLY:
-        caller = getattr(pm.hook, hook, None)
-        for impl in caller.get_hookimpls() if caller is not None else ():
-            if inspect.iscoroutinefunction(impl.function):
-                raise UserError(f"plugin {plugin_label(impl)!r}: {hook} must be a plain 'def', "
-                                "not 'async def' (it is called where nothing can await)")
 
 
 _default: Plugins | None = None
