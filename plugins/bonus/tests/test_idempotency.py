@@ -93,3 +93,26 @@ async def test_loyalty_program_replays_and_refuses_alike(hub):
     with pytest.raises(LedgerError) as err:  # a new key is checked against today's limit
         await program.commit(check, requote, "k2", 600)
     assert err.value.code == "spend_over_limit"
+
+
+async def test_a_check_committed_before_whole_request_keys_is_still_replayed(hub):
+    """The version before hashed the amounts derived from the check: a till retrying across
+    the upgrade gets the posting it was given, not a refusal."""
+    from kassa_bonus import rules
+
+    [program] = kassa_bonus.register_loyalty_programs(hub)
+    svc = await service_for(hub)
+    g = await svc.register("t", "g1", name="Anna")
+    acc = await svc.guests.account_of(g.guest, "bonus")
+    await svc.ledger.earn("t", "e1", acc, 600)
+    guest = await svc.guest(g.guest)
+    check = order(("soup", 10000))
+    quote = await program.quote(check, guest)
+    old = await svc.ledger.checkout(  # exactly what the old commit wrote
+        "loyalty", "k-old", acc, spend=200, earn=rules.earn_after_spend(quote, 200, 10000),
+        expires_at=svc.lot_expiry(), site=check.site, order_ref=check.number)
+    replay = await program.commit(check, quote, "k-old", 200)
+    assert (replay.id, replay.spent) == (old.operation, 200)
+    with pytest.raises(LedgerError) as err:  # other amounts under the old key: refused (its
+        await program.commit(check, quote, "k-old", 100)  # lines were never recorded)
+    assert err.value.code == "idempotency_key_reused"

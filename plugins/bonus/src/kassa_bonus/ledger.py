@@ -16,6 +16,14 @@ from kassa_bonus.postings import SYSTEM_ACCOUNTS, A, Expiry, expiry_key, positiv
 from kassa_bonus.store import BonusStore, LedgerError, new_id
 
 
+def checkout_params(account_id: str, spend: int, earn: int, expires_at: Expiry, site: str,
+                    order_ref: str) -> dict[str, Any]:
+    """What a checkout without its client's request is idempotent on (the amounts derived
+    from the check; before checks hashed their whole request, every checkout was)."""
+    return dict(account=account_id, spend=spend, earn=earn, expires=expiry_key(expires_at),
+                site=site, order=order_ref)
+
+
 class Ledger(Holds, Expiring):
     """Every operation is idempotent on (source, key) and runs in one write transaction."""
 
@@ -97,9 +105,8 @@ class Ledger(Holds, Expiring):
         """A closed check: points paid and points earned, one operation (one reversal).
         ``request``: the client's whole request, which the key then stands for (instead of
         the amounts derived from it); ``discount`` is kept for replays."""
-        params = request if request is not None else dict(
-            account=account_id, spend=spend, earn=earn, expires=expiry_key(expires_at),
-            site=site, order=order_ref)
+        params = request if request is not None else checkout_params(
+            account_id, spend, earn, expires_at, site, order_ref)
 
         async def work(conn: Any) -> Outcome:
             claimed = await self.store.claim(conn, source, key, "checkout", params)

@@ -16,7 +16,7 @@ from kassa.model import Guest, Order, Posting, Quote
 
 from kassa_bonus import rules, schema
 from kassa_bonus.guests import GuestBook
-from kassa_bonus.ledger import Ledger
+from kassa_bonus.ledger import Ledger, checkout_params
 from kassa_bonus.outcome import Outcome
 from kassa_bonus.settings import BonusSettings
 from kassa_bonus.store import BonusStore, LedgerError
@@ -115,7 +115,12 @@ class BonusService:
         """Quote and commit a check (the REST API); a replay is answered before the guest or
         the quote are looked at again."""
         request = self.check_request(order, guest_id, spend)
-        prior = await self.store.replay(source, key, "checkout", request)
+
+        async def legacy() -> dict[str, Any]:
+            return await self._legacy_params(order, await self.quote(
+                order, await self.guest(guest_id)), spend)
+
+        prior = await self.store.replay(source, key, "checkout", request, legacy)
         if prior is not None:
             return self.posting(prior, key)
         q = await self.quote(order, await self.guest(guest_id))
@@ -127,10 +132,19 @@ class BonusService:
         changed since (the points it spent are gone from the balance, so the limit would now
         refuse it); the same key with another check is refused (``idempotency_key_reused``)."""
         request = self.check_request(order, q.guest_id, spend)
-        prior = await self.store.replay(source, key, "checkout", request)
+        prior = await self.store.replay(source, key, "checkout", request,
+                                        lambda: self._legacy_params(order, q, spend))
         if prior is not None:
             return self.posting(prior, key)
         return await self._commit(order, q, key, spend, source, request)
+
+    async def _legacy_params(self, order: Order, q: Quote, spend: int) -> dict[str, Any]:
+        """What the version before whole-request hashing keyed a check on: a till's retry of
+        a check it committed before the upgrade is still answered, not refused."""
+        total = order.total or sum(line.amount for line in order.lines)
+        return checkout_params(await self.guests.account_of(q.guest_id, "bonus"), spend,
+                               rules.earn_after_spend(q, spend, total), self.lot_expiry(),
+                               order.site, order.number)
 
     async def _commit(self, order: Order, q: Quote, key: str, spend: int, source: str,
                       request: dict[str, Any]) -> Posting:

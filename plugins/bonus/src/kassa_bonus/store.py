@@ -158,16 +158,26 @@ class BonusStore:
         row = (await conn.execute(STORED, dict(source=source, key=key))).one()
         return _stored(row, key, kind, digest)
 
-    async def replay(self, source: str, key: str, kind: str, params: dict[str, Any]
+    async def replay(self, source: str, key: str, kind: str, params: dict[str, Any],
+                     legacy: Callable[[], Awaitable[dict[str, Any]]] | None = None
                      ) -> Outcome | None:
         """What (source, key) answered, if it was done, before anything is checked again: a
         replay returns the original result whatever changed since (a balance spent, a rule
-        edited). ``None`` for a new key; a key used for another request is refused."""
+        edited). ``None`` for a new key; a key used for another request is refused.
+        ``legacy()``: the parameters an older version hashed for the same request, asked for
+        only when the stored hash differs (an operation made before the upgrade)."""
         if not key or len(key) > 255:
             raise LedgerError("bad_idempotency_key", "idempotency key must be 1..255 characters")
         async with self.read() as conn:
             row = (await conn.execute(STORED, dict(source=source, key=key))).first()
-        return None if row is None else _stored(row, key, kind, params_hash(kind, params))
+        if row is None:
+            return None
+        try:
+            return _stored(row, key, kind, params_hash(kind, params))
+        except LedgerError:
+            if legacy is None or row.kind != kind:
+                raise
+            return _stored(row, key, kind, params_hash(kind, await legacy()))
 
     async def settle(self, conn: Any, outcome: Outcome) -> Outcome:
         """Store what the operation answered, for replays, and let the observers add their
