@@ -33,7 +33,6 @@ CONCERNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "register_simulators": ("app", ("Simulator",)),
     "register_console_panels": ("app", ("ConsolePanel",)),
     "register_console": ("app", ("Console",)),
-    "register_console": ("app", ("Console",)),
 }
 
 # Hooks called where nothing can await (config load, CLI build, the event log's transaction):
