@@ -491,3 +491,21 @@ async def test_a_register_hook_that_raises_fails_start_naming_the_plugin(tmp_pat
                                         r"ValueError: no such site$"):
         async with make_hub(SITE_CHAT, tmp_path, plugins=[Exploding()]):
             pass
+
+
+async def test_a_report_of_the_wrong_shape_fails_start_not_the_first_report(tmp_path):
+    class SyncReport:
+        name, title, parameters = "acme_sales", {"ru": "Продажи"}, ("site", "period")
+
+        def build(self, ctx: Any, site: Any, period: Any) -> Any: ...
+
+    class Reports:
+        @hookimpl
+        def register_reports(self) -> list[Any]:
+            return [SyncReport()]
+
+    with pytest.raises(UserError, match=r"component 'acme_sales' \(SyncReport\) from "
+                                        r"register_reports is not a ReportDefinition \(build "
+                                        r"must be 'async def'\)$"):
+        async with make_hub(SITE_CHAT, tmp_path, plugins=[Reports()]):
+            pass

@@ -310,7 +310,8 @@ class Hub:
                 self.relay = Relay(self.store, self.settings.relay, clock=self.clock)
                 self._tg.start_soon(self.relay.run)
                 log.info("relaying events to the centre at %s", settings_relay)
-            self.commands = CommandRouter(self)
+            self.commands = CommandRouter(self)  # checks every chat command's shape
+            self.plugins.reports()  # and every report's, so a wrong one fails start, not /report
             await self.commands.load()
             await self.plugins.on_startup(self)
             for ch in await self.plugins.channels(self):
