@@ -67,7 +67,8 @@ class BonusService:
         return cls(hub, settings, store, await Ledger.open(store))
 
     def now(self) -> datetime:
-        return self.hub.clock.now()
+        now: datetime = self.hub.clock.now()
+        return now
 
     def lot_expiry(self) -> timedelta | None:
         """How long earned points live (a lifetime, so replays of the same request match)."""

@@ -20,7 +20,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 from kassa import codec
@@ -85,8 +85,9 @@ class SyncConnection:
         return self.sync.execute(statement, parameters)
 
 
-def drive(coro: Coroutine[Any, Any, T]) -> T:
+def drive(work: Awaitable[T]) -> T:
     """Run a coroutine that never suspends to its end, synchronously."""
+    coro = cast(Coroutine[Any, Any, T], work)
     try:
         coro.send(None)
     except StopIteration as done:
