@@ -49,10 +49,11 @@ class HubAPI(Protocol):
     def section(self, name: str, cls: type[S]) -> S: ...
 
     def section(self, name: str, cls: type[S] | None = None) -> Any:
-        """The settings object a plugin registered under ``name``. Without ``cls``: ``None``
-        if the section is absent. With ``cls`` (the attrs class given to
-        ``register_settings``): typed for mypy, the class's defaults when absent, and a
-        ``TypeError`` if the section holds something else."""
+        """The settings object a plugin registered under ``name`` (its defaults when the
+        table is absent from kassa.toml). Without ``cls``: ``None`` if no plugin registered
+        ``name``. With ``cls`` (the attrs class given to ``register_settings``): typed for
+        mypy, ``cls()`` when nothing is registered, and a ``TypeError`` if the section holds
+        something else."""
         ...
 
     def state(self, owner: str | object) -> dict[str, Any]:
