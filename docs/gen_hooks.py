@@ -18,8 +18,10 @@ HEAD = """# Hooks reference
 
 The contract between the core and plugins (`kassa.hookspecs`). Implement a hook with
 `@kassa.hookimpl` in your plugin's `__init__.py`; accept any subset of the arguments; `async def`
-is fine (the core awaits the result). Components returned by `register_*` hooks are
-`typing.Protocol`s declared beside the hook, listed under each concern.
+is fine where the hook says "May be async" (the core awaits the result), and fails load where it
+says "Sync only". Components returned by `register_*` hooks are `typing.Protocol`s declared
+beside the hook, listed under each concern; each is checked against its Protocol at load (see
+docs/supervision.md).
 
 Errors a component raises (`kassa.errors`): `UserError` (a message for a person),
 `RetryLater(after=)`, `Repair(changes=)` (e.g. a migrated chat id), `Permanent(reason)` (dead
