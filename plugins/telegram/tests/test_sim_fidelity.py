@@ -199,3 +199,43 @@ async def test_delete_message_follows_the_bot_api_rules(sim: TelegramSim) -> Non
     sim.advance(48 * 3600 + 1)
     r = await call(sim, "deleteMessage", chat_id=group.id, message_id=own)
     assert r.json()["description"] == "Bad Request: message can't be deleted"
+
+
+# --- members joining and leaving -------------------------------------------------------------
+async def test_members_joining_and_leaving_as_tdlib_reports_them(sim: TelegramSim) -> None:
+    anna = sim.create_user("Анна")
+    boris = sim.create_user("Борис")
+    group = sim.create_chat("R1", members=[anna.id])
+    sim.add_member(group.id, boris.id, by=anna.id)
+    [joined] = (await call(sim, "getUpdates")).json()["result"]
+    msg = joined["message"]  # a service message passes privacy mode
+    assert msg["new_chat_members"] == [msg["new_chat_member"]] == [msg["new_chat_participant"]]
+    assert msg["new_chat_member"]["id"] == boris.id
+    assert Update.model_validate(joined).message.new_chat_members[0].id == boris.id
+    # chat_member is not in the default allowed_updates, and needs an admin bot
+    sim.chat(group.id).bot_admin = True
+    await call(sim, "getUpdates", offset=joined["update_id"] + 1,
+               allowed_updates=["message", "chat_member"])
+    sim.remove_member(group.id, boris.id, by=anna.id, ban=True)
+    sim.advance(4)  # the same offset again at once would be answered one update (anti-spin)
+    left, banned = (await call(sim, "getUpdates", offset=joined["update_id"] + 1)
+                    ).json()["result"]
+    assert left["message"]["left_chat_member"]["id"] == boris.id
+    change = banned["chat_member"]
+    assert (change["old_chat_member"]["status"], change["new_chat_member"]["status"],
+            change["new_chat_member"]["until_date"]) == ("member", "kicked", 0)
+    assert isinstance(Update.model_validate(banned).chat_member.new_chat_member,
+                      ChatMemberBanned)
+
+
+async def test_the_bot_added_back_to_a_group(sim: TelegramSim) -> None:
+    anna = sim.create_user("Анна")
+    group = sim.create_chat("R1", members=[anna.id])
+    sim.kick_bot(group.id, by=anna.id)
+    sim.add_bot(group.id, by=anna.id)
+    _kicked, added, service = (await call(sim, "getUpdates")).json()["result"]
+    assert added["my_chat_member"]["old_chat_member"]["status"] == "kicked"
+    assert added["my_chat_member"]["new_chat_member"] == {"user": sim.bot.wire(),
+                                                          "status": "member"}
+    assert service["message"]["new_chat_member"]["id"] == sim.bot.id
+    assert (await send(sim, group.id, "снова здесь"))["ok"] is True

@@ -55,6 +55,11 @@ def _routes() -> list[Route]:
         r("POST", r"chats/(-?\d+)/press", lambda w, b, c: {"callback_id": w.press_button(
             c, b["message_id"], b["user_id"], data=b.get("data"), text=b.get("text"))}),
         r("POST", r"chats/(-?\d+)/kick", lambda w, b, c: w.kick_bot(c, b.get("by")) or {}),
+        r("POST", r"chats/(-?\d+)/members", lambda w, b, c: w.add_member(
+            c, b["user_id"], by=b.get("by")) or {}),
+        r("POST", r"chats/(-?\d+)/members/remove", lambda w, b, c: w.remove_member(
+            c, b["user_id"], by=b.get("by"), ban=bool(b.get("ban", False))) or {}),
+        r("POST", r"chats/(-?\d+)/add_bot", lambda w, b, c: w.add_bot(c, b["by"]) or {}),
         r("POST", r"chats/(-?\d+)/admin", lambda w, b, c: setattr(
             w.chat(c), "bot_admin", bool(b.get("admin", True))) or {}),
         r("POST", r"chats/(-?\d+)/migrate", lambda w, b, c: {"chat_id": w.migrate_group(c)}),

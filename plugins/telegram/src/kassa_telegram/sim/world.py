@@ -232,19 +232,56 @@ class World:
             self.updates.push("message", self.message_wire(chat, msg))
         return msg.message_id
 
-    def _member_update(self, chat: SimChat, by: SimUser, old: str, new: str) -> None:
-        self.updates.push("my_chat_member", {
+    def _member_update(self, chat: SimChat, by: SimUser, old: str, new: str,
+                       member: SimUser | None = None) -> None:
+        """my_chat_member (the bot's own status), or chat_member for another ``member``."""
+        who = self.bot.wire() if member is None else member.wire()
+        self.updates.push("my_chat_member" if member is None else "chat_member", {
             "chat": chat.wire(self.users), "from": by.wire(), "date": int(self.clock()),
-            "old_chat_member": self._bot_member(old), "new_chat_member": self._bot_member(new)})
+            "old_chat_member": _member(who, old), "new_chat_member": _member(who, new)})
 
-    def _bot_member(self, status: str) -> dict[str, Any]:
-        """A ChatMember of the bot as tdlib's JsonChatMember writes it: "kicked" always has
-        ``until_date`` (0 = for ever); python-telegram-bot refuses a ChatMemberBanned
-        without it."""
-        out: dict[str, Any] = {"user": self.bot.wire(), "status": status}
-        if status == "kicked":
-            out["until_date"] = 0
-        return out
+    def _service(self, chat: SimChat, actor: SimUser, **fields: Any) -> None:
+        # service messages reach the bot whatever its privacy mode
+        msg = self.add_message(chat, from_bot=False, user_id=actor.id, extra=fields)
+        if chat.bot_present:
+            self.updates.push("message", self.message_wire(chat, msg))
+
+    def add_member(self, chat_id: int, user_id: int, *, by: int | None = None) -> None:
+        """A person joins a group (or ``by`` adds them): the service message, and a
+        chat_member update if the bot is an admin and asked for them in allowed_updates."""
+        chat, user = self.chat(chat_id), self.user(user_id)
+        if not chat.is_group or user.id in chat.members:
+            raise ValueError(f"user {user_id} cannot join chat {chat_id}")
+        chat.members.add(user.id)
+        actor = self.user(by) if by else user
+        # tdlib's JsonMessage writes the legacy single fields beside new_chat_members
+        self._service(chat, actor, new_chat_participant=user.wire(),
+                      new_chat_member=user.wire(), new_chat_members=[user.wire()])
+        if chat.bot_present and chat.bot_admin:
+            self._member_update(chat, actor, "left", "member", user)
+
+    def remove_member(self, chat_id: int, user_id: int, *, by: int | None = None,
+                      ban: bool = False) -> None:
+        """A person leaves (or ``by`` removes them; ``ban``: kicked for ever)."""
+        chat, user = self.chat(chat_id), self.user(user_id)
+        if user.id not in chat.members:
+            raise ValueError(f"user {user_id} is not a member of chat {chat_id}")
+        chat.members.discard(user.id)
+        actor = self.user(by) if by else user
+        self._service(chat, actor, left_chat_participant=user.wire(),
+                      left_chat_member=user.wire())
+        if chat.bot_present and chat.bot_admin:
+            self._member_update(chat, actor, "member", "kicked" if ban else "left", user)
+
+    def add_bot(self, chat_id: int, by: int) -> None:
+        """Someone adds the bot (back) to a group: my_chat_member and the service message."""
+        chat, actor = self.chat(chat_id), self.user(by)
+        if chat.bot_present or not chat.is_group:
+            raise ValueError(f"the bot cannot be added to chat {chat_id}")
+        chat.bot_present = True
+        self._member_update(chat, actor, "kicked", "member")  # kick_bot is the way out
+        self._service(chat, actor, new_chat_participant=self.bot.wire(),
+                      new_chat_member=self.bot.wire(), new_chat_members=[self.bot.wire()])
 
     def block_bot(self, user_id: int, blocked: bool = True) -> None:
         user = self.user(user_id)
@@ -281,3 +318,12 @@ class World:
         """The bot's messages in a chat, oldest first, as they are now (edits applied)."""
         chat = self.chat(chat_id)
         return [m for _, m in sorted(chat.messages.items()) if m.from_bot]
+
+
+def _member(user: dict[str, Any], status: str) -> dict[str, Any]:
+    """A ChatMember as tdlib's JsonChatMember writes it: "kicked" always has ``until_date``
+    (0 = for ever); aiogram and python-telegram-bot refuse a ChatMemberBanned without it."""
+    out: dict[str, Any] = {"user": user, "status": status}
+    if status == "kicked":
+        out["until_date"] = 0
+    return out
