@@ -76,6 +76,7 @@ class Supervisor:
             state.running = True
             try:
                 await fn()
+                log.info("%s finished", what)  # returned by itself: done, not restarted
                 return
             except Exception as exc:
                 if time.monotonic() - started >= self.backoff.reset_after:
