@@ -133,3 +133,27 @@ async def test_closing_the_channel_under_a_held_poll_is_silent(
             await asyncio.wait_for(task, 5)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
     assert channel.health()["last_error"] is None
+
+
+# --- smaller rules ----------------------------------------------------------------------------
+async def test_a_deep_link_payload_over_128_characters_is_not_passed(sim: MaxSim) -> None:
+    # schema "Deep linking": up to 128 characters; "Longer strings will be omitted and
+    # **not** passed to the bot" (the simulator cut them to 128 before)
+    w = sim.world
+    anna, boris = w.add_user("Анна"), w.add_user("Борис")
+    w.start(anna.user_id, "a" * 128)
+    w.start(boris.user_id, "b" * 129)
+    started = [u for _, u in w.updates if u["update_type"] == "bot_started"]
+    assert started[0]["payload"] == "a" * 128
+    assert "payload" not in started[1]
+
+
+async def test_html_tags_outside_the_list_are_stripped_br_too(sim: MaxSim) -> None:
+    # schema "HTML support": "Only the following HTML tags are supported. All others will be
+    # stripped" -- <br> is not in the list (the simulator made it a line break before)
+    group = sim.world.add_group("R1")
+    async with api(sim) as http:
+        body = (await send(http, group.chat_id, {
+            "text": "<b>Итог</b><br><ul><li>5</li></ul>", "format": "html"}))["body"]
+    assert body["text"] == "Итог5"
+    assert body["markup"] == [{"type": "strong", "from": 0, "length": 4}]

@@ -24,11 +24,9 @@ class _Parser(HTMLParser):
         self.markup: list[dict[str, Any]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _KINDS:
+        if tag in _KINDS:  # any other tag, <br> too, is stripped (schema: "All others")
             extra = {"url": dict(attrs).get("href") or ""} if tag == "a" else {}
             self.open.append((tag, self.size, extra))
-        elif tag == "br":
-            self.handle_data("\n")
 
     def handle_endtag(self, tag: str) -> None:
         for k in range(len(self.open) - 1, -1, -1):

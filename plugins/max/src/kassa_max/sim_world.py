@@ -157,8 +157,9 @@ class World:
         chat.stopped = False
         update: Json = {"update_type": "bot_started", "chat_id": chat.chat_id,
                         "user": user.wire(self.now_ms()), "user_locale": "ru"}
-        if payload is not None:
-            update["payload"] = payload[:128]  # longer payloads are dropped to 128 (prose)
+        if payload is not None and len(payload) <= 128:
+            # schema: up to 128 characters; "Longer strings will be omitted and not passed"
+            update["payload"] = payload
         self.push(update)
         return chat
 
