@@ -68,14 +68,19 @@ class RKeeperSim:
                  notify_url: str | None = None, farcards_url: str | None = None,
                  cards: Sequence[str] = DEMO_CARDS,
                  endpoints: Mapping[str, str] | None = None,
-                 station_secret: str | None = None, **station_options: Any) -> None:
+                 station_secret: str | None = None, port: int = 0, listen_port: int = 0,
+                 run: str | None = None, **station_options: Any) -> None:
         self.name = f"rkeeper:{code}"
         self.code = code
         self.site_name = name
         self.timezone = timezone
         start = start or datetime.now(ZoneInfo(timezone)).replace(tzinfo=None, microsecond=0)
         self.clock = SimClock(start, speed)
-        self.rng = random.Random(seed)
+        # GUIDs from the seed and this run: the day replays from the seed (Staff has its own
+        # Random(seed)), but a second run's orders and events are new to a store that kept
+        # the first run's (the same GUIDs would be dropped as duplicates)
+        self.run = run or secrets.token_hex(8)
+        self.rng = random.Random(f"{seed}:{self.run}")
         self.rest = Restaurant(rest_code, name, self.clock, self.rng,
                                shift_date=start.replace(hour=0, minute=0, second=0),
                                shift_start=start)
@@ -91,7 +96,8 @@ class RKeeperSim:
         self.farcards_url, self.cards, self.seed = farcards_url, tuple(cards), seed
         self.endpoints = endpoints  # the demo's published endpoints, read at start
         self.till: Till | None = None  # made at start, when a FarCards URL is known
-        self.port = 0
+        self.port = port  # the XML interface's port (0: a free one, known after start)
+        self.listen_port = listen_port  # the hub's push listener (0: a free one)
         self.link_is_down = False
         self._link = anyio.Event()
         self._link.set()
@@ -116,7 +122,7 @@ class RKeeperSim:
             await anyio.sleep(0.005)
         listen_port = 0
         if self.notify_url is None:
-            listen_port = free_port()
+            listen_port = self.listen_port or free_port()
             self.notify_url = f"http://127.0.0.1:{listen_port}{NOTIFY_PATH}"
         if self.notify_url:
             self.notifier.subscribe(self.notify_url)
@@ -126,7 +132,7 @@ class RKeeperSim:
                            "rkeeper": self.config(listen_port)}]}
 
     async def _main(self) -> None:
-        async with httpserve.serve(self._handle) as port:
+        async with httpserve.serve(self._handle, port=self.port) as port:
             self.port = port
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self.notifier.run)
