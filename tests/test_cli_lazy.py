@@ -107,8 +107,11 @@ def test_the_index_follows_what_is_installed(tmp_path):
     site.uninstall()
     out, _ = site.kassa("--help")
     assert "acme" not in commands(out.stdout) and "rkeeper" in commands(out.stdout)
+    keys = json.loads((site.cache / "cli-commands.json").read_text())
+    assert len(keys) == 1  # the keys of what was installed before are dropped, not kept
     out, _ = site.kassa("--help", KASSA_LOAD_PLUGINS="")  # another selection: another key
     assert "rkeeper" not in commands(out.stdout) and "run" in commands(out.stdout)
+    assert len(json.loads((site.cache / "cli-commands.json").read_text())) == 2
 
 
 def test_a_broken_or_unwritable_cache_costs_only_speed(tmp_path):

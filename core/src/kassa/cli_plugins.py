@@ -132,10 +132,20 @@ def rebuild() -> tuple[dict[str, Entry], dict[str, click.Command]]:
         commands[cmd.name] = cmd
     modules = [p for p in plugins.pm.get_plugins() if isinstance(p, ModuleType)
                and not p.__name__.startswith("kassa.")]
-    data = {k: v for k, v in _read().items() if k != install_key()}
-    data[install_key()] = {"sources": sources(modules), "commands": list(entries.values())}
+    key = install_key()
+    # an older key of this interpreter and selection is stale for good: drop it
+    data = {k: v for k, v in _read().items() if not _same_setup(k, key)}
+    data[key] = {"sources": sources(modules), "commands": list(entries.values())}
     _write(dict(list(data.items())[-MAX_KEYS:]))
     return entries, commands
+
+
+def _same_setup(a: str, b: str) -> bool:
+    """Two keys of one interpreter and plugin selection (whatever their mtimes)."""
+    try:
+        return bool(json.loads(a)[:4] == json.loads(b)[:4])
+    except (ValueError, TypeError):
+        return True  # not a key this code wrote
 
 
 def placeholder(entry: Entry) -> click.Command:
