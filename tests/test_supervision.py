@@ -144,6 +144,7 @@ class FlakyPrinter:
         self.stops = 0
         self.running = False
         self.health = Health.OK
+        self.printed: list[str] = []
 
     async def start(self) -> None:
         self.starts += 1
@@ -159,8 +160,11 @@ class FlakyPrinter:
     def status(self) -> DeviceStatus:
         return DeviceStatus(health=self.health, message="cover open")
 
-    async def print(self, job: Any, key: str) -> None: ...
-    async def lookup(self, key: str) -> bool | None: ...
+    async def print(self, job: Any, key: str) -> None:
+        self.printed.append(key)
+
+    async def lookup(self, key: str) -> bool | None:
+        return key in self.printed
 
 
 class DevicesPlugin:
@@ -205,6 +209,25 @@ async def test_failing_device_start_is_unavailable_alerted_once_and_retried(tmp_
         assert hub.device_keeper.describe()["kitchen"]["available"] is True
     assert printer.starts == 4
     assert "device kitchen did not stop cleanly: OSError: printer hung up" in caplog.text
+
+
+async def test_a_device_that_failed_to_start_is_not_called(tmp_path):
+    """hub.devices refuses a job for a printer that is down (RetryLater: nothing happened,
+    nothing journaled), and prints it once the printer is back."""
+    from kassa.errors import RetryLater
+    from kassa.model import PrintJob
+
+    printer = FlakyPrinter(failures=2)
+    async with make_hub(CONFIG, tmp_path, plugins=[DevicesPlugin(printer)],
+                        backoff=Backoff(initial=0.3, maximum=0.3)) as hub:
+        job = PrintJob(lines=["Заказ 12", "Ролл Бонито x1"])
+        with pytest.raises(RetryLater, match="kitchen is unavailable: .*lp0 not found"):
+            await hub.devices.print(job, key="p1", site="s1", printer="kitchen")
+        assert printer.printed == [] and await hub.journal.entry("p1") is None
+        await eventually(lambda: printer.running, hub=hub)
+        await hub.devices.print(job, key="p1", site="s1", printer="kitchen")
+        await hub.devices.print(job, key="p1", site="s1", printer="kitchen")  # a retry
+    assert printer.printed == ["p1"]
 
 
 class NoSend:

@@ -89,6 +89,7 @@ class Hub:
         # hub.devices is the device service; iterating it gives the registered devices
         self.fiscal, self.payments, self.devices = services.build(
             settings, self.journal, emit=self.emit, now=self.clock.now)
+        self.devices.unavailable = self.device_keeper.unavailable  # no call to a dead device
         self._state: dict[str, dict[str, Any]] = {}  # hub.state(plugin)
         self._listeners: list[asyncio.Queue[tuple[int, Event]]] = []
         self._on_event_q: asyncio.Queue[list[tuple[int, Event]]] = asyncio.Queue()

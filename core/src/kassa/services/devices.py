@@ -3,7 +3,7 @@ video events go through the journal (a retry never prints twice); a weight is a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kassa.errors import RetryLater
@@ -24,6 +24,15 @@ class DeviceService(Service):
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.components: list[Any] = []
+        # why a device cannot be used now (its outage), None when it runs: the hub's keeper
+        self.unavailable: Callable[[str], str | None] = lambda _name: None
+
+    def _usable(self, name: str) -> None:
+        """A device whose start failed (or that went down) is not called: RetryLater says
+        nothing happened, so the caller may try again once it is back."""
+        reason = self.unavailable(name)
+        if reason is not None:
+            raise RetryLater(f"{name} is unavailable: {reason}")
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.components)
@@ -48,6 +57,7 @@ class DeviceService(Service):
         ``lookup(key)``: True printed, False not (it prints now), None the printer cannot
         know (ESC/POS keeps no record): it stays unknown, never printed twice by itself."""
         name, p = self.printer(site=site, station=station, name=printer)
+        self._usable(name)
         await self._run("print", key=key, site=site, station=station, component=name,
                         lookup=printer_lookup(name, p), request=job,
                         call=lambda: p.print(job, key=key), result_type=type(None),
@@ -56,7 +66,8 @@ class DeviceService(Service):
     async def read_weight(self, *, site: str, station: str | None = None,
                           scale: str | None = None) -> Weight:
         """The scale's reading now (not journaled: reading has no effect)."""
-        _, s = self.scale(site=site, station=station, name=scale)
+        name, s = self.scale(site=site, station=station, name=scale)
+        self._usable(name)
         weight: Weight = await s.read()
         return weight
 
@@ -65,6 +76,7 @@ class DeviceService(Service):
         """Send a till event to a video system once per key (it keeps no record to look
         up: an unknown send stays unknown)."""
         _, v = self.selection.pick("video", site=site, station=station, name=sink)
+        self._usable(sink)
         await self._run("video", key=key, site=site, station=station, component=sink,
                         lookup=None, request=event, call=lambda: v.send(event, key=key),
                         result_type=type(None), event=None)
