@@ -221,7 +221,7 @@ async def test_a_device_that_failed_to_start_is_not_called(tmp_path):
     async with make_hub(CONFIG, tmp_path, plugins=[DevicesPlugin(printer)],
                         backoff=Backoff(initial=0.3, maximum=0.3)) as hub:
         job = PrintJob(lines=["Заказ 12", "Ролл Бонито x1"])
-        with pytest.raises(RetryLater, match="kitchen is unavailable: .*lp0 not found"):
+        with pytest.raises(RetryLater, match=r"kitchen is unavailable: .*lp0 not found"):
             await hub.devices.print(job, key="p1", site="s1", printer="kitchen")
         assert printer.printed == [] and await hub.journal.entry("p1") is None
         await eventually(lambda: printer.running, hub=hub)
