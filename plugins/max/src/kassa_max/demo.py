@@ -17,8 +17,8 @@ class MaxDemoSimulator:
     def __init__(self, sites: list[str] | None = None, *, host: str = "127.0.0.1",
                  port: int = 0, seed: int | None = None, rate_limits: bool = False) -> None:
         self.sites = list(sites) if sites is not None else ["r1", "r2", "r3"]
-        self.sim = MaxSim(host=host, port=port,
-                          **({} if seed is None else {"token": seeded_token(seed)}))
+        self.sim = MaxSim(MaxSim.DEFAULT_TOKEN if seed is None else seeded_token(seed),
+                          host=host, port=port)
         if rate_limits:  # 30 rps per bot (GREEN-FAQ); long polling 2 rps (maxapi docs)
             self.sim.rate_limit(30)
             self.sim.poll_rps = 2

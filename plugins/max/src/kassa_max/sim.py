@@ -44,7 +44,9 @@ class Subscription:
 
 
 class MaxSim:
-    def __init__(self, token: str = "sim-token-0123456789abcdef", *,
+    DEFAULT_TOKEN = "sim-token-0123456789abcdef"
+
+    def __init__(self, token: str = DEFAULT_TOKEN, *,
                  allow_http_webhooks: bool = False, accept_bearer: bool = False,
                  host: str = "127.0.0.1", port: int = 0) -> None:
         self.world = World(token)

@@ -299,7 +299,8 @@ class World:
         if atts is None and old is not None:
             atts = old.get("attachments")  # PUT: null keeps the attachments, [] removes them
         atts = self._attachments(atts or [])
-        text, markup = (raw or "", [])
+        text: str = raw or ""
+        markup: list[Json] = []
         if raw and fmt == "html":
             text, markup = parse_html(raw)
         elif raw and fmt == "markdown":

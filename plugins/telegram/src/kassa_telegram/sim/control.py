@@ -35,6 +35,11 @@ def _rate_limits(w: World, b: dict[str, Any]) -> Any:
     return {}
 
 
+def _admin(w: World, b: dict[str, Any], chat_id: int) -> Any:
+    w.chat(chat_id).bot_admin = bool(b.get("admin", True))
+    return {}
+
+
 def _routes() -> list[Route]:
     def r(method: str, pattern: str, fn: Callable[..., Any]) -> Route:
         return method, re.compile(f"/_sim/{pattern}"), fn
@@ -60,8 +65,7 @@ def _routes() -> list[Route]:
         r("POST", r"chats/(-?\d+)/members/remove", lambda w, b, c: w.remove_member(
             c, b["user_id"], by=b.get("by"), ban=bool(b.get("ban", False))) or {}),
         r("POST", r"chats/(-?\d+)/add_bot", lambda w, b, c: w.add_bot(c, b["by"]) or {}),
-        r("POST", r"chats/(-?\d+)/admin", lambda w, b, c: setattr(
-            w.chat(c), "bot_admin", bool(b.get("admin", True))) or {}),
+        r("POST", r"chats/(-?\d+)/admin", _admin),
         r("POST", r"chats/(-?\d+)/migrate", lambda w, b, c: {"chat_id": w.migrate_group(c)}),
         r("GET", r"chats/(-?\d+)/received", lambda w, b, c: [
             m.summary() for m in w.received(c)]),
