@@ -59,6 +59,8 @@ class EventLog:
         self.duplicates = 0
         self.written = 0
         self._unsettled = 0
+        # (since, what): the store refused the last write; health reports it until one works
+        self.write_failure: tuple[datetime, str] | None = None
 
     async def submit(self, event: Event) -> bool:
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -113,10 +115,13 @@ class EventLog:
                 results = await self.commit(prepared)
             except Exception as exc:  # the store is down: fail the callers, they retry
                 log.exception("event log write failed")
+                since = self.write_failure[0] if self.write_failure else self.now()
+                self.write_failure = (since, f"{type(exc).__name__}: {exc}"[:300])
                 for _, fut in batch:
                     if not fut.done():
                         fut.set_exception(exc)
                 continue
+            self.write_failure = None
             new: list[tuple[int, Event]] = []
             for (event, fut), seq in zip(batch, results, strict=True):
                 if seq is not None:

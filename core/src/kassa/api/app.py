@@ -74,9 +74,14 @@ async def build_app(hub: AdminHost, routes: Sequence[Any] = ()) -> Litestar:
     @get("/health")
     async def health() -> dict[str, Any]:
         # a source that is not online (its server silent, its listener down) degrades the hub
-        problems = [{"source": s.name, "site": s.site,
-                     "error": h.get("listen_error") or h.get("error")}
-                    for s in hub.sources if not (h := _health(s)).get("online", True)]
+        problems: list[dict[str, Any]] = [
+            {"source": s.name, "site": s.site, "error": h.get("listen_error") or h.get("error")}
+            for s in hub.sources if not (h := _health(s)).get("online", True)]
+        # the store refusing writes (a full or read-only disk, a lost database): events are
+        # not being acknowledged, whatever the sources say
+        if (failure := hub.log.write_failure) is not None:
+            problems.insert(0, {"store": "event log", "since": failure[0].isoformat(),
+                                "error": redact(failure[1], hub.secret_values())})
         return {"status": "degraded" if problems else "ok", "name": hub.settings.hub.name,
                 "version": __version__, "problems": problems,
                 "uptime_s": round(time.monotonic() - hub.started_at, 1), "locale": hub.locale}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from kassa.reports.service import ReportHost
 
 if TYPE_CHECKING:
+    from kassa.eventlog import EventLog
     from kassa.hookspecs.events import EventSource
     from kassa.hookspecs.notify import Channel
     from kassa.model import Event
@@ -31,6 +32,8 @@ class AdminHost(ReportHost, Protocol):
     def store(self) -> Store: ...  # read through eventlog's and outbox's own queries
     @property
     def outbox(self) -> Outbox: ...  # retrying dead letters
+    @property
+    def log(self) -> EventLog: ...  # whether the store takes writes (health)
     @property
     def router(self) -> Router: ...  # the chats and their effective settings
     @property
