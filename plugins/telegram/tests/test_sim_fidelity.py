@@ -239,3 +239,15 @@ async def test_the_bot_added_back_to_a_group(sim: TelegramSim) -> None:
                                                           "status": "member"}
     assert service["message"]["new_chat_member"]["id"] == sim.bot.id
     assert (await send(sim, group.id, "снова здесь"))["ok"] is True
+
+
+async def test_a_link_without_href_links_its_own_text(sim: TelegramSim) -> None:
+    # parse_html: if (url.empty()) url = result.substr(entity_begin_pos); a URL check_url
+    # refuses gives no entity (the text stays)
+    u = sim.create_user("Анна")
+    m = (await send(sim, u.id, "см. <a>https://kassa.example.ru/r1</a> и <a href=\"\"> </a>!"
+                    ))["result"]
+    assert m["entities"] == [{"offset": 4, "length": 27, "type": "text_link",
+                              "url": "https://kassa.example.ru/r1"}]
+    m = (await send(sim, u.id, '<a href="not a url">тут</a>'))["result"]
+    assert (m["text"], m.get("entities")) == ("тут", None)

@@ -188,7 +188,7 @@ def parse(html: str) -> tuple[str, list[dict[str, Any]]]:
                 raise MarkupError(
                     f"Unmatched end tag at byte offset {_byte(html, offset)}, expected "
                     f'"</{opened.name}>", found "</{tok.name}>"')
-            entity = _entity(opened, begin, pos, stack)
+            entity = _entity(opened, begin, pos, stack, _text_from(plain, begin))
             if entity is not None and not _covered(entity, entities):
                 entities.append(entity)
         offset += len(tok.raw)
@@ -205,8 +205,17 @@ def _covered(entity: dict[str, Any], entities: list[dict[str, Any]]) -> bool:
         for e in entities)
 
 
-def _entity(tok: Token, begin: int, end: int,
-            outer: list[tuple[Token, int]]) -> dict[str, Any] | None:
+def _text_from(plain: list[str], begin16: int) -> str:
+    """The visible text from UTF-16 offset ``begin16`` to the end so far."""
+    text = "".join(plain)
+    i = 0
+    while utf16_len(text[:i]) < begin16:
+        i += 1
+    return text[i:]
+
+
+def _entity(tok: Token, begin: int, end: int, outer: list[tuple[Token, int]],
+            inner: str) -> dict[str, Any] | None:
     if end <= begin:
         return None  # Telegram drops empty entities
     kind = TAGS[tok.name]
@@ -214,7 +223,11 @@ def _entity(tok: Token, begin: int, end: int,
         kind = "expandable_blockquote"
     entity: dict[str, Any] = {"offset": begin, "length": end - begin, "type": kind}
     if kind == "text_link":
-        entity["url"] = tok.attr("href") or ""
+        # tdlib: <a> without href links its own text; a URL check_url refuses makes no entity
+        url = tok.attr("href") or inner
+        if not url.strip() or any(c.isspace() for c in url.strip()):
+            return None
+        entity["url"] = url.strip()
     elif kind == "custom_emoji":
         entity["custom_emoji_id"] = tok.attr("emoji-id")
     elif kind == "code" and outer and outer[-1][0].name == "pre":
