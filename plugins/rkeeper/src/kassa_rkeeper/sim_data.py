@@ -16,7 +16,7 @@ class RefItem:
 
 
 def _guid(kind: int, ident: int) -> str:
-    return "{%08X-0000-4000-8000-%012X}" % (kind, ident)
+    return f"{{{kind:08X}-0000-4000-8000-{ident:012X}}}"
 
 
 def _items(kind: int, rows: list[tuple]) -> tuple[RefItem, ...]:
@@ -106,6 +106,13 @@ PRINTERS = {"kitchen": "Кухня", "bar": "Бар"}
 
 DEVICES = _items(9, [(501, 1, "PDS interface", {"DeviceType": "PDS"})])
 
+# order types (GetOrder <OrderType>, GetOrderList OrderTypeID/Code/Name): one hall service
+CHANGEABLEORDERTYPES = _items(11, [(1, 1, "В зале")])
+
+# employee roles (GetOrder <Waiter><Role/>), named in EMPLOYEES' "Role"
+ROLES = _items(12, [(1, 1, "Интеграция"), (2, 2, "Менеджер"), (3, 3, "Официант"),
+                    (4, 4, "Кассир")])
+
 
 def restaurants(code: str, name: str) -> tuple[RefItem, ...]:
     return _items(10, [(1, code, name)])
@@ -115,8 +122,33 @@ BOOKS: dict[str, tuple[RefItem, ...]] = {
     "MENUITEMS": MENUITEMS, "EMPLOYEES": EMPLOYEES, "CASHES": CASHES, "TABLES": TABLES,
     "CURRENCIES": CURRENCIES, "DISCOUNTS": DISCOUNTS, "ORDERVOIDS": ORDERVOIDS,
     "UNCHANGEABLEORDERTYPES": UNCHANGEABLEORDERTYPES, "DEVICES": DEVICES,
+    "CHANGEABLEORDERTYPES": CHANGEABLEORDERTYPES, "ROLES": ROLES,
 }
+# the collection a missing item is reported in ("Не найден элемент N в коллекции Employees")
+COLLECTIONS = {"MENUITEMS": "MenuItems", "EMPLOYEES": "Employees", "CASHES": "Cashes",
+               "TABLES": "Tables", "CURRENCIES": "Currencies", "DISCOUNTS": "Discounts",
+               "ORDERVOIDS": "OrderVoids", "UNCHANGEABLEORDERTYPES": "UnchangeableOrderTypes",
+               "CHANGEABLEORDERTYPES": "ChangeableOrderTypes", "DEVICES": "Devices",
+               "ROLES": "Roles"}
 
 
 def by_ident(book: str, ident: int | str) -> RefItem | None:
     return next((i for i in BOOKS[book] if i.ident == int(ident)), None)
+
+
+def resolve(book: str, ident: str | None = None, code: str | None = None,
+            guid: str | None = None) -> RefItem | None:
+    """A refItem as r_keeper takes it (rkeeper.md 1.5): any one of ``id`` (Ident), ``code`` or
+    ``guid`` (GUIDString), never the name. The first one given is the one looked up."""
+    items = BOOKS[book]
+    if ident:
+        return next((i for i in items if str(i.ident) == ident.strip()), None)
+    if code:
+        return next((i for i in items if i.code == code.strip()), None)
+    if guid:
+        return next((i for i in items if i.guid.upper() == guid.strip().upper()), None)
+    return None
+
+
+def role_of(employee: RefItem) -> RefItem | None:
+    return next((r for r in ROLES if r.name == employee.props.get("Role")), None)

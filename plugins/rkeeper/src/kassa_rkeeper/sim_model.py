@@ -130,6 +130,10 @@ class Order:
     finished: bool = False
     finish_time: datetime | None = None
     next_uni: int = 1
+    visit_guid: str = ""  # the visit's own GUID (GetOrderList Visit@guid)
+    seq_number: int = 0  # GetOrder seqNumber: the order's running number on the server
+    persistent_comment: str = ""
+    non_persistent_comment: str = ""
 
     def dishes(self) -> list[Dish]:
         return [d for s in self.sessions for d in s.dishes]
@@ -178,6 +182,7 @@ class Restaurant:
     orders_version: int = 1
     receipts_version: int = 1
     next_visit: int = 500
+    next_seq: int = 1  # orders' seqNumber
     next_check: int = 1
     stations_online: set[int] = field(factory=lambda: {c.ident for c in ref.CASHES})
     logged_in: dict[int, int] = field(factory=dict)  # employee -> station
@@ -215,7 +220,8 @@ class Restaurant:
 
     # --- orders ---------------------------------------------------------------------------
     def open_order(self, table: int, waiter: int, station: int, guests: int = 1,
-                   category: int = 1, guid: str = "") -> Order:
+                   category: int = 1, guid: str = "", comment: str = "",
+                   note: str = "") -> Order:
         self.check_not_closing()
         if self.clock() - self.shift_start > self.shift_max_age:
             raise SimError(wire.SHIFT_TOO_OLD)
@@ -229,7 +235,10 @@ class Restaurant:
         categ = ref.by_ident("UNCHANGEABLEORDERTYPES", category) or ref.UNCHANGEABLEORDERTYPES[0]
         self.next_visit += 1
         order = Order(self.next_visit, 1, guid or new_guid(self.rng), tbl, waiter, station, categ,
-                      guests, self.clock())
+                      guests, self.clock(), visit_guid=new_guid(self.rng),
+                      seq_number=self.next_seq, persistent_comment=comment,
+                      non_persistent_comment=note)
+        self.next_seq += 1
         self.orders.append(order)
         self._changed(order)
         return order

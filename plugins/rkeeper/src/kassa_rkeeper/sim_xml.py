@@ -9,50 +9,35 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable
-from typing import Any
 from xml.etree import ElementTree as ET
 
 from kassa_rkeeper import sim_data as ref
-from kassa_rkeeper import wire
+from kassa_rkeeper import sim_render, wire
 from kassa_rkeeper.httpserve import Request, Response
 from kassa_rkeeper.sim_model import Order, PrintCheck, Restaurant, SimError
+from kassa_rkeeper.sim_render import sub as _sub
 
 
 class _BadParams(Exception):
     pass
 
 
-def _ref_attrs(el: ET.Element, item: ref.RefItem | None) -> ET.Element:
-    if item is not None:
-        el.set("id", str(item.ident))
-        el.set("code", item.code)
-        el.set("name", item.name)
-    return el
-
-
-def _sub(parent: ET.Element, tag: str, item: ref.RefItem | None = None, **attrs: Any) -> ET.Element:
-    el = _ref_attrs(ET.SubElement(parent, tag), item)
-    for k, v in attrs.items():
-        el.set(k, str(int(v)) if isinstance(v, bool) else str(v))
-    return el
-
-
-def _emp(ident: int) -> ref.RefItem | None:
-    return ref.by_ident("EMPLOYEES", ident) if ident else None
-
-
-def _cash(ident: int) -> ref.RefItem | None:
-    return ref.by_ident("CASHES", ident) if ident else None
-
-
-def _int_attr(el: ET.Element | None, name: str) -> int:
+def _ref(el: ET.Element | None, book: str, tag: str) -> ref.RefItem:
+    """A refItem of the request (rkeeper.md 1.5): ``id`` (Ident), ``code`` or ``guid``."""
     if el is None:
-        raise _BadParams("Error: child element not found")
-    value = el.get(name) or el.get("id") or el.get("code")
-    try:
-        return int(value or "")
-    except ValueError:
-        raise _BadParams(f"Error: attribute \"{name}\" not found") from None
+        raise _BadParams(f'Error: child element "{tag}" not found')
+    key = el.get("id") or el.get("code") or el.get("guid")
+    if not key:
+        raise _BadParams(f'Error: attribute "id" of "{tag}" not found')
+    item = ref.resolve(book, el.get("id"), el.get("code"), el.get("guid"))
+    if item is None:
+        raise SimError((0, f"Не найден элемент {key} в коллекции {ref.COLLECTIONS[book]}"))
+    return item
+
+
+def _opt(parent: ET.Element, tag: str, book: str, default: int) -> int:
+    el = parent.find(tag)
+    return default if el is None else _ref(el, book, tag).ident
 
 
 class XmlInterface:
@@ -200,20 +185,7 @@ class XmlInterface:
     def get_order_list(self, cmd: ET.Element, out: ET.Element) -> str | None:
         if self._lastversion(cmd, out, self.rest.orders_version):
             return wire.NO_CHANGES
-        for o in self.rest.orders:
-            if cmd.get("onlyOpened") == "1" and o.finished:
-                continue
-            visit = _sub(out, "Visit", VisitID=o.visit, guid=o.guid, Finished=o.finished,
-                         GuestsCount=o.guests)
-            waiter, bill = _emp(o.waiter), o.bill
-            _sub(_sub(visit, "Orders"), "Order", OrderID=o.ident, Version=o.version,
-                 crc32=o.crc32, guid=o.guid, OrderName=f"{o.table.code}", OrderSum=o.sum,
-                 ToPaySum=o.to_pay, Finished=o.finished, Bill=bill is not None,
-                 BillTime=wire.fmt_dt(bill.at) if bill else "",
-                 CreateTime=wire.fmt_dt(o.opened), TableID=o.table.ident,
-                 TableCode=o.table.code, WaiterID=o.waiter,
-                 WaiterCode=waiter.code if waiter else "",
-                 OrderCategID=o.category.ident, OrderCategCode=o.category.code)
+        sim_render.order_list(self.rest, cmd, out)
         return None
 
     def get_order(self, cmd: ET.Element, out: ET.Element) -> None:
@@ -227,72 +199,17 @@ class XmlInterface:
         return self.rest.find(el.get("guid", ""), wire.to_int(el.get("visit")), wire.to_int(ident))
 
     def render_order(self, o: Order, out: ET.Element) -> None:
-        el = _sub(out, "Order", visit=o.visit, orderIdent=o.ident, guid=o.guid,
-                  orderName=o.table.code, version=o.version, crc32=o.crc32,
-                  openTime=wire.fmt_dt(o.opened), orderSum=o.sum, discountSum=o.discount_sum,
-                  unpaidSum=0 if o.paid else o.to_pay,
-                  totalPieces=sum(d.quantity for d in o.dishes()), paid=o.paid,
-                  finished=o.finished, bill=o.bill is not None)
-        _sub(el, "Waiter", _emp(o.waiter))
-        _sub(el, "Station", _cash(o.station))
-        _sub(el, "OrderCategory", o.category)
-        _sub(el, "Table", o.table)
-        _sub(el, "Guests", count=o.guests)
-        for s in o.sessions:
-            sess = _sub(el, "Session", uni=s.uni, line_guid=s.line_guid, isDraft=0,
-                        printed=s.printed, printTime=wire.fmt_dt(s.at), sessionID=s.uni)
-            _sub(sess, "Station", _cash(s.station))
-            for d in s.dishes:
-                dish = _sub(sess, "Dish", d.item, uni=d.uni, line_guid=d.line_guid, state=d.state,
-                            price=d.price, quantity=d.quantity, amount=d.amount)
-                for v in d.voids:
-                    void = _sub(dish, "Void", quantity=v.quantity, amount=v.amount,
-                                dateTime=wire.fmt_dt(v.at))
-                    _sub(void, "Author", _emp(v.author))
-                    _sub(void, "Reason", ref.by_ident("ORDERVOIDS", v.reason))
-                    if v.manager:
-                        _sub(void, "Manager", _emp(v.manager))
-        for x in o.discounts:
-            disc = _sub(el, "Discount", x.item, uni=x.uni, line_guid=x.line_guid, amount=x.amount,
-                        cardCode=x.card, deleted=x.deleted)
-            if x.loyalty:
-                disc.set("charge_source", "pdsCard")
-                _sub(disc, "Interface", ref.DEVICES[0])
-        for c in o.checks:
-            self.render_check(c, el)
+        sim_render.order(o, out)
 
     def render_check(self, c: PrintCheck, parent: ET.Element) -> None:
-        pc = _sub(parent, "PrintCheck", CheckNum=c.checknum, line_guid=c.line_guid,
-                  amount=c.amount, state=c.state, deleted=c.deleted, bill=c.bill,
-                  printTime=wire.fmt_dt(c.at),
-                  deleteTime=wire.fmt_dt(c.delete_time) if c.delete_time else "")
-        _sub(pc, "Author", _emp(c.author))
-        _sub(pc, "Station", _cash(c.station))
-        if c.deleted:
-            _sub(pc, "Reason", ref.by_ident("ORDERVOIDS", c.reason))
-            _sub(pc, "DeleteManager", _emp(c.delete_manager))
-        for cur, amount in c.pays:
-            currency = ref.by_ident("CURRENCIES", cur)
-            _sub(pc, "Pay", currency, amount=amount,
-                 currencyType=currency.props["CurrencyType"] if currency else "")
+        sim_render.check(c, parent)
 
     def get_receipt_list(self, cmd: ET.Element, out: ET.Element) -> str | None:
         current = self.rest.receipts_version
         if cmd.get("lastversion") == str(current):
             out.set("lastversion", str(current))
             return wire.NO_CHANGES
-        checks = [(o, c) for o in self.rest.orders for c in o.checks]
-        lst = _sub(out, "ReceiptsList", count=len(checks), lastversion=current)
-        for o, c in checks:
-            rc = _sub(lst, "Receipt", line_guid=c.line_guid, checknum=c.checknum, sum=c.amount,
-                      state=c.state, printtime=wire.fmt_dt(c.at),
-                      billtime=wire.fmt_dt(c.bill_time) if c.bill_time else "",
-                      deletetime=wire.fmt_dt(c.delete_time) if c.delete_time else "")
-            _sub(rc, "Order", visit=o.visit, orderIdent=o.ident, guid=o.guid)
-            _sub(rc, "Cashier", _emp(c.author))
-            if c.deleted:
-                _sub(rc, "DeleteManager", _emp(c.delete_manager))
-                _sub(rc, "DeleteReason", ref.by_ident("ORDERVOIDS", c.reason))
+        sim_render.receipt_list(self.rest, cmd, out)
         return None
 
     # --- writes ---------------------------------------------------------------------------
@@ -303,14 +220,12 @@ class XmlInterface:
         guests = el.find("Guests")
         count = len(guests.findall("Guest")) if guests is not None else 1
         order = self.rest.open_order(
-            _int_attr(el.find("Table"), "code"),
-            _int_attr(el.find("Waiter"), "id") if el.find("Waiter") is not None
-            else ref.WAITER_IDS[0],
-            _int_attr(el.find("Station"), "id") if el.find("Station") is not None
-            else ref.CASHES[0].ident,
-            guests=count, category=_int_attr(el.find("OrderCategory"), "id")
-            if el.find("OrderCategory") is not None else 1,
-            guid=el.get("guid", ""))
+            _ref(el.find("Table"), "TABLES", "Table").ident,
+            _opt(el, "Waiter", "EMPLOYEES", ref.WAITER_IDS[0]),
+            _opt(el, "Station", "CASHES", ref.CASHES[0].ident),
+            guests=count, category=_opt(el, "OrderCategory", "UNCHANGEABLEORDERTYPES", 1),
+            guid=el.get("guid", ""), comment=el.get("persistentComment", ""),
+            note=el.get("nonPersistentComment", ""))
         out.set("VisitID", str(order.visit))
         out.set("OrderID", str(order.ident))
         out.set("guid", order.guid)
@@ -323,18 +238,23 @@ class XmlInterface:
         sess_el = cmd.find("Session")
         if sess_el is None:
             raise _BadParams('Error: child element "Session" not found')
-        station = _int_attr(sess_el.find("Station"), "id") if sess_el.find("Station") is not None \
-            else order.station
-        for d in sess_el.findall("Dish"):
-            dish = self.rest.add_draft(order, _int_attr(d, "id"),
-                                       wire.to_int(d.get("quantity"), 1000))
+        if sess_el.find("Prepay") is not None:  # known to r_keeper, not simulated: say so
+            raise _BadParams("Prepay in SaveOrder is not supported by the simulator")
+        station = _opt(sess_el, "Station", "CASHES", order.station)
+        # resolve everything before changing the order: a bad item leaves it untouched
+        dishes = [(_ref(d, "MENUITEMS", "Dish"), d) for d in sess_el.findall("Dish")]
+        discounts = [(_ref(x, "DISCOUNTS", "Discount"), x) for x in sess_el.findall("Discount")]
+        for item, d in dishes:
+            dish = self.rest.add_draft(order, item.ident, wire.to_int(d.get("quantity"), 1000))
             if d.get("price"):
                 dish.price = wire.to_int(d.get("price"))
         uni = sess_el.get("uni")
         sess = self.rest.save(order, station, print_=False, uni=int(uni) if uni else None)
-        for x in sess_el.findall("Discount"):
-            self.rest.apply_discount(order, _int_attr(x, "id"), x.get("cardCode", ""))
+        for item, x in discounts:
+            self.rest.apply_discount(order, item.ident, x.get("cardCode", ""))
         self.render_order(order, out)
+        out.set("basicSum", str(order.to_pay))
+        out.set("nationalSum", str(order.to_pay))
         _sub(out, "Session", line_guid=sess.line_guid, sessionID=sess.uni)
 
     def print_bill(self, cmd: ET.Element, out: ET.Element) -> None:
@@ -343,26 +263,21 @@ class XmlInterface:
         self.render_check(check, out)
 
     def _station(self, cmd: ET.Element, order: Order) -> int:
-        st = cmd.find("Station")
-        return _int_attr(st, "id") if st is not None else order.station
+        return _opt(cmd, "Station", "CASHES", order.station)
 
     def _reason_manager(self, cmd: ET.Element) -> tuple[int, int]:
-        reason = cmd.find("Reason")
-        manager = cmd.find("Manager")
-        if reason is None:
-            raise _BadParams('Error: child element "Reason" not found')
-        return _int_attr(reason, "id"), _int_attr(manager, "id") if manager is not None else 0
+        return (_ref(cmd.find("Reason"), "ORDERVOIDS", "Reason").ident,
+                _opt(cmd, "Manager", "EMPLOYEES", 0))
 
     def undo_bill(self, cmd: ET.Element, out: ET.Element) -> None:
         self.rest.undo_bill(self._order(cmd), *self._reason_manager(cmd))
 
     def pay_order(self, cmd: ET.Element, out: ET.Element) -> None:
         order = self._order(cmd)
-        pays = [(_int_attr(p, "id"), wire.to_int(p.get("amount"))) for p in cmd.findall("Payment")]
-        cashier = cmd.find("Cashier")
+        pays = [(_ref(p, "CURRENCIES", "Payment").ident, wire.to_int(p.get("amount")))
+                for p in cmd.findall("Payment")]
         check = self.rest.pay(order, self._station(cmd, order),
-                              _int_attr(cashier, "id") if cashier is not None else ref.CASHIER_ID,
-                              pays)
+                              _opt(cmd, "Cashier", "EMPLOYEES", ref.CASHIER_ID), pays)
         self.render_check(check, out)
 
     def _check(self, cmd: ET.Element) -> tuple[Order, PrintCheck]:

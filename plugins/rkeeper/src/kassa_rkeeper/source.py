@@ -302,6 +302,7 @@ class RKeeperSource:
         receipts, self._receipt_ver = await self.client.receipt_list(self._receipt_ver)
         if receipts is not None:
             for r in receipts.iter("Receipt"):
+                self.tracker.note_receipt(r)
                 guid = r.findall("Order")[0].get("guid", "") if r.findall("Order") else ""
                 if orders is not None and guid not in listed:
                     events += self.tracker.receipt_without_order(r)

@@ -40,6 +40,12 @@ class OrderTracker:
         self.reason_flags: dict[str, set[str]] = {}  # ORDERVOIDS ident -> flags
         self.shift: dict[str, Any] = {}
         self.server_now: str | None = None  # DateTime of the answer: facts XML gives no time for
+        # GetReceiptList rows by line_guid: a check's stations and delete time are there, not
+        # in GetOrder's PrintCheck (rkeeper.md 1.6)
+        self.receipts: dict[str, ET.Element] = {}
+
+    def note_receipt(self, r: ET.Element) -> None:
+        self.receipts[r.get("line_guid", "")] = r
 
     def load_reasons(self, items: list[ET.Element]) -> None:
         for it in items:
@@ -99,8 +105,11 @@ class OrderTracker:
             q, amount = wire.to_int(v.get("quantity")), wire.to_int(v.get("amount"))
             out.append(self._event(
                 "void", f"void:{d.get('line_guid')}:{i}", v.get("dateTime"), order,
-                employee=name_of(v.find("Author")), manager=name_of(v.find("Manager")),
-                reason=name_of(v.find("Reason")), lines=[dish_line(d, q, amount)], amount=amount))
+                # the Void's own refItem is the reason (XSD voidItem: id|code|guid, openName);
+                # GetOrder names no confirming manager, so none is claimed
+                employee=name_of(v.find("Author")), manager=None,
+                reason=v.get("name") or v.get("openName") or name_of(v),
+                lines=[dish_line(d, q, amount)], amount=amount))
         return out
 
     def _discounts(self, order: ET.Element) -> list[Event]:
@@ -123,7 +132,14 @@ class OrderTracker:
         for c in order.findall("PrintCheck"):
             lg = c.get("line_guid")
             amount = wire.to_int(c.get("amount"))
-            who = dict(employee=name_of(c.find("Author")), station=name_of(c.find("Station")))
+            receipt = self.receipts.get(lg or "")
+            station = None
+            if receipt is not None:
+                station = (name_of(receipt.find("CloseStation"))
+                           or name_of(receipt.find("PrintStation")))
+            who = dict(employee=name_of(c.find("Author")),
+                       station=station or name_of(order.find("Station")))
+            deleted_at = receipt.get("deletetime") if receipt is not None else None
             deleted = c.get("deleted") == "1"
             gone = dict(manager=name_of(c.find("DeleteManager")), reason=name_of(c.find("Reason")))
             if c.get("bill") == "1":
@@ -131,7 +147,7 @@ class OrderTracker:
                                        order, lines=lines, amount=amount, **who))
                 if deleted:
                     out.append(self._event("bill_cancelled", f"bill:{lg}:cancelled",
-                                           c.get("deleteTime"), order, lines=lines, amount=amount,
+                                           deleted_at or None, order, lines=lines, amount=amount,
                                            **who | gone))
                 continue
             data = self.check_data(order, c)
@@ -139,7 +155,7 @@ class OrderTracker:
                                    lines=lines, amount=amount, data=data, **who))
             if deleted:
                 fact = self.deletion_fact(c.find("Reason"))
-                out.append(self._event(fact, f"check:{lg}:deleted", c.get("deleteTime"), order,
+                out.append(self._event(fact, f"check:{lg}:deleted", deleted_at or None, order,
                                        lines=lines, amount=amount, data=data, **who | gone))
         return out
 
