@@ -16,7 +16,9 @@ SECTIONS = kassa_max.register_settings()
 
 
 def hub_for(settings):
-    return SimpleNamespace(settings=settings, section=lambda name: settings.plugins.get(name))
+    state: dict = {}
+    return SimpleNamespace(settings=settings, section=lambda name: settings.plugins.get(name),
+                           state=lambda owner: state.setdefault(owner, {}))
 
 
 def test_defaults_and_secret_token():
@@ -59,10 +61,31 @@ async def test_no_token_no_channel_and_a_token_gives_one():
     empty = parse({}, sections=SECTIONS)
     assert kassa_max.register_channels(hub_for(empty)) == []
     s = parse({"max": {"token": "t"}}, sections=SECTIONS)
-    [ch] = kassa_max.register_channels(hub_for(s))
+    hub = hub_for(s)
+    [ch] = kassa_max.register_channels(hub)
     assert isinstance(ch, Channel) and isinstance(ch, MaxChannel) and ch.name == "max"
     assert ch.limits.max_text == 3999 and ch.limits.per_bot_per_s <= 30
-    await kassa_max.on_shutdown(None)
+    await kassa_max.on_shutdown(hub)
+
+
+async def test_a_hubs_shutdown_closes_its_own_channel_only():
+    """Two hubs in one process (tests, the demo): each closes the channel it was given."""
+    s = parse({"max": {"token": "t"}}, sections=SECTIONS)
+    closed = []
+    hubs = [hub_for(s), hub_for(s)]
+    for n, hub in enumerate(hubs):
+        [ch] = kassa_max.register_channels(hub)
+        real = ch.aclose
+
+        async def spy(n=n, real=real):
+            closed.append(n)
+            await real()
+
+        ch.aclose = spy
+    await kassa_max.on_shutdown(hubs[0])
+    assert closed == [0]
+    await kassa_max.on_shutdown(hubs[1])
+    assert closed == [0, 1]
 
 
 async def test_demo_simulator_fragment_is_valid_config():
@@ -73,11 +96,12 @@ async def test_demo_simulator_fragment_is_valid_config():
         data = {"sites": [{"code": "r1"}, {"code": "r2"}], **fragment}
         s = parse(data, sections=SECTIONS)
         assert [c.site for c in s.chats] == ["r1", "r2", None] and s.chats[-1].owners
-        [ch] = kassa_max.register_channels(hub_for(s))
+        hub = hub_for(s)
+        [ch] = kassa_max.register_channels(hub)
         for chat in s.chats:  # the bot is an admin everywhere in the demo
             me = await ch.client.my_membership(int(chat.chat_id))
             assert me["is_admin"] and "read_all_messages" in me["permissions"]
-        await kassa_max.on_shutdown(None)
+        await kassa_max.on_shutdown(hub)
     finally:
         await sim.stop()
 

@@ -23,14 +23,15 @@ def register_channels(hub: Any) -> Sequence[Any]:
     if settings is None or not settings.token:
         return []
     known = [c.chat_id for c in hub.settings.chats if c.channel == "max"]
-    return [MaxChannel(settings, locale=hub.settings.hub.locale, known_chats=known)]
+    channel = MaxChannel(settings, locale=hub.settings.hub.locale, known_chats=known)
+    hub.state("max")["channels"] = [channel]  # this hub's, closed at its shutdown
+    return [channel]
 
 
 @hookimpl
 async def on_shutdown(hub: Any) -> None:
-    from kassa_max.channel import close_all
-
-    await close_all()
+    for channel in hub.state("max").pop("channels", []):
+        await channel.aclose()
 
 
 @hookimpl

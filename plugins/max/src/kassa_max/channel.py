@@ -53,14 +53,11 @@ class MaxChannel:
         self._state: dict[str, Any] = {"mode": settings.mode.value, "last_error": None,
                                        "bot": None}
         self._admins_read_at = 0.0
-        _OPEN.append(self)
 
     def __repr__(self) -> str:
         return f"MaxChannel({self.settings.base_url!r}, mode={self.settings.mode.value})"
 
     async def aclose(self) -> None:
-        if self in _OPEN:
-            _OPEN.remove(self)
         if self.webhook is not None:
             await self.webhook.stop()
         await self.client.aclose()
@@ -251,10 +248,3 @@ class MaxChannel:
         return {**self._state, "online": self._state["last_error"] is None,
                 "ok": not warnings, "groups": groups, "warnings": warnings,
                 "warning": " ".join(warnings) or None}
-
-_OPEN: list[MaxChannel] = []  # channels made in this process, closed at hub shutdown
-
-
-async def close_all() -> None:
-    while _OPEN:
-        await _OPEN[-1].aclose()
