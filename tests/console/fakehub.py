@@ -28,6 +28,15 @@ class FakeHub:
         self.sites = sites or []
         self.chats: list[dict[str, Any]] = []
         self.log: list[dict[str, str]] = []
+        # health as the real components report it: Telegram's channel says no "online"
+        self.components: list[dict[str, Any]] = [
+            {"kind": "channel", "name": "telegram", "site": None,
+             "health": {"name": "telegram", "mode": "polling", "bot": "kassa_bot", "sent": 12,
+                        "received": 3, "last_ok": "2026-03-02T09:35:01+03:00",
+                        "last_error": None}},
+            {"kind": "source", "name": "rkeeper", "site": "msk1",
+             "health": {"online": True, "listening": True, "listen_error": None,
+                        "error": None, "listen_port": 8087, "clock_skew_s": 53976.8}}]
         self.requests: list[str] = []
         self._subscribers: set[asyncio.Queue[str]] = set()
 
@@ -111,8 +120,7 @@ class FakeHub:
         if path == "/api/plugins":
             return 200, {"plugins": [{"name": "telegram", "version": "0.1.0",
                                       "hooks": ["register_channels"]}],
-                         "components": [{"kind": "channel", "name": "telegram", "site": None,
-                                         "health": {"online": True, "queue": 0}}]}
+                         "components": self.components}
         if path == "/api/reports":
             return 200, [{"name": "sales_by_hour", "title": "Продажи по часам"}]
         if len(parts) == 3 and parts[1] == "reports":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ async def test_keys_reach_every_screen(hub_url: str) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
         await wait_for(pilot, lambda: len(rows(app, "#sites")) == 2)
-        assert "45\u00a0660,50 ₽" in rows(app, "#sites")[0]
+        assert "45\u00a0660,50\u00a0₽" in rows(app, "#sites")[0]
         for key, cls in [("e", EventsScreen), ("c", ChatsScreen), ("r", ReportsScreen),
                          ("p", PluginsScreen), ("l", LogScreen), ("d", DashboardScreen)]:
             await pilot.press(key)
@@ -53,15 +54,23 @@ async def test_keys_reach_every_screen(hub_url: str) -> None:
                 return isinstance(app.screen, cls)
 
             await wait_for(pilot, shown)
-        titles = [c.title for c in app.get_system_commands(app.screen)]
+        commands = list(app.get_system_commands(app.screen))
+        titles = [c.title for c in commands]
         assert titles[:6] == ["Обзор", "События", "Чаты", "Отчёты", "Плагины", "Журнал"]
+        # Textual's own commands too, and the footer's palette key
+        assert {"Тема", "Выход", "Клавиши", "Снимок экрана"} <= set(titles)
+        assert not {"Theme", "Quit", "Keys", "Screenshot"} & set(titles)
+        assert all(c.help and not c.help.startswith(("Change", "Quit", "Show", "Save"))
+                   for c in commands)
+        palette = [b for _, b in app._bindings if b.action == "command_palette"]
+        assert [b.description for b in palette] == ["команды"]
 
 
 async def test_english(hub_url: str) -> None:
     app = make_app(hub_url, locale="en")
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: len(rows(app, "#sites")) == 2)
-        assert "45,660.50 ₽" in rows(app, "#sites")[0]
+        assert "45,660.50\u00a0₽" in rows(app, "#sites")[0]
         assert app.screen.sub_title == "Dashboard"
 
 
@@ -77,13 +86,20 @@ async def test_events_filter_and_live_feed(hub_url: str, fake_hub: FakeHub) -> N
         assert {r[4] for r in rows(app, "#feed")} == {"Сидоров"}
         # live: a matching event lands on top, another employee's does not show
         fake_hub.emit(Event.of(site="msk1", kind="check_closed", source_key="live-a",
-                               occurred_at=T0, employee="Сидоров", amount=500, id="live-a"))
+                               occurred_at=T0 + timedelta(hours=1), employee="Сидоров",
+                               amount=500, id="live-a"))
         fake_hub.emit(Event.of(site="msk1", kind="check_closed", source_key="live-b",
                                occurred_at=T0, employee="Иванова", amount=700, id="live-b"))
         await wait_for(pilot, lambda: len(rows(app, "#feed")) == 3)
         await pilot.pause(0.1)  # give the second event its chance to (wrongly) appear
         assert [r[0] for r in rows(app, "#feed")] == ["7", "6", "5"]
-        assert "Показано событий: 3" in _text(app.screen, "#feed-count")
+        assert "Показано: 3 события" in _text(app.screen, "#feed-count")
+        # a late event (caught up after an outage) takes its place in time, not the top
+        fake_hub.emit(Event.of(site="msk1", kind="check_closed", source_key="live-c",
+                               occurred_at=T0, employee="Сидоров", amount=900, id="live-c"))
+        await wait_for(pilot, lambda: len(rows(app, "#feed")) == 4)
+        assert [r[0] for r in rows(app, "#feed")] == ["7", "6", "5", "9"]
+        assert "Показано: 4 события" in _text(app.screen, "#feed-count")
         app.screen.query_one("#f-kind", Select).value = "saved_dish_deleted"
         await wait_for(pilot, lambda: [r[0] for r in rows(app, "#feed")] == ["6"])
         assert rows(app, "#feed")[0][3] == kind_title("saved_dish_deleted")
@@ -102,7 +118,7 @@ async def test_enter_opens_event_with_its_messages(hub_url: str) -> None:
         screen = app.screen
         await wait_for(pilot, lambda: "Сообщения (1)" in _text(screen, "#detail-messages-title"))
         fields = _text(screen, "#detail-fields")
-        assert "гость ушёл" in fields and "Борщ × 1.000" in fields
+        assert "гость ушёл" in fields and "Борщ × 1  540,00\xa0₽" in fields
         assert "Отмена пречека" in _text(screen, "#detail-messages")
         assert "<b>" not in _text(screen, "#detail-messages")  # rendered, not raw HTML
         await pilot.press("escape")
@@ -117,9 +133,9 @@ async def test_report_request_and_csv(hub_url: str, tmp_path: Path,
         await pilot.press("r")
         await wait_for(pilot, lambda: app.screen.query_one("#r-name", Select).value
                        == "sales_by_hour")
-        await pilot.press("b")
+        await pilot.press("g")
         await wait_for(pilot, lambda: len(rows(app, "#r-table")) == 4)
-        assert rows(app, "#r-table")[-1] == ["Итого", "10", "5\u00a0660,50 ₽"]
+        assert rows(app, "#r-table")[-1] == ["Итого", "10", "5\u00a0660,50\u00a0₽"]
         assert app.screen.query_one("#r-chart").display
         await pilot.press("s")
         await wait_for(pilot, lambda: os.listdir(tmp_path))
@@ -207,5 +223,60 @@ async def test_wrong_token_is_said_once(hub_url: str) -> None:
         await wait_for(pilot, lambda: not app.online)  # the stream gives up on 401
         await pilot.pause(0.5)  # several refreshes fail meanwhile
         texts = [str(n.message) for n in app._notifications]
-        assert sum("bad or missing token" in t for t in texts) == 1
+        assert sum("Неверный токен" in t for t in texts) == 1
+        assert not any("недоступен" in t for t in texts)  # the hub is there: not "unreachable"
         assert "wrong" not in "".join(texts)
+        assert "неверный" in _text(app.screen, "#banner")
+
+
+async def test_hub_down_is_unreachable_not_a_token(fake_hub: FakeHub) -> None:
+    async with serve(fake_hub) as url:
+        pass  # the port is free again: connection refused
+    app = ConsoleApp(AdminClient(url, TOKEN), panels=[], own_client=True, refresh_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: not app.online, within=15)
+        texts = [str(n.message) for n in app._notifications]
+        assert not any("токен" in t for t in texts) and not app.unauthorized
+        assert "Нет связи с хабом" in _text(app.screen, "#banner")
+
+
+async def test_plugins_screen_reads_health(hub_url: str, fake_hub: FakeHub) -> None:
+    fake_hub.components.append({"kind": "channel", "name": "max", "site": None,
+                                "health": {"sent": 0, "last_error": "401 Unauthorized"}})
+    app = make_app(hub_url)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("p")
+        await wait_for(pilot, lambda: len(rows(app, "#components")) == 3)
+        health = {r[1]: r[3] for r in rows(app, "#components")}
+        # a channel that delivers is online though its health() has no "online" key
+        assert health["telegram"].startswith("● на связи") and "Отправлено: 12" in health[
+            "telegram"]
+        assert health["max"].startswith("● нет связи")
+        assert "Последняя ошибка: 401 Unauthorized" in health["max"]
+        assert "Расхождение часов: 14 ч 59 мин" in health["rkeeper"]
+        text = " ".join(health.values())
+        assert "None" not in text and "=" not in text and "clock_skew_s" not in text
+
+
+async def test_event_detail_reads_as_words(hub_url: str, fake_hub: FakeHub) -> None:
+    fake_hub.emit(Event.of(site="msk1", kind="precheck_cancelled", source_key="rk-1",
+                           occurred_at=T0 + timedelta(hours=2), id="rk-1",
+                           severity="notice", data={"notify_name": "Отмена пречека",
+                                                    "situation": "16", "shift": None,
+                                                    "outage_s": 125.0}))
+    fake_hub.add_message(channel="telegram", chat_id="-100200", status="pending",
+                         event_id="rk-1", kind="report", text="")
+    app = make_app(hub_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await app.push_screen(EventDetailScreen("rk-1"))
+        await wait_for(pilot, lambda: "Сообщения (1)" in _text(app.screen,
+                                                                "#detail-messages-title"))
+        fields = _text(app.screen, "#detail-fields")
+        assert "Важность" in fields and "к сведению" in fields and "notice" not in fields
+        assert "Уведомление" in fields and "Ситуация r_keeper" in fields
+        assert "Без связи" in fields and "2 мин 5 с" in fields
+        assert "notify_name" not in fields and "situation" not in fields
+        assert "None" not in fields and "Смена" not in fields  # nothing for None
+        messages = _text(app.screen, "#detail-messages")
+        assert "Отчёт: строится в момент отправки" in messages and "отчёт" in messages

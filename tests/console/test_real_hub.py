@@ -87,6 +87,6 @@ async def test_a_real_report(live: tuple[Any, CaptureChannel, ConsoleApp]) -> No
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen.query_one("#r-name", Select).value,
                                                  str))
-        await pilot.press("b")
+        await pilot.press("g")
         await wait_for(pilot, lambda: "·" in _text(app.screen, "#r-title"))
         assert isinstance(app.screen, ReportsScreen) and app.screen.report is not None

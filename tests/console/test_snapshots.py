@@ -1,4 +1,5 @@
-"""How the main screens look, with fixed data (the fake hub in-process, no clock shown).
+"""How the main screens look at 80x24 (the smallest terminal the console supports), with
+fixed data (the fake hub in-process, no clock shown).
 Update after an intended change: ``uv run pytest tests/console --snapshot-update``; then
 ``python tests/console/export_docs_img.py`` copies them to docs/img for the operator guide."""
 
@@ -50,7 +51,7 @@ def test_events(snap_compare: Any) -> None:
                        and bool(pilot.app.screen.query("#feed")))
         await wait_for(pilot, table_rows(pilot, "#feed", 6))
 
-    assert snap_compare(snapshot_app(), run_before=ready, terminal_size=(100, 30))
+    assert snap_compare(snapshot_app(), run_before=ready, terminal_size=(80, 24))
 
 
 def test_event_detail(snap_compare: Any) -> None:
@@ -64,7 +65,7 @@ def test_event_detail(snap_compare: Any) -> None:
         await wait_for(pilot, lambda: "(1)" in str(
             pilot.app.screen.query_one("#detail-messages-title").content))
 
-    assert snap_compare(snapshot_app(), run_before=ready, terminal_size=(100, 30))
+    assert snap_compare(snapshot_app(), run_before=ready, terminal_size=(80, 24))
 
 
 def test_chats(snap_compare: Any) -> None:
@@ -74,7 +75,7 @@ def test_chats(snap_compare: Any) -> None:
         await wait_for(pilot, lambda: len(pilot.app.screen.query_one("#messages", ListView))
                        == 3)
 
-    assert snap_compare(snapshot_app(), run_before=ready, terminal_size=(100, 30))
+    assert snap_compare(snapshot_app(), run_before=ready, terminal_size=(80, 24))
 
 
 def test_reports(snap_compare: Any) -> None:
@@ -83,8 +84,8 @@ def test_reports(snap_compare: Any) -> None:
         await wait_for(pilot, lambda: bool(pilot.app.screen.query("#r-name")))
         await wait_for(pilot, lambda: pilot.app.screen.query_one("#r-name").value
                        == "sales_by_hour")
-        await pilot.press("b")
+        await pilot.press("g")
         await wait_for(pilot, table_rows(pilot, "#r-table", 4))
         await pilot.pause(0.1)  # the chart draws on the next refresh
 
-    assert snap_compare(snapshot_app(), run_before=ready, terminal_size=(100, 36))
+    assert snap_compare(snapshot_app(), run_before=ready, terminal_size=(80, 24))

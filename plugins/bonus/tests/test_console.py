@@ -16,7 +16,8 @@ from textual.widgets import DataTable, Static
 pytestmark = pytest.mark.anyio
 KEY = "console-key-123"
 CONFIG = {"bonus": {"schedule_seconds": 0, "api_keys": [
-    {"name": "console", "key": KEY, "scopes": ["read"]}]}}
+    {"name": "console", "key": KEY, "scopes": ["read"]}]},
+    "sites": [{"code": "r1", "name": "Суши на Невском"}]}
 
 
 async def find(app, pilot, text: str) -> LoyaltyScreen:
@@ -58,11 +59,13 @@ async def test_find_a_guest_by_phone_and_see_balances_and_history(tmp_path, monk
             screen = await find(app, pilot, "89161234567")
             head = str(screen.query_one("#loyalty-guest", Static).render())
             assert "Анна Петрова" in head and "+79161234567" in head and "4455" in head
-            assert cells(screen, "#loyalty-balances")[0][:3] == ["bonus", "1\xa0300.00",
-                                                                 "1\xa0300.00"]
+            # points in the console's number format, operations and restaurants by name
+            assert cells(screen, "#loyalty-balances")[0][:3] == ["Бонусы", "1\xa0300,00",
+                                                                 "1\xa0300,00"]
             history = cells(screen, "#loyalty-history")
-            assert [(r[1], r[2], r[4]) for r in history] == [("spend", "-200.00", "18"),
-                                                            ("earn", "1\xa0500.00", "17")]
+            assert [(r[1], r[2], r[3], r[4]) for r in history] == [
+                ("Списание", "-200,00", "Суши на Невском", "18"),
+                ("Начисление", "1\xa0500,00", "Суши на Невском", "17")]
             screen.query_one("#loyalty-find").value = ""
             await settled(app, pilot, pilot.press(*"0000", "enter"))
             assert any("Гость не найден: 0000" in str(n.message)
@@ -127,3 +130,35 @@ async def test_admin_client_request_reaches_a_plugin_route(tmp_path):
             assert await client.request("GET", "/api/health") is not None  # the token is sent
         finally:
             await client.aclose()
+
+
+async def test_the_keyboard_is_not_trapped_in_the_search_field(tmp_path, monkeypatch):
+    from kassa_console.screens.dashboard import DashboardScreen
+    from kassa_console.screens.events import EventsScreen
+    from textual.widgets import Input
+
+    monkeypatch.setenv("KASSA_BONUS_API_KEY", KEY)
+    async with make_hub(CONFIG, tmp_path, plugins=[kassa_bonus], api=True) as hub:
+        client = AdminClient(f"http://127.0.0.1:{hub.api_port}", hub.api_token)
+        app = ConsoleApp(client, panels=[LoyaltyPanel()], own_client=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("b")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, LoyaltyScreen)
+            field = screen.query_one("#loyalty-find", Input)
+            await pilot.press("d", "q")  # typed: the field has the focus
+            assert field.value == "dq" and app.screen is screen
+            await pilot.press("escape")  # leaves the field, stays on the screen
+            assert app.screen is screen and not field.has_focus
+            await pilot.press("e")  # the console's keys work again
+            await pilot.pause()
+            assert isinstance(app.screen, EventsScreen)
+            await pilot.press("b")
+            await pilot.pause()
+            assert app.screen is screen
+            await pilot.press("slash")
+            assert field.has_focus
+            await pilot.press("escape", "escape")  # out of the field, then off the screen
+            await pilot.pause()
+            assert isinstance(app.screen, DashboardScreen)

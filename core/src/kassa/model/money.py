@@ -23,11 +23,16 @@ def format_money(kopecks: int, locale: str = "ru") -> str:
     """What people read, one format for the console, the chats and the reports:
     ``128250`` -> ``"1 282,50 ₽"`` (ru, Babel's grouping and decimal mark, no-break spaces) or
     ``"1,282.50 ₽"`` (en; Babel's en symbol for RUB is "RUB", so the sign is ours)."""
+    return f"{format_amount(kopecks, locale)}\u00a0₽"
+
+
+def format_amount(hundredths: int, locale: str = "ru") -> str:
+    """The number alone, as ``format_money`` writes it (``"1 282,50"``): for amounts that are
+    not rubles (loyalty points kept in hundredths)."""
     from babel.numbers import format_decimal
 
-    amount = Decimal(kopecks) / 100
     loc = locale if locale in ("ru", "en") else "ru"
-    return f"{format_decimal(amount, format='#,##0.00', locale=loc)}\u00a0₽"
+    return str(format_decimal(Decimal(hundredths) / 100, format="#,##0.00", locale=loc))
 
 
 def kopecks(rubles_text: str | Decimal) -> int:

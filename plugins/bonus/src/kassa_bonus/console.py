@@ -11,12 +11,14 @@ hub's admin token read; a console that should use a read key of its own instead 
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import Any
 
 from kassa.api.client import ApiError, HubUnavailable
-from kassa.model.money import rubles
+from kassa.model.money import format_amount, format_money
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
@@ -62,14 +64,35 @@ class LoyaltyPanel:
 
 
 class LoyaltyScreen(Screen[None]):
+    """Typing goes to the search field while it has the focus; Esc leaves the field (the
+    console's keys work again), Esc once more goes back to the Dashboard; ``/`` searches."""
+
     AUTO_FOCUS = "#loyalty-find"
+    BINDINGS = [Binding("escape", "back", "Esc"), Binding("slash", "search", "/", show=False)]
 
     def __init__(self, client: Any, api_key: str) -> None:
         super().__init__()
         self.client = client
         self.api_key = api_key
         self.guest: dict[str, Any] | None = None
+        self.site_names: dict[str, str] = {}  # code -> name, from the hub
         self.lookups = 0  # finished look-ups, whatever their outcome (tests wait on it)
+
+    def on_mount(self) -> None:
+        for key, action, text in (("escape", "back", "console_back"),
+                                  ("slash", "search", "console_search")):
+            self._bindings.key_to_bindings[key] = [
+                Binding(key, action, self.say(text), show=key == "escape",
+                        key_display="Esc" if key == "escape" else "/")]
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, Input):
+            self.set_focus(self.query_one("#loyalty-history", DataTable))
+        elif hasattr(self.app, "action_show"):  # the console: back to its first screen
+            self.app.action_show("dashboard")
+
+    def action_search(self) -> None:
+        self.query_one("#loyalty-find", Input).focus()
 
     @property
     def locale(self) -> str:
@@ -109,6 +132,7 @@ class LoyaltyScreen(Screen[None]):
             self.notify(self.say("console_offline"), severity="error")
             return
         headers = {"X-Api-Key": self.api_key} if self.api_key else {}
+        await self._site_names()
         try:
             guest = await request("GET", f"{PREFIX}/identify", params={"identifier": text},
                                   headers=headers)
@@ -125,6 +149,31 @@ class LoyaltyScreen(Screen[None]):
             return
         self.show(guest, history["items"])
 
+    async def _site_names(self) -> None:
+        """Restaurants by name, not code (the hub's sites; codes when it cannot say)."""
+        if self.site_names or not hasattr(self.client, "sites"):
+            return
+        try:
+            self.site_names = {s.code: s.name or s.code for s in await self.client.sites()}
+        except (ApiError, HubUnavailable):
+            pass
+
+    def amount(self, account_kind: str, value: int) -> str:
+        """Points as a number, money (deposits, credit) in rubles: "1 300,00" / "500,00 ₽"."""
+        if account_kind == "bonus":
+            return format_amount(value, self.locale)
+        return format_money(value, self.locale)
+
+    def when(self, at: str) -> str:
+        try:
+            return f"{datetime.fromisoformat(at).astimezone():%d.%m.%Y %H:%M}"
+        except ValueError:
+            return at[:16].replace("T", " ")
+
+    def label(self, prefix: str, value: str) -> str:
+        text = self.say(f"{prefix}_{value}")
+        return value if text == f"{prefix}_{value}" else text
+
     def show(self, guest: dict[str, Any], items: list[dict[str, Any]]) -> None:
         self.guest = guest
         cards = ", ".join(f"{i['value']}" + ("" if i["status"] == "active" else f" ({i['status']})")
@@ -135,10 +184,14 @@ class LoyaltyScreen(Screen[None]):
         balances = self.query_one("#loyalty-balances", DataTable)
         balances.clear()
         for a in guest["accounts"]:
-            balances.add_row(a["kind"], rubles(a["balance"]), rubles(a["available"]),
-                             rubles(a["limit"]), key=a["id"])
+            kind = a["kind"]
+            balances.add_row(self.label("account", kind), self.amount(kind, a["balance"]),
+                             self.amount(kind, a["available"]), self.amount(kind, a["limit"]),
+                             key=a["id"])
         history = self.query_one("#loyalty-history", DataTable)
         history.clear()
         for i in items:
-            history.add_row(i["at"][:16].replace("T", " "), i["kind"], rubles(i["amount"]),
-                            i["site"], i["order"], key=i["id"])
+            site = i["site"] or ""
+            history.add_row(self.when(i["at"]), self.label("op", i["kind"]),
+                            self.amount(i.get("account") or "bonus", i["amount"]),
+                            self.site_names.get(site, site), i["order"] or "", key=i["id"])

@@ -35,6 +35,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "col_account": "Счёт", "col_balance": "Баланс", "col_available": "Доступно",
         "col_limit": "Кредит", "col_at": "Когда", "col_kind": "Операция", "col_amount": "Сумма",
         "col_site": "Ресторан", "col_order": "Чек",
+        "console_back": "выйти из поиска / назад", "console_search": "поиск",
+        "account_bonus": "Бонусы", "account_deposit": "Депозит", "account_credit": "Кредит",
+        "op_earn": "Начисление", "op_spend": "Списание", "op_topup": "Пополнение",
+        "op_capture": "Оплата", "op_expire": "Сгорание", "op_hold": "Резерв",
     },
     "en": {
         "unknown_card": "Card not found",
@@ -66,6 +70,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "col_account": "Account", "col_balance": "Balance", "col_available": "Available",
         "col_limit": "Credit", "col_at": "When", "col_kind": "Operation", "col_amount": "Amount",
         "col_site": "Restaurant", "col_order": "Check",
+        "console_back": "leave the search / back", "console_search": "search",
+        "account_bonus": "Points", "account_deposit": "Deposit", "account_credit": "Credit",
+        "op_earn": "Earned", "op_spend": "Spent", "op_topup": "Top-up",
+        "op_capture": "Paid", "op_expire": "Expired", "op_hold": "Hold",
     },
 }
 

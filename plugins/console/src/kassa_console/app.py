@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -11,6 +12,7 @@ from kassa.api.records import EventRecord
 from kassa.hookspecs.app import ConsolePanel
 from textual import work
 from textual.app import App, SystemCommand
+from textual.command import CommandPalette
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
@@ -28,6 +30,7 @@ class ConsoleApp(App[None]):
     CSS_PATH = "console.tcss"
     ENABLE_COMMAND_PALETTE = True
     online: reactive[bool] = reactive(True)
+    unauthorized: reactive[bool] = reactive(False)  # the hub answers but refuses our token
 
     def __init__(self, client: ConsoleClient, locale: str = "ru", *,
                  panels: Sequence[ConsolePanel] | None = None, refresh_s: float = 3.0,
@@ -40,12 +43,18 @@ class ConsoleApp(App[None]):
         self.event_signal: Signal[EventRecord] = Signal(self, "kassa-events")
         self.title = self.t("app.title")
         self.modes: dict[str, tuple[str, str]] = {}  # mode -> (title, help) for the palette
+        self.mode_keys: dict[str, str] = {}  # key -> mode
         self._requested_panels = panels
         self._told: set[str] = set()
         for mode, (key, screen_cls) in SCREENS.items():
             self._add_screen(mode, key, partial(screen_cls), self.t(f"screen.{mode}"),
                              self.t(f"help.{mode}"))
         self.bind("q", "quit", description=self.t("key.quit"))
+        for key, bindings in self._bindings.key_to_bindings.items():  # the footer's "palette"
+            self._bindings.key_to_bindings[key] = [
+                replace(b, description=self.t("key.palette"),
+                        tooltip=self.t("cmd.search")) if b.action == "command_palette" else b
+                for b in bindings]
 
     def t(self, key: str, **kw: object) -> str:
         return t(key, self.locale, **kw)
@@ -56,6 +65,7 @@ class ConsoleApp(App[None]):
         self.modes[mode] = (title, help_text)
         if key:
             self.bind(key, f"show('{mode}')", description=title)
+            self.mode_keys[key] = mode
 
     def on_mount(self) -> None:
         self._add_panels()
@@ -104,7 +114,18 @@ class ConsoleApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         for mode, (title, help_text) in self.modes.items():
             yield SystemCommand(title, help_text, partial(self.action_show, mode))
-        yield from super().get_system_commands(screen)
+        # Textual's own commands, in the console's language (Textual writes them in English)
+        for cmd in super().get_system_commands(screen):
+            key = f"cmd.{cmd.title.lower()}"
+            title, help_text = self.t(key), self.t(f"{key}.help")
+            yield cmd if title == key else SystemCommand(title, help_text, cmd.callback,
+                                                         cmd.discover)
+
+    def action_command_palette(self) -> None:
+        app: Any = self  # textual types is_open for App[object]
+        if self.use_command_palette and not CommandPalette.is_open(app):
+            self.push_screen(CommandPalette(id="--command-palette",
+                                            placeholder=self.t("cmd.search")))
 
     # --- talking to the hub ------------------------------------------------------------------
     async def ask(self, call: Awaitable[T]) -> T | None:
@@ -115,11 +136,20 @@ class ConsoleApp(App[None]):
             self._went_offline(exc)
             return None
         except ApiError as exc:
-            self._tell_once(self.t("err.api", error=exc))
+            self._api_error(exc)
             return None
         self.online = True
+        self.unauthorized = False
         self._told.clear()
         return result
+
+    def _api_error(self, exc: ApiError) -> None:
+        if exc.status == 401:  # not "unreachable": the hub is there, the token is wrong
+            self.unauthorized = True
+            self.online = False
+            self._tell_once(self.t("err.unauthorized", address=self.client.address))
+        else:
+            self._tell_once(self.t("err.api", error=exc))
 
     def _tell_once(self, text: str) -> None:
         """A failing refresh repeats every few seconds; say it once until something works."""
@@ -156,7 +186,7 @@ class ConsoleApp(App[None]):
                 self.event_signal.publish(rec)
         except ApiError as exc:  # e.g. a wrong token: retrying will not help
             self.online = False
-            self._tell_once(self.t("err.api", error=exc))
+            self._api_error(exc)
 
     async def on_unmount(self) -> None:
         if self.own_client:

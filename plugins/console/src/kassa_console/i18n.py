@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
-RU: dict[str, str] = {
+from kassa.i18n import plural
+from kassa.model.money import format_money
+
+Text = str | Mapping[str, str]  # a string, or CLDR plural forms picked by ``count``
+
+RU: dict[str, Text] = {
     "app.title": "Касса — консоль оператора",
     "screen.dashboard": "Обзор",
     "screen.events": "События",
@@ -19,12 +25,93 @@ RU: dict[str, str] = {
     "help.plugins": "Установленные плагины и состояние компонентов",
     "help.log": "Журнал хаба",
     "key.quit": "Выход",
+    "key.palette": "команды",
+    "cmd.search": "Найти команду…",
+    "cmd.theme": "Тема",
+    "cmd.theme.help": "Сменить цветовую тему",
+    "cmd.quit": "Выход",
+    "cmd.quit.help": "Закрыть консоль",
+    "cmd.keys": "Клавиши",
+    "cmd.keys.help": "Показать или скрыть справку по клавишам",
+    "cmd.maximize": "Развернуть",
+    "cmd.maximize.help": "Развернуть выбранную область на весь экран",
+    "cmd.minimize": "Свернуть",
+    "cmd.minimize.help": "Вернуть обычный размер",
+    "cmd.screenshot": "Снимок экрана",
+    "cmd.screenshot.help": "Сохранить снимок экрана (SVG)",
     "banner.offline": "Нет связи с хабом {address} — переподключаюсь…",
     "banner.replay": "Воспроизведение записи {address}",
     "err.unavailable": "Хаб недоступен: {error}",
     "err.api": "Ошибка хаба: {error}",
     "err.panel": "Панель плагина {name} не загружена: {error}",
     "err.key_taken": "Клавиша «{letter}» уже занята, панель {name} — только из палитры (Ctrl+P)",
+    "err.unauthorized": "Неверный токен: хаб {address} его не принял (401). Проверьте "
+                        "--token или $KASSA_API_TOKEN",
+    "banner.unauthorized": "Хаб {address} отвечает, но токен неверный — проверьте --token",
+    "msg.report_later": "Отчёт: строится в момент отправки",
+    "msgkind.alert": "оповещение",
+    "msgkind.report": "отчёт",
+    "msgkind.digest": "сводка",
+    "msgkind.reply": "ответ",
+    "msgkind.mailing": "рассылка",
+    "sev.info": "информация",
+    "sev.notice": "к сведению",
+    "sev.warning": "предупреждение",
+    "sev.danger": "тревога",
+    "unit.h_min": "{h} ч {m} мин",
+    "unit.min_s": "{m} мин {s} с",
+    "unit.s": "{s} с",
+    "value.yes": "да",
+    "value.no": "нет",
+    "field.clock_skew_s": "Расхождение часов",
+    "field.last_error": "Последняя ошибка",
+    "field.error": "Ошибка",
+    "field.last_ok": "Последний успех",
+    "field.listening": "Приём уведомлений",
+    "field.listen_port": "Порт приёма",
+    "field.listen_error": "Ошибка приёма",
+    "field.sent": "Отправлено",
+    "field.received": "Получено",
+    "field.mode": "Режим",
+    "field.bot": "Бот",
+    "field.name": "Имя",
+    "field.queue": "В очереди",
+    "field.webhook_rejected": "Отклонено вебхуком",
+    "field.notify_name": "Уведомление",
+    "field.situation": "Ситуация r_keeper",
+    "field.shift": "Смена",
+    "field.shift_date": "Дата смены",
+    "field.next_shift": "Следующая смена",
+    "field.shift_closed": "Смена закрыта",
+    "field.outage_s": "Без связи",
+    "field.offline_since": "Без связи с",
+    "field.silent_s": "Молчит",
+    "field.down_s": "Простой",
+    "field.from": "С",
+    "field.until": "По",
+    "field.printed": "Напечатан",
+    "field.before": "Было",
+    "field.discount": "Скидка",
+    "field.card": "Карта",
+    "field.from_receipt": "Из чека",
+    "field.first": "Первое",
+    "field.last": "Последнее",
+    "field.count": "Количество",
+    "field.other_order": "Другой заказ",
+    "field.other_table": "Другой стол",
+    "field.device": "Устройство",
+    "field.device_kind": "Тип устройства",
+    "field.available": "Доступно",
+    "field.since": "С",
+    "field.attempts": "Попыток",
+    "field.rk_fact": "Факт r_keeper",
+    "field.dish": "Блюдо",
+    "field.printer": "Принтер",
+    "field.text": "Текст",
+    "field.category": "Категория",
+    "field.status": "Состояние",
+    "field.version": "Версия",
+    "field.uptime_s": "Работает",
     "col.site": "Точка",
     "col.state": "Связь",
     "col.since": "С",
@@ -63,7 +150,8 @@ RU: dict[str, str] = {
     "ev.filter.kind": "Все события",
     "ev.filter.employee": "сотрудник",
     "ev.filter.text": "текст",
-    "ev.count": "Показано событий: {n}",
+    "ev.count": {"one": "Показано: {count} событие", "few": "Показано: {count} события",
+                 "many": "Показано: {count} событий", "other": "Показано: {count} события"},
     "ev.detail.title": "Событие {kind} · {site} · #{seq}",
     "ev.detail.messages": "Сообщения ({n})",
     "ev.detail.no_messages": "Сообщений не было",
@@ -84,7 +172,8 @@ RU: dict[str, str] = {
     "chat.pick": "Выберите чат слева",
     "chat.dead_title": "Недоставленные сообщения",
     "chat.none": "Сообщений нет",
-    "chat.attempts": "попыток: {n}",
+    "chat.attempts": {"one": "{count} попытка", "few": "{count} попытки",
+                      "many": "{count} попыток", "other": "{count} попытки"},
     "chat.reason": "Причина: {reason}",
     "chat.retried": "Сообщение {id} снова в очереди",
     "status.pending": "⏳ в очереди",
@@ -108,7 +197,7 @@ RU: dict[str, str] = {
     "replay.col.hour": "Час",
 }
 
-EN: dict[str, str] = {
+EN: dict[str, Text] = {
     "app.title": "Kassa — operator console",
     "screen.dashboard": "Dashboard",
     "screen.events": "Events",
@@ -123,12 +212,93 @@ EN: dict[str, str] = {
     "help.plugins": "Installed plugins and component health",
     "help.log": "The hub's log",
     "key.quit": "Quit",
+    "key.palette": "commands",
+    "cmd.search": "Search for commands…",
+    "cmd.theme": "Theme",
+    "cmd.theme.help": "Change the colour theme",
+    "cmd.quit": "Quit",
+    "cmd.quit.help": "Close the console",
+    "cmd.keys": "Keys",
+    "cmd.keys.help": "Show or hide the key help",
+    "cmd.maximize": "Maximize",
+    "cmd.maximize.help": "Maximize the focused area",
+    "cmd.minimize": "Minimize",
+    "cmd.minimize.help": "Restore the normal size",
+    "cmd.screenshot": "Screenshot",
+    "cmd.screenshot.help": "Save an SVG screenshot of the screen",
     "banner.offline": "Hub {address} is unreachable — reconnecting…",
     "banner.replay": "Replaying {address}",
     "err.unavailable": "Hub unavailable: {error}",
     "err.api": "Hub error: {error}",
     "err.panel": "Plugin panel {name} failed to load: {error}",
     "err.key_taken": "Key '{letter}' is taken; panel {name} is in the palette only (Ctrl+P)",
+    "err.unauthorized": "Wrong token: hub {address} refused it (401). Check --token or "
+                        "$KASSA_API_TOKEN",
+    "banner.unauthorized": "Hub {address} answers but the token is wrong — check --token",
+    "msg.report_later": "Report: built when it is sent",
+    "msgkind.alert": "alert",
+    "msgkind.report": "report",
+    "msgkind.digest": "digest",
+    "msgkind.reply": "reply",
+    "msgkind.mailing": "mailing",
+    "sev.info": "info",
+    "sev.notice": "notice",
+    "sev.warning": "warning",
+    "sev.danger": "danger",
+    "unit.h_min": "{h} h {m} min",
+    "unit.min_s": "{m} min {s} s",
+    "unit.s": "{s} s",
+    "value.yes": "yes",
+    "value.no": "no",
+    "field.clock_skew_s": "Clock difference",
+    "field.last_error": "Last error",
+    "field.error": "Error",
+    "field.last_ok": "Last success",
+    "field.listening": "Listening",
+    "field.listen_port": "Listen port",
+    "field.listen_error": "Listen error",
+    "field.sent": "Sent",
+    "field.received": "Received",
+    "field.mode": "Mode",
+    "field.bot": "Bot",
+    "field.name": "Name",
+    "field.queue": "Queued",
+    "field.webhook_rejected": "Rejected by webhook",
+    "field.notify_name": "Notification",
+    "field.situation": "r_keeper situation",
+    "field.shift": "Shift",
+    "field.shift_date": "Shift date",
+    "field.next_shift": "Next shift",
+    "field.shift_closed": "Shift closed",
+    "field.outage_s": "Offline for",
+    "field.offline_since": "Offline since",
+    "field.silent_s": "Silent for",
+    "field.down_s": "Down for",
+    "field.from": "From",
+    "field.until": "Until",
+    "field.printed": "Printed",
+    "field.before": "Before",
+    "field.discount": "Discount",
+    "field.card": "Card",
+    "field.from_receipt": "From the receipt",
+    "field.first": "First",
+    "field.last": "Last",
+    "field.count": "Count",
+    "field.other_order": "Other order",
+    "field.other_table": "Other table",
+    "field.device": "Device",
+    "field.device_kind": "Device type",
+    "field.available": "Available",
+    "field.since": "Since",
+    "field.attempts": "Attempts",
+    "field.rk_fact": "r_keeper fact",
+    "field.dish": "Dish",
+    "field.printer": "Printer",
+    "field.text": "Text",
+    "field.category": "Category",
+    "field.status": "Status",
+    "field.version": "Version",
+    "field.uptime_s": "Up for",
     "col.site": "Site",
     "col.state": "Link",
     "col.since": "Since",
@@ -166,7 +336,7 @@ EN: dict[str, str] = {
     "ev.filter.kind": "All events",
     "ev.filter.employee": "employee",
     "ev.filter.text": "text",
-    "ev.count": "Events shown: {n}",
+    "ev.count": {"one": "Shown: {count} event", "other": "Shown: {count} events"},
     "ev.detail.title": "Event {kind} · {site} · #{seq}",
     "ev.detail.messages": "Messages ({n})",
     "ev.detail.no_messages": "No messages were sent",
@@ -187,7 +357,7 @@ EN: dict[str, str] = {
     "chat.pick": "Pick a chat on the left",
     "chat.dead_title": "Dead letters",
     "chat.none": "No messages",
-    "chat.attempts": "attempts: {n}",
+    "chat.attempts": {"one": "{count} attempt", "other": "{count} attempts"},
     "chat.reason": "Reason: {reason}",
     "chat.retried": "Message {id} is queued again",
     "status.pending": "⏳ pending",
@@ -211,25 +381,22 @@ EN: dict[str, str] = {
     "replay.col.hour": "Hour",
 }
 
-CATALOGUES: dict[str, dict[str, str]] = {"ru": RU, "en": EN}
+CATALOGUES: dict[str, dict[str, Text]] = {"ru": RU, "en": EN}
 LOCALES = tuple(CATALOGUES)
 
 
 def t(key: str, locale: str, **kw: object) -> str:
-    """The text for ``key``; falls back to Russian, then to the key itself."""
+    """The text for ``key``; falls back to Russian, then to the key itself; plural forms are
+    picked by ``count`` with the locale's CLDR rule (as ``kassa.i18n.t`` does)."""
     text = CATALOGUES.get(locale, RU).get(key) or RU.get(key) or key
+    if not isinstance(text, str):
+        text = plural(text, locale, kw.get("count", 0))
     return text.format(**kw) if kw else text
 
 
 def rubles(kopecks: int | None, locale: str) -> str:
-    """``123456`` -> ``1 234,56 ₽`` (ru) or ``1,234.56 ₽`` (en)."""
-    if kopecks is None:
-        return ""
-    sign = "-" if kopecks < 0 else ""
-    whole, cents = divmod(abs(kopecks), 100)
-    if locale == "en":
-        return f"{sign}{whole:,}.{cents:02d} ₽"
-    return f"{sign}{whole:,}".replace(",", "\u00a0") + f",{cents:02d} ₽"
+    """The hub's one money format: ``123456`` -> ``1 234,56 ₽`` (ru), ``1,234.56 ₽`` (en)."""
+    return "" if kopecks is None else format_money(kopecks, locale)
 
 
 def moment(value: datetime | None) -> str:

@@ -41,11 +41,20 @@ def localize_bindings(node: DOMNode, locale: str) -> None:
 class ConsoleScreen(Screen[None]):
     TITLE_KEY = ""
     RELOAD = True  # reload every ``app.refresh_s`` while shown
+    OWN_KEYS_FIRST = False  # True: the footer leaves out the other screens' keys
     _loader: Worker[None] | None = None
 
     def __init__(self) -> None:
         super().__init__()
         localize_bindings(self, self.console.locale)
+        # the footer fits 80 columns: it leaves out this screen's own key, and on a screen with
+        # keys of its own every other screen's but the Dashboard's (they still work, and
+        # they are in the palette)
+        mine = self.TITLE_KEY.removeprefix("screen.")
+        for key, mode in self.console.mode_keys.items():
+            quiet = mode == mine or (self.OWN_KEYS_FIRST and mode != "dashboard")
+            if quiet and key not in self._bindings.key_to_bindings:
+                self._bindings.bind(key, f"app.show('{mode}')", show=False)
 
     @property
     def console(self) -> ConsoleApp:
@@ -62,7 +71,7 @@ class ConsoleScreen(Screen[None]):
         yield Header()
         yield LinkBanner(id="banner")
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)  # every key fits 80 columns
 
     def compose_body(self) -> Iterable[Widget]:
         return ()

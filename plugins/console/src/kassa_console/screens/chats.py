@@ -23,6 +23,7 @@ class ChatsScreen(ConsoleScreen):
     TITLE_KEY = "screen.chats"
     AUTO_FOCUS = "#chats"
     BINDINGS = [("x", "toggle_dead", "key.dead"), ("t", "retry", "key.retry")]
+    OWN_KEYS_FIRST = True
 
     def __init__(self) -> None:
         super().__init__()

@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from kassa_console import readable
 from kassa_console.i18n import rubles
 from kassa_console.screens.base import localize_bindings, run_async
 from kassa_console.widgets.message_card import render_message
@@ -58,16 +59,19 @@ class EventDetailScreen(ModalScreen[None]):
                 continue
             if name == "amount":
                 value = rubles(value, loc)
+            elif name == "severity":
+                value = app.t(f"sev.{value}")
             elif name == "occurred_at":
-                value = value.isoformat(sep=" ", timespec="seconds")
+                value = value.strftime("%d.%m.%Y %H:%M:%S")
             label = app.t(f"ev.field.{name}") if name not in ("employee", "amount") \
                 else app.t(f"col.{name}")
             grid.add_row(label, Text(str(value)))
         for line in e.lines:
             grid.add_row(app.t("ev.field.lines"),
-                         f"{line.name} × {line.quantity}  {rubles(line.amount, loc)}")
-        for key, value in sorted(e.data.items()):
-            grid.add_row(Text(str(key), style="dim"), Text(str(value)))
+                         f"{line.name} × {line.quantity.normalize():f}  "
+                         f"{rubles(line.amount, loc)}")
+        for label, value in readable.lines(e.data, loc):
+            grid.add_row(Text(label, style="dim"), Text(value))
         self.query_one("#detail-fields", Static).update(grid)
         self.query_one("#detail-messages-title", Label).update(
             app.t("ev.detail.messages", n=len(detail.messages)))

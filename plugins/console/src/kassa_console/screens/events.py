@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import anyio
 from kassa.api.records import EventRecord
@@ -15,12 +16,16 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Select, Static
 
 from kassa_console.filters import EventFilter
-from kassa_console.i18n import clock, rubles
+from kassa_console.i18n import rubles
 from kassa_console.screens.base import ConsoleScreen, run_async
 from kassa_console.screens.event_detail import EventDetailScreen
 
 SEVERITY_STYLE = {"info": "", "notice": "cyan", "warning": "yellow", "danger": "bold red"}
 COLUMNS = ("seq", "time", "site", "kind", "employee", "amount", "text")
+# every column but the details has a width; the details take what is left of the screen, so a
+# row fits 80 columns (long titles and names end in "…"; the detail shows them whole)
+WIDTHS = {"seq": 4, "time": 5, "site": 6, "kind": 18, "employee": 9, "amount": 10}
+MIN_TEXT = 12
 MAX_ROWS = 500  # the feed is a window, not the log: older events are one filter away
 DEBOUNCE_S = 0.25
 
@@ -42,6 +47,11 @@ class EventsScreen(ConsoleScreen):
     AUTO_FOCUS = "#feed"
     BINDINGS = [("enter", "open", "key.open")]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._when: dict[int, tuple[datetime, int]] = {}  # seq -> sort key (time, then seq)
+        self._text_width = MIN_TEXT
+
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="filters"):
             yield Select[str]([], prompt=self.t("ev.filter.site"), id="f-site")
@@ -50,11 +60,30 @@ class EventsScreen(ConsoleScreen):
             yield Input(placeholder=self.t("ev.filter.employee"), id="f-employee")
             yield Input(placeholder=self.t("ev.filter.text"), id="f-text")
         table: DataTable[object] = DataTable(id="feed", cursor_type="row")
-        for key in COLUMNS:
-            label = "#" if key == "seq" else self.t(f"col.{key}")
-            table.add_column(label, key=key)
+        self._columns(table, MIN_TEXT)
         yield table
         yield Static("", id="feed-count")
+
+    def _columns(self, table: DataTable[object], text_width: int) -> None:
+        self._text_width = text_width
+        for key in COLUMNS:
+            label = "#" if key == "seq" else self.t(f"col.{key}")
+            table.add_column(label, key=key, width=WIDTHS.get(key, text_width))
+
+    def on_resize(self) -> None:
+        """Give the details column the width left over (the rows stay as they are)."""
+        pad = 2 * (len(COLUMNS))
+        width = max(MIN_TEXT, self.size.width - sum(WIDTHS.values()) - pad - 2)  # scrollbar
+        if width == self._text_width:
+            return
+        table = self.query_one("#feed", DataTable)
+        rows = [(row.key, table.get_row(row.key)) for row in table.ordered_rows]
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        self._columns(table, width)
+        for key, cells in rows:
+            table.add_row(*cells, key=key.value)
+        table.move_cursor(row=cursor)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -94,6 +123,7 @@ class EventsScreen(ConsoleScreen):
             return
         table = self.query_one("#feed", DataTable)
         table.clear()
+        self._when.clear()
         for rec in records:
             self._add(table, rec)
         self._sort_and_count(table)
@@ -109,22 +139,28 @@ class EventsScreen(ConsoleScreen):
         e = rec.event
         if e.id in table.rows:
             return False
+        self._when[rec.seq] = (e.occurred_at, rec.seq)
         style = SEVERITY_STYLE.get(str(e.severity), "")
         detail = " ".join(p for p in (e.reason, e.text, e.order and f"№{e.order}",
                                       ", ".join(ln.name for ln in e.lines)) if p)
-        cells = (rec.seq, clock(e.occurred_at), e.site, kind_title(e.kind, self.console.locale),
+        cells = (rec.seq, f"{e.occurred_at:%H:%M}", e.site, kind_title(e.kind, self.console.locale),
                  e.employee or "",
                  rubles(e.amount, self.console.locale), detail.replace("\n", " "))
-        table.add_row(*(Text(str(c), style=style) if not isinstance(c, int) else c
-                        for c in cells), key=e.id)
+        table.add_row(*(Text(str(c), style=style, no_wrap=True, overflow="ellipsis")
+                        if not isinstance(c, int) else c for c in cells), key=e.id)
         return True
 
     def _sort_and_count(self, table: DataTable[object]) -> None:
-        table.sort("seq", reverse=True)
+        # by when it happened, newest first: a late event (a catch-up after an outage) takes
+        # its place in time, not the top because its seq is the newest
+        table.sort("seq", key=lambda seq: self._when[seq], reverse=True)
         while table.row_count > MAX_ROWS:
             last = table.coordinate_to_cell_key(Coordinate(table.row_count - 1, 0))
+            seq = table.get_row(last.row_key)[0]
+            if isinstance(seq, int):
+                self._when.pop(seq, None)
             table.remove_row(last.row_key)
-        self.query_one("#feed-count", Static).update(self.t("ev.count", n=table.row_count))
+        self.query_one("#feed-count", Static).update(self.t("ev.count", count=table.row_count))
 
     @on(DataTable.RowSelected, "#feed")
     def _row_selected(self, message: DataTable.RowSelected) -> None:

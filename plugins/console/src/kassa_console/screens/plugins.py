@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import DataTable
 
+from kassa_console import readable
 from kassa_console.screens.base import ConsoleScreen
 from kassa_console.widgets.table import sync_rows
 
@@ -31,12 +32,15 @@ class PluginsScreen(ConsoleScreen):
             return
         sync_rows(self.query_one("#plugins", DataTable), {
             p.name: (p.name, p.version or "—", ", ".join(p.hooks)) for p in info.plugins})
-        rows: dict[str, tuple[object, ...]] = {}
+        table = self.query_one("#components", DataTable)
+        cursor = table.cursor_row
+        table.clear()  # a row's height follows its facts: rebuilt, not patched
         for c in info.components:
-            state = Text("● " + self.t("state.online"), style="green") if c.online else \
+            state = Text("● " + self.t("state.online"), style="green") \
+                if readable.is_online(c.health) else \
                 Text("● " + self.t("state.offline"), style="bold red")
-            extra = ", ".join(f"{k}={v}" for k, v in sorted(c.health.items()) if k != "online")
-            if extra:
-                state.append("  " + extra, style="dim")
-            rows[f"{c.kind}/{c.name}/{c.site or ''}"] = (c.kind, c.name, c.site or "—", state)
-        sync_rows(self.query_one("#components", DataTable), rows)
+            for label, value in readable.lines(c.health, self.console.locale):
+                state.append(f"\n{label}: {value}", style="dim")
+            table.add_row(c.kind, c.name, c.site or "—", state, height=None,
+                          key=f"{c.kind}/{c.name}/{c.site or ''}")
+        table.move_cursor(row=cursor)

@@ -26,7 +26,9 @@ ALL_SITES = "*"
 class ReportsScreen(ConsoleScreen):
     TITLE_KEY = "screen.reports"
     RELOAD = False  # a report is built on request
-    BINDINGS = [("b", "build", "key.build"), ("s", "export", "key.export")]
+    # "g", not "b": b opens the Loyalty screen when the bonus plugin is installed
+    BINDINGS = [("g", "build", "key.build"), ("s", "export", "key.export")]
+    OWN_KEYS_FIRST = True
 
     def __init__(self) -> None:
         super().__init__()

@@ -12,6 +12,10 @@ class LinkBanner(Static):
 
     def on_mount(self) -> None:
         self.watch(self.app, "online", self._show, init=True)
+        self.watch(self.app, "unauthorized", self._refresh, init=False)
+
+    def _refresh(self, _: bool) -> None:
+        self._show(getattr(self.app, "online", True))
 
     def _show(self, online: bool) -> None:
         app: Any = self.app
@@ -21,5 +25,6 @@ class LinkBanner(Static):
             self.update(app.t("banner.replay", address=app.client.address))
             self.display = True
         else:
-            self.update(app.t("banner.offline", address=app.client.address))
+            key = "banner.unauthorized" if app.unauthorized else "banner.offline"
+            self.update(app.t(key, address=app.client.address))
             self.display = not online

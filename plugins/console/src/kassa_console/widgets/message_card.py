@@ -15,15 +15,22 @@ STATUS_STYLE = {"pending": "yellow", "sent": "green", "dead": "bold red", "merge
 
 
 def render_message(msg: OutboxMessage, locale: str, *, show_chat: bool = False) -> Panel:
-    body = [html_to_text(msg.text)]
+    body: list[Text] = []
+    if msg.text.strip():
+        body.append(html_to_text(msg.text))
+    elif msg.kind == "report" and not msg.attachments:
+        # a report is built when it is sent: the queue holds no text to show
+        body.append(Text(t("msg.report_later", locale), style="italic dim"))
     for row in msg.buttons:
         body.append(Text("  ".join(f"[ {b.text} ]" for b in row), style="bold blue"))
     for att in msg.attachments:
         body.append(Text(f"📎 {att.filename}", style="italic"))
     state = Text(t(f"status.{msg.status}", locale), style=STATUS_STYLE.get(msg.status, ""))
-    state.append(f"  {moment(msg.sent_at or msg.created_at)}  #{msg.id}  {msg.kind}", style="dim")
+    kind = t(f"msgkind.{msg.kind}", locale)
+    kind = msg.kind if kind.startswith("msgkind.") else kind
+    state.append(f"  {moment(msg.sent_at or msg.created_at)}  #{msg.id}  {kind}", style="dim")
     if msg.attempts > 1 or msg.status == "dead":
-        state.append("  " + t("chat.attempts", locale, n=msg.attempts), style="dim")
+        state.append("  " + t("chat.attempts", locale, count=msg.attempts), style="dim")
     body.append(state)
     if msg.last_error and msg.status != "sent":
         body.append(Text(t("chat.reason", locale, reason=msg.last_error), style="red"))
