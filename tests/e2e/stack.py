@@ -18,7 +18,7 @@ from kassa.model import Event
 from kassa.testing import make_hub
 from kassa_max.sim import MaxSim
 from kassa_rkeeper.sim import RKeeperSim
-from kassa_rkeeper.sim_life import every_fact
+from kassa_rkeeper.sim_life import every_fact, read_back
 from kassa_telegram.sim import TelegramSim
 
 PLUGINS = "rkeeper,telegram,max"
@@ -167,13 +167,15 @@ class Stack:
                            close_after: float = 0.0) -> None:
         """The r_keeper simulator's scripted day (every fact, ending with the shift close);
         ``close_after`` seconds pass between the last check and the close, as at a real till.
-        Facts read by diffing orders need a read between two changes of one dish (``pause``):
-        faster than that, r_keeper itself shows only the final quantity.
+        Facts read by diffing orders need a read between two changes of one dish: the script
+        yields that order and ``read_back`` waits for the hub's GetOrder of it (r_keeper itself
+        shows only the final quantity); ``pause`` paces the other steps.
         Returns once the hub has logged the close."""
         rest = self.rkeeper[code].rest
         waited = False
-        for _ in every_fact(rest):
+        for step in every_fact(rest):
             await anyio.sleep(pause)
+            await read_back(step)  # a step whose facts need the hub's read before the next
             # the script's last change to a check is its second deleted receipt
             deleted = sum(1 for o in rest.orders for c in o.checks if c.deleted and not c.bill)
             if not waited and deleted >= 2:

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from kassa_rkeeper import mapping
 from kassa_rkeeper.kinds import FAULTS, KINDS, Kind
-from kassa_rkeeper.sim_life import every_fact
+from kassa_rkeeper.sim_life import every_fact, read_back
 
 from .conftest import running
 
@@ -18,8 +18,9 @@ DECLARED = {spec.name: spec.severity for spec in KINDS}
 
 
 async def run_script(sim, got):
-    for _ in every_fact(sim.rest):
+    for step in every_fact(sim.rest):
         await anyio.sleep(0.03)
+        await read_back(step)
     await got.wait_for("shift_closed")
     await anyio.sleep(0.3)
 
@@ -105,8 +106,9 @@ async def test_source_keys_stable_across_reread():
     async with running() as (sim, source, got):
         steps = every_fact(sim.rest)
         for _ in range(16):  # up to the annulled check; orders still on the server
-            next(steps)
+            step = next(steps)
             await anyio.sleep(0.03)
+            await read_back(step)
         await got.wait_for("check_annulled")
         await anyio.sleep(0.3)  # let the last pushes land
         before = len(got.events)

@@ -13,7 +13,7 @@ from kassa.model import Period
 from kassa.testing import make_hub
 from kassa_rkeeper.settings import RKeeperSettings
 from kassa_rkeeper.sim import RKeeperSim, simulators
-from kassa_rkeeper.sim_life import every_fact
+from kassa_rkeeper.sim_life import every_fact, read_back
 
 from .conftest import START
 
@@ -32,8 +32,9 @@ async def test_through_the_hub_with_reports(tmp_path):
     fragment["sites"][0]["rkeeper"]["poll_interval"] = 0.2
     try:
         async with make_hub(fragment, tmp_path, plugins=[kassa_rkeeper]) as hub:
-            for _ in every_fact(sim.rest):
+            for step in every_fact(sim.rest):
                 await anyio.sleep(0.05)
+                await read_back(step)
             with anyio.fail_after(10):
                 while not await hub.events(site="r1", kinds=["shift_closed"]):  # noqa: ASYNC110
                     await anyio.sleep(0.05)

@@ -14,8 +14,9 @@ import pytest
 from kassa_rkeeper import sim_data as ref
 from kassa_rkeeper import wire
 from kassa_rkeeper.sim import RKeeperSim
+from kassa_rkeeper.sim_life import every_fact, read_back
 
-from .conftest import START
+from .conftest import START, running
 
 pytestmark = pytest.mark.anyio
 
@@ -249,3 +250,41 @@ def test_station_script_payload_matches_the_simulators():
         assert _pas_attrs(pas, tag) == set(el.attrib), tag
     assert xml.find("Station").get("NetName") == "CASH01"
     assert xml.find("Dish").get("line_guid", "").startswith("{")
+
+
+# --- the scripted day waits for the read a quantity change needs -------------------------------
+async def test_read_back_waits_for_a_get_order(sim):
+    o = sim.rest.open_order(101, 11, 15001)
+    with pytest.raises(TimeoutError):
+        await read_back(o, timeout=0.2)  # nobody read it
+    await get_order(sim, o.guid)
+    await read_back(o, timeout=0.2)
+    await read_back(None)
+
+
+async def test_scripted_day_without_pauses_still_shows_the_quantity_change():
+    async with running() as (sim, _, got):
+        steps = every_fact(sim.rest)
+        for _ in range(5):  # up to the quantity change, no pause: only read_back holds it
+            await read_back(next(steps))
+        await got.wait_for("quantity_changed")
+    (changed,) = got.of("quantity_changed")
+    assert (changed.data["before"], changed.data["after"]) == ("1.000", "3.000")
+
+
+# --- §2.1 Order Notify: the server-start event, verbatim sample -------------------------------
+STARTED = """<a RestCode="199990093" DateTime="2020-01-14T15:38:23" Situation="1" seqnumber="1"
+   guid="{9ECCB1B5-97EE-4B88-9840-8568F05586D0}" name="Started" ShiftNum="1"
+   ShiftDate="2019-11-18T00:00:00"><Server id="15002"/><Item/></a>"""
+
+
+def test_started_notice_has_the_samples_shape():
+    sim = RKeeperSim("x", start=START, notify_url="")
+    sim.notifier.subscribe("http://127.0.0.1:1/none")
+    sim.notifier.notice("Started", {})
+    (body,) = sim.notifier.queues["http://127.0.0.1:1/none"]
+    ours, theirs = ET.fromstring(body), ET.fromstring(STARTED)
+    assert set(ours.attrib) == set(theirs.attrib)
+    assert [c.tag for c in ours] == [c.tag for c in theirs]
+    assert (ours.get("Situation"), ours.get("seqnumber"), ours.get("name")) == ("1", "1", "Started")
+    assert re.fullmatch(r"\{[0-9A-F-]{36}\}", ours.get("guid", ""))

@@ -26,7 +26,9 @@ def every_fact(rest: Restaurant) -> Iterator[None]:
     """A deterministic script that makes the cash server produce every fact Kassa maps.
 
     A generator: it pauses after each step so a test (or bench) can let pushes and reads
-    happen, as on a real till where people take seconds between actions."""
+    happen, as on a real till where people take seconds between actions. A step that yields
+    an order needs it read before the next one (``read_back``): a dish changed twice between
+    two reads shows r_keeper's final quantity only, so the quantity change would be lost."""
     m = ref.MANAGER_ID
     w1, w2 = ref.WAITER_IDS[:2]
     rest.login(w1, KASSA1)
@@ -41,7 +43,7 @@ def every_fact(rest: Restaurant) -> Iterator[None]:
     yield
     unprinted = rest.add_draft(a, 1006)
     rest.save(a, KASSA1, print_=False)
-    yield
+    yield a  # read before the change, or no reader can see it
     rest.change_quantity(a, unprinted, 3000)  # quantity_changed
     yield
     rest.delete_dish(a, a.sessions[0].dishes[0], author=w1, reason=2, manager=m)  # void
@@ -93,6 +95,16 @@ def every_fact(rest: Restaurant) -> Iterator[None]:
     yield
     rest.close_shift(closing_for=timedelta(0))
     yield
+
+
+async def read_back(step: Order | None, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    """Wait until a GetOrder answer has shown ``step`` (what ``every_fact`` yields) as it is
+    now; None returns at once."""
+    if step is None:
+        return
+    with anyio.fail_after(timeout):
+        while step.served_version < step.version:  # noqa: ASYNC110 (the sim has no event)
+            await anyio.sleep(0.01)
 
 
 OPENS, CLOSES = 9, 23  # the simulated restaurant's hours: the shift closes after closing time

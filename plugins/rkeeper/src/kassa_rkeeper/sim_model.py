@@ -130,6 +130,7 @@ class Order:
     finished: bool = False
     finish_time: datetime | None = None
     next_uni: int = 1
+    served_version: int = 0  # the newest version a GetOrder answer showed (a reader saw it)
     visit_guid: str = ""  # the visit's own GUID (GetOrderList Visit@guid)
     seq_number: int = 0  # GetOrder seqNumber: the order's running number on the server
     persistent_comment: str = ""

@@ -189,7 +189,9 @@ class XmlInterface:
         return None
 
     def get_order(self, cmd: ET.Element, out: ET.Element) -> None:
-        self.render_order(self._order(cmd), out)
+        order = self._order(cmd)
+        self.render_order(order, out)
+        order.served_version = max(order.served_version, order.version)
 
     def _order(self, cmd: ET.Element) -> Order:
         el = cmd.find("Order")
