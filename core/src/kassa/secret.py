@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -75,9 +76,21 @@ class SecretURL(Secret):
         return [self._value, *([credential] if credential else [])]
 
 
+LONG = 12  # a secret this long is no ordinary word: hidden wherever it appears
+# what names a credential in a line: "password=x", "token: x", "password x", "Bearer x"
+_FIELD = (r"\b(?:pass(?:word)?|passwd|pwd|token|secret|api[_-]?key|key|auth(?:orization)?"
+          r"|bearer|basic)[\"']?\s*[=:]?\s*[\"']?")
+
+
 def redact(text: str, secrets: list[str]) -> str:
-    """Replace every occurrence of each secret in ``text`` (tokens inside URLs too)."""
-    for s in secrets:
-        if s and len(s) >= 4:
+    """Hide each secret in ``text``: a long one (tokens, whole URLs) wherever it appears; a
+    short one only where it stands as a credential, as a whole token (after "password",
+    "token"..., or in a URL's user part), so a password "kassa" leaves "hub kassa running"."""
+    for s in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        if len(s) >= LONG:
             text = text.replace(s, "***")
+            continue
+        value = re.escape(s)
+        text = re.sub(rf"({_FIELD}){value}(?![\w-])", r"\1***", text, flags=re.IGNORECASE)
+        text = re.sub(rf"(?<=[:/]){value}(?=@)", "***", text)
     return text

@@ -29,4 +29,6 @@ class LogBuffer(logging.Handler):
 
 
 LOG_BUFFER = LogBuffer()
-logging.getLogger("kassa").addHandler(LOG_BUFFER)
+# on the root logger: the plugins log as their modules ("kassa_rkeeper.source"), outside the
+# "kassa" tree, and the terminal shows them; the Log screen must show the same records
+logging.getLogger().addHandler(LOG_BUFFER)
