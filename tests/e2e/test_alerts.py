@@ -74,7 +74,7 @@ async def test_shift_close_sends_the_auto_reports(tmp_path):
             reports = [x for x in got if x.startswith(f"🧾 {auto}")]
             assert len(reports) == 2, got
             balance = next(x for x in reports if "Системный баланс" in x)
-            assert SITE in balance and re.search(r"Выручка\s+2\s+1\xa0890\.50", balance), balance
+            assert SITE in balance and re.search(r"Выручка\s+2\s+1\xa0890,50\xa0₽", balance), balance
             deletions = next(x for x in reports if "Удаления" in x)
             assert "Удаление чека" in deletions and "Аннулирование чека" in deletions
         for view in stack.views("owners"):

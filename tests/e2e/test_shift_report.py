@@ -32,4 +32,4 @@ async def test_shift_report_counts_checks_up_to_the_close(tmp_path, seconds_befo
         await stack.delivered()
         chat = stack.chat("telegram", "r1")
         [report] = [m.text for m in chat.received()]
-        assert re.search(r"Выручка\s+1\s+1\xa0000\.00", report), report
+        assert re.search(r"Выручка\s+1\s+1\xa0000,00\xa0₽", report), report

@@ -288,3 +288,24 @@ def test_started_notice_has_the_samples_shape():
     assert [c.tag for c in ours] == [c.tag for c in theirs]
     assert (ours.get("Situation"), ours.get("seqnumber"), ours.get("name")) == ("1", "1", "Started")
     assert re.fullmatch(r"\{[0-9A-F-]{36}\}", ours.get("guid", ""))
+
+
+# --- §1.6 GetRefData -------------------------------------------------------------------------
+async def test_ref_data_masks_filters_and_single_items(sim):
+    # §1.6: PropMask="items.(Ident,Code,Name,GUIDString,CategPath,Status)" + PROPFILTER
+    res = ok(await rk7(sim, '<RK7CMD CMD="GetRefData" RefName="MENUITEMS" OnlyActive="1" '
+                            'PropMask="items.(Ident,Code,Name,GUIDString,CategPath,Status)">'
+                            '<PROPFILTERS><PROPFILTER Name="CategPath" Substring="Супы"/>'
+                            '</PROPFILTERS></RK7CMD>'))
+    items = res.findall(".//Item")
+    assert {i.get("Name") for i in items} == {"Мисо суп", "Том ям с креветками"}
+    assert set(items[0].attrib) == {"Ident", "Code", "Name", "GUIDString", "CategPath", "Status"}
+    # §6: a public client's PropMask="{Ident,Code,Name,Status,Hall}"
+    res = ok(await rk7(sim, '<RK7CMD CMD="GetRefData" RefName="TABLES" '
+                            'PropMask="{Ident,Code,Name,Status,Hall}"/>'))
+    assert set(res.find(".//Item").attrib) == {"Ident", "Code", "Name", "Status", "Hall"}
+    res = await rk7(sim, '<RK7CMD CMD="GetRefData" RefName="EMPLOYEES"><PROPFILTERS>'
+                         '<PROPFILTER Name="Password" Substring="k"/></PROPFILTERS></RK7CMD>')
+    assert not res.findall(".//Item")  # no password oracle
+    res = await rk7(sim, '<RK7CMD CMD="GetRefData" RefName="MENUITEMS" RefItemIdent="1001"/>')
+    assert res.get("Status") == wire.BAD_PARAMS and "not simulated" in res.get("ErrorText", "")

@@ -7,6 +7,7 @@ case-sensitive command names, unknown attributes ignored, lastversion -> No chan
 from __future__ import annotations
 
 import base64
+import re
 import time
 from collections.abc import Callable
 from xml.etree import ElementTree as ET
@@ -155,11 +156,18 @@ class XmlInterface:
             items = ref.restaurants(self.rest.code, self.rest.name)
         if items is None:
             raise _BadParams(f"Unknown reference {name}")
+        for single in ("RefItemIdent", "RefItemGUID"):
+            if cmd.get(single):  # answering the whole book would pass for an answer
+                raise _BadParams(f"{single} is not simulated (the one-item answer's shape is "
+                                 f"not documented)")
         mask = cmd.get("PropMask", "")
         only = None
-        if "(" in mask:
-            only = {p.strip() for p in mask[mask.index("(") + 1: mask.rindex(")")].split(",")}
-        subs = [f.get("Substring", "") for f in cmd.iter("PROPFILTER") if f.get("Name") == "Name"]
+        # items.(Ident,Name) as in rkeeper.md 1.6; {Ident,Name} as public clients send it
+        found = re.search(r"[({]([^)}]*)[)}]", mask)
+        if found:
+            only = {p.strip() for p in found.group(1).split(",") if p.strip()}
+        # PROPFILTER Name="<property>" Substring="...": on any property the item exports
+        filters = [(f.get("Name", ""), f.get("Substring", "")) for f in cmd.iter("PROPFILTER")]
         book = _sub(out, "RK7Reference", ClassName=f"T{name.title()}", Name=name.upper(),
                     MinIdent=min(i.ident for i in items), MaxIdent=max(i.ident for i in items),
                     XMLExport="True", LeafCollectionCount="1")
@@ -167,11 +175,13 @@ class XmlInterface:
         for item in items:
             if cmd.get("OnlyActive") == "1" and item.status != "rsActive":
                 continue
-            if subs and not all(s.lower() in item.name.lower() for s in subs):
-                continue
             attrs = {"Ident": item.ident, "ItemIdent": item.ident, "SourceIdent": "0",
                      "GUIDString": item.guid, "MainParentIdent": "0", "Name": item.name,
                      "Code": item.code, "Status": item.status}
+            props = {**attrs, **{k: v for k, v in item.props.items() if k != "Password"}}
+            if not all(sub.lower() in str(props.get(prop, "")).lower()
+                       for prop, sub in filters):
+                continue
             if mask == "*" or only:
                 attrs.update({k: v for k, v in item.props.items() if k != "Password"})
             if only:
