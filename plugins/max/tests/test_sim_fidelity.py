@@ -121,11 +121,8 @@ async def test_closing_the_channel_under_a_held_poll_is_silent(
     channel = MaxChannel(settings_for(sim, poll_timeout=30))
     updates = channel.updates()
     task = asyncio.create_task(updates.__anext__())
-    for _ in range(200):  # until the long poll is held by the simulator
-        if any(p == "/updates" for _, p, _ in sim.calls) or task.done():
-            break
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # the long poll is held by the simulator by now
+    assert not task.done()
     caplog.clear()
     with caplog.at_level(logging.DEBUG, logger="kassa_max"):
         await channel.aclose()  # what on_shutdown does
@@ -157,3 +154,17 @@ async def test_html_tags_outside_the_list_are_stripped_br_too(sim: MaxSim) -> No
             "text": "<b>Итог</b><br><ul><li>5</li></ul>", "format": "html"}))["body"]
     assert body["text"] == "Итог5"
     assert body["markup"] == [{"type": "strong", "from": 0, "length": 4}]
+
+
+async def test_cancelling_a_held_poll_is_silent(sim: MaxSim,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    channel = MaxChannel(settings_for(sim, poll_timeout=30))
+    task = asyncio.create_task(channel.updates().__anext__())
+    await asyncio.sleep(0.5)  # the long poll is held by the simulator by now
+    assert not task.done()
+    with caplog.at_level(logging.DEBUG, logger="kassa_max"):
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await channel.aclose()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
