@@ -51,6 +51,9 @@ class RKeeperSettings:
     max_body: int = field(default=1024 * 1024, validator=lambda _, __, v: _positive("max_body", v))
     # After the hub was down this long (seconds), say so: some facts cannot be read back.
     hub_gap_after: float = 60.0
+    # The cash server's clock runs apart on purpose (a simulator's day): one line in words
+    # instead of the clock warning a real site needs.
+    expected_clock_skew: bool = False
     situations: dict[str, str] = field(factory=dict)  # Situation code -> fact name or event kind
 
     @property

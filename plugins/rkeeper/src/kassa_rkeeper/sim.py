@@ -165,6 +165,7 @@ class RKeeperSim:
                 "password": PASSWORD, "restaurant_code": self.rest.code,
                 "listen_host": "127.0.0.1", "listen_port": listen_port,
                 "allow": [], "secret": self.station_secret, "max_body": 1024 * 1024,
+                "expected_clock_skew": True,  # the simulated day runs ahead on purpose
                 "hub_gap_after": 60}
 
     async def __aenter__(self) -> RKeeperSim:

@@ -41,6 +41,19 @@ SEEN_EVERY_S = 10.0  # how often "the hub is running" is written down
 PUSH_ERROR_LOG_S = 10.0  # a failing store is logged once per this many seconds
 
 
+_SKEW_TOLD: list[float] = []  # an expected skew is told once per process, not per site
+
+
+def _expected_skew(skew_s: float) -> None:
+    if _SKEW_TOLD:
+        return
+    _SKEW_TOLD.append(skew_s)
+    hours, minutes = divmod(round(abs(skew_s)) // 60, 60)
+    log.info("the simulated day runs %d h %d min %s our clock: expected in the simulator "
+             "(expected_clock_skew = true)", hours, minutes,
+             "ahead of" if skew_s > 0 else "behind")
+
+
 class RKeeperSource:
     name = "rkeeper"
 
@@ -329,8 +342,11 @@ class RKeeperSource:
             return
         skew = (server.replace(tzinfo=self.tz) - self.now()).total_seconds()
         if abs(skew) > SKEW_WARN_S and abs(self.skew_s) <= SKEW_WARN_S:
-            log.warning("site %s: cash server clock differs from ours by %.0f s; events keep "
-                        "the server's time", self.site, skew)
+            if self.cfg.expected_clock_skew:
+                _expected_skew(skew)
+            else:
+                log.warning("site %s: cash server clock differs from ours by %.0f s; events "
+                            "keep the server's time", self.site, skew)
         self.skew_s = skew
 
     def _check_shift(self, info: ET.Element) -> None:
