@@ -27,7 +27,7 @@ def _items(kind: int, rows: list[tuple]) -> tuple[RefItem, ...]:
     return tuple(out)
 
 
-def _menu(rows: list[tuple[int, str, str, str]]) -> list[tuple]:
+def _menu(rows: list[tuple[str, str, str, str]]) -> list[tuple]:
     return [(1000 + i, 100 + i, name, {"Price": price, "CategPath": categ, "Kind": kind})
             for i, (price, categ, kind, name) in enumerate(rows, start=1)]
 

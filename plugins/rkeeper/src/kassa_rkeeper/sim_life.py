@@ -22,7 +22,7 @@ MENU = [m.ident for m in ref.MENUITEMS]
 DRINKS = [m.ident for m in ref.MENUITEMS if m.props["Kind"] == "bar"]
 
 
-def every_fact(rest: Restaurant) -> Iterator[None]:
+def every_fact(rest: Restaurant) -> Iterator[Order | None]:
     """A deterministic script that makes the cash server produce every fact Kassa maps.
 
     A generator: it pauses after each step so a test (or bench) can let pushes and reads
@@ -32,69 +32,69 @@ def every_fact(rest: Restaurant) -> Iterator[None]:
     m = ref.MANAGER_ID
     w1, w2 = ref.WAITER_IDS[:2]
     rest.login(w1, KASSA1)
-    yield
+    yield None
     a = rest.open_order(1, w1, KASSA1, guests=2, category=2)
     for item in (1001, 1002, 1005, 1015):
         rest.add_draft(a, item)
     gone = rest.add_draft(a, 1003)
     rest.delete_dish(a, gone, author=w1)  # unsaved_dish_deleted
-    yield
+    yield None
     rest.save(a, KASSA1)  # order_saved + service_print (kitchen, bar)
-    yield
+    yield None
     unprinted = rest.add_draft(a, 1006)
     rest.save(a, KASSA1, print_=False)
     yield a  # read before the change, or no reader can see it
     rest.change_quantity(a, unprinted, 3000)  # quantity_changed
-    yield
+    yield None
     rest.delete_dish(a, a.sessions[0].dishes[0], author=w1, reason=2, manager=m)  # void
-    yield
+    yield None
     disc = rest.apply_discount(a, 1)
     rest.remove_discount(a, disc)
-    yield
+    yield None
     rest.apply_discount(a, 3, card="7788001")
-    yield
+    yield None
     rest.remove_discount(a, a.discounts[-1])
-    yield
+    yield None
     rest.apply_discount(a, 3, card="7788001")
-    yield
+    yield None
     rest.print_bill(a, KASSA1, ref.CASHIER_ID)
-    yield
+    yield None
     rest.undo_bill(a, reason=3, manager=m)  # precheck_cancelled
-    yield
+    yield None
     rest.print_bill(a, KASSA1, ref.CASHIER_ID)
-    yield
+    yield None
     check = rest.pay(a, KASSA1, ref.CASHIER_ID, [(1, 50000), (2, a.to_pay - 50000)])
     rest.intent_receipt(a, check, corrected=True)
-    yield
+    yield None
     rest.delete_receipt(a, check, reason=5, manager=m, undo=True)  # check_annulled
-    yield
+    yield None
     rest.pay(a, KASSA1, ref.CASHIER_ID, [(2, a.to_pay)])
-    yield
+    yield None
     b = rest.open_order(2, w2, KASSA2, guests=1)
     c = rest.open_order(3, w2, KASSA2, guests=1)
     for item in (1004, 1016):
         rest.add_draft(b, item)
     rest.save(b, KASSA2)
-    yield
+    yield None
     rest.move_dishes(b, c, [b.sessions[0].dishes[0]], w2)  # dish_moved_out / dish_moved_in
-    yield
+    yield None
     rest.add_draft(c, 1017)
-    yield
+    yield None
     rest.quit_unsaved(c, KASSA2, w2)  # order_quit_unsaved
-    yield
+    yield None
     for o in (b, c):
         rest.pay(o, KASSA2, ref.CASHIER_ID, [(1, o.to_pay)])
-        yield
+        yield None
     rest.delete_receipt(c, c.checks[-1], reason=4, manager=m)  # check_deleted
-    yield
+    yield None
     rest.logout(w1)
-    yield
+    yield None
     rest.set_station(KASSA2, False)
-    yield
+    yield None
     rest.set_station(KASSA2, True)
-    yield
+    yield None
     rest.close_shift(closing_for=timedelta(0))
-    yield
+    yield None
 
 
 async def read_back(step: Order | None, timeout: float = 10.0) -> None:  # noqa: ASYNC109

@@ -10,6 +10,7 @@ import base64
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from kassa_rkeeper import sim_data as ref
@@ -175,9 +176,10 @@ class XmlInterface:
         for item in items:
             if cmd.get("OnlyActive") == "1" and item.status != "rsActive":
                 continue
-            attrs = {"Ident": item.ident, "ItemIdent": item.ident, "SourceIdent": "0",
-                     "GUIDString": item.guid, "MainParentIdent": "0", "Name": item.name,
-                     "Code": item.code, "Status": item.status}
+            attrs: dict[str, Any] = {
+                "Ident": item.ident, "ItemIdent": item.ident, "SourceIdent": "0",
+                "GUIDString": item.guid, "MainParentIdent": "0", "Name": item.name,
+                "Code": item.code, "Status": item.status}
             props = {**attrs, **{k: v for k, v in item.props.items() if k != "Password"}}
             if not all(sub.lower() in str(props.get(prop, "")).lower()
                        for prop, sub in filters):
