@@ -182,8 +182,8 @@ def register_texts() -> Mapping[str, Mapping[str, str | Mapping[str, str]]]:
     A text is a ``str.format`` template, or ``{"one": .., "few": .., "many": .., "other": ..}``
     for a count (Babel's plural rules pick the form: ``t(key, count=n)``). Look texts up with
     ``ctx.t(key)`` in a chat command or ``kassa.i18n.t(key, locale)``; a
-    ``ChatCommand.description`` may be such a key. Must return its result (not an
-    awaitable). See docs/event-kinds.md.
+    ``ChatCommand.description`` may be such a key. Sync only: it must return its result
+    (not an awaitable). See docs/event-kinds.md.
 
     Example::
 

@@ -48,7 +48,7 @@ def register_event_kinds() -> Sequence[EventKindSpec]:
     optional ``template`` {ru, en} for the default chat formatter, and the flags
     ``closes_shift``, ``offline``, ``online``, ``printout`` and ``group``. Nothing in the
     core knows a plugin's kinds otherwise; two plugins declaring one name fail start.
-    Must return its result (not an awaitable). See docs/event-kinds.md.
+    Sync only: it must return its result (not an awaitable). See docs/event-kinds.md.
 
     Example::
 
