@@ -38,3 +38,10 @@ def test_table_word_once(table: str, line: str) -> None:
     text = render_event(_event(table=table), "ru", Site(code="msk1", name="Тверская"))
     assert line in text.splitlines()
     assert "Стол: Стол " not in text
+
+
+def test_format_amount_is_the_number_alone() -> None:
+    from kassa.model.money import format_amount
+
+    assert format_amount(130000, "ru") == "1\u00a0300,00"
+    assert format_amount(-20000, "en") == "-200.00"
