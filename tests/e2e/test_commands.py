@@ -17,7 +17,7 @@ pytestmark = pytest.mark.anyio
 
 SITE = SITE_NAMES["r1"]
 QUIET = {"alerts": []}  # these tests read replies; alerts would only add noise
-REVENUE = re.compile(r"Выручка\s+2\s+1\xa0890\.50")  # what the scripted day takes
+REVENUE = re.compile(r"Выручка\s+2\s+1\xa0890,50\xa0₽")  # what the scripted day takes
 
 
 async def ask(chat: ChatView, user: str, text: str) -> Received:
