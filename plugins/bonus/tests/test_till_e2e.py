@@ -48,7 +48,11 @@ async def test_rkeeper_tills_apply_cards_and_post_checks(tmp_path, monkeypatch):
         async with make_hub(merge_sites(config), tmp_path, entry_points=True, api=True) as hub:
             till = rkeeper.till
             assert till is not None and till.url == farcards.url
-            assert hub.api_port == farcards.port
+            door = hub.state("bonus")["door"]  # the till door, not the admin API
+            with anyio.fail_after(10):
+                await door.listening.wait()
+            assert door.port == farcards.port != hub.api_port
+            assert farcards.key in till.url and door.refused == 0
             till.rng.random = lambda: 0.0  # this guest pays with points
             till.cards = ["7788010"]
             check = await till.visit()  # first swipe: issued, welcome bonus, then the check
@@ -73,6 +77,7 @@ async def test_rkeeper_tills_apply_cards_and_post_checks(tmp_path, monkeypatch):
             await wait_events(hub, "loyalty_discount_added", "7788010")
             await wait_events(hub, "loyalty_discount_removed", "1234567")
             await wait_events(hub, "loyalty_discount_removed", "7788020")
+            assert door.refused == 0  # every call of the demo's tills carried their key
     finally:
         for sim in reversed(sims):
             with anyio.CancelScope(shield=True):

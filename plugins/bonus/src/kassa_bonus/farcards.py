@@ -1,8 +1,6 @@
-"""FarCards-HTTP server: r_keeper's ExtDllHTTP.dll asks for card info when a card is applied
-to an order and posts the check's transactions at close. Mounted at ``/farcards``.
-
-ExtDllHTTP ini: ``Address=http://<hub>:<port>``, ``GetCardInfoEx=farcards/getcardinfoex``,
-``TransactionsEx=farcards/transactionsex``.
+"""FarCards-HTTP answers: r_keeper's ExtDllHTTP.dll asks for card info when a card is applied
+to an order and posts the check's transactions at close. The door (``kassa_bonus.door``) takes
+the request on its own listener, checks the till's credential and calls ``answer`` here.
 """
 
 from __future__ import annotations
@@ -12,34 +10,24 @@ import zlib
 from typing import Any
 
 from kassa.model.money import rubles
-from litestar import Request, Response, Router, post
 
 from kassa_bonus import farcards_wire as fw
 from kassa_bonus.guests import GuestBlocked
-from kassa_bonus.service import BonusService, HubRef, service_for
+from kassa_bonus.service import BonusService, service_for
 from kassa_bonus.store import LedgerError
 from kassa_bonus.texts import say
 
-XML = "application/xml; charset=utf-8"
+CALLS = ("getcardinfoex", "transactionsex")
 
 
-def _xml(body: bytes, status: int = 200) -> Response[bytes]:
-    return Response(body, status_code=status, media_type=XML)
-
-
-def _bad(text: str) -> Response[bytes]:
-    return _xml(f'<?xml version="1.0" encoding="UTF-8"?><Root><Error Text="{_esc(text)}"/></Root>'
-                .encode(), 400)
+def _bad(text: str) -> tuple[int, bytes]:
+    return 400, (f'<?xml version="1.0" encoding="UTF-8"?><Root><Error Text="{_esc(text)}"/>'
+                 "</Root>").encode()
 
 
 def _esc(text: str) -> str:
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
             .replace(">", "&gt;"))
-
-
-def _hub(request: Request[Any, Any, Any]) -> HubRef:
-    ref: HubRef = request.route_handler.opt["bonus_hub"]
-    return ref
 
 
 def _in_range(card: int, ranges: list[str]) -> bool:
@@ -50,16 +38,33 @@ def _in_range(card: int, ranges: list[str]) -> bool:
     return False
 
 
-@post("/getcardinfoex", status_code=200)
-async def getcardinfoex(request: Request[Any, Any, Any]) -> Response[bytes]:
-    ref = _hub(request)
+def refusal(call: str, text: str, when: Any = None) -> bytes:
+    """The envelope of a refused call, in the call's own answer shape, so the till shows
+    ``text``: transactionsex as a failed batch (error_code 157 + err_text), getcardinfoex as
+    no card with an ErrorText (the attribute FindEmail / GetCardImageEx use for a reason)."""
+    if call == "transactionsex":
+        return fw.transactions_result_xml(False, text, when)
+    return fw.card_info_xml(fw.CardInfo(result=1), error_text=text)
+
+
+async def answer(hub: Any, locale: str, call: str, body: bytes) -> tuple[int, bytes]:
+    """(HTTP status, XML) for one admitted request."""
+    svc = await service_for(hub)
     try:
-        card, restaurant, _unit, check_el = fw.parse_card_query(fw.parse_xml(await request.body()))
-        svc = await service_for(ref.hub)
-        info = await card_info(svc, ref.locale(), card, restaurant, fw.parse_check(check_el))
+        root = fw.parse_xml(body)
+        if call == "getcardinfoex":
+            card, restaurant, _unit, check_el = fw.parse_card_query(root)
+            info = await card_info(svc, locale, card, restaurant, fw.parse_check(check_el))
+            return 200, fw.card_info_xml(info)
+        items, check_el = fw.parse_transactions(root)
+        order = fw.parse_check(check_el)
     except fw.WireError as exc:
         return _bad(str(exc))
-    return _xml(fw.card_info_xml(info))
+    try:
+        ids = await post_transactions(svc, locale, items, order)
+    except TillRefusal as exc:
+        return 200, fw.transactions_result_xml(False, str(exc), svc.now())
+    return 200, fw.transactions_result_xml(True, when=svc.now(), ext_ids=ids)
 
 
 async def card_info(svc: BonusService, locale: str, card: int, restaurant: int,
@@ -98,22 +103,6 @@ async def card_info(svc: BonusService, locale: str, card: int, restaurant: int,
         disc_limit=disc_limit, summa=summa, sums=(deposit, 0, 0, 0, 0, 0, 0),
         dop_info=guest.level or "", scr_message=(note + ". " if note else "") + screen,
         prn_message=screen)
-
-
-@post("/transactionsex", status_code=200)
-async def transactionsex(request: Request[Any, Any, Any]) -> Response[bytes]:
-    ref = _hub(request)
-    try:
-        items, check_el = fw.parse_transactions(fw.parse_xml(await request.body()))
-        order = fw.parse_check(check_el)
-    except fw.WireError as exc:
-        return _bad(str(exc))
-    svc = await service_for(ref.hub)
-    try:
-        ids = await post_transactions(svc, ref.locale(), items, order)
-    except TillRefusal as exc:
-        return _xml(fw.transactions_result_xml(False, str(exc), svc.now()))
-    return _xml(fw.transactions_result_xml(True, when=svc.now(), ext_ids=ids))
 
 
 class TillRefusal(Exception):
@@ -172,8 +161,3 @@ async def _check_pay_limit(svc: BonusService, locale: str, plan: list[tuple[str,
     q = await svc.quote(order, guest)
     if spent > q.bonus_spend_max:
         raise TillRefusal(say(locale, "spend_over_limit", limit=rubles(q.bonus_spend_max)))
-
-
-def router(hub: Any) -> Router:
-    return Router(path="/farcards", route_handlers=[getcardinfoex, transactionsex],
-                  opt={"bonus_hub": HubRef(hub)}, include_in_schema=False)

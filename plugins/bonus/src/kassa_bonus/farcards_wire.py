@@ -186,9 +186,9 @@ def parse_card_query(root: ET.Element) -> tuple[int, int, int, ET.Element | None
     return _int(qry, "Card"), _int(qry, "Restaurant", 0), _int(qry, "UnitNo", 0), check
 
 
-def card_info_xml(info: CardInfo) -> bytes:
+def card_info_xml(info: CardInfo, error_text: str = "") -> bytes:
     if info.result != 0:
-        attrs = {"Result": str(info.result)}
+        attrs = {"Result": str(info.result)} | ({"ErrorText": error_text} if error_text else {})
     else:
         b = lambda v: "1" if v else "0"  # noqa: E731
         attrs = {"Result": "0", "Deleted": b(info.deleted), "Seize": b(info.seize),

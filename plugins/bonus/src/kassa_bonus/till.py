@@ -19,13 +19,15 @@ class TillError(Exception):
 
 class FarCardsTill:
     def __init__(self, base_url: str, *, restaurant: int = 199999999, unit: int = 1,
-                 client: httpx.AsyncClient | None = None,
-                 get_card_info_path: str = "farcards/getcardinfoex",
-                 transactions_path: str = "farcards/transactionsex") -> None:
+                 client: httpx.AsyncClient | None = None, auth: tuple[str, str] | None = None,
+                 get_card_info_path: str = "getcardinfoex",
+                 transactions_path: str = "transactionsex") -> None:
+        """``base_url``: the door's ``http://host:port/farcards``, or with the till key in
+        the path (``.../farcards/<key>``); ``auth``: (till name, key) sent as HTTP Basic."""
         self.base = base_url.rstrip("/")
         self.restaurant = restaurant
         self.unit = unit
-        self.client = client or httpx.AsyncClient(timeout=10)
+        self.client = client or httpx.AsyncClient(timeout=10, auth=auth)
         self.paths = (get_card_info_path, transactions_path)
 
     async def _post(self, path: str, body: bytes) -> bytes:
@@ -60,3 +62,9 @@ class FarCardsTill:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    async def __aenter__(self) -> FarCardsTill:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

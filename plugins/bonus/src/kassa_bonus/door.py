@@ -1,0 +1,240 @@
+"""The till door: FarCards-HTTP on its own listener (``[bonus.farcards]``), never the admin
+API's port, so tills can reach it without reaching the admin API.
+
+Who may call: an address in ``allow`` (CIDR; empty = any) AND a till key from ``tills``,
+sent either as HTTP Basic (user = the till's name, password = its key) or as a path segment
+before the call, ``/farcards/<key>/getcardinfoex``: ExtDllHTTP's ini names each call's
+script (``GetCardInfoEx=farcards/<key>/getcardinfoex``), so the key rides in the URL it is
+given (shared/protocols/rkeeper.md §3.4; its only user/password keys are in ``[Proxy]``).
+Anything else is refused in the call's own envelope (401 no or wrong key, 403 address),
+nothing is posted, and the log says so once per address per minute, never with the key.
+
+One module with no Litestar in it, so it can move to the r_keeper plugin with FarCards.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hmac
+import logging
+import socket
+import time
+from ipaddress import ip_address, ip_network
+from typing import Any
+
+import anyio
+from kassa.ports import bind_error
+
+from kassa_bonus import farcards
+from kassa_bonus.service import HubRef
+from kassa_bonus.settings import FarCardsDoor
+from kassa_bonus.texts import say
+
+log = logging.getLogger("kassa.bonus.door")
+RETRY_S = 10.0  # a port that cannot be bound is tried again this often, quietly
+QUIET_S = 60.0  # refusals from one address are logged at most once in this long
+PREFIX = "/farcards/"
+XML = b"application/xml; charset=utf-8"
+
+
+class Door:
+    def __init__(self, hub: Any, cfg: FarCardsDoor) -> None:
+        self.hub, self.cfg = hub, cfg
+        self.locale = HubRef(hub).locale()
+        self.nets = [ip_network(c, strict=False) for c in cfg.allow]
+        self.port: int | None = None  # bound port (known once listening)
+        self.listening = anyio.Event()
+        self.error: str | None = None  # why it is not listening
+        self.refused = 0
+        self._server: Any = None
+        self._closing = False
+        self._logged: dict[str, float] = {}
+
+    # --- who may call ----------------------------------------------------------------------
+    def admit(self, client: str, key: str | None, authorization: str) -> tuple[int, str] | None:
+        """None to let the call in; else (status, text the till shows)."""
+        if self.nets and not _inside(client, self.nets):
+            return 403, say(self.locale, "door_address", address=client)
+        if key is not None:
+            ok = any(hmac.compare_digest(key.encode(), t.key.reveal().encode())
+                     for t in self.cfg.tills)
+        else:
+            user, password = _basic(authorization)
+            ok = any(hmac.compare_digest(user.encode(), t.name.encode())
+                     & hmac.compare_digest(password.encode(), t.key.reveal().encode())
+                     for t in self.cfg.tills)
+        return None if ok else (401, say(self.locale, "door_key"))
+
+    def _note(self, client: str, status: int, call: str) -> None:
+        self.refused += 1
+        now = time.monotonic()
+        if now - self._logged.get(client, -QUIET_S) < QUIET_S:
+            return
+        if len(self._logged) > 4096:  # a scan from many addresses: forget the old ones
+            self._logged = {a: t for a, t in self._logged.items() if now - t < QUIET_S}
+        self._logged[client] = now
+        why = "its address is not in [bonus.farcards] allow" if status == 403 else \
+            "no valid till key"
+        log.warning("FarCards door: refused %s from %s: %s (more from it are not logged for "
+                    "%.0f s)", call, client, why, QUIET_S)
+
+    # --- ASGI ------------------------------------------------------------------------------
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        call, key = _route(scope["path"])
+        if call is None or scope["method"] != "POST":
+            status = 404 if call is None else 405
+            await _reply(send, status, b"<Root><Error Text=\"FarCards-HTTP: POST /farcards/"
+                         b"getcardinfoex or /farcards/transactionsex\"/></Root>")
+            return
+        client = (scope.get("client") or ("", 0))[0]
+        headers = dict(scope.get("headers") or [])
+        refusal = self.admit(client, key, headers.get(b"authorization", b"").decode("latin-1"))
+        if refusal is not None:
+            status, text = refusal
+            self._note(client, status, call)
+            extra = [(b"www-authenticate", b'Basic realm="kassa-farcards"')] \
+                if status == 401 else []
+            await _reply(send, status, farcards.refusal(call, text), extra)
+            return
+        body = await _body(receive, self.cfg.max_body)
+        if body is None:
+            await _reply(send, 413, farcards.refusal(
+                call, say(self.locale, "door_too_big", limit=self.cfg.max_body)))
+            return
+        try:
+            status, out = await farcards.answer(self.hub, self.locale, call, body)
+        except Exception:
+            log.exception("FarCards door: %s failed; nothing was posted", call)
+            status, out = 500, farcards.refusal(call, say(self.locale, "door_failed"))
+        await _reply(send, status, out)
+
+    # --- the listener ----------------------------------------------------------------------
+    async def run(self) -> None:
+        """Serve until shutdown; a port that cannot be bound is one error line, then quiet
+        retries every RETRY_S (the rest of the hub keeps working)."""
+        import uvicorn
+
+        cfg, down = self.cfg, False
+        if not _loopback(cfg.host) and not cfg.allow:
+            log.warning("FarCards door on %s:%s takes a till key from any address: list the "
+                        "tills' networks in [bonus.farcards] allow", cfg.host, cfg.port)
+        while not self._closing:
+            try:
+                sock = _listening_socket(cfg.host, cfg.port)
+            except OSError as exc:
+                text = bind_error("the FarCards door", cfg.host, cfg.port, exc)
+                if not down:
+                    log.error("%s; trying again every %.0f s", text, RETRY_S)
+                self.error, down = text, True
+                await anyio.sleep(RETRY_S)
+                continue
+            self.port, self.error = sock.getsockname()[1], None
+            config = uvicorn.Config(self, lifespan="off", access_log=False, log_config=None,
+                                    log_level="warning", proxy_headers=False)  # the socket's
+            # peer is the till: no X-Forwarded-For may stand in for an allowed address
+            self._server = server = uvicorn.Server(config)
+            server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+            log.info("FarCards door on http://%s:%s%s%s (%d till key(s))", cfg.host, self.port,
+                     PREFIX, " (back)" if down else "", len(cfg.tills))
+            down = False
+            self.listening.set()
+            try:
+                await server.serve(sockets=[sock])
+            finally:
+                sock.close()
+                self.listening = anyio.Event()
+
+    def stop(self) -> None:
+        """Finish the requests under way and close the port."""
+        self._closing = True
+        if self._server is not None:
+            self._server.should_exit = True
+
+
+def start(hub: Any, cfg: FarCardsDoor) -> Door | None:
+    """Open the door as a hub job; None (and one line saying why) when no till key is set."""
+    if not cfg.tills:
+        log.info("FarCards door closed: no till keys in [bonus.farcards] tills")
+        return None
+    door = Door(hub, cfg)
+    hub.state("bonus")["door"] = door
+    hub.spawn(door.run, name="bonus-farcards-door")
+    return door
+
+
+def _route(path: str) -> tuple[str | None, str | None]:
+    """(call, key from the path or None) for ``/farcards/[<key>/]<call>``."""
+    if not path.startswith(PREFIX):
+        return None, None
+    parts = path[len(PREFIX):].strip("/").split("/")
+    if len(parts) == 1 and parts[0] in farcards.CALLS:
+        return parts[0], None
+    if len(parts) == 2 and parts[1] in farcards.CALLS and parts[0]:
+        return parts[1], parts[0]
+    return None, None
+
+
+def _basic(header: str) -> tuple[str, str]:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic":
+        return "", ""
+    try:
+        user, _, password = base64.b64decode(token.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return "", ""
+    return user, password
+
+
+def _inside(client: str, nets: list[Any]) -> bool:
+    try:
+        addr = ip_address(client)
+    except ValueError:
+        return False
+    mapped = getattr(addr, "ipv4_mapped", None)  # ::ffff:10.0.0.5 is 10.0.0.5
+    return any(addr in n or (mapped is not None and mapped in n) for n in nets)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms delayed-ACK waits
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+async def _body(receive: Any, limit: int) -> bytes | None:
+    """The request body, or None when it is over ``limit`` bytes."""
+    chunks, size = [], 0
+    while True:
+        msg = await receive()
+        chunk = msg.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not msg.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _reply(send: Any, status: int, body: bytes,
+                 extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", XML), (b"content-length", str(len(body)).encode()),
+               *(extra or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
