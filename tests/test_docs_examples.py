@@ -210,6 +210,9 @@ async def test_example_register_event_kinds(tmp_path, monkeypatch):
     async with hub_of("register_event_kinds", tmp_path, mod) as hub:
         assert hub.kinds.severity("door_opened") is Severity.WARNING
         assert hub.kinds.title("door_opened", "en") == "Door opened"
+        chat = ChatRef(channel="capture", chat_id="-1")
+        msg = hub.plugins.format_message(ev("door_opened"), chat, "en", hub)
+        assert msg is not None and "🚪 Суши на Невском: door opened" in msg.text  # the template
 
 
 async def test_example_on_event(tmp_path, monkeypatch):
@@ -233,13 +236,16 @@ async def test_example_format_message(tmp_path, monkeypatch):
 
 async def test_example_register_channels(tmp_path, monkeypatch):
     mod = load("register_channels", tmp_path, monkeypatch)
+    # known as a channel from its section alone, as `kassa config check` asks
+    assert Plugins(new_manager(entry_points=False, extra=[mod])).channel_names() == \
+        {"audit_file"}
     async with hub_of("register_channels", tmp_path, mod) as hub:
-        file = Path(hub.settings.hub.data_dir) / "acme-messages.jsonl"
-        await hub.send(Message(chat=ChatRef(channel="acme-file", chat_id="audit"),
+        file = Path(hub.settings.hub.data_dir) / "audit-trail.jsonl"  # the toml
+        await hub.send(Message(chat=ChatRef(channel="audit_file", chat_id="audit"),
                                text="смена закрыта"), key="audit:1")
         await eventually(lambda: file.exists() and "смена закрыта" in file.read_text("utf-8"),
                          hub=hub)
-        assert hub.component("channel", "acme-file").health()["online"] is True
+        assert hub.component("channel", "audit_file").health()["online"] is True
 
 
 async def test_example_register_commands(tmp_path, monkeypatch):
