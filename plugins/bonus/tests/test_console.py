@@ -101,7 +101,9 @@ async def test_the_screen_speaks_the_consoles_locale_and_shows_a_refusal(tmp_pat
         client = AdminClient(f"http://127.0.0.1:{hub.api_port}", hub.api_token)
         app = ConsoleApp(client, "en", panels=[LoyaltyPanel()], own_client=True)
         async with app.run_test(size=(120, 40)) as pilot:
-            assert app.modes["panel-bonus"][0] == "Loyalty"
+            # the palette's help line is the plugin's own text, in the console's locale
+            assert app.modes["panel-bonus"] == (
+                "Loyalty", "A guest by phone or card: balance, level, history")
             screen = await find(app, pilot, "4455")
             assert str(screen.query_one("#loyalty-guest", Static).render()).startswith(
                 "Find a guest")

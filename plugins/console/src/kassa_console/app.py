@@ -95,7 +95,16 @@ class ConsoleApp(App[None]):
             else:
                 taken.add(key)
             self._add_screen(mode, key, partial(self._panel_screen, panel), panel.title,
-                             panel.name)
+                             self._panel_help(panel))
+
+    def _panel_help(self, panel: ConsolePanel) -> str:
+        """The palette's line under a panel: the plugin's ``<plugin>.console_help`` text
+        (``register_texts``) in the console's locale, else the panel's title."""
+        from kassa import i18n
+
+        key = f"{i18n.namespace(panel.name)}.console_help"
+        text = i18n.t(key, self.locale)
+        return str(panel.title) if text == key else text
 
     def _panel_screen(self, panel: ConsolePanel) -> Screen[Any]:
         try:
