@@ -55,6 +55,8 @@ async def test_bonus_in_the_real_hub(tmp_path):
         assert (info.result, info.summa) == (0, 10000)
         assert next(a for a in (await program.identify("4455")).accounts
                     if a.kind == "bonus").balance == 10000  # the forged earn posted nothing
+    with pytest.raises(OSError):  # the hub stopped: so did the door
+        socket.create_connection(("127.0.0.1", door.port), timeout=2).close()
 
 
 async def test_no_till_key_no_door(tmp_path, caplog):
