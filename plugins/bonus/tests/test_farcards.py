@@ -146,6 +146,9 @@ async def test_forged_transactions_earn_nothing(till, caplog):
             assert (ok, ids) == (False, [])
             assert text == "Касса не допущена к серверу карт: нет ключа кассы или он неверен"
         assert KEY not in r.text
+        assert (await svc.bonus_account(g.guest)).balance == 0  # nothing posted
+        r = await c.post(f"{url}/getcardinfoex", content=fw.card_query_xml(4455, 1, 1, None))
+        assert r.status_code == 401 and b"Holder" not in r.content  # nor anything told
         # the right key, as HTTP Basic, is let in
         r = await c.post(f"{url}/transactionsex", content=forged_earn(),
                          auth=httpx.BasicAuth("cash1", KEY))
