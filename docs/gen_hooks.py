@@ -156,6 +156,31 @@ def members(cls: ast.ClassDef, lines: list[str]) -> list[str]:
     return out
 
 
+def other_names(tree: ast.Module, lines: list[str]) -> list[str]:
+    """A module's enums (``Access``) and aliases (``Emit``, ``PaymentMethod``) a plugin uses."""
+    out: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and {ast.unparse(b) for b in node.bases} & ENUM_BASES:
+            out += [f"### Enum `{node.name}`", ""]
+            if doc(node):
+                out += [doc(node), ""]
+            for item in node.body:
+                if isinstance(item, ast.Assign) and isinstance(item.targets[0], ast.Name):
+                    note = _comment(lines, item)
+                    out.append(f"- `{item.targets[0].id} = {ast.unparse(item.value)}`"
+                               + (f" — {note}" if note else ""))
+            out.append("")
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, (ast.Name, ast.Subscript)):
+            above = lines[node.lineno - 2].strip() if node.lineno > 1 else ""
+            note = above[1:].strip() if above.startswith("#") else _comment(lines, node)
+            out += [f"### Alias `{node.targets[0].id}`", "",
+                    f"`{node.targets[0].id} = {ast.unparse(node.value)}`"
+                    + (f" — {note}" if note else ""), ""]
+    return out
+
+
 def _without_example(text: str) -> str:
     """A hook's docstring minus its ``Example::`` block (the page has a tested one)."""
     kept = []
@@ -275,6 +300,7 @@ def render() -> str:
                 out += [doc(cls), ""]
             out += members(cls, lines)
             out.append("")
+        out += other_names(tree, lines)
     out += render_model()
     return "\n".join(out)
 

@@ -7,6 +7,7 @@ generator's ``ast`` rendering), and every example on it must run: tests/test_doc
 
 from __future__ import annotations
 
+import enum
 import importlib
 import inspect
 import re
@@ -138,6 +139,21 @@ def test_protocol_members_are_documented_with_their_typed_signatures(name, proto
     assert len(documented) == len(want), \
         f"docs/hooks.md: Protocol {name} lists members it no longer has: " \
         f"{sorted(set(documented) - set(want))}"
+
+
+def test_enums_and_aliases_of_the_hookspecs_are_documented():
+    page = PAGE.read_text(encoding="utf-8")
+    for m in MODULES:
+        mod = importlib.import_module(f"kassa.hookspecs.{m}")
+        for n, obj in vars(mod).items():
+            if not isinstance(obj, type) or obj.__module__ != mod.__name__:
+                continue
+            if issubclass(obj, enum.Enum):
+                text = section(f"### Enum `{n}`")
+                for member in obj:
+                    assert f"`{member.name} = {member.value!r}`" in text, (n, member)
+            elif n != obj.__name__:  # an old name kept for a release
+                assert f"`{n} = {obj.__name__}`" in page, n
 
 
 def test_typed_rendering_would_catch_a_changed_signature():
