@@ -309,3 +309,15 @@ async def test_ref_data_masks_filters_and_single_items(sim):
     assert not res.findall(".//Item")  # no password oracle
     res = await rk7(sim, '<RK7CMD CMD="GetRefData" RefName="MENUITEMS" RefItemIdent="1001"/>')
     assert res.get("Status") == wire.BAD_PARAMS and "not simulated" in res.get("ErrorText", "")
+
+
+async def test_a_checks_station_is_where_it_closed():
+    # GetOrder's PrintCheck names no station; GetReceiptList's CloseStation does (§1.6)
+    async with running() as (sim, _, got):
+        r = sim.rest
+        o = r.open_order(101, 11, 15001)
+        r.add_draft(o, 1001)
+        r.save(o, 15001)
+        r.pay(o, 15002, ref.CASHIER_ID, [(1, o.to_pay)])
+        (closed,) = await got.wait_for("check_closed")
+    assert closed.station == "Касса 2 Бар"
