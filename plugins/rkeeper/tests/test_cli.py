@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import httpx
@@ -70,6 +71,8 @@ def test_fixed_port_stable_block_idle_note_and_signal(sig: int) -> None:
         assert "Traceback" not in err
         blocks.append(block)
     assert blocks[0] == blocks[1]
+    site = tomllib.loads(blocks[0])["sites"][0]  # pasteable as it is
+    assert site["rkeeper"]["port"] == port and site["rkeeper"]["expected_clock_skew"] is True
     assert f"port = {port}\n" in blocks[0] and f"listen_port = {port + 1}\n" in blocks[0]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from datetime import datetime, timedelta
 from typing import Any
@@ -136,7 +137,7 @@ def simulate(port: int, listen_port: int | None, rate: float, speed: float, seed
         click.echo(f'code = "{site["code"]}"\nname = "{site["name"]}"\n'
                    f'timezone = "{site["timezone"]}"\n\n[sites.rkeeper]')
         for k, v in site["rkeeper"].items():
-            click.echo(f"{k} = {v!r}".replace("'", '"'))
+            click.echo(f"{k} = {json.dumps(v, ensure_ascii=False)}")  # JSON scalars are TOML
         click.echo(f"# pushing to {sim.notify_url}", err=True)
         click.echo(plan(sim.clock(), speed, sim.staff is not None), err=True)
         try:
