@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from kassa.model import Event, Site
 from kassa.model.money import format_money
 from kassa.notify_default import render_event
@@ -45,3 +47,16 @@ def test_format_amount_is_the_number_alone() -> None:
 
     assert format_amount(130000, "ru") == "1\u00a0300,00"
     assert format_amount(-20000, "en") == "-200.00"
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15), st.sampled_from(["ru", "en"]))
+def test_format_amount_is_babels(hundredths: int, locale: str) -> None:
+    """Written from the locale's symbols (Babel's formatter cost ~60 µs per alert on the
+    event log's path): it must agree with Babel's ``#,##0.00`` on every amount."""
+    from decimal import Decimal
+
+    from babel.numbers import format_decimal
+    from kassa.model.money import format_amount
+
+    babel = format_decimal(Decimal(hundredths) / 100, format="#,##0.00", locale=locale)
+    assert format_amount(hundredths, locale) == babel

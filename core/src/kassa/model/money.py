@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 QTY = Decimal("0.001")
@@ -28,11 +29,22 @@ def format_money(kopecks: int, locale: str = "ru") -> str:
 
 def format_amount(hundredths: int, locale: str = "ru") -> str:
     """The number alone, as ``format_money`` writes it (``"1 282,50"``): for amounts that are
-    not rubles (loyalty points kept in hundredths)."""
-    from babel.numbers import format_decimal
+    not rubles (loyalty points kept in hundredths). Babel's ``#,##0.00`` in the locale's
+    symbols; written here from those symbols, since the formatter runs for every alert in the
+    event log's transaction and Babel's takes ~60 µs a call (tests hold the two equal)."""
+    group, decimal, minus = _symbols(locale if locale in ("ru", "en") else "ru")
+    whole, frac = divmod(abs(int(hundredths)), 100)
+    text = f"{whole:,}".replace(",", group) + decimal + f"{frac:02d}"
+    return minus + text if hundredths < 0 else text
 
-    loc = locale if locale in ("ru", "en") else "ru"
-    return str(format_decimal(Decimal(hundredths) / 100, format="#,##0.00", locale=loc))
+
+@functools.lru_cache(maxsize=8)
+def _symbols(locale: str) -> tuple[str, str, str]:
+    """(group, decimal, minus) of a locale, from Babel's CLDR data."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
+
+    return (get_group_symbol(locale), get_decimal_symbol(locale),
+            get_minus_sign_symbol(locale))
 
 
 def kopecks(rubles_text: str | Decimal) -> int:
