@@ -9,6 +9,112 @@ from typing import Any
 
 from kassa_console.i18n import moment, t
 
+# labels of the facts events carry and components report (the core's and the plugins' that
+# ship with Kassa); an unknown key reads as words
+LABELS: dict[str, dict[str, str]] = {
+    "ru": {
+        "clock_skew_s": "Расхождение часов",
+        "last_error": "Последняя ошибка",
+        "error": "Ошибка",
+        "last_ok": "Последний успех",
+        "listening": "Приём уведомлений",
+        "listen_port": "Порт приёма",
+        "listen_error": "Ошибка приёма",
+        "sent": "Отправлено",
+        "received": "Получено",
+        "mode": "Режим",
+        "bot": "Бот",
+        "name": "Имя",
+        "queue": "В очереди",
+        "webhook_rejected": "Отклонено вебхуком",
+        "notify_name": "Уведомление",
+        "situation": "Ситуация r_keeper",
+        "shift": "Смена",
+        "shift_date": "Дата смены",
+        "next_shift": "Следующая смена",
+        "shift_closed": "Смена закрыта",
+        "outage_s": "Без связи",
+        "offline_since": "Без связи с",
+        "silent_s": "Молчит",
+        "down_s": "Простой",
+        "from": "С",
+        "until": "По",
+        "printed": "Напечатан",
+        "before": "Было",
+        "discount": "Скидка",
+        "card": "Карта",
+        "from_receipt": "Из чека",
+        "first": "Первое",
+        "last": "Последнее",
+        "count": "Количество",
+        "other_order": "Другой заказ",
+        "other_table": "Другой стол",
+        "device": "Устройство",
+        "device_kind": "Тип устройства",
+        "available": "Доступно",
+        "since": "С",
+        "attempts": "Попыток",
+        "rk_fact": "Факт r_keeper",
+        "dish": "Блюдо",
+        "printer": "Принтер",
+        "text": "Текст",
+        "category": "Категория",
+        "status": "Состояние",
+        "version": "Версия",
+        "uptime_s": "Работает",
+    },
+    "en": {
+        "clock_skew_s": "Clock difference",
+        "last_error": "Last error",
+        "error": "Error",
+        "last_ok": "Last success",
+        "listening": "Listening",
+        "listen_port": "Listen port",
+        "listen_error": "Listen error",
+        "sent": "Sent",
+        "received": "Received",
+        "mode": "Mode",
+        "bot": "Bot",
+        "name": "Name",
+        "queue": "Queued",
+        "webhook_rejected": "Rejected by webhook",
+        "notify_name": "Notification",
+        "situation": "r_keeper situation",
+        "shift": "Shift",
+        "shift_date": "Shift date",
+        "next_shift": "Next shift",
+        "shift_closed": "Shift closed",
+        "outage_s": "Offline for",
+        "offline_since": "Offline since",
+        "silent_s": "Silent for",
+        "down_s": "Down for",
+        "from": "From",
+        "until": "Until",
+        "printed": "Printed",
+        "before": "Before",
+        "discount": "Discount",
+        "card": "Card",
+        "from_receipt": "From the receipt",
+        "first": "First",
+        "last": "Last",
+        "count": "Count",
+        "other_order": "Other order",
+        "other_table": "Other table",
+        "device": "Device",
+        "device_kind": "Device type",
+        "available": "Available",
+        "since": "Since",
+        "attempts": "Attempts",
+        "rk_fact": "r_keeper fact",
+        "dish": "Dish",
+        "printer": "Printer",
+        "text": "Text",
+        "category": "Category",
+        "status": "Status",
+        "version": "Version",
+        "uptime_s": "Up for",
+    },
+}
 # keys the operator never needs to see as a line: shown elsewhere or internal
 HIDDEN = frozenset({"online", "ok", "warning", "warnings", "groups", "station_id"})
 
@@ -27,11 +133,9 @@ def duration(seconds: float, locale: str) -> str:
 
 
 def label(key: str, locale: str) -> str:
-    """The key's label in the console's catalogue; an unknown key reads as words."""
-    text = t(f"field.{key}", locale)
-    if text != f"field.{key}":
-        return text
-    return key.replace("_", " ").capitalize()
+    """The key's label; an unknown key reads as words."""
+    found = LABELS.get(locale, LABELS["ru"]).get(key)
+    return found or key.replace("_", " ").capitalize()
 
 
 def value(key: str, raw: Any, locale: str) -> str | None:
