@@ -266,11 +266,13 @@ async def test_event_detail_reads_as_words(hub_url: str, fake_hub: FakeHub) -> N
                                                     "outage_s": 125.0}))
     fake_hub.add_message(channel="telegram", chat_id="-100200", status="pending",
                          event_id="rk-1", kind="report", text="")
+    fake_hub.add_message(channel="max", chat_id="77", status="sent", event_id="rk-1",
+                         kind="report", text="")
     app = make_app(hub_url)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
         await app.push_screen(EventDetailScreen("rk-1"))
-        await wait_for(pilot, lambda: "Сообщения (1)" in _text(app.screen,
+        await wait_for(pilot, lambda: "Сообщения (2)" in _text(app.screen,
                                                                 "#detail-messages-title"))
         fields = _text(app.screen, "#detail-fields")
         assert "Важность" in fields and "к сведению" in fields and "notice" not in fields
@@ -280,3 +282,4 @@ async def test_event_detail_reads_as_words(hub_url: str, fake_hub: FakeHub) -> N
         assert "None" not in fields and "Смена" not in fields  # nothing for None
         messages = _text(app.screen, "#detail-messages")
         assert "Отчёт: строится в момент отправки" in messages and "отчёт" in messages
+        assert "Отчёт отправлен" in messages  # a sent one says so, never an empty box

@@ -49,6 +49,8 @@ RU: dict[str, Text] = {
                         "--token или $KASSA_API_TOKEN",
     "banner.unauthorized": "Хаб {address} отвечает, но токен неверный — проверьте --token",
     "msg.report_later": "Отчёт: строится в момент отправки",
+    "msg.report_sent": "Отчёт отправлен (его текст строится при отправке и в очереди не "
+                       "хранится: откройте чат или постройте отчёт на экране «Отчёты»)",
     "msgkind.alert": "оповещение",
     "msgkind.report": "отчёт",
     "msgkind.digest": "сводка",
@@ -187,6 +189,8 @@ EN: dict[str, Text] = {
                         "$KASSA_API_TOKEN",
     "banner.unauthorized": "Hub {address} answers but the token is wrong — check --token",
     "msg.report_later": "Report: built when it is sent",
+    "msg.report_sent": "Report sent (built at sending, its text is not kept in the queue: "
+                       "see the chat, or build it on the Reports screen)",
     "msgkind.alert": "alert",
     "msgkind.report": "report",
     "msgkind.digest": "digest",

@@ -20,7 +20,8 @@ def render_message(msg: OutboxMessage, locale: str, *, show_chat: bool = False) 
         body.append(html_to_text(msg.text))
     elif msg.kind == "report" and not msg.attachments:
         # a report is built when it is sent: the queue holds no text to show
-        body.append(Text(t("msg.report_later", locale), style="italic dim"))
+        key = "msg.report_sent" if msg.status == "sent" else "msg.report_later"
+        body.append(Text(t(key, locale), style="italic dim"))
     for row in msg.buttons:
         body.append(Text("  ".join(f"[ {b.text} ]" for b in row), style="bold blue"))
     for att in msg.attachments:
