@@ -104,13 +104,23 @@ def component_problems(obj: Any, protocol: type) -> list[str]:
     return problems
 
 
+_PASSED: set[tuple[type, tuple[type, ...], frozenset[str]]] = set()
+
+
 def check_component(obj: Any, protocol: type | Sequence[type], plugin: str,
                     hook: str = "") -> None:
     """Raise ``UserError`` (one sentence: the plugin, the component, what is wrong) unless
     ``obj`` satisfies ``protocol`` (or one of several)."""
     protocols = [protocol] if isinstance(protocol, type) else list(protocol)
+    # a shape that passed once passes again: registries are rebuilt per call (commands at
+    # each router, reports per request) and must cost what pluggy's own call costs
+    shape = (type(obj), tuple(protocols), frozenset(getattr(obj, "__dict__", ())))
+    if shape in _PASSED:
+        return
     verdicts = [(p, component_problems(obj, p)) for p in protocols]
     if not protocols or any(not problems for _, problems in verdicts):
+        if len(_PASSED) < 4096:
+            _PASSED.add(shape)
         return
     name = getattr(obj, "name", None)
     what = f"{name!r} ({type(obj).__name__})" if isinstance(name, str) else type(obj).__name__
