@@ -248,6 +248,7 @@ async def test_plugins_screen_reads_health(hub_url: str, fake_hub: FakeHub) -> N
         await pilot.press("p")
         await wait_for(pilot, lambda: len(rows(app, "#components")) == 3)
         health = {r[1]: r[3] for r in rows(app, "#components")}
+        assert [r[0] for r in rows(app, "#components")] == ["канал", "источник", "канал"]
         # a channel that delivers is online though its health() has no "online" key
         assert health["telegram"].startswith("● на связи") and "Отправлено: 12" in health[
             "telegram"]

@@ -41,6 +41,8 @@ class PluginsScreen(ConsoleScreen):
                 Text("● " + self.t("state.offline"), style="bold red")
             for label, value in readable.lines(c.health, self.console.locale):
                 state.append(f"\n{label}: {value}", style="dim")
-            table.add_row(c.kind, c.name, c.site or "—", state, height=None,
+            kind = self.t(f"comp.{c.kind}")
+            table.add_row(c.kind if kind.startswith("comp.") else kind, c.name, c.site or "—",
+                          state, height=None,
                           key=f"{c.kind}/{c.name}/{c.site or ''}")
         table.move_cursor(row=cursor)
