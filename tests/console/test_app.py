@@ -152,6 +152,7 @@ async def test_dead_letter_retry(hub_url: str, fake_hub: FakeHub) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("c")
         await wait_for(pilot, lambda: len(app.screen.query_one("#messages", ListView)) == 3)
+        assert "Управляющие · telegram" in _text(app.screen, "#chat-title")  # not its id
         await pilot.press("x")
         await wait_for(pilot, lambda: "Недоставленные" in _text(app.screen, "#chat-title"))
         view = app.screen.query_one("#messages", ListView)

@@ -29,6 +29,7 @@ class ChatsScreen(ConsoleScreen):
         super().__init__()
         self.chat: tuple[str, str] | None = None  # (channel, chat_id) shown on the right
         self.dead_only = False
+        self.names: dict[tuple[str, str], str] = {}  # (channel, chat_id) -> the chat's name
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="chats-body"):
@@ -44,6 +45,7 @@ class ChatsScreen(ConsoleScreen):
     async def load(self) -> None:
         chats = await self.ask(self.client.chats())
         if chats is not None:
+            self.names = {(c.channel, c.chat_id): c.name for c in chats if c.name}
             rows = {f"{c.channel}\x1f{c.chat_id}": (
                 c.name or c.chat_id, c.channel,
                 Text(str(c.dead), style="bold red" if c.dead else ""), c.pending, c.sent)
@@ -60,7 +62,8 @@ class ChatsScreen(ConsoleScreen):
         elif self.chat is not None:
             channel, chat_id = self.chat
             msgs = await self.ask(self.client.outbox_messages(channel=channel, chat_id=chat_id))
-            title = f"{channel}:{chat_id}"
+            name = self.names.get((channel, chat_id))
+            title = f"{name} · {channel}" if name else f"{channel}:{chat_id}"
         else:
             return
         if msgs is None:
