@@ -154,8 +154,13 @@ def _article(word: str) -> str:
 
 def concern_protocols(hook: str) -> list[type]:
     """The Protocols ``hook``'s components must satisfy (see ``CONCERNS``)."""
+    return list(_concern_protocols(hook))
+
+
+@functools.lru_cache(maxsize=64)
+def _concern_protocols(hook: str) -> tuple[type, ...]:
     if hook not in CONCERNS:
-        return []
+        return ()
     module, names = CONCERNS[hook]
     mod = importlib.import_module(f"kassa.hookspecs.{module}")
     found = [getattr(mod, n, None) for n in names]
@@ -165,7 +170,7 @@ def concern_protocols(hook: str) -> list[type]:
             protocols.append(p)
     if len(protocols) > 1:  # the old name once the split exists: either new one will do
         protocols = [p for p in protocols if p.__name__ != "PaymentMethod"]
-    return protocols
+    return tuple(protocols)
 
 
 def plugin_label(impl: Any) -> str:

@@ -109,9 +109,11 @@ class Plugins:
         """(plugin, result) for a sync-only hook, None results dropped."""
         out = []
         for impl in self._impls(hook):
-            res = _sync_result(hook, plugin_label(impl), _call(impl.function, **kwargs))
-            if res is not None:
-                out.append((plugin_label(impl), res))
+            res = _call(impl.function, **kwargs)
+            if res is None:
+                continue
+            label = plugin_label(impl)
+            out.append((label, _sync_result(hook, label, res)))
         return out
 
     async def _components(self, hook: str, **kwargs: Any) -> list[Any]:
