@@ -117,6 +117,7 @@ async def test_enter_opens_event_with_its_messages(hub_url: str) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, EventDetailScreen))
         screen = app.screen
         await wait_for(pilot, lambda: "Сообщения (1)" in _text(screen, "#detail-messages-title"))
+        assert "Отмена пречека · Невский · #2" in _text(screen, "#detail-title")  # not spb2
         fields = _text(screen, "#detail-fields")
         assert "гость ушёл" in fields and "Борщ × 1  540,00\xa0₽" in fields
         assert "Отмена пречека" in _text(screen, "#detail-messages")

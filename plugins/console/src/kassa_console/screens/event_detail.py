@@ -48,8 +48,10 @@ class EventDetailScreen(ModalScreen[None]):
             self.dismiss()
             return
         loc, e = app.locale, detail.event
+        sites = await app.ask(app.client.sites()) or []
+        site = next((s.name for s in sites if s.code == e.site and s.name), e.site)
         self.query_one("#detail-title", Label).update(
-            app.t("ev.detail.title", kind=kind_title(e.kind, loc), site=e.site, seq=detail.seq))
+            app.t("ev.detail.title", kind=kind_title(e.kind, loc), site=site, seq=detail.seq))
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
         grid.add_column()
