@@ -214,8 +214,9 @@ class TelegramChannel:
         return chat.chat_id.startswith("-")  # groups, supergroups and channels are negative
 
     def health(self) -> dict[str, Any]:
+        # online as the Channel contract says: the last exchange with Telegram went through
         out = {"name": self.name, "mode": self.settings.mode, "bot": self.username or None,
-               **self._state}
+               **self._state, "online": not self._state["last_error"]}
         if self._state["last_error"]:
             out["warning"] = self._state["last_error"]
         if self.listener is not None:
