@@ -359,7 +359,7 @@ def _int(q: dict[str, str], name: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        return int(raw)  # type: ignore[arg-type]
+        return int(raw)
     except ValueError:
         raise payload_error(f"{name}: must be an integer") from None
 

@@ -45,7 +45,8 @@ def free_port(host: str = "127.0.0.1") -> int:
     """A port the hub's notify listener can bind (the cash server must know it in advance)."""
     with socket.socket() as s:
         s.bind((host, 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class SimClock:

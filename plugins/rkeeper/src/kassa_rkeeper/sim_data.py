@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from attrs import field, frozen
 
 
@@ -19,7 +21,7 @@ def _guid(kind: int, ident: int) -> str:
     return f"{{{kind:08X}-0000-4000-8000-{ident:012X}}}"
 
 
-def _items(kind: int, rows: list[tuple]) -> tuple[RefItem, ...]:
+def _items(kind: int, rows: list[tuple[Any, ...]]) -> tuple[RefItem, ...]:
     out = []
     for ident, code, name, *rest in rows:
         props = rest[0] if rest else {}
@@ -27,7 +29,7 @@ def _items(kind: int, rows: list[tuple]) -> tuple[RefItem, ...]:
     return tuple(out)
 
 
-def _menu(rows: list[tuple[str, str, str, str]]) -> list[tuple]:
+def _menu(rows: list[tuple[str, str, str, str]]) -> list[tuple[Any, ...]]:
     return [(1000 + i, 100 + i, name, {"Price": price, "CategPath": categ, "Kind": kind})
             for i, (price, categ, kind, name) in enumerate(rows, start=1)]
 

@@ -114,14 +114,17 @@ class Till:
             if answer is None:
                 raise TillWireError("expected <Root><GetCardInfoEx>")
             if answer.get("Result") != "0":
-                return self._refuse(order, line, "Карта не найдена")
+                self._refuse(order, line, "Карта не найдена")
+                return None
             for attr, text in REFUSED.items():
                 if answer.get(attr) == "1":
-                    return self._refuse(order, line, answer.get("WhyLock") or text)
+                    self._refuse(order, line, answer.get("WhyLock") or text)
+                    return None
             state = CardState(card, line, answer.get("Holder", ""), _int(answer, "Summa"),
                               _int(answer, "Bonus"))
         except TillWireError as exc:
-            return self._refuse(order, line, f"Ошибка связи с сервером карт: {exc}")
+            self._refuse(order, line, f"Ошибка связи с сервером карт: {exc}")
+            return None
         self.applied[order.guid] = state
         log.debug("till %s: card %s (%s): %s", self.rest.code, card, state.holder,
                  answer.get("ScrMessage", ""))
@@ -183,7 +186,6 @@ class Till:
         log.info("till %s, order %s: the till shows %r", self.rest.code, order.ident, text)
         if not line.deleted:
             self.rest.remove_discount(order, line)  # loyalty_discount_removed
-        return None
 
     # --- the cash document (INPBUF) -------------------------------------------------------
     def check_xml(self, order: Order, card: str, station: int, check_no: int | None = None,
@@ -255,7 +257,9 @@ class Till:
 
 
 def _doc(root: ET.Element) -> bytes:
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    # the "unicode" form is typed (str); UTF-8 bytes without a declaration are its encoding
+    body = ET.tostring(root, encoding="unicode").encode()
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
 def _int(el: ET.Element, name: str) -> int:

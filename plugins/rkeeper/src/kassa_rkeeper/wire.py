@@ -30,7 +30,8 @@ ZERO_GUESTS = (3444, "Количество гостей не может быть
 ORDER_LOCKED = (0, "Не получается заблокировать. Заказ заблокирован другим ключом блокировки")
 
 # Line states in GetOrder / GetReceiptList
-STATE_OPEN, STATE_FIXED, STATE_PRINTED, STATE_PART_CLOSED, STATE_CLOSED, STATE_DELETED = 1, 3, 4, 5, 6, 7
+(STATE_OPEN, STATE_FIXED, STATE_PRINTED, STATE_PART_CLOSED, STATE_CLOSED,
+ STATE_DELETED) = 1, 3, 4, 5, 6, 7
 
 # ORDERVOIDS flags: which reason an operation accepts (§1.5)
 FLAG_CHECK_VOID = "ImplOnCheckVoid"
@@ -79,4 +80,5 @@ def to_int(text: str | None, default: int = 0) -> int:
 
 
 def xml_bytes(root: ET.Element) -> bytes:
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode").encode()
+    body = ET.tostring(root, encoding="unicode").encode()
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
