@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import anyio
 import pytest
@@ -52,8 +53,15 @@ class Collector:
         return self.of(kind)
 
 
+def child(el: ET.Element, path: str) -> ET.Element:
+    """``el.find(path)``, failing the test when the answer lacks it."""
+    found = el.find(path)
+    assert found is not None, f"no <{path}> in <{el.tag}>"
+    return found
+
+
 def settings_for(sim: RKeeperSim, **kw: Any) -> RKeeperSettings:
-    base = dict(host="127.0.0.1", port=sim.port, scheme="http", user="kassa",
+    base: dict[str, Any] = dict(host="127.0.0.1", port=sim.port, scheme="http", user="kassa",
                 password=Secret("kassa"), restaurant_code=sim.rest.code, listen_host="127.0.0.1",
                 listen_port=0, poll_interval=0.2, timeout=1.0, offline_after=1.0)
     base.update(kw)

@@ -10,6 +10,7 @@ import sys
 import time
 import tomllib
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -25,7 +26,8 @@ def start(*args: str) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
-def read_until(stream, needle: str, timeout: float = 20.0) -> str:  # type: ignore[no-untyped-def]
+def read_until(stream: IO[str] | None, needle: str, timeout: float = 20.0) -> str:
+    assert stream is not None  # started with stdout and stderr piped
     seen, deadline = "", time.monotonic() + timeout
     while time.monotonic() < deadline:
         line = stream.readline()

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from kassa.testing import EventSourceContract
+from kassa.testing.contracts import EventSourceContract
 from kassa_rkeeper.sim import RKeeperSim
 from kassa_rkeeper.source import RKeeperSource
 

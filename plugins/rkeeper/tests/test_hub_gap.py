@@ -28,7 +28,7 @@ async def wait_kinds(hub, *kinds, within=10.0):
 @pytest.fixture
 async def site():
     sim = RKeeperSim("r1", start=START)
-    fragment = await sim.start()
+    fragment = dict(await sim.start())
     fragment["sites"][0]["rkeeper"] |= {"poll_interval": 0.2, "hub_gap_after": 0.5}
     fragment["chats"] = [{"channel": "capture", "chat_id": "-1", "owners": True}]
     try:

@@ -41,7 +41,7 @@ async def test_outage_one_offline_then_online_with_catch_up():
 
 
 async def test_one_lost_request_raises_no_alarm():
-    async with running(offline_after=1.0, poll_interval=0.1) as (sim, source, got):
+    async with running(offline_after=1.0, poll_interval=0.1) as (sim, _source, got):
         sim.malformed(2)
         await anyio.sleep(0.6)
         assert not got.of("site_offline")
@@ -50,7 +50,7 @@ async def test_one_lost_request_raises_no_alarm():
 
 
 async def test_restart_drops_queue_and_gap_triggers_catch_up():
-    async with running(poll_interval=30) as (sim, source, got):  # no routine polling
+    async with running(poll_interval=30) as (sim, _source, got):  # no routine polling
         await anyio.sleep(0.2)
         sim.notifier.link_up = False
         o = open_table(sim, dishes=(1002,))
@@ -76,7 +76,7 @@ async def test_gap_in_seqnumber_triggers_poll():
 
 
 async def test_slow_answers_still_deliver():
-    async with running(timeout=2.0) as (sim, source, got):
+    async with running(timeout=2.0) as (sim, _source, got):
         sim.slow(0.3)
         open_table(sim)
         await got.wait_for("order_saved", timeout=5)
@@ -108,9 +108,9 @@ async def test_clock_skew_keeps_server_time():
 
 
 async def test_three_sites_at_once_do_not_mix():
-    async with running("r1", seed=1) as (s1, src1, got1), \
-            running("r2", seed=2) as (s2, src2, got2), \
-            running("r3", seed=3) as (s3, src3, got3):
+    async with running("r1", seed=1) as (s1, _src1, got1), \
+            running("r2", seed=2) as (s2, _src2, got2), \
+            running("r3", seed=3) as (s3, _src3, got3):
         s2.link_down()
         for sim in (s1, s3):
             open_table(sim)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import httpx
@@ -16,7 +17,7 @@ from kassa_rkeeper import wire
 from kassa_rkeeper.sim import RKeeperSim
 from kassa_rkeeper.sim_life import every_fact, read_back
 
-from .conftest import START, running
+from .conftest import START, child, running
 
 pytestmark = pytest.mark.anyio
 
@@ -61,12 +62,13 @@ async def get_order(sim: RKeeperSim, guid: str) -> ET.Element:
 # --- §1.5 "Reference item (refItem): any one of id (Ident), code or guid" ----------------------
 async def test_ref_items_by_id_code_or_guid_each_match_their_own_field(sim):
     table3, waiter12 = ref.TABLES[2], ref.by_ident("EMPLOYEES", 12)
+    assert waiter12 is not None
     for table, waiter in ((f'id="{table3.ident}"', f'guid="{waiter12.guid}"'),
                           (f'code="{table3.code}"', 'id="12"'),
                           (f'guid="{table3.guid.lower()}"', 'code="12"')):
         order = await get_order(sim, await new_order(sim, table, waiter))
-        assert order.find("Table").get("name") == "Стол 3", table
-        assert order.find("Waiter").get("name") == "Петров Сергей", waiter
+        assert child(order, "Table").get("name") == "Стол 3", table
+        assert child(order, "Waiter").get("name") == "Петров Сергей", waiter
     guid = await new_order(sim)
     dish = ref.MENUITEMS[2]  # Ident 1003, Code 103: a code is not an Ident
     # §1.6 SaveOrder: <Order guid/><Session><Station id/><Dish id="1001" quantity="1000"/>...
@@ -78,10 +80,11 @@ async def test_ref_items_by_id_code_or_guid_each_match_their_own_field(sim):
     assert names == [dish.name, dish.name, ref.MENUITEMS[0].name]
     # §1.5 example <Currency guid="{16D72549-...}"/>: PayOrder's Payment by guid
     cash = ref.by_ident("CURRENCIES", 1)
+    assert cash is not None
     res = ok(await rk7(sim, f'<RK7CMD CMD="PayOrder"><Order guid="{guid}"/><Station code="1"/>'
                             f'<Cashier code="21"/><Payment guid="{cash.guid}" amount="1000000"/>'
                             f'</RK7CMD>'))
-    assert res.find("PrintCheck/Pay").get("name") == "Наличные"
+    assert child(res, "PrintCheck/Pay").get("name") == "Наличные"
 
 
 async def test_ref_item_never_by_name_and_missing_item_named_in_its_collection(sim):
@@ -107,7 +110,7 @@ async def test_order_list_need_flags_and_filters(sim):
     assert {"TableID", "TableCode", "WaiterID", "WaiterCode", "OrderTypeID"} <= set(plain[0].attrib)
     assert not any(k.endswith("Name") and k != "OrderName" for k in plain[0].attrib)
     named = ok(await rk7(sim, '<RK7CMD CMD="GetOrderList" needNames="1" needIdents="0"/>'))
-    o = named.find(".//Order")
+    o = child(named, ".//Order")
     assert (o.get("TableName"), o.get("WaiterName")) == ("Стол 1", "Иванова Анна")
     assert o.get("OrderTypeName") == "В зале" and "TableID" not in o.attrib
     # "plus optional <Waiter> and <Table> filters"
@@ -115,8 +118,8 @@ async def test_order_list_need_flags_and_filters(sim):
     assert [x.get("TableCode") for x in only.iter("Order")] == ["2"]
     visits = ok(await rk7(sim, '<RK7CMD CMD="GetOrderList"/>')).findall("Visit")
     for v in visits:  # the visit has a GUID of its own, not the order's
-        assert v.get("guid") != v.find("Orders/Order").get("guid")
-        assert v.find("Guests").get("count") == v.get("GuestsCount")
+        assert v.get("guid") != child(v, "Orders/Order").get("guid")
+        assert child(v, "Guests").get("count") == v.get("GuestsCount")
 
 
 # --- §1.6 GetOrder: the documented attributes and children, nothing invented ------------------
@@ -153,8 +156,8 @@ async def test_get_order_has_documented_fields_only(sim):
         assert must in el.attrib
     assert el.get("persistentComment") == "100500" and "bill" not in el.attrib
     assert {c.tag for c in el} <= ORDER_CHILDREN
-    assert el.find("OrderType").get("name") == "В зале"
-    assert el.find("Waiter/Role").get("name") == "Официант"
+    assert child(el, "OrderType").get("name") == "В зале"
+    assert child(el, "Waiter/Role").get("name") == "Официант"
     assert len(el.findall("Guests/Guest")) == 2
     assert all("cookMins" in s.attrib for s in el.findall("Session"))
     for d in el.iter("Dish"):
@@ -164,7 +167,7 @@ async def test_get_order_has_documented_fields_only(sim):
     assert set(void.attrib) <= VOID_ATTRS and [c.tag for c in void] == ["Author"]
     assert (void.get("id"), void.get("name")) == ("2", "Отказ гостя")
     dish = next(el.iter("Dish"))
-    assert int(dish.get("srcQuantity")) == int(dish.get("quantity")) + 1000
+    assert int(dish.attrib["srcQuantity"]) == int(dish.attrib["quantity"]) + 1000
     for c in el.findall("PrintCheck"):
         assert set(c.attrib) <= CHECK_ATTRS, set(c.attrib) - CHECK_ATTRS
         assert {x.tag for x in c} <= {"Author", "Reason", "DeleteManager", "Pay", "Prepay"}
@@ -183,7 +186,7 @@ async def test_receipt_list_stations_and_filters(sim):
     res = ok(await rk7(sim, '<RK7CMD CMD="GetReceiptList"/>'))
     rows = res.findall("ReceiptsList/Receipt")
     assert len(rows) == 2
-    assert rows[0].find("CloseStation").get("name") == "Касса 2 Бар"
+    assert child(rows[0], "CloseStation").get("name") == "Касса 2 Бар"
     assert rows[0].find("PrintStation") is not None and "starttime" in rows[0].attrib
     lg = orders[1].checks[0].line_guid
     one = ok(await rk7(sim, f'<RK7CMD CMD="GetReceiptList" line_guid="{lg}"/>'))
@@ -204,13 +207,16 @@ def day(run: str) -> RKeeperSim:
 def test_same_seed_same_day_new_guids_per_run():
     a, b, a2 = day("run-a"), day("run-b"), day("run-a")
 
-    def business(s: RKeeperSim) -> list[tuple]:
+    def business(s: RKeeperSim) -> list[tuple[Any, ...]]:
         return [(o.table.code, o.waiter, [(d.item.ident, d.quantity) for d in o.dishes()],
                  [c.amount for c in o.checks]) for o in s.rest.orders]
 
     def guids(s: RKeeperSim) -> set[str]:
-        return {o.guid for o in s.rest.orders} | {
-            x.line_guid for o in s.rest.orders for x in (*o.sessions, *o.dishes(), *o.checks)}
+        out = {o.guid for o in s.rest.orders}
+        for o in s.rest.orders:  # sessions, dishes and checks are different classes
+            out |= {x.line_guid for x in o.sessions} | {x.line_guid for x in o.dishes()}
+            out |= {x.line_guid for x in o.checks}
+        return out
 
     assert business(a) == business(b) and business(a)
     assert not guids(a) & guids(b)
@@ -248,8 +254,8 @@ def test_station_script_payload_matches_the_simulators():
     for tag, el in sent.items():
         assert el is not None, tag
         assert _pas_attrs(pas, tag) == set(el.attrib), tag
-    assert xml.find("Station").get("NetName") == "CASH01"
-    assert xml.find("Dish").get("line_guid", "").startswith("{")
+    assert child(xml, "Station").get("NetName") == "CASH01"
+    assert child(xml, "Dish").get("line_guid", "").startswith("{")
 
 
 # --- the scripted day waits for the read a quantity change needs -------------------------------
@@ -303,7 +309,7 @@ async def test_ref_data_masks_filters_and_single_items(sim):
     # §6: a public client's PropMask="{Ident,Code,Name,Status,Hall}"
     res = ok(await rk7(sim, '<RK7CMD CMD="GetRefData" RefName="TABLES" '
                             'PropMask="{Ident,Code,Name,Status,Hall}"/>'))
-    assert set(res.find(".//Item").attrib) == {"Ident", "Code", "Name", "Status", "Hall"}
+    assert set(child(res, ".//Item").attrib) == {"Ident", "Code", "Name", "Status", "Hall"}
     res = await rk7(sim, '<RK7CMD CMD="GetRefData" RefName="EMPLOYEES"><PROPFILTERS>'
                          '<PROPFILTER Name="Password" Substring="k"/></PROPFILTERS></RK7CMD>')
     assert not res.findall(".//Item")  # no password oracle

@@ -8,8 +8,9 @@ from kassa.secret import Secret
 from kassa_rkeeper import wire
 from kassa_rkeeper.client import AuthError, LinkError, RK7Client
 from kassa_rkeeper.sim import RKeeperSim
+from kassa_rkeeper.sim_model import SimError
 
-from .conftest import START
+from .conftest import START, child
 
 pytestmark = pytest.mark.anyio
 
@@ -40,8 +41,8 @@ async def test_system_info_envelope_and_shift(sim):
     for attr in ("ServerVersion", "XmlVersion", "NetName", "Status", "CMD", "ErrorText",
                  "DateTime", "WorkTime", "Processed"):
         assert attr in res.attrib
-    shift = res.find("SystemInfo/CommonShift")
-    assert shift.get("ShiftNum") == "1" and shift.get("ShiftDate").startswith("2026-03-14")
+    shift = child(res, "SystemInfo/CommonShift")
+    assert shift.get("ShiftNum") == "1" and shift.get("ShiftDate", "").startswith("2026-03-14")
     await c.aclose()
 
 
@@ -92,7 +93,7 @@ async def test_lastversion_no_changes(sim):
     sim.rest.open_order(1, 11, 15001)
     changed, ver3 = await c.order_list(ver)
     assert changed is not None and ver3 != ver
-    rl, rv = await c.receipt_list()
+    _, rv = await c.receipt_list()
     assert (await c.receipt_list(rv))[0] is None
     await c.aclose()
 
@@ -118,8 +119,9 @@ async def test_reference_books_and_void_flags(sim):
 async def test_order_lifecycle_and_business_errors(sim):
     c = client(sim)
     created = await c.call("CreateOrder", ET.fromstring(
-        '<Order><Table code="5"/><Waiter id="11"/><Guests><Guest GuestLabel="1"/></Guests></Order>'))
-    guid = created.get("guid")
+        '<Order><Table code="5"/><Waiter id="11"/>'
+        '<Guests><Guest GuestLabel="1"/></Guests></Order>'))
+    guid = created.attrib["guid"]
     assert guid.startswith("{") and guid.endswith("}") and guid == guid.upper()
     await c.call("SaveOrder", ET.Element("Order", guid=guid), ET.fromstring(
         '<Session><Station id="15001"/><Dish id="1001" quantity="2000"/>'
@@ -128,8 +130,8 @@ async def test_order_lifecycle_and_business_errors(sim):
     assert order.get("orderSum") == str(2 * 29000 + 65000)
     assert [d.get("quantity") for d in order.iter("Dish")] == ["2000", "1000"]
     # the same order by visit + ident (both attribute spellings)
-    alt = await c.call("GetOrder", ET.Element("Order", visit=order.get("visit"), ident="1"))
-    assert alt.find("Order").get("guid") == guid
+    alt = await c.call("GetOrder", ET.Element("Order", visit=order.attrib["visit"], ident="1"))
+    assert child(alt, "Order").get("guid") == guid
     await c.call("PrintBill", ET.Element("Order", guid=guid))
     with pytest.raises(wire.RK7Error) as err:  # a reason without ImplOnBillCancel
         await c.call("UndoBill", ET.Element("Order", guid=guid), ET.Element("Reason", id="1"))
@@ -141,22 +143,23 @@ async def test_order_lifecycle_and_business_errors(sim):
     await c.call("PayOrder", ET.Element("Order", guid=guid),
                  ET.Element("Payment", id="2", amount=str(2 * 29000 + 65000)))
     order = await c.order(guid)
-    check = [p for p in order.iter("PrintCheck") if p.get("bill") == "0"][0]
+    check = next(p for p in order.iter("PrintCheck") if p.get("bill") == "0")
     assert check.get("state") == "6" and order.get("paid") == "1"
     with pytest.raises(wire.RK7Error):  # DeleteReceipt wants an ImplOnCheckVoid reason
-        await c.call("DeleteReceipt", ET.Element("Receipt", line_guid=check.get("line_guid")),
+        await c.call("DeleteReceipt", ET.Element("Receipt", line_guid=check.attrib["line_guid"]),
                      ET.Element("Reason", id="5"))
-    await c.call("DeleteReceipt", ET.Element("Receipt", line_guid=check.get("line_guid")),
+    await c.call("DeleteReceipt", ET.Element("Receipt", line_guid=check.attrib["line_guid"]),
                  ET.Element("Reason", id="4"), ET.Element("Manager", id="2"))
     lst, _ = await c.receipt_list()
+    assert lst is not None
     assert [r.get("state") for r in lst.iter("Receipt")] == ["7"]
     await c.aclose()
 
 
 async def test_zero_guests_and_shift_closing(sim):
-    with pytest.raises(Exception) as err:
+    with pytest.raises(SimError) as refused:
         sim.rest.open_order(1, 11, 15001, guests=0)
-    assert "3444" in repr(err.value.code) or err.value.code == 3444
+    assert "3444" in repr(refused.value.code) or refused.value.code == 3444
     c = client(sim)
     await c.call("CloseCommonShift")
     with pytest.raises(wire.RK7Error) as err:

@@ -17,7 +17,7 @@ import pytest
 from kassa_rkeeper import httpserve
 from kassa_rkeeper.sim import FARCARDS_ENV
 
-from .conftest import running
+from .conftest import child, running
 
 pytestmark = pytest.mark.anyio
 
@@ -53,9 +53,9 @@ class LoyaltyDouble:
         card = qry.attrib["Card"]
         int(qry.attrib["Restaurant"]), int(qry.attrib["UnitNo"])  # DWORDs: numbers or a 400
         check = qry.find("INPBUF/CHECK")
-        assert check is not None and check.find("EXTINFO/INTERFACES/INTERFACE/HOLDERS/ITEM") \
-            .get("cardcode") == card
-        total = sum(int(float(ln.get("sum")) * 100) for ln in check.iter("LINE"))
+        assert check is not None
+        assert child(check, "EXTINFO/INTERFACES/INTERFACE/HOLDERS/ITEM").get("cardcode") == card
+        total = sum(int(float(ln.attrib["sum"]) * 100) for ln in check.iter("LINE"))
         if card in self.blocked:
             return _xml(f'<Root><GetCardInfoEx Result="0" Locked="1" '
                         f'WhyLock="{self.blocked[card]}" Holder="x"/></Root>')
@@ -100,8 +100,10 @@ def double(monkeypatch: Any) -> Any:
         async with httpserve.serve(loyalty) as port:
             monkeypatch.setenv(FARCARDS_ENV, f"http://127.0.0.1:{port}/farcards")
             async with running(seed=77) as (sim, _, got):
+                assert sim.till is not None
                 sim.till.cards = cards
-                sim.till.rng.random = lambda: 0.0  # guests pay with points when they can
+                # guests pay with points when they can
+                monkeypatch.setattr(sim.till.rng, "random", lambda: 0.0)
                 yield sim, got
 
     return start
@@ -121,7 +123,7 @@ async def test_a_known_card_pays_with_points_and_accrues_at_close(double):
         assert dict(check.pays) == {3: pay, **({2: check.amount - pay}
                                               if check.amount > pay else {})}
         assert loyalty.cards["7788010"] == 100000 - pay + bonus
-        tr = loyalty.requests[1][1].find("Transactions/TransactionsEx")
+        tr = child(loyalty.requests[1][1], "Transactions/TransactionsEx")
         assert tr.get("RKCheck") == str(check.checknum) and tr.get("Restaurant") == "199990077"
         await got.wait_for("loyalty_discount_added")
         await got.wait_for("check_closed")
