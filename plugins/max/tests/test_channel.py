@@ -167,8 +167,12 @@ async def test_polling_honours_retry_after_and_keeps_updates(sim, channel):
 async def test_webhook_mode(sim):
     sim.allow_http_webhooks = True  # the receiver here is plain HTTP on localhost
     secret = Secret("hook_secret-123")
-    from kassa_max.http_server import HttpServer
-    probe = HttpServer(None)  # find a free port for the receiver
+    from kassa_max.http_server import HttpServer, Request, Response
+
+    async def nothing(request: Request) -> Response:
+        raise AssertionError("the probe only finds a port; it is never asked")
+
+    probe = HttpServer(nothing)  # find a free port for the receiver
     await probe.start()
     port = probe.port
     await probe.stop()
@@ -200,7 +204,7 @@ async def test_webhook_mode(sim):
                                     headers={"X-Max-Bot-Api-Secret": "guess"})
             missing = await raw.post(hook.url, json={"update_type": "bot_started"})
         assert forged.status_code == 401 and missing.status_code == 401
-        assert ch.webhook.rejected == 2
+        assert ch.webhook is not None and ch.webhook.rejected == 2
         await agen.aclose()
     finally:
         await ch.aclose()

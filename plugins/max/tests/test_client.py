@@ -33,16 +33,16 @@ async def test_wrong_token_is_permanent_and_never_printed(sim, caplog):
 
 async def test_token_never_appears_in_errors_or_logs(sim, client, caplog):
     caplog.set_level(logging.DEBUG)
-    seen = []
+    seen: list[Exception] = []
     sim.fail_next(1, "503")
     sim.fail_next(1, "drop")
     for _ in range(2):
         with pytest.raises(RetryLater) as info:
             await client.me()
         seen.append(info.value)
-    with pytest.raises(Permanent) as info:
+    with pytest.raises(Permanent) as refused:
         await client.send(TEXT, chat_id=-1)
-    seen.append(info.value)
+    seen.append(refused.value)
     assert sim.token not in caplog.text
     assert all(sim.token not in f"{e} {e!r} {e.__cause__!r}" for e in seen)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kassa.model import ChatRef
-from kassa.testing import ChannelContract
+from kassa.testing.contracts import ChannelContract
 from kassa_max.channel import MaxChannel
 from kassa_max.sim import MaxSim
 

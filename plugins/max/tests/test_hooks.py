@@ -1,6 +1,7 @@
 """The hook implementations, wired to the core's config loader."""
 
 from types import SimpleNamespace
+from typing import Any, cast
 
 import kassa_max
 import pytest
@@ -16,7 +17,7 @@ SECTIONS = kassa_max.register_settings()
 
 
 def hub_for(settings):
-    state: dict = {}
+    state: dict[str, Any] = {}
     return SimpleNamespace(settings=settings, section=lambda name: settings.plugins.get(name),
                            state=lambda owner: state.setdefault(owner, {}))
 
@@ -52,7 +53,9 @@ def test_packaged_ca_is_the_russian_trusted_root():
     import ssl
     ctx = ssl.create_default_context()
     ctx.load_verify_locations(cafile=str(packaged_ca()))
-    subjects = [dict(x[0] for x in c["subject"]) for c in ctx.get_ca_certs()]
+    # typeshed types every certificate field as one union; "subject" is its RDN tuple kind
+    subjects = [dict(x[0] for x in cast("tuple[tuple[tuple[str, str]], ...]", c["subject"]))
+                for c in ctx.get_ca_certs()]
     assert {"commonName": "Russian Trusted Root CA"}.items() <= next(
         s for s in subjects if s.get("commonName") == "Russian Trusted Root CA").items()
 

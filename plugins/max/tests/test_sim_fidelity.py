@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ def api(sim: MaxSim) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=sim.base_url, headers={"Authorization": sim.token})
 
 
-async def send(http: httpx.AsyncClient, chat_id: int, body: dict[str, object]) -> dict:
+async def send(http: httpx.AsyncClient, chat_id: int, body: dict[str, object]) -> dict[str, Any]:
     r = await http.post("/messages", params={"chat_id": chat_id}, json=body)
     assert r.status_code == 200, r.text
     return dict(r.json()["message"])

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from kassa.secret import Secret
@@ -28,7 +29,7 @@ async def client(sim: TelegramSim) -> AsyncIterator[BotClient]:
     await c.aclose()
 
 
-def settings_for(sim: TelegramSim, **kw: object) -> TelegramSettings:
+def settings_for(sim: TelegramSim, **kw: Any) -> TelegramSettings:
     return TelegramSettings(token=Secret(sim.token), base_url=sim.base_url, poll_timeout=1,
                             request_timeout=2.0, **kw)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from kassa.errors import Permanent, Repair, RetryLater
 from kassa.model import Attachment, Button, ChatRef, Message
@@ -13,7 +15,7 @@ pytestmark = pytest.mark.anyio
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
 
-def msg(chat_id: int, text: str, **kw: object) -> Message:
+def msg(chat_id: int, text: str, **kw: Any) -> Message:
     thread = kw.pop("thread_id", None)
     return Message(chat=ChatRef("telegram", str(chat_id), thread), text=text, **kw)
 

@@ -42,9 +42,9 @@ async def test_token_never_leaks(sim: TelegramSim, caplog: pytest.LogCaptureFixt
         errors.append(err)
     await channel.aclose()
     assert len(errors) == 7
-    for err in errors:
-        assert token not in str(err) and token not in repr(err)
-        assert err.__cause__ is None or token not in str(err.__cause__)
+    for error in errors:
+        assert token not in str(error) and token not in repr(error)
+        assert error.__cause__ is None or token not in str(error.__cause__)
     assert caplog.records, "httpx and our modules did log"
     for rec in caplog.records:
         assert token not in rec.getMessage()

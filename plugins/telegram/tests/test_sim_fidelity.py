@@ -40,6 +40,7 @@ async def test_a_kicked_bot_member_carries_until_date_and_parses_in_aiogram(
         assert (new["status"], new["until_date"]) == ("kicked", 0)
         assert "until_date" not in upd["my_chat_member"]["old_chat_member"]  # a plain member
         parsed = Update.model_validate(upd)  # aiogram requires until_date on ChatMemberBanned
+        assert parsed.my_chat_member is not None
         assert isinstance(parsed.my_chat_member.new_chat_member, ChatMemberBanned)
 
 
@@ -211,7 +212,9 @@ async def test_members_joining_and_leaving_as_tdlib_reports_them(sim: TelegramSi
     msg = joined["message"]  # a service message passes privacy mode
     assert msg["new_chat_members"] == [msg["new_chat_member"]] == [msg["new_chat_participant"]]
     assert msg["new_chat_member"]["id"] == boris.id
-    assert Update.model_validate(joined).message.new_chat_members[0].id == boris.id
+    service = Update.model_validate(joined).message
+    assert service is not None and service.new_chat_members is not None
+    assert service.new_chat_members[0].id == boris.id
     # chat_member is not in the default allowed_updates, and needs an admin bot
     sim.chat(group.id).bot_admin = True
     await call(sim, "getUpdates", offset=joined["update_id"] + 1,
@@ -224,8 +227,8 @@ async def test_members_joining_and_leaving_as_tdlib_reports_them(sim: TelegramSi
     change = banned["chat_member"]
     assert (change["old_chat_member"]["status"], change["new_chat_member"]["status"],
             change["new_chat_member"]["until_date"]) == ("member", "kicked", 0)
-    assert isinstance(Update.model_validate(banned).chat_member.new_chat_member,
-                      ChatMemberBanned)
+    member = Update.model_validate(banned).chat_member
+    assert member is not None and isinstance(member.new_chat_member, ChatMemberBanned)
 
 
 async def test_the_bot_added_back_to_a_group(sim: TelegramSim) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -67,7 +69,8 @@ async def test_webhook_delivery_and_forgery(sim: TelegramSim) -> None:
 async def test_sim_retries_a_failing_webhook(sim: TelegramSim) -> None:
     hits: list[int] = []
 
-    async def flaky(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+    async def flaky(scope: dict[str, Any], receive: Callable[[], Awaitable[Any]],
+                    send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
         hits.append(1)
         status = 500 if len(hits) < 3 else 200
         await send({"type": "http.response.start", "status": status, "headers": []})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -142,7 +142,7 @@ class MaxChannel:
             log.info("MAX callback answer ignored: %s", exc)  # late or repeated: harmless
 
     # --- receiving ------------------------------------------------------------------------
-    async def updates(self) -> AsyncIterator[Incoming]:
+    async def updates(self) -> AsyncGenerator[Incoming, None]:  # closable: aclose()
         source = self._webhook_updates() if self.webhook else self._polled_updates()
         async for update in source:
             self._observe(update)

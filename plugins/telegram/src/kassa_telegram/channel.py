@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,7 +135,7 @@ class TelegramChannel:
             chat_id, piece.html, link_preview_options={"is_disabled": True}, **extra)
 
     # --- receiving -------------------------------------------------------------------------
-    async def updates(self) -> AsyncIterator[Incoming]:
+    async def updates(self) -> AsyncGenerator[Incoming, None]:  # closable: aclose()
         self.username = (await self._retrying(self.client.get_me)).get("username", "")
         source = self._webhook() if self.settings.mode == "webhook" else self._poll()
         async for update, ack in source:
