@@ -91,11 +91,14 @@ async def latency() -> None:
     seen: dict[tuple[str, str], float] = {}
     waiting: dict[tuple[str, str], float] = {}
     lat: list[float] = []
+    drained = anyio.Event()  # a round's awaited kinds have all arrived (one per round)
 
     async def emit(event):  # records when the awaited kind arrives for the site
         key = (event.site, event.kind)
         if key in waiting:
             lat.append(time.perf_counter() - waiting.pop(key))
+            if not waiting:
+                drained.set()
         seen[key] = time.perf_counter()
         return True
 
@@ -107,7 +110,7 @@ async def latency() -> None:
     async with anyio.create_task_group() as tg:
         for src in sources:
             tg.start_soon(src.run, emit)
-        for src, s in zip(sources, sims):
+        for src, s in zip(sources, sims, strict=True):
             await src.ready.wait()
             s.subscribe(f"http://127.0.0.1:{src.listen_port}/rkeeper/notify")
         await anyio.sleep(1.0)
@@ -126,9 +129,10 @@ async def latency() -> None:
                     s.rest.add_draft(o, 1001)
                     s.rest.save(o, 15001)
                     await anyio.sleep(0.02)
+                drained = anyio.Event()
                 with anyio.move_on_after(5):
-                    while waiting:
-                        await anyio.sleep(0.01)
+                    if waiting:
+                        await drained.wait()
                 waiting.clear()
         for c in clients:
             await c.aclose()
