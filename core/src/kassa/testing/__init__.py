@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -188,6 +188,28 @@ _FAKES = ("FakeAccount", "FakeLoyalty", "FakePrinter", "FakeRegister", "FakeScal
           "FakeTerminal")
 _LAZY = {name: "kassa.testing.contracts" for name in _CONTRACTS} | {
     name: "kassa.testing.fakes" for name in _FAKES}
+
+
+if TYPE_CHECKING:  # what the lazy names are, for plugin authors' type checkers
+    from kassa.testing.contracts import (
+        AccountPaymentContract,
+        CardTerminalContract,
+        ChannelContract,
+        EventSourceContract,
+        FiscalDeviceContract,
+        LoyaltyProgramContract,
+        PrinterContract,
+        ScaleContract,
+        sample_receipt,
+    )
+    from kassa.testing.fakes import (
+        FakeAccount,
+        FakeLoyalty,
+        FakePrinter,
+        FakeRegister,
+        FakeScale,
+        FakeTerminal,
+    )
 
 
 def __getattr__(name: str) -> Any:
