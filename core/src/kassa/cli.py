@@ -34,8 +34,14 @@ def fail(exc: BaseException) -> None:
 def setup_logging(verbose: bool) -> None:
     import logging
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    # basicConfig would do nothing if any handler is there already (the console's log buffer
+    # sits on the root logger once the API is imported): add the terminal's own explicitly
+    if not any(type(h) is logging.StreamHandler for h in root.handlers):
+        terminal = logging.StreamHandler()
+        terminal.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(terminal)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("httpx", "httpcore", "uvicorn", "aiosqlite", "nats", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
