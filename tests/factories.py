@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from kassa.model import Event, Line
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
-CONFIG = {
+# the shape of a parsed kassa.toml
+CONFIG: dict[str, Any] = {
     "sites": [{"code": "s1", "name": "Суши на Невском"}, {"code": "s2", "name": "Суши на Мойке"}],
     "chats": [
         {"channel": "capture", "chat_id": "-1", "site": "s1", "name": "Невский",

@@ -13,6 +13,7 @@ from kassa.testing import CaptureChannel, ComponentsPlugin, FakeClock, make_hub
 from kassa_bonus import schema
 from kassa_bonus.service import service_for
 from sqlalchemy import select
+from sqlmodel import col
 
 from tests.factories import CONFIG, ev
 
@@ -32,8 +33,9 @@ async def test_a_fake_clock_drives_events_outbox_reports_and_plugins(tmp_path):
         assert await hub.emit(ev(key="a"))
         assert await hub.drain()
         async with hub.store.read() as conn:
-            received = (await conn.execute(select(EventRow.received_at))).scalar_one()
-            rows = (await conn.execute(select(OutboxRow.created_at, OutboxRow.next_at))).all()
+            received = (await conn.execute(select(col(EventRow.received_at)))).scalar_one()
+            rows = (await conn.execute(select(col(OutboxRow.created_at),
+                                              col(OutboxRow.next_at)))).all()
         assert utc(received) == START
         assert rows and all(utc(c) == utc(n) == START for c, n in rows)
         assert len(ch.sent) == len(rows)  # due at the fake now, so delivered

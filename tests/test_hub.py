@@ -76,8 +76,11 @@ async def test_permanent_failure_is_a_dead_letter_and_can_be_replayed(tmp_path):
         assert counts["dead"] == 1 and ch.sent == []
         from kassa.store.tables import OutboxRow
         from sqlalchemy import select
+        from sqlmodel import col
         async with hub.store.read() as conn:
-            row = (await conn.execute(select(OutboxRow.id, OutboxRow.last_error))).first()
+            row = (await conn.execute(select(col(OutboxRow.id),
+                                             col(OutboxRow.last_error)))).first()
+        assert row is not None
         assert row.last_error == "bot was kicked"
         assert await hub.outbox.retry(row.id) == "ok"
         assert await hub.drain(timeout=20)
@@ -215,6 +218,7 @@ async def check_dead_digest_replays(tmp_path, **extra):
     from kassa.model import ChannelLimits
     from kassa.store.tables import OutboxRow
     from sqlalchemy import select
+    from sqlmodel import col
 
     ch = CaptureChannel(limits=ChannelLimits(per_chat_per_s=1, per_group_per_min=1000,
                                              per_bot_per_s=1000))
@@ -229,8 +233,8 @@ async def check_dead_digest_replays(tmp_path, **extra):
         counts = await hub.outbox.counts()
         assert counts["dead"] == 1 and counts["merged"] == 4 and len(ch.sent) == 1
         async with hub.store.read() as conn:
-            dead = (await conn.execute(select(OutboxRow.id, OutboxRow.kind).where(
-                OutboxRow.status == "dead"))).one()
+            dead = (await conn.execute(select(col(OutboxRow.id), col(OutboxRow.kind)).where(
+                col(OutboxRow.status) == "dead"))).one()
         assert dead.kind == "digest"
         assert await hub.outbox.retry(dead.id) == "ok"
         assert await hub.drain(timeout=20)
@@ -250,7 +254,7 @@ async def test_batches_merged_into_one_commit_keep_duplicates_apart(tmp_path):
         assert await hub.log.commit(hub.log.prepare([ev(key="a")])) == [None]
 
 
-async def test_shutdown_waits_for_events_already_handed_over(tmp_path):
+async def test_shutdown_waits_for_events_already_handed_over(tmp_path, monkeypatch):
     """Events a source handed over are written before the hub stops, even if the source is
     cancelled while waiting and the batch is still between prepare and commit."""
     async with make_hub(CONFIG, tmp_path) as hub:
@@ -260,7 +264,7 @@ async def test_shutdown_waits_for_events_already_handed_over(tmp_path):
             await anyio.sleep(0.3)
             return await commit(prepared)
 
-        hub.log.commit = slow_commit
+        monkeypatch.setattr(hub.log, "commit", slow_commit)
         async with anyio.create_task_group() as tg:
             for i in range(300):
                 tg.start_soon(hub.emit, ev(kind="retail_scale_tared", key=f"s{i}"))

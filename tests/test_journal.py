@@ -227,7 +227,7 @@ async def test_recover_and_reconcile_all(store):
     from kassa.store.tables import JournalRow
     from sqlalchemy import update
     async with store.write() as conn:  # a crash leaves pending, not unknown
-        await conn.execute(update(JournalRow.__table__).values(status="pending"))
+        await conn.execute(update(JournalRow).values(status="pending"))
     j2 = Journal(store, now=now)
     left = await j2.recover()
     assert sorted(e.key for e in left) == ["a", "b", "c"]
@@ -250,7 +250,7 @@ async def test_none_result_round_trips(store):
         calls.append(1)
 
     for _ in range(2):
-        r = await j.run("p1", component="pr", concern="device", kind="print", site="s1",
+        r: object = await j.run("p1", component="pr", concern="device", kind="print", site="s1",
                         station=None, request={"lines": ["x"]}, call=call,
                         lookup=None, result_type=type(None))
         assert r is None

@@ -68,7 +68,7 @@ class BadLimits(CaptureChannel):
         self.fixed = False
         super().__init__()  # sets limits through the setter below
 
-    @property  # type: ignore[override]
+    @property
     def limits(self) -> Any:
         return self._limits if self.fixed else ChannelLimits(per_bot_per_s=0)
 
@@ -98,7 +98,7 @@ class FailingMembers(CaptureChannel):
         self.asked += 1
         raise KeyError(chat.chat_id)
 
-    @property  # type: ignore[override]
+    @property
     def limits(self) -> Any:
         return None  # not a ChannelLimits: the defaults apply
 
