@@ -189,7 +189,7 @@ class TestCaptureChannel(ChannelContract):
     make_channel = staticmethod(CaptureChannel)
 
 
-def _events(n: int = 3) -> list:
+def _events(n: int = 3) -> list[Event]:
     at = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
     return [Event.of(site="s1", kind="check_deleted", source_key=f"guid-{i}",
                      occurred_at=at + timedelta(minutes=i)) for i in range(n)]

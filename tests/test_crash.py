@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ def run(data: Path, far: Path, what: str, key: str, stall: str | None = None
                             env=env)
 
 
-def query(db: Path, sql: str, *params: object) -> list[tuple]:
+def query(db: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
     if not db.exists():
         return []
     conn = sqlite3.connect(db, timeout=10)

@@ -8,6 +8,12 @@ import sys
 from pathlib import Path
 
 
+def found(pattern: str, text: str) -> str:
+    m = re.search(pattern, text)
+    assert m is not None, f"{pattern!r} not in the output"
+    return m.group(1)
+
+
 def test_headless_demo_delivers_what_the_simulators_record():
     exe = Path(sys.executable).parent / "kassa"
     out = subprocess.run([str(exe), "demo", "--headless", "--seconds", "8"],
@@ -15,14 +21,14 @@ def test_headless_demo_delivers_what_the_simulators_record():
     assert out.returncode == 0, out.stdout + out.stderr
     text = out.stdout
     assert "nothing lost" in text
-    events = int(re.search(r"events: (\d+)", text).group(1))
-    kinds = int(re.search(r"events: \d+ \((\d+) kinds\)", text).group(1))
+    events = int(found(r"events: (\d+)", text))
+    kinds = int(found(r"events: \d+ \((\d+) kinds\)", text))
     assert events > 50 and kinds >= 10
-    reports = int(re.search(r"reports: (\d+)", text).group(1))
+    reports = int(found(r"reports: (\d+)", text))
     assert reports >= 1  # the simulated day ends within the run: shift-close reports arrive
-    sent = int(re.search(r"messages: sent (\d+)", text).group(1))
-    received = int(re.search(r"simulated chats received: (\d+)", text).group(1))
+    sent = int(found(r"messages: sent (\d+)", text))
+    received = int(found(r"simulated chats received: (\d+)", text))
     assert sent > 0 and received >= sent  # every sent message is in a simulated chat
     for sim in ("telegram", "max"):
-        recorded = re.search(rf"{sim} recorded: (\{{.*\}})", text).group(1)
+        recorded = found(rf"{sim} recorded: (\{{.*\}})", text)
         assert "'r1'" in recorded and "'owners'" in recorded

@@ -504,7 +504,8 @@ async def test_hook_register_event_kinds(tmp_path):
     ch = CaptureChannel()
     async with make_hub(CONFIG, tmp_path, plugins=[P(), ComponentsPlugin(channels=[ch])]
                         ) as hub:
-        assert hub.kinds.get("door_opened").group == "acme"
+        spec = hub.kinds.get("door_opened")
+        assert spec is not None and spec.group == "acme"
         event = Event.of(site="s1", kind="door_opened", source_key="d",
                          occurred_at=datetime.now(UTC))
         assert event.severity == Severity.DANGER  # the declared default

@@ -40,7 +40,8 @@ def approved(**kw) -> CardResult:
 
 def test_print_job_has_lines_or_raw_bytes():
     assert PrintJob(lines=["Стол 5", "Борщ x1"]).cut
-    assert PrintJob(raw=b"\x1b@hello\x1dV\x00", cut=False).raw.startswith(b"\x1b@")
+    raw = PrintJob(raw=b"\x1b@hello\x1dV\x00", cut=False).raw
+    assert raw is not None and raw.startswith(b"\x1b@")
     with pytest.raises(ValueError, match="either lines or raw"):
         PrintJob()
     with pytest.raises(ValueError, match="either lines or raw"):

@@ -318,7 +318,8 @@ def test_qr_is_the_official_example_exactly():
 
 def test_qr_uses_the_registers_wall_clock():
     at = datetime(2026, 3, 2, 9, 5, tzinfo=UTC).astimezone(timezone(timedelta(hours=7)))
-    assert doc(issued_at=at).qr.startswith("t=20260302T1605&")
+    qr = doc(issued_at=at).qr
+    assert qr is not None and qr.startswith("t=20260302T1605&")
 
 
 def test_qr_parser_reads_both_forms():
@@ -484,6 +485,7 @@ def test_every_error_code_has_a_russian_and_an_english_text():
 
     used = set()
     for mod in (fiscal_mod, rules_mod):
+        assert mod.__file__ is not None
         used |= set(re.findall(r'ReceiptError\(\s*"(\w+)"', Path(mod.__file__).read_text()))
     used |= {"shift_expired", "shift_closed", "where.line", "where.tag"}  # raised by registers
     assert len(used) > 25

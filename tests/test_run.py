@@ -29,6 +29,7 @@ name = "Невский"
         deadline = time.monotonic() + 30
         seen = ""
         while "running" not in seen and time.monotonic() < deadline:
+            assert proc.stderr is not None  # stderr=PIPE
             line = proc.stderr.readline()
             if not line:
                 break
@@ -80,7 +81,7 @@ def test_chats_link_asks_each_bot_for_its_link(tmp_path):
 
     started = threading.Event()
     stop = threading.Event()
-    box: dict = {}
+    box: dict[str, tuple[str, ...]] = {}
 
     def serve() -> None:
         async def main() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -46,11 +47,12 @@ def fill(path) -> None:
         os.close(fd)
 
 
-async def health(hub) -> dict:
+async def health(hub) -> dict[str, Any]:
     async with httpx.AsyncClient() as c:
         r = await c.get(f"http://127.0.0.1:{hub.api_port}/api/health",
                         headers={"Authorization": "Bearer test-token"})
-    return r.json()
+    body: dict[str, Any] = r.json()
+    return body
 
 
 async def test_a_full_disk_refuses_pushes_and_degrades_health(disk):

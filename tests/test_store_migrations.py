@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from kassa.errors import ConfigError
 from kassa.store import Store
+from kassa.store.migrate import Branch
 
 pytestmark = pytest.mark.anyio
 PG_URL = os.environ.get("KASSA_TEST_PG_URL", "")
@@ -59,7 +61,7 @@ async def columns(store: Store, table: str) -> list[str]:
     return list(rows)
 
 
-def by_name(status: list) -> dict[str, tuple[str | None, str | None]]:
+def by_name(status: list[Branch]) -> dict[str, tuple[str | None, str | None]]:
     return {b.name: (b.current, b.head) for b in status}
 
 
@@ -119,7 +121,7 @@ async def test_bad_registrations_are_one_sentence_naming_the_plugin(tmp_path: Pa
 
 
 @pytest.fixture
-async def pg_url() -> str:
+async def pg_url() -> AsyncIterator[str]:
     """A database of its own (the shared ``test`` database has other branches' rows)."""
     from sqlalchemy.ext.asyncio import create_async_engine
 

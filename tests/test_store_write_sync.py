@@ -15,7 +15,7 @@ PG_URL = os.environ.get("KASSA_TEST_PG_URL", "")
 PUT = text("INSERT INTO cursors (name, position, updated_at) VALUES (:n, :p, :at)")
 
 
-def _urls() -> list:
+def _urls() -> list[object]:
     return ["file", "memory", pytest.param("pg", marks=[pytest.mark.integration, pytest.mark.skipif(
         not PG_URL, reason="KASSA_TEST_PG_URL not set")])]
 
