@@ -89,7 +89,7 @@ async def main() -> None:
         if a.what == "receipt":
             doc = await hub.fiscal.receipt(sample_receipt(), key=a.key, site="s1",
                                            station="t1")
-            out = {"number": doc.number, "total": doc.total}
+            out: dict[str, object] = {"number": doc.number, "total": doc.total}
         else:
             card = await hub.payments.purchase(15000, key=a.key, site="s1", station="t1")
             out = {"rrn": card.rrn, "amount": card.amount}

@@ -5,7 +5,7 @@ the same for both messengers."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -156,7 +156,8 @@ class Stack:
     def views(self, which: str) -> list[ChatView]:
         return [self.chats[f"{ch}:{which}"] for ch in ("telegram", "max")]
 
-    async def on_both(self, which: str, flow: Callable[[ChatView], Awaitable[None]]) -> None:
+    async def on_both(self, which: str,
+                      flow: Callable[[ChatView], Coroutine[Any, Any, None]]) -> None:
         """Run ``flow`` in the Telegram and the MAX chat at once (each chat has its own
         budget of a message a second, so doing them one after the other only waits)."""
         async with anyio.create_task_group() as tg:

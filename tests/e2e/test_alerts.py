@@ -17,7 +17,7 @@ from tests.e2e.stack import SITE_NAMES, Received, running
 pytestmark = pytest.mark.anyio
 
 # every kind r_keeper declares (its faults aside) and the core's link state
-ALL_KINDS = [k.value for k in Kind if k not in FAULTS] + [k.value for k in EventKind]
+ALL_KINDS: list[str] = [k.value for k in Kind if k not in FAULTS] + [k.value for k in EventKind]
 SITE = SITE_NAMES["r1"]
 
 
@@ -47,8 +47,8 @@ async def test_every_alert_kind_reaches_site_and_owner_chats_on_both_messengers(
         await stack.delivered()
         for view in stack.views("r1") + stack.views("owners"):
             got = view.received()
-            missing = [k for k in ALL_KINDS if not any(mentions(m, k, SITE) for m in got)]
-            assert not missing, f"{view.channel}:{view.chat_id} never heard of {missing}"
+            unheard = [k for k in ALL_KINDS if not any(mentions(m, k, SITE) for m in got)]
+            assert not unheard, f"{view.channel}:{view.chat_id} never heard of {unheard}"
             # the restaurant's name went out escaped and reads as typed
             assert all(escape(SITE, quote=False) in m.html for m in got)
             assert all(SITE in m.text for m in got)
@@ -74,7 +74,8 @@ async def test_shift_close_sends_the_auto_reports(tmp_path):
             reports = [x for x in got if x.startswith(f"🧾 {auto}")]
             assert len(reports) == 2, got
             balance = next(x for x in reports if "Системный баланс" in x)
-            assert SITE in balance and re.search(r"Выручка\s+2\s+1\xa0890,50\xa0₽", balance), balance
+            assert SITE in balance, balance
+            assert re.search(r"Выручка\s+2\s+1\xa0890,50\xa0₽", balance), balance
             deletions = next(x for x in reports if "Удаления" in x)
             assert "Удаление чека" in deletions and "Аннулирование чека" in deletions
         for view in stack.views("owners"):
@@ -97,6 +98,7 @@ async def test_service_prints_forwarded_only_when_a_pattern_matches(tmp_path):
             assert all(mentions(m, "service_print", SITE) for m in got)
             bodies = [m.text for m in got]
             for e in prints:
+                assert e.text is not None
                 assert any(e.text in b for b in bodies) == (e in wanted)
         for view in stack.views("owners"):
             assert view.received() == []

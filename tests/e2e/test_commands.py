@@ -16,7 +16,8 @@ from tests.e2e.stack import SITE_NAMES, ChatView, Received, running
 pytestmark = pytest.mark.anyio
 
 SITE = SITE_NAMES["r1"]
-QUIET = {"alerts": []}  # these tests read replies; alerts would only add noise
+# these tests read replies; alerts would only add noise
+QUIET: dict[str, list[str]] = {"alerts": []}
 REVENUE = re.compile(r"Выручка\s+2\s+1\xa0890,50\xa0₽")  # what the scripted day takes
 
 

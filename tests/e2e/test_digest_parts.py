@@ -18,7 +18,7 @@ pytestmark = pytest.mark.anyio
 TOKEN = re.compile(r"E\d{3}")
 LONG_NAME = ("Константинопольская-Преображенская Анастасия Александровна, старший кассир "
              "второй смены, замещающая администратора зала по выходным и праздничным дням")
-QUIET = {"alerts": []}
+QUIET: dict[str, list[str]] = {"alerts": []}
 
 
 def heard(chat: ChatView) -> list[str]:

@@ -134,7 +134,7 @@ class LongReport:
 
 
 async def test_a_long_report_arrives_as_a_file_in_both_messengers(tmp_path):
-    quiet = {"alerts": []}
+    quiet: dict[str, list[str]] = {"alerts": []}
     async with running(tmp_path, rkeeper=False, site_chat=quiet, owners_chat=quiet,
                        plugins=[LongReport()]) as stack:
 
