@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -39,6 +40,19 @@ class Account:
     limit: int = 0  # credit accounts only
 
 
+# typed converters (attrs' bare ``tuple`` leaves mypy an unsolved type variable at call sites)
+def _groups(groups: Iterable[str]) -> tuple[str, ...]:
+    return tuple(groups)
+
+
+def _identifiers(identifiers: Iterable[Identifier]) -> tuple[Identifier, ...]:
+    return tuple(identifiers)
+
+
+def _accounts(accounts: Iterable[Account]) -> tuple[Account, ...]:
+    return tuple(accounts)
+
+
 @frozen
 class Guest:
     id: str
@@ -46,9 +60,9 @@ class Guest:
     phone: str | None = None
     email: str | None = None
     birthday: date | None = None
-    groups: tuple[str, ...] = field(default=(), converter=tuple)
+    groups: tuple[str, ...] = field(default=(), converter=_groups)
     consent: bool = False
     level: str | None = None
-    identifiers: tuple[Identifier, ...] = field(default=(), converter=tuple)
-    accounts: tuple[Account, ...] = field(default=(), converter=tuple)
+    identifiers: tuple[Identifier, ...] = field(default=(), converter=_identifiers)
+    accounts: tuple[Account, ...] = field(default=(), converter=_accounts)
     created_at: datetime | None = None

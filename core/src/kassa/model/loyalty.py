@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from attrs import field, frozen
@@ -15,6 +16,15 @@ class QuoteLine:
     bonus_spend_max: int = 0
 
 
+# typed converters (attrs' bare ``tuple`` leaves mypy an unsolved type variable at call sites)
+def _lines(lines: Iterable[QuoteLine]) -> tuple[QuoteLine, ...]:
+    return tuple(lines)
+
+
+def _notes(notes: Iterable[str]) -> tuple[str, ...]:
+    return tuple(notes)
+
+
 @frozen
 class Quote:
     """What an order gets: discounts, points to earn, the most points that may pay."""
@@ -23,8 +33,8 @@ class Quote:
     discount: int = 0
     bonus_earn: int = 0
     bonus_spend_max: int = 0
-    lines: tuple[QuoteLine, ...] = field(default=(), converter=tuple)
-    notes: tuple[str, ...] = field(default=(), converter=tuple)
+    lines: tuple[QuoteLine, ...] = field(default=(), converter=_lines)
+    notes: tuple[str, ...] = field(default=(), converter=_notes)
 
 
 @frozen

@@ -13,6 +13,7 @@ card info; decimal roubles inside INPBUF (UPPERCASE tags, lowercase attributes).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -26,6 +27,19 @@ KIND_PAYMENT, KIND_DISCOUNT, KIND_BONUS, KIND_OWN_MONEY = 0, 1, 2, 3
 
 class WireError(ValueError):
     """The request is not FarCards XML we understand; the message says what is wrong."""
+
+
+# typed converters (attrs' bare ``tuple`` leaves mypy an unsolved type variable at call sites)
+def _ints(values: Iterable[int]) -> tuple[int, ...]:
+    return tuple(values)
+
+
+def _strs(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _lines(lines: Iterable[TillLine]) -> tuple[TillLine, ...]:
+    return tuple(lines)
 
 
 @frozen
@@ -46,7 +60,7 @@ class CardInfo:
     discount: int = 0
     disc_limit: int = 0
     summa: int = 0  # AvailableToPay, kopecks
-    sums: tuple[int, ...] = field(default=(0,) * 7, converter=tuple)  # Sum2..Sum8
+    sums: tuple[int, ...] = field(default=(0,) * 7, converter=_ints)  # Sum2..Sum8
     dop_info: str = ""
     scr_message: str = ""
     prn_message: str = ""
@@ -81,8 +95,8 @@ class TillCheck:
     station: int = 1
     ordernum: str = "1001/1"
     checknum: str = ""
-    cards: tuple[str, ...] = field(default=(), converter=tuple)
-    lines: tuple[TillLine, ...] = field(default=(), converter=tuple)
+    cards: tuple[str, ...] = field(default=(), converter=_strs)
+    lines: tuple[TillLine, ...] = field(default=(), converter=_lines)
     generated: datetime | None = None
 
 
@@ -174,7 +188,8 @@ def card_query_xml(card: int, restaurant: int, unit: int, check: TillCheck | Non
     inp = ET.SubElement(qry, "INPBUF")
     if check is not None:
         inp.append(check_xml(check))
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    body: bytes = ET.tostring(root, encoding="utf-8")  # the stub says Any for an encoding
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
 def parse_card_query(root: ET.Element) -> tuple[int, int, int, ET.Element | None]:
@@ -190,7 +205,9 @@ def card_info_xml(info: CardInfo, error_text: str = "") -> bytes:
     if info.result != 0:
         attrs = {"Result": str(info.result)} | ({"ErrorText": error_text} if error_text else {})
     else:
-        b = lambda v: "1" if v else "0"  # noqa: E731
+        def b(v: bool) -> str:
+            return "1" if v else "0"
+
         attrs = {"Result": "0", "Deleted": b(info.deleted), "Seize": b(info.seize),
                  "StopDate": b(info.expired), "Holy": b(info.not_active),
                  "Manager": b(info.manager), "Locked": b(info.locked), "WhyLock": info.why_lock,
@@ -203,7 +220,8 @@ def card_info_xml(info: CardInfo, error_text: str = "") -> bytes:
                   "PrnMessage": info.prn_message[:255]}
     root = ET.Element("Root")
     ET.SubElement(root, "GetCardInfoEx", attrs)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return body
 
 
 def parse_card_info(body: bytes) -> CardInfo:
@@ -212,7 +230,10 @@ def parse_card_info(body: bytes) -> CardInfo:
         raise WireError("expected <Root><GetCardInfoEx>")
     if _int(el, "Result") != 0:
         return CardInfo(result=_int(el, "Result"))
-    f = lambda n: el.get(n) == "1"  # noqa: E731
+
+    def f(name: str) -> bool:
+        return el.get(name) == "1"
+
     return CardInfo(result=0, deleted=f("Deleted"), seize=f("Seize"), expired=f("StopDate"),
                     not_active=f("Holy"), manager=f("Manager"), locked=f("Locked"),
                     why_lock=el.get("WhyLock", ""), holder=el.get("Holder", ""),
@@ -236,7 +257,8 @@ def transactions_xml(items: list[Transaction], check: TillCheck | None) -> bytes
     inp = ET.SubElement(root, "InpBuf", InpKind="1")
     if check is not None:
         inp.append(check_xml(check))
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    body: bytes = ET.tostring(root, encoding="utf-8")  # the stub says Any for an encoding
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
 def parse_transactions(root: ET.Element) -> tuple[list[Transaction], ET.Element | None]:
@@ -270,7 +292,8 @@ def transactions_result_xml(ok: bool, err_text: str = "", when: datetime | None 
                        err_text=err_text or ("no error" if ok else "error"), placeid=place)
     for i, ext in enumerate(ext_ids or [], start=1):
         ET.SubElement(tr, "TRANSACTION", ext_id=ext, num=str(i), dts=dts)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return body
 
 
 def parse_transactions_result(body: bytes) -> tuple[bool, str, list[str]]:

@@ -209,8 +209,8 @@ class GuestBook:
     async def touch(self, guest_id: str, when: datetime) -> datetime | None:
         """Record a visit; returns the previous one (win-back promotions use it)."""
         async with self.store.write() as conn:
-            prev = (await conn.execute(select(G.c.last_visit_at).where(G.c.id == guest_id)
-                                       )).scalar()
+            prev: datetime | None = (await conn.execute(
+                select(G.c.last_visit_at).where(G.c.id == guest_id))).scalar()
             await conn.execute(update(G).where(G.c.id == guest_id).values(last_visit_at=when))
         return prev
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from attrs import field, frozen
+
+
+def _ids(ids: Iterable[str]) -> tuple[str, ...]:
+    return tuple(ids)  # typed: attrs' bare ``tuple`` converter leaves mypy a type variable
 
 
 @frozen
@@ -16,7 +21,7 @@ class Outcome:
     account: str = ""
     amount: int = 0
     guest: str = ""
-    postings: tuple[str, ...] = field(default=(), converter=tuple)
+    postings: tuple[str, ...] = field(default=(), converter=_ids)
     hold: str | None = None
     balance: int | None = None  # the account's posted balance right after the operation
     detail: dict[str, Any] = field(factory=dict)

@@ -23,7 +23,7 @@ def _in(period: Period, site: str | None) -> list[Any]:
 class _Base:
     name = ""
     title: dict[str, str] = {}
-    parameters = ("site", "period")
+    parameters: tuple[str, ...] = ("site", "period")
     columns: tuple[Column, ...] = ()
 
     async def build(self, ctx: Any, site: str | None, period: Period) -> Report:
