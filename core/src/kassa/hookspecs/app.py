@@ -143,8 +143,12 @@ class ConsolePanel(Protocol):
     gets the console's locale there before the console reads ``title``."""
 
     name: str
-    title: str
     key: str  # a single key that opens it
+
+    @property
+    def title(self) -> str:
+        """The screen's title; read after ``locale`` is set, so it may depend on it."""
+        ...
 
     def screen(self, client: Any) -> Any:
         """Return a ``textual.screen.Screen`` bound to the admin API ``client``."""
