@@ -8,14 +8,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import httpx
 import kassa_bonus
 import pytest
 from kassa_bonus import schema
 from kassa_bonus.guests import GuestBook
 from kassa_bonus.ledger import Ledger
 from kassa_bonus.store import BonusStore
+from litestar import Litestar
 from sqlalchemy import inspect, text
 
 PG_URL = os.environ.get("KASSA_TEST_PG_URL", "")
@@ -147,6 +149,12 @@ def api_settings() -> Any:
 
     return BonusSettings(api_keys=[ApiKey("site", Secret("site-key-123"), ["read", "write"]),
                                    ApiKey("report", Secret("read-key-456"), ["read"])])
+
+
+def asgi_transport(app: Litestar) -> httpx.ASGITransport:
+    """httpx in process over ``app``. Litestar types the ASGI scope as TypedDicts and httpx
+    asks for a MutableMapping: the same ASGI callable, which the two stubs cannot agree on."""
+    return httpx.ASGITransport(app=cast(Any, app))
 
 
 @asynccontextmanager

@@ -7,7 +7,7 @@ import kassa_bonus
 import pytest
 from litestar import Litestar
 
-from plugins.bonus.tests.conftest import api_settings
+from plugins.bonus.tests.conftest import api_settings, asgi_transport
 
 pytestmark = pytest.mark.anyio
 W = {"X-Api-Key": "site-key-123"}
@@ -18,7 +18,7 @@ R = {"X-Api-Key": "read-key-456"}
 async def client(hub):
     hub._bonus = api_settings()
     app = Litestar(route_handlers=kassa_bonus.register_routes(hub))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+    async with httpx.AsyncClient(transport=asgi_transport(app),
                                  base_url="http://t/api/bonus/v1") as c:
         yield c
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import kassa_bonus
-from kassa.testing import AccountPaymentContract, LoyaltyProgramContract, make_hub
+from kassa.testing import make_hub
+from kassa.testing.contracts import AccountPaymentContract, LoyaltyProgramContract
 from kassa_bonus import schema
 from kassa_bonus.service import service_for
 from sqlalchemy import func, select

@@ -12,7 +12,7 @@ from kassa_bonus.service import service_for
 from kassa_bonus.store import LedgerError
 from litestar import Litestar
 
-from plugins.bonus.tests.conftest import api_settings
+from plugins.bonus.tests.conftest import api_settings, asgi_transport
 
 pytestmark = pytest.mark.anyio
 W = {"X-Api-Key": "site-key-123"}
@@ -24,7 +24,7 @@ SOUP_AND_TEA = [{"code": "soup", "amount": 6000}, {"code": "tea", "amount": 4000
 async def client(hub):
     hub._bonus = api_settings()
     app = Litestar(route_handlers=kassa_bonus.register_routes(hub))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+    async with httpx.AsyncClient(transport=asgi_transport(app),
                                  base_url="http://t/api/bonus/v1") as c:
         yield c
 

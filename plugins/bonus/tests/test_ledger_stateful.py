@@ -7,6 +7,7 @@ import asyncio
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -36,7 +37,7 @@ class LedgerMachine(RuleBasedStateMachine):
         g = self.run(GuestBook(store).register("t", "g", name="x"))
         self.acc = self.run(GuestBook(store).account_of(g.guest, "bonus"))
         self.n = 0
-        self.done: dict[tuple[str, str], tuple] = {}  # key -> (call, outcome) for replays
+        self.done: dict[str, tuple[Any, ...]] = {}  # key -> (call, outcome) for replays
 
     def teardown(self) -> None:
         if hasattr(self, "db"):

@@ -18,7 +18,7 @@ from kassa_bonus.audit import audit
 from kassa_bonus.guests import GuestBook
 from kassa_bonus.ledger import Ledger
 from kassa_bonus.store import BonusStore
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from plugins.bonus.tests.conftest import MIGRATIONS, FakeClock
@@ -66,8 +66,10 @@ async def test_a_fresh_database_has_exactly_the_tables_schema_py_describes(url: 
             c, opts={"include_object": lambda o, n, t, r, c2: _bonus_tables(n, t)}),
             schema.metadata))
         assert diff == []
-        missing = [t for t in schema.metadata.tables if not await conn.run_sync(
-            lambda c, t=t: c.dialect.has_table(c, t))]
+        def has(c: Connection, table: str) -> bool:
+            return c.dialect.has_table(c, table)
+
+        missing = [t for t in schema.metadata.tables if not await conn.run_sync(has, t)]
         assert missing == []
     assert {b.name: b.current for b in await db.status()}["bonus"] == "bonus_0001"
     await db.close()
@@ -89,7 +91,7 @@ async def _old_database(url: str) -> None:
         ddl = (FIXTURES / "bonus_schema_v0.postgresql.sql").read_text()
         with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"),
                              autocommit=True) as pg:
-            pg.execute(ddl)  # type: ignore[call-overload]  # no parameters: one script
+            pg.execute(ddl)  # no parameters: one script
 
 
 async def _fill(db: Store, clock: FakeClock) -> dict[str, Any]:
@@ -104,6 +106,7 @@ async def _fill(db: Store, clock: FakeClock) -> dict[str, Any]:
     await ledger.earn("t", "e2", b, 300)
     await ledger.spend("t", "s1", a, 250)
     h = await ledger.hold("t", "h1", b, 100)
+    assert h.hold is not None
     await ledger.capture("t", "c1", h.hold, 60)
     A = schema.account
     async with db.write() as conn:  # what a still older version left in a system row

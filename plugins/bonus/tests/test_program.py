@@ -76,7 +76,9 @@ async def test_payment_methods(hub):
     svc = await service_for(hub)
     await svc.register("test", "g1", name="Anna", card="4455")
     bonus, deposit = kassa_bonus.register_payment_methods(hub)
-    dep_acc = await svc.guests.account_of(await svc.guests.find("4455"), "debit")
+    guest = await svc.guests.find("4455")
+    assert guest is not None
+    dep_acc = await svc.guests.account_of(guest, "debit")
     await svc.ledger.earn("test", "topup", dep_acc, 50000)
     assert await deposit.balance("4455") == 50000
     declined = await bonus.hold("4455", 100, "a0")
@@ -101,7 +103,9 @@ async def test_lookup_answers_from_the_ledgers_record(hub, clock):
     svc = await service_for(hub)
     await svc.register("test", "g1", name="Anna", card="4455")
     bonus, deposit = kassa_bonus.register_payment_methods(hub)
-    dep_acc = await svc.guests.account_of(await svc.guests.find("4455"), "debit")
+    guest = await svc.guests.find("4455")
+    assert guest is not None
+    dep_acc = await svc.guests.account_of(guest, "debit")
     await svc.ledger.earn("test", "topup", dep_acc, 50000)
     assert await deposit.lookup("h1") is None  # never called
     assert await bonus.lookup("h0") is None

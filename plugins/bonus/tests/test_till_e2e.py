@@ -9,6 +9,7 @@ speaks the protocol.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import anyio
 import pytest
@@ -16,6 +17,7 @@ from kassa.demo import DemoSettings, merge, merge_sites, publish_endpoints
 from kassa.plugins import Plugins, new_manager
 from kassa.testing import make_hub
 from kassa_bonus import schema
+from kassa_bonus.demo import BonusDemo
 from kassa_bonus.service import service_for
 from sqlalchemy import select
 
@@ -37,9 +39,11 @@ async def test_rkeeper_tills_apply_cards_and_post_checks(tmp_path, monkeypatch):
     sims = await plugins.simulators(demo)
     publish_endpoints(sims, demo)
     farcards = next(s for s in sims if s.name == "bonus")
-    rkeeper = next(s for s in sims if s.name.startswith("rkeeper:"))
+    assert isinstance(farcards, BonusDemo)
+    # r_keeper's simulator is known here only by its name: its till is whatever it publishes
+    rkeeper: Any = next(s for s in sims if s.name.startswith("rkeeper:"))
     assert demo.endpoints == {"farcards_url": farcards.url}
-    config: dict = {}
+    config: dict[str, Any] = {}
     try:
         # the tills start first: what the loyalty engine published is there already
         for sim in sorted(sims, key=lambda s: s.name == "bonus"):
@@ -58,6 +62,7 @@ async def test_rkeeper_tills_apply_cards_and_post_checks(tmp_path, monkeypatch):
             check = await till.visit()  # first swipe: issued, welcome bonus, then the check
             svc = await service_for(hub)
             guest = await svc.identify("7788010")
+            assert guest is not None
             async with svc.store.read() as conn:
                 posted = {p.kind: p.amount for p in await conn.execute(
                     select(schema.posting).where(schema.posting.c.guest_id == guest.id,

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +22,8 @@ class Receiver:
     """A receiver that checks signatures the way a careful integrator would."""
 
     def __init__(self, secret: str, fail: int = 0) -> None:
-        self.secret, self.fail, self.got = secret, fail, []
+        self.secret, self.fail = secret, fail
+        self.got: list[dict[str, Any]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         ts = request.headers["X-Kassa-Timestamp"]

@@ -26,6 +26,7 @@ async def _ops(ledger: Ledger, guests: GuestBook) -> list[Any]:
     acc = await guests.account_of(g.guest, "bonus")
     out = [await ledger.earn("t", "e1", acc, 1000), await ledger.spend("t", "s1", acc, 300)]
     h = await ledger.hold("t", "h1", acc, 200)
+    assert h.hold is not None
     out += [h, await ledger.capture("t", "c1", h.hold, 150),
             await ledger.refund("t", "r1", h.hold, 50), await ledger.earn("t", "e1", acc, 1000)]
     async with ledger.store.read() as conn:
@@ -52,7 +53,9 @@ async def test_an_operation_runs_in_the_writer_thread(sqlite_db: Any, clock: Any
 
     async def work(conn: Any) -> int:
         seen.append(threading.get_ident())
-        return (await conn.execute(select(func.count()).select_from(schema.operation))).scalar()
+        n: int = (await conn.execute(select(func.count()).select_from(schema.operation))
+                  ).scalar_one()
+        return n
 
     assert await store.run(work) == 0
     assert seen and seen[0] != threading.get_ident()
