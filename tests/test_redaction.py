@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
+import pytest
 from kassa.api.logbuffer import LOG_BUFFER
 from kassa.secret import Secret, SecretURL, redact
 
@@ -45,3 +47,26 @@ def test_the_log_buffer_has_what_the_terminal_shows() -> None:
     got = [r for r in LOG_BUFFER.tail(2000, []) if marker in r["message"]]
     assert [(r["level"], r["logger"], r["message"]) for r in got] == [
         ("WARNING", "kassa_rkeeper.source", f"site r1: {marker}")]
+
+
+@pytest.mark.anyio
+async def test_the_admin_api_puts_the_buffer_back_after_a_logging_config(tmp_path: Any) -> None:
+    """A Litestar app built with its default logging config (a plugin's own API, say)
+    replaces the root logger's handlers; the hub's admin API reinstalls the buffer."""
+    from kassa.testing import make_hub
+    from litestar import Litestar
+
+    from tests.factories import CONFIG
+
+    root = logging.getLogger()
+    saved = list(root.handlers)
+    try:
+        Litestar(route_handlers=[])
+        assert LOG_BUFFER not in root.handlers
+        async with make_hub(CONFIG, tmp_path, api=True):
+            assert LOG_BUFFER in root.handlers
+    finally:
+        for h in list(root.handlers):
+            root.removeHandler(h)
+        for h in saved:
+            root.addHandler(h)

@@ -183,7 +183,8 @@ async def served(hub: FakeHub) -> Any:
     import kassa_bonus
     from litestar import Litestar
 
-    async with serve_asgi(Litestar(route_handlers=kassa_bonus.register_routes(hub))) as url:
+    app = Litestar(route_handlers=kassa_bonus.register_routes(hub), logging_config=None)
+    async with serve_asgi(app) as url:
         yield url, hub
 
 class Receiver:

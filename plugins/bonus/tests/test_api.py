@@ -17,7 +17,7 @@ R = {"X-Api-Key": "read-key-456"}
 @pytest.fixture
 async def client(hub):
     hub._bonus = api_settings()
-    app = Litestar(route_handlers=kassa_bonus.register_routes(hub))
+    app = Litestar(route_handlers=kassa_bonus.register_routes(hub), logging_config=None)
     async with httpx.AsyncClient(transport=asgi_transport(app),
                                  base_url="http://t/api/bonus/v1") as c:
         yield c

@@ -27,7 +27,7 @@ def _serve(sock: socket.socket, ready: threading.Event, stop: list[uvicorn.Serve
         tmp = tempfile.mkdtemp()
         db = await make_store(f"sqlite+aiosqlite:///{Path(tmp) / 'api.db'}")
         hub = FakeHub(db, FakeClock(), api_settings())
-        app = Litestar(route_handlers=kassa_bonus.register_routes(hub))
+        app = Litestar(route_handlers=kassa_bonus.register_routes(hub), logging_config=None)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
         stop.append(server)
         task = asyncio.create_task(server.serve(sockets=[sock]))

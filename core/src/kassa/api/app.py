@@ -20,6 +20,7 @@ from litestar.response import Stream
 
 from kassa import __version__, codec, eventlog
 from kassa import outbox as outbox_queries
+from kassa.api import logbuffer
 from kassa.api.logbuffer import LOG_BUFFER
 from kassa.errors import UserError
 from kassa.secret import redact
@@ -242,6 +243,7 @@ async def build_app(hub: AdminHost, routes: Sequence[Any] = ()) -> Litestar:
         health, sites, events, stream, event_detail, per_minute, outbox, outbox_messages, retry,
         chats, plugins, reports, report, log_tail], guards=[guard])
     extra = list(routes)
+    logbuffer.install()  # whatever configured logging since the import
     return Litestar(route_handlers=[admin, *extra], exception_handlers={Exception: exc_handler},
                     openapi_config=None, debug=False, logging_config=None)
 

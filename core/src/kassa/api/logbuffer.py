@@ -29,6 +29,16 @@ class LogBuffer(logging.Handler):
 
 
 LOG_BUFFER = LogBuffer()
-# on the root logger: the plugins log as their modules ("kassa_rkeeper.source"), outside the
-# "kassa" tree, and the terminal shows them; the Log screen must show the same records
-logging.getLogger().addHandler(LOG_BUFFER)
+
+
+def install() -> None:
+    """Put the buffer on the root logger (again): the plugins log as their modules
+    ("kassa_rkeeper.source"), outside the "kassa" tree, and the terminal shows them, so the Log
+    screen must see the same records; a logging config applied since (a Litestar app built
+    with its default config replaces the root's handlers) must not take it away."""
+    root = logging.getLogger()
+    if LOG_BUFFER not in root.handlers:
+        root.addHandler(LOG_BUFFER)
+
+
+install()
