@@ -44,7 +44,7 @@ async def test_register_card_balance_history_feedback(hub, cmds):
                                          "+79161234567")
     assert again.text == r.text  # the same guest, bound again
     r = await cmds["balance"].handle(Ctx(hub), "")
-    assert "100.00" in r.text and "base" in r.text
+    assert "Ваш баланс: 100 баллов." in r.text and "base" in r.text
     r = await cmds["history"].handle(Ctx(hub), "")
     assert "earn" in r.text
     r = await cmds["feedback"].handle(Ctx(hub, update="7"), "суп <холодный>")
@@ -76,3 +76,19 @@ def test_code128_checksum_and_shape():
     assert len(m) == 11 * 4 + 13 and m[0] and m[-1]  # starts and ends with a bar
     with pytest.raises(ValueError):
         code128.symbols("ё")
+
+
+def test_points_read_as_numbers_with_their_plural_form():
+    from kassa_bonus.texts import points, say
+
+    def balance(hundredths: int, locale: str = "ru") -> str:
+        shown, count = points(hundredths, locale)
+        return say(locale, "balance", balance=shown, count=count, level="base")
+
+    assert balance(100) == "Ваш баланс: 1 балл. Уровень: base."
+    assert balance(200) == "Ваш баланс: 2 балла. Уровень: base."
+    assert balance(2100) == "Ваш баланс: 21 балл. Уровень: base."
+    assert balance(130000) == "Ваш баланс: 1\u00a0300 баллов. Уровень: base."
+    assert balance(1250) == "Ваш баланс: 12,50 балла. Уровень: base."  # a fraction: "other"
+    assert balance(100, "en") == "Your balance: 1 point. Level: base."
+    assert balance(130050, "en") == "Your balance: 1,300.50 points. Level: base."

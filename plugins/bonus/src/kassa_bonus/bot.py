@@ -13,13 +13,12 @@ from typing import Any
 
 from kassa.hookspecs.notify import Access
 from kassa.model import Attachment, ChatRef, Message, Reply
-from kassa.model.money import rubles
 
 from kassa_bonus import code128, schema
 from kassa_bonus.history import history_page
 from kassa_bonus.service import BonusService, service_for
 from kassa_bonus.store import LedgerError
-from kassa_bonus.texts import say
+from kassa_bonus.texts import points, say
 
 
 def chat_key(ctx: Any) -> str:
@@ -107,7 +106,8 @@ class BalanceCommand(_Guest):
     async def answer(self, svc: BonusService, ctx: Any, gid: str, args: str) -> Reply:
         guest = await svc.guest(gid)
         bonus = next(a for a in guest.accounts if str(a.kind) == "bonus")
-        return Reply(html.escape(say(ctx.locale, "balance", balance=rubles(bonus.available),
+        shown, count = points(bonus.available, ctx.locale)
+        return Reply(html.escape(say(ctx.locale, "balance", balance=shown, count=count,
                                      level=guest.level)))
 
 
@@ -119,7 +119,8 @@ class HistoryCommand(_Guest):
         page = await history_page(svc.store, gid, 10, 0)
         if not page["items"]:
             return Reply(say(ctx.locale, "history_empty"))
-        lines = [f"{i['at'][:10]}  {i['kind']}  {rubles(i['amount'])}" for i in page["items"]]
+        lines = [f"{i['at'][:10]}  {i['kind']}  {points(i['amount'], ctx.locale)[0]}"
+                 for i in page["items"]]
         return Reply("<pre>" + html.escape("\n".join(lines)) + "</pre>")
 
 

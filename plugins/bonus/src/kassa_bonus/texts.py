@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-TEXTS: dict[str, dict[str, str]] = {
+# a text is a string or CLDR plural forms (picked by ``count``, kassa.i18n's rule)
+TEXTS: dict[str, dict[str, Any]] = {
     "ru": {
         "unknown_card": "Карта не найдена",
         "blocked": "Карта заблокирована: {reason}",
@@ -21,7 +22,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "door_address": "Касса не допущена к серверу карт: адрес {address} не разрешён",
         "door_too_big": "Запрос больше {limit} байт: не принят",
         "door_failed": "Сервер карт не смог выполнить запрос; ничего не проведено",
-        "balance": "Ваш баланс: {balance} баллов. Уровень: {level}.",
+        "balance": {"one": "Ваш баланс: {balance} балл. Уровень: {level}.",
+                    "few": "Ваш баланс: {balance} балла. Уровень: {level}.",
+                    "many": "Ваш баланс: {balance} баллов. Уровень: {level}.",
+                    "other": "Ваш баланс: {balance} балла. Уровень: {level}."},
         "registered": "Вы зарегистрированы! Ваша карта: {card}",
         "share_phone": "Поделитесь номером телефона, чтобы зарегистрироваться.",
         "not_registered": "Вы ещё не зарегистрированы: отправьте /start и поделитесь номером.",
@@ -62,7 +66,8 @@ TEXTS: dict[str, dict[str, str]] = {
                         "is not allowed",
         "door_too_big": "The request is over {limit} bytes: not accepted",
         "door_failed": "The card server could not do this; nothing was posted",
-        "balance": "Your balance: {balance} points. Level: {level}.",
+        "balance": {"one": "Your balance: {balance} point. Level: {level}.",
+                    "other": "Your balance: {balance} points. Level: {level}."},
         "registered": "You are registered! Your card: {card}",
         "share_phone": "Share your phone number to register.",
         "not_registered": "You are not registered yet: send /start and share your number.",
@@ -101,7 +106,7 @@ HELP: dict[str, dict[str, str]] = {
 }
 
 
-def catalogue() -> dict[str, dict[str, str]]:
+def catalogue() -> dict[str, dict[str, Any]]:
     """These texts for the core's catalogue (``register_texts``), keys under ``bonus.``."""
     return {loc: {**{f"bonus.{k}": v for k, v in TEXTS[loc].items()},
                   **{f"bonus.help.{k}": v for k, v in HELP[loc].items()}}
@@ -109,5 +114,24 @@ def catalogue() -> dict[str, dict[str, str]]:
 
 
 def say(locale: str, key: str, **kw: Any) -> str:
+    """The text in ``locale``; plural forms are picked by ``count`` (what the number is)."""
+    from kassa.i18n import plural
+
     table = TEXTS.get(locale) or TEXTS["ru"]
-    return table.get(key, TEXTS["en"].get(key, key)).format(**kw)
+    text = table.get(key, TEXTS["en"].get(key, key))
+    if isinstance(text, dict):
+        text = plural(text, locale if locale in TEXTS else "ru", kw.get("count", 0))
+    return str(text).format(**kw)
+
+
+def points(hundredths: int, locale: str) -> tuple[str, Any]:
+    """Points as people read them, and the number their plural form goes by: whole points
+    without decimals ("1 300"), a fraction in the one money format ("12,50"); points are
+    kept in hundredths like kopecks."""
+    from decimal import Decimal
+
+    from kassa.model.money import format_amount
+
+    if hundredths % 100 == 0:  # drop the decimal mark and ",00" (one mark in ru and en)
+        return format_amount(hundredths, locale)[:-3], hundredths // 100
+    return format_amount(hundredths, locale), Decimal(hundredths) / 100
