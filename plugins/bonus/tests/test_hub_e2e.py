@@ -63,6 +63,9 @@ async def test_no_till_key_no_door(tmp_path, caplog):
     caplog.set_level(logging.INFO, "kassa.bonus.door")
     async with make_hub({"bonus": {}}, tmp_path, plugins=[kassa_bonus]) as hub:
         assert "door" not in hub.state("bonus")
+        # let the plugin's start-up jobs run once: leaving the hub at once twice left a task
+        # the test runner's close waited on (an open shutdown race, see the #18 note)
+        await anyio.sleep(0.5)
     assert "FarCards door closed: no till keys" in caplog.text
 
 
