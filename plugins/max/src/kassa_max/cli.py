@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import click
+from kassa.simulate import toml_pairs
 
 DEFAULT_PORT = 8082  # fixed, so a restarted simulator keeps the printed block valid
 
@@ -29,38 +30,16 @@ def max_group() -> None:
 def simulate(port: int, host: str, sites: tuple[str, ...], rate_limits: bool,
              seed: int) -> None:
     """Run a simulated MAX Bot API until Ctrl+C, with a bot, people and groups."""
-    import signal
-
-    import anyio
-    from kassa.ports import bind_error
+    from kassa.simulate import serve
 
     from kassa_max.demo import MaxDemoSimulator
 
-    async def main() -> None:
-        simulator = MaxDemoSimulator(list(dict.fromkeys(sites)), host=host, port=port,
-                                     seed=seed, rate_limits=rate_limits)
-        try:
-            fragment = await simulator.start()
-        except OSError as exc:
-            await simulator.stop()
-            raise click.ClickException(
-                bind_error("the MAX simulator", host, port, exc)) from None
-        try:
-            # watch the signals before saying "running": a quick Ctrl+C still stops cleanly
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                click.echo(render(fragment, simulator, rate_limits))
-                async for _ in signals:
-                    break
-        finally:
-            with anyio.CancelScope(shield=True):
-                await simulator.stop()
-        click.echo("# stopped; what each chat received: "
-                   + json.dumps(simulator.summary(), ensure_ascii=False), err=True)
-
-    try:
-        anyio.run(main)
-    except KeyboardInterrupt:  # Ctrl+C before the signal watch began: nothing to clean up
-        pass
+    serve(lambda: MaxDemoSimulator(list(dict.fromkeys(sites)), host=host, port=port,
+                                 seed=seed, rate_limits=rate_limits),
+          what="the MAX simulator", host=host, port=port,
+          render=lambda fragment, sim: render(fragment, sim, rate_limits),
+          summary=lambda sim: "# stopped; what each chat received: "
+          + json.dumps(sim.summary(), ensure_ascii=False))
 
 
 def render(fragment: Mapping[str, Any], simulator: Any, rate_limits: bool) -> str:
@@ -69,9 +48,9 @@ def render(fragment: Mapping[str, Any], simulator: Any, rate_limits: bool) -> st
     world = simulator.sim.world
     base = fragment["max"]["base_url"]
     lines = [f"# MAX Bot API simulator at {base}; paste this into kassa.toml:", "",
-             "[max]", *_pairs(fragment["max"])]
+             "[max]", *toml_pairs(fragment["max"])]
     for chat in fragment["chats"]:
-        lines += ["", "[[chats]]", *_pairs(chat)]
+        lines += ["", "[[chats]]", *toml_pairs(chat)]
     owner = next(iter(world.users.values()))
     first = fragment["chats"][0]
     chat_id = first["chat_id"]
@@ -99,6 +78,3 @@ def render(fragment: Mapping[str, Any], simulator: Any, rate_limits: bool) -> st
     return "\n".join(lines)
 
 
-def _pairs(table: Mapping[str, Any]) -> list[str]:
-    # JSON strings, numbers, booleans and arrays of them are valid TOML values
-    return [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in table.items()]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import click
+from kassa.simulate import toml_pairs
 
 DEFAULT_PORT = 8081  # the local Bot API server's own default port
 
@@ -29,37 +30,16 @@ def telegram() -> None:
 def simulate(port: int, host: str, sites: tuple[str, ...], rate_limits: bool,
              seed: int) -> None:
     """Run a simulated Telegram Bot API until Ctrl+C, with a bot, people and groups."""
-    import signal
-
-    import anyio
-    from kassa.ports import bind_error
+    from kassa.simulate import serve
 
     from kassa_telegram.sim import TelegramSimulator
 
-    async def main() -> None:
-        simulator = TelegramSimulator(list(dict.fromkeys(sites)), rate_limits=rate_limits,
-                                      host=host, port=port, seed=seed)
-        try:
-            fragment = await simulator.start()
-        except OSError as exc:
-            raise click.ClickException(
-                bind_error("the Telegram simulator", host, port, exc)) from None
-        try:
-            # watch the signals before saying "running": a quick Ctrl+C still stops cleanly
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                click.echo(render(fragment, simulator, rate_limits))
-                async for _ in signals:
-                    break
-        finally:
-            with anyio.CancelScope(shield=True):
-                await simulator.stop()
-        click.echo("# stopped; what each chat received: "
-                   + json.dumps(simulator.summary(), ensure_ascii=False), err=True)
-
-    try:
-        anyio.run(main)
-    except KeyboardInterrupt:  # Ctrl+C before the signal watch began: nothing to clean up
-        pass
+    serve(lambda: TelegramSimulator(list(dict.fromkeys(sites)), rate_limits=rate_limits,
+                                  host=host, port=port, seed=seed),
+          what="the Telegram simulator", host=host, port=port,
+          render=lambda fragment, sim: render(fragment, sim, rate_limits),
+          summary=lambda sim: "# stopped; what each chat received: "
+          + json.dumps(sim.summary(), ensure_ascii=False))
 
 
 def render(fragment: Mapping[str, Any], simulator: Any, rate_limits: bool) -> str:
@@ -68,9 +48,9 @@ def render(fragment: Mapping[str, Any], simulator: Any, rate_limits: bool) -> st
     sim = simulator.sim
     base = fragment["telegram"]["base_url"]
     lines = [f"# Telegram Bot API simulator at {base}; paste this into kassa.toml:", "",
-             "[telegram]", *_pairs(fragment["telegram"])]
+             "[telegram]", *toml_pairs(fragment["telegram"])]
     for chat in fragment["chats"]:
-        lines += ["", "[[chats]]", *_pairs(chat)]
+        lines += ["", "[[chats]]", *toml_pairs(chat)]
     owner = sim.users[int(fragment["chats"][0]["users"][0])]
     first = fragment["chats"][0]
     chat_id = first["chat_id"]
@@ -96,6 +76,3 @@ def render(fragment: Mapping[str, Any], simulator: Any, rate_limits: bool) -> st
     return "\n".join(lines)
 
 
-def _pairs(table: Mapping[str, Any]) -> list[str]:
-    # JSON strings, numbers, booleans and arrays of them are valid TOML values
-    return [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in table.items()]
