@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 import click
@@ -61,7 +61,7 @@ def serve(make: Callable[[], S], *, what: str, port: int, host: str = "127.0.0.1
           render: Callable[[Mapping[str, Any], S], str] | None = None,
           summary: Callable[[S], str | None] | None = None,
           seconds: float = 0.0,
-          during: Callable[[S], Awaitable[None]] | None = None) -> None:
+          during: Callable[[S], Coroutine[Any, Any, None]] | None = None) -> None:
     """Run the simulator ``make()`` builds until a signal (or ``seconds``, if set).
 
     ``render(fragment, sim)`` is printed to stdout once it serves (default: the fragment as
