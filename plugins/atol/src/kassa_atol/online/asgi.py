@@ -1,0 +1,79 @@
+"""Serve an ASGI app in the running event loop (the simulator): a free port by default,
+no signal handlers of its own (the host process owns them)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class AsgiServer:
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self._server: _Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET,
+                             socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, lifespan="off", access_log=False, log_config=None,
+                                log_level="warning", timeout_graceful_shutdown=1,
+                                interface="asgi3")
+        self._server = _Server(config)
+        self._task = asyncio.get_running_loop().create_task(self._server.serve([sock]))
+        for _ in range(500):  # bounded: 5 s
+            if self._server.started or self._task.done():
+                break
+            await asyncio.sleep(0.01)
+        if self._task.done():
+            self._task.result()
+
+    async def stop(self) -> None:
+        if self._server is None or self._task is None:
+            return
+        self._server.should_exit = True
+        self._server.force_exit = True  # do not wait for a hung answer (a test's "lost" one)
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._server = self._task = None
+
+
+async def read_body(receive: Any) -> bytes:
+    chunks = []
+    while True:
+        event = await receive()
+        chunks.append(event.get("body", b""))
+        if event["type"] == "http.disconnect" or not event.get("more_body"):
+            return b"".join(chunks)
+
+
+async def respond(send: Any, status: int, data: Any,
+                  headers: dict[str, str] | None = None) -> None:
+    body = json.dumps(data, ensure_ascii=False).encode()
+    head = [(b"content-type", b"application/json; charset=utf-8"),
+            (b"content-length", str(len(body)).encode())]
+    head += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})
