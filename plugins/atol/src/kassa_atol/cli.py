@@ -1,0 +1,52 @@
+"""``kassa atol ...`` commands. Heavy imports stay inside the commands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+DEFAULT_PORT = 16732  # the ATOL Web Server's own default port (fiscal.md §2.2)
+
+
+@click.group("atol")
+def atol() -> None:
+    """ATOL registers: a Web Server emulator to point a hub at."""
+
+
+@atol.command("simulate")
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
+              help="Port of the emulated Web Server (0: a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--site", default="r1", show_default=True, help="The site the register serves.")
+@click.option("--delay", type=float, default=0.2, show_default=True,
+              help="Seconds the register takes per request (tasks run asynchronously).")
+@click.option("--auto-open-shift/--no-auto-open-shift", default=False, show_default=True,
+              help="Open the shift on the first receipt, as the driver can.")
+def simulate(port: int, host: str, site: str, delay: float, auto_open_shift: bool) -> None:
+    """Run an emulated ATOL Web Server with one register until Ctrl+C."""
+    from kassa.simulate import serve
+
+    from kassa_atol.sim import AtolSimulator
+
+    serve(lambda: AtolSimulator(site, host=host, port=port, delay=delay,
+                                auto_open_shift=auto_open_shift),
+          what="the ATOL Web Server emulator", host=host, port=port, render=render,
+          summary=lambda sim: f"# stopped; the FN holds {sim.kkt.fd} fiscal documents")
+
+
+def render(fragment: Mapping[str, Any], sim: Any) -> str:
+    from kassa.simulate import toml_block
+
+    base = sim.url
+    return "\n".join([
+        f"# ATOL Web Server emulator at {base} (register {sim.register}, FN 9999078900000961);"
+        " paste this into kassa.toml:", "", toml_block(fragment), "",
+        "# Tasks: curl -s -X POST " + base + "/api/v2/requests -d "
+        "'{\"uuid\": \"1\", \"request\": [{\"type\": \"openShift\"}]}'; "
+        "curl -s " + base + "/api/v2/requests/1",
+        f"# Faults: curl -s -X POST {base}/_sim/faults -d '{{\"paper\": false}}' "
+        "(paper, cover_open, fn_present, fn_full, ofd_failing, marking_declined, paper_after,"
+        " drop_answers); clock: -d '{\"advance\": 86400}' to /_sim/clock; state: /_sim/state",
+        "# Running; Ctrl+C stops the emulator."])
