@@ -1,0 +1,237 @@
+"""``AccountPayment`` over Lime's rights: hold here, capture = a check put to Lime.
+
+Lime shows no hold call in public code [rkeeper.md §4], so a hold is ours: the card's
+rights are read from Lime (GetCardInfo), what open holds reserve is taken off, and the
+reservation is kept on disk. A capture (or ``checkout``, several holds at once with the
+check's lines) commits its record and the check to put in one transaction, then tries to
+deliver it; a check Lime cannot take now waits in the outbox and goes when Lime returns,
+under the same Lime check id, so it is put once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import anyio
+from kassa import codec
+from kassa.errors import Permanent, RetryLater, UserError
+from kassa.i18n import t
+from kassa.model import OrderLine, PaymentResult, PaymentStatus
+
+from kassa_lime import split
+from kassa_lime.check import CardInfo, Check, Line, Share, Source
+from kassa_lime.client import LimeAuthFailed, LimeClient, LimeUnreachable
+from kassa_lime.delivery import Delivery
+from kassa_lime.kinds import Kind
+from kassa_lime.mapping import lines_for, payment_line
+from kassa_lime.settings import LimeSettings
+from kassa_lime.store import LimeStore
+
+log = logging.getLogger("kassa.lime")
+Alert = Callable[[Kind, str, dict[str, Any]], Awaitable[None]]
+
+
+class LimeAccounts:
+    """The Lime payment method. ``account`` is a card's UID, or ``UID#rightId`` to pay from
+    one right only."""
+
+    def __init__(self, settings: LimeSettings, client: LimeClient, store: LimeStore, *,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 alert: Alert | None = None, locale: str = "ru") -> None:
+        self.name = settings.name
+        self.settings, self.client, self.store = settings, client, store
+        self.now, self.locale = now, locale
+        self.delivery = Delivery(settings, client, store, now=now, alert=alert)
+        self.alert = alert
+        self.drop_answers = 0  # the contract's probe: act, then lose the answer
+
+    # --- Lime, read -----------------------------------------------------------------------
+    async def card(self, uid: str) -> CardInfo:
+        """The card from Lime; ``RetryLater`` (the till shows "Lime недоступен") when Lime
+        does not answer within the till's timeout."""
+        try:
+            with anyio.fail_after(self.settings.timeout):
+                info = await self.client.card_info(self.settings.installation_id, uid=uid)
+        except (LimeUnreachable, TimeoutError) as exc:
+            await self.delivery.down(str(exc))
+            raise RetryLater(t("lime.unavailable", self.locale),
+                             after=self.settings.retry_seconds) from None
+        except LimeAuthFailed as exc:
+            raise Permanent(t("lime.auth", self.locale)) from exc
+        if info is None:
+            raise UserError(t("lime.unknown_card", self.locale))
+        await self.delivery.up()
+        return info
+
+    def _split_account(self, account: str) -> tuple[str, int | None]:
+        uid, _, right = account.partition("#")
+        return uid.strip(), int(right) if right.strip().isdigit() else None
+
+    def available(self, info: CardInfo, only: int | None = None) -> list[tuple[Any, int]]:
+        """(right, spendable) in the order Lime lists them, less what holds reserve."""
+        held = self.store.held(info.id)
+        at = self.now()
+        return [((r.id, r.name), r.amount - held.get(r.id, 0)) for r in info.rights
+                if r.usable(at) and (only is None or r.id == only)
+                and r.amount - held.get(r.id, 0) > 0]
+
+    async def balance(self, account: str) -> int:
+        uid, only = self._split_account(account)
+        return sum(a for _, a in self.available(await self.card(uid), only))
+
+    # --- the contract ---------------------------------------------------------------------
+    def _lose(self) -> None:
+        if self.drop_answers:
+            self.drop_answers -= 1
+            raise ConnectionResetError("answer lost (test probe)")
+
+    def _declined(self, amount: int, key: str, message: str) -> PaymentResult:
+        return PaymentResult(id="", status=PaymentStatus.DECLINED, amount=amount, key=key,
+                             message=message)
+
+    async def hold(self, account: str, amount: int, key: str) -> PaymentResult:
+        if amount <= 0:
+            raise UserError(t("lime.bad_amount", self.locale))
+        uid, only = self._split_account(account)
+        try:
+            info = await self.card(uid)
+        except UserError as exc:
+            return self._declined(amount, key, str(exc))
+        at = self.now()
+        hold_id = f"lh-{uuid.uuid4().hex[:16]}"
+        with self.store.tx() as db:  # read and reserve under the writer's lock
+            free = self.available(info, only)
+            if sum(a for _, a in free) < amount:
+                return self._declined(amount, key, t("lime.insufficient", self.locale))
+            parts = [[rid, name, a] for (rid, name), a in split.allocate(amount, free)]
+            result = PaymentResult(id=hold_id, status=PaymentStatus.AUTHORIZED, amount=amount,
+                                   key=key, created_at=at)
+            db.execute("INSERT INTO holds(id, card_uid, card_id, holder, parts, amount, "
+                       "status, created_at) VALUES (?,?,?,?,?,?,'authorized',?)",
+                       (hold_id, info.uid, info.id, info.holder, codec.json_dumps(parts),
+                        amount, at.isoformat()))
+            self.store.record(db, key, "hold", result, at)
+        self._lose()
+        return result
+
+    def _hold(self, payment_id: str, status: str = "authorized") -> Any:
+        row = self.store.hold(payment_id)
+        if row is None:
+            raise UserError(t("lime.no_hold", self.locale, id=payment_id))
+        if row["status"] != status:
+            raise UserError(t("lime.not_held", self.locale, id=payment_id,
+                              status=row["status"]))
+        return row
+
+    async def capture(self, payment_id: str, amount: int | None, key: str) -> PaymentResult:
+        """Take the hold (all or part): a check of one payment line, put to Lime."""
+        row = self._hold(payment_id)
+        take = row["amount"] if amount is None else amount
+        if not 0 < take <= row["amount"]:
+            raise UserError(t("lime.capture_over", self.locale))
+        line = payment_line(self.settings, take)
+        return (await self.checkout([line], [(payment_id, take)], key))[0]
+
+    async def checkout(self, lines: Sequence[OrderLine], payments: Sequence[tuple[str, int]],
+                       key: str) -> list[PaymentResult]:
+        """Capture several holds (cards) in ONE check whose entries are the order's lines,
+        each paid by the holds' rights in turn (``split.spread``); what the holds do not
+        cover is the till's other tenders. One ``CAPTURED`` result per hold."""
+        rows = [(self._hold(pid), amount) for pid, amount in payments]
+        sources: list[tuple[Source, int]] = []
+        for row, amount in rows:
+            if not 0 < amount <= row["amount"]:
+                raise UserError(t("lime.capture_over", self.locale))
+            have = [((int(rid), str(rname)), int(a))
+                    for rid, rname, a in codec.json_loads(row["parts"])]
+            for (rid, rname), a in split.allocate(amount, have):
+                sources.append((Source(card_id=row["card_id"], card_uid=row["card_uid"],
+                                       holder=row["holder"], right_id=rid, right_name=rname),
+                                a))
+        base = lines_for(self.settings, lines)
+        try:
+            per_line = split.spread([ln.total for ln in base], sources)
+        except ValueError:
+            raise UserError(t("lime.line_sum", self.locale)) from None
+        at = self.now()
+        check_lines = []
+        for ln, paid in zip(base, per_line, strict=True):
+            shares = [Share(source=s, amount=a) for s, a in paid]
+            rest = ln.total - sum(a for _, a in paid)
+            if rest:
+                shares.append(Share(source=Source(), amount=rest))
+            check_lines.append(Line(name=ln.name, good_type_id=ln.good_type_id, units=ln.units,
+                                    base_price=ln.base_price, price=ln.price, shares=shares))
+        check = Check(number=0, time=at, lines=check_lines)
+        results = []
+        with self.store.tx() as db:
+            check_id = self.store.enqueue(db, key, check, at)
+            for n, (row, amount) in enumerate(rows):
+                result = PaymentResult(id=row["id"], status=PaymentStatus.CAPTURED,
+                                       amount=amount, key=key, created_at=at)
+                db.execute("UPDATE holds SET status='captured', captured=?, check_id=? "
+                           "WHERE id=?", (amount, check_id, row["id"]))
+                # the first hold's record is the key's; the others are found by hold id
+                self.store.record(db, key if n == 0 else f"{key}#{row['id']}", "capture",
+                                  result, at)
+                results.append(result)
+        self._lose()
+        await self.delivery.try_now()
+        return results
+
+    async def void(self, payment_id: str, key: str) -> PaymentResult:
+        row = self._hold(payment_id)
+        at = self.now()
+        result = PaymentResult(id=payment_id, status=PaymentStatus.VOIDED, amount=row["amount"],
+                               key=key, created_at=at)
+        with self.store.tx() as db:
+            db.execute("UPDATE holds SET status='voided' WHERE id=?", (payment_id,))
+            self.store.record(db, key, "void", result, at)
+        self._lose()
+        return result
+
+    async def refund(self, payment_id: str, amount: int, key: str) -> PaymentResult:
+        """Give back part of a capture: a return check (type 1) whose entries give back the
+        sold entries this hold paid, in proportion, to the same rights."""
+        row = self._hold(payment_id, "captured")
+        if not 0 < amount <= row["captured"] - row["refunded"]:
+            raise UserError(t("lime.refund_over", self.locale))
+        original = self.store.check_row(row["check_id"])
+        assert original is not None
+        sold = codec.loads(original["check_json"], Check)
+        mine = [(n, ln, s) for n, ln in enumerate(sold.lines, start=1) for s in ln.shares
+                if s.source.card_uid == row["card_uid"] and s.source.right_id]
+        parts = split.prorate(amount, [s.amount for _, _, s in mine])
+        lines = []
+        for (n, ln, s), back in zip(mine, parts, strict=True):
+            if not back:
+                continue
+            whole = back == ln.total  # the whole line back; else one unit of what it paid
+            units, price = (ln.units, ln.price) if whole else (Decimal(1), back)
+            lines.append(Line(name=ln.name, good_type_id=ln.good_type_id, units=units,
+                              base_price=max(price, ln.base_price), price=price,
+                              shares=[Share(source=s.source, amount=back)], returns_entry=n))
+        at = self.now()
+        check = Check(number=0, time=at, lines=lines, refund=True)
+        result = PaymentResult(id=payment_id, status=PaymentStatus.REFUNDED, amount=amount,
+                               key=key, created_at=at)
+        with self.store.tx() as db:
+            self.store.enqueue(db, key, check, at, returns=int(original["id"]))
+            db.execute("UPDATE holds SET refunded=refunded+? WHERE id=?", (amount, payment_id))
+            self.store.record(db, key, "refund", result, at)
+        self._lose()
+        await self.delivery.try_now()
+        return result
+
+    async def lookup(self, key: str) -> PaymentResult | None:
+        text = self.store.op(key)
+        return None if text is None else codec.loads(text, PaymentResult)
+
+    def effects(self) -> int:
+        """Checks in the outbox (for the contract suites' probe)."""
+        return len(self.store.checks())
