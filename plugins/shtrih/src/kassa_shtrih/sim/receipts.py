@@ -1,0 +1,182 @@
+"""Receipt commands of the emulated register: FF46 / 0x80 items, FF0C tags, FF45 / 0x85 close,
+0x88 cancel, FF35/FF36 correction, FF61/FF69/FF67 marking (fiscal.md §3.2, §12)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from kassa_shtrih import commands as c
+from kassa_shtrih.sim.archive import OpenDoc, Refused
+
+if TYPE_CHECKING:
+    from kassa_shtrih.sim.fr import Register
+
+_OBJECTS = set(range(1, 28)) | {30, 31, 32, 33}
+
+
+# --- receipts --------------------------------------------------------------------------
+def _open(fr: Register, type_: int) -> OpenDoc:
+    fr.check_fn()
+    fr.check_shift()
+    if fr.doc is None:
+        fr.doc = OpenDoc(type=type_)
+    elif fr.doc.type != type_:
+        raise Refused(0x49)
+    return fr.doc
+
+def open_receipt(fr: Register, data: bytes) -> bytes:
+    if fr.doc is not None:
+        raise Refused(0x4A)
+    if data[0] > 3:
+        raise Refused(0x33)
+    _open(fr, data[0])
+    return bytes([1])
+
+def operation_v2(fr: Register, data: bytes) -> bytes:
+    op = data[0]
+    if op not in (1, 2, 3, 4):
+        raise Refused(0x33)
+    qty = Decimal(c.num(data[1:7])) / 1_000_000
+    price, total, tax_sum = c.num(data[7:12]), c.num(data[12:17]), c.num(data[17:22])
+    rate, dept, method, obj = data[22], data[23], data[24], data[25]
+    name = c.untext(data[26:154])
+    exact = int((qty * price).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if total == c.AUTO:
+        total = exact
+    elif abs(total - exact) > 1:  # §12: within ±1 kop of price × qty
+        raise Refused(0x33)
+    if qty <= 0:
+        raise Refused(0x62)
+    if rate not in (0x01, 0x02, 0x04, 0x08, 0x10, 0x20):
+        raise Refused(0x33)  # one bit: a single rate per line
+    if not (dept <= 16 or dept == 255) or method not in range(1, 8) or obj not in _OBJECTS:
+        raise Refused(0x33)
+    code = None
+    if obj in (31, 33):
+        code = fr.marking.get("bound")
+        if code is None:
+            raise Refused(0x5E)  # a marked item needs FF61 -> FF69 -> FF67 first
+    doc = _open(fr, op - 1)
+    doc.items.append({"name": name, "qty": str(qty), "price": price, "total": total,
+                      "tax_rate": rate, "tax_sum": None if tax_sum == c.AUTO else tax_sum,
+                      "dept": dept, "1214": method, "1212": obj, "2000": code})
+    fr.marking = {}
+    if not name.startswith("//"):  # "//name" goes to the OFD unprinted (FSPrintRecItem)
+        fr.printed.append(f"{name} {qty} x {price} = {total}")
+    return bytes([1])
+
+def legacy_item(fr: Register, ret: bool, data: bytes) -> bytes:
+    qty = Decimal(c.num(data[0:5])) / 1000
+    price = c.num(data[5:10])
+    doc = _open(fr, 2 if ret else 0)
+    total = int((qty * price).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    doc.items.append({"name": c.untext(data[15:55]), "qty": str(qty), "price": price,
+                      "total": total, "tax_rate": 0, "dept": data[10], "1214": 4,
+                      "1212": 1, "2000": None})
+    return bytes([1])
+
+def send_tlv(fr: Register, data: bytes) -> bytes:
+    if fr.doc is None:
+        raise Refused(0x5E)
+    tag, n = c.num(data[0:2]), c.num(data[2:4])
+    value = data[4:4 + n]
+    if len(value) != n or len(data) != 4 + n:
+        raise Refused(0x7E)
+    if n > 250 or sum(len(v) + 4 for _, v in fr.doc.tlv) + n + 4 > 1024:
+        raise Refused(0x10)
+    if tag == 1203 and not (len(value) == 12 and value.isdigit()):
+        raise Refused(0x33)
+    fr.doc.tlv.append((tag, value))
+    return b""
+
+def _close(fr: Register, payments: list[int], tax_system: int) -> int:
+    doc = fr.doc
+    if doc is None:
+        raise Refused(0x55)
+    if not doc.items:
+        raise Refused(0x8E)
+    total, paid, cash = doc.total, sum(payments), payments[0]
+    if paid - cash > total:
+        raise Refused(0x4D)
+    if paid < total:
+        raise Refused(0x45)
+    change = paid - total
+    if change > cash:
+        raise Refused(0x4D)
+    if tax_system not in (1, 2, 4, 8, 16, 32):
+        raise Refused(0x33)  # 1055: exactly one bit
+    fr.receipts_in_shift += 1
+    fr.make_fd(31 if doc.correction else 3, total, operation=doc.type + 1,
+                  receipt_number=fr.receipts_in_shift, tlv=doc.tlv, items=doc.items)
+    net = cash - change
+    fr.cash += net if doc.type in (0, 3) else -net
+    fr.doc = None
+    fr.printed.append(f"ИТОГ {total}")
+    return change
+
+def close_v2(fr: Register, data: bytes) -> bytes:
+    if len(data) != 127:
+        raise Refused(0x7E)
+    payments = [c.num(data[i * 5:i * 5 + 5]) for i in range(16)]
+    tax_system = data[86]
+    return c.le(_close(fr, payments, tax_system), 5)
+
+def close_legacy(fr: Register, data: bytes) -> bytes:
+    payments = [c.num(data[i * 5:i * 5 + 5]) for i in range(4)] + [0] * 12
+    return bytes([1]) + c.le(_close(fr, payments, 1), 5)
+
+def cancel(fr: Register, data: bytes) -> bytes:
+    if fr.doc is None:
+        raise Refused(0x55)
+    fr.doc = None
+    fr.printed.append("ЧЕК АННУЛИРОВАН")
+    return bytes([1])
+
+def correction_begin(fr: Register, data: bytes) -> bytes:
+    fr.check_fn()
+    fr.check_shift()
+    if fr.doc is not None:
+        raise Refused(0x4A)
+    fr.marking = {"correction": True}
+    return b""
+
+def correction(fr: Register, data: bytes) -> bytes:
+    if not fr.marking.pop("correction", False):
+        raise Refused(0x5E)
+    total, op = c.num(data[0:5]), data[5]
+    if op not in (1, 2, 3, 4):
+        raise Refused(0x33)
+    fr.doc = OpenDoc(type=op - 1, correction=True,
+                       items=[{"name": "КОРРЕКЦИЯ", "total": total}])
+    _close(fr, [total] + [0] * 15, 1)
+    return c.le(fr.doc_no, 2) + c.le(fr.fd, 4)
+
+# --- marking ---------------------------------------------------------------------------
+def check_marking(fr: Register, data: bytes) -> bytes:
+    fr.check_fn()
+    status, n, _tlv_len = data[0], data[2], data[3]
+    code = data[4:4 + n]
+    if len(code) != n or status not in (1, 2, 3, 4, 255):
+        raise Refused(0x33)
+    local_error = 0 if code.startswith(b"01") and len(code) >= 24 else 1
+    ok = local_error == 0 and not fr.marking_declined
+    info = 0x0F if ok else 0x05  # 2106: checked, valid / checked, invalid
+    fr.marking = {"checked": bytes(code), "info": info}
+    return bytes([1 if local_error == 0 else 0, local_error, 0 if ok else 0xFF, 0, info])
+
+def accept_marking(fr: Register, data: bytes) -> bytes:
+    if "checked" not in fr.marking:
+        raise Refused(0x5E)
+    if data[0] == 1:
+        fr.marking["accepted"] = fr.marking["checked"]
+    else:
+        fr.marking = {}
+    return bytes([fr.marking.get("info", 0)])
+
+def bind_marking(fr: Register, data: bytes) -> bytes:
+    code = data[1:1 + data[0]]
+    if fr.marking.get("accepted") != code:
+        raise Refused(0x5E)
+    fr.marking = {"bound": code.decode("ascii", errors="replace")}
+    return c.le(0, 2) + bytes([3])  # item code, DataMatrix type (3 = КМ44)
