@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from kassa.fiscal_ops.cli import fiscal  # click only: --help stays fast
+
 
 def _config_path(path: str | None) -> str:
     return path or os.environ.get("KASSA_CONFIG") or "kassa.toml"
@@ -335,6 +337,9 @@ def demo(headless: bool, seconds: float, sites: int, speed: float | None, locale
                        locale=locale)
     code = anyio.run(run_demo, opts)
     sys.exit(code)
+
+
+cli.add_command(fiscal)
 
 
 def main() -> None:

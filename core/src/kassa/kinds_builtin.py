@@ -18,6 +18,16 @@ def _kind(name: str, severity: Severity, group: str, ru: str, en: str, **flags: 
                          **flags)
 
 
+def _alert(cond: str, severity: Severity, ru: str, en: str, *, kind: str = "") -> EventKindSpec:
+    """A monitor alert: its text (``kassa.fiscal_ops.texts``) is the kind's template, with
+    the event's ``data`` in the chat's own language."""
+    from kassa.fiscal_ops.texts import template
+
+    return EventKindSpec(f"fiscal_{kind or cond}", severity=severity, group="fiscal",
+                         title={"ru": ru, "en": en},
+                         template={loc: template(f"al.{cond}", loc) for loc in ("ru", "en")})
+
+
 KINDS = (
     # any source reports its site's link
     _kind(EventKind.SITE_OFFLINE, D, "site", "Нет связи с рестораном", "Restaurant offline",
@@ -38,6 +48,22 @@ KINDS = (
           "Fiscal operation outcome unknown"),
     _kind("fiscal_unavailable", D, "fiscal", "Касса ждёт человека (бумага, крышка, связь)",
           "The register needs a person (paper, cover, link)"),
+    # the register monitor (kassa.fiscal_ops.watch): once per episode, never every poll
+    _alert("shift_long", W, "Смена кассы скоро превысит 24 часа",
+           "Register shift nears 24 hours"),
+    _alert("shift_expired", D, "Смена кассы открыта больше 24 часов",
+           "Register shift open over 24 hours"),
+    _alert("fn_expiring", W, "Срок ФН подходит к концу", "Fiscal drive (FN) expires soon"),
+    _alert("fn_filling", W, "ФН почти заполнен", "Fiscal drive (FN) nearly full"),
+    _alert("fn_full", D, "ФН заполнен или истёк", "Fiscal drive (FN) full or expired"),
+    _alert("ofd_unsent", W, "Документы не переданы в ОФД", "Documents not sent to the OFD"),
+    _alert("ofd_overdue", D, "Документы не передаются в ОФД много дней",
+           "Documents unsent to the OFD for many days"),
+    _alert("paper_out", D, "На кассе нет бумаги", "Register out of paper"),
+    _alert("paper_loaded", N, "Бумага на кассе заправлена", "Register paper loaded"),
+    _alert("offline", D, "Касса не отвечает", "Register unreachable", kind="register_offline"),
+    _alert("online", N, "Касса снова на связи", "Register back online",
+           kind="register_online"),
     # hub.payments (kassa.services.payments)
     _kind("payment_held", I, "payments", "Сумма заблокирована на счёте", "Payment held"),
     _kind("payment_captured", I, "payments", "Оплата проведена", "Payment captured"),

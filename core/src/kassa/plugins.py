@@ -52,6 +52,7 @@ DEFAULT_PLUGINS = (
     "kassa.commands_builtin",
     "kassa.reports.builtin",
     "kassa.kinds_builtin",
+    "kassa.fiscal_ops.plugin",
 )
 
 async def await_me_maybe(value: Any) -> Any:

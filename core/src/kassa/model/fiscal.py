@@ -279,6 +279,7 @@ class FiscalStatus:
     fn: str | None = None  # 1041
     fn_expires_at: datetime | None = None
     fn_full: bool = False  # the FN archive is full (or expired): no more fiscal documents
+    fn_used_percent: int | None = None  # how full the FN archive is (0-100); None: not told
     paper_ok: bool = True
     ready: bool = True
     message: str | None = None

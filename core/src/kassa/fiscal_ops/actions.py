@@ -1,0 +1,116 @@
+"""One fiscal action on a named register through ``hub.fiscal`` (so the journal, keyed), its
+failures as one sentence for a person, and what the register answered."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from kassa.errors import KassaError, Permanent, RetryLater, UserError
+from kassa.fiscal_ops.registers import Register
+from kassa.fiscal_ops.texts import say
+from kassa.journal import DONE, OutcomeUnknown
+from kassa.model import Cashier, CorrectionReceipt, FiscalDocument, ReceiptPayment
+from kassa.model.ffd import CorrectionType, Operation, PaymentKind, TaxSystem
+from kassa.model.fiscal import ReceiptError
+
+ACTIONS = ("open-shift", "close-shift", "x-report", "cash-in", "cash-out", "correction")
+NEEDS_SHIFT = {"close-shift", "x-report", "cash-in", "cash-out", "correction"}
+
+
+class ActionError(UserError):
+    """An action that did not happen (or may have): ``str()`` is for a person; ``status``
+    is the HTTP status the API answers with."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "bad_request") -> None:
+        self.status = status
+        self.code = code
+        super().__init__(message)
+
+
+async def run(hub: Any, reg: Register, action: str, params: dict[str, Any], *, key: str,
+              locale: str = "ru") -> tuple[FiscalDocument, bool]:
+    """Do ``action`` on ``reg`` under ``key``; (document, replayed) where ``replayed`` says
+    the journal already had it (nothing was printed again)."""
+    if action not in ACTIONS:
+        raise ActionError(f"unknown action {action!r}; one of: {', '.join(ACTIONS)}", 404,
+                          "not_found")
+    if not key:
+        raise ActionError("an idempotency key is required")
+    entry = await hub.journal.entry(key)
+    replayed = entry is not None and entry.status == DONE
+    if not replayed and (action in NEEDS_SHIFT or action == "open-shift"):
+        await _check_shift(hub, reg, action, locale)
+    own = hub.section("fiscal")
+    cashier = Cashier(name=str(params.get("cashier") or (own.cashier if own else
+                                                          "Администратор")))
+    at = {"site": reg.site, "station": reg.station, "device": reg.name, "key": key}
+    f = hub.fiscal
+    try:
+        if action == "open-shift":
+            doc = await f.open_shift(cashier, **at)
+        elif action == "close-shift":
+            doc = await f.close_shift(cashier, **at)
+        elif action == "x-report":
+            doc = await f.x_report(**at)
+        elif action in ("cash-in", "cash-out"):
+            amount = _amount(params.get("amount"), locale)
+            call = f.cash_in if action == "cash-in" else f.cash_out
+            doc = await call(amount, cashier=cashier, **at)
+        else:
+            doc = await f.correction(correction(params, hub.clock.now(), cashier, locale), **at)
+    except ReceiptError as exc:  # the rule the register or the FFD names, in the locale
+        raise ActionError(exc.text(locale)) from None
+    except OutcomeUnknown:
+        raise ActionError(say("err.unknown", locale, register=reg.name, key=key), 409,
+                          "outcome_unknown") from None
+    except RetryLater as exc:
+        raise ActionError(say("err.retry", locale, register=reg.name, reason=exc), 503,
+                          "retry_later") from None
+    except (Permanent, UserError) as exc:
+        if isinstance(exc, ActionError):
+            raise
+        raise ActionError(say("err.failed", locale, register=reg.name,
+                              reason=str(exc).rstrip(".")), 422, "failed") from None
+    return doc, replayed
+
+
+async def _check_shift(hub: Any, reg: Register, action: str, locale: str) -> None:
+    """A closed (or open) shift is said plainly before the register is asked; a register
+    that cannot tell leaves the answer to the call itself."""
+    try:
+        st = await hub.fiscal.status(site=reg.site, station=reg.station, device=reg.name)
+    except (KassaError, OSError, TimeoutError):
+        return
+    if action == "open-shift" and st.shift_open:
+        raise ActionError(say("err.open", locale, register=reg.name), 409, "shift_open")
+    if action != "open-shift" and not st.shift_open:
+        raise ActionError(say("err.closed", locale, register=reg.name), 409, "no_open_shift")
+
+
+def _amount(value: Any, locale: str) -> int:
+    """Kopecks from an int of kopecks (the API) — never floats of rubles."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ActionError(say("err.amount", locale))
+    return value
+
+
+def correction(params: dict[str, Any], now: Any, cashier: Cashier,
+               locale: str) -> CorrectionReceipt:
+    """A correction receipt from the API's fields: ``amount`` (kopecks), ``operation``
+    (sell, sell_refund, buy, buy_refund), ``type`` (self, instruction), ``payment`` (cash,
+    card...), ``taxation`` (osn, usn_income...), ``basis_date`` (YYYY-MM-DD),
+    ``basis_number``."""
+    amount = _amount(params.get("amount"), locale)
+    try:
+        op = Operation[str(params.get("operation") or "sell").upper()]
+        kind = CorrectionType[str(params.get("type") or "self").upper()]
+        pay = PaymentKind[str(params.get("payment") or "cash").upper()]
+        tax = TaxSystem[str(params.get("taxation") or "osn").upper()]
+        basis = date.fromisoformat(str(params.get("basis_date") or now.date().isoformat()))
+    except (KeyError, ValueError) as exc:
+        raise ActionError(f"correction: {exc}") from None
+    return CorrectionReceipt(correction_type=kind, basis_date=basis, operation=op,
+                             taxation=tax, total=amount, issued_at=now, cashier=cashier,
+                             payments=[ReceiptPayment(kind=pay, amount=amount)],
+                             basis_number=params.get("basis_number") or None)
