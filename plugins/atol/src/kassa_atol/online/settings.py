@@ -18,6 +18,10 @@ SNO = {"osn": TaxSystem.OSN, "usn_income": TaxSystem.USN_INCOME,
        "esn": TaxSystem.ESHN, "patent": TaxSystem.PATENT}
 
 
+def _secret(value: Secret | str) -> Secret:
+    return value if isinstance(value, Secret) else Secret(str(value))
+
+
 def _url(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
@@ -29,7 +33,7 @@ class OnlineSettings:
     name: str = "atol-online"  # what [[stations]] fiscal = "..." refers to
     base_url: str = field(default=PROD_URL, converter=_url)  # .../possystem/v5/
     login: str = ""
-    password: Secret = field(factory=lambda: Secret(""))
+    password: Secret = field(factory=lambda: Secret(""), converter=_secret)
     group_code: str = ""  # the KKT group: the path segment before the operation
     inn: str = ""  # company.inn: the organisation's INN
     payment_address: str = ""  # company.payment_address (1187): the shop's site or address
