@@ -141,21 +141,38 @@ class Link:
                 return payload
 
     async def probe(self) -> bool:
-        """ENQ: NAK = idle; ACK = an answer is pending (read and discard it). True if the
-        register answered."""
-        for _ in range(self.retries):
+        """ENQ until NAK (idle). ACK = an answer is pending: read it, ACK it, ask again. A
+        busy register stays silent, so keep asking for up to ``answer_timeout``. True if
+        the register is idle and listening."""
+        deadline = anyio.current_time() + self.answer_timeout
+        unusual = False
+        while True:
             self._rx.clear()
             await self.stream.send(bytes([ENQ]))
             b = await self._byte(self.byte_timeout)
             if b == NAK:
+                if unusual:
+                    await self._drain()  # answers to ENQs queued while it was busy
                 return True
             if b == ACK:
+                unusual = True
                 old = await self._receive_answer()
-                if old is not None:
-                    if self.on_stale is not None:
-                        self.on_stale(old)
-                    return True
-        return False
+                if old is not None and self.on_stale is not None:
+                    self.on_stale(old)
+            elif b is not None:
+                unusual = True
+                await self._drain()  # leftovers of an exchange cut short: skip them
+            elif anyio.current_time() > deadline:
+                return False
+
+    async def _drain(self) -> None:
+        self._rx.clear()
+        while True:
+            got = b""
+            with anyio.move_on_after(self.byte_timeout / 5):
+                got = await self.stream.receive()
+            if not got:
+                return
 
     async def _receive_answer(self) -> bytes | None:
         """Read an answer, ACK it; on a bad frame NAK + ENQ to have it sent again."""
