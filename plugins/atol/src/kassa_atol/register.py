@@ -139,7 +139,7 @@ class AtolRegister:
         return tasks.status([r.get("result") or {} for r in results])
 
     async def lookup(self, key: str) -> FiscalDocument | None:
-        hit = await find(self.client, key, list(KINDS))
+        hit = await find(self.client, key, list(KINDS), wait=self.settings.lookup_wait)
         if hit is None:
             return None
         task_type, result = hit

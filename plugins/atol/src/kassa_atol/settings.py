@@ -31,6 +31,7 @@ class RegisterSettings:
     password: Secret = field(factory=lambda: Secret(""))
     poll_interval: float = field(default=0.05, validator=validators.gt(0))  # between GETs
     timeout: float = field(default=60.0, validator=validators.gt(0))  # then: outcome unknown
+    lookup_wait: float = 2.0  # lookup waits this long for a queued request, then RetryLater
     connect_timeout: float = 3.0  # an unreachable Web Server: nothing was sent
     cashier: str = ""  # 1021 when a call names no cashier (cash in/out, X report)
 

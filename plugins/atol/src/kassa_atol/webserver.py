@@ -6,6 +6,8 @@ a GET of those uuids."""
 
 from __future__ import annotations
 
+import functools
+import ssl
 import uuid as uuidlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -79,7 +81,7 @@ class WebServerClient:
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
             self._http = httpx.AsyncClient(
-                base_url=self.url, auth=self.auth,
+                base_url=self.url, auth=self.auth, verify=_tls(),
                 timeout=httpx.Timeout(10.0, connect=self.connect_timeout))
         return self._http
 
@@ -138,6 +140,13 @@ class WebServerClient:
         return fresh, await self.wait(uuid)
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every client (an https Web Server behind a proxy): building one
+    reads the CA bundle, ~0.2 s on a loaded till."""
+    return ssl.create_default_context()
+
+
 def failure(result: Mapping[str, Any]) -> TaskFailed | None:
     status = str(result.get("status"))
     code = int(result.get("errorCode") or 0)
@@ -161,10 +170,25 @@ async def perform(client: WebServerClient, key: str, task: Mapping[str, Any]
     raise Permanent(f"ATOL register {client.register}: {MAX_RESENDS} attempts of {key} failed")
 
 
-async def find(client: WebServerClient, key: str, task_types: Sequence[str]
-               ) -> tuple[str, dict[str, Any]] | None:
-    """(task type, result) of the request ``key`` made, None if there is none; RetryLater
-    while it is still queued or running."""
+async def find(client: WebServerClient, key: str, task_types: Sequence[str], *,
+               wait: float = 2.0) -> tuple[str, dict[str, Any]] | None:
+    """(task type, result) of the request ``key`` made, None if there is none. A request
+    still queued or running is waited for up to ``wait`` seconds, then ``RetryLater``."""
+    with anyio.move_on_after(wait):
+        while True:
+            try:
+                return await _find(client, key, task_types)
+            except _Running:
+                await anyio.sleep(client.poll_interval)
+    raise RetryLater(f"ATOL request {key} is still queued or running", after=1)
+
+
+class _Running(Exception):
+    pass
+
+
+async def _find(client: WebServerClient, key: str, task_types: Sequence[str]
+                ) -> tuple[str, dict[str, Any]] | None:
     found: dict[str, list[dict[str, Any]] | None] = {}
 
     async def one(kind: str) -> None:
@@ -177,7 +201,7 @@ async def find(client: WebServerClient, key: str, task_types: Sequence[str]
         attempt, results = 0, found[kind]
         while results is not None:
             if any(r.get("status") in PENDING for r in results):
-                raise RetryLater(f"ATOL request {key} is still running", after=1)
+                raise _Running(key)
             if failure(results[0]) is None:
                 return kind, dict(results[0].get("result") or {})
             attempt += 1
