@@ -118,8 +118,10 @@ class Parser:
 
     def __init__(self, status: Callable[[int], bytes | None] | None = None,
                  on_ticket: Callable[[Ticket], None] | None = None,
-                 paper: Paper | None = None) -> None:
+                 paper: Paper | None = None,
+                 paused: Callable[[], bool] | None = None) -> None:
         self.paper = paper or Paper()
+        self.paused = paused or (lambda: False)  # stop after a command (the printer halted)
         self.status = status or (lambda n: None)
         self.on_ticket = on_ticket or (lambda t: None)
         self.buf = b""
@@ -145,6 +147,8 @@ class Parser:
                 break
             answers += answer
             i += used
+            if self.paused():
+                break
         self.buf = self.buf[i:]
         self.offset += i
         return answers

@@ -12,6 +12,7 @@ import logging
 from collections import OrderedDict
 
 import anyio
+from attrs import evolve
 from kassa.errors import RetryLater
 from kassa.model import DeviceStatus, Health, PrintJob
 
@@ -70,9 +71,10 @@ class EscposPrinter:
         async with self.lock:
             state = await self._query()
             if self.torn:  # feed and cut off the half ticket, so the next one starts clean
-                await self.link.send(render(PrintJob(lines=(self._say("escpos.torn"),)),
-                                            "torn", self.settings))
+                note = PrintJob(lines=(self._say("escpos.torn"),))
+                await self.link.send(render(note, "", evolve(self.settings, print_key=False)))
                 self.torn = False
+                await self._query()  # its answer says the printer took the marker
 
         log.info("printer %s at %s: %s", self.name, self.settings.where, state)
 
@@ -135,11 +137,14 @@ class EscposPrinter:
             self._remember(key, SENT)
             if self.drop_answers:
                 self.drop_answers -= 1
-                raise self._lost("escpos.lost_answer", None)
+                self.torn = True
+                raise self._lost("escpos.lost", None)
             try:
                 after = await self._query()
             except RetryLater as exc:
-                raise self._lost("escpos.lost_answer", exc) from exc
+                # TCP took the bytes into its buffer; how many reached the printer is unknown
+                self.torn = True
+                raise self._lost("escpos.lost", exc) from exc
             if after.paper_out or after.cover_open:  # it stopped somewhere in this job
                 reason = "кончилась бумага" if after.paper_out else "открылась крышка"
                 raise PrinterLost(self._say("escpos.ran_out", reason=reason))

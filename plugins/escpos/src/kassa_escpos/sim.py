@@ -48,6 +48,8 @@ class SimPrinter:
         if state.ready and self.held:
             held, self.held = self.held, b""
             self.parser.feed(held)
+            if not self.state.ready:  # halted again (a scripted change at a cut)
+                self.held, self.parser.buf = self.parser.buf + self.held, b""
 
     def tickets(self) -> list[Ticket]:
         return self.paper.tickets
@@ -60,7 +62,8 @@ class SimPrinter:
     @property
     def parser(self) -> Parser:
         if not hasattr(self, "_parser"):
-            self._parser = Parser(status=self._status, on_ticket=self._cut, paper=self.paper)
+            self._parser = Parser(status=self._status, on_ticket=self._cut, paper=self.paper,
+                                  paused=lambda: not self.state.ready)
         return self._parser
 
     def _status(self, n: int) -> bytes | None:
@@ -111,6 +114,9 @@ class SimPrinter:
                     self.received += len(data)
                     if self.state.ready and not self.held:
                         answer = self.parser.feed(data)
+                        if not self.state.ready:  # it halted inside this chunk
+                            rest, self.parser.buf = self.parser.buf, b""
+                            answer += self._realtime_only(rest)
                     else:
                         answer = self._realtime_only(data)
                     if cut_here:

@@ -15,14 +15,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "escpos.near_end": "В принтере «{name}» заканчивается бумага.",
         "escpos.lost": "Связь с принтером «{name}» оборвалась во время печати: чек мог"
                        " напечататься не полностью, сам он не повторится.",
-        "escpos.lost_answer": "Принтер «{name}» получил задание, но не подтвердил его:"
-                              " сам чек не повторится.",
         "escpos.ran_out": "У принтера «{name}» во время печати {reason}: чек мог"
                           " напечататься не полностью, сам он не повторится.",
         "escpos.bad_raw": "Задание для принтера «{name}» содержит неизвестные команды"
                           " ESC/POS: {what}.",
         "escpos.bad_line": "Строка задания «{line}» не распознана: {reason}.",
-        "escpos.torn": "— чек выше прерван —",
+        "escpos.torn": "— связь прерывалась: проверьте чек выше —",
     },
     "en": {
         "escpos.unreachable": "Printer '{name}' ({where}) is unreachable: {reason}.",
@@ -35,13 +33,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "escpos.near_end": "Printer '{name}' is running out of paper.",
         "escpos.lost": "The link to printer '{name}' dropped while printing: the ticket may"
                        " be half printed and will not be repeated by itself.",
-        "escpos.lost_answer": "Printer '{name}' took the job but did not confirm it: the"
-                              " ticket will not be repeated by itself.",
         "escpos.ran_out": "Printer '{name}' reported {reason} while printing: the ticket"
                           " may be half printed and will not be repeated by itself.",
         "escpos.bad_raw": "The job for printer '{name}' has unknown ESC/POS commands: {what}.",
         "escpos.bad_line": "Job line '{line}' is not understood: {reason}.",
-        "escpos.torn": "- the ticket above was cut short -",
+        "escpos.torn": "- the link dropped: check the ticket above -",
     },
 }
 
