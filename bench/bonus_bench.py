@@ -1,13 +1,15 @@
 """Bonus engine benchmark: postings/s through the REST API against the same server's no-op
 endpoint, hold+capture latency at a paced ~200 rps, and 1,000 concurrent double-spends.
 
-    uv run python bench/bonus_bench.py [--seconds 5] [--pg postgresql+psycopg://.../db]
+    uv run python bench/bonus_bench.py [--seconds 5] [--pg postgresql+psycopg://user@host]
 
 The server is the real hub (``kassa.testing.make_hub``: its HTTP server, its store and its
 single-writer transaction) with the bonus plugin and a no-op route, in a child process, so the
-client and the server do not share a GIL. With ``--pg`` the database named in the URL is
-dropped and created again (give it one of its own, e.g. ``.../bonus_bench``). Prints a JSON
-summary; exits non-zero on any overdraft or audit problem.
+client and the server do not share a GIL. With ``--pg`` (a server; a database in the URL is
+only where it connects to create and drop, ``postgres`` by default) the bench creates a
+database of its own with a new unique name, and drops that one, and nothing else, when it
+ends; an existing database is never dropped (it once wiped the shared ``test``). Prints a
+JSON summary; exits non-zero on any overdraft or audit problem.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
+import secrets
 import sys
 import tempfile
 import time
@@ -67,17 +71,35 @@ def serve(url: str, pipe: Any) -> None:
     anyio.run(main)
 
 
-def fresh_database(url: str) -> None:
-    """Drop and create the benchmark's own database (never a shared one: it is dropped)."""
+def _admin_url(url: str) -> tuple[str, str]:
+    """(the server's URL without a database, the database to connect to for CREATE/DROP)."""
+    rest = url.split("://", 1)[-1]
+    server, _, db = rest.partition("/")
+    return "postgresql://" + server, (db.split("?", 1)[0] or "postgres")
+
+
+def own_database(url: str) -> str:
+    """Create a database no one else uses (a new unique name) and return its URL; creating
+    fails, and nothing is dropped, if the name exists."""
     import psycopg
 
-    base, _, name = url.rpartition("/")
-    if not name or name in ("postgres", "template0", "template1"):
-        raise SystemExit(f"--pg needs a database of its own in the URL, got {name!r}")
-    admin = base.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    server, admin_db = _admin_url(url)
+    name = f"kassa_bonus_bench_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(f"{server}/{admin_db}", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')  # DuplicateDatabase: refused, not replaced
+    return f"postgresql+psycopg://{server.split('://', 1)[1]}/{name}"
+
+
+def drop_own_database(url: str, created: str) -> None:
+    """Drop ``created``, only if it is the name own_database made (the bench's prefix)."""
+    import psycopg
+
+    name = created.rpartition("/")[2]
+    if not name.startswith("kassa_bonus_bench_"):
+        raise SystemExit(f"refusing to drop {name!r}: the bench did not create it")
+    server, admin_db = _admin_url(url)
+    with psycopg.connect(f"{server}/{admin_db}", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def rate(client: httpx.AsyncClient, seconds: float, make: Any, workers: int = 16) -> float:
@@ -190,11 +212,19 @@ def main() -> int:
     ap.add_argument("--same-account", action="store_true",
                     help="all earn postings to one account (row-lock bound on PostgreSQL)")
     args = ap.parse_args()
-    if args.pg:
-        fresh_database(args.pg)
+    if not args.pg:
+        return bench(args, "")
+    created = own_database(args.pg)
+    try:
+        return bench(args, created)
+    finally:
+        drop_own_database(args.pg, created)
+
+
+def bench(args: argparse.Namespace, pg: str) -> int:
     ctx = multiprocessing.get_context("spawn")
     here, there = ctx.Pipe()
-    child = ctx.Process(target=serve, args=(args.pg, there), daemon=True)
+    child = ctx.Process(target=serve, args=(pg, there), daemon=True)
     child.start()
     if not here.poll(60):
         raise SystemExit("server did not start")
@@ -206,7 +236,7 @@ def main() -> int:
     result["double_spend_available_after"] = left
     result["overdrafts"] = int(left < 0) + int(result["double_spend_accepted"] > 100)
     result["audit_problems"] = len(problems)
-    result["store"] = "postgresql" if args.pg else "sqlite"
+    result["store"] = "postgresql" if pg else "sqlite"
     result["same_account"] = args.same_account
     print(json.dumps(result, indent=2))
     return 1 if result["overdrafts"] or problems else 0
