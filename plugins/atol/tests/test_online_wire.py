@@ -1,0 +1,103 @@
+"""The mapping to v5 JSON and back (one module, wire.py) and the sent log, without a socket."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import attrs
+from kassa.model import (
+    Buyer,
+    Cashier,
+    DocumentKind,
+    Measure,
+    Operation,
+    PaymentKind,
+    PaymentObject,
+    ReceiptLine,
+    ReceiptPayment,
+    SettlementMethod,
+    VatRate,
+)
+from kassa.testing.contracts.fiscal import sample_receipt
+from kassa_atol.online import OnlineSettings, wire
+from kassa_atol.online.sent import FAILED, Sent, SentLog
+from kassa_atol.online.sim_rules import first_problem
+
+MSK = ZoneInfo("Europe/Moscow")
+CFG = OnlineSettings(inn="5001007329", payment_address="https://shop.example",
+                     company_email="shop@example.ru", group_code="g")
+
+
+def test_receipt_body_is_v5() -> None:
+    lines = [ReceiptLine(name="Сыр", price=100000, quantity=Decimal("0.255"), total=25500,
+                         vat=VatRate.VAT10, measure=Measure.KILOGRAM,
+                         payment_object=PaymentObject.COMMODITY_WITH_MARKING,
+                         settlement_method=SettlementMethod.FULL_PREPAYMENT,
+                         marking_code="0104607428679090\x1d216eJIjoWH54DdU")]
+    r = attrs.evolve(sample_receipt(25500), operation=Operation.SELL_REFUND, lines=lines,
+                     payments=[ReceiptPayment(kind=PaymentKind.ELECTRONIC, amount=25500)],
+                     customer_contact="+79161234567",
+                     buyer=Buyer(name="ООО Ромашка", inn="5001007329"),
+                     cashier=Cashier(name="Ира", inn="500100732259"))
+    op, body = wire.receipt_body(r, CFG, "ext-1", MSK)
+    assert op == "sell_refund"
+    assert body["timestamp"] == "02.03.2026 15:00:00" and "service" not in body
+    doc = body["receipt"]
+    assert doc["client"] == {"phone": "+79161234567", "name": "ООО Ромашка",
+                             "inn": "5001007329"}
+    assert doc["company"] == {"inn": "5001007329", "payment_address": "https://shop.example",
+                              "sno": "osn", "email": "shop@example.ru"}
+    item = doc["items"][0]
+    assert (item["measure"], item["payment_object"], item["payment_method"]) == \
+        (11, 33, "full_prepayment")
+    assert item["quantity"] == 0.255 and item["sum"] == 255.0 and item["price"] == 1000.0
+    assert item["vat"] == {"type": "vat10", "sum": 23.18}
+    assert set(item["mark_code"]) == {"gs1m"}
+    assert doc["payments"] == [{"type": 1, "sum": 255.0}]
+    assert doc["cashier"] == "Ира" and doc["cashier_inn"] == "500100732259"
+    assert first_problem(op, json.loads(json.dumps(body)), "5001007329") is None
+
+
+def test_external_id_is_the_key_or_its_hash() -> None:
+    assert wire.external_id("sale-1") == "sale-1"
+    assert wire.external_id("sale-1", 3) == "sale-1.3"
+    long = wire.external_id("x" * 300)
+    assert len(long) <= wire.EXTERNAL_ID_MAX and long == wire.external_id("x" * 300)
+    assert wire.external_id("чек 1") != wire.external_id("чек 2")
+
+
+def test_document_from_a_done_report() -> None:
+    report = {"uuid": "u1", "external_id": "e1", "group_code": "g", "payload": {
+        "total": 150.0, "fns_site": "www.nalog.gov.ru", "fn_number": "9999078900000961",
+        "shift_number": 7, "receipt_datetime": "02.03.2026 15:00:09",
+        "fiscal_receipt_number": 3, "fiscal_document_number": 120,
+        "ecr_registration_number": "0000000001002292",
+        "fiscal_document_attribute": 123456789, "ofd_inn": "7704358518",
+        "ofd_receipt_url": ""}}
+    doc = wire.document(report, "buy_refund", MSK)
+    assert doc.kind == DocumentKind.RECEIPT and doc.operation == Operation.BUY_REFUND
+    assert (doc.number, doc.shift, doc.receipt_number, doc.total) == (120, 7, 3, 15000)
+    assert doc.issued_at == datetime(2026, 3, 2, 12, 0, 9, tzinfo=UTC)
+    assert doc.qr == "t=20260302T1500&s=150.00&fn=9999078900000961&i=120&fp=123456789&n=4"
+    assert "ofd_receipt_url" not in doc.detail and doc.detail["uuid"] == "u1"
+
+
+def test_sent_log_survives_a_torn_line_and_compacts(tmp_path: Path) -> None:
+    path = tmp_path / "sent.jsonl"
+    log = SentLog(path)
+    log.put(Sent(key="a", attempt=1, external_id="a", op="sell", body={"x": 1}))
+    with path.open("a", encoding="utf-8") as f:
+        f.write('{"key": "b", "attem')  # the process died mid-write
+    again = SentLog(path)
+    assert again.get("a") is not None and again.get("b") is None
+    again.put(Sent(key="c", attempt=1, external_id="c", op="sell"))
+    assert SentLog(path).get("c") is not None, "the row after the torn one is kept"
+    for i in range(450):
+        again.put(Sent(key="a", attempt=1 + i, external_id="a", op="sell", state=FAILED))
+    compacted = SentLog(path)
+    assert compacted.get("a").attempt == 450  # type: ignore[union-attr]
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 2
