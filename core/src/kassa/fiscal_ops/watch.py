@@ -46,6 +46,12 @@ class Monitor:
         self.reachable: dict[tuple[str, str], bool] = {}
         self.paper: dict[tuple[str, str], bool] = {}
         self.last: dict[tuple[str, str], FiscalStatus] = {}
+        self.transitions = 0
+
+    def _moment(self, now: datetime) -> str:
+        """A transition's episode: when it was seen, and which one in this process."""
+        self.transitions += 1
+        return f"{now:%Y%m%dT%H%M%S}.{self.transitions}"
 
     async def run(self) -> None:
         interval = self.settings.poll_interval
@@ -73,22 +79,22 @@ class Monitor:
         except (KassaError, OSError, TimeoutError) as exc:
             if self.reachable.get(at, True):
                 self.reachable[at] = False
-                gone = await self._emit(reg, "offline", f"{now:%Y%m%dT%H%M%S}", now,
+                gone = await self._emit(reg, "offline", self._moment(now), now,
                                         error=str(exc).rstrip("."))
                 return [gone] if gone is not None else []
             return []
         out: list[Event] = []
         if not self.reachable.get(at, True):
-            out.append(await self._emit(reg, "online", f"{now:%Y%m%dT%H%M%S}", now))
+            out.append(await self._emit(reg, "online", self._moment(now), now))
         self.reachable[at] = True
         self.last[at] = st
         for cond, episode, params in self._conditions(st, now, reg.site):
             out.append(await self._emit(reg, cond, episode, now, **params))
         was_ok = self.paper.get(at, True)
         if was_ok and not st.paper_ok:
-            out.append(await self._emit(reg, "paper_out", f"{now:%Y%m%dT%H%M%S}", now))
+            out.append(await self._emit(reg, "paper_out", self._moment(now), now))
         elif not was_ok and st.paper_ok:
-            out.append(await self._emit(reg, "paper_loaded", f"{now:%Y%m%dT%H%M%S}", now))
+            out.append(await self._emit(reg, "paper_loaded", self._moment(now), now))
         self.paper[at] = st.paper_ok
         return [e for e in out if e is not None]
 
