@@ -151,7 +151,7 @@ class LimeClient:
         try:
             data = await self.call("GET", "GetCardInfo", params=params)
         except LimeRefused as exc:
-            if exc.status == 404:
+            if exc.status == 404 and exc.code in ("card_not_found", ""):
                 return None
             raise
         return wire.card_info(data, self.tz)

@@ -155,7 +155,8 @@ _DROP: Any = object()
 
 def demo_model() -> LimeModel:
     """An installation with goods and the demo's cards: a deposit and a bonus right each,
-    one card whose bonus has expired."""
+    one card whose bonus has expired. Ids follow §4's sample body (installation 79, cashdesk
+    210, card 777 with right 555, good type 42), so that body is valid here."""
     m = LimeModel()
     for gid, name in ((42, "Обед"), (43, "Кофе"), (44, "Прокат"), (1, "Оплата")):
         m.add_good(gid, name)
@@ -164,8 +165,8 @@ def demo_model() -> LimeModel:
         k = n - DEMO_RANGE[0]
         bonus_to = datetime(2020, 1, 1, tzinfo=m.tz) if k == 7 else far
         m.add_card(777 + k, str(n), f"Гость {k + 1}",
-                   [SimRight(id=5550 + 2 * k, name="Депозит", amount=500000, to=far),
-                    SimRight(id=5551 + 2 * k, name="Бонусы", amount=30000, to=bonus_to)])
+                   [SimRight(id=555 + 2 * k, name="Депозит", amount=500000, to=far),
+                    SimRight(id=556 + 2 * k, name="Бонусы", amount=30000, to=bonus_to)])
     return m
 
 
