@@ -101,3 +101,16 @@ def test_sent_log_survives_a_torn_line_and_compacts(tmp_path: Path) -> None:
     compacted = SentLog(path)
     assert compacted.get("a").attempt == 450  # type: ignore[union-attr]
     assert len(path.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_the_documented_config_block_loads() -> None:
+    import re
+    import tomllib
+
+    page = Path(__file__).parents[3] / "docs" / "plugins" / "atol-online.md"
+    block = re.search(r"```toml\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    assert block is not None
+    table = tomllib.loads(block.group(1))["atol"]["online"][0]
+    cfg = OnlineSettings(**table)
+    assert cfg.group_code == "group_code_12345" and str(cfg.password) == "***"
+    assert cfg.state_path(Path("/data")) == Path("/data/atol-online-cloud.jsonl")

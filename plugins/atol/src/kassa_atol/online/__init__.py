@@ -3,7 +3,10 @@
 
 Wiring (``kassa_atol.register_fiscal_devices``)::
 
-    AtolOnlineRegister(cfg.name, cfg, hub.clock)   # cfg: an OnlineSettings
+    AtolOnlineRegister(cfg.name, cfg, hub.clock, data_dir=hub.settings.data_path())
+
+(``data_dir``: where the sent log lives when ``state_file`` is empty; without it,
+``$KASSA_DATA_DIR`` or ``~/.local/share/kassa``.)
 
 ``AtolOnlineSimulator().start()`` returns ``{"atol": {"online": [{...}]}}``: the kassa.toml
 fragment of one account pointing at it (keys are ``OnlineSettings`` fields)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,13 +46,14 @@ log = logging.getLogger(__name__)
 
 class AtolOnlineRegister:
     def __init__(self, name: str, settings: OnlineSettings, clock: Any = None, *,
+                 data_dir: Path | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.name = name
         self.cfg = settings
         self.clock = clock
         self.tz = ZoneInfo(settings.timezone)
         self.client = OnlineClient(settings, clock, transport)
-        self.sent = SentLog(settings.state_path())
+        self.sent = SentLog(settings.state_path(data_dir))  # data_dir: the hub's
         self.last_document: FiscalDocument | None = None
 
     async def stop(self) -> None:

@@ -47,12 +47,13 @@ class OnlineSettings:
     retries: int = field(default=3, validator=validators.ge(0))  # on 429 / 5xx / no link
     retry_delay: float = field(default=1.0, validator=validators.ge(0))  # doubled each time
     # key -> external_id -> uuid, kept so lookup() can find a document after a crash;
-    # empty: <data dir>/atol-online-<name>.jsonl
+    # empty: <hub data dir>/atol-online-<name>.jsonl
     state_file: str = ""
     locale: str = field(default="ru", validator=validators.in_(("ru", "en")))
 
-    def state_path(self) -> Path:
+    def state_path(self, data_dir: Path | None = None) -> Path:
+        """``state_file``, else ``atol-online-<name>.jsonl`` in the hub's data folder."""
         if self.state_file:
             return Path(self.state_file).expanduser()
-        base = os.environ.get("KASSA_DATA_DIR") or "~/.local/share/kassa"
-        return Path(base).expanduser() / f"atol-online-{self.name}.jsonl"
+        base = data_dir or Path(os.environ.get("KASSA_DATA_DIR") or "~/.local/share/kassa")
+        return base.expanduser() / f"atol-online-{self.name}.jsonl"
