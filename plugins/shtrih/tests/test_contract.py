@@ -7,7 +7,6 @@ from pathlib import Path
 
 from kassa.testing.contracts import FiscalDeviceContract
 from kassa_shtrih import commands as c
-
 from kassa_shtrih.sim.harness import SimRegister
 
 

@@ -86,6 +86,10 @@ class ShtrihRegister:
     async def stop(self) -> None:
         await self._drop()
 
+    async def stop_link(self) -> None:
+        """Close the connection (the next call opens a new one)."""
+        await self._drop()
+
     async def command(self, code: int, data: bytes = b"", *, admin: bool = False,
                    changes: bool = False) -> bytes:
         link = await self._connect()

@@ -105,15 +105,17 @@ def refused(name: str, code: int, what: str) -> Exception:
     """The shared error for the register's error byte ``code`` (the answer came, so the
     register did nothing)."""
     text = codes.error_text(code)
+    if len(text) > 1 and text[1].islower():  # "Нет чековой ленты" -> "нет ...", "ФН" stays
+        text = text[0].lower() + text[1:]
     if code in codes.SHIFT_CLOSED:
         return ReceiptError("shift_closed")
     if code in codes.SHIFT_EXPIRED:
         return ReceiptError("shift_expired")
     if code in codes.NOT_NOW:
-        return RetryLater(f"Касса «{name}»: {text.lower()} — {what} не выполнено.", after=10)
+        return RetryLater(f"Касса «{name}»: {text} — {what} не выполнено.", after=10)
     if code in codes.BROKEN:
-        return Permanent(f"Касса «{name}» не может работать: {text.lower()} (код 0x{code:02X}).")
-    return UserError(f"Касса «{name}» отказала ({what}): {text.lower()} (код 0x{code:02X}).")
+        return Permanent(f"Касса «{name}» не может работать: {text} (код 0x{code:02X}).")
+    return UserError(f"Касса «{name}» отказала ({what}): {text} (код 0x{code:02X}).")
 
 
 def is_receipt(value: Any) -> bool:
