@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from kassa.devices_cli import devices  # click only, as fiscal's
 from kassa.fiscal_ops.cli import fiscal  # click only: --help stays fast
 
 
@@ -340,6 +341,7 @@ def demo(headless: bool, seconds: float, sites: int, speed: float | None, locale
 
 
 cli.add_command(fiscal)
+cli.add_command(devices)
 
 
 def main() -> None:

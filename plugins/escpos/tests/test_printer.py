@@ -160,3 +160,12 @@ async def test_a_strict_emulator_hangs_up_on_garbage(sim: EscposSimulator,
             await anyio.sleep(0.01)
     assert (await printer.poll()).health is Health.DOWN
     assert "ESC 0x07" in sim["kitchen"].paper.flags[0]
+
+
+async def test_an_unknown_profile_is_one_sentence(sim: EscposSimulator) -> None:
+    from kassa.errors import UserError
+
+    p = EscposPrinter(settings_for(sim, profile="TM-NOPE"))
+    with pytest.raises(UserError, match="профиль «TM-NOPE»"):
+        await p.start()
+    assert p.status().health is Health.DOWN

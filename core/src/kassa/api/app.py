@@ -239,11 +239,13 @@ async def build_app(hub: AdminHost, routes: Sequence[Any] = ()) -> Litestar:
     async def log_tail(limit: int = 200) -> list[dict[str, Any]]:
         return LOG_BUFFER.tail(min(max(limit, 1), 2000), hub.secret_values())
 
+    from kassa.api.devices import routes as device_routes
     from kassa.fiscal_ops.api import routes as fiscal_routes
 
     admin = Router("/api", route_handlers=[
         health, sites, events, stream, event_detail, per_minute, outbox, outbox_messages, retry,
-        chats, plugins, reports, report, log_tail, *fiscal_routes(hub)], guards=[guard])
+        chats, plugins, reports, report, log_tail, *fiscal_routes(hub), *device_routes(hub)],
+        guards=[guard])
     extra = list(routes)
     logbuffer.install()  # whatever configured logging since the import
     return Litestar(route_handlers=[admin, *extra], exception_handlers={Exception: exc_handler},

@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import anyio
 from attrs import evolve
-from kassa.errors import RetryLater
+from kassa.errors import RetryLater, UserError
 from kassa.model import DeviceStatus, Health, PrintJob
 
 from kassa_escpos.link import Link, SerialLink, TcpLink
@@ -60,6 +60,7 @@ class EscposPrinter:
 
     # --- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
+        await self._load_profile()
         try:
             await self.link.open()
         except (OSError, TimeoutError) as exc:
@@ -77,6 +78,17 @@ class EscposPrinter:
                 await self._query()  # its answer says the printer took the marker
 
         log.info("printer %s at %s: %s", self.name, self.settings.where, state)
+
+    async def _load_profile(self) -> None:
+        """python-escpos reads its capability database on first use (a second or more):
+        in a worker thread, once, and an unknown profile name is one sentence."""
+        from escpos.printer import Dummy
+
+        try:
+            await anyio.to_thread.run_sync(lambda: Dummy(profile=self.settings.profile))
+        except KeyError as exc:
+            self._down(self._say("escpos.profile", profile=self.settings.profile))
+            raise UserError(self.message or "") from exc
 
     async def stop(self) -> None:
         self.connected = False

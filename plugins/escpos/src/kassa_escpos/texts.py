@@ -20,6 +20,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "escpos.bad_raw": "Задание для принтера «{name}» содержит неизвестные команды"
                           " ESC/POS: {what}.",
         "escpos.bad_line": "Строка задания «{line}» не распознана: {reason}.",
+        "escpos.profile": "У принтера «{name}» в kassa.toml профиль «{profile}», которого"
+                          " нет в базе python-escpos (escpos-printer-db).",
         "escpos.torn": "— связь прерывалась: проверьте чек выше —",
     },
     "en": {
@@ -37,6 +39,8 @@ TEXTS: dict[str, dict[str, str]] = {
                           " may be half printed and will not be repeated by itself.",
         "escpos.bad_raw": "The job for printer '{name}' has unknown ESC/POS commands: {what}.",
         "escpos.bad_line": "Job line '{line}' is not understood: {reason}.",
+        "escpos.profile": "Printer '{name}' has profile '{profile}' in kassa.toml, which"
+                          " python-escpos's database (escpos-printer-db) does not know.",
         "escpos.torn": "- the link dropped: check the ticket above -",
     },
 }
