@@ -11,7 +11,7 @@ import binascii
 import re
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from kassa_atol.codes import DriverError as E
@@ -160,7 +160,7 @@ def position(n: int, it: Any, *, today: date, vat22_from: date, refund: bool
         raise Refusal(E.INVALID_QUANTITY, f"{where}.quantity")
     qty = Decimal(str(qty_raw))
     amount = money(need(it, "amount"), f"{where}.amount")
-    if abs(amount - (price * qty).quantize(KOP)) > KOP:  # a kopeck either way (ATOL, Shtrih)
+    if abs(amount - (price * qty).quantize(KOP, ROUND_HALF_UP)) > KOP:  # a kopeck either way
         raise Refusal(E.INVALID_SUM, f"{where}.amount {amount} != {price} x {qty}")
     tax = (it.get("tax") or {}).get("type") if isinstance(it.get("tax"), Mapping) else None
     if tax is None:

@@ -31,6 +31,7 @@ class WebServer:
                      if login else None)
         self.requests: dict[str, list[dict[str, Any]]] = {}
         self.received = 0  # POSTs stored (a test waits on this before killing a client)
+        self.errors: list[str] = []  # why each refused task was refused (/_sim/state)
         self._queue: list[tuple[str, list[Any]]] = []
         self._wake = anyio.Event()
         self.offset = timedelta(0)  # /_sim/clock advance
@@ -54,8 +55,9 @@ class WebServer:
                               "errorDescription": text(0), "result": None}
                 try:
                     out = self.kkt.execute(task)
-                except Refusal as exc:
-                    results[i] = _result("error", exc.code, exc.description)
+                except Refusal as exc:  # the driver's text only; the detail is for the tester
+                    results[i] = _result("error", exc.code)
+                    self.errors.append(f"{uuid}[{i}]: {exc.description}")
                     failed = True
                 else:
                     results[i] = {"status": "ready", "errorCode": 0,
@@ -152,6 +154,7 @@ class WebServer:
                 "receipt_number": k.receipt_number, "cash": float(k.cash),
                 "receipts": len(k.receipts()), "fiscal_documents": len(k.fiscal_documents()),
                 "unsent": len(k.unsent), "requests": len(self.requests),
+                "errors": self.errors[-20:],
                 "faults": {n: getattr(k.faults, n) for n in _FAULTS}}
 
 
