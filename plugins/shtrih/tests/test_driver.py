@@ -197,3 +197,28 @@ async def test_crash_between_send_and_answer_then_restart(reg: SimRegister, tmp_
         assert len(reg.sim.fr.receipts()) == 2
     finally:
         await fresh.stop()
+
+
+async def test_ofd_backlog_grows_and_blocks_after_30_days(reg: SimRegister) -> None:
+    await reg.open_shift(CASHIER, key="o1")
+    await reg.receipt(receipt(), key="r1")
+    st = await reg.status()
+    assert st.unsent_documents == 2 and st.oldest_unsent_at is not None
+    await reg.close_shift(CASHIER, key="z1")
+    reg.sim.advance(31 * 24 * 3600)
+    with pytest.raises(Permanent, match="0x15"):
+        await reg.open_shift(CASHIER, key="o2")
+
+
+async def test_correction_receipt(reg: SimRegister) -> None:
+    from datetime import date
+
+    from kassa.model import CorrectionReceipt, CorrectionType
+
+    await reg.open_shift(CASHIER, key="o1")
+    corr = CorrectionReceipt(correction_type=CorrectionType.SELF, basis_date=date(2026, 3, 1),
+                             operation=Operation.SELL, taxation=TaxSystem.OSN,
+                             payments=[ReceiptPayment(kind=PaymentKind.CASH, amount=5000)],
+                             total=5000, issued_at=datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+    doc = await reg.correction(corr, key="c1")
+    assert doc.kind == DocumentKind.CORRECTION and doc.total == 5000 and doc.number == 2

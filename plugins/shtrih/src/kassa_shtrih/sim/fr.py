@@ -24,6 +24,7 @@ FN = "9999078900000961"
 SERIAL = 1002292
 ADMIN = 30
 SHIFT_LIMIT = timedelta(hours=24)
+OFD_LIMIT = timedelta(days=30)
 _ITEM_PRINTS = {c.PRINT_LINE, c.X_REPORT, c.Z_REPORT, c.CASH_IN, c.CASH_OUT, c.OPEN_SHIFT,
                 c.OPERATION_V2, c.CLOSE_V2, c.SALE, c.SALE_RETURN, c.CLOSE_LEGACY,
                 c.CORRECTION, c.CUT}
@@ -131,6 +132,8 @@ class Register:
         return int.from_bytes(mac.digest()[:4], "little")
 
     def make_fd(self, type_: int, total: int = 0, **kw: Any) -> Doc:
+        if self._oldest_unsent_age() > OFD_LIMIT:
+            raise Refused(0x15)  # the FN blocks: 30 days without the OFD's receipts
         self.fd += 1
         self.doc_no += 1
         at = self.clock().replace(second=0, microsecond=0)
@@ -162,8 +165,7 @@ class Register:
         self.check_fn()
         last = self.documents.get(self.fd)
         at = last.at if last else self.clock()
-        warn = 0x08 if self.ofd_backlog > 0 and self._oldest_unsent_age() > timedelta(
-            days=30) else 0
+        warn = 0x08 if self._oldest_unsent_age() > OFD_LIMIT else 0
         return (bytes([3, 1 if self.doc else 0, 0, 1 if self.shift_open else 0, warn])
                 + c.pack_datetime5(at) + FN.encode() + c.le(self.fd, 4))
 
