@@ -71,7 +71,7 @@ async def test_a_fresh_database_has_exactly_the_tables_schema_py_describes(url: 
 
         missing = [t for t in schema.metadata.tables if not await conn.run_sync(has, t)]
         assert missing == []
-    assert {b.name: b.current for b in await db.status()}["bonus"] == "bonus_0001"
+    assert {b.name: b.current for b in await db.status()}["bonus"] == "bonus_0002"
     await db.close()
 
 
@@ -132,12 +132,12 @@ async def test_a_database_made_before_migrations_upgrades_with_its_data(url: str
 
     db = Store(url, migrations=MIGRATIONS)
     status = {b.name: (b.current, b.head) for b in await db.status()}
-    assert status["bonus"] == (None, "bonus_0001")  # tables there, no revision yet
+    assert status["bonus"] == (None, "bonus_0002")  # tables there, no revision yet
     if db.sqlite:
         await db.prepare()  # a start of the new version upgrades it
     else:
         with pytest.raises(ConfigError, match="'bonus' tables are at revision none, this "
-                                              "Kassa needs bonus_0001: run `kassa db upgrade`"):
+                                              "Kassa needs bonus_0002: run `kassa db upgrade`"):
             await db.prepare()
         await db.upgrade()  # `kassa db upgrade`
         await db.prepare()
@@ -161,4 +161,29 @@ async def test_a_database_made_before_migrations_upgrades_with_its_data(url: str
             await conn.execute(text("DELETE FROM bonus_entry"))
     async with db.read() as conn:
         assert await audit(conn) == []
+    await db.close()
+
+
+async def test_a_balance_never_leaves_the_integer_domain(url: str) -> None:
+    """bonus_0002: the database itself refuses a balance beyond +-MAX_BALANCE, and on SQLite
+    the REAL an overflowing ``balance + x`` turns into (what once made a card unreadable)."""
+    db = Store(url, migrations=MIGRATIONS)
+    await db.prepare()
+    clock = FakeClock()
+    store = BonusStore(db.engine, clock, db.write, db.write_sync)
+    ledger, book = await Ledger.open(store), GuestBook(store)
+    anna = await book.register("t", "g1", name="Anna")
+    acc = await book.account_of(anna.guest, "bonus")
+    await ledger.earn("t", "e1", acc, 1000)
+    A = schema.account
+    for value in (A.c.balance + 9 * 10**18, A.c.balance + schema.MAX_BALANCE,
+                  A.c.balance + 0.5):
+        with pytest.raises(DBAPIError, match="integer_domain"):
+            async with db.write() as conn:
+                await conn.execute(A.update().where(A.c.id == acc).values(balance=value))
+    from kassa_bonus.store import LedgerError
+
+    with pytest.raises(LedgerError, match="over the ledger's limit"):
+        await ledger.earn("t", "e2", acc, 10**16)  # the ledger's own check comes first
+    assert (await _balances(db))[acc] == (1000, 0)
     await db.close()

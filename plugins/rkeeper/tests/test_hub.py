@@ -99,7 +99,9 @@ def test_simulators_hook_and_cli():
         sites = ["r1", "r2", "r3"]
         speed = 60.0
         seed = 7
-    sims = kassa_rkeeper.register_simulators(Demo())
+    every = kassa_rkeeper.register_simulators(Demo())
+    assert [s.name for s in every if not hasattr(s, "code")] == ["farcards"]  # the demo's door
+    sims = [s for s in every if hasattr(s, "code")]
     assert [s.code for s in sims] == ["r1", "r2", "r3"]
     assert len({s.rest.code for s in sims}) == 3
     assert len(simulators(None)) == 3

@@ -1,4 +1,4 @@
-"""Kassa plugin bonus: the loyalty engine (ledger, rules, REST API, FarCards door). Hooks only."""
+"""Kassa plugin bonus: the loyalty engine (ledger, rules, REST API). Hooks only."""
 
 from __future__ import annotations
 
@@ -22,19 +22,11 @@ def register_migrations() -> dict[str, Path]:
 
 @hookimpl
 async def on_startup(hub: Any) -> None:
-    from kassa_bonus import door, scheduler
+    from kassa_bonus import scheduler
     from kassa_bonus.service import service_for
 
     svc = await service_for(hub)
     scheduler.start(hub, svc)
-    door.start(hub, svc.settings.farcards)
-
-
-@hookimpl
-def on_shutdown(hub: Any) -> None:
-    door = hub.state("bonus").get("door")
-    if door is not None:
-        door.stop()
 
 
 @hookimpl
@@ -55,7 +47,7 @@ def register_payment_methods(hub: Any) -> list[Any]:
 def register_routes(hub: Any) -> list[Any]:
     from kassa_bonus import api
 
-    return [api.router(hub)]  # FarCards has its own listener (kassa_bonus.door)
+    return [api.router(hub)]
 
 
 @hookimpl

@@ -273,9 +273,16 @@ def expiry_key(expires: Expiry) -> str | None:
     return expires.isoformat() if expires else None
 
 
+MAX_AMOUNT = 10**13  # one posting's ceiling (kopecks/hundredths); the database allows
+# balances up to schema.MAX_BALANCE, so no sum of postings leaves 64-bit integers
+
+
 def positive(amount: int) -> None:
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise LedgerError("bad_amount", f"amount must be a positive integer, got {amount!r}")
+    if amount > MAX_AMOUNT:
+        raise LedgerError("bad_amount", f"amount {amount} is over the ledger's limit of "
+                          f"{MAX_AMOUNT} per posting")
 
 
 def require_available(acc: Acc, amount: int, release: int = 0) -> None:

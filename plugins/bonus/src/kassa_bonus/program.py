@@ -24,7 +24,14 @@ class BonusProgram:
         return await service_for(self.hub)
 
     async def identify(self, identifier: str) -> Guest | None:
-        return await (await self._svc()).identify(identifier)
+        """The guest, or None; an unknown card of ``issue_ranges`` (a pre-printed card
+        handed out at a till) becomes a guest at its first identify, once (keyed)."""
+        svc = await self._svc()
+        guest = await svc.identify(identifier)
+        if guest is None and svc.settings.issues(identifier):
+            out = await svc.register("till", f"issue:{identifier}", card=identifier)
+            guest = await svc.guest(out.guest)
+        return guest
 
     async def quote(self, order: Order, guest: Guest) -> Quote:
         return await (await self._svc()).quote(order, guest)

@@ -32,6 +32,19 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData()
+MAX_BALANCE = 10**15  # kopecks / hundredths: every money column stays well inside 64 bits
+_IN_DOMAIN = f"BETWEEN -{MAX_BALANCE} AND {MAX_BALANCE}"
+# the integer-domain rule per table (migration bonus_0002 enforces it: constraints on
+# PostgreSQL, triggers on SQLite, which also refuse a REAL the arithmetic overflowed into)
+INTEGER_COLUMNS = {"bonus_account": ("balance", "held", "credit_limit", "earned"),
+                   "bonus_posting": ("amount", "reversed"), "bonus_entry": ("amount",),
+                   "bonus_lot": ("amount", "remaining"), "bonus_hold": ("amount", "captured")}
+
+
+def _domain(table: str) -> CheckConstraint:
+    cols = INTEGER_COLUMNS[table]
+    return CheckConstraint(" AND ".join(f"{c} {_IN_DOMAIN}" for c in cols),
+                           name=f"ck_{table.removeprefix('bonus_')}_integer_domain")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -123,6 +136,7 @@ account = Table(
     CheckConstraint("kind = 'system' OR balance - held + credit_limit >= 0",
                     name="ck_account_no_overdraft"),
     CheckConstraint("(kind = 'system') = (guest_id IS NULL)", name="ck_account_owner"),
+    _domain("bonus_account"),
 )
 
 operation = Table(
@@ -161,6 +175,7 @@ posting = Table(
     CheckConstraint("amount > 0", name="ck_posting_amount"),
     # a posting is reversed at most once in full (or in parts summing to at most its amount)
     CheckConstraint("reversed >= 0 AND reversed <= amount", name="ck_posting_reversed"),
+    _domain("bonus_posting"),
 )
 
 entry = Table(
@@ -173,6 +188,7 @@ entry = Table(
     ForeignKeyConstraint(["account_id", "currency"], ["bonus_account.id", "bonus_account.currency"],
                          name="fk_entry_account_currency"),
     CheckConstraint("amount <> 0", name="ck_entry_amount"),
+    _domain("bonus_entry"),
 )
 
 lot = Table(
@@ -186,6 +202,7 @@ lot = Table(
     Column("created_at", UtcDateTime, nullable=False),
     CheckConstraint("amount > 0", name="ck_lot_amount"),
     CheckConstraint("remaining >= 0 AND remaining <= amount", name="ck_lot_remaining"),
+    _domain("bonus_lot"),
 )
 
 lot_use = Table(
@@ -217,6 +234,7 @@ hold = Table(
     CheckConstraint("status IN ('pending','captured','voided','expired')", name="ck_hold_status"),
     CheckConstraint("(status = 'captured') = (capture_posting_id IS NOT NULL)",
                     name="ck_hold_capture_posting"),
+    _domain("bonus_hold"),
 )
 
 webhook = Table(

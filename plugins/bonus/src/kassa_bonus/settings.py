@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from ipaddress import ip_network
+from typing import Any
 
 from attrs import define, field
 from kassa.secret import Secret
@@ -51,45 +51,6 @@ class WebhookTarget:
     events: list[str] = field(factory=lambda: ["*"])
 
 
-@define
-class TillKey:
-    """A credential at the FarCards door: one till's, or one for a whole site's tills.
-    ``name`` is the Basic auth user name and what the log calls the till; the key is never
-    logged."""
-
-    name: str
-    key: Secret
-
-    def __attrs_post_init__(self) -> None:
-        if len(self.key.reveal()) < 16:
-            raise ValueError(f"till {self.name!r}: the key must be at least 16 characters")
-        if not self.key.reveal().isascii() or "/" in self.key.reveal():
-            raise ValueError(f"till {self.name!r}: the key must be ASCII without '/' "
-                             "(it may travel in the URL path)")
-
-
-@define
-class FarCardsDoor:
-    """``[bonus.farcards]``: the tills' own listener (never the admin API's port). Closed
-    while no till key is configured."""
-
-    host: str = "127.0.0.1"
-    port: int = 8770
-    tills: list[TillKey] = field(factory=list)
-    allow: list[str] = field(factory=list)  # till addresses (CIDR); empty: any address
-    max_body: int = 1024 * 1024  # bytes; a bigger request is refused with 413
-
-    def __attrs_post_init__(self) -> None:
-        for cidr in self.allow:
-            try:
-                ip_network(cidr, strict=False)
-            except ValueError:
-                raise ValueError(f"allow: {cidr!r} is not an address or network "
-                                 "(e.g. \"10.0.5.0/24\")") from None
-        if not 0 <= self.port <= 65535:
-            raise ValueError(f"port {self.port} is not a TCP port (0..65535)")
-
-
 def _levels() -> list[Level]:
     return [Level("base", 0, Decimal(5)), Level("silver", 2_000_000, Decimal(7)),
             Level("gold", 10_000_000, Decimal(10))]
@@ -120,18 +81,47 @@ class BonusSettings:
     schedule_seconds: float = 3600  # how often the hub runs expiry and promotions (0 = never)
     webhook_seconds: float = 5  # how often the hub looks for due webhooks (0 = never)
     managers_chat: str = ""  # "channel:chat_id" where guest feedback goes
-    farcards: FarCardsDoor = field(factory=FarCardsDoor)  # the tills' listener
-    farcards_restaurants: list[int] = field(factory=list)  # empty: any restaurant code
-    farcards_payment_account: str = "bonus"  # what Kind 0 payments debit: bonus | debit
-    farcards_bonus_type: int = 1  # r_keeper bonus number reported in GetCardInfoEx
-    farcards_discounts: dict[str, int] = field(factory=dict)  # guest group -> discount number
-    farcards_issue_ranges: list[str] = field(factory=list)  # "1000-1999": unknown cards in a
-    # range are issued (a new guest) when first swiped at the till
+    issue_ranges: list[str] = field(factory=list)  # "1000-1999": unknown cards in a range
+    # are issued (a new guest) at their first identify (a till's swipe)
+    # FarCards moved to the r_keeper plugin: these keys are read only to say where they went
+    farcards: Any = None
+    farcards_restaurants: Any = None
+    farcards_payment_account: Any = None
+    farcards_bonus_type: Any = None
+    farcards_discounts: Any = None
+    farcards_issue_ranges: list[str] | None = None  # the old name of issue_ranges
 
     def __attrs_post_init__(self) -> None:
-        for r in self.farcards_issue_ranges:
+        if self.farcards_issue_ranges is not None:
+            self.issue_ranges = [*self.issue_ranges, *self.farcards_issue_ranges]
+        for key, where in MOVED.items():
+            if getattr(self, key) is not None:
+                raise ValueError(f"{key}: FarCards-HTTP is served by the r_keeper plugin now: "
+                                 f"{where}")
+        for r in self.issue_ranges:
             lo, _, hi = r.partition("-")
             lo, hi = lo.strip(), (hi or lo).strip()
             if not (lo.isdigit() and hi.isdigit() and int(lo) <= int(hi)):
-                raise ValueError(f"farcards_issue_ranges: {r!r} is not a card range "
+                raise ValueError(f"issue_ranges: {r!r} is not a card range "
                                  "(e.g. \"7788000-7788999\")")
+
+    def issues(self, card: str) -> bool:
+        """Whether an unknown ``card`` is one of the pre-printed ranges issued at first use."""
+        if not card.isdigit():
+            return False
+        for r in self.issue_ranges:
+            lo, _, hi = r.partition("-")
+            if int(lo) <= int(card) <= int(hi or lo):
+                return True
+        return False
+
+
+MOVED = {
+    "farcards": "move the [bonus.farcards] table to [farcards] (host, port, tills, allow and "
+                "max_body read the same there)",
+    "farcards_restaurants": "name each restaurant in [[farcards.routes]] restaurant",
+    "farcards_payment_account": "name the payment method in [[farcards.routes]] payment "
+                                "(\"bonus\" or \"deposit\")",
+    "farcards_bonus_type": "set [[farcards.routes]] bonus_type",
+    "farcards_discounts": "set [[farcards.routes]] discounts (guest group -> discount number)",
+}

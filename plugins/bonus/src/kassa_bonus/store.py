@@ -131,6 +131,9 @@ class BonusStore:
                 async with self.write() as conn:
                     return await work(conn)
             except IntegrityError as exc:
+                if "integer_domain" in str(exc):  # schema.MAX_BALANCE: the database's limit
+                    raise LedgerError("out_of_range", "the amount would take a balance out of "
+                                      "the ledger's range; nothing was posted") from None
                 if "uq_bonus_operation_key" not in str(exc) or attempt == 4:
                     raise
             except OperationalError as exc:  # deadlock / serialization: try again

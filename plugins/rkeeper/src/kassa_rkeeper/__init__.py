@@ -9,16 +9,18 @@ from kassa import hookimpl
 
 @hookimpl
 def register_settings() -> dict[str, type]:
+    from kassa_rkeeper.farcards.settings import FarCardsSettings
     from kassa_rkeeper.settings import RKeeperSettings
 
-    return {"sites.rkeeper": RKeeperSettings}
+    return {"sites.rkeeper": RKeeperSettings, "farcards": FarCardsSettings}
 
 
 @hookimpl
 def register_event_kinds() -> tuple[Any, ...]:
+    from kassa_rkeeper.farcards.kinds import KINDS as FARCARDS
     from kassa_rkeeper.kinds import KINDS
 
-    return KINDS
+    return KINDS + FARCARDS
 
 
 @hookimpl
@@ -38,9 +40,10 @@ def register_reports() -> list[Any]:
 
 @hookimpl
 def register_simulators(settings: Any) -> list[Any]:
+    from kassa_rkeeper.farcards.demo import FarCardsDemo
     from kassa_rkeeper.sim import simulators
 
-    return simulators(settings)
+    return [*simulators(settings), FarCardsDemo(settings)]
 
 
 @hookimpl
@@ -48,3 +51,18 @@ def register_cli_commands(cli: Any) -> None:
     from kassa_rkeeper.cli import rkeeper
 
     cli.add_command(rkeeper)
+
+
+@hookimpl
+def on_startup(hub: Any) -> None:
+    from kassa_rkeeper.farcards import door
+    from kassa_rkeeper.farcards.settings import FarCardsSettings
+
+    door.start(hub, hub.section("farcards", FarCardsSettings))
+
+
+@hookimpl
+def on_shutdown(hub: Any) -> None:
+    door = hub.state("rkeeper").get("farcards")
+    if door is not None:
+        door.stop()

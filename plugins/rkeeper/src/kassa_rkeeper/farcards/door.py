@@ -1,15 +1,16 @@
-"""The till door: FarCards-HTTP on its own listener (``[bonus.farcards]``), never the admin
-API's port, so tills can reach it without reaching the admin API.
+"""The till door: FarCards-HTTP on its own listener (``[farcards]``), never the admin API's
+port, so tills can reach it without reaching the admin API. Bound to 127.0.0.1 unless
+``host`` says otherwise.
 
 Who may call: an address in ``allow`` (CIDR; empty = any) AND a till key from ``tills``,
-sent either as HTTP Basic (user = the till's name, password = its key) or as a path segment
-before the call, ``/farcards/<key>/getcardinfoex``: ExtDllHTTP's ini names each call's
-script (``GetCardInfoEx=farcards/<key>/getcardinfoex``), so the key rides in the URL it is
-given (shared/protocols/rkeeper.md §3.4; its only user/password keys are in ``[Proxy]``).
-Anything else is refused in the call's own envelope (401 no or wrong key, 403 address),
-nothing is posted, and the log says so once per address per minute, never with the key.
-
-One module with no Litestar in it, so it can move to the r_keeper plugin with FarCards.
+sent either as HTTP Basic (user = the till's name, password = its key: what ExtDllHTTP's
+``BasicAuthentication=1`` with UserName/Password sends) or as a path segment before the call,
+``/farcards/<key>/getcardinfoex`` (the ini names each call's script). Anything else is
+refused in the call's own envelope (401 no or wrong key, 403 address), nothing is posted, the
+log says so once per address per minute (never with the key), and ``alert_after`` refusals
+from one address within ``alert_window`` seconds raise one ``farcards_access_refused`` event.
+An answer that fails (5xx) is logged with a correlation id the answer carries (the
+``X-Correlation-Id`` header and the text the till shows) and raises ``farcards_failed``.
 """
 
 from __future__ import annotations
@@ -19,20 +20,25 @@ import binascii
 import contextlib
 import hmac
 import logging
+import secrets
 import socket
 import time
+from datetime import UTC, datetime
 from ipaddress import ip_address, ip_network
 from typing import Any
 
 import anyio
+from kassa.model import Event
 from kassa.ports import bind_error
 
-from kassa_bonus import farcards
-from kassa_bonus.service import HubRef
-from kassa_bonus.settings import FarCardsDoor
-from kassa_bonus.texts import say
+from kassa_rkeeper.farcards import kinds
+from kassa_rkeeper.farcards import wire as fw
+from kassa_rkeeper.farcards.dispatch import Dispatcher, TillRefusal
+from kassa_rkeeper.farcards.limits import Refused
+from kassa_rkeeper.farcards.settings import FarCardsSettings
+from kassa_rkeeper.farcards.texts import say
 
-log = logging.getLogger("kassa.bonus.door")
+log = logging.getLogger("kassa.rkeeper.farcards")
 RETRY_S = 10.0  # a port that cannot be bound is tried again this often, quietly
 QUIET_S = 60.0  # refusals from one address are logged at most once in this long
 PREFIX = "/farcards/"
@@ -40,17 +46,19 @@ XML = b"application/xml; charset=utf-8"
 
 
 class Door:
-    def __init__(self, hub: Any, cfg: FarCardsDoor) -> None:
-        self.hub, self.cfg = hub, cfg
-        self.locale = HubRef(hub).locale()
+    def __init__(self, hub: Any, cfg: FarCardsSettings, locale: str = "ru") -> None:
+        self.hub, self.cfg, self.locale = hub, cfg, locale
+        self.dispatcher = Dispatcher(hub, cfg, locale)
         self.nets = [ip_network(c, strict=False) for c in cfg.allow]
         self.port: int | None = None  # bound port (known once listening)
         self.listening = anyio.Event()
         self.error: str | None = None  # why it is not listening
         self.refused = 0
+        self.failed = 0
         self._server: Any = None
         self._closing = False
         self._logged: dict[str, float] = {}
+        self._recent: dict[str, list[float]] = {}  # address -> refusal times in the window
 
     # --- who may call ----------------------------------------------------------------------
     def admit(self, client: str, key: str | None, authorization: str) -> tuple[int, str] | None:
@@ -67,18 +75,63 @@ class Door:
                      for t in self.cfg.tills)
         return None if ok else (401, say(self.locale, "door_key"))
 
-    def _note(self, client: str, status: int, call: str) -> None:
+    async def _note(self, client: str, status: int, call: str) -> None:
         self.refused += 1
         now = time.monotonic()
-        if now - self._logged.get(client, -QUIET_S) < QUIET_S:
-            return
         if len(self._logged) > 4096:  # a scan from many addresses: forget the old ones
             self._logged = {a: t for a, t in self._logged.items() if now - t < QUIET_S}
-        self._logged[client] = now
-        why = "its address is not in [bonus.farcards] allow" if status == 403 else \
-            "no valid till key"
-        log.warning("FarCards door: refused %s from %s: %s (more from it are not logged for "
-                    "%.0f s)", call, client, why, QUIET_S)
+            self._recent = {a: ts for a, ts in self._recent.items()
+                            if ts and now - ts[-1] < self.cfg.alert_window}
+        recent = [t for t in self._recent.get(client, []) if now - t < self.cfg.alert_window]
+        recent.append(now)
+        self._recent[client] = recent
+        why = "its address is not in [farcards] allow" if status == 403 else "no valid till key"
+        if now - self._logged.get(client, -QUIET_S) >= QUIET_S:
+            self._logged[client] = now
+            log.warning("FarCards door: refused %s from %s: %s (more from it are not logged "
+                        "for %.0f s)", call, client, why, QUIET_S)
+        if len(recent) == self.cfg.alert_after:  # once per burst: the window must empty first
+            await self._event(kinds.ACCESS_REFUSED, f"{client}:{int(now // self.cfg.alert_window)}",
+                              reason=f"{len(recent)} refusals from {client} in "
+                                     f"{self.cfg.alert_window:.0f} s: {why}",
+                              data={"address": client, "status": status, "count": len(recent)})
+
+    async def _event(self, kind: str, key: str, *, reason: str, data: dict[str, Any]) -> None:
+        try:
+            await self.hub.emit(Event.of(site="farcards", kind=kind,
+                                         source_key=f"{kind}:{key}",
+                                         occurred_at=datetime.now(UTC), reason=reason,
+                                         data=data))
+        except Exception:
+            log.exception("FarCards door: could not emit %s", kind)
+
+    # --- one admitted call -----------------------------------------------------------------
+    async def answer(self, call: str, body: bytes) -> tuple[int, bytes, str | None]:
+        """(HTTP status, XML, correlation id of a failure). Refusals are 200 with the
+        call's refusal envelope: ExtDllHTTP shows its text; a 4xx/5xx it would not."""
+        try:
+            root = fw.parse_xml(body)
+            if call == "getcardinfoex":
+                info = await self.dispatcher.card_info(fw.parse_card_query(root))
+                return 200, fw.card_info_xml(info), None
+            posted = await self.dispatcher.transactions(fw.parse_batch(root))
+            return 200, fw.transactions_result_xml(True, when=datetime.now(), posted=posted), \
+                None
+        except Refused as exc:
+            text = say(self.locale, "bad_request", reason=str(exc))
+            log.info("FarCards door: %s refused: %s", call, exc)
+            return 200, fw.refusal(call, text, datetime.now()), None
+        except TillRefusal as exc:
+            log.info("FarCards door: %s refused: %s", call, exc)
+            return 200, fw.refusal(call, str(exc), datetime.now()), None
+        except Exception:
+            ref = secrets.token_hex(6)
+            self.failed += 1
+            log.exception("FarCards door: %s failed [correlation id %s]; nothing was posted",
+                          call, ref)
+            await self._event(kinds.FAILED, ref, reason=f"{call} failed (correlation id {ref})",
+                              data={"call": call, "correlation_id": ref})
+            return 500, fw.refusal(call, say(self.locale, "door_failed", ref=ref)), ref
 
     # --- ASGI ------------------------------------------------------------------------------
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -95,22 +148,19 @@ class Door:
         refusal = self.admit(client, key, headers.get(b"authorization", b"").decode("latin-1"))
         if refusal is not None:
             status, text = refusal
-            self._note(client, status, call)
+            await self._note(client, status, call)
             extra = [(b"www-authenticate", b'Basic realm="kassa-farcards"')] \
                 if status == 401 else []
-            await _reply(send, status, farcards.refusal(call, text), extra)
+            await _reply(send, status, fw.refusal(call, text), extra)
             return
         body = await _body(receive, self.cfg.max_body)
         if body is None:
-            await _reply(send, 413, farcards.refusal(
+            await _reply(send, 413, fw.refusal(
                 call, say(self.locale, "door_too_big", limit=self.cfg.max_body)))
             return
-        try:
-            status, out = await farcards.answer(self.hub, self.locale, call, body)
-        except Exception:
-            log.exception("FarCards door: %s failed; nothing was posted", call)
-            status, out = 500, farcards.refusal(call, say(self.locale, "door_failed"))
-        await _reply(send, status, out)
+        status, out, ref = await self.answer(call, body)
+        await _reply(send, status, out,
+                     [(b"x-correlation-id", ref.encode())] if ref else None)
 
     # --- the listener ----------------------------------------------------------------------
     async def run(self) -> None:
@@ -121,7 +171,7 @@ class Door:
         cfg, down = self.cfg, False
         if not _loopback(cfg.host) and not cfg.allow:
             log.warning("FarCards door on %s:%s takes a till key from any address: list the "
-                        "tills' networks in [bonus.farcards] allow", cfg.host, cfg.port)
+                        "tills' networks in [farcards] allow", cfg.host, cfg.port)
         while not self._closing:
             try:
                 sock = _listening_socket(cfg.host, cfg.port)
@@ -155,14 +205,15 @@ class Door:
             self._server.should_exit = True
 
 
-def start(hub: Any, cfg: FarCardsDoor) -> Door | None:
+def start(hub: Any, cfg: FarCardsSettings) -> Door | None:
     """Open the door as a hub job; None (and one line saying why) when no till key is set."""
     if not cfg.tills:
-        log.info("FarCards door closed: no till keys in [bonus.farcards] tills")
+        log.info("FarCards door closed: no till keys in [farcards] tills")
         return None
-    door = Door(hub, cfg)
-    hub.state("bonus")["door"] = door
-    hub.spawn(door.run, name="bonus-farcards-door")
+    hub_settings = getattr(hub.settings, "hub", None)
+    door = Door(hub, cfg, getattr(hub_settings, "locale", "ru") or "ru")
+    hub.state("rkeeper")["farcards"] = door
+    hub.spawn(door.run, name="rkeeper-farcards-door")
     return door
 
 
@@ -171,9 +222,9 @@ def _route(path: str) -> tuple[str | None, str | None]:
     if not path.startswith(PREFIX):
         return None, None
     parts = path[len(PREFIX):].strip("/").split("/")
-    if len(parts) == 1 and parts[0] in farcards.CALLS:
+    if len(parts) == 1 and parts[0] in fw.CALLS:
         return parts[0], None
-    if len(parts) == 2 and parts[1] in farcards.CALLS and parts[0]:
+    if len(parts) == 2 and parts[1] in fw.CALLS and parts[0]:
         return parts[1], parts[0]
     return None, None
 

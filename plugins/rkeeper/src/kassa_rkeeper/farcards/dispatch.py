@@ -1,0 +1,313 @@
+"""The two FarCards calls answered by the programmes the routes name.
+
+getcardinfoex: ``identify`` the card, ``quote`` the check (when INPBUF has lines), and the
+payment account's ``balance`` through ``hub.payments``: the holder, the programme's
+discount and points limit, and every account of the guest (Sum2..Sum8).
+
+transactionsex (all or nothing): Kind 0 payments are held on the route's ``AccountPayment``
+(every card first), then captured; Kind 2 bonuses are ``commit``ted to the programme; Kind 1
+and 3 are r_keeper's own (nothing moves). A cancellation batch (the Kind table's opposite
+signs) refunds the capture and reverses the commit it finds in the journal. Every action goes
+through the core's journal under a key made of the check and the card, so a till's retry of
+the same batch replays the answers and posts nothing twice. A refusal half-way undoes what
+was done (void the holds, refund the captures, reverse the commits) under derived keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from attrs import define, field
+from kassa import codec
+from kassa.errors import RetryLater, UserError
+from kassa.model import Guest, Order, OrderLine, Payment, PaymentResult, Posting, Quote
+from kassa.model.money import rubles
+
+from kassa_rkeeper.farcards import wire as fw
+from kassa_rkeeper.farcards.limits import Refused
+from kassa_rkeeper.farcards.routes import Routes, Target
+from kassa_rkeeper.farcards.settings import FarCardsSettings
+from kassa_rkeeper.farcards.split import split
+from kassa_rkeeper.farcards.texts import say
+
+log = logging.getLogger("kassa.rkeeper.farcards")
+Undo = Callable[[], Awaitable[Any]]
+
+
+class TillRefusal(Exception):
+    """The call is refused as a whole; the text is what the till shows."""
+
+
+@define
+class Op:
+    """One (card, kind, direction) of a batch: the batch's lines of it summed."""
+
+    card: int
+    kind: int
+    cancel: bool
+    amount: int  # kopecks, positive
+    target: Target
+    guest: Guest
+    nums: list[int] = field(factory=list)  # 1-based positions in the batch
+
+    def key(self, check_ref: str, cancel: bool | None = None) -> str:
+        c = self.cancel if cancel is None else cancel
+        return f"farcards:{check_ref}:{self.card}:{self.kind}" + (":cancel" if c else "")
+
+
+class Dispatcher:
+    def __init__(self, hub: Any, cfg: FarCardsSettings, locale: str = "ru") -> None:
+        self.hub, self.cfg, self.locale = hub, cfg, locale
+        self._routes: Routes | None = None
+
+    @property
+    def routes(self) -> Routes:
+        if self._routes is None:  # the components exist once the hub has started
+            self._routes = Routes(self.hub, self.cfg)
+        return self._routes
+
+    def _say(self, key: str, **kw: Any) -> str:
+        return say(self.locale, key, **kw)
+
+    async def _identify(self, target: Target, card: int) -> Guest | None:
+        try:
+            guest: Guest | None = await target.program.identify(str(card))
+        except UserError as exc:
+            raise TillRefusal(self._say("blocked", reason=str(exc))) from None
+        except RetryLater:
+            raise TillRefusal(self._say("unreachable", program=target.program_name)) from None
+        return guest
+
+    # --- getcardinfoex ---------------------------------------------------------------------
+    async def card_info(self, q: fw.CardQuery) -> fw.CardInfo:
+        target = self.routes.find(q.restaurant, q.card)
+        if target is None:
+            return fw.CardInfo(result=1)
+        try:
+            guest = await self._identify(target, q.card)
+        except TillRefusal as exc:
+            return fw.CardInfo(result=0, locked=True, why_lock=str(exc))
+        if guest is None:
+            return fw.CardInfo(result=1)
+        summa = 0
+        if target.payment is not None:
+            try:
+                summa = await self.hub.payments.balance(str(q.card), site=target.site,
+                                                        method=target.payment)
+            except (UserError, RetryLater) as exc:
+                log.info("FarCards: balance of card %s on %s: %s", q.card, target.payment, exc)
+        disc_limit, order = 0, q.order
+        if order is not None and order.lines:
+            quote: Quote = await target.program.quote(_at(order, target.site), guest)
+            disc_limit = quote.discount
+            if target.route.limit_by_quote:
+                summa = min(summa, quote.bonus_spend_max)
+        accounts = list(guest.accounts)[:7]
+        sums = [a.available for a in accounts] + [0] * (7 - len(accounts))
+        screen = "; ".join(f"{self._say('account_' + str(a.kind))}: {rubles(a.available)}"
+                           for a in accounts) or self._say("available", amount=rubles(summa))
+        discount = max((target.route.discounts.get(g, 0) for g in guest.groups), default=0)
+        return fw.CardInfo(
+            result=0, holder=guest.name or (guest.phone or ""), person_id=guest.id,
+            account=zlib.crc32(guest.id.encode()), bonus=target.route.bonus_type,
+            discount=discount, disc_limit=disc_limit, summa=max(summa, 0), sums=sums,
+            dop_info=guest.level or "", scr_message=screen, prn_message=screen)
+
+    # --- transactionsex --------------------------------------------------------------------
+    async def transactions(self, batch: fw.Batch) -> list[tuple[int, str, int]]:
+        """Post the batch; (num, ext id, card) per posted transaction. TillRefusal if not."""
+        ops = await self._plan(batch)
+        if not ops:
+            return []
+        if len({op.cancel for op in ops}) > 1:
+            raise TillRefusal(self._say("mixed"))
+        ref = batch.check_ref
+        if ops[0].cancel:
+            return await self._cancel(ops, ref)
+        for op in ops:  # refused before: the journal would replay a result that was undone
+            if await self._done(op.key(ref) + ":refused"):
+                raise TillRefusal(self._say("refused_before"))
+        orders = self._orders(ops, batch.order, ref)
+        await self._limits(ops, batch.order, ref)
+        undo: dict[str, Undo] = {}  # op key -> what takes back what it did so far
+        posted: list[tuple[int, str, int]] = []
+        try:
+            holds = [(op, await self._hold(op, ref, undo)) for op in ops
+                     if op.kind == fw.KIND_PAYMENT]
+            for op, held in holds:
+                await self._capture(op, ref, held, undo)
+                posted += [(n, held.id, op.card) for n in op.nums]
+            for op in ops:
+                if op.kind == fw.KIND_BONUS:
+                    p = await self._commit(op, ref, orders[op.card], undo)
+                    posted += [(n, p.id, op.card) for n in op.nums]
+        except TillRefusal:
+            await self._undo(undo, ops, ref)
+            raise
+        return sorted(posted)
+
+    async def _plan(self, batch: fw.Batch) -> list[Op]:
+        found: dict[tuple[int, int, bool], Op] = {}
+        guests: dict[int, tuple[Target, Guest]] = {}
+        for num, t in enumerate(batch.items, start=1):
+            if t.kind in (fw.KIND_DISCOUNT, fw.KIND_OWN_MONEY) or t.summa == 0:
+                continue  # r_keeper's own discount / money: nothing moves in a programme
+            if t.card not in guests:
+                target = self.routes.find(t.restaurant, t.card)
+                guest = await self._identify(target, t.card) if target else None
+                if target is None or guest is None:
+                    raise TillRefusal(self._say("unknown_card", card=t.card))
+                guests[t.card] = (target, guest)
+            target, guest = guests[t.card]
+            if t.kind == fw.KIND_PAYMENT and target.payment is None:
+                raise TillRefusal(self._say("no_payment", card=t.card))
+            op = found.setdefault((t.card, t.kind, t.cancel),
+                                  Op(t.card, t.kind, t.cancel, 0, target, guest))
+            op.amount += abs(t.summa)
+            op.nums.append(num)
+        return list(found.values())
+
+    def _orders(self, ops: list[Op], order: Order | None, ref: str) -> dict[int, Order]:
+        """Each card's part of the check: the lines' shares its payment covered (``split``),
+        the check's payments by card and the rest in cash."""
+        cards = sorted({op.card for op in ops})
+        paid = {c: sum(op.amount for op in ops if op.card == c and op.kind == fw.KIND_PAYMENT)
+                for c in cards}
+        base = order or Order(site="", number=ref)
+        try:
+            shares = split([ln.amount for ln in base.lines], [paid[c] for c in cards])
+        except Refused as exc:
+            raise TillRefusal(str(exc)) from None
+        cash = base.total - sum(paid.values())
+        payments = tuple(Payment(code=str(c), name=f"card {c}", amount=paid[c], kind="bonus")
+                         for c in cards if paid[c]) + \
+            ((Payment(code="cash", name="cash", amount=cash, kind="cash"),) if cash > 0 else ())
+        out: dict[int, Order] = {}
+        for j, c in enumerate(cards):
+            site = next(op.target.site for op in ops if op.card == c)
+            lines = tuple(OrderLine(code=ln.code, name=ln.name, quantity=ln.quantity,
+                                    price=ln.price, amount=shares[j][i], category=ln.category)
+                          for i, ln in enumerate(base.lines) if shares[j][i]) \
+                if paid[c] else base.lines
+            out[c] = Order(site=site, number=base.number or ref, guid=base.guid,
+                           guests=base.guests, lines=lines, payments=payments,
+                           total=sum(ln.amount for ln in lines))
+        return out
+
+    async def _limits(self, ops: list[Op], order: Order | None, ref: str) -> None:
+        """Points pay at most what the programme quotes for this check (a retry of a batch
+        that posted is not quoted again: what it spent is gone from the balance)."""
+        if order is None or not order.lines:
+            return
+        for op in ops:
+            if op.kind == fw.KIND_PAYMENT and op.target.route.limit_by_quote \
+                    and not await self._done(op.key(ref) + ":capture"):
+                quote: Quote = await op.target.program.quote(_at(order, op.target.site),
+                                                              op.guest)
+                if op.amount > quote.bonus_spend_max:
+                    raise TillRefusal(self._say("spend_over_limit",
+                                                limit=rubles(quote.bonus_spend_max)))
+
+    # --- the actions, each through the journal -----------------------------------------------
+    async def _pay(self, call: Callable[[], Awaitable[PaymentResult]]) -> PaymentResult:
+        try:
+            return await call()
+        except UserError as exc:
+            raise TillRefusal(self._say("declined", reason=str(exc))) from None
+        except RetryLater:
+            raise TillRefusal(self._say("later")) from None
+
+    async def _hold(self, op: Op, ref: str, undo: dict[str, Undo]) -> PaymentResult:
+        p, key = self.hub.payments, op.key(ref)
+        held = await self._pay(lambda: p.hold(str(op.card), op.amount, key=key + ":hold",
+                                              site=op.target.site, method=op.target.payment))
+        undo[key] = lambda: p.void(held.id, key=key + ":refused", site=op.target.site,
+                                   method=op.target.payment)
+        return held
+
+    async def _capture(self, op: Op, ref: str, held: PaymentResult,
+                       undo: dict[str, Undo]) -> None:
+        p, key = self.hub.payments, op.key(ref)
+        await self._pay(lambda: p.capture(held.id, None, key=key + ":capture",
+                                          site=op.target.site, method=op.target.payment))
+        undo[key] = lambda: p.refund(held.id, op.amount, key=key + ":refused",
+                                     site=op.target.site, method=op.target.payment)
+
+    async def _loyalty(self, op: Op, key: str, kind: str, request: Any,
+                       call: Callable[[], Awaitable[Posting]]) -> Posting:
+        try:
+            posting: Posting = await self.hub.journal.run(
+                key, component=op.target.program_name, concern="loyalty", kind=kind,
+                site=op.target.site, station=None, request=request, call=call,
+                lookup=None, result_type=Posting)
+        except UserError as exc:
+            raise TillRefusal(self._say("declined", reason=str(exc))) from None
+        except RetryLater:
+            raise TillRefusal(self._say("later")) from None
+        return posting
+
+    async def _commit(self, op: Op, ref: str, order: Order, undo: dict[str, Undo]) -> Posting:
+        key, prog = op.key(ref), op.target.program
+        quote = Quote(guest_id=op.guest.id, bonus_earn=op.amount)
+        posting = await self._loyalty(
+            op, key, "commit", {"card": op.card, "earn": op.amount, "order": order},
+            lambda: prog.commit(order, quote, key))
+        undo[key] = lambda: self._loyalty(op, key + ":refused", "reverse", {"of": posting.id},
+                                           lambda: prog.reverse(posting, key + ":refused"))
+        return posting
+
+    async def _undo(self, undo: dict[str, Undo], ops: list[Op], ref: str) -> None:
+        for fn in reversed(list(undo.values())):
+            try:
+                await fn()
+            except Exception:
+                log.exception("FarCards: undoing part of refused check %s failed; the journal "
+                              "shows which action", ref)
+
+    async def _done(self, key: str) -> Any:
+        entry = await self.hub.journal.entry(key)
+        return entry if entry is not None and entry.status == "done" else None
+
+    async def _cancel(self, ops: list[Op], ref: str) -> list[tuple[int, str, int]]:
+        """Refund / reverse what the original batch posted; every original is found first."""
+        originals: list[tuple[Op, Any]] = []
+        for op in ops:
+            suffix = ":capture" if op.kind == fw.KIND_PAYMENT else ""
+            if await self._done(op.key(ref, cancel=False) + ":refused"):
+                entry = None  # the original was refused and undone: nothing to cancel
+            else:
+                entry = await self._done(op.key(ref, cancel=False) + suffix)
+            if entry is None or entry.result is None:
+                raise TillRefusal(self._say("nothing_to_cancel", card=op.card))
+            originals.append((op, entry))
+        posted: list[tuple[int, str, int]] = []
+        for op, entry in originals:
+            if op.kind == fw.KIND_PAYMENT:
+                ext = await self._refund(op, ref, codec.loads(entry.result, PaymentResult))
+            else:
+                ext = await self._reverse(op, ref, codec.loads(entry.result, Posting))
+            posted += [(n, ext, op.card) for n in op.nums]
+        return sorted(posted)
+
+
+    async def _refund(self, op: Op, ref: str, cap: PaymentResult) -> str:
+        p, key = self.hub.payments, op.key(ref)
+        out = await self._pay(lambda: p.refund(cap.id, op.amount, key=key + ":refund",
+                                               site=op.target.site, method=op.target.payment))
+        return out.id
+
+    async def _reverse(self, op: Op, ref: str, orig: Posting) -> str:
+        key, prog = op.key(ref), op.target.program
+        rev = await self._loyalty(op, key, "reverse", {"of": orig.id},
+                                  lambda: prog.reverse(orig, key))
+        return rev.id
+
+
+def _at(order: Order, site: str) -> Order:
+    return order if order.site == site else Order(
+        site=site, number=order.number, guid=order.guid, guests=order.guests,
+        lines=order.lines, discounts=order.discounts, payments=order.payments,
+        total=order.total)
