@@ -74,11 +74,12 @@ class World:
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     clock = Clock()
-    sim = AtolOnlineSimulator(clock=clock, hang_seconds=1.0)
+    sim = AtolOnlineSimulator(clock=clock, hang_seconds=0.6)
     fragment = await sim.start()
     cfg = OnlineSettings(**fragment["atol"]["online"][0],
                          state_file=str(tmp_path / "sent.jsonl"), request_timeout=0.3,
-                         poll_interval=0.01, wait_timeout=2, retries=2, retry_delay=0.01)
+                         poll_interval=0.01, wait_timeout=2, lookup_timeout=2, retries=2,
+                         retry_delay=0.01)
     w = World(sim, cfg, clock, tmp_path)
     yield w
     for reg in w.regs:
@@ -140,7 +141,7 @@ async def test_same_key_after_a_fail_gets_a_new_external_id(world: World) -> Non
 
 async def test_still_waiting_is_unknown_then_found(world: World) -> None:
     world.sim.process_delay = 120  # simulated seconds
-    reg = world.register(wait_timeout=0.1)
+    reg = world.register(wait_timeout=0.1, lookup_timeout=0.1)
     with pytest.raises(Unanswered):
         await reg.receipt(receipt(), key="k1")
     with pytest.raises(RetryLater):

@@ -109,10 +109,11 @@ class AtolOnlineRegister:
             log.info("ATOL Online %s: %s already had external_id %s (uuid %s)", self.name,
                      sent.op, sent.external_id, accepted.uuid)
 
-    async def _wait(self, sent: Sent) -> FiscalDocument:
-        """Poll report/{uuid} until done or fail, at most ``wait_timeout`` seconds."""
+    async def _wait(self, sent: Sent, budget: float | None = None) -> FiscalDocument:
+        """Poll report/{uuid} until done or fail, at most ``budget`` seconds."""
         assert sent.uuid is not None
-        with anyio.move_on_after(self.cfg.wait_timeout):
+        budget = self.cfg.wait_timeout if budget is None else budget
+        with anyio.move_on_after(budget):
             while True:
                 report = await self.client.report(sent.uuid)
                 if report["status"] == "done":
@@ -124,7 +125,7 @@ class AtolOnlineRegister:
                     raise self._fail_error(report.get("error") or {})
                 await anyio.sleep(self.cfg.poll_interval)
         raise Unanswered(f"{sent.op} {sent.external_id}: still 'wait' after "
-                         f"{self.cfg.wait_timeout:g} s (uuid {sent.uuid})")
+                         f"{budget:g} s (uuid {sent.uuid})")
 
     def _failed(self, sent: Sent) -> None:
         sent.state = FAILED
@@ -150,8 +151,8 @@ class AtolOnlineRegister:
                 return None  # refused: it was never made
             except Unanswered as exc:
                 raise RetryLater(str(exc)) from exc
-        try:
-            return await self._wait(sent)
+        try:  # bounded: at start the journal reconciles every unknown row in turn
+            return await self._wait(sent, self.cfg.lookup_timeout)
         except Unanswered as exc:
             raise RetryLater(str(exc), after=self.cfg.poll_interval) from exc
         except (UserError, Permanent, RetryLater):

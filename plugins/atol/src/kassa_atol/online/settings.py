@@ -44,6 +44,7 @@ class OnlineSettings:
     request_timeout: float = field(default=10.0, validator=validators.gt(0))  # per HTTP call
     poll_interval: float = field(default=1.0, validator=validators.gt(0))  # report/{uuid}
     wait_timeout: float = field(default=60.0, validator=validators.gt(0))  # for done|fail
+    lookup_timeout: float = field(default=10.0, validator=validators.gt(0))  # the same, lookup
     retries: int = field(default=3, validator=validators.ge(0))  # on 429 / 5xx / no link
     retry_delay: float = field(default=1.0, validator=validators.ge(0))  # doubled each time
     # key -> external_id -> uuid, kept so lookup() can find a document after a crash;
