@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import click
 
 DEFAULT_PORT = 5080
@@ -18,15 +21,19 @@ def lime() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 def simulate(port: int, host: str) -> None:
     """Run a simulated Lime API until Ctrl+C, with an installation, a cashdesk and cards."""
-    from kassa.simulate import serve, toml_block
+    from kassa.simulate import serve, toml_block, toml_pairs
 
     from kassa_lime.sim import DEMO_RANGE, LimeSimulator
 
-    def render(fragment: object, sim: LimeSimulator) -> str:
-        assert isinstance(fragment, dict)
-        return (f"# Lime simulator at {sim.url}; cards {DEMO_RANGE[0]}..{DEMO_RANGE[1]} "
-                "(each: Депозит 5000.00, Бонусы 300.00); paste this into kassa.toml:\n"
-                + toml_block(fragment))
+    def render(fragment: Mapping[str, Any], sim: LimeSimulator) -> str:
+        table = dict(fragment["lime"])
+        goods = table.pop("good_types", [])
+        lines = [f"# Lime simulator at {sim.url}; cards {DEMO_RANGE[0]}..{DEMO_RANGE[1]} "
+                 "(each: Депозит 5000.00, Бонусы 300.00); paste this into kassa.toml:",
+                 toml_block({"lime": table})]
+        for good in goods:  # an array of tables: toml_block leaves those out of a table
+            lines += ["", "[[lime.good_types]]", *toml_pairs(good)]
+        return "\n".join(lines)
 
     serve(lambda: LimeSimulator(host=host, port=port), what="the Lime simulator", host=host,
           port=port, render=render,

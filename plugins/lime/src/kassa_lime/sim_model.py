@@ -215,17 +215,21 @@ class LimeModel:
                                  f"Позиция {n}: срок действия счёта «{right.name}» истёк")
             moves[who] = moves.get(who, 0) + amount
             shares.append({"card": card.id, "right": right.id, "amount": amount})
+        card_id = entry.get("cardId")
         return {"entry": n, "good": good, "units": units, "price": price, "base": base,
+                "card": int(card_id) if isinstance(card_id, int) else None,
                 "cost": cost, "shares": shares, "returns": returns, "returned": 0}
 
     def _history(self, line: dict[str, Any], number: int, at: datetime, desk: int,
                  user: int, refund: bool) -> None:
-        payer = next((s for s in line["shares"] if s["card"] is not None), None)
+        # the payer is the entry's card (its ``cardId``), else the first that paid
+        first = next((s["card"] for s in line["shares"] if s["card"] is not None), None)
+        payer = line["card"] if line["card"] in self.cards else first
         for s in line["shares"]:
             if s["card"] is None:
                 continue
             card = self.cards[s["card"]]
-            payer_card = self.cards[payer["card"]] if payer else card
+            payer_card = self.cards[payer] if payer is not None else card
             card.history.append({
                 "type": "Возврат" if refund else "Продажа", "date": wire.local_time(at, self.tz),
                 "account": card.rights[s["right"]].name,
