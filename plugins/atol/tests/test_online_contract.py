@@ -71,3 +71,13 @@ class TestAtolOnlineContract(FiscalDeviceContract):
                          lambda: reg.close_shift(self.cashier, key="z1")):
                 with pytest.raises(Permanent, match="смен"):
                     await call()
+
+
+def test_register_and_simulator_fit_their_protocols(tmp_path: Path) -> None:
+    from kassa.conformance import component_problems
+    from kassa.hookspecs.app import Simulator
+    from kassa.hookspecs.fiscal import FiscalDevice
+
+    cfg = OnlineSettings(state_file=str(tmp_path / "s.jsonl"))
+    assert component_problems(AtolOnlineRegister("c", cfg, None), FiscalDevice) == []
+    assert component_problems(AtolOnlineSimulator(), Simulator) == []

@@ -206,6 +206,18 @@ async def test_unknown_group_expired_token_outage_and_429(api: Any) -> None:
     assert not sim.docs
 
 
+async def test_faults_from_the_shell(api: Any) -> None:
+    sim, http, _ = api
+    base = sim.base_url.split("/possystem")[0]
+    resp = await http.post(f"{base}/_sim/faults", json={"outage": True, "hang": 1,
+                                                         "inject": {"status": 502}})
+    assert resp.status_code == 200 and sim.outage and sim.hang == 1 and sim.faults
+    bad = await http.post(f"{base}/_sim/faults", json={"inject": {}})
+    assert bad.status_code == 400
+    state = (await http.get(f"{base}/_sim/state")).json()
+    assert state == {"documents": [], "kkts": {}}
+
+
 async def test_report_of_an_unknown_uuid(api: Any) -> None:
     _, http, _ = api
     resp = await http.get(f"{GROUP}/report/00000000-0000-0000-0000-000000000000",

@@ -38,4 +38,7 @@ def render(fragment: Mapping[str, Any], sim: Any) -> str:
         f"# ATOL Online v5 simulator at {acc['base_url']}; paste this into kassa.toml:", "",
         "[[atol.online]]", *toml_pairs(acc), "",
         f"# documents: curl -s http://{sim.host}:{sim.port}/_sim/state",
+        f"# faults: curl -s -X POST http://{sim.host}:{sim.port}/_sim/faults -d "
+        "'{\"outage\": true}' (also inject, fail_next, hang, expire_tokens; see "
+        "docs/plugins/atol-online.md)",
         "# Running; Ctrl+C stops the simulator."])

@@ -6,7 +6,8 @@ first uuid -, processing after a delay (wait -> done | fail), one cloud KKT per 
 its FN, FD / shift / receipt counters and a deterministic fiscal sign, and a callback POST
 when a document is done. Test switches: ``outage``, ``inject`` (429 / 5xx), ``hang``
 (answer lost after the work), ``delay`` (slow answers), ``fail_next`` (a ``fail`` report).
-``GET /_sim/state`` shows the documents (for a person at a shell)."""
+``GET /_sim/state`` shows the documents and ``POST /_sim/faults`` sets the switches (for a
+person at a shell)."""
 
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ class AtolOnlineSimulator:
     tokens: dict[str, datetime] = field(factory=dict)
     kkts: dict[str, Kkt] = field(factory=dict)
     faults: list[Fault] = field(factory=list)
-    requests: list[tuple[str, str]] = field(factory=list)  # (method, path) as received
+    requests: list[tuple[str, str]] = field(factory=list)  # (method, path) of API calls
     callbacks: list[dict[str, Any]] = field(factory=list)  # what was POSTed to callback_url
     _fail_next: list[tuple[int, str]] = field(factory=list)
     _server: AsgiServer | None = None
@@ -155,6 +156,10 @@ class AtolOnlineSimulator:
             return
         raw = await read_body(receive)
         method, path = scope["method"], scope["path"]
+        if path.startswith("/_sim/"):  # the control API: no faults, no outage
+            status, data = self._control(method, path, raw)
+            await respond(send, status, data)
+            return
         self.requests.append((method, path))
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         if self.delay:
@@ -188,8 +193,6 @@ class AtolOnlineSimulator:
     def _route(self, method: str, path: str, raw: bytes,
                headers: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         prefix = "/possystem/v5/"
-        if method == "GET" and path == "/_sim/state":
-            return 200, self.state()
         if not path.startswith(prefix):
             return 404, {"error": codes.error(codes.BAD_REQUEST, "неизвестный путь")}
         rest = path[len(prefix):].strip("/").split("/")
@@ -213,6 +216,36 @@ class AtolOnlineSimulator:
         if method == "POST" and len(rest) == 2 and rest[1] in OPS:
             return self._take(group, rest[1], body)
         return 404, self._err(codes.BAD_REQUEST, f"неизвестная операция {'/'.join(rest[1:])}")
+
+    def _control(self, method: str, path: str, raw: bytes) -> tuple[int, dict[str, Any]]:
+        if method == "GET" and path == "/_sim/state":
+            return 200, self.state()
+        if method == "POST" and path == "/_sim/faults":
+            return self._faults(raw)
+        return 404, {"error": f"no {method} {path}"}
+
+    def _faults(self, raw: bytes) -> tuple[int, dict[str, Any]]:
+        """The switches from a shell: ``{"outage": true}``, ``{"inject": {"status": 429,
+        "count": 2, "retry_after": 1}}``, ``{"fail_next": 1}``, ``{"hang": 1}``,
+        ``{"expire_tokens": true}``."""
+        try:
+            req = json.loads(raw or b"{}")
+            if "outage" in req:
+                self.outage = bool(req["outage"])
+            if "inject" in req:
+                i = req["inject"]
+                self.inject(int(i["status"]), int(i.get("count", 1)),
+                            retry_after=i.get("retry_after"),
+                            after_work=bool(i.get("after_work", False)))
+            if "fail_next" in req:
+                self.fail_next(int(req["fail_next"]), str(req.get("text", "")))
+            if "hang" in req:
+                self.hang = int(req["hang"])
+            if req.get("expire_tokens"):
+                self.expire_tokens()
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            return 400, {"error": f"faults: {exc!r}"}
+        return 200, {"outage": self.outage, "faults": len(self.faults), "hang": self.hang}
 
     def _stamp(self) -> str:
         return self._now().astimezone(ZoneInfo(self.tz)).strftime(STAMP)
