@@ -9,6 +9,7 @@ from kassa.errors import Permanent, RetryLater
 from kassa.model import Health, PrintJob
 from kassa_escpos.printer import EscposPrinter, PrinterLost
 from kassa_escpos.protocol import PrinterState
+from kassa_escpos.settings import PrinterSettings
 from kassa_escpos.sim import EscposSimulator
 from kassa_escpos.ticket import KitchenItem, KitchenTicket, kitchen_key
 
@@ -169,3 +170,41 @@ async def test_an_unknown_profile_is_one_sentence(sim: EscposSimulator) -> None:
     with pytest.raises(UserError, match="профиль «TM-NOPE»"):
         await p.start()
     assert p.status().health is Health.DOWN
+
+
+async def test_serial_over_a_pty() -> None:
+    import os
+    import termios
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    attrs = termios.tcgetattr(slave)
+    attrs[3] &= ~termios.ECHO
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    far = EscposSimulator([("pty", "")])["pty"]
+    settings = PrinterSettings(name="pty", serial=os.ttyname(slave), status_timeout=1.0,
+                               status_interval=0)
+    p = EscposPrinter(settings)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(far.serve_fd, master)
+            await p.start()
+            await p.print(RECEIPT, key="s1")
+            far.set_state(PrinterState(cover_open=True))
+            with pytest.raises(RetryLater, match="крышка"):
+                await p.print(RECEIPT, key="s2")
+            await p.stop()
+            tg.cancel_scope.cancel()
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert [t.key for t in far.paper.tickets] == ["s1"] and far.paper.flags == []
+    assert far.paper.tickets[0].codes[0].kind == "qr"
+
+
+async def test_a_missing_serial_device_fails_start_in_one_sentence() -> None:
+    p = EscposPrinter(PrinterSettings(name="usb", serial="/dev/nonexistent-printer"))
+    with pytest.raises(ConnectionError, match="«usb» \\(/dev/nonexistent-printer\\) недоступен"):
+        await p.start()

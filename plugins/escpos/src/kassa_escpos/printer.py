@@ -63,8 +63,8 @@ class EscposPrinter:
         await self._load_profile()
         try:
             await self.link.open()
-        except (OSError, TimeoutError) as exc:
-            reason = type(exc).__name__ if not str(exc) else str(exc)
+        except Exception as exc:  # refused, timed out, no such device file (python-escpos)
+            reason = (str(exc) or type(exc).__name__).splitlines()[0].rstrip(":.")
             self._down(self._say("escpos.unreachable", where=self.settings.where,
                                  reason=reason))
             raise ConnectionError(self.message) from exc

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -96,10 +97,31 @@ class SimPrinter:
         self.held += rest
         return answers
 
+    def receive(self, data: bytes) -> tuple[bytes, bool]:
+        """Take bytes from the link: what to answer, and whether to hang up now."""
+        flags = len(self.paper.flags)
+        hang_up = False
+        if self.drop_after is not None:
+            data, hang_up = data[:self.drop_after], len(data) >= self.drop_after
+            self.drop_after = None if hang_up else self.drop_after - len(data)
+        self.received += len(data)
+        if self.state.ready and not self.held:
+            answer = self.parser.feed(data)
+            if not self.state.ready:  # it halted inside this chunk
+                rest, self.parser.buf = self.parser.buf, b""
+                answer += self._realtime_only(rest)
+        else:
+            answer = self._realtime_only(data)
+        return answer, hang_up or (self.strict and len(self.paper.flags) > flags)
+
+    def disconnected(self) -> None:
+        # a new connection is a fresh stream: whatever was half parsed is lost
+        self.parser.flush()
+        self.paper.tear()
+
     async def handle(self, stream: SocketStream) -> None:
         self.connections += 1
         self.streams.add(stream)
-        flags = len(self.paper.flags)
         try:
             async with stream:
                 while True:
@@ -107,30 +129,38 @@ class SimPrinter:
                         data = await stream.receive()
                     except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
                         return
-                    cut_here = False
-                    if self.drop_after is not None:
-                        data, cut_here = data[:self.drop_after], len(data) >= self.drop_after
-                        self.drop_after -= len(data)
-                    self.received += len(data)
-                    if self.state.ready and not self.held:
-                        answer = self.parser.feed(data)
-                        if not self.state.ready:  # it halted inside this chunk
-                            rest, self.parser.buf = self.parser.buf, b""
-                            answer += self._realtime_only(rest)
-                    else:
-                        answer = self._realtime_only(data)
-                    if cut_here:
-                        self.drop_after = None
-                        return
-                    if self.strict and len(self.paper.flags) > flags:
+                    answer, hang_up = self.receive(data)
+                    if hang_up:
                         return
                     if answer:
                         await stream.send(answer)
         finally:
             self.streams.discard(stream)
-            # a new connection is a fresh stream: whatever was half parsed is lost
-            self.parser.flush()
-            self.paper.tear()
+            self.disconnected()
+
+    async def serve_fd(self, fd: int) -> None:
+        """Serve a serial line: the master side of a pty (the driver opens the slave), until
+        cancelled. Hanging up is not possible on a pty; the bytes after ``drop_after`` are
+        swallowed instead (the printer lost power)."""
+        self.connections += 1
+        dead = False
+        try:
+            while True:
+                await anyio.wait_readable(fd)
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:  # the slave side closed
+                    await anyio.sleep(0.01)
+                    continue
+                if dead:
+                    continue
+                answer, dead = self.receive(data)
+                if dead:
+                    self.disconnected()
+                elif answer:
+                    os.write(fd, answer)
+        finally:
+            self.disconnected()
 
     async def hang_up(self) -> None:
         """Close every open link now (the printer lost power)."""
