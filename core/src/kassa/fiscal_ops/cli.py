@@ -198,15 +198,10 @@ def last(qr: bool, **opts: Any) -> None:
 
 
 def qr_art(text: str, locale: str = "ru") -> str:
-    """The QR drawn with block characters (segno, the ``qr`` extra)."""
-    import io
-
-    from kassa.fiscal_ops.texts import say
+    from kassa.errors import UserError
+    from kassa.fiscal_ops.render import qr_art as draw
 
     try:
-        import segno
-    except ImportError:
-        raise click.ClickException(say("err.qr_extra", locale)) from None
-    out = io.StringIO()
-    segno.make(text, error="m").terminal(out=out, compact=True)
-    return out.getvalue()
+        return draw(text, locale)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None

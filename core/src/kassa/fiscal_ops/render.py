@@ -88,3 +88,19 @@ def document_lines(register: str, doc: dict[str, Any], locale: str) -> list[str]
     if doc.get("qr"):
         lines.append(f"QR: {doc['qr']}")
     return lines
+
+
+def qr_art(text: str, locale: str = "ru") -> str:
+    """The QR drawn with block characters (segno: the ``qr`` extra; a ``UserError`` naming
+    the extra when it is missing)."""
+    import io
+
+    from kassa.errors import UserError
+
+    try:
+        import segno
+    except ImportError:
+        raise UserError(say("err.qr_extra", locale)) from None
+    out = io.StringIO()
+    segno.make(text, error="m").terminal(out=out, compact=True)
+    return out.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kassa_console.screens.chats import ChatsScreen
 from kassa_console.screens.dashboard import DashboardScreen
 from kassa_console.screens.events import EventsScreen
+from kassa_console.screens.fiscal import FiscalScreen
 from kassa_console.screens.log import LogScreen
 from kassa_console.screens.plugins import PluginsScreen
 from kassa_console.screens.reports import ReportsScreen
@@ -17,4 +18,5 @@ SCREENS = {
     "reports": ("r", ReportsScreen),
     "plugins": ("p", PluginsScreen),
     "log": ("l", LogScreen),
+    "fiscal": ("f", FiscalScreen),
 }
