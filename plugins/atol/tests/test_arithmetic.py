@@ -52,7 +52,7 @@ def receipts(draw: st.DrawFn) -> Receipt:
                    payments=pays, total=total, issued_at=AT)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(receipts())
 def test_emulator_and_core_agree_on_arithmetic(r: Receipt) -> None:
     core = [p.code for p in problems(r) if p.code in ARITHMETIC]

@@ -44,7 +44,7 @@ async def run(sim: AtolSimulator, *tasks: dict[str, Any]) -> list[dict[str, Any]
 
 
 async def one(sim: AtolSimulator, task: dict[str, Any]) -> dict[str, Any]:
-    return (await run(sim, task))[0]
+    return dict((await run(sim, task))[0])
 
 
 def sell(**changes: Any) -> dict[str, Any]:

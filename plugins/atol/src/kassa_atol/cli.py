@@ -37,12 +37,19 @@ def simulate(port: int, host: str, site: str, delay: float, auto_open_shift: boo
 
 
 def render(fragment: Mapping[str, Any], sim: Any) -> str:
-    from kassa.simulate import toml_block
+    """The kassa.toml block (``[[atol.registers]]``, ``[[sites]]``), then how to drive the
+    emulator, as TOML comments (the whole output parses as TOML)."""
+    from kassa.simulate import toml_pairs
 
     base = sim.url
+    block: list[str] = []
+    for entry in fragment["atol"]["registers"]:
+        block += ["[[atol.registers]]", *toml_pairs(entry), ""]
+    for site in fragment["sites"]:
+        block += ["[[sites]]", *toml_pairs(site), ""]
     return "\n".join([
         f"# ATOL Web Server emulator at {base} (register {sim.register}, FN 9999078900000961);"
-        " paste this into kassa.toml:", "", toml_block(fragment), "",
+        " paste this into kassa.toml:", "", *block,
         "# Tasks: curl -s -X POST " + base + "/api/v2/requests -d "
         "'{\"uuid\": \"1\", \"request\": [{\"type\": \"openShift\"}]}'; "
         "curl -s " + base + "/api/v2/requests/1",
