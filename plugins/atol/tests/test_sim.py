@@ -48,7 +48,7 @@ async def one(sim: AtolSimulator, task: dict[str, Any]) -> dict[str, Any]:
 
 
 def sell(**changes: Any) -> dict[str, Any]:
-    task = copy.deepcopy(SELL)
+    task: dict[str, Any] = copy.deepcopy(SELL)
     task.update(changes)
     return task
 
