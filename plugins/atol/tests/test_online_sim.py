@@ -102,6 +102,23 @@ async def test_processing_takes_its_delay(api: Any) -> None:
     assert (await http.get(f"{GROUP}/report/{uuid}", headers=head)).json()["status"] == "done"
 
 
+async def test_fd_numbers_follow_acceptance_not_polling(api: Any) -> None:
+    sim, http, clock = api
+    sim.process_delay = 10
+    head = await token(http)
+    uuids = []
+    for ext in ("a-1", "a-2"):
+        body = fixture("sell_request.json")
+        body["external_id"] = ext
+        uuids.append((await http.post(f"{GROUP}/sell", json=body, headers=head)).json()["uuid"])
+    clock.at += timedelta(seconds=11)
+    second = (await http.get(f"{GROUP}/report/{uuids[1]}", headers=head)).json()
+    first = (await http.get(f"{GROUP}/report/{uuids[0]}", headers=head)).json()
+    assert first["payload"]["fiscal_document_number"] == 2  # 1 is the shift opening
+    assert second["payload"]["fiscal_document_number"] == 3
+    assert second["payload"]["fiscal_receipt_number"] == 2
+
+
 async def test_fiscal_sign_is_deterministic() -> None:
     signs = []
     for _ in range(2):

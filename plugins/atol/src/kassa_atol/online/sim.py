@@ -156,6 +156,7 @@ class AtolOnlineSimulator:
             return
         raw = await read_body(receive)
         method, path = scope["method"], scope["path"]
+        self._tick()
         if path.startswith("/_sim/"):  # the control API: no faults, no outage
             status, data = self._control(method, path, raw)
             await respond(send, status, data)
@@ -304,6 +305,12 @@ class AtolOnlineSimulator:
                 "external_id": doc.external_id, "callback_url": doc.callback_url}
 
     # --- the cloud KKT -------------------------------------------------------------------
+    def _tick(self) -> None:
+        """Make every document whose delay is over, in the order they were taken (the cloud
+        works on its own; FD numbers follow acceptance, not who polls first)."""
+        for doc in list(self.docs.values()):
+            self._process(doc)
+
     def _process(self, doc: Doc) -> None:
         now = self._now()
         if doc.status != "wait" or now < doc.ready_at:
