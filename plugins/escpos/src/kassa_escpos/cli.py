@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import click
 
 DEFAULT_PORT = 9100  # raw TCP printing ("JetDirect"), what ESC/POS network printers listen on
@@ -35,7 +38,19 @@ def simulate(port: int, host: str, printers: tuple[str, ...], strict: bool,
 
     pairs = [(p.partition("@")[0], p.partition("@")[2]) for p in dict.fromkeys(printers)]
     serve(lambda: EscposSimulator(pairs, host=host, port=port, strict=strict, on_ticket=show),
-          what="the ESC/POS printer emulator", host=host, port=port,
+          what="the ESC/POS printer emulator", host=host, port=port, render=render,
           summary=lambda sim: "# stopped; " + ", ".join(
               f"{name}: {s['tickets']} tickets, {s['flags']} flagged commands"
               for name, s in sim.summary().items()))
+
+
+def render(fragment: Mapping[str, Any], sim: Any) -> str:
+    """The ``[[escpos.printers]]`` tables to paste into kassa.toml, then how to use them."""
+    from kassa.simulate import toml_pairs
+
+    lines = ["# ESC/POS printer emulator; paste this into kassa.toml:"]
+    for printer in fragment["escpos"]["printers"]:
+        lines += ["", "[[escpos.printers]]", *toml_pairs(printer)]
+    lines += ["", "# Every ticket that arrives is printed on stderr as text; status answers"
+              " (DLE EOT) say online, paper present, cover shut. Ctrl+C stops it."]
+    return "\n".join(lines)
