@@ -4,6 +4,7 @@ bad receipts and the calls a cloud register cannot make."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import anyio
 import attrs
+import httpx
 import pytest
 from kassa.errors import Permanent, RetryLater, UserError
 from kassa.journal import DONE, UNKNOWN, Journal
@@ -181,6 +183,41 @@ async def test_wrong_password_is_permanent_and_status_says_so(world: World) -> N
     st = await reg.status()
     assert not st.ready and st.message and "логин" in st.message
     assert "wrong" not in (st.message or "")
+    asked = sum(1 for _, p in world.sim.requests if p.endswith("/getToken"))
+    assert asked == 1, "a refused login is not asked again within a minute"
+    world.clock.advance(seconds=61)
+    await reg.status()
+    assert sum(1 for _, p in world.sim.requests if p.endswith("/getToken")) == 2
+
+
+async def test_duplicate_without_a_uuid_stays_unknown(world: World) -> None:
+    class NoUuidOn33(httpx.AsyncBaseTransport):
+        """A far end that answers 33 without saying which uuid (not seen; guarded)."""
+
+        def __init__(self) -> None:
+            self.inner = httpx.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            resp = await self.inner.handle_async_request(request)
+            await resp.aread()
+            data = json.loads(resp.content or b"{}")
+            if isinstance(data, dict) and (data.get("error") or {}).get("code") == 33:
+                data.pop("uuid", None)
+            return httpx.Response(resp.status_code, json=data)
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    await world.register().receipt(receipt(), key="k1")
+    reg = AtolOnlineRegister("cloud", world.cfg, world.clock, transport=NoUuidOn33())
+    world.regs.append(reg)
+    sent = reg.sent.get("k1")
+    assert sent is not None
+    reg.sent.put(attrs.evolve(sent, uuid=None, state="sending"))  # as if the answer was lost
+    with pytest.raises(RetryLater):
+        await reg.lookup("k1")  # 33 without a uuid: which document is unknown
+    assert (reg.sent.get("k1") or sent).state == "sending", "never marked failed"
+    assert world.sim.effects() == 1
 
 
 async def test_unknown_group_is_permanent(world: World) -> None:

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_LIFE = timedelta(hours=24)  # fiscal.md §2.4
 TOKEN_MARGIN = timedelta(minutes=5)  # renew a little early: no call races the expiry
+LOGIN_BACKOFF = timedelta(seconds=60)  # after refused credentials, before asking again
 TRANSIENT = {429, 500, 502, 503, 504}
 _FIELD = re.compile(r"(?:поле|field)\s+«?([\w.\[\]]+)»?", re.IGNORECASE)
 
@@ -48,6 +49,7 @@ class OnlineClient:
         self._http: httpx.AsyncClient | None = None
         self._token: str | None = None
         self._token_at: datetime | None = None
+        self._refused_at: datetime | None = None  # getToken said no (credentials)
         self.last_error: str | None = None
         self.token_ok: bool | None = None  # None: never asked
 
@@ -113,6 +115,9 @@ class OnlineClient:
         if (not renew and self._token and self._token_at
                 and now - self._token_at < TOKEN_LIFE - TOKEN_MARGIN):
             return self._token
+        if self._refused_at is not None and now - self._refused_at < LOGIN_BACKOFF:
+            # refused a moment ago: status() polls must not hammer getToken
+            raise Permanent(say("login", self.cfg.locale, name=self.cfg.name))
         try:
             resp = await self._send("POST", "getToken", {
                 "login": self.cfg.login, "pass": self.cfg.password.reveal()})
@@ -121,11 +126,12 @@ class OnlineClient:
         data = _json(resp)
         token = data.get("token") if isinstance(data, dict) else None
         if resp.status_code >= 400 or data.get("error") or not token:
-            self.token_ok = False
+            self.token_ok, self._refused_at = False, now
             err = data.get("error") or {}
             self.last_error = f"getToken: {err.get('code')} {err.get('text')}"
             raise Permanent(say("login", self.cfg.locale, name=self.cfg.name))
         self._token, self._token_at, self.token_ok = str(token), now, True
+        self._refused_at = None
         log.info("ATOL Online %s: new token", self.cfg.name)  # never the token itself
         return self._token
 
@@ -143,8 +149,12 @@ class OnlineClient:
     async def post(self, op: str, body: Mapping[str, Any]) -> Accepted:
         status, data = await self._call("POST", op, body)
         err = data.get("error") if isinstance(data, dict) else None
-        if err and err.get("code") == codes.DUPLICATE and data.get("uuid"):
-            return Accepted(str(data["uuid"]), duplicate=True)
+        if err and err.get("code") == codes.DUPLICATE:
+            if data.get("uuid"):
+                return Accepted(str(data["uuid"]), duplicate=True)
+            # ATOL has it but did not say under which uuid: never "failed" (a new
+            # external_id would make a second document), the outcome stays unknown
+            raise Unanswered(f"POST {op}: error 33 without a uuid")
         if err:
             raise self.refusal(status, err)
         if status >= 400 or not data.get("uuid"):

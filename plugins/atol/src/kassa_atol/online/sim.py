@@ -257,7 +257,8 @@ class AtolOnlineSimulator:
 
     def _get_token(self, body: Any) -> tuple[int, dict[str, Any]]:
         ok = (isinstance(body, dict) and body.get("login") == self.login
-              and hmac.compare_digest(str(body.get("pass", "")), self.password))
+              and hmac.compare_digest(str(body.get("pass", "")).encode(),
+                                      self.password.encode()))
         if not ok:
             return 401, {"token": None, **self._err(codes.BAD_CREDENTIALS)}
         token = hashlib.sha512(f"{self.login}:{next(self._ids)}".encode()).hexdigest()
