@@ -113,3 +113,40 @@ async def test_last_keeps_the_receipt_copy_and_draws_its_qr(hub, register):
     assert "█" in r.output or "▀" in r.output  # segno drew it
     r = await kassa(hub, "last", "-s", "s1", "--qr", "--json")
     assert json.loads(r.output)["document"]["qr"] == doc.qr
+
+
+async def test_a_lost_answer_is_settled_by_the_same_key(hub, register):
+    await kassa(hub, "open-shift", "-s", "s1")
+    register.drop_answers = 1  # the register prints, the answer is lost on the way
+    r = await kassa(hub, "x-report", "-s", "s1", "--key", "x-7")
+    assert r.exit_code == 1
+    assert r.output.strip() == ("Неизвестно, выполнила ли касса «fr1» операцию: повторите "
+                                "команду с тем же ключом x-7 — дважды она не выполнится.")
+    r = await kassa(hub, "x-report", "-s", "s1", "--key", "x-7")
+    assert r.output.strip() == "X-отчёт напечатан на кассе «fr1» (смена №1)."
+    assert register.effects("x_report") == 1  # looked up, not printed again
+
+
+async def test_an_unreachable_register_in_the_status(hub, register):
+    register.offline = True
+    r = await kassa(hub, "status")
+    assert "Касса «fr1», точка s1\n  касса не отвечает: register fr1 does not answer" in r.output
+    r = await kassa(hub, "status", "--json")
+    assert json.loads(r.output)[0]["reachable"] is False
+
+
+async def test_the_client_resends_with_the_same_key_when_the_hub_was_unreachable():
+    from kassa.api.client import HubUnavailable
+    from kassa.fiscal_ops import client
+
+    sent: list[dict[str, Any]] = []
+
+    class Flaky:
+        async def request(self, method: str, path: str, **kw: Any) -> Any:
+            sent.append(kw["json"])
+            if len(sent) < 3:
+                raise HubUnavailable("hub restarting")
+            return {"document": {}, "register": "fr1"}
+
+    await client.FiscalClient(Flaky(), retry_delay=0).act("x-report", key="k-1", site="s1")
+    assert [b["key"] for b in sent] == ["k-1", "k-1", "k-1"]

@@ -18,9 +18,10 @@ def new_key(prefix: str = "cli") -> str:
 
 
 class FiscalClient:
-    def __init__(self, api: Any, locale: str = "ru") -> None:
+    def __init__(self, api: Any, locale: str = "ru", *, retry_delay: float = 0.5) -> None:
         self.api = api
         self.locale = locale
+        self.retry_delay = retry_delay  # seconds before the first re-send; doubles
 
     async def status(self, *, site: str | None = None,
                      register: str | None = None) -> list[dict[str, Any]]:
@@ -44,7 +45,7 @@ class FiscalClient:
             except HubUnavailable:
                 if attempt == RETRIES:
                     raise
-                await anyio.sleep(0.5 * 2 ** attempt)
+                await anyio.sleep(self.retry_delay * 2 ** attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def last(self, *, site: str | None = None, register: str | None = None,

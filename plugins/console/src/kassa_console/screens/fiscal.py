@@ -129,6 +129,9 @@ class FiscalScreen(ConsoleScreen):
                 yield Static(self.texts["pick"], id="fiscal-detail")
 
     async def load(self) -> None:
+        if not hasattr(self.client, "request"):  # a replayed recording has no registers
+            self.query_one("#fiscal-detail", Static).update(self.texts["none"])
+            return
         items = await self.ask(self.fiscal.status())
         if items is None:
             return
