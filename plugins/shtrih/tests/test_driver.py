@@ -72,6 +72,7 @@ async def test_receipt_carries_items_tags_and_payments(reg: SimRegister) -> None
 async def test_shift_cash_x_text_and_status(reg: SimRegister) -> None:
     st = await reg.status()
     assert not st.shift_open and st.fn == "9999078900000961" and st.paper_ok
+    assert st.fn_expires_at is not None and st.fn_expires_at.year == 2028
     opened = await reg.open_shift(CASHIER, key="o1")
     assert opened.kind == DocumentKind.SHIFT_OPEN and opened.shift == 1
     cin = await reg.cash_in(50000, key="ci")

@@ -208,6 +208,11 @@ def fn_status(data: bytes) -> FnStatus:
                     data[10:26].decode("ascii"), num(data[26:30]))
 
 
+def fn_expiry(data: bytes) -> datetime:
+    """FF03: the FN's expiry date, YY MM DD (pyshtrih ``handle_revdate``)."""
+    return datetime(2000 + data[0], data[1], data[2])
+
+
 @frozen
 class FoundDocument:
     """FF0A: type (FFD form code), OFD receipt flag, then per type: date-time 5, FD 4,

@@ -319,13 +319,14 @@ class ShtrihRegister:
         fn = c.fn_status(await self.command(c.FN_STATUS))
         sp = c.shift_params(await self.command(c.SHIFT_PARAMS))
         ofd = c.ofd_status(await self.command(c.OFD_STATUS))
+        expires = c.fn_expiry(await self.command(c.FN_EXPIRY)).replace(tzinfo=self.tz)
         paper = st.submode == Submode.PAPER_OK
         expired = mode == 3
         return FiscalStatus(
             shift_open=sp.open, shift=sp.shift or None, shift_expired=expired,
             unsent_documents=ofd.unsent,
             oldest_unsent_at=ofd.first_at.replace(tzinfo=self.tz) if ofd.first_at else None,
-            fn=fn.fn, fn_full=bool(fn.warnings & 0x02), paper_ok=paper,
+            fn=fn.fn, fn_expires_at=expires, fn_full=bool(fn.warnings & 0x02), paper_ok=paper,
             ready=paper and not fn.warnings & 0x02,
             message=None if paper else "нет чековой ленты")
 
