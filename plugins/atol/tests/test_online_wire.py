@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import attrs
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from kassa.model import (
     Buyer,
     Cashier,
@@ -22,6 +24,7 @@ from kassa.model import (
     SettlementMethod,
     VatRate,
 )
+from kassa.model.fiscal_rules import problems
 from kassa.testing.contracts.fiscal import sample_receipt
 from kassa_atol.online import OnlineSettings, wire
 from kassa_atol.online.sent import FAILED, Sent, SentLog
@@ -114,3 +117,31 @@ def test_the_documented_config_block_loads() -> None:
     cfg = OnlineSettings(**table)
     assert cfg.group_code == "group_code_12345" and str(cfg.password) == "***"
     assert cfg.state_path(Path("/data")) == Path("/data/atol-online-cloud.jsonl")
+
+
+LINE = st.builds(
+    lambda price, qty, vat, measured: ReceiptLine(
+        name="Товар", price=price, quantity=qty, vat=vat,
+        total=int((Decimal(price) * qty).quantize(Decimal(1), rounding="ROUND_HALF_UP")),
+        measure=Measure.KILOGRAM if measured else Measure.PIECE),
+    st.integers(1, 10_000_000),
+    st.decimals(min_value=Decimal("0.001"), max_value=Decimal(50), places=3),
+    st.sampled_from([VatRate.VAT22, VatRate.VAT10, VatRate.VAT22_122, VatRate.VAT0,
+                     VatRate.NONE, VatRate.VAT5]),
+    st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines=st.lists(LINE, min_size=1, max_size=6), cash=st.booleans(),
+       extra=st.integers(0, 50000))
+def test_every_valid_receipt_maps_to_a_body_the_simulator_accepts(
+        lines: list[ReceiptLine], cash: bool, extra: int) -> None:
+    total = sum(line.total for line in lines)
+    kind = PaymentKind.CASH if cash else PaymentKind.ELECTRONIC
+    paid = total + (extra if cash else 0)  # change only from cash
+    r = attrs.evolve(sample_receipt(), lines=lines, total=total,
+                     payments=[ReceiptPayment(kind=kind, amount=paid)],
+                     customer_contact="buyer@example.ru")
+    assume(not problems(r))  # the core refuses it before any register sees it
+    op, body = wire.receipt_body(r, CFG, "e", MSK)
+    assert first_problem(op, json.loads(json.dumps(body)), "5001007329") is None
