@@ -208,3 +208,17 @@ async def test_a_missing_serial_device_fails_start_in_one_sentence() -> None:
     p = EscposPrinter(PrinterSettings(name="usb", serial="/dev/nonexistent-printer"))
     with pytest.raises(ConnectionError, match="«usb» \\(/dev/nonexistent-printer\\) недоступен"):
         await p.start()
+
+
+async def test_a_one_way_link_prints_but_never_confirms(sim: EscposSimulator) -> None:
+    sim["kitchen"].silent = True  # a print server that passes no byte back
+    p = EscposPrinter(settings_for(sim, status_query=False))
+    await p.start()
+    await p.print(RECEIPT, key="w1")
+    assert p.status().health is Health.OK
+    assert await p.lookup("w1") is None  # taken by the socket, never confirmed
+    await p.stop()
+    with anyio.fail_after(2):
+        while not sim["kitchen"].paper.tickets:  # noqa: ASYNC110 (the emulator's list)
+            await anyio.sleep(0.01)
+    assert sim["kitchen"].paper.keys() == {"w1": 1}

@@ -147,6 +147,9 @@ class EscposPrinter:
                 self.torn = True
                 raise self._lost("escpos.lost", exc) from exc
             self._remember(key, SENT)
+            if not self.settings.status_query:  # a one-way link: taken, never confirmed
+                self.jobs += 1
+                return
             if self.drop_answers:
                 self.drop_answers -= 1
                 self.torn = True
@@ -185,6 +188,9 @@ class EscposPrinter:
 
     async def _query(self) -> PrinterState:
         """Send DLE EOT 1, 2, 4 and read the three answers; health follows them."""
+        if not self.settings.status_query:
+            self._set(Health.OK, None)
+            return PrinterState()
         try:
             with anyio.fail_after(self.settings.status_timeout):
                 await self.link.send(STATUS_QUERY)

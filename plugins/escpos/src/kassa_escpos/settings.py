@@ -21,6 +21,7 @@ class PrinterSettings:
     print_key: bool = True  # the journal key as the first line (font B), for people
     connect_timeout: float = 5.0
     write_timeout: float = 10.0
+    status_query: bool = True  # false: a one-way link (some print servers never answer)
     status_timeout: float = 2.0
     status_interval: float = 10.0  # seconds between DLE EOT polls; 0: only around jobs
     locale: str = "ru"
