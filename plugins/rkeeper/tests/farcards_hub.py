@@ -18,15 +18,19 @@ from kassa.testing import FakeAccount, FakeLoyalty, make_hub
 
 KEY = "till-key-0123456789abcdef"
 BONUS_CARDS = "7788000-7788999"  # the bonus programme's range (issued at the first swipe)
-FAKE_CARD = 5500001  # the test programme's card ("55*")
+FAKE_CARD, FAKE_CARD2 = 5500001, 5500002  # the test programme's cards ("55*")
+BLOCKED = 5500009  # a card the test programme refuses
 
 
 class SecondProgramme:
     """A plugin contributing the test programme and its account payment."""
 
     def __init__(self) -> None:
-        self.loyalty = FakeLoyalty("club", guests={str(FAKE_CARD): ("club-1", 100000)})
-        self.account = FakeAccount("club-wallet", balances={str(FAKE_CARD): 50000})
+        self.loyalty = FakeLoyalty("club", guests={str(FAKE_CARD): ("club-1", 100000),
+                                                   str(FAKE_CARD2): ("club-2", 100000)},
+                                   blocked={str(BLOCKED): "утеряна"})
+        self.account = FakeAccount("club-wallet", balances={str(FAKE_CARD): 50000,
+                                                            str(FAKE_CARD2): 50000})
 
     @hookimpl
     def register_loyalty_programs(self, hub: Any) -> list[Any]:

@@ -13,7 +13,7 @@ from kassa_rkeeper.farcards import wire as fw
 from kassa_rkeeper.farcards.till import FarCardsTill, TillCheck, TillLine
 from kassa_rkeeper.sim import RKeeperSim
 
-from .farcards_hub import FAKE_CARD, KEY, farcards_hub
+from .farcards_hub import BLOCKED, FAKE_CARD, FAKE_CARD2, KEY, farcards_hub
 
 pytestmark = pytest.mark.anyio
 KASSA, CASHIER = 15001, 21
@@ -80,9 +80,10 @@ async def test_a_card_no_route_knows_is_not_found_on_the_till(sim_and_hub):
     assert state is None and sim.till.refusals == ["Карта не найдена"]
 
 
-@pytest.fixture
-async def till(tmp_path):
-    async with farcards_hub(tmp_path) as (hub, url, second):
+@pytest.fixture(scope="module")
+async def till(tmp_path_factory):
+    """One hub for the tests below: each uses cards (and a check number) of its own."""
+    async with farcards_hub(tmp_path_factory.mktemp("hub")) as (hub, url, second):
         async with FarCardsTill(url, auth=("cash1", KEY), restaurant=199990001) as t:
             yield t, hub, second
 
@@ -100,7 +101,7 @@ async def test_card_info_shows_the_holder_and_each_account(till):
     assert "Баллы: 300.00" in info.scr_message
     with_check = await t.card_info(7788020, check("7788020"))
     assert with_check.summa == 30000  # 50% of 1000 roubles is more than the balance
-    assert (await t.card_info(FAKE_CARD)).summa == 50000
+    assert (await t.card_info(FAKE_CARD2)).summa == 50000
 
 
 async def test_two_cards_and_cash_in_one_check_post_together_and_once(till):
@@ -115,18 +116,19 @@ async def test_two_cards_and_cash_in_one_check_post_together_and_once(till):
     assert await second.account.balance(str(FAKE_CARD)) == 20000
     again = await t.transactions(items, check("7788030", str(FAKE_CARD)))  # a lost answer
     assert again == (True, again[1], ids)
-    assert await bonus_balance(hub, 7788030) == 11500 and second.account.effects("captured") == 1
+    assert await bonus_balance(hub, 7788030) == 11500
+    assert second.account.effects("captured") == 1
 
 
 async def test_one_refused_card_refuses_the_whole_check_and_undoes_the_other(till):
     t, hub, second = till
     await t.card_info(7788031)
-    items = t.items(7788031, 42, pay=10000) + t.items(FAKE_CARD, 42, pay=60000)  # over 500
-    ok, text, _ = await t.transactions(items, check("7788031", str(FAKE_CARD)))
+    items = t.items(7788031, 42, pay=10000) + t.items(FAKE_CARD2, 42, pay=60000)  # over 500
+    ok, text, _ = await t.transactions(items, check("7788031", str(FAKE_CARD2)))
     assert not ok and "Отказ" in text
     assert await bonus_balance(hub, 7788031) == 30000  # its hold was voided
-    assert await second.account.balance(str(FAKE_CARD)) == 50000
-    ok, text, _ = await t.transactions(items, check("7788031", str(FAKE_CARD)))
+    assert await second.account.balance(str(FAKE_CARD2)) == 50000
+    ok, text, _ = await t.transactions(items, check("7788031", str(FAKE_CARD2)))
     assert not ok and "уже был отклонён" in text  # the same check again: refused the same
 
 
@@ -151,3 +153,13 @@ async def test_points_pay_at_most_the_programmes_share_of_the_check(till):
     assert not ok and "не больше 100.00" in text
     assert await bonus_balance(hub, 7788050) == 30000
     assert fw.KIND_PAYMENT == 0  # the Kind table's payment
+
+
+async def test_a_blocked_card_is_refused_with_the_programmes_reason(till):
+    t, _, second = till
+    commits = second.loyalty.effects("commit")
+    info = await t.card_info(BLOCKED)
+    assert info.result == 0 and info.locked and "утеряна" in info.why_lock
+    ok, text, _ = await t.transactions(t.items(BLOCKED, 46, bonus=100), check())
+    assert not ok and text.startswith("Карта не принята") and "утеряна" in text
+    assert second.loyalty.effects("commit") == commits
