@@ -5,6 +5,7 @@ person reads when something is wrong (one sentence)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,8 @@ async def test_a_receipt_that_does_not_add_up_is_one_sentence(reg: SimRegister) 
         await reg.receipt(receipt(15000, paid=10000), key="r1")  # core validation bypassed
     text = str(err.value)
     assert text.count(".") == 1 and "меньше итога" in text and "0x45" in text
+    english = err.value.text("en")  # type: ignore[attr-defined]
+    assert english.startswith("Register “shtrih-test” refused (receipt)")
     assert not reg.sim.fr.receipts() and reg.sim.fr.doc is None, "the open receipt was cancelled"
 
 
@@ -223,3 +226,33 @@ async def test_correction_receipt(reg: SimRegister) -> None:
                              total=5000, issued_at=datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
     doc = await reg.correction(corr, key="c1")
     assert doc.kind == DocumentKind.CORRECTION and doc.total == 5000 and doc.number == 2
+
+
+async def test_lookup_cannot_tell_two_fitting_documents_apart(reg: SimRegister) -> None:
+    """Another program printed the same sum meanwhile: lookup names both, prints nothing."""
+    await reg.open_shift(CASHIER, key="o1")
+    reg.sim.drop_answer_to = c.CLOSE_V2
+    with pytest.raises(ConnectionError):
+        await reg.receipt(receipt(), key="r1")
+    fr = reg.sim.fr
+    fr.execute(c.operation_v2(30, op=1, qty=Decimal(1), price=15000, total=15000,
+                              tax_rate=1, dept=1, method=4, obj=1, name="Чай"))
+    fr.execute(c.close_v2(30, [15000] + [0] * 15, tax_system=2))
+    with pytest.raises(RetryLater, match="№ 2, 3") as err:
+        await reg.lookup("r1")
+    assert "documents 2, 3" in err.value.text("en")  # type: ignore[attr-defined]
+
+
+async def test_lookup_of_cash_and_text_without_an_answer(reg: SimRegister) -> None:
+    await reg.open_shift(CASHIER, key="o1")
+    reg.sim.drop_answer_to = c.CASH_IN
+    with pytest.raises(ConnectionError):
+        await reg.cash_in(10000, key="ci")
+    found = await reg.lookup("ci")
+    assert found is not None and found.total == 10000 and found.detail["reconciled"]
+    assert reg.sim.fr.cash == 10000
+    reg.sim.drop_answer_to = c.PRINT_LINE
+    with pytest.raises(ConnectionError):
+        await reg.print_text(["Спасибо"], key="t1")
+    with pytest.raises(RetryLater, match="проверьте ленту"):
+        await reg.lookup("t1")

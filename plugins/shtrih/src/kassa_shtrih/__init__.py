@@ -17,6 +17,13 @@ def register_settings() -> Mapping[str, type]:
 
 
 @hookimpl
+def register_texts() -> Mapping[str, Mapping[str, str]]:
+    from kassa_shtrih.texts import TEXTS
+
+    return TEXTS
+
+
+@hookimpl
 def register_fiscal_devices(hub: Any) -> Sequence[Any]:
     from pathlib import Path
 

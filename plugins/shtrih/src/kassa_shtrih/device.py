@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from kassa.errors import Permanent, RetryLater, UserError
+from kassa.errors import Permanent
 from kassa.model import (
     Cashier,
     CorrectionReceipt,
@@ -31,6 +31,7 @@ from kassa_shtrih.codes import Submode, split_mode
 from kassa_shtrih.intents import Intent, IntentLog
 from kassa_shtrih.link import AnswerLost, ByteStream, Link, LinkDown
 from kassa_shtrih.settings import RegisterSettings
+from kassa_shtrih.texts import ShtrihRetryLater, ShtrihUserError
 from kassa_shtrih.transport import open_serial, open_tcp
 
 
@@ -125,7 +126,7 @@ class ShtrihRegister:
         return st
 
     # --- one call ----------------------------------------------------------------------------
-    async def _call(self, key: str, kind: DocumentKind, what: str,
+    async def _call(self, key: str, kind: DocumentKind,
                     body: Callable[[], Awaitable[FiscalDocument]], *,
                     total: int | None = None, operation: int | None = None) -> FiscalDocument:
         async with self._lock:
@@ -144,16 +145,16 @@ class ShtrihRegister:
             except Refusal as r:
                 if self._changed:
                     await self._cancel_open()
-                raise mapping.refused(self.name, r.code, what) from None
+                raise mapping.refused(self.name, r.code, kind.value) from None
             except LinkDown as exc:
                 if not self._changed:
-                    raise RetryLater(f"Касса «{self.name}» не отвечает: {what} не выполнено.",
-                                     after=5) from exc
+                    raise ShtrihRetryLater("shtrih.silent", name=self.name, what=kind.value,
+                                           after=5) from exc
                 raise ConnectionError(f"register {self.name}: {exc}") from exc
             except AnswerLost as exc:
                 if not self._changed:
-                    raise RetryLater(f"Касса «{self.name}» не ответила: {what} не выполнено.",
-                                     after=5) from exc
+                    raise ShtrihRetryLater("shtrih.silent", name=self.name, what=kind.value,
+                                           after=5) from exc
                 raise ConnectionError(f"register {self.name}: {exc}") from exc
             except BaseException:
                 await self._drop()  # cancelled mid-exchange: the line's state is unknown
@@ -201,7 +202,7 @@ class ShtrihRegister:
                 changes=True))
             return await self._last_document({"change": change})
 
-        return await self._call(key, DocumentKind.RECEIPT, "чек", body, total=receipt.total,
+        return await self._call(key, DocumentKind.RECEIPT, body, total=receipt.total,
                                 operation=int(receipt.operation))
 
     async def _bind_marking(self, code: str, line: int, refund: bool) -> None:
@@ -210,8 +211,7 @@ class ShtrihRegister:
             c.CHECK_MARKING, c.check_marking(0, raw, 3 if refund else 1)[6:], changes=True))
         if ans.item_info & 0x0F != 0x0F:
             await self.command(c.ACCEPT_MARKING, bytes([0]))
-            raise UserError(f"Строка {line}, тег 2000: код маркировки отклонён "
-                            f"(ответ 2106 = {ans.item_info}).")
+            raise ShtrihUserError("shtrih.marking", line=line, info=ans.item_info)
         await self.command(c.ACCEPT_MARKING, bytes([1]))
         await self.command(c.BIND_MARKING, bytes([len(raw)]) + raw)
 
@@ -222,7 +222,7 @@ class ShtrihRegister:
                             + bytes([int(correction.operation)]))
             return await self._last_document({})
 
-        return await self._call(key, DocumentKind.CORRECTION, "чек коррекции", body,
+        return await self._call(key, DocumentKind.CORRECTION, body,
                                 total=correction.total, operation=int(correction.operation))
 
     async def _cash(self, code: int, kind: DocumentKind, amount: int, key: str
@@ -232,8 +232,7 @@ class ShtrihRegister:
             return FiscalDocument(kind=kind, issued_at=self._now(await self._full()),
                                   total=amount, detail={"document_number": c.num(data[1:3])})
 
-        what = "внесение" if kind == DocumentKind.CASH_IN else "выплата"
-        return await self._call(key, kind, what, body, total=amount)
+        return await self._call(key, kind, body, total=amount)
 
     async def _full(self) -> c.FullStatus:
         return c.full_status(await self.command(c.FULL_STATUS))
@@ -254,14 +253,14 @@ class ShtrihRegister:
             await self.command(c.OPEN_SHIFT, changes=True)
             return await self._last_document({"cashier": cashier.name})
 
-        return await self._call(key, DocumentKind.SHIFT_OPEN, "открытие смены", body)
+        return await self._call(key, DocumentKind.SHIFT_OPEN, body)
 
     async def close_shift(self, cashier: Cashier, key: str) -> FiscalDocument:
         async def body() -> FiscalDocument:
             await self.command(c.Z_REPORT, admin=True, changes=True)
             return await self._last_document({"cashier": cashier.name})
 
-        return await self._call(key, DocumentKind.SHIFT_CLOSE, "закрытие смены (Z-отчёт)", body)
+        return await self._call(key, DocumentKind.SHIFT_CLOSE, body)
 
     async def x_report(self, key: str) -> FiscalDocument:
         async def body() -> FiscalDocument:
@@ -270,7 +269,7 @@ class ShtrihRegister:
             return FiscalDocument(kind=DocumentKind.X_REPORT, issued_at=self._now(fs),
                                   detail={"document_number": fs.document_number})
 
-        return await self._call(key, DocumentKind.X_REPORT, "X-отчёт", body)
+        return await self._call(key, DocumentKind.X_REPORT, body)
 
     async def print_text(self, lines: Sequence[str], key: str) -> FiscalDocument:
         async def body() -> FiscalDocument:
@@ -282,7 +281,7 @@ class ShtrihRegister:
             return FiscalDocument(kind=DocumentKind.TEXT, issued_at=self._now(await self._full()),
                                   detail={"lines": len(lines)})
 
-        return await self._call(key, DocumentKind.TEXT, "печать текста", body)
+        return await self._call(key, DocumentKind.TEXT, body)
 
     async def check_marking(self, code: str, planned_status: int,
                             quantity: Decimal | None = None) -> MarkingCheck:
@@ -294,9 +293,10 @@ class ShtrihRegister:
                     c.CHECK_MARKING, c.check_marking(0, raw, planned_status)[6:]))
                 await self.command(c.ACCEPT_MARKING, bytes([0]))  # a question: clear the buffer
             except Refusal as r:
-                raise mapping.refused(self.name, r.code, "проверка кода маркировки") from None
+                raise mapping.refused(self.name, r.code, "marking") from None
             except (LinkDown, AnswerLost) as exc:
-                raise RetryLater(f"Касса «{self.name}» не отвечает.", after=5) from exc
+                raise ShtrihRetryLater("shtrih.silent", name=self.name, what="status",
+                                       after=5) from exc
         valid = ans.local_error == 0 and ans.item_info & 0x0F == 0x0F
         return MarkingCheck(code=code, valid=valid, item_info=ans.item_info,
                             message=None if valid else "код маркировки отклонён")
@@ -308,10 +308,11 @@ class ShtrihRegister:
             except Refusal as r:
                 if r.code in (0x64, 0x03):
                     return FiscalStatus(shift_open=False, ready=False, fn_full=False,
-                                        message=mapping.refused(self.name, r.code, "").args[0])
-                raise mapping.refused(self.name, r.code, "запрос состояния") from None
+                                        message=str(mapping.refused(self.name, r.code, "status")))
+                raise mapping.refused(self.name, r.code, "status") from None
             except (LinkDown, AnswerLost) as exc:
-                raise RetryLater(f"Касса «{self.name}» не отвечает.", after=5) from exc
+                raise ShtrihRetryLater("shtrih.silent", name=self.name, what="status",
+                                       after=5) from exc
 
     async def _status(self) -> FiscalStatus:
         st = await self._short()
@@ -344,8 +345,8 @@ class ShtrihRegister:
                 doc = await reconcile(self, intent)
             except (Refusal, LinkDown, AnswerLost) as exc:
                 await self._drop()
-                raise RetryLater(f"Касса «{self.name}» не отвечает: проверить {key} "
-                                 "пока нельзя.", after=5) from exc
+                raise ShtrihRetryLater("shtrih.lookup_silent", name=self.name, key=key,
+                                       after=5) from exc
             if doc is not None:
                 self.intents.done(key, doc)
             return doc

@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from kassa.errors import Permanent, RetryLater, UserError
 from kassa.model import DocumentKind, FiscalDocument, Operation, PaymentKind, Receipt, VatRate
 from kassa.model.fiscal import ReceiptError
 
 from kassa_shtrih import codes
 from kassa_shtrih import commands as c
 from kassa_shtrih.commands import FoundDocument
+from kassa_shtrih.texts import ShtrihPermanent, ShtrihRetryLater, ShtrihUserError
 
 # FF45 slot (0-based) per payment kind: 1 cash, 2 electronic; 14..16 prepayment, credit,
 # counter-provision (Shtrih's FN firmware defaults; unverified, see docs/plugins/shtrih.md)
@@ -37,8 +37,7 @@ def tax_byte(rate: VatRate, main_vat: int, line: int) -> int:
     else:
         table |= {VatRate.VAT20: 0x01, VatRate.VAT20_120: 0x10}
     if rate not in table:
-        raise UserError(f"Строка {line}, тег 1199: ставку НДС {rate.label} эта касса Штрих-М "
-                        f"(прошивка с основной ставкой {main_vat}%) не поддерживает.")
+        raise ShtrihUserError("shtrih.vat", line=line, rate=rate.label, main=main_vat)
     return table[rate]
 
 
@@ -112,10 +111,10 @@ def refused(name: str, code: int, what: str) -> Exception:
     if code in codes.SHIFT_EXPIRED:
         return ReceiptError("shift_expired")
     if code in codes.NOT_NOW:
-        return RetryLater(f"Касса «{name}»: {text} — {what} не выполнено.", after=10)
+        return ShtrihRetryLater("shtrih.not_now", name=name, reason=text, what=what, after=10)
     if code in codes.BROKEN:
-        return Permanent(f"Касса «{name}» не может работать: {text} (код 0x{code:02X}).")
-    return UserError(f"Касса «{name}» отказала ({what}): {text} (код 0x{code:02X}).")
+        return ShtrihPermanent("shtrih.broken", name=name, reason=text, code=code)
+    return ShtrihUserError("shtrih.refused", name=name, what=what, reason=text, code=code)
 
 
 def is_receipt(value: Any) -> bool:

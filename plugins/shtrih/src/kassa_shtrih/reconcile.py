@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kassa.errors import RetryLater
 from kassa.model import DocumentKind, FiscalDocument
 
 from kassa_shtrih import commands as c
 from kassa_shtrih import mapping
+from kassa_shtrih.texts import ShtrihRetryLater
 
 if TYPE_CHECKING:
     from kassa_shtrih.device import ShtrihRegister
@@ -32,8 +32,7 @@ async def reconcile(reg: ShtrihRegister, intent: Intent) -> FiscalDocument | Non
     if intent.kind.fiscal:
         return await _fiscal(reg, intent)
     if intent.kind == DocumentKind.TEXT:
-        raise RetryLater(f"Касса «{reg.name}»: по счётчикам не понять, напечатан ли текст "
-                         f"{intent.key}; проверьте ленту.", after=60)
+        raise ShtrihRetryLater("shtrih.text_unknown", name=reg.name, key=intent.key, after=60)
     fs = c.full_status(await reg.command(c.FULL_STATUS))
     moved = fs.document_number - intent.doc_before
     if moved == 0:
@@ -43,8 +42,8 @@ async def reconcile(reg: ShtrihRegister, intent: Intent) -> FiscalDocument | Non
                               total=intent.total,
                               detail={"document_number": fs.document_number,
                                       "reconciled": True})
-    raise RetryLater(f"Касса «{reg.name}»: после {intent.key} напечатано {moved} документов; "
-                     "какой из них наш, не понять.", after=60)
+    raise ShtrihRetryLater("shtrih.moved", name=reg.name, key=intent.key, moved=moved,
+                           after=60)
 
 
 async def _fiscal(reg: ShtrihRegister, intent: Intent) -> FiscalDocument | None:
@@ -63,8 +62,8 @@ async def _fiscal(reg: ShtrihRegister, intent: Intent) -> FiscalDocument | None:
     if not fits:
         return None
     if len(fits) > 1:
-        raise RetryLater(f"Касса «{reg.name}»: для {intent.key} подходят документы "
-                         f"№ {', '.join(str(f.number) for f in fits)}; нужен человек.", after=60)
+        raise ShtrihRetryLater("shtrih.ambiguous", name=reg.name, key=intent.key,
+                               numbers=", ".join(str(f.number) for f in fits), after=60)
     found = fits[0]
     sp = c.shift_params(await reg.command(c.SHIFT_PARAMS))
     last = found.number == fn.last_fd and found.type in (3, 31)
