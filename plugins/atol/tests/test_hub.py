@@ -101,3 +101,16 @@ async def test_disconnect_mid_receipt_loses_nothing(hub: Any, sim: AtolSimulator
 async def test_status_through_the_hub(hub: Any) -> None:
     st = await hub.fiscal.status(site="r1")
     assert not st.shift_open and st.fn == "9999078900000961"
+
+
+async def test_online_accounts_are_wired_beside_the_web_server(sim: AtolSimulator,
+                                                               tmp_path: Path) -> None:
+    from kassa_atol.online import AtolOnlineRegister
+
+    config = sim.fragment()
+    config["atol"]["online"] = [{"name": "atol-cloud", "login": "demo", "group_code": "g1",
+                                 "inn": "7700000000", "state_file": str(tmp_path / "s.jsonl")}]
+    async with make_hub(config, tmp_path, plugins=[kassa_atol]) as hub:
+        _, web = hub.fiscal.register(site="r1")
+        assert isinstance(web, AtolRegister)
+        assert isinstance(hub.fiscal_devices["atol-cloud"], AtolOnlineRegister)

@@ -96,7 +96,7 @@ class WebServerClient:
         try:
             resp = await self.http.post("/api/v2/requests", params=self.params,
                                         json={"uuid": uuid, "request": list(tasks)})
-        except httpx.ConnectError as exc:  # not connected: nothing was sent
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # nothing was sent
             raise RetryLater(say("atol.unavailable", self.locale, register=self.register,
                                  why=f"{self.url}: {exc}"), after=5) from None
         code = resp.status_code
