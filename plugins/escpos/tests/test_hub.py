@@ -70,6 +70,20 @@ async def test_a_vanished_printer_leaves_the_hub_running(sim: EscposSimulator,
         assert far.paper.tickets[0].cut is None
 
 
+async def test_unplugged_between_jobs_is_seen_by_the_status_poll(sim: EscposSimulator,
+                                                                 tmp_path: Path) -> None:
+    async with make_hub(config(sim), tmp_path, plugins=[kassa_escpos], backoff=FAST) as hub:
+        far = sim["kitchen"]
+        far.silent = True  # it stops answering: the poll, not a job, finds out
+        await wait_for(lambda: hub.device_keeper.describe()["kitchen"]["available"] is False)
+        reason = hub.device_keeper.describe()["kitchen"]["reason"]
+        assert "не ответил на запрос состояния" in reason
+        far.silent = False
+        await wait_for(lambda: hub.device_keeper.describe()["kitchen"]["available"] is True)
+        await hub.devices.print(JOB, key="o3", site="s1")
+        assert far.paper.keys() == {"o3": 1} and far.connections >= 2
+
+
 async def test_a_printer_down_at_start_is_retried(sim: EscposSimulator,
                                                   tmp_path: Path) -> None:
     cfg = config(sim)
