@@ -14,7 +14,8 @@ from typing import Any
 import click
 
 TEXTS = {
-    "ru": {"none": "Хаб не запускает ни одного устройства.", "hub": "Хаб недоступен: {error}.",
+    "ru": {"none": "Хаб не запускает ни одного устройства.",
+           "hub": "Хаб по адресу {url} недоступен: он не запущен или адрес другой.",
            "printed": "Тестовая страница напечатана на «{name}» (ключ {key}).",
            "available": "доступно", "unavailable": "недоступно", "since": "с",
            "attempts": "попыток запуска", "health": {"ok": "в порядке",
@@ -22,7 +23,8 @@ TEXTS = {
                                                      "down": "не отвечает",
                                                      "unavailable": "не запущено",
                                                      "unknown": "неизвестно"}},
-    "en": {"none": "The hub runs no devices.", "hub": "The hub is unreachable: {error}.",
+    "en": {"none": "The hub runs no devices.",
+           "hub": "The hub at {url} is unreachable: it is not running or the address differs.",
            "printed": "Test page printed on '{name}' (key {key}).",
            "available": "available", "unavailable": "unavailable", "since": "since",
            "attempts": "start attempts", "health": {"ok": "ok", "degraded": "degraded",
@@ -100,8 +102,8 @@ def call(opts: dict[str, Any], method: str, path: str, **kw: Any) -> Any:
     except ApiError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    except HubUnavailable as exc:
-        click.echo(text("hub", opts["locale"], error=str(exc).rstrip(".")), err=True)
+    except HubUnavailable:
+        click.echo(text("hub", opts["locale"], url=url), err=True)
         sys.exit(2)
 
 

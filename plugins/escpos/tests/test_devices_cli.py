@@ -60,4 +60,6 @@ async def test_refusals_are_one_sentence(sim: EscposSimulator, tmp_path: Path) -
         assert res.exit_code == 1 and "закончилась бумага" in res.stderr
     res = await anyio.to_thread.run_sync(lambda: CliRunner().invoke(
         devices, ["list", "--url", "http://127.0.0.1:9", "--token", "x"]))
-    assert res.exit_code == 2 and res.stderr.startswith("Хаб недоступен")
+    assert res.exit_code == 2
+    assert res.stderr.strip() == ("Хаб по адресу http://127.0.0.1:9 недоступен: он не запущен"
+                                  " или адрес другой.")
