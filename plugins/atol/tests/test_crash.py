@@ -26,11 +26,18 @@ CLIENT = """
 import sys, anyio
 from datetime import UTC, datetime
 from kassa.journal import Journal
-from kassa.model import FiscalDocument
+from kassa.model import (FiscalDocument, Operation, PaymentKind, Receipt, ReceiptLine,
+                         ReceiptPayment, TaxSystem, VatRate)
 from kassa.store import Store
-from kassa.testing.contracts import sample_receipt
 from kassa_atol.register import AtolRegister
 from kassa_atol.settings import RegisterSettings
+
+def sample_receipt():  # kassa.testing's, without importing pytest (seconds on a busy box)
+    return Receipt(operation=Operation.SELL, taxation=TaxSystem.OSN,
+                   lines=[ReceiptLine(name="Чай", price=15000, quantity=1, total=15000,
+                                      vat=VatRate.VAT22)],
+                   payments=[ReceiptPayment(kind=PaymentKind.CASH, amount=15000)],
+                   total=15000, issued_at=datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
 
 async def main(url, db):
     store = Store(f"sqlite+aiosqlite:///{db}")
