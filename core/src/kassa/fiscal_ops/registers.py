@@ -4,7 +4,7 @@ console, the CLI and the monitor read the same fields)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from attrs import frozen
@@ -74,8 +74,22 @@ def one(settings: Any, installed: Iterable[str], *, site: str | None, register: 
     return found[0]
 
 
+def aware(status: FiscalStatus) -> FiscalStatus:
+    """The status with its times timezone-aware (a register that reports naive times means
+    UTC, as the store does), so ages can be computed."""
+    import attrs
+
+    fix: dict[str, Any] = {}
+    for name in ("shift_opened_at", "oldest_unsent_at", "fn_expires_at"):
+        value = getattr(status, name)
+        if value is not None and value.tzinfo is None:
+            fix[name] = value.replace(tzinfo=UTC)
+    return attrs.evolve(status, **fix) if fix else status
+
+
 def status_data(status: FiscalStatus, now: datetime) -> dict[str, Any]:
     """The status with the ages people need (hours, days) computed once, here."""
+    status = aware(status)
     age = (now - status.shift_opened_at).total_seconds() / 3600 \
         if status.shift_open and status.shift_opened_at else None
     unsent_age = (now - status.oldest_unsent_at).total_seconds() / 3600 \

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import anyio
 
 from kassa.errors import KassaError
-from kassa.fiscal_ops.registers import Register, registers
+from kassa.fiscal_ops.registers import Register, aware, registers
 from kassa.fiscal_ops.settings import FiscalSettings
 from kassa.fiscal_ops.texts import say
 from kassa.model import Event, FiscalStatus
@@ -83,6 +83,7 @@ class Monitor:
                                         error=str(exc).rstrip("."))
                 return [gone] if gone is not None else []
             return []
+        st = aware(st)
         out: list[Event] = []
         if not self.reachable.get(at, True):
             out.append(await self._emit(reg, "online", self._moment(now), now))
