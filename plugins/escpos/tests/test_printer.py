@@ -222,3 +222,12 @@ async def test_a_one_way_link_prints_but_never_confirms(sim: EscposSimulator) ->
         while not sim["kitchen"].paper.tickets:  # noqa: ASYNC110 (the emulator's list)
             await anyio.sleep(0.01)
     assert sim["kitchen"].paper.keys() == {"w1": 1}
+
+
+def test_halted_printer_answers_status_split_across_reads() -> None:
+    far = EscposSimulator([("k", "")])["k"]
+    far.set_state(PrinterState(cover_open=True))
+    answers = b"".join(far.receive(bytes([b]))[0] for b in b"ab\x10\x04\x02cd\x10\x04\x04")
+    assert answers == bytes([0x16, 0x12]) and far.held == b"abcd"
+    far.set_state(PrinterState())
+    assert far.held == b"" and far.paper.current.empty  # "abcd" waits for its line feed

@@ -38,6 +38,7 @@ class SimPrinter:
         self.received = 0
         self.connections = 0
         self.held = b""
+        self.rt_tail = b""
         self.port = 0
         self.on_ticket = on_ticket
         self.streams: set[SocketStream] = set()
@@ -84,6 +85,7 @@ class SimPrinter:
 
     def _realtime_only(self, data: bytes) -> bytes:
         """While not ready: answer the status requests in ``data``, hold the rest."""
+        data, self.rt_tail = self.rt_tail + data, b""
         answers = b""
         i = 0
         rest = b""
@@ -91,6 +93,10 @@ class SimPrinter:
             if data[i] == DLE and i + 2 < len(data) and data[i + 1] == EOT:
                 answers += self._status(data[i + 2]) or b""
                 i += 3
+            elif data[i] == DLE and data[i + 1:i + 2] in (b"", bytes([EOT])) \
+                    and i + 2 >= len(data):
+                self.rt_tail = data[i:]  # a status request split across two reads
+                break
             else:
                 rest += data[i:i + 1]
                 i += 1
