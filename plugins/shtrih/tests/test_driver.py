@@ -98,6 +98,22 @@ async def test_marking_check(reg: SimRegister) -> None:
     assert not bad.valid and bad.message
 
 
+async def test_a_declined_marking_code_cancels_the_receipt(reg: SimRegister) -> None:
+    await reg.open_shift(CASHIER, key="o1")
+    reg.sim.control("marking decline")
+    r = Receipt(operation=Operation.SELL, taxation=TaxSystem.OSN,
+                lines=[ReceiptLine(name="Хлеб", price=5000, quantity=1, total=5000,
+                                   vat=VatRate.VAT10),
+                       ReceiptLine(name="Вода", price=5000, quantity=1, total=5000,
+                                   vat=VatRate.VAT22, marking_code=KM,
+                                   payment_object=PaymentObject.COMMODITY_WITH_MARKING)],
+                payments=[ReceiptPayment(kind=PaymentKind.CASH, amount=10000)],
+                total=10000, issued_at=datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+    with pytest.raises(UserError, match="Строка 2, тег 2000"):
+        await reg.receipt(r, key="r1")
+    assert reg.sim.fr.doc is None and not reg.sim.fr.receipts(), "the open receipt is cancelled"
+
+
 async def test_a_receipt_that_does_not_add_up_is_one_sentence(reg: SimRegister) -> None:
     await reg.open_shift(CASHIER, key="o1")
     with pytest.raises(UserError) as err:

@@ -43,6 +43,11 @@ async def test_receipts_through_hub_fiscal(tmp_path: Path) -> None:
 def test_settings_say_what_is_wrong() -> None:
     with pytest.raises(ValueError, match="either tcp or serial"):
         RegisterSettings(name="a")
+    from kassa_shtrih.settings import ShtrihSettings
+
+    with pytest.raises(ValueError, match="called a: each needs its own name"):
+        ShtrihSettings(registers=[RegisterSettings(name="a", tcp="h:1"),
+                                  RegisterSettings(name="a", tcp="h:2")])
     with pytest.raises(ValueError, match="host:port"):
         RegisterSettings(name="a", tcp="localhost")
     from kassa.secret import Secret

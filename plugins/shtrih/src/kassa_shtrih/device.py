@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from kassa.errors import Permanent
+from kassa.errors import UserError
 from kassa.model import (
     Cashier,
     CorrectionReceipt,
@@ -146,6 +146,10 @@ class ShtrihRegister:
                 if self._changed:
                     await self._cancel_open()
                 raise mapping.refused(self.name, r.code, kind.value) from None
+            except UserError:  # ours (a rejected marking code): nothing may stay open
+                if self._changed:
+                    await self._cancel_open()
+                raise
             except LinkDown as exc:
                 if not self._changed:
                     raise ShtrihRetryLater("shtrih.silent", name=self.name, what=kind.value,
@@ -352,4 +356,4 @@ class ShtrihRegister:
             return doc
 
 
-__all__ = ["Permanent", "Refusal", "ShtrihRegister"]
+__all__ = ["Refusal", "ShtrihRegister"]

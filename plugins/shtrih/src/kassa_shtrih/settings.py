@@ -55,3 +55,10 @@ class RegisterSettings:
 class ShtrihSettings:
     registers: list[RegisterSettings] = field(factory=list)
     state_dir: str = ""  # the reconcile log; default <data_dir>/shtrih
+
+    def __attrs_post_init__(self) -> None:
+        names = [r.name for r in self.registers]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"two shtrih registers are called {', '.join(twice)}: "
+                             "each needs its own name (its reconcile log is per name)")
