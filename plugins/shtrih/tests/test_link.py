@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from kassa_shtrih import commands as c
 from kassa_shtrih.link import FrameError, FrameReader, decode_frame, encode_frame, lrc
 
-# short status (0x10) with the sysadmin password 30: the example frame of the Shtrih-M
-# protocol text and of pyshtrih's command(0x10, 30)
+# short status (0x10) with the sysadmin password 30, written out by hand from §3.1's rule
+# (LEN = CMD + DATA, LRC = XOR of LEN..DATA) exactly as pyshtrih's Protocol.command(0x10, 30)
+# builds it: 05 ^ 10 ^ 1E ^ 00 ^ 00 ^ 00 = 0B
 SHORT_STATUS_30 = bytes.fromhex("02 05 10 1E 00 00 00 0B")
 
 
