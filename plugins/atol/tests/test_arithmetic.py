@@ -28,26 +28,34 @@ AT = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 @st.composite
 def receipts(draw: st.DrawFn) -> Receipt:
+    """Mostly near-valid receipts: lines off by 0-2 kopecks, totals off by a kopeck or a
+    ruble, payments exact, split with cash change, or arbitrary."""
     lines = []
     for _ in range(draw(st.integers(1, 4))):
         price = draw(st.integers(0, 2_000_000))
         qty = Decimal(draw(st.integers(1, 20_000))) / Decimal(draw(st.sampled_from([1, 10, 1000])))
-        total = max(0, line_total(price, qty) + draw(st.integers(-2, 2)))
-        lines.append(ReceiptLine(name="Товар", price=price, quantity=qty, total=total,
+        off = draw(st.sampled_from([0, 0, 0, 0, 0, 0, 1, -1, 2, -2]))
+        lines.append(ReceiptLine(name="Товар", price=price, quantity=qty,
+                                 total=max(0, line_total(price, qty) + off),
                                  vat=draw(st.sampled_from([VatRate.VAT22, VatRate.VAT10,
                                                            VatRate.NONE]))))
-    total = max(0, sum(ln.total for ln in lines) + draw(st.sampled_from([0, 0, 0, -1, 1, 100])))
-    pays = [ReceiptPayment(kind=draw(st.sampled_from([PaymentKind.CASH, PaymentKind.ELECTRONIC,
-                                                      PaymentKind.PREPAID])),
-                           amount=draw(st.integers(1, 4_000_000)))
-            for _ in range(draw(st.integers(0, 2)))]
-    rest = total - sum(p.amount for p in pays)
-    if rest > 0 and draw(st.booleans()):
-        pays.append(ReceiptPayment(kind=draw(st.sampled_from([PaymentKind.CASH,
-                                                              PaymentKind.ELECTRONIC])),
-                                   amount=rest))
-    if not pays:
-        pays = [ReceiptPayment(kind=PaymentKind.CASH, amount=max(1, total))]
+    total = max(0, sum(ln.total for ln in lines)
+                + draw(st.sampled_from([0, 0, 0, 0, 0, 0, -1, 1, 100])))
+    mode = draw(st.sampled_from(["exact", "split", "random"]))
+    card = draw(st.sampled_from([PaymentKind.ELECTRONIC, PaymentKind.PREPAID]))
+    if mode == "exact":
+        pays = [ReceiptPayment(kind=draw(st.sampled_from([PaymentKind.CASH, card])),
+                               amount=max(1, total))]
+    elif mode == "split":
+        part = draw(st.integers(0, total + 2))
+        cash = total - part + draw(st.sampled_from([0, 0, 1, -1, 5000]))
+        pays = [ReceiptPayment(kind=k, amount=a) for k, a in ((card, part),
+                                                              (PaymentKind.CASH, cash)) if a > 0]
+    else:
+        pays = [ReceiptPayment(kind=draw(st.sampled_from([PaymentKind.CASH, card])),
+                               amount=draw(st.integers(1, 4_000_000)))
+                for _ in range(draw(st.integers(1, 2)))]
+    pays = pays or [ReceiptPayment(kind=PaymentKind.CASH, amount=max(1, total))]
     return Receipt(operation=Operation.SELL, taxation=TaxSystem.OSN, lines=lines,
                    payments=pays, total=total, issued_at=AT)
 
