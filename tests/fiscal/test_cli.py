@@ -150,3 +150,20 @@ async def test_the_client_resends_with_the_same_key_when_the_hub_was_unreachable
 
     await client.FiscalClient(Flaky(), retry_delay=0).act("x-report", key="k-1", site="s1")
     assert [b["key"] for b in sent] == ["k-1", "k-1", "k-1"]
+
+
+def test_the_hub_is_found_from_kassa_toml(tmp_path, monkeypatch):
+    from kassa.fiscal_ops.cli import _connection
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "api-token").write_text("from-file\n")
+    toml = tmp_path / "kassa.toml"
+    toml.write_text(f'[hub]\ndata_dir = "{data}"\n[api]\nport = 8899\n', encoding="utf-8")
+    assert _connection(None, None, str(toml)) == ("http://127.0.0.1:8899", "from-file")
+    toml.write_text('[api]\nport = 8899\ntoken = "in-config"\n', encoding="utf-8")
+    assert _connection(None, None, str(toml)) == ("http://127.0.0.1:8899", "in-config")
+    assert _connection("http://hub:1", "given", str(toml)) == ("http://hub:1", "given")
+    monkeypatch.chdir(tmp_path / "data")  # no kassa.toml here: the console's defaults
+    monkeypatch.setenv("KASSA_DATA_DIR", str(data))
+    assert _connection(None, None, None) == ("http://127.0.0.1:8765", "from-file")

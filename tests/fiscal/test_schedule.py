@@ -104,3 +104,13 @@ async def test_a_wrong_time_in_config_names_the_key(tmp_path):
     with pytest.raises(ConfigError, match=r"sites\[0\]\.z_report.*expected HH:MM"):
         parse({"sites": [{"code": "s1", "z_report": {"at": "25:00"}}]},
               sections={"sites.z_report": ZReportSettings})
+
+
+async def test_a_kind_that_closes_no_shift_stops_the_start(tmp_path, clock, register):
+    from kassa.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"sites\[0\]\.z_report\.on\[0\].*'fiscal_receipt' "
+                       r"is not a POS kind that closes a shift"):
+        async with await z_hub(tmp_path, clock, register, with_shift=True,
+                               on=["fiscal_receipt"]):
+            pass

@@ -153,3 +153,21 @@ async def test_the_hub_runs_the_monitor_on_its_interval(tmp_path, clock, channel
             return "fiscal_register_offline" in [e.kind for e in await hub.events(site="s1")]
 
         await eventually(offline, hub=hub)
+
+
+async def test_an_english_chat_reads_the_alert_in_english(tmp_path, clock, channel):
+    from kassa.testing import make_hub
+
+    from tests.fiscal.conftest import Registers, config
+
+    reg = FakeRegister("fr1", path=tmp_path / "fr.db", clock=clock)
+    cfg = config()
+    cfg["chats"] = [{"channel": "capture", "chat_id": "-3", "site": "s1", "locale": "en",
+                     "alerts": ["group:fiscal"]}]
+    async with make_hub(cfg, tmp_path, plugins=[Registers(reg, channel=channel)],
+                        clock=clock) as hub:
+        reg.paper_out = True
+        await monitor(hub).poll()
+        await eventually(lambda: channel.texts("-3"), hub=hub)
+        text = channel.texts("-3")[-1]
+        assert "Register out of paper" in text and "Register “fr1” is out of paper." in text

@@ -38,6 +38,7 @@ def on_startup(hub: Any) -> None:
     from kassa.fiscal_ops.schedule import ZSchedule
     from kassa.fiscal_ops.watch import Monitor
 
+    check_z_kinds(hub)
     settings = hub.section("fiscal", FiscalSettings)
     state = hub.state(STATE)
     state["monitor"] = monitor = Monitor(hub, settings)
@@ -55,6 +56,30 @@ def on_startup(hub: Any) -> None:
                 await schedule.on_event(event)
 
         hub.spawn(follow, name="fiscal z with shift")
+
+
+def check_z_kinds(hub: Any) -> None:
+    """``[sites.z_report] on`` names kinds that close a shift: else the hub does not start,
+    with one sentence naming the key (as for ``auto_reports_on``)."""
+    import logging
+
+    from kassa.errors import ConfigError
+    from kassa.kinds import default_closing
+
+    closing = hub.kinds.closing()
+    for i, site in enumerate(hub.settings.sites):
+        z = site.plugins.get("z_report")
+        if z is None:
+            continue
+        for j, name in enumerate(z.on):
+            if name not in closing or name == "z_report":
+                raise ConfigError(f"{name!r} is not a POS kind that closes a shift (those: "
+                                  f"{', '.join(default_closing(hub.kinds)) or 'none'})",
+                                  path=f"sites[{i}].z_report.on[{j}]", file=hub.settings.file)
+        if z.with_shift and not z.on and not default_closing(hub.kinds):
+            logging.getLogger("kassa.fiscal_ops").warning(
+                "sites[%d].z_report.with_shift: no installed plugin declares a shift close; "
+                "the Z runs only at its time", i)
 
 
 @hookimpl
