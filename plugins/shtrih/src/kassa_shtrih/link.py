@@ -9,6 +9,8 @@ functions for its side of the line.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import reduce
+from operator import xor
 from typing import Protocol
 
 import anyio
@@ -31,10 +33,7 @@ class AnswerLost(ConnectionError):
 
 def lrc(data: bytes) -> int:
     """XOR of LEN..DATA (STX excluded)."""
-    out = 0
-    for b in data:
-        out ^= b
-    return out
+    return reduce(xor, data, 0)
 
 
 def encode_frame(payload: bytes) -> bytes:
