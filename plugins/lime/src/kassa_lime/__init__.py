@@ -80,4 +80,4 @@ def register_cli_commands(cli: Any) -> None:
 def register_simulators(settings: Any) -> list[Any]:
     from kassa_lime.sim import LimeSimulator
 
-    return [LimeSimulator()]
+    return [LimeSimulator(demo=True)]

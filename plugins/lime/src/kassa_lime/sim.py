@@ -180,8 +180,9 @@ class LimeSimulator:
     name = "lime"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0,
-                 model: LimeModel | None = None, token_ttl: float = 3600.0) -> None:
-        self.host, self.port = host, port
+                 model: LimeModel | None = None, token_ttl: float = 3600.0,
+                 demo: bool = False) -> None:
+        self.host, self.port, self.demo = host, port, demo
         self.model = model or demo_model()
         self.app = LimeApp(self.model, token_ttl=token_ttl)
         self.endpoints = {"lime_cards": f"{DEMO_RANGE[0]}-{DEMO_RANGE[1]}"}
@@ -194,7 +195,10 @@ class LimeSimulator:
 
     def fragment(self) -> dict[str, Any]:
         desk = next(iter(self.model.cashdesks))
-        return {"lime": {"base_url": self.url, "username": USERNAME, "password": PASSWORD,
+        # in ``kassa demo`` Lime is a payment method only: a second loyalty programme would
+        # need FarCards routes by card range, which the demo's r_keeper tills do not have
+        extra = {"loyalty": False} if self.demo else {}
+        return {"lime": {**extra, "base_url": self.url, "username": USERNAME, "password": PASSWORD,
                          "installation_id": self.model.installation_id, "cashdesk_id": desk,
                          "default_good_type_id": 1, "card_ranges": [self.endpoints["lime_cards"]],
                          "good_types": [{"code": str(g.id), "good_type_id": g.id,
