@@ -29,7 +29,9 @@ class RegisterSettings:
     device_id: str = ""
     login: str = ""
     password: Secret = field(factory=lambda: Secret(""))
-    poll_interval: float = field(default=0.05, validator=validators.gt(0))  # between GETs
+    # s between GETs of a result (the first is at once); §2.2 consumers poll every 0.5-1 s,
+    # a local Web Server answers a GET in ~1 ms, so a quarter second costs it nothing
+    poll_interval: float = field(default=0.25, validator=validators.gt(0))
     timeout: float = field(default=60.0, validator=validators.gt(0))  # then: outcome unknown
     lookup_wait: float = 2.0  # lookup waits this long for a queued request, then RetryLater
     connect_timeout: float = 3.0  # an unreachable Web Server: nothing was sent

@@ -66,7 +66,7 @@ class WebServerClient:
 
     def __init__(self, url: str, *, register: str = "atol", locale: str = "ru",
                  device_id: str = "", auth: tuple[str, str] | None = None,
-                 poll_interval: float = 0.05, timeout: float = 60.0,
+                 poll_interval: float = 0.25, timeout: float = 60.0,
                  connect_timeout: float = 3.0) -> None:
         self.url = url.rstrip("/")
         self.register, self.locale = register, locale
