@@ -114,3 +114,18 @@ async def test_online_accounts_are_wired_beside_the_web_server(sim: AtolSimulato
         _, web = hub.fiscal.register(site="r1")
         assert isinstance(web, AtolRegister)
         assert isinstance(hub.fiscal_devices["atol-cloud"], AtolOnlineRegister)
+
+
+async def test_basic_auth_from_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = AtolSimulator("r1", login="kassa", password="pw-from-env")
+    await sim.start()
+    try:
+        monkeypatch.setenv("ATOL_PASSWORD", "pw-from-env")
+        config = sim.fragment()
+        config["atol"]["registers"][0]["password"] = "${ATOL_PASSWORD}"
+        async with make_hub(config, tmp_path, plugins=[kassa_atol]) as hub:
+            doc = await hub.fiscal.x_report(key="x", site="r1")
+            assert doc.kind == "x_report"
+            assert "pw-from-env" not in repr(hub.fiscal_devices["atol-r1"].settings)
+    finally:
+        await sim.stop()
