@@ -4,14 +4,14 @@ two cards in one check, Lime down mid-check, a crash between the payment and Put
 from __future__ import annotations
 
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from kassa.errors import RetryLater
+from kassa.errors import RetryLater, UserError
 from kassa.journal import Journal, OutcomeUnknown
 from kassa.model import OrderLine, PaymentResult, PaymentStatus
 from kassa.store import Store
@@ -218,3 +218,18 @@ async def test_refund_is_a_return_check_after_its_sale(tmp_path: Path) -> None:
         assert rights(sim, CARD_A)["Депозит"] == 485000
         with pytest.raises(Exception, match="вернуть больше"):
             await acc.refund(b.id, 1, key="rb2")
+
+
+async def test_a_hold_lapses_and_stops_reserving(tmp_path: Path) -> None:
+    async with lime(tmp_path, hold_minutes=30) as (_, acc, _):
+        real = acc.now
+        h = await acc.hold(CARD_A, 500000, key="h")
+        assert await acc.balance(CARD_A) == 30000
+        acc.now = lambda: real() + timedelta(minutes=31)
+        assert await acc.balance(CARD_A) == 530000
+        with pytest.raises(UserError, match="истекло"):
+            await acc.capture(h.id, None, key="c")
+        with pytest.raises(UserError, match="отменена"):
+            acc.now = real
+            await acc.void(h.id, key="v")
+            await acc.void(h.id, key="v2")

@@ -21,7 +21,7 @@ import pytest
 from kassa.errors import RetryLater
 from kassa.model import OrderLine, Period
 from kassa.reports import render, service
-from kassa.testing import make_hub
+from kassa.testing import eventually, make_hub
 from kassa.testing.contracts import LoyaltyProgramContract
 from kassa_lime.reports import card_history
 from kassa_lime.runtime import runtime_for
@@ -33,16 +33,32 @@ pytestmark = pytest.mark.anyio
 
 
 @asynccontextmanager
-async def hub_with_lime(tmp_path: Path) -> AsyncIterator[tuple[Any, LimeSimulator]]:
+async def hub_with_lime(tmp_path: Path, **lime: Any) -> AsyncIterator[tuple[Any, LimeSimulator]]:
     sim = LimeSimulator()
     fragment = dict(await sim.start())
-    fragment["lime"] = {**fragment["lime"], "state_dir": str(tmp_path / "lime")}
+    fragment["lime"] = {**fragment["lime"], "state_dir": str(tmp_path / "lime"), **lime}
     try:
         async with make_hub({"sites": [{"code": "s1", "name": "Кафе"}], **fragment}, tmp_path,
                             plugins=[kassa_lime]) as hub:
             yield hub, sim
     finally:
         await sim.stop()
+
+
+async def test_the_hubs_loop_puts_what_waited_when_lime_is_back(tmp_path: Path) -> None:
+    async with hub_with_lime(tmp_path, retry_seconds=0.1) as (hub, sim):
+        h = await hub.payments.hold(CARD_A, 5000, key="w:hold", site="s1", method="lime")
+        sim.app.outage = True
+        await hub.payments.capture(h.id, None, key="w:capture", site="s1", method="lime")
+        assert sim.model.put_checks == 0
+        sim.app.outage = False
+        await eventually(lambda: sim.model.put_checks == 1, within=10)
+        await eventually(lambda: _has(hub, "lime_check_delivered"), hub=hub, within=10)
+        assert sim.model.put_checks == 1
+
+
+async def _has(hub: Any, kind: str) -> bool:
+    return any(e.kind == kind for e in await hub.events(site="s1"))
 
 
 def today() -> Period:

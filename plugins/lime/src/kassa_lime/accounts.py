@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +30,7 @@ from kassa_lime.delivery import Delivery
 from kassa_lime.kinds import Kind
 from kassa_lime.mapping import lines_for, payment_line
 from kassa_lime.settings import LimeSettings
-from kassa_lime.store import LimeStore
+from kassa_lime.store import LimeStore, utc
 
 log = logging.getLogger("kassa.lime")
 Alert = Callable[[Kind, str, dict[str, Any]], Awaitable[None]]
@@ -68,14 +68,17 @@ class LimeAccounts:
         await self.delivery.up()
         return info
 
+    def lapsed_before(self, at: datetime) -> datetime:
+        return at - timedelta(minutes=self.settings.hold_minutes)
+
     def _split_account(self, account: str) -> tuple[str, int | None]:
         uid, _, right = account.partition("#")
         return uid.strip(), int(right) if right.strip().isdigit() else None
 
     def available(self, info: CardInfo, only: int | None = None) -> list[tuple[Any, int]]:
         """(right, spendable) in the order Lime lists them, less what holds reserve."""
-        held = self.store.held(info.id)
         at = self.now()
+        held = self.store.held(info.id, self.lapsed_before(at))
         return [((r.id, r.name), r.amount - held.get(r.id, 0)) for r in info.rights
                 if r.usable(at) and (only is None or r.id == only)
                 and r.amount - held.get(r.id, 0) > 0]
@@ -114,7 +117,7 @@ class LimeAccounts:
             db.execute("INSERT INTO holds(id, card_uid, card_id, holder, parts, amount, "
                        "status, created_at) VALUES (?,?,?,?,?,?,'authorized',?)",
                        (hold_id, info.uid, info.id, info.holder, codec.json_dumps(parts),
-                        amount, at.isoformat()))
+                        amount, utc(at)))
             self.store.record(db, key, "hold", result, at)
         self._lose()
         return result
@@ -125,7 +128,10 @@ class LimeAccounts:
             raise UserError(t("lime.no_hold", self.locale, id=payment_id))
         if row["status"] != status:
             raise UserError(t("lime.not_held", self.locale, id=payment_id,
-                              status=row["status"]))
+                              status=t(f"lime.status.{row['status']}", self.locale)))
+        if status == "authorized" and \
+                datetime.fromisoformat(row["created_at"]) < self.lapsed_before(self.now()):
+            raise UserError(t("lime.hold_lapsed", self.locale, id=payment_id))
         return row
 
     async def capture(self, payment_id: str, amount: int | None, key: str) -> PaymentResult:

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kassa.model import Event
+from kassa.model import Event, Period, Report
 
 from kassa_lime.accounts import LimeAccounts
 from kassa_lime.client import LimeClient
 from kassa_lime.kinds import Kind
 from kassa_lime.loyalty import LimeLoyalty
+from kassa_lime.reports import card_history
 from kassa_lime.settings import LimeSettings
 from kassa_lime.store import LimeStore
 
@@ -40,6 +41,12 @@ class LimeRuntime:
         await self.hub.emit(Event.of(site=self.site, kind=kind, occurred_at=self.hub.clock.now(),
                                      source_key=f"lime:{kind}:{key}", text=text or None,
                                      data={k: v for k, v in data.items() if v is not None}))
+
+    def card_history(self, uid: str, period: Period) -> Report:
+        """A card's operations for the console's card lookup (``hub.state("lime")``)."""
+        return card_history(self.store, uid, period, tz=self.tz,
+                            cashdesk=f"Касса {self.settings.cashdesk_id}",
+                            operator=str(self.settings.user_id))
 
     async def close(self) -> None:
         await self.client.aclose()

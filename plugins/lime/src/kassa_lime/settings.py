@@ -38,4 +38,5 @@ class LimeSettings:
     good_types: list[GoodType] = field(factory=list)
     card_ranges: list[str] = field(factory=list)  # "7799000-7799999": cards Lime serves
     state_dir: str = ""  # the undelivered checks and holds; default <data_dir>/lime
+    hold_minutes: int = 30  # an open hold lapses after this (a till that never came back)
     retry_seconds: float = 15.0  # how often undelivered checks are offered to Lime again

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS checks (
   attempts INTEGER NOT NULL DEFAULT 0, error TEXT, answer TEXT,
   created_at TEXT NOT NULL, delivered_at TEXT);
 """
+
+
+def utc(at: datetime) -> str:
+    """A time as text that sorts as time does (one zone for every row)."""
+    return at.astimezone(UTC).isoformat()
 
 
 class LimeStore:
@@ -76,11 +81,12 @@ class LimeStore:
                                                   (hold_id,)).fetchone()
         return row
 
-    def held(self, card_id: int) -> dict[int, int]:
-        """Per right of a card: what open holds reserve."""
+    def held(self, card_id: int, since: datetime) -> dict[int, int]:
+        """Per right of a card: what open holds made after ``since`` reserve."""
         out: dict[int, int] = {}
         for row in self.db.execute("SELECT parts FROM holds WHERE card_id=? AND "
-                                   "status='authorized'", (card_id,)):
+                                   "status='authorized' AND created_at>=?",
+                                   (card_id, utc(since))):
             for right_id, _name, amount in codec.json_loads(row["parts"]):
                 out[int(right_id)] = out.get(int(right_id), 0) + int(amount)
         return out

@@ -14,6 +14,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "lime.bad_amount": "Сумма должна быть больше нуля",
         "lime.auth": "Lime не принимает логин или пароль кассы: проверьте настройки [lime]",
         "lime.line_sum": "Оплаты больше суммы чека",
+        "lime.hold_lapsed": "Удержание Lime {id} истекло: проведите оплату заново",
+        "lime.status.authorized": "удержана",
+        "lime.status.captured": "списана",
+        "lime.status.voided": "отменена",
     },
     "en": {
         "lime.unavailable": "Lime is unavailable, nothing was charged: try again later",
@@ -26,5 +30,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "lime.bad_amount": "The amount must be above zero",
         "lime.auth": "Lime refuses the till's login or password: check [lime] in kassa.toml",
         "lime.line_sum": "The payments exceed the check",
+        "lime.hold_lapsed": "Lime hold {id} has lapsed: pay again",
+        "lime.status.authorized": "held",
+        "lime.status.captured": "captured",
+        "lime.status.voided": "voided",
     },
 }
