@@ -126,12 +126,14 @@ class WebServerClient:
     async def wait(self, uuid: str) -> list[dict[str, Any]]:
         """Poll until every task of the request is final (``TimeoutError`` after
         ``timeout``: the outcome is then unknown, never retried blindly)."""
-        with anyio.fail_after(self.timeout):
-            while True:
+        pause = min(0.01, self.poll_interval)  # doubling up to poll_interval: a quick
+        with anyio.fail_after(self.timeout):   # task is seen at once, a slow print costs
+            while True:                        # a few GETs a second
                 results = await self.fetch(uuid)
                 if results and all(r.get("status") in FINAL for r in results):
                     return results
-                await anyio.sleep(self.poll_interval)
+                await anyio.sleep(pause)
+                pause = min(pause * 2, self.poll_interval)
 
     async def run(self, uuid: str, tasks: Sequence[Mapping[str, Any]]
                   ) -> tuple[bool, list[dict[str, Any]]]:
