@@ -28,6 +28,10 @@ class SimBackedRegister(AtolOnlineRegister):
         super().__init__(cfg.name, cfg, None)
         self.sim = sim
 
+    async def start(self) -> None:
+        """The simulator is already serving (the factory started it); having ``start``
+        makes the harness call ``stop`` too."""
+
     async def stop(self) -> None:
         await super().stop()
         await self.sim.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +286,16 @@ async def test_vat_rate_not_valid_on_the_date_names_the_line(world: World) -> No
     bad = attrs.evolve(receipt(), lines=[line])
     with pytest.raises(UserError, match=r"receipt\.items\[0\]\.vat\.type"):
         await world.register(locale="en").receipt(bad, key="k1")
+
+
+async def test_a_zero_receipt_is_refused_before_sending(world: World) -> None:
+    line = ReceiptLine(name="Подарок", price=1, quantity=Decimal("0.001"), total=0,
+                       vat=VatRate.VAT22)
+    zero = attrs.evolve(receipt(), lines=[line], total=0,
+                        payments=[ReceiptPayment(kind=PaymentKind.CASH, amount=100)])
+    with pytest.raises(UserError, match="0,00"):
+        await world.register().receipt(zero, key="k1")
+    assert world.sim.requests == []
 
 
 async def test_calls_a_cloud_register_cannot_make_are_permanent(world: World) -> None:

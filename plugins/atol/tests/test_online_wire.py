@@ -143,5 +143,6 @@ def test_every_valid_receipt_maps_to_a_body_the_simulator_accepts(
                      payments=[ReceiptPayment(kind=kind, amount=paid)],
                      customer_contact="buyer@example.ru")
     assume(not problems(r))  # the core refuses it before any register sees it
+    assume(total > 0)  # the register refuses a 0.00 receipt itself (test_online_register)
     op, body = wire.receipt_body(r, CFG, "e", MSK)
     assert first_problem(op, json.loads(json.dumps(body)), "5001007329") is None

@@ -26,6 +26,7 @@ class AsgiServer:
         self.port = port
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
+        self._sock: socket.socket | None = None
 
     async def start(self) -> None:
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET,
@@ -38,6 +39,7 @@ class AsgiServer:
             sock.close()
             raise
         self.port = sock.getsockname()[1]
+        self._sock = sock  # uvicorn does not close a socket it was handed
         config = uvicorn.Config(self.app, lifespan="off", access_log=False, log_config=None,
                                 log_level="warning", timeout_graceful_shutdown=1,
                                 interface="asgi3")
@@ -53,11 +55,13 @@ class AsgiServer:
     async def stop(self) -> None:
         if self._server is None or self._task is None:
             return
-        self._server.should_exit = True
-        self._server.force_exit = True  # do not wait for a hung answer (a test's "lost" one)
+        self._server.should_exit = True  # idle keep-alive connections close, answers finish
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._server = self._task = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
 
 async def read_body(receive: Any) -> bytes:

@@ -61,6 +61,8 @@ class AtolOnlineRegister:
 
     # --- documents -----------------------------------------------------------------------
     async def receipt(self, receipt: Receipt, key: str) -> FiscalDocument:
+        if receipt.total <= 0:  # all change, no payment left to send (v5 needs one)
+            raise UserError(say("zero", self.cfg.locale))
         attempt, prev = self._attempt(key)
         op, body = wire.receipt_body(receipt, self.cfg, wire.external_id(key, attempt),
                                      self.tz)

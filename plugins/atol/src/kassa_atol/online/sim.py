@@ -12,6 +12,7 @@ person at a shell)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -104,6 +105,7 @@ class AtolOnlineSimulator:
     _fail_next: list[tuple[int, str]] = field(factory=list)
     _server: AsgiServer | None = None
     _tasks: set[asyncio.Task[None]] = field(factory=set)
+    _closing: asyncio.Event = field(factory=asyncio.Event)
     _ids: Any = field(factory=lambda: itertools.count(1))
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -118,7 +120,13 @@ class AtolOnlineSimulator:
             "payment_address": self.payment_address, "company_email": "shop@example.ru",
             "sno": "osn"}]}}
 
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, cut short by stop() (so no answer keeps a connection open past it)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), seconds)
+
     async def stop(self) -> None:
+        self._closing.set()
         for task in list(self._tasks):
             task.cancel()
         if self._server is not None:
@@ -164,7 +172,7 @@ class AtolOnlineSimulator:
         self.requests.append((method, path))
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         if self.delay:
-            await asyncio.sleep(self.delay)
+            await self._pause(self.delay)
         if self.outage:
             await respond(send, 503, {"error": "service unavailable"})
             return
@@ -179,7 +187,7 @@ class AtolOnlineSimulator:
         elif (self.hang and method == "POST" and not path.endswith("/getToken")
               and data.get("uuid")):
             self.hang -= 1
-            await asyncio.sleep(self.hang_seconds)  # the client times out: answer lost
+            await self._pause(self.hang_seconds)  # the client times out: answer lost
         await respond(send, status, data)
 
     def _fault(self) -> Fault | None:

@@ -16,6 +16,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "refund_correction": "ATOL Online v5 не принимает коррекцию возврата "
                              "(не подтверждено документацией): оформите её на другой кассе.",
         "no_items": "Чек коррекции для ATOL Online v5 (ФФД 1.2) должен содержать позиции.",
+        "zero": "ATOL Online не оформляет чек на 0,00: в нём нет оплаты.",
     },
     "en": {
         "refused": "ATOL Online refused the document: {text}.",
@@ -28,6 +29,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "refund_correction": "ATOL Online v5 is not known to accept refund corrections: "
                              "make it on another register.",
         "no_items": "An ATOL Online v5 (FFD 1.2) correction receipt needs its items.",
+        "zero": "ATOL Online does not make a receipt of 0.00: it has no payment.",
     },
 }
 
