@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kassa_console.screens.chats import ChatsScreen
 from kassa_console.screens.dashboard import DashboardScreen
+from kassa_console.screens.devices import DevicesScreen
 from kassa_console.screens.events import EventsScreen
 from kassa_console.screens.fiscal import FiscalScreen
 from kassa_console.screens.log import LogScreen
@@ -19,4 +20,5 @@ SCREENS = {
     "plugins": ("p", PluginsScreen),
     "log": ("l", LogScreen),
     "fiscal": ("f", FiscalScreen),
+    "devices": ("", DevicesScreen),  # palette only until it gets a key (footer snapshots)
 }
