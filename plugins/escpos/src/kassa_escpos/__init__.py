@@ -32,7 +32,7 @@ def register_devices(hub: Any) -> Sequence[Any]:
         return []
     printers = [EscposPrinter(p) for p in settings.printers]
     for p in printers:
-        if p.settings.status_interval > 0:
+        if p.settings.status_interval > 0 and p.settings.status_query:
             hub.spawn(p.watch, name=f"escpos status of {p.name}")
     return printers
 
