@@ -233,3 +233,25 @@ async def test_a_hold_lapses_and_stops_reserving(tmp_path: Path) -> None:
             acc.now = real
             await acc.void(h.id, key="v")
             await acc.void(h.id, key="v2")
+
+
+async def test_putcheck_through_the_journal_lost_answer_then_once(tmp_path: Path) -> None:
+    sim = LimeSimulator()
+    await sim.start()
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    await store.prepare()
+    journal = Journal(store, now=lambda: datetime.now(UTC))
+    plain = make_accounts(settings_for(sim, tmp_path))
+    acc = LimeAccounts(plain.settings, plain.client, plain.store, journal=journal, site="s1")
+    h = await acc.hold(CARD_A, 10000, key="h")
+    sim.app.drop = 1
+    await acc.capture(h.id, None, key="c")
+    entry = await journal.entry("lime:put:c")
+    assert entry is not None and entry.status == "unknown"
+    assert await acc.delivery.deliver() == 1
+    entry = await journal.entry("lime:put:c")
+    assert entry is not None and entry.status == "done" and entry.attempts == 2
+    assert sim.model.put_checks == 1
+    await close(acc)
+    await store.close()
+    await sim.stop()

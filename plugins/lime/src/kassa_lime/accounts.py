@@ -21,6 +21,7 @@ import anyio
 from kassa import codec
 from kassa.errors import Permanent, RetryLater, UserError
 from kassa.i18n import t
+from kassa.journal import Journal
 from kassa.model import OrderLine, PaymentResult, PaymentStatus
 
 from kassa_lime import split
@@ -42,11 +43,13 @@ class LimeAccounts:
 
     def __init__(self, settings: LimeSettings, client: LimeClient, store: LimeStore, *,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 alert: Alert | None = None, locale: str = "ru") -> None:
+                 alert: Alert | None = None, locale: str = "ru",
+                 journal: Journal | None = None, site: str | None = None) -> None:
         self.name = settings.name
         self.settings, self.client, self.store = settings, client, store
         self.now, self.locale = now, locale
-        self.delivery = Delivery(settings, client, store, now=now, alert=alert)
+        self.delivery = Delivery(settings, client, store, now=now, alert=alert,
+                                 journal=journal, site=site)
         self.alert = alert
         self.drop_answers = 0  # the contract's probe: act, then lose the answer
 

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 import anyio
 import attrs
 from kassa import codec
+from kassa.errors import Permanent, RetryLater
+from kassa.journal import Journal, OutcomeUnknown
 
 from kassa_lime import wire
 from kassa_lime.check import Check
@@ -27,15 +29,35 @@ from kassa_lime.settings import LimeSettings
 from kassa_lime.store import LimeStore
 
 log = logging.getLogger("kassa.lime")
+
+
+@attrs.frozen
+class PutAnswer:
+    """What the journal keeps of a PutCheck: Lime's answer (entry ids for a later return)."""
+
+    answer: dict[str, Any]
+
+
+class _Away(RetryLater):
+    def __init__(self, cause: LimeUnreachable) -> None:
+        self.cause = cause
+        super().__init__(str(cause))
+
+
+class _Refused(Permanent):
+    def __init__(self, cause: LimeRefused) -> None:
+        self.cause = cause
+        super().__init__(str(cause))
 Alert = Callable[[Kind, str, dict[str, Any]], Awaitable[None]]
 EXISTS = "check_exists"  # the simulator's code for a check id already put (see the docs)
 
 
 class Delivery:
     def __init__(self, settings: LimeSettings, client: LimeClient, store: LimeStore, *,
-                 now: Callable[[], datetime], alert: Alert | None = None) -> None:
+                 now: Callable[[], datetime], alert: Alert | None = None,
+                 journal: Journal | None = None, site: str | None = None) -> None:
         self.settings, self.client, self.store, self.now = settings, client, store, now
-        self.alert = alert
+        self.alert, self.journal, self.site = alert, journal, site
         self.tz = ZoneInfo(settings.timezone)
         self.is_down = False
         self.shift_open = False
@@ -108,7 +130,7 @@ class Delivery:
                                   processing_id=self.settings.processing_id,
                                   other_processing_id=self.settings.other_processing_id,
                                   tz=self.tz, entry_ids=ids)
-            answer = await self.client.put_check(body)
+            answer = await self._put(row, check.number, body)
         except LimeUnreachable as exc:
             await self._wait(row, check, str(exc), down=True)
             return None
@@ -133,6 +155,42 @@ class Delivery:
             await self._tell(Kind.CHECK_DELIVERED, "", check=check.number, key=row["key"])
         await self.up()
         return 1
+
+    async def _put(self, row: Any, number: int, body: dict[str, Any]) -> dict[str, Any]:
+        """PutCheck, through the hub's journal when there is one (the console sees every
+        put, and a put whose answer was lost is reconciled from the outbox before it runs
+        again under the same check id)."""
+        if self.journal is None:
+            return await self.client.put_check(body)
+        check_id = int(row["id"])
+
+        async def call() -> PutAnswer:
+            try:
+                return PutAnswer(answer=await self.client.put_check(body))
+            except LimeUnreachable as exc:
+                raise _Away(exc) from exc  # nothing happened: the journal may run it again
+            except LimeRefused as exc:
+                if exc.code == EXISTS:  # an earlier attempt got there: done, answer unknown
+                    return PutAnswer(answer={})
+                raise _Refused(exc) from exc
+
+        async def lookup(_key: str) -> PutAnswer | None:
+            now = self.store.check_row(check_id)
+            if now is None or now["status"] != "delivered":
+                return None  # not confirmed: running it again is safe (same check id)
+            return PutAnswer(answer=codec.json_loads(now["answer"] or "{}"))
+
+        try:
+            done = await self.journal.run(
+                f"lime:put:{row['key']}", component=self.settings.name, concern="payment",
+                kind="lime_put_check", site=self.site, station=None,
+                request={"check": number, "outbox": check_id}, call=call, lookup=lookup,
+                result_type=PutAnswer)
+        except (_Away, _Refused) as exc:
+            raise exc.cause from None
+        except OutcomeUnknown as exc:
+            raise LimeNoAnswer(str(exc)) from exc
+        return done.answer
 
     async def _wait(self, row: Any, check: Check, error: str, *, down: bool) -> None:
         self.store.attempt(row["id"], error)

@@ -33,7 +33,8 @@ class LimeRuntime:
                                  timeout=settings.timeout, tz=self.tz)
         locale = getattr(getattr(hub.settings, "hub", None), "locale", "ru") or "ru"
         self.accounts = LimeAccounts(settings, self.client, self.store,
-                                     now=hub.clock.now, alert=self.alert, locale=locale)
+                                     now=hub.clock.now, alert=self.alert, locale=locale,
+                                     journal=getattr(hub, "journal", None), site=self.site)
         self.loyalty = LimeLoyalty(self.accounts, settings.name)
 
     async def alert(self, kind: Kind, text: str, data: dict[str, Any]) -> None:
