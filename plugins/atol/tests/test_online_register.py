@@ -288,6 +288,16 @@ async def test_vat_rate_not_valid_on_the_date_names_the_line(world: World) -> No
         await world.register(locale="en").receipt(bad, key="k1")
 
 
+async def test_a_receipt_of_another_tax_system_is_refused(world: World) -> None:
+    usn = attrs.evolve(receipt(), taxation=TaxSystem.USN_INCOME)
+    with pytest.raises(UserError, match=r"usn_income.*osn"):
+        await world.register(sno="osn").receipt(usn, key="k1")
+    assert world.sim.requests == []
+    doc = await world.register(sno="").receipt(usn, key="k2")
+    sent = next(iter(world.sim.docs.values())).body["receipt"]["company"]
+    assert sent["sno"] == "usn_income" and doc.total == 15000
+
+
 async def test_a_zero_receipt_is_refused_before_sending(world: World) -> None:
     line = ReceiptLine(name="Подарок", price=1, quantity=Decimal("0.001"), total=0,
                        vat=VatRate.VAT22)

@@ -33,12 +33,13 @@ from kassa.model import (
     FiscalStatus,
     MarkingCheck,
     Receipt,
+    TaxSystem,
 )
 
 from kassa_atol.online import codes, wire
 from kassa_atol.online.client import OnlineClient, Unanswered
 from kassa_atol.online.sent import ACCEPTED, FAILED, SENDING, Sent, SentLog
-from kassa_atol.online.settings import OnlineSettings
+from kassa_atol.online.settings import SNO, OnlineSettings
 from kassa_atol.online.texts import no_call, say
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class AtolOnlineRegister:
     async def receipt(self, receipt: Receipt, key: str) -> FiscalDocument:
         if receipt.total <= 0:  # all change, no payment left to send (v5 needs one)
             raise UserError(say("zero", self.cfg.locale))
+        self._check_sno(receipt.taxation)
         attempt, prev = self._attempt(key)
         op, body = wire.receipt_body(receipt, self.cfg, wire.external_id(key, attempt),
                                      self.tz)
@@ -73,10 +75,17 @@ class AtolOnlineRegister:
             raise Permanent(say("refund_correction", self.cfg.locale))
         if not correction.lines:
             raise UserError(say("no_items", self.cfg.locale))
+        self._check_sno(correction.taxation)
         attempt, prev = self._attempt(key)
         op, body = wire.correction_body(correction, self.cfg,
                                         wire.external_id(key, attempt), self.tz)
         return await self._make(key, attempt, op, body, prev)
+
+    def _check_sno(self, taxation: TaxSystem) -> None:
+        # a wrong 1055 is a fiscal error, never "corrected" by config: refuse it
+        if self.cfg.sno and SNO.get(self.cfg.sno) != taxation:
+            raise UserError(say("sno", self.cfg.locale, sno=self.cfg.sno,
+                                got=wire.SNO_NAMES.get(taxation, str(int(taxation)))))
 
     def _attempt(self, key: str) -> tuple[int, Sent | None]:
         prev = self.sent.get(key)

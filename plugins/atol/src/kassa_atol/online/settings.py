@@ -38,7 +38,8 @@ class OnlineSettings:
     inn: str = ""  # company.inn: the organisation's INN
     payment_address: str = ""  # company.payment_address (1187): the shop's site or address
     company_email: str = ""  # company.email (1117): the sender of electronic receipts
-    sno: str = field(default="", validator=validators.in_(("", *SNO)))  # "": the receipt's
+    # the group's tax system: a receipt with another 1055 is refused ("": any, as sent)
+    sno: str = field(default="", validator=validators.in_(("", *SNO)))
     callback_url: str = ""  # ATOL POSTs the report here when done; empty: we poll only
     timezone: str = "Europe/Moscow"  # the zone of the dd.mm.yyyy timestamps (unverified)
     request_timeout: float = field(default=10.0, validator=validators.gt(0))  # per HTTP call

@@ -17,6 +17,7 @@ TEXTS: dict[str, dict[str, str]] = {
                              "(не подтверждено документацией): оформите её на другой кассе.",
         "no_items": "Чек коррекции для ATOL Online v5 (ФФД 1.2) должен содержать позиции.",
         "zero": "ATOL Online не оформляет чек на 0,00: в нём нет оплаты.",
+        "sno": "Система налогообложения чека ({got}) не совпадает с sno группы ККТ ({sno}).",
     },
     "en": {
         "refused": "ATOL Online refused the document: {text}.",
@@ -30,6 +31,7 @@ TEXTS: dict[str, dict[str, str]] = {
                              "make it on another register.",
         "no_items": "An ATOL Online v5 (FFD 1.2) correction receipt needs its items.",
         "zero": "ATOL Online does not make a receipt of 0.00: it has no payment.",
+        "sno": "The receipt's tax system ({got}) is not the KKT group's sno ({sno}).",
     },
 }
 

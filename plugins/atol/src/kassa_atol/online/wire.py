@@ -93,7 +93,7 @@ def _payments(sums: Mapping[int, int]) -> list[dict[str, Any]]:
 def _company(cfg: OnlineSettings, taxation: Any, place: str | None) -> dict[str, Any]:
     company: dict[str, Any] = {"inn": cfg.inn,
                                "payment_address": place or cfg.payment_address,
-                               "sno": cfg.sno or SNO_NAMES.get(taxation, "")}
+                               "sno": SNO_NAMES.get(taxation, "")}  # the receipt's 1055
     if cfg.company_email:
         company["email"] = cfg.company_email
     return {k: v for k, v in company.items() if v}
