@@ -153,17 +153,17 @@ async def test_the_client_resends_with_the_same_key_when_the_hub_was_unreachable
 
 
 def test_the_hub_is_found_from_kassa_toml(tmp_path, monkeypatch):
-    from kassa.fiscal_ops.cli import _connection
+    from kassa.api.address import hub_address
 
     data = tmp_path / "data"
     data.mkdir()
     (data / "api-token").write_text("from-file\n")
     toml = tmp_path / "kassa.toml"
     toml.write_text(f'[hub]\ndata_dir = "{data}"\n[api]\nport = 8899\n', encoding="utf-8")
-    assert _connection(None, None, str(toml)) == ("http://127.0.0.1:8899", "from-file")
+    assert hub_address(None, None, str(toml)) == ("http://127.0.0.1:8899", "from-file")
     toml.write_text('[api]\nport = 8899\ntoken = "in-config"\n', encoding="utf-8")
-    assert _connection(None, None, str(toml)) == ("http://127.0.0.1:8899", "in-config")
-    assert _connection("http://hub:1", "given", str(toml)) == ("http://hub:1", "given")
+    assert hub_address(None, None, str(toml)) == ("http://127.0.0.1:8899", "in-config")
+    assert hub_address("http://hub:1", "given", str(toml)) == ("http://hub:1", "given")
     monkeypatch.chdir(tmp_path / "data")  # no kassa.toml here: the console's defaults
     monkeypatch.setenv("KASSA_DATA_DIR", str(data))
-    assert _connection(None, None, None) == ("http://127.0.0.1:8765", "from-file")
+    assert hub_address(None, None, None) == ("http://127.0.0.1:8765", "from-file")

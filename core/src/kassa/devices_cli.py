@@ -5,10 +5,8 @@ is imported here: ``kassa --help`` stays fast."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -54,38 +52,17 @@ def text(which: str, locale: str, **kw: Any) -> Any:
     return value.format(**kw) if isinstance(value, str) else value
 
 
-def connection(url: str | None, token: str | None, config: str | None) -> tuple[str, str]:
-    """The hub's address and token: given, else kassa.toml's [api] and the data folder."""
-    path = config or os.environ.get("KASSA_CONFIG") or "kassa.toml"
-    settings = None
-    if config or Path(path).exists():
-        from kassa.cli import load_settings
-
-        settings = load_settings(path)
-    if url is None:
-        host, port = (settings.api.host, settings.api.port) if settings else ("127.0.0.1", 8765)
-        url = f"http://{host}:{port}"
-    if not token and settings is not None:
-        token = settings.api.token.reveal() or None
-        data = settings.data_path
-    else:
-        data = Path(os.environ.get("KASSA_DATA_DIR") or "~/.local/share/kassa").expanduser()
-    if not token:
-        f = data / "api-token"
-        token = f.read_text().strip() if f.exists() else ""
-    return url, token
-
-
 def call(opts: dict[str, Any], method: str, path: str, **kw: Any) -> Any:
     """One admin API request; a refusal (exit 1) or an unreachable hub (exit 2) is one
     sentence on stderr."""
     import anyio
 
+    from kassa.api.address import hub_address
     from kassa.api.client import AdminClient, ApiError, HubUnavailable
     from kassa.errors import UserError
 
     try:
-        url, token = connection(opts["url"], opts["token"], opts["config"])
+        url, token = hub_address(opts["url"], opts["token"], opts["config"])
     except UserError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)

@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -30,32 +28,11 @@ def where(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def _connection(url: str | None, token: str | None, config: str | None) -> tuple[str, str]:
-    """The hub's address and token: given, else kassa.toml's [api] and data folder."""
-    path = config or os.environ.get("KASSA_CONFIG") or "kassa.toml"
-    settings = None
-    if config or Path(path).exists():
-        from kassa.cli import load_settings
-
-        settings = load_settings(path)
-    if url is None:
-        host, port = (settings.api.host, settings.api.port) if settings else ("127.0.0.1", 8765)
-        url = f"http://{host}:{port}"
-    if not token and settings is not None:
-        token = settings.api.token.reveal() or None
-        data = settings.data_path
-    else:
-        data = Path(os.environ.get("KASSA_DATA_DIR") or "~/.local/share/kassa").expanduser()
-    if not token:
-        f = data / "api-token"
-        token = f.read_text().strip() if f.exists() else ""
-    return url, token
-
-
 def _call(opts: dict[str, Any], work: Callable[[Any], Any]) -> Any:
     """Run ``work(FiscalClient)``; a refusal or an unreachable hub is one sentence, exit 1/2."""
     import anyio
 
+    from kassa.api.address import hub_address
     from kassa.api.client import AdminClient, ApiError, HubUnavailable
     from kassa.errors import UserError
     from kassa.fiscal_ops.client import FiscalClient
@@ -63,7 +40,7 @@ def _call(opts: dict[str, Any], work: Callable[[Any], Any]) -> Any:
 
     locale = opts["locale"]
     try:
-        url, token = _connection(opts["url"], opts["token"], opts["config"])
+        url, token = hub_address(opts["url"], opts["token"], opts["config"])
     except UserError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
