@@ -189,6 +189,9 @@ async def test_wrong_password_is_permanent_and_status_says_so(world: World) -> N
     world.clock.advance(seconds=61)
     await reg.status()
     assert sum(1 for _, p in world.sim.requests if p.endswith("/getToken")) == 2
+    fixed = world.register()  # the password put right: the same key, the same external_id
+    doc = await fixed.receipt(receipt(), key="k1")
+    assert doc.detail["external_id"] == "k1" and world.sim.effects() == 1
 
 
 async def test_duplicate_without_a_uuid_stays_unknown(world: World) -> None:

@@ -109,11 +109,9 @@ class AtolOnlineRegister:
         return await self._wait(sent)
 
     async def _post(self, sent: Sent) -> None:
-        try:
-            accepted = await self.client.post(sent.op, sent.body)
-        except (UserError, Permanent):
-            self._failed(sent)  # refused on arrival: nothing was made under that id
-            raise
+        # a refusal leaves the row "sending": only a ``fail`` report spends an external_id
+        # (sending the same one again is always safe; a new one might make a second document)
+        accepted = await self.client.post(sent.op, sent.body)
         sent.uuid, sent.state = accepted.uuid, ACCEPTED
         self.sent.put(sent)
         if accepted.duplicate:
