@@ -254,3 +254,14 @@ async def test_wrong_login_is_permanent() -> None:
         await good.stop()
     finally:
         await sim.stop()
+
+
+def test_a_shift_result_nested_or_flat_reads_the_same() -> None:
+    """The driver's scripts nest a shift's fiscal params; ATOL-RPC types them flat."""
+    fp = {"fiscalDocumentDateTime": "2026-03-02T09:00:00+03:00", "fiscalDocumentNumber": 7,
+          "fiscalDocumentSign": "0012345678", "fnNumber": "9999078900000961",
+          "registrationNumber": "0000000001002292", "shiftNumber": 3, "fnsUrl": "www.nalog.gov.ru"}
+    now = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+    nested = tasks.document(DocumentKind.SHIFT_OPEN, {"fiscalParams": fp}, now=now)
+    flat = tasks.document(DocumentKind.SHIFT_OPEN, {**fp, "warnings": {}}, now=now)
+    assert nested == flat and nested.fiscal_sign == "0012345678" and nested.shift == 3

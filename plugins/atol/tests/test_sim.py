@@ -215,11 +215,12 @@ async def test_faults(sim: AtolSimulator) -> None:
 async def test_marking_validation_flow(sim: AtolSimulator) -> None:
     params = {"imcType": "auto", "imc": "MDEwNDYwMDQzOTkzMTI1Ng==",
               "itemEstimatedStatus": "itemPieceSold", "imcModeProcessing": 0}
-    await one(sim, {"type": "beginMarkingCodeValidation", "params": params})
+    begun = await one(sim, {"type": "beginMarkingCodeValidation", "params": params})
+    assert begun["result"]["offlineValidation"] == {"fmCheck": True, "fmCheckResult": True}
     assert (await one(sim, {"type": "beginMarkingCodeValidation", "params": params}))[
         "errorCode"] == 401, "one validation at a time"
     first = await one(sim, {"type": "getMarkingCodeValidationStatus"})
-    assert first["result"] == {"ready": False}
+    assert first["result"]["ready"] is False
     done = (await one(sim, {"type": "getMarkingCodeValidationStatus"}))["result"]
     assert done["onlineValidation"]["itemInfoCheckResult"]["imcCheckResult"] is True
     await one(sim, {"type": "acceptMarkingCode"})
@@ -249,3 +250,17 @@ async def test_cash_in_out_and_basic_auth() -> None:
             "counters"]["cashSum"] == 300.0
     finally:
         await sim.stop()
+
+
+SHAPES = json.loads((FIXTURES / "atol_rpc_result_fields.json").read_text(encoding="utf-8"))
+
+
+async def test_results_have_the_fields_atol_rpc_types(sim: AtolSimulator) -> None:
+    """Every field ATOL-RPC's result types require (src/types/*.ts), and no others."""
+    await one(sim, {"type": "openShift"})
+    for task, shape in SHAPES.items():
+        if task.startswith("_"):
+            continue
+        got = (await one(sim, {"type": task}))["result"]
+        for key, fields in shape.items():
+            assert set(got[key]) == set(fields), (task, key)

@@ -29,6 +29,7 @@ from kassa.model.ffd import (
     SettlementMethod,
     TaxSystem,
 )
+from kassa.model.fiscal import SHIFT_LIMIT
 
 SELL_TYPES = {Operation.SELL: "sell", Operation.SELL_REFUND: "sellReturn",
               Operation.BUY: "buy", Operation.BUY_REFUND: "buyReturn"}
@@ -183,7 +184,9 @@ def document(kind: DocumentKind, result: Mapping[str, Any] | None, *, now: datet
     """A task's ``result`` as the document it made (``now``: the time of the answer, for the
     non-fiscal documents, whose results carry no time)."""
     res = dict(result or {})
-    fp = res.get("fiscalParams")
+    # the driver's own scripts nest them in fiscalParams (closeShift adds receiptsCount
+    # there); ATOL-RPC types a shift's result flat: take either
+    fp = res.get("fiscalParams") or (res if "fiscalDocumentNumber" in res else None)
     warnings = res.get("warnings") or {}
     detail: dict[str, Any] = {}
     if warnings.get("notPrinted"):
@@ -222,14 +225,15 @@ def status(results: Sequence[Mapping[str, Any]]) -> FiscalStatus:
     paper = bool(dev.get("paperPresent", True)) and not dev.get("coverOpened", False)
     unsent = int(ofd.get("notSentCount", 0))
     oldest = ofd.get("notSentFirstDocDateTime") if unsent else None
-    opened = shift.get("openedDateTime")
+    expires = shift.get("expiredTime")  # the shift's 24 h end (shift-status.ts)
     fn_present = bool(dev.get("fnPresent", True))
     ready = paper and fn_present and not fn_full and not dev.get("blocked", False)
     message = None if ready else ("ФН не найден" if not fn_present else
                                   "архив ФН переполнен" if fn_full else "нет бумаги")
     return FiscalStatus(
         shift_open=state in ("opened", "expired"), shift=_int(shift.get("number")) or None,
-        shift_opened_at=parse_time(opened) if opened and state != "closed" else None,
+        shift_opened_at=parse_time(expires) - SHIFT_LIMIT if expires and state != "closed"
+        else None,
         shift_expired=state == "expired", unsent_documents=unsent,
         oldest_unsent_at=parse_time(oldest) if oldest else None,
         fn=fn.get("serial") or None,
@@ -258,11 +262,11 @@ def marking(code: str, result: Mapping[str, Any]) -> MarkingCheck:
     names = ("imcCheckFlag", "imcCheckResult", "imcStatusInfo", "imcEstimatedStatusCorrect",
              "ecrStandAloneFlag")
     bits = sum(1 << i for i, n in enumerate(names) if info.get(n))
-    valid = (bits & 0b1111) == 0b1111
+    valid = (bits & 0b1111) == 0b1111 and online.get("markOperatorResponseResult",
+                                                      "correct") == "correct"
+    status = f"{online.get('markOperatorItemStatus')}, {online.get('markOperatorResponseResult')}"
     return MarkingCheck(code=code, valid=valid, item_info=bits,
-                        result=_int(online.get("markOperatorResponseResult")),
-                        message=None if valid else str(online.get("markOperatorItemStatus")
-                                                       or "код маркировки не прошёл проверку"))
+                        message=None if valid else status)
 
 
 def _int(value: Any) -> int | None:

@@ -224,39 +224,57 @@ class Kkt:
         return {}
 
     def device_status(self, task: Mapping[str, Any]) -> dict[str, Any]:
+        # fields: ATOL-RPC src/types/device-status.ts
         return {"deviceStatus": {
             "currentDateTime": self._now().replace(microsecond=0).isoformat(),
-            "shift": self._shift_state(), "coverOpened": self.faults.cover_open,
+            "shift": self._shift_state(), "blocked": False,
+            "coverOpened": self.faults.cover_open,
             "paperPresent": self.faults.paper and not self.not_printed,
-            "fnPresent": self.faults.fn_present, "fiscal": True, "fnFiscal": True,
-            "blocked": False, "model": 57, "modelName": "АТОЛ 30Ф (эмулятор)"}}
+            "fiscal": True, "fnFiscal": True, "fnPresent": self.faults.fn_present,
+            "cashDrawerOpened": False}}
 
     def _shift_state(self) -> str:
         return "expired" if self._expired() else "opened" if self.shift_open else "closed"
 
     def shift_status(self, task: Mapping[str, Any]) -> dict[str, Any]:
+        # fields: ATOL-RPC src/types/shift-status.ts (the opening time is expiredTime - 24 h)
         opened = self.shift_opened_at
         out: dict[str, Any] = {"state": self._shift_state(), "number": self.shift,
                                "documentsCount": self.receipt_number}
         if self.shift_open and opened is not None:
-            out["openedDateTime"] = opened.replace(microsecond=0).isoformat()
             out["expiredTime"] = (opened + SHIFT_LIMIT).replace(microsecond=0).isoformat()
         return {"shiftStatus": out}
 
     def fn_info(self, task: Mapping[str, Any]) -> dict[str, Any]:
+        # fields: ATOL-RPC src/types/fn-info.ts
         if not self.faults.fn_present:
             raise Refusal(E.FN_NOT_FOUND)
-        return {"fnInfo": {"serial": FN, "ffdVersion": "1.2", "fnFfdVersion": "1.2",
-                           "validityDate": "2027-06-30T00:00:00+03:00",
+        return {"fnInfo": {"serial": FN, "version": "fn-1.2-emulated", "execution": "МГМ",
+                           "numberOfRegistrations": 1, "registrationsRemaining": 29,
+                           "validityDate": "2027-06-30T00:00:00+03:00", "ffdVersion": "1.2",
+                           "fnContainsKeysUpdaterServerUri": True, "fnFfdVersion": "1.2",
+                           "livePhase": "fiscalMode",
                            "warnings": {"memoryOverflow": self.faults.fn_full,
-                                        "resourceExhausted": False, "criticalError": False,
-                                        "needReplacement": self.faults.fn_full}}}
+                                        "needReplacement": self.faults.fn_full,
+                                        "ofdTimeout": bool(self.unsent)
+                                        and self.faults.ofd_failing,
+                                        "resourceExhausted": False, "criticalError": False}}}
 
     def ofd_status(self, task: Mapping[str, Any]) -> dict[str, Any]:
+        # fields: ATOL-RPC src/types/ofd-exchange.ts (the error codes/texts are ours)
         first = self.unsent[0] if self.unsent else None
+        down = {"code": 1, "description": "Нет соединения с ОФД"} if self.faults.ofd_failing \
+            else {"code": 0, "description": ""}
+        ok = {"code": 0, "description": ""}
         return {"status": {"notSentCount": len(self.unsent),
                            "notSentFirstDocNumber": first.number if first else 0,
-                           "notSentFirstDocDateTime": first.at.isoformat() if first else None}}
+                           "notSentFirstDocDateTime": first.at.isoformat() if first else "",
+                           "lastSuccessKeysUpdate": "2026-01-10T09:00:00+03:00"},
+                "errors": {"network": down, "ofd": ok, "fn": ok,
+                           "documentNumber": first.number if first else 0, "fnCommandCode": 0,
+                           "lastSuccessConnectionDateTime": self._now().replace(
+                               microsecond=0).isoformat()},
+                "warnings": {"dataForSendIsEmpty": not self.unsent}}
 
     def ofd_report(self, task: Mapping[str, Any]) -> dict[str, Any]:
         self._can_print(True)  # report on the current state of settlements: form 21
@@ -268,22 +286,28 @@ class Kkt:
         params = checks.need(task, "params")
         checks.marking_code(params)
         self.marking = {"params": params, "done": False, "polls": 0}
-        return {}
+        return {"offlineValidation": {"fmCheck": True, "fmCheckResult": True}}
 
     def marking_status(self, task: Mapping[str, Any]) -> dict[str, Any]:
         if self.marking is None:
             raise Refusal(E.INVALID_MODE, "no marking code validation")
         self.marking["polls"] += 1
+        waiting = {"ready": False, "sentImcRequest": True,
+                   "driverError": {"code": 0, "description": "Ошибок нет"}}
         if self.marking["polls"] < 2:  # the OISM answers on the second poll
-            return {"ready": False}
+            return waiting
         ok = not self.faults.marking_declined
-        return {"ready": True, "sentImcRequest": True, "onlineValidation": {
+        params = self.marking["params"]
+        return {**waiting, "ready": True, "onlineValidation": {  # get-marking-code-...-result.ts
             "itemInfoCheckResult": {"imcCheckFlag": True, "imcCheckResult": ok,
                                     "imcStatusInfo": ok, "imcEstimatedStatusCorrect": ok,
                                     "ecrStandAloneFlag": False},
             "markOperatorItemStatus": "itemEstimatedStatusCorrect" if ok
             else "itemEstimatedStatusIncorrect",
-            "markOperatorResponseResult": 0 if ok else 1}}
+            "markOperatorResponse": {"responseStatus": True, "itemStatusCheck": ok},
+            "markOperatorResponseResult": "correct" if ok else "incorrect",
+            "imcType": params.get("imcType", "auto"), "imcBarcode": params["imc"],
+            "imcModeProcessing": params.get("imcModeProcessing", 0)}}
 
     def marking_verdict(self, task: Mapping[str, Any]) -> dict[str, Any]:
         if self.marking is None:
