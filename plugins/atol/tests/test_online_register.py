@@ -238,6 +238,17 @@ async def test_429_is_retried_with_retry_after(world: World) -> None:
     assert doc.total == 15000 and world.posts() == 3
 
 
+async def test_a_long_retry_after_is_left_to_the_journal(world: World) -> None:
+    reg = world.register()
+    await reg.status()
+    world.sim.inject(429, 1, retry_after=120)
+    with pytest.raises(RetryLater) as err:
+        await reg.receipt(receipt(), key="k1")
+    assert err.value.after == 120 and world.posts() == 1
+    doc = await reg.receipt(receipt(), key="k1")  # later: the same key, the same id
+    assert doc.detail["external_id"] == "k1"
+
+
 async def test_5xx_after_the_work_is_retried_into_one_document(world: World) -> None:
     reg = world.register()
     await reg.status()  # the token first: the fault hits the document POST

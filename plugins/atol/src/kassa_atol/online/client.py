@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_LIFE = timedelta(hours=24)  # fiscal.md §2.4
 TOKEN_MARGIN = timedelta(minutes=5)  # renew a little early: no call races the expiry
+INLINE_WAIT_MAX = 5.0  # seconds a call may sleep for a retry; longer: RetryLater(after=)
 LOGIN_BACKOFF = timedelta(seconds=60)  # after refused credentials, before asking again
 TRANSIENT = {429, 500, 502, 503, 504}
 _FIELD = re.compile(r"(?:поле|field)\s+«?([\w.\[\]]+)»?", re.IGNORECASE)
@@ -98,7 +99,7 @@ class OnlineClient:
                     return resp
                 self.last_error = f"{method} {path}: HTTP {resp.status_code}"
                 wait = _retry_after(resp) or delay
-                if last:
+                if last or wait > INLINE_WAIT_MAX:  # a long wait is the journal's, not ours
                     if resp.status_code in (429, 503) or method == "GET":
                         # 429 / 503: refused before any work (the far end said so)
                         raise RetryLater(say("unavailable", self.cfg.locale,
