@@ -115,6 +115,7 @@ async def test_unknown_task_type_and_interrupted_followers(sim: AtolSimulator) -
     ({"electronically": True, "clientInfo": {}}, 161),  # not printed: 1008 required
     ({"items": [dict(SELL["items"][0], paymentObject="commodityWithMarking")]}, 161),
     ({"payments": None}, 8),
+    ({"items": [dict(SELL["items"][0], nomenclatureCode="4600439931256")]}, 13),  # an object
 ])
 async def test_driver_validation(sim: AtolSimulator, change: dict[str, Any], code: int
                                  ) -> None:

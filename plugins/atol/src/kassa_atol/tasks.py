@@ -97,8 +97,9 @@ def item(line: ReceiptLine) -> dict[str, Any]:
         "paymentObject": PAYMENT_OBJECTS[int(line.payment_object)],
         "tax": {"type": line.vat.atol},
     }
-    if line.product_code:
-        out["nomenclatureCode"] = line.product_code
+    # line.product_code (1162) is not sent: ATOL's nomenclatureCode is an object
+    # {type furs|medicines|tobacco|shoes, gtin, serial} (ATOL-RPC nomenclature-code.ts), not
+    # the code as a string, and nothing tells us which type a product code is
     if line.marking_code:
         out["imcParams"] = {"imcType": "auto", "imc": _b64(line.marking_code),
                             "itemEstimatedStatus": "itemPieceSold", "imcModeProcessing": 0}

@@ -33,6 +33,7 @@ UNITS = {0, 10, 11, 12, 20, 21, 22, 30, 31, 32, 40, 41, 42, 50, 51, 70, 71, 72, 
          80, 81, 82, 83, 255}
 ITEM_TYPES = {"position", "text", "barcode", "userAttribute", "additionalAttribute",
               "pictureFromMemory", "pixels"}
+NOMENCLATURE = {"furs", "medicines", "tobacco", "shoes"}  # ATOL-RPC nomenclature-code.ts
 TAXES = {"none", "vat0", "vat10", "vat110", "vat20", "vat120", "vat5", "vat105", "vat7",
          "vat107", "vat22", "vat122"}
 OLD_RATES = {"vat20", "vat120"}  # end 2025-12-31 (425-FZ)
@@ -175,6 +176,10 @@ def position(n: int, it: Any, *, today: date, vat22_from: date, refund: bool
         raise Refusal(E.INVALID_1212, f"{where}.paymentObject")
     if it.get("measurementUnit", 0) not in UNITS:
         raise Refusal(E.INVALID_MEASUREMENT_UNIT, f"{where}.measurementUnit")
+    code = it.get("nomenclatureCode")
+    if code is not None and not (isinstance(code, Mapping) and code.get("type") in NOMENCLATURE
+                                 and isinstance(code.get("serial"), str)):
+        raise Refusal(E.INVALID_PARAM, f"{where}.nomenclatureCode {{type, gtin, serial}}")
     imc = it.get("imcParams")
     if obj in ("commodityWithMarking", "exciseWithMarking") and not imc:
         raise Refusal(E.NO_REQUIRED_FISCAL_PROPERTY, f"{where}.imcParams (2000)")
