@@ -183,8 +183,12 @@ class LimeAccounts:
             for n, (row, amount) in enumerate(rows):
                 result = PaymentResult(id=row["id"], status=PaymentStatus.CAPTURED,
                                        amount=amount, key=key, created_at=at)
-                db.execute("UPDATE holds SET status='captured', captured=?, check_id=? "
-                           "WHERE id=?", (amount, check_id, row["id"]))
+                cur = db.execute("UPDATE holds SET status='captured', captured=?, check_id=? "
+                                 "WHERE id=? AND status='authorized'",
+                                 (amount, check_id, row["id"]))
+                if cur.rowcount != 1:  # taken meanwhile by another call: nothing of this one
+                    raise UserError(t("lime.not_held", self.locale, id=row["id"],
+                                      status=t("lime.status.captured", self.locale)))
                 # the first hold's record is the key's; the others are found by hold id
                 self.store.record(db, key if n == 0 else f"{key}#{row['id']}", "capture",
                                   result, at)
@@ -199,7 +203,11 @@ class LimeAccounts:
         result = PaymentResult(id=payment_id, status=PaymentStatus.VOIDED, amount=row["amount"],
                                key=key, created_at=at)
         with self.store.tx() as db:
-            db.execute("UPDATE holds SET status='voided' WHERE id=?", (payment_id,))
+            cur = db.execute("UPDATE holds SET status='voided' WHERE id=? AND "
+                             "status='authorized'", (payment_id,))
+            if cur.rowcount != 1:
+                raise UserError(t("lime.not_held", self.locale, id=payment_id,
+                                  status=t("lime.status.captured", self.locale)))
             self.store.record(db, key, "void", result, at)
         self._lose()
         return result
@@ -230,8 +238,11 @@ class LimeAccounts:
         result = PaymentResult(id=payment_id, status=PaymentStatus.REFUNDED, amount=amount,
                                key=key, created_at=at)
         with self.store.tx() as db:
+            cur = db.execute("UPDATE holds SET refunded=refunded+? WHERE id=? AND "
+                             "captured-refunded>=?", (amount, payment_id, amount))
+            if cur.rowcount != 1:  # another refund got there first
+                raise UserError(t("lime.refund_over", self.locale))
             self.store.enqueue(db, key, check, at, returns=int(original["id"]))
-            db.execute("UPDATE holds SET refunded=refunded+? WHERE id=?", (amount, payment_id))
             self.store.record(db, key, "refund", result, at)
         self._lose()
         await self.delivery.try_now()
