@@ -172,3 +172,21 @@ async def test_outage_answers_503(http: httpx.AsyncClient, sim: LimeSimulator) -
     sim.app.outage = True
     r = await http.get(f"{API}/GetShift", params={"cashdeskId": 210})
     assert r.status_code == 503
+
+
+async def test_a_return_gives_back_at_most_what_was_sold(http: httpx.AsyncClient,
+                                                         sim: LimeSimulator) -> None:
+    sale = pay(await body_with_id(http), ("150.00", "card:777/right:555"))
+    entry_id = (await http.post(f"{API}/PutCheck", json=sale)).json()["entries"][0]["id"]
+
+    async def back(amount: str, entry: int) -> httpx.Response:
+        body = pay(await body_with_id(http, price=amount, returnCheckEntryId=entry),
+                   (amount, "card:777/right:555"))
+        body["check"]["type"] = 1
+        return await http.post(f"{API}/PutCheck", json=body)
+
+    assert (await back("100.00", 1)).json()["error"] == "unknown_entry"
+    assert (await back("100.00", entry_id)).status_code == 200
+    assert (await back("60.00", entry_id)).json()["error"] == "return_exceeds"
+    assert (await back("50.00", entry_id)).status_code == 200
+    assert sim.model.cards[777].rights[555].amount == 500000
