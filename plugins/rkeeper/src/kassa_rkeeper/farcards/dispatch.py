@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from attrs import define, field
@@ -62,6 +63,7 @@ class Dispatcher:
     def __init__(self, hub: Any, cfg: FarCardsSettings, locale: str = "ru") -> None:
         self.hub, self.cfg, self.locale = hub, cfg, locale
         self._routes: Routes | None = None
+        self._started = datetime.now(UTC)  # of the batch being posted (see _replayed)
 
     @property
     def routes(self) -> Routes:
@@ -127,12 +129,10 @@ class Dispatcher:
         ref = batch.check_ref
         if ops[0].cancel:
             return await self._cancel(ops, ref)
-        for op in ops:  # refused before: the journal would replay a result that was undone
-            if await self._done(op.key(ref) + ":refused"):
-                raise TillRefusal(self._say("refused_before"))
         orders = self._orders(ops, batch.order, ref)
         await self._limits(ops, batch.order, ref)
         undo: dict[str, Undo] = {}  # op key -> what takes back what it did so far
+        self._started = datetime.now(UTC)
         posted: list[tuple[int, str, int]] = []
         try:
             holds = [(op, await self._hold(op, ref, undo)) for op in ops
@@ -144,8 +144,10 @@ class Dispatcher:
                 if op.kind == fw.KIND_BONUS:
                     p = await self._commit(op, ref, orders[op.card], undo)
                     posted += [(n, p.id, op.card) for n in op.nums]
-        except TillRefusal:
+        except TillRefusal as exc:
             await self._undo(undo, ops, ref)
+            if undo:
+                await self._mark_refused(ref, str(exc))
             raise
         return sorted(posted)
 
@@ -203,11 +205,11 @@ class Dispatcher:
         if order is None or not order.lines:
             return
         for op in ops:
-            if op.kind == fw.KIND_PAYMENT and op.target.route.limit_by_quote \
-                    and not await self._done(op.key(ref) + ":capture"):
+            if op.kind == fw.KIND_PAYMENT and op.target.route.limit_by_quote:
                 quote: Quote = await op.target.program.quote(_at(order, op.target.site),
                                                               op.guest)
-                if op.amount > quote.bonus_spend_max:
+                if op.amount > quote.bonus_spend_max \
+                        and not await self._done(op.key(ref) + ":capture"):
                     raise TillRefusal(self._say("spend_over_limit",
                                                 limit=rubles(quote.bonus_spend_max)))
 
@@ -224,6 +226,7 @@ class Dispatcher:
         p, key = self.hub.payments, op.key(ref)
         held = await self._pay(lambda: p.hold(str(op.card), op.amount, key=key + ":hold",
                                               site=op.target.site, method=op.target.payment))
+        await self._replayed(held.created_at, ref)
         undo[key] = lambda: p.void(held.id, key=key + ":refused", site=op.target.site,
                                    method=op.target.payment)
         return held
@@ -255,6 +258,7 @@ class Dispatcher:
         posting = await self._loyalty(
             op, key, "commit", {"card": op.card, "earn": op.amount, "order": order},
             lambda: prog.commit(order, quote, key))
+        await self._replayed(posting.created_at, ref)
         undo[key] = lambda: self._loyalty(op, key + ":refused", "reverse", {"of": posting.id},
                                            lambda: prog.reverse(posting, key + ":refused"))
         return posting
@@ -267,6 +271,29 @@ class Dispatcher:
                 log.exception("FarCards: undoing part of refused check %s failed; the journal "
                               "shows which action", ref)
 
+    async def _replayed(self, created: datetime | None, ref: str) -> None:
+        """A result older than this request is the journal's replay of an earlier batch of
+        the check: if that batch was refused (and undone), refuse this one too. Only then is
+        the refusal record read: the usual first attempt pays no extra read."""
+        if (created is None or created < self._started) \
+                and await self._done(f"farcards:{ref}:refused"):
+            raise TillRefusal(self._say("refused_before"))
+
+    async def _mark_refused(self, ref: str, text: str) -> None:
+        """A journal record that this check's batch was refused after it had done something
+        (and was undone): the same batch again is refused, not replayed."""
+
+        async def refused() -> str:
+            return text
+
+        try:
+            await self.hub.journal.run(f"farcards:{ref}:refused", component="farcards",
+                                       concern="loyalty", kind="refusal", site=None,
+                                       station=None, request={"check": ref}, call=refused,
+                                       lookup=None, result_type=str)
+        except Exception:  # the refusal stands; only its record failed
+            log.exception("FarCards: could not record the refusal of check %s", ref)
+
     async def _done(self, key: str) -> Any:
         entry = await self.hub.journal.entry(key)
         return entry if entry is not None and entry.status == "done" else None
@@ -274,12 +301,10 @@ class Dispatcher:
     async def _cancel(self, ops: list[Op], ref: str) -> list[tuple[int, str, int]]:
         """Refund / reverse what the original batch posted; every original is found first."""
         originals: list[tuple[Op, Any]] = []
+        refused = await self._done(f"farcards:{ref}:refused")  # undone: nothing to cancel
         for op in ops:
             suffix = ":capture" if op.kind == fw.KIND_PAYMENT else ""
-            if await self._done(op.key(ref, cancel=False) + ":refused"):
-                entry = None  # the original was refused and undone: nothing to cancel
-            else:
-                entry = await self._done(op.key(ref, cancel=False) + suffix)
+            entry = None if refused else await self._done(op.key(ref, cancel=False) + suffix)
             if entry is None or entry.result is None:
                 raise TillRefusal(self._say("nothing_to_cancel", card=op.card))
             originals.append((op, entry))
