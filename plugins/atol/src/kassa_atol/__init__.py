@@ -33,7 +33,9 @@ def register_fiscal_devices(hub: Any) -> Sequence[Any]:
     locale = getattr(hub, "locale", "ru")
     devices: list[Any] = [AtolRegister(r.name, r, clock=hub.clock, locale=locale)
                           for r in cfg.registers]
-    devices += [AtolOnlineRegister(o.name, o, hub.clock) for o in cfg.online]
+    # the sent log (what left under which external_id) lives in the hub's data folder
+    devices += [AtolOnlineRegister(o.name, o, hub.clock, data_dir=hub.settings.data_path)
+                for o in cfg.online]
     return devices
 
 

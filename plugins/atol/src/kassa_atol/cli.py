@@ -57,3 +57,12 @@ def render(fragment: Mapping[str, Any], sim: Any) -> str:
         "(paper, cover_open, fn_present, fn_full, ofd_failing, marking_declined, paper_after,"
         " drop_answers); clock: -d '{\"advance\": 86400}' to /_sim/clock; state: /_sim/state",
         "# Running; Ctrl+C stops the emulator."])
+
+
+def _add_online() -> None:
+    from kassa_atol.online.cli import simulate_online
+
+    atol.add_command(simulate_online)
+
+
+_add_online()
