@@ -253,10 +253,12 @@ async def running(tmp_path: Path, *, sites: Sequence[str] = ("r1",), rkeeper: bo
                   site_chat: Mapping[str, Any] | None = None,
                   owners_chat: Mapping[str, Any] | None = None,
                   config: Mapping[str, Any] | None = None, plugins: Sequence[Any] = (),
-                  telegram_limits: bool = True) -> AsyncIterator[Stack]:
-    """Start the simulators, build kassa.toml from their fragments, run the hub on them."""
+                  telegram_limits: bool = True, load: str = PLUGINS,
+                  fragments: Sequence[Mapping[str, Any]] = ()) -> AsyncIterator[Stack]:
+    """Start the simulators, build kassa.toml from their fragments (and ``fragments`` of
+    simulators the caller started), run the hub on them with the plugins ``load`` names."""
     old = os.environ.get("KASSA_LOAD_PLUGINS")
-    os.environ["KASSA_LOAD_PLUGINS"] = PLUGINS
+    os.environ["KASSA_LOAD_PLUGINS"] = load
     async with AsyncExitStack() as stack:
         stack.callback(_restore_env, old)
         merged: dict[str, Any] = {"hub": {"locale": "ru"}, **FAST}
@@ -289,6 +291,8 @@ async def running(tmp_path: Path, *, sites: Sequence[str] = ("r1",), rkeeper: bo
             "chats": chat_entries("telegram", tg_people, tg_chats, site_chat or {},
                                   owners_chat or {})
             + chat_entries("max", mx_people, mx_chats, site_chat or {}, owners_chat or {})})
+        for fragment in fragments:
+            merged = merge(merged, fragment)
         merged = merge(merged, config or {})
         hub = await stack.enter_async_context(
             make_hub(merge_sites(merged), tmp_path, entry_points=True, plugins=plugins))
