@@ -84,7 +84,8 @@ def _card_op(cwd: Path, folder: Path, st: dict[str, Any], ttype: int, amount: in
     original = None
     if ttype == 3:
         original = next((r for r in st["tape"] if r["rrn"] == rrn and r["ttype"] == 1), None)
-        if original is None or original["state"] not in tape.TAKEN:
+        if original is None or original["state"] not in (*tape.TAKEN, "cancelled",
+                                                           "refunded"):
             do, outcome = "decline", {"rcode": "12", "message": "НЕТ ОРИГИНАЛА"}
         elif amount > original["amount"] - original["returned"]:
             do, outcome = "decline", {"rcode": "13", "message": "НЕВЕРНАЯ СУММА"}
