@@ -11,14 +11,12 @@ command over TCP (``printf 'decline 51\\n' | nc 127.0.0.1 7790``):
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import anyio
-from anyio.abc import SocketStream
 
 from kassa_sber import sim_tape as tape
 
@@ -72,7 +70,8 @@ def summary(folder: Path) -> dict[str, Any]:
 
 
 class SberSimulator:
-    """The emulator's folder plus its control server on ``host:port``."""
+    """The emulator's folder plus its control server on ``host:port``. The server is
+    asyncio's own (callbacks, no task group), so ``stop`` works from any task."""
 
     def __init__(self, work_dir: Path, *, host: str = "127.0.0.1", port: int = 0,
                  name: str = "sber-sim") -> None:
@@ -80,38 +79,28 @@ class SberSimulator:
         self.host = host
         self.port = port
         self.name = name
-        self._listener: Any = None
-        self._tg: Any = None
+        self._server: asyncio.Server | None = None
 
     async def start(self) -> Mapping[str, Any]:
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        self._listener = await anyio.create_tcp_listener(local_host=self.host,
-                                                         local_port=self.port)
-        self.port = self._listener.extra(anyio.abc.SocketAttribute.local_port)
-        self._tg = anyio.create_task_group()
-        await self._tg.__aenter__()
-        self._tg.start_soon(self._listener.serve, self._serve)
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
         return {"sber": {"terminals": [{"name": self.name, "pilot": emulator_argv(),
                                         "work_dir": str(self.work_dir), "timeout": 60}]}}
 
     async def stop(self) -> None:
-        if self._tg is not None:
-            self._tg.cancel_scope.cancel()
-            await self._tg.__aexit__(None, None, None)
-            self._tg = None
-        if self._listener is not None:
-            await self._listener.aclose()
-            self._listener = None
+        if self._server is not None:
+            self._server.close()
+            self._server = None
 
-    async def _serve(self, stream: SocketStream) -> None:
-        async with stream:
-            buf = b""
-            try:
-                async for chunk in stream:
-                    buf += chunk
-                    while b"\n" in buf:
-                        line, buf = buf.split(b"\n", 1)
-                        reply = command(self.work_dir, line.decode("utf-8", "replace"))
-                        await stream.send((reply + "\n").encode("utf-8"))
-            except (anyio.EndOfStream, anyio.BrokenResourceError):
-                return
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+                     ) -> None:
+        try:
+            while line := await reader.readline():
+                reply = command(self.work_dir, line.decode("utf-8", "replace"))
+                writer.write((reply + "\n").encode("utf-8"))
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
