@@ -216,6 +216,21 @@ class Journal:
             rows = (await conn.execute(q)).all()
         return [_entry(r) for r in rows]
 
+    async def done_between(self, since: datetime, until: datetime | None = None, *,
+                           concern: str | None = None, limit: int = 10000
+                           ) -> list[JournalEntry]:
+        """Calls that succeeded (``done``) and were first made in ``[since, until)``, oldest
+        first: with ``concern="fiscal"``, every fiscal document made in a period (what an
+        OFD reconciliation compares against)."""
+        q = select(_T).where(_T.c.status == DONE, _T.c.created_at >= since.astimezone(UTC))
+        if until is not None:
+            q = q.where(_T.c.created_at < until.astimezone(UTC))
+        if concern:
+            q = q.where(_T.c.concern == concern)
+        async with self.store.read() as conn:
+            rows = (await conn.execute(q.order_by(_T.c.id).limit(limit))).all()
+        return [_entry(r) for r in rows]
+
     async def entry(self, key: str) -> JournalEntry | None:
         row = await self.get(key)
         return None if row is None else _entry(row)
