@@ -97,6 +97,7 @@ class Plugins:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
         self._format_failures: set[tuple[str, str]] = set()
+        self._seen: dict[str, set[type]] = {}  # hook -> component classes checked once
 
     def _impls(self, hook: str) -> list[Any]:
         """The hook's implementations in pluggy's call order (last registered first)."""
@@ -136,12 +137,26 @@ class Plugins:
         return out
 
     def _sync_components(self, hook: str, **kwargs: Any) -> list[Any]:
+        """A sync hook's components. Dispatch is pluggy's own call; the checks run when a
+        component's class was not seen before (at start): then every implementation is
+        called apart, so a wrong shape or an awaitable names the plugin that returned it."""
+        seen = self._seen.get(hook)
+        if seen is not None:
+            out = _flatten(getattr(self.pm.hook, hook)(**kwargs))
+            if seen.issuperset(map(type, out)):
+                return out
+        return self._checked_components(hook, **kwargs)
+
+    def _checked_components(self, hook: str, **kwargs: Any) -> list[Any]:
         protocols = concern_protocols(hook)
         out: list[Any] = []
         for plugin, res in self._sync(hook, **kwargs):
             for comp in _flatten([res]):
                 check_component(comp, protocols, plugin, hook)
                 out.append(comp)
+        # a class is checked once: its instances share its methods, and its attributes are
+        # set by its __init__ (one that sets a Protocol member only sometimes is not caught)
+        self._seen.setdefault(hook, set()).update(type(c) for c in out)
         return out
 
     # --- app -------------------------------------------------------------------------------
@@ -291,11 +306,20 @@ class Plugins:
                   f"{type(exc).__name__}: {exc}", exc_info=exc)
 
     def commands(self) -> dict[str, ChatCommand]:
-        out: dict[str, ChatCommand] = {}
-        # call order is last registered first; go the other way so later plugins win
-        for cmd in reversed(self._sync_components("register_commands")):
-            out[cmd.name] = cmd
+        seen = self._seen.get("register_commands")
+        if seen is None:
+            return self._checked_commands()
+        out: dict[str, ChatCommand] = {}  # checked at start: now pluggy's call, no checks
+        for res in reversed(self.pm.hook.register_commands()):
+            for cmd in reversed(res) if isinstance(res, (list, tuple)) else (res,):
+                if type(cmd) not in seen:
+                    return self._checked_commands()  # new: check it, naming its plugin
+                out[cmd.name] = cmd
         return out
+
+    def _checked_commands(self) -> dict[str, ChatCommand]:
+        # call order is last registered first; go the other way so later plugins win
+        return {cmd.name: cmd for cmd in reversed(self._sync_components("register_commands"))}
 
     # --- reports, money, fiscal, devices ---------------------------------------------------
     def reports(self) -> dict[str, ReportDefinition]:
