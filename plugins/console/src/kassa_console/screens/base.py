@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from kassa_console.app import ConsoleApp
 
 T = TypeVar("T")
+N = TypeVar("N", bound=DOMNode)
 
 
 def run_async(node: DOMNode, work: Callable[[], Coroutine[Any, Any, None]],
@@ -30,12 +32,44 @@ def run_async(node: DOMNode, work: Callable[[], Coroutine[Any, Any, None]],
     return worker
 
 
-def localize_bindings(node: DOMNode, locale: str) -> None:
-    """Binding descriptions are written as i18n keys (``"key.retry"``): show them translated."""
-    for key, bindings in node._bindings.key_to_bindings.items():
-        node._bindings.key_to_bindings[key] = [
-            replace(b, description=t(b.description, locale)) if b.description.startswith("key.")
-            else b for b in bindings]
+_LOCALIZED: dict[tuple[type, str, tuple[str, ...]], type] = {}
+
+
+def localized(cls: type[N], locale: str, hidden: Mapping[str, str] | None = None) -> type[N]:
+    """``cls`` with its key bindings described in ``locale``: a subclass (one per class,
+    locale and hidden keys, kept) whose ``BINDINGS`` repeat the bindings whose descriptions
+    are text keys (``"key.retry"``), translated, plus ``hidden`` (key -> action) shown in no
+    footer. Textual builds a node's bindings from its class's ``BINDINGS``, so this is the
+    public way to change what the footer says."""
+    hidden = dict(hidden or {})
+    cache_key = (cls, locale, tuple(f"{k}={a}" for k, a in sorted(hidden.items())))
+    found = _LOCALIZED.get(cache_key)
+    if found is not None:
+        return cast("type[N]", found)
+    by_key: dict[str, list[Binding]] = {}  # as textual merges: a subclass's key wins
+    for base in reversed(cls.__mro__):
+        mine: dict[str, list[Binding]] = {}
+        for b in Binding.make_bindings(base.__dict__.get("BINDINGS", [])):
+            mine.setdefault(b.key, []).append(b)
+        by_key.update(mine)
+    own: list[Binding] = []
+    for bindings in by_key.values():
+        if any(b.description.startswith("key.") for b in bindings):
+            own.extend(replace(b, description=t(b.description, locale))
+                       if b.description.startswith("key.") else b for b in bindings)
+    own.extend(Binding(key, action, show=False) for key, action in hidden.items()
+               if key not in by_key)
+    meta: Any = type(cls)  # textual's node metaclass
+    made: type[N] = meta(cls.__name__, (cls,), {"BINDINGS": own, "__module__": cls.__module__,
+                                               "__qualname__": cls.__qualname__})
+    _LOCALIZED[cache_key] = made
+    return made
+
+
+def localize(node: DOMNode, locale: str, hidden: Mapping[str, str] | None = None) -> None:
+    """Make ``node`` an instance of ``localized(type(node), ...)``; call it before the
+    node's ``super().__init__()``, which builds the bindings from the class."""
+    node.__class__ = localized(type(node), locale, hidden)
 
 
 class ConsoleScreen(Screen[None]):
@@ -45,16 +79,14 @@ class ConsoleScreen(Screen[None]):
     _loader: Worker[None] | None = None
 
     def __init__(self) -> None:
-        super().__init__()
-        localize_bindings(self, self.console.locale)
         # the footer fits 80 columns: it leaves out this screen's own key, and on a screen with
         # keys of its own every other screen's but the Dashboard's (they still work, and
         # they are in the palette)
         mine = self.TITLE_KEY.removeprefix("screen.")
-        for key, mode in self.console.mode_keys.items():
-            quiet = mode == mine or (self.OWN_KEYS_FIRST and mode != "dashboard")
-            if quiet and key not in self._bindings.key_to_bindings:
-                self._bindings.bind(key, f"app.show('{mode}')", show=False)
+        hidden = {key: f"app.show('{mode}')" for key, mode in self.console.mode_keys.items()
+                  if mode == mine or (self.OWN_KEYS_FIRST and mode != "dashboard")}
+        localize(self, self.console.locale, hidden)
+        super().__init__()
 
     @property
     def console(self) -> ConsoleApp:

@@ -16,7 +16,7 @@ from textual.widgets import Label, Static
 
 from kassa_console import readable
 from kassa_console.i18n import rubles
-from kassa_console.screens.base import localize_bindings, run_async
+from kassa_console.screens.base import localize, run_async
 from kassa_console.widgets.message_card import render_message
 
 FIELDS = ("occurred_at", "severity", "station", "employee", "manager", "table", "order",
@@ -27,9 +27,9 @@ class EventDetailScreen(ModalScreen[None]):
     BINDINGS = [("escape", "dismiss", "key.close"), ("q", "dismiss", "key.close")]
 
     def __init__(self, event_id: str) -> None:
+        localize(self, getattr(self.app, "locale", "ru"))  # before the bindings are built
         super().__init__()
         self.event_id = event_id
-        localize_bindings(self, getattr(self.app, "locale", "ru"))
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
