@@ -9,6 +9,7 @@ from kassa.config import parse
 from kassa.errors import ConfigError
 from kassa.hookspecs.app import Simulator
 from kassa.hookspecs.notify import Channel
+from kassa.testing import FakeClock
 from kassa_max.channel import MaxChannel
 from kassa_max.settings import DEFAULT_BASE_URL, Mode, packaged_ca
 
@@ -19,7 +20,14 @@ SECTIONS = kassa_max.register_settings()
 def hub_for(settings):
     state: dict[str, Any] = {}
     return SimpleNamespace(settings=settings, section=lambda name: settings.plugins.get(name),
-                           state=lambda owner: state.setdefault(owner, {}))
+                           state=lambda owner: state.setdefault(owner, {}), clock=FakeClock())
+
+
+def test_the_channel_keeps_the_hubs_clock():
+    hub = hub_for(parse({"max": {"token": "t"}}, sections=SECTIONS))
+    (channel,) = kassa_max.register_channels(hub)
+    hub.clock.advance(3600)
+    assert channel.now() == hub.clock.now()  # Delivery.sent_at: a fake clock drives it
 
 
 def test_defaults_and_secret_token():

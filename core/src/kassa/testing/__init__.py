@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,11 +43,13 @@ class CaptureChannel:
     """A channel that records what it is asked to send; it can fail on demand.
 
     ``fail_next(exc, times)`` makes the next sends raise; ``push(incoming)`` feeds an update.
+    ``clock`` stamps deliveries; registered through ``ComponentsPlugin`` it is the hub's.
     """
 
     def __init__(self, name: str = "capture", limits: ChannelLimits | None = None,
-                 groups: Sequence[str] = ()) -> None:
+                 groups: Sequence[str] = (), clock: Any = None) -> None:
         self.name = name
+        self.clock = clock
         self.limits = limits or ChannelLimits(per_chat_per_s=1000, per_group_per_min=100000,
                                               per_bot_per_s=1000)
         self.sent: list[Message] = []
@@ -64,7 +67,7 @@ class CaptureChannel:
             raise self._failures.pop(0)
         self.sent.append(message)
         self._n += 1
-        return Delivery(remote_id=str(self._n), sent_at=datetime.now(UTC))
+        return Delivery(remote_id=str(self._n), sent_at=_now(self.clock))
 
     async def updates(self) -> AsyncIterator[Incoming]:
         async with self._recv:
@@ -134,7 +137,10 @@ class ComponentsPlugin:
         self.sources_ = list(sources)
 
     @hookimpl
-    def register_channels(self) -> list[Any]:
+    def register_channels(self, hub: Any) -> list[Any]:
+        for ch in self.channels:  # a channel that keeps time keeps the hub's (fake) clock
+            if hasattr(ch, "clock") and ch.clock is None:
+                ch.clock = hub.clock
         return self.channels
 
     @hookimpl
@@ -144,15 +150,26 @@ class ComponentsPlugin:
 
 def incoming(text: str | None = None, *, chat_id: str = "-100", user_id: str = "1",
              channel: str = "capture", callback: str | None = None,
-             update_id: str | None = None, **kw: Any) -> Incoming:
-    """An incoming update for tests."""
+             update_id: str | None = None, clock: Any = None, **kw: Any) -> Incoming:
+    """An incoming update for tests, received at ``clock.now()`` (a hub: its clock; none:
+    the clock of the hub ``make_hub`` is running, outside one the wall clock)."""
     incoming.n += 1  # type: ignore[attr-defined]
     return Incoming(channel=channel, update_id=update_id or str(incoming.n),  # type: ignore[attr-defined]
-                    chat_id=chat_id, user_id=user_id, received_at=datetime.now(UTC), text=text,
+                    chat_id=chat_id, user_id=user_id, received_at=_now(clock), text=text,
                     callback_data=callback, callback_id="cb" if callback else None, **kw)
 
 
 incoming.n = 0  # type: ignore[attr-defined]
+
+
+# the clock of the hub make_hub is running (a test's FakeClock drives what the kit stamps)
+_CLOCK: ContextVar[Any] = ContextVar("kassa_testing_clock", default=None)
+
+
+def _now(clock: Any = None) -> datetime:
+    """``clock``'s time (a hub: its injected clock), else make_hub's hub's, else the wall's."""
+    clock = getattr(clock, "clock", clock) or _CLOCK.get()
+    return clock.now() if clock is not None else datetime.now(UTC)
 
 
 @asynccontextmanager
@@ -177,7 +194,11 @@ async def make_hub(config: Mapping[str, Any], tmp_path: Path | str, *,
     data["api"] = api_cfg
     settings = parse(data, sections=facade.settings_sections())
     async with Hub(settings, plugins=facade, clock=clock, api=api, backoff=backoff) as hub:
-        yield hub
+        token = _CLOCK.set(hub.clock)  # incoming() and CaptureChannel keep this hub's time
+        try:
+            yield hub
+        finally:
+            _CLOCK.reset(token)
 
 
 # the contract suites import pytest, the fakes sqlite3: loaded when first named

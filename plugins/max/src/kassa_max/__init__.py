@@ -23,7 +23,8 @@ def register_channels(hub: Any) -> Sequence[Any]:
     if settings is None or not settings.token:
         return []
     known = [c.chat_id for c in hub.settings.chats if c.channel == "max"]
-    channel = MaxChannel(settings, locale=hub.settings.hub.locale, known_chats=known)
+    channel = MaxChannel(settings, locale=hub.settings.hub.locale, known_chats=known,
+                         now=hub.clock.now)  # the hub's clock: a fake one drives sent_at
     hub.state("max")["channels"] = [channel]  # this hub's, closed at its shutdown
     return [channel]
 

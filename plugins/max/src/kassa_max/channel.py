@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,8 +37,10 @@ class MaxChannel:
     limits = LIMITS
 
     def __init__(self, settings: MaxSettings, *, locale: str = "ru",
-                 known_chats: list[str] | None = None) -> None:
+                 known_chats: list[str] | None = None,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         check(settings)
+        self.now = now  # the hub's clock
         self.settings = settings
         self.locale = locale
         self.client = MaxClient(settings)
@@ -112,7 +114,7 @@ class MaxChannel:
         if not done:
             raise Permanent(f"nothing to send to {message.chat}: the message has no text, "
                             "buttons or files")
-        return Delivery(remote_id=done[-1], sent_at=datetime.now(UTC))
+        return Delivery(remote_id=done[-1], sent_at=self.now())
 
     async def _send_file(self, f: Any, caption: str, chat_id: int, silent: bool) -> Any:
         kind = wire.upload_kind(f.kind)
@@ -129,7 +131,7 @@ class MaxChannel:
         for i, part in enumerate(parts[1:], 1):  # an edit cannot grow past one message
             last = [keyboard] if keyboard and i == len(parts) - 1 else None
             await self.client.send(wire.body(part, last, silent=True), chat_id=chat_id)
-        return Delivery(remote_id=message.edit_of or "", sent_at=datetime.now(UTC))
+        return Delivery(remote_id=message.edit_of or "", sent_at=self.now())
 
     async def answer_callback(self, incoming: Incoming, text: str | None = None) -> None:
         if not incoming.callback_id:

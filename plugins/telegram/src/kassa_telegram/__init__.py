@@ -22,7 +22,7 @@ def register_channels(hub: Any) -> Sequence[Any]:
     settings = hub.section("telegram")
     if settings is None or not settings.token:
         return []
-    return [TelegramChannel(settings)]
+    return [TelegramChannel(settings, now=hub.clock.now)]  # the hub's clock: fakes drive it
 
 
 @hookimpl
