@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar, overload
 
@@ -23,13 +23,14 @@ from anyio.abc import TaskGroup
 from kassa import eventlog, i18n, kinds, services
 from kassa.bus import make_bus
 from kassa.config import Settings
+from kassa.decide import decide
 from kassa.hookspecs.events import EventSource
 from kassa.hookspecs.notify import Channel
 from kassa.journal import Journal
 from kassa.model import ChatRef, Event, Message, Site
 from kassa.model.event import use_kinds
-from kassa.notify_default import summary_line
 from kassa.outbox import Outbox, outbox_row
+from kassa.plugin_tasks import PluginTasks
 from kassa.plugins import Plugins, get_plugins
 from kassa.routing import Router
 from kassa.secret import Secret, redact
@@ -83,6 +84,7 @@ class Hub:
         self.site_state: dict[str, dict[str, Any]] = {}
         # one restart loop for sources, channel loops, outbox workers and spawned jobs
         self.supervisor = Supervisor(backoff)
+        self.plugin_tasks = PluginTasks(self.supervisor)  # sources and spawned jobs
         self.device_keeper = DeviceKeeper(emit=self.emit, now=self.clock.now, backoff=backoff,
                                           redact=lambda text: redact(text, self.secret_values()))
         self.journal = Journal(self.store, now=self.clock.now)
@@ -185,8 +187,7 @@ class Hub:
         if self._tg is None:
             raise RuntimeError("the hub is not running")
 
-        self._tg.start_soon(partial(self.supervisor.keep_running, fn, what=f"job {name}"),
-                            name=name)
+        self._tg.start_soon(partial(self.plugin_tasks.run, fn, f"job {name}"), name=name)
 
     # --- wiring ----------------------------------------------------------------------------
     def secret_values(self) -> list[str]:
@@ -213,32 +214,7 @@ class Hub:
 
     def _decide(self, event: Event) -> list[dict[str, Any]]:
         """The router's decision for a new event, as outbox rows (same transaction)."""
-        rows = []
-        now = self.clock.now()
-        summaries: dict[str, str] = {}  # the digest line, once per locale (most chats share one)
-        for chat, locale in self.router.targets(event):
-            msg = self.plugins.format_message(event, chat, locale, self)
-            if msg is None:
-                continue
-            if locale not in summaries:
-                summaries[locale] = summary_line(event, locale, self.site(event.site),
-                                                 self.kinds)
-            rows.append(outbox_row(msg, key=f"{event.id}:{chat}", now=now,
-                                   summary=summaries[locale]))
-        spec = self.kinds.get(event.kind)
-        if spec is not None and spec.closes_shift:
-            for rule, name in self.router.auto_reports(event):
-                chat = rule.ref
-                job = {"job": "report", "report": name, "site": event.site, "period": "shift",
-                       "event_id": event.id, "locale": self.router.locale(rule),
-                       "closing": list(rule.closing)}
-                msg = Message(chat=chat, text="", kind="report", event_id=event.id)
-                row = outbox_row(msg, key=f"{event.id}:{chat}:report:{name}", now=now, job=job)
-                # facts of the shift's last seconds may still be on their way (a source reads
-                # them after the close is pushed): build the report a little later
-                row["next_at"] = now + timedelta(seconds=self.settings.outbox.report_settle)
-                rows.append(row)
-        return rows
+        return decide(self, event)
 
     async def _persisted(self, new: list[tuple[int, Event]], chats: set[tuple[str, str]]
                          ) -> None:
@@ -289,8 +265,8 @@ class Hub:
 
     async def _run_source(self, source: EventSource) -> None:
         """Keep a source running; a crash is logged and the source restarted with backoff."""
-        await self.supervisor.keep_running(partial(source.run, self.emit),
-                                           what=f"source {source.name} ({source.site})")
+        await self.plugin_tasks.run(partial(source.run, self.emit),
+                                    f"source {source.name} ({source.site})", source=True)
 
     # --- lifecycle -------------------------------------------------------------------------
     async def __aenter__(self) -> Hub:
@@ -384,9 +360,10 @@ class Hub:
 
     async def __aexit__(self, *exc: Any) -> None:
         assert self._stack is not None and self._tg is not None
-        if self._sources_scope is not None:
-            self._sources_scope.cancel()
         with anyio.CancelScope(shield=True):
+            await self.plugin_tasks.stop(sources=True)  # sources first
+            if self._sources_scope is not None:
+                self._sources_scope.cancel()
             with anyio.move_on_after(5):
                 while not self.log.idle():  # noqa: ASYNC110 (settled futures: no event to wait on)
                     await anyio.sleep(0.02)
@@ -396,6 +373,7 @@ class Hub:
                 await self.plugins.on_shutdown(self)
             except Exception:
                 log.exception("on_shutdown failed")
+            await self.plugin_tasks.stop(sources=False)  # then the plugins' jobs
         # Stop the tasks while no write is under way, so none is cut off half way.
         with anyio.CancelScope(shield=True), anyio.move_on_after(10):
             async with self.store.quiesce():

@@ -16,8 +16,8 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Collection
-from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from datetime import datetime, timedelta
+from typing import Any
 
 import anyio
 from sqlalchemy import func, literal_column, select, update
@@ -25,11 +25,11 @@ from sqlmodel import col
 
 from kassa import codec, marks
 from kassa.config import OutboxSettings
+from kassa.digest import DIGEST_LINES, Head, fold, foldable
 from kassa.errors import Permanent, Repair, RetryLater
 from kassa.hookspecs.notify import Channel
-from kassa.i18n import t
 from kassa.marks import Digest, Marks
-from kassa.model import ChannelLimits, ChatRef, Message, Severity
+from kassa.model import ChannelLimits, ChatRef, Message
 from kassa.ratelimit import Window, per_second
 from kassa.secret import redact
 from kassa.store import Store, dialect_insert
@@ -39,7 +39,6 @@ from kassa.supervision import Contained
 log = logging.getLogger("kassa.outbox")
 # a literal, not a parameter: only then can SQLite use the partial queue indexes
 _PENDING = col(OutboxRow.status) == literal_column("'pending'")
-DIGEST_LINES = 40
 RECALL = timedelta(seconds=63)  # the longest budget window (a group's minute) and its margin
 _SAFE_LIMITS = ChannelLimits()
 
@@ -262,45 +261,10 @@ class Outbox:
             return {int(i or 0): str(p) for i, p in res.all()}
 
     def _foldable(self, rows: list[Head]) -> list[Head]:
-        """The run of due alerts at the head of a chat's queue (a reply, a report or a stored
-        digest ends it, so folding never reorders them; a digest once stored is sent as it
-        is: it may have gone out in part)."""
-        run = []
-        for r in rows:
-            if r.kind != "alert" or self._not_due(r):
-                break
-            run.append(r)
-        return run if len(run) >= self.settings.digest_after else []
+        return foldable(rows, self.settings.digest_after, self._not_due)
 
     async def _digest(self, run: list[Head]) -> Digest | None:
-        """Fold a run into one digest of at most DIGEST_LINES lines, dangerous first (nothing
-        is written: the fold is stored with the digest's delivery)."""
-        group: list[Head] = []
-        entries: list[list[Any]] = []
-        payloads = await self._payloads([r.id for r in run])
-        for r in run:
-            body = codec.json_loads(payloads[r.id])
-            mine = body.get("entries") or [[r.severity, body.get("summary") or "•",
-                                             _iso(r.created_at)]]
-            if group and len(entries) + len(mine) > DIGEST_LINES:
-                break
-            group.append(r)
-            entries.extend(mine)
-        if len(group) < 2:
-            return None
-        head = group[0]
-        order = {s.value: s.rank for s in Severity}
-        entries.sort(key=lambda x: -order.get(x[0], 0))  # stable: time order within a level
-        times = sorted(x[2] for x in entries)
-        minutes = max(1, round((datetime.fromisoformat(times[-1]) -
-                                datetime.fromisoformat(times[0])).total_seconds() / 60))
-        text = "<b>" + t("digest.title", self.locale, count=len(entries), minutes=minutes) + \
-            "</b>\n" + "\n".join(x[1] for x in entries)
-        top = max((x[0] for x in entries), key=lambda v: order.get(v, 0))
-        msg = Message(chat=ChatRef(head.channel, head.chat_id, head.thread_id), text=text,
-                      severity=Severity(top), kind="digest")
-        body = codec.json_dumps({"message": codec.to_dict(msg), "entries": entries})
-        return Digest(msg, [r.id for r in group[1:]], top, body)
+        return fold(run, await self._payloads([r.id for r in run]), self.locale)
 
     async def _deliver(self, channel: Channel, row: Head, digest: Digest | None) -> None:
         chat = ChatRef(row.channel, row.chat_id, row.thread_id)
@@ -436,24 +400,6 @@ async def messages(store: Store, *, channel: str | None = None, chat_id: str | N
     order = col(OutboxRow.id).asc() if event_id else col(OutboxRow.id).desc()
     async with store.read() as conn:
         return list((await conn.execute(stmt.order_by(order).limit(limit))).all())
-
-
-class Head(NamedTuple):
-    """What the worker needs to schedule a row; the payload stays in the store."""
-
-    id: int
-    kind: str
-    severity: str
-    next_at: datetime
-    created_at: datetime
-    attempts: int
-    channel: str
-    chat_id: str
-    thread_id: str | None
-
-
-def _iso(d: datetime) -> str:
-    return (d if d.tzinfo else d.replace(tzinfo=UTC)).isoformat()
 
 
 def _with_chat(message: Message, chat: ChatRef) -> Message:
