@@ -67,7 +67,8 @@ def serve(make: Callable[[], S], *, what: str, port: int, host: str = "127.0.0.1
     ``render(fragment, sim)`` is printed to stdout once it serves (default: the fragment as
     TOML); ``summary(sim)``, if given, to stderr after it stopped; ``during(sim)`` runs
     alongside (progress notes). A port already taken ends the process at once with one
-    sentence ("Error: ...", as click prints) naming the holder and exit code 1; Ctrl+C or SIGTERM stops it with 0."""
+    sentence ("Error: ...", as click prints) naming the holder and exit code 1; Ctrl+C or
+    SIGTERM stops it with 0."""
     import anyio
 
     from kassa.ports import bind_error
@@ -78,7 +79,10 @@ def serve(make: Callable[[], S], *, what: str, port: int, host: str = "127.0.0.1
             fragment = await sim.start()
         except OSError as exc:
             with anyio.CancelScope(shield=True):
-                await sim.stop()
+                try:
+                    await sim.stop()
+                except Exception:  # the start's failure is the one to tell
+                    pass  # e.g. a stop that re-raises what its failed start raised
             click.echo(f"Error: {bind_error(what, host, port, exc)}", err=True)
             return 1
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -101,11 +100,10 @@ def simulate(port: int, listen_port: int | None, rate: float, speed: float, seed
              start_at: str | None, code: str, notify_url: str | None, secret: str | None,
              seconds: float, idle_every: float, farcards_url: str | None, cards: str) -> None:
     """Run a simulated r_keeper cash server with staff working a business day."""
-    import signal
     from zoneinfo import ZoneInfo
 
     import anyio
-    from kassa.ports import bind_error
+    from kassa.simulate import serve
 
     from kassa_rkeeper.sim import RKeeperSim
 
@@ -120,59 +118,38 @@ def simulate(port: int, listen_port: int | None, rate: float, speed: float, seed
         listen_port = port + 1 if port and port < 65535 else 0
     if secret is None:  # a test secret, stable for the same site/seed/port
         secret = hashlib.sha256(f"kassa-sim:{code}:{seed}:{port}".encode()).hexdigest()[:22]
+    extra: dict[str, Any] = (
+        {"cards": [c.strip() for c in cards.split(",") if c.strip()]} if cards else {})
 
-    async def main() -> int:
-        extra: dict[str, Any] = (
-            {"cards": [c.strip() for c in cards.split(",") if c.strip()]} if cards else {})
-        sim = RKeeperSim(code, seed=seed, speed=speed, rate=rate, notify_url=notify_url,
-                         farcards_url=farcards_url, start=start, port=port,
-                         listen_port=listen_port, station_secret=secret, **extra)
-        try:
-            fragment = await sim.start()
-        except OSError as exc:
-            click.echo(bind_error("the r_keeper simulator", "127.0.0.1", port, exc), err=True)
-            return 1
-        site = fragment["sites"][0]
-        click.echo("[[sites]]")
-        click.echo(f'code = "{site["code"]}"\nname = "{site["name"]}"\n'
-                   f'timezone = "{site["timezone"]}"\n\n[sites.rkeeper]')
-        for k, v in site["rkeeper"].items():
-            click.echo(f"{k} = {json.dumps(v, ensure_ascii=False)}")  # JSON scalars are TOML
+    def make() -> RKeeperSim:
+        return RKeeperSim(code, seed=seed, speed=speed, rate=rate, notify_url=notify_url,
+                          farcards_url=farcards_url, start=start, port=port,
+                          listen_port=listen_port, station_secret=secret, **extra)
+
+    async def notes(sim: RKeeperSim) -> None:
         click.echo(f"# pushing to {sim.notify_url}", err=True)
         click.echo(plan(sim.clock(), speed, sim.staff is not None), err=True)
-        try:
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async with anyio.create_task_group() as tg:
-                    async def stop_on_signal() -> None:
-                        async for _ in signals:
-                            click.echo("# stopping", err=True)
-                            tg.cancel_scope.cancel()
-                            return
+        while sim.staff is not None:
+            await anyio.sleep(idle_every)
+            note = idle_note(sim.clock(), speed)
+            if note and all(o.finished for o in sim.rest.orders):
+                click.echo(note, err=True)
 
-                    async def idle() -> None:
-                        while sim.staff is not None:
-                            await anyio.sleep(idle_every)
-                            note = idle_note(sim.clock(), speed)
-                            if note and all(o.finished for o in sim.rest.orders):
-                                click.echo(note, err=True)
+    def summary(sim: RKeeperSim) -> str:
+        lines = [f"# staff actions: {sim.staff.actions if sim.staff else 0}"]
+        if sim.till:
+            lines.append(f"# loyalty: {sim.till.summary()}")
+        return "\n".join(lines)
 
-                    tg.start_soon(stop_on_signal)
-                    tg.start_soon(idle)
-                    if seconds:
-                        await anyio.sleep(seconds)
-                        tg.cancel_scope.cancel()
-        finally:
-            with anyio.CancelScope(shield=True):
-                await sim.stop()
-            click.echo(f"# staff actions: {sim.staff.actions if sim.staff else 0}", err=True)
-            if sim.till:
-                click.echo(f"# loyalty: {sim.till.summary()}", err=True)
-        return 0
+    serve(make, what="the r_keeper simulator", port=port, render=render_site,
+          summary=summary, seconds=seconds, during=notes)
 
-    # SIGTERM as Ctrl-C until the loop's receiver takes over (a signal during start-up)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        rc = anyio.run(main)
-    except KeyboardInterrupt:  # a Ctrl-C before the signal receiver was installed
-        rc = 0
-    sys.exit(rc)
+
+def render_site(fragment: Any, sim: Any) -> str:
+    """The ``[[sites]]`` block with its ``[sites.rkeeper]`` table, pasteable into kassa.toml."""
+    site = fragment["sites"][0]
+    lines = ["[[sites]]", f'code = "{site["code"]}"', f'name = "{site["name"]}"',
+             f'timezone = "{site["timezone"]}"', "", "[sites.rkeeper]"]
+    lines += [f"{k} = {json.dumps(v, ensure_ascii=False)}"  # JSON scalars are TOML
+              for k, v in site["rkeeper"].items()]
+    return "\n".join(lines)
