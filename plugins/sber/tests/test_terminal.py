@@ -211,3 +211,25 @@ async def test_start_fails_while_the_pinpad_is_off(terminal: SberTerminal) -> No
     command(terminal.work_dir, "pinpad off")
     with pytest.raises(RetryLater, match="пинпад"):
         await terminal.start()
+
+
+async def test_lookup_of_a_suspended_purchase_the_bank_then_cancelled(tmp_path: Path) -> None:
+    t = make(tmp_path / "t", suspend=True)
+    await t.purchase(1000, key="p1")
+    intents = t.work_dir / "kassa-intents.jsonl"
+    lines = intents.read_text().splitlines()
+    intents.write_text("\n".join(lines[:-1]) + "\n")  # the till died before the answer's line
+    t2 = make(tmp_path / "t", suspend=True)
+    await t2.purchase(500, key="p2")  # the next bank session cancels p1
+    found = await t2.lookup("p1")
+    assert found is not None and not found.approved and not found.suspended
+    assert found.message == "Терминал sber-1: подвешенная оплата отменена банком при сеансе связи."
+
+
+async def test_english_refusals(tmp_path: Path) -> None:
+    from kassa_sber.sim import command
+
+    t = make(tmp_path / "t", locale="en")
+    command(t.work_dir, "decline 05")
+    r = await t.purchase(100, key="k")
+    assert r.message == "ОТКАЗ. Terminal sber-1: the bank declined (response code 05) (UPOS 4405)."

@@ -19,6 +19,13 @@ def register_settings() -> Mapping[str, type]:
 
 
 @hookimpl
+def register_texts() -> Mapping[str, Mapping[str, str]]:
+    from kassa_sber.texts import TEXTS
+
+    return TEXTS
+
+
+@hookimpl
 def register_devices(hub: Any) -> Sequence[Any]:
     from pathlib import Path
 

@@ -12,6 +12,7 @@ from kassa.model import CardOperation, CardResult, Reconciliation, Reconciliatio
 
 from kassa_sber.codes import CARD_TYPES, Kind, classify
 from kassa_sber.resultfile import DATE_FORMAT, Answer
+from kassa_sber.texts import say
 
 _LOCALES = {"ru": 1, "en": 2}
 TOTAL_NAMES = {1: "purchase", 3: "refund"}  # TType of the S; rows
@@ -36,9 +37,7 @@ def when(text: str) -> datetime | None:
 
 def refusal(code: int, terminal: str, locale: str = "ru") -> str:
     text = classify(code)[_LOCALES.get(locale, 1)]
-    if locale == "en":
-        return f"Terminal {terminal}: {text} (UPOS {code})."
-    return f"Терминал {terminal}: {text} (код UPOS {code})."
+    return say("sber.refused", locale, terminal=terminal, text=text, code=code)
 
 
 def raise_for(code: int, terminal: str, locale: str = "ru") -> Kind:
@@ -94,8 +93,6 @@ def tape_result(row: dict[str, str], op: CardOperation, key: str, terminal_id: s
     result = card_result(a, slip, op, key, terminal=terminal, locale=locale,
                          suspended=state == "suspended")
     if state == "auto_cancelled":  # suspended, never committed: the bank took it back
-        text = (f"Terminal {terminal}: the suspended payment was cancelled by the bank."
-                if locale == "en" else
-                f"Терминал {terminal}: подвешенная оплата отменена банком при сеансе связи.")
-        result = evolve(result, approved=False, suspended=False, message=text)
+        result = evolve(result, approved=False, suspended=False,
+                        message=say("sber.auto_cancelled", locale, terminal=terminal))
     return result
