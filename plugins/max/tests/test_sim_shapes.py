@@ -5,10 +5,10 @@ stubs and the schema) is present in what the simulator answers, with the same JS
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import httpx
 import pytest
+from kassa.testing.shapes import same_shape
 from kassa_max.sim import MaxSim
 
 pytestmark = pytest.mark.anyio
@@ -31,24 +31,6 @@ CALLBACK = json.loads("""{"updates":[{"update_type":"message_callback","timestam
 STARTED = json.loads("""{"update_type":"bot_started","timestamp":1573226679188,
  "chat_id":1234567890,"user":{"user_id":1234567890,"name":"Boris","username":"borisd84"},
  "payload":"any data meaningful to bot"}""")
-
-
-def same_shape(doc: Any, got: Any, path: str = "$") -> list[str]:
-    """Where ``got`` lacks a documented field or has another JSON type there."""
-    if isinstance(doc, dict):
-        if not isinstance(got, dict):
-            return [f"{path}: expected an object"]
-        out: list[str] = []
-        for k, v in doc.items():
-            out += same_shape(v, got[k], f"{path}.{k}") if k in got else [f"{path}.{k}: missing"]
-        return out
-    if isinstance(doc, list):
-        if not isinstance(got, list) or not got:
-            return [f"{path}: expected a non-empty array"]
-        return same_shape(doc[0], got[0], f"{path}[0]")
-    kinds = (bool,) if isinstance(doc, bool) else (int,) if isinstance(doc, int) else (type(doc),)
-    ok = isinstance(got, kinds) and not (kinds == (int,) and isinstance(got, bool))
-    return [] if ok else [f"{path}: {type(got).__name__}, documented {type(doc).__name__}"]
 
 
 async def test_sent_message_callback_and_bot_started_have_the_documented_shape(
