@@ -4,13 +4,10 @@ block pasted into a hub, the printed curl line as a person typing in the group."
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shlex
 import signal
 import socket
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -19,47 +16,13 @@ import kassa_telegram
 import pytest
 from kassa.model import ChatRef, Message
 from kassa.testing import make_hub
+from kassa.testing.simulator_cli import curl, free_port, read_block, start_simulate, wait_for
 
 pytestmark = pytest.mark.anyio
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "KASSA_CACHE_DIR": str(tmp_path / "cache")}
-    return subprocess.Popen([sys.executable, "-m", "kassa.cli", "telegram", "simulate", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-
-
-def read_block(proc: subprocess.Popen[str]) -> str:
-    assert proc.stdout is not None
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith("# Running"):
-            return "".join(lines)
-    raise AssertionError("the simulator ended before printing its block: "
-                         + (proc.stderr.read() if proc.stderr else ""))
-
-
-def curl(printed: str, what: str) -> tuple[str, bytes]:
-    """The URL and body of the printed ``curl -X POST`` line after the comment ``what``."""
-    after = printed.split(what, 1)[1]
-    line = next(ln for ln in after.splitlines() if "curl -s -X POST" in ln)
-    words = shlex.split(line.lstrip("# "))
-    return words[words.index("POST") + 1], words[words.index("-d") + 1].encode()
-
-
-async def wait_for(pred: object, seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if await pred():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
+    return start_simulate("telegram", tmp_path, *args)
 
 
 async def test_simulate_prints_a_block_a_hub_runs_on_and_stops_on_sigterm(tmp_path: Path) -> None:
