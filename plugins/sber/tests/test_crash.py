@@ -4,6 +4,7 @@ A new till on the same database and folder runs the same key: charged once."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -64,9 +65,13 @@ def run_and_kill_the_till(db: str, work: Path) -> None:
             assert till.poll() is None, "the till ended by itself"
             time.sleep(0.05)
         assert sim_tape.charges(work) == 1
-    finally:  # the till and its sb_pilot run die together
+    finally:  # the power cut: the till and its sb_pilot run (a session of its own) die
         os.killpg(till.pid, signal.SIGKILL)
         till.wait(timeout=10)
+        pid = sim_tape.holder(work)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 async def test_the_till_killed_after_the_approval_charges_once(tmp_path: Path) -> None:

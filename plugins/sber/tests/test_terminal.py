@@ -104,10 +104,14 @@ async def test_garbage_in_e_is_one_message_an_unhealthy_terminal_and_no_double_c
         await store.close()
 
 
-async def test_a_hung_sb_pilot_is_killed_and_reconciled(tmp_path: Path) -> None:
-    from kassa_sber.sim import command
+@pytest.mark.parametrize("wrapped", [False, True])
+async def test_a_hung_sb_pilot_is_killed_and_reconciled(tmp_path: Path, wrapped: bool) -> None:
+    """Wrapped: sb_pilot as the child of a shell (as under Wine or SSH); the whole group is
+    killed, else the orphan would keep the terminal and lookup would wait for it."""
+    from kassa_sber.sim import command, emulator_argv
 
-    t = make(tmp_path / "t", timeout=1.0)
+    wrapper = ["sh", "-c", '"$@"; exit $?', "sh"] if wrapped else []
+    t = make(tmp_path / "t", timeout=1.0, pilot=[*wrapper, *emulator_argv()])
     command(t.work_dir, "approve-hang")
     with pytest.raises(Exception, match="не ответил за 1 с"):
         await t.purchase(900, key="k1")

@@ -9,6 +9,9 @@ so the outcome is unknown (never ``RetryLater``) and ``lookup`` reads the contro
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -16,6 +19,12 @@ import anyio
 from kassa.errors import Permanent
 
 from kassa_sber.resultfile import RESULT, SLIP, Answer, Garbled, load, read_slip
+
+
+def _kill_group(pid: int) -> None:
+    """The run and whatever it started (a Wine or SSH wrapper has children of its own)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 class PilotFailed(Exception):
@@ -43,7 +52,8 @@ class Pilot:
             proc = await anyio.open_process([*self.argv, *args], cwd=self.work_dir,
                                             stdin=subprocess.DEVNULL,
                                             stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL)
+                                            stderr=subprocess.DEVNULL,
+                                            start_new_session=True)
         except OSError as exc:  # nothing ran: the configuration is wrong
             raise Permanent(f"terminal {self.name}: cannot start {self.argv[0]!r} ({exc})"
                             ) from None
@@ -55,7 +65,7 @@ class Pilot:
                               ) from None
         finally:
             if proc.returncode is None:  # timed out or cancelled: the run must not linger
-                proc.kill()
+                _kill_group(proc.pid)
                 with anyio.CancelScope(shield=True):
                     await proc.wait()
         if rc < 0:

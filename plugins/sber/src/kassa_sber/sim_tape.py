@@ -54,10 +54,20 @@ def locked(folder: Path) -> Iterator[None]:
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / LOCK, "a+") as f:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))  # who holds the pin pad now (tests kill an orphaned run)
+        f.flush()
         try:
             yield
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def holder(folder: Path) -> int | None:
+    """The pid of the run that took the lock last (it may have ended since)."""
+    raw = (folder / LOCK).read_text().strip() if (folder / LOCK).exists() else ""
+    return int(raw) if raw.isdigit() else None
 
 
 def push(folder: Path, outcome: dict[str, Any]) -> None:
