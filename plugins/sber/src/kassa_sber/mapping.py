@@ -93,6 +93,6 @@ def tape_result(row: dict[str, str], op: CardOperation, key: str, terminal_id: s
     result = card_result(a, slip, op, key, terminal=terminal, locale=locale,
                          suspended=state == "suspended")
     if state == "auto_cancelled":  # suspended, never committed: the bank took it back
-        result = evolve(result, approved=False, suspended=False,
+        result = evolve(result, approved=False, suspended=False, rcode="",
                         message=say("sber.auto_cancelled", locale, terminal=terminal))
     return result

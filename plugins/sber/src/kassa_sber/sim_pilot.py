@@ -160,9 +160,8 @@ def _trx(cwd: Path, folder: Path, st: dict[str, Any], op: str, amount: int,
         a.error_code = MISMATCH
         return _finish(cwd, a, None)
     tape.save(folder, st)
-    slip = _slip(st, "ОТМЕНА" if op == "rollback" else "ОПЛАТА", a, APPROVED_WORD) \
-        if op == "rollback" else None
-    return _finish(cwd, a, slip)
+    # only a rollback moves money back, so only it prints a slip (ours: undocumented)
+    return _finish(cwd, a, _slip(st, "ОТМЕНА", a, APPROVED_WORD) if op == "rollback" else None)
 
 
 def _close_day(cwd: Path, folder: Path, st: dict[str, Any]) -> int:
