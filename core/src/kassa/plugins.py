@@ -7,20 +7,15 @@ entry points (empty: none); ``KASSA_DISABLE_PLUGINS=a,b`` blocks some.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
-import os
-from collections.abc import Iterable, Mapping, Sequence
-from importlib import metadata
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
-from kassa import PROJECT
 from kassa.conformance import (
-    check,
     check_component,
     component_problems,
     concern_protocols,
@@ -29,7 +24,7 @@ from kassa.conformance import (
     protocols_for,
 )
 from kassa.errors import ConfigError, UserError
-from kassa.hookspecs import MODULES
+from kassa.plugin_manager import DEFAULT_PLUGINS, new_manager
 
 if TYPE_CHECKING:
     import click
@@ -47,13 +42,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 log = logging.getLogger("kassa.plugins")
 
-DEFAULT_PLUGINS = (
-    "kassa.notify_default",
-    "kassa.commands_builtin",
-    "kassa.reports.builtin",
-    "kassa.kinds_builtin",
-    "kassa.fiscal_ops.plugin",
-)
 
 async def await_me_maybe(value: Any) -> Any:
     """Call it if callable, await it if awaitable (datasette's rule)."""
@@ -372,43 +360,6 @@ def _call(fn: Any, **kwargs: Any) -> Any:
         except AttributeError:  # bound methods: cache on the function
             fn.__func__._kassa_argnames = names
     return fn(**{k: v for k, v in kwargs.items() if k in names})
-
-
-def new_manager(*, entry_points: bool = True, builtins: bool = True,
-                extra: Sequence[Any] = ()) -> pluggy.PluginManager:
-    """A plugin manager with the hookspecs added, built-ins and (optionally) entry points."""
-    pm = pluggy.PluginManager(PROJECT)
-    for mod in MODULES:
-        pm.add_hookspecs(importlib.import_module(f"kassa.hookspecs.{mod}"))
-    for name in (os.environ.get("KASSA_DISABLE_PLUGINS") or "").split(","):
-        if name.strip():
-            pm.set_blocked(name.strip())
-    if entry_points:
-        _load_entry_points(pm)
-    if builtins:
-        for modname in DEFAULT_PLUGINS:
-            if pm.get_plugin(modname) is None and not pm.is_blocked(modname):
-                pm.register(importlib.import_module(modname), name=modname)
-    for obj in extra:
-        pm.register(obj)
-    check(pm)
-    return pm
-
-
-def _load_entry_points(pm: pluggy.PluginManager) -> None:
-    only = os.environ.get("KASSA_LOAD_PLUGINS")
-    if only is None:
-        pm.load_setuptools_entrypoints(PROJECT)
-        return
-    wanted = {n.strip() for n in only.split(",") if n.strip()}
-    for ep in metadata.entry_points(group=PROJECT):
-        if ep.name in wanted and not pm.is_blocked(ep.name) and pm.get_plugin(ep.name) is None:
-            dist = ep.dist
-            pm.register(ep.load(), name=ep.name)
-            if dist is not None:
-                facade = pluggy._manager.DistFacade(dist)  # type: ignore[attr-defined]
-                # pluggy's own entry-point loader stores DistFacade here too; its annotation lags
-                pm._plugin_distinfo.append((pm.get_plugin(ep.name), facade))  # type: ignore[arg-type]
 
 
 _default: Plugins | None = None
