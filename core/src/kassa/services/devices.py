@@ -71,6 +71,18 @@ class DeviceService(Service):
         weight: Weight = await s.read()
         return weight
 
+    async def upload(self, payload: Any, *, key: str, site: str, station: str | None = None,
+                     scale: str | None = None, request: Any = None) -> Any:
+        """Load ``payload`` (a label scale's PLU table) into a scale once per key, through
+        the journal: a retry returns the recorded result; an unknown outcome asks the
+        scale's ``lookup(key)``. ``request`` is what the journal keeps (default: payload)."""
+        name, s = self.scale(site=site, station=station, name=scale)
+        self._usable(name)
+        return await self._run("upload", key=key, site=site, station=station, component=name,
+                               lookup=s.lookup, request=payload if request is None else request,
+                               call=lambda: s.upload(payload, key=key), result_type=dict,
+                               event=None)
+
     async def video(self, event: PosEvent, *, key: str, site: str, sink: str,
                     station: str | None = None) -> None:
         """Send a till event to a video system once per key (it keeps no record to look
