@@ -139,7 +139,7 @@ class LabelScale:
         if failed:
             self._save(plus=have, version=None)
             first = next(iter(failed.items()))
-            reason = say("scales.bad_plu", self.settings.locale, plu=first[0], item=first[0],
+            reason = say("scales.bad_plu", self.settings.locale, plu=first[0],
                          reason=first[1])
             await self._upload_failed(f"{reason} (+{len(failed) - 1})" if len(failed) > 1
                                       else reason)

@@ -10,7 +10,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "scales.garbage": "Весы «{name}» ({where}) прислали непонятный ответ ({reason}):"
                           " проверьте протокол и скорость порта в настройках весов.",
         "scales.refused": "Весы «{name}» отказали: {reason}.",
-        "scales.bad_plu": "Товар {plu} «{item}» не загружен в весы: {reason}.",
+        "scales.bad_plu": "PLU {plu} не загружен в весы: {reason}.",
         "scales.upload_failed": "Товары не загружены в весы «{name}»: {reason}.",
     },
     "en": {
@@ -18,7 +18,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "scales.garbage": "Scale '{name}' ({where}) sent an answer that does not parse"
                           " ({reason}): check the protocol and baud rate set on the scale.",
         "scales.refused": "Scale '{name}' refused: {reason}.",
-        "scales.bad_plu": "Item {plu} '{item}' was not uploaded to the scale: {reason}.",
+        "scales.bad_plu": "PLU {plu} was not uploaded to the scale: {reason}.",
         "scales.upload_failed": "The items were not uploaded to scale '{name}': {reason}.",
     },
 }
