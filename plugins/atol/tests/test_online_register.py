@@ -30,10 +30,11 @@ from kassa.model import (
     TaxSystem,
     VatRate,
 )
+from kassa.serving import AsgiServer, read_body
+from kassa.serving import respond_json as respond
 from kassa.store import Store
 from kassa.testing.contracts.fiscal import sample_receipt
 from kassa_atol.online import AtolOnlineRegister, OnlineSettings, codes
-from kassa_atol.online.asgi import AsgiServer, read_body, respond
 from kassa_atol.online.client import Unanswered
 from kassa_atol.online.sim import AtolOnlineSimulator
 

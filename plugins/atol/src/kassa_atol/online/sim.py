@@ -26,9 +26,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from attrs import define, field
+from kassa.serving import AsgiServer, read_body
+from kassa.serving import respond_json as respond
 
 from kassa_atol.online import codes
-from kassa_atol.online.asgi import AsgiServer, read_body, respond
 from kassa_atol.online.sim_rules import OPS, first_problem
 from kassa_atol.online.wire import STAMP
 
@@ -110,7 +111,7 @@ class AtolOnlineSimulator:
 
     # --- lifecycle -----------------------------------------------------------------------
     async def start(self) -> Mapping[str, Any]:
-        self._server = AsgiServer(self.app, self.host, self.port)
+        self._server = AsgiServer(self.app, self.host, self.port, graceful=True)
         await self._server.start()
         self.port = self._server.port
         group = next(iter(self.groups))

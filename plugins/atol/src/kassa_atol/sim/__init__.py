@@ -6,23 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import uvicorn
+from kassa.serving import AsgiServer
 
 from kassa_atol.sim.kkt import MSK, Faults, Kkt
 from kassa_atol.sim.server import WebServer
 
 DEFAULT_PORT = 16732  # the ATOL Web Server's default (fiscal.md §2.2)
-
-
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield  # the host process owns SIGINT/SIGTERM
 
 
 class AtolSimulator:
@@ -44,7 +36,7 @@ class AtolSimulator:
         base = clock.now if clock is not None else (lambda: datetime.now(MSK))
         self.kkt = Kkt(clock=lambda: base() + self.web.offset, auto_open_shift=auto_open_shift)
         self.web = WebServer(self.kkt, delay=delay, login=login, password=password)
-        self._server: _Server | None = None
+        self._server: AsgiServer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
 
     @property
@@ -60,26 +52,10 @@ class AtolSimulator:
         return len(self.kkt.receipts())
 
     async def start(self) -> dict[str, Any]:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError:
-            sock.close()
-            raise
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.web, lifespan="off", access_log=False, log_config=None,
-                                log_level="warning", timeout_graceful_shutdown=1)
-        self._server = server = _Server(config)
-        loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(server.serve([sock])), loop.create_task(self.web.run())]
-        for _ in range(500):  # bounded: 5 s
-            if server.started or self._tasks[0].done():
-                break
-            await asyncio.sleep(0.01)
-        if self._tasks[0].done():
-            self._tasks[0].result()
+        self._server = server = AsgiServer(self.web, self.host, self.port)
+        await server.start()
+        self.port = server.port
+        self._tasks = [asyncio.get_running_loop().create_task(self.web.run())]
         return self.fragment()
 
     def fragment(self) -> dict[str, Any]:
@@ -91,14 +67,12 @@ class AtolSimulator:
                 "sites": [{"code": self.site, "fiscal": self.register}]}
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-            self._server.force_exit = True
-        for task in reversed(self._tasks):
-            if task is not self._tasks[0]:
-                task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._server is not None:
+            await self._server.stop()
         self._tasks, self._server = [], None
 
 
