@@ -76,7 +76,7 @@ async def test_sim_retries_a_failing_webhook(sim: TelegramSim) -> None:
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    from kassa_telegram.serving import AsgiServer
+    from kassa.serving import AsgiServer
     server = AsgiServer(flaky)
     await server.start()
     u = sim.create_user("Анна")

@@ -12,12 +12,12 @@ from typing import Any
 
 from kassa.errors import KassaError, Permanent, RetryLater
 from kassa.model import ChannelLimits, ChatRef, Delivery, Incoming, Message
+from kassa.serving import AsgiServer
 
 from kassa_telegram.client import BotClient
 from kassa_telegram.failures import Conflict, MarkupRejected, NotModified, Unauthorized
 from kassa_telegram.incoming import ALLOWED_UPDATES, to_incoming
 from kassa_telegram.outgoing import Piece, as_plain, keyboard, pieces
-from kassa_telegram.serving import AsgiServer
 from kassa_telegram.settings import TelegramSettings
 from kassa_telegram.webhook import WebhookListener
 

@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any
 
-from kassa_telegram.serving import read_body, respond
+from kassa.serving import read_body, respond
 
 log = logging.getLogger(__name__)
 

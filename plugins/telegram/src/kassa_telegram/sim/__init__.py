@@ -13,7 +13,8 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from kassa_telegram.serving import AsgiServer
+from kassa.serving import AsgiServer
+
 from kassa_telegram.sim.http import SimApp
 from kassa_telegram.sim.world import World
 

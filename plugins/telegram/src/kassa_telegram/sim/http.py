@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import multipart
+from kassa.serving import read_body, respond
 
-from kassa_telegram.serving import read_body, respond
 from kassa_telegram.sim import control
 from kassa_telegram.sim.envelope import NOT_FOUND, UNAUTHORIZED, ApiError, encode, flood, ok
 from kassa_telegram.sim.methods import FILE_MAX, METHODS, Upload
