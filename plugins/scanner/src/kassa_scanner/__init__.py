@@ -1,1 +1,48 @@
-"""Kassa plugin scanner: barcode scanners (serial and keyboard-wedge) and GS1 DataMatrix marking codes, with an emulator. Hook implementations only."""
+"""Kassa plugin scanner: barcode scanners (serial and keyboard-wedge) and GS1 DataMatrix
+marking codes, with an emulator. Hook implementations only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from kassa import hookimpl
+
+
+@hookimpl
+def register_settings() -> Mapping[str, type]:
+    from kassa_scanner.settings import ScannerSection
+
+    return {"scanner": ScannerSection}
+
+
+@hookimpl
+def register_texts() -> Mapping[str, Mapping[str, str]]:
+    from kassa_scanner.texts import TEXTS
+
+    return TEXTS
+
+
+@hookimpl
+def register_devices(hub: Any) -> Sequence[Any]:
+    from kassa_scanner.scanner import SerialScanner, WedgeScanner
+
+    section = hub.section("scanner")
+    if section is None:
+        return []
+    return [SerialScanner(s, hub.clock) if s.mode == "serial" else WedgeScanner(s, hub.clock)
+            for s in section.scanners]
+
+
+@hookimpl
+def register_simulators(settings: Any) -> Sequence[Any]:
+    from kassa_scanner.sim import ScannerSimulator
+
+    return [ScannerSimulator()]
+
+
+@hookimpl
+def register_cli_commands(cli: Any) -> None:
+    from kassa_scanner.cli import scanner
+
+    cli.add_command(scanner)

@@ -1,0 +1,117 @@
+"""Scanner emulator (fiscal.md §12 "Scanner emulator"): a pty that "scans" scripted codes
+the way serial scanners send them (CR / CRLF / no terminator, inter-character timing, torn
+reads, line noise), and the keystrokes a keyboard-wedge scanner types (GS lost or replaced,
+a Russian layout, Caps Lock)."""
+
+from __future__ import annotations
+
+import os
+import tty
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import anyio
+from attrs import frozen
+
+from kassa_scanner.gs1 import GS, LAYOUT
+from kassa_scanner.settings import TERMINATORS
+
+_TO_RU = {en: ru for ru, en in LAYOUT.items() if len(en) == 1 and en.isalpha()}
+
+
+@frozen
+class Step:
+    """One scripted read: ``code`` sent with ``terminator`` (a settings name, or None for
+    the scanner's own), ``char_delay`` seconds between bytes, ``cut`` bytes kept (a torn
+    read: the rest never comes), ``pause`` seconds of silence after it."""
+
+    code: bytes
+    terminator: str | None = None
+    char_delay: float = 0.0
+    cut: int | None = None
+    pause: float = 0.0
+
+
+class PtyScanner:
+    """One emulated serial scanner on a pseudo-terminal; the driver opens ``port``."""
+
+    def __init__(self, name: str, *, terminator: str = "cr", site: str = "",
+                 station: str = "") -> None:
+        self.name, self.terminator, self.site, self.station = name, terminator, site, station
+        self.master = self.slave = -1
+        self.port = ""
+        self.sent: list[bytes] = []  # whole codes sent (torn and noise not counted)
+
+    def open(self) -> None:
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)  # no CR -> NL translation, no echo: bytes as a UART gives them
+        self.port = os.ttyname(self.slave)
+
+    def close(self) -> None:
+        for fd in (self.master, self.slave):
+            if fd >= 0:
+                os.close(fd)
+        self.master = self.slave = -1
+
+    async def _write(self, data: bytes, char_delay: float) -> None:
+        if char_delay <= 0:
+            os.write(self.master, data)
+            return
+        for b in data:
+            os.write(self.master, bytes([b]))
+            await anyio.sleep(char_delay)
+
+    async def play(self, step: Step) -> None:
+        end = TERMINATORS[step.terminator or self.terminator]
+        data = step.code + end
+        if step.cut is not None:
+            data = step.code[:step.cut]
+        else:
+            self.sent.append(step.code)
+        await self._write(data, step.char_delay)
+        if step.pause:
+            await anyio.sleep(step.pause)
+
+    async def scan(self, code: str | bytes, **kw: Any) -> None:
+        await self.play(Step(code.encode("latin-1") if isinstance(code, str) else code, **kw))
+
+    async def noise(self, data: bytes = b"\x00\xff\x00") -> None:
+        await self._write(data, 0.0)
+
+
+class ScannerSimulator:
+    name = "scanner"
+
+    def __init__(self, scanners: Sequence[tuple[str, str]] = (("scanner-1", "cr"),), *,
+                 site: str = "", station: str = "") -> None:
+        self.scanners = {n: PtyScanner(n, terminator=term, site=site, station=station)
+                         for n, term in scanners}
+
+    def __getitem__(self, name: str) -> PtyScanner:
+        return self.scanners[name]
+
+    async def start(self) -> Mapping[str, Any]:
+        for s in self.scanners.values():
+            s.open()
+        return {"scanner": {"scanners": [
+            {"name": s.name, "mode": "serial", "port": s.port, "terminator": s.terminator,
+             **({"site": s.site} if s.site else {}), **({"station": s.station} if s.station
+                                                       else {})}
+            for s in self.scanners.values()]}}
+
+    async def stop(self) -> None:
+        for s in self.scanners.values():
+            s.close()
+
+
+def wedge_text(code: str, *, gs: str | None = None, layout: str = "en",
+               caps_lock: bool = False, enter: str = "\r") -> str:
+    """What a keyboard-wedge scanner types for ``code``: GS dropped (``gs=None``) or typed
+    as ``gs``, letters through a Russian layout (``layout="ru"``), case inverted by Caps
+    Lock, then Enter."""
+    text = code.replace(GS, gs if gs is not None else "")
+    if caps_lock:
+        text = text.swapcase()
+    if layout == "ru":
+        text = "".join(_TO_RU.get(c, c) for c in text)
+    return text + enter
