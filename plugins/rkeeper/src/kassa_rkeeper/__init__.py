@@ -62,7 +62,7 @@ def on_startup(hub: Any) -> None:
 
 
 @hookimpl
-def on_shutdown(hub: Any) -> None:
+async def on_shutdown(hub: Any) -> None:
     door = hub.state("rkeeper").get("farcards")
     if door is not None:
-        door.stop()
+        await door.aclose()

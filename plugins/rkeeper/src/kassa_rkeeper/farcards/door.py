@@ -57,6 +57,7 @@ class Door:
         self.failed = 0
         self._server: Any = None
         self._closing = False
+        self.closed = anyio.Event()  # set when run() has returned: no request is under way
         self._logged: dict[str, float] = {}
         self._recent: dict[str, list[float]] = {}  # address -> refusal times in the window
 
@@ -166,12 +167,18 @@ class Door:
     async def run(self) -> None:
         """Serve until shutdown; a port that cannot be bound is one error line, then quiet
         retries every RETRY_S (the rest of the hub keeps working)."""
-        import uvicorn
-
         cfg, down = self.cfg, False
         if not _loopback(cfg.host) and not cfg.allow:
             log.warning("FarCards door on %s:%s takes a till key from any address: list the "
                         "tills' networks in [farcards] allow", cfg.host, cfg.port)
+        try:
+            await self._serve(cfg, down)
+        finally:
+            self.closed.set()
+
+    async def _serve(self, cfg: FarCardsSettings, down: bool) -> None:
+        import uvicorn
+
         while not self._closing:
             try:
                 sock = _listening_socket(cfg.host, cfg.port)
@@ -203,6 +210,13 @@ class Door:
         self._closing = True
         if self._server is not None:
             self._server.should_exit = True
+
+    async def aclose(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 (bounded wait)
+        """Stop, and wait until the requests under way are answered: their payments' events
+        must reach the bus before the hub stops it."""
+        self.stop()
+        with anyio.move_on_after(timeout):
+            await self.closed.wait()
 
 
 def start(hub: Any, cfg: FarCardsSettings) -> Door | None:
