@@ -1,1 +1,2 @@
-"""Kassa plugin delivery: remote fiscalization for delivery drivers: one office register, a JSON API for the drivers' app, receipt copies to the buyer. Hook implementations only."""
+"""Kassa plugin delivery: remote fiscalization for delivery drivers: one office register, a
+JSON API for the drivers' app, receipt copies to the buyer. Hook implementations only."""
