@@ -291,8 +291,8 @@ async def running(tmp_path: Path, *, sites: Sequence[str] = ("r1",), rkeeper: bo
             "chats": chat_entries("telegram", tg_people, tg_chats, site_chat or {},
                                   owners_chat or {})
             + chat_entries("max", mx_people, mx_chats, site_chat or {}, owners_chat or {})})
-        for fragment in fragments:
-            merged = merge(merged, fragment)
+        for extra in fragments:
+            merged = merge(merged, extra)
         merged = merge(merged, config or {})
         hub = await stack.enter_async_context(
             make_hub(merge_sites(merged), tmp_path, entry_points=True, plugins=plugins))
