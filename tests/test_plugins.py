@@ -45,3 +45,23 @@ def test_plugins_command_prints_json():
     assert "register_sources" in data["rkeeper"]["hooks"]
     assert data["rkeeper"]["version"] == "0.1.0"
     assert "format_message" in data["kassa.notify_default"]["hooks"]
+
+
+def test_the_console_is_found_again_after_the_first_checked_call():
+    """register_console is a firstresult hook: the fast path after the first (checked) call
+    gets one value from pluggy, not a list ('kassa demo' opened no console when it did)."""
+
+    class Console:
+        async def attach(self, client, locale):
+            return None
+
+    console = Console()
+
+    class Provides:
+        @hookimpl
+        def register_console(self):
+            return console
+
+    plugins = Plugins(new_manager(entry_points=False, extra=[Provides()]))
+    assert plugins.console() is console
+    assert plugins.console() is console  # the fast path

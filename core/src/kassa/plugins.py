@@ -130,7 +130,11 @@ class Plugins:
         called apart, so a wrong shape or an awaitable names the plugin that returned it."""
         seen = self._seen.get(hook)
         if seen is not None:
-            out = _flatten(getattr(self.pm.hook, hook)(**kwargs))
+            caller = getattr(self.pm.hook, hook)
+            res = caller(**kwargs)
+            # a firstresult hook (register_console) answers one value, not a list of them
+            firstresult = caller.spec is not None and caller.spec.opts.get("firstresult")
+            out = _flatten([res] if firstresult else res)
             if seen.issuperset(map(type, out)):
                 return out
         return self._checked_components(hook, **kwargs)
