@@ -44,7 +44,7 @@ async def test_console_in_a_real_terminal(fake_hub: FakeHub) -> None:
         cmd = f"{sys.executable} -m kassa_console {url}; echo EXITED-$?; sleep 30"
         await tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd, env=env)
         try:
-            first = await screen_shows(session, "Тверская")
+            first = await screen_shows(session, "Тверская", within=45)
             assert "660,50" in first and TOKEN not in first
             await tmux("send-keys", "-t", session, "e")
             await screen_shows(session, "Отмена пречека")
