@@ -82,3 +82,13 @@ async def client(sim: OfdSimulator, clock: Clock) -> AsyncIterator[OfdClient]:
         yield c
     finally:
         await c.aclose()
+
+
+def ticket_of(doc: Any, *, buyer: str | None = None, total: int | None = None) -> dict[str, Any]:
+    """What a register's FN transmits for ``doc`` (a FiscalDocument), as the §9 ticket."""
+    from zoneinfo import ZoneInfo
+
+    local = doc.issued_at.astimezone(ZoneInfo("Europe/Moscow"))
+    return ticket(doc.number, fn=doc.fn, total=doc.total if total is None else total,
+                  when=f"{local:%Y-%m-%dT%H:%M:%S}", fp=int(doc.fiscal_sign),
+                  rn=doc.register_number, op=int(doc.operation), buyer=buyer)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import anyio
 from attrs import frozen
+from kassa.errors import UserError
 from kassa.model import FiscalDocument
 
 from kassa_ofd.client import OfdClient
@@ -47,8 +48,11 @@ class OfdService:
         """Whether the OFD has ``doc`` (by FN + FD + FP, listed round its time)."""
         found = None
         if doc.fn and doc.number is not None:
-            found = await self.client.find(doc.fn, doc.number, near=doc.issued_at,
-                                           fiscal_sign=doc.fiscal_sign, days=1)
+            try:
+                found = await self.client.find(doc.fn, doc.number, near=doc.issued_at,
+                                               fiscal_sign=doc.fiscal_sign, days=1)
+            except UserError:  # the OFD knows no register with this FN: nothing arrived
+                found = None
         return SentStatus(at_ofd=found is not None,
                           received_at=found.received_at if found else None,
                           ofd_delivers_email=self.cfg.delivers_email,
@@ -57,7 +61,10 @@ class OfdService:
     async def receipt(self, fn: str, fd: int, *, near: datetime | None = None
                       ) -> tuple[OfdReceipt, dict[str, Any] | None] | None:
         """The OFD's list item and full document of FN + FD; None if the OFD has none."""
-        found = await self.client.find(fn, fd, near=near, days=30 if near is None else 2)
+        try:
+            found = await self.client.find(fn, fd, near=near, days=30 if near is None else 2)
+        except UserError:  # no register with this FN at the OFD
+            return None
         if found is None:
             return None
         return found, await self.client.document(found.reg_number, found.id)
