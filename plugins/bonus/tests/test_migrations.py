@@ -176,11 +176,15 @@ async def test_a_balance_never_leaves_the_integer_domain(url: str) -> None:
     acc = await book.account_of(anna.guest, "bonus")
     await ledger.earn("t", "e1", acc, 1000)
     A = schema.account
-    for value in (A.c.balance + 9 * 10**18, A.c.balance + schema.MAX_BALANCE,
-                  A.c.balance + 0.5):
+    for value in (A.c.balance + 9 * 10**18, A.c.balance + schema.MAX_BALANCE):
         with pytest.raises(DBAPIError, match="integer_domain"):
             async with db.write() as conn:
                 await conn.execute(A.update().where(A.c.id == acc).values(balance=value))
+    if url.startswith("sqlite"):  # SQLite would store the REAL: the trigger refuses it
+        with pytest.raises(DBAPIError, match="integer_domain"):
+            async with db.write() as conn:
+                await conn.execute(A.update().where(A.c.id == acc).values(
+                    balance=A.c.balance + 0.5))
     from kassa_bonus.store import LedgerError
 
     with pytest.raises(LedgerError, match="over the ledger's limit"):
