@@ -102,7 +102,14 @@ async def respond(send: Any, status: int, body: bytes, ctype: str = "application
     await send({"type": "http.response.body", "body": body})
 
 
-async def respond_json(send: Any, status: int, data: Any,
+async def respond_json(send: Any, status: int, data: Any = None,
                        headers: Mapping[str, str] | None = None) -> None:
+    """``data`` as JSON; ``None``: an empty body without a content type (a 204)."""
+    if data is None:
+        head = [(b"content-length", b"0")]
+        head += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        await send({"type": "http.response.start", "status": status, "headers": head})
+        await send({"type": "http.response.body", "body": b""})
+        return
     await respond(send, status, json.dumps(data, ensure_ascii=False).encode(),
                   "application/json; charset=utf-8", headers)

@@ -6,10 +6,10 @@ Every plugin's ``simulate`` command is this function plus its own options and te
     @group.command("simulate")
     @click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT)
     def simulate(port: int) -> None:
-        from kassa.simulate import serve
-        from kassa_mine.sim import MySimulator
         serve(lambda: MySimulator(port=port), what="the Mine simulator", port=port,
               render=lambda fragment, sim: toml_block(fragment))
+
+(``MySimulator`` is the plugin's own, imported inside the command so ``--help`` stays fast.)
 """
 
 from __future__ import annotations

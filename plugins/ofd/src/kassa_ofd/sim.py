@@ -23,8 +23,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from attrs import define, field
+from kassa.serving import AsgiServer, read_body
+from kassa.serving import respond_json as respond
 
-from kassa_ofd.asgi import AsgiServer, read_body, respond
 from kassa_ofd.sim_store import Stored, local_time, problem
 from kassa_ofd.wire import STAMP
 
@@ -64,7 +65,7 @@ class OfdSimulator:
     _server: AsgiServer | None = None
 
     async def start(self) -> Mapping[str, Any]:
-        self._server = AsgiServer(self.app, self.host, self.port)
+        self._server = AsgiServer(self.app, self.host, self.port, graceful=True)
         await self._server.start()
         self.port = self._server.port
         return {"ofd": {"base_url": self.base_url, "login": self.login,
