@@ -3,44 +3,27 @@ block pasted into a hub, the control port scripting the next outcome over a sock
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import kassa_sber
 import pytest
 from kassa.errors import UserError
-from kassa.testing import make_hub
+from kassa.testing import make_hub, simulator_cli
+from kassa.testing.simulator_cli import free_port, start_simulate
 
 pytestmark = pytest.mark.anyio
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "KASSA_CACHE_DIR": str(tmp_path / "cache")}
-    return subprocess.Popen([sys.executable, "-m", "kassa.cli", "sber", "simulate",
-                             "--work-dir", str(tmp_path / "sim"), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return start_simulate("sber", tmp_path, "--work-dir", str(tmp_path / "sim"), *args)
 
 
 def read_block(proc: subprocess.Popen[str]) -> str:
-    assert proc.stdout is not None
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith("# commands:"):
-            return "".join(lines)
-    raise AssertionError("ended before its block: " + (proc.stderr.read() if proc.stderr
-                                                        else ""))
+    return simulator_cli.read_block(proc, until="# commands:")
 
 
 def control(port: int, line: str) -> str:

@@ -26,13 +26,13 @@ def start_simulate(plugin: str, tmp_path: Path, *args: str) -> subprocess.Popen[
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
-def read_block(proc: subprocess.Popen[str]) -> str:
-    """What it printed up to and with its ``# Running`` line."""
+def read_block(proc: subprocess.Popen[str], until: str = "# Running") -> str:
+    """What it printed up to and with the line that starts with ``until``."""
     assert proc.stdout is not None
     lines = []
     for line in proc.stdout:
         lines.append(line)
-        if line.startswith("# Running"):
+        if line.startswith(until):
             return "".join(lines)
     raise AssertionError("the simulator ended before printing its block: "
                          + (proc.stderr.read() if proc.stderr else ""))
