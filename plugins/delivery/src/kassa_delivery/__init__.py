@@ -1,0 +1,1 @@
+"""Kassa plugin delivery: remote fiscalization for delivery drivers. Hook implementations only."""

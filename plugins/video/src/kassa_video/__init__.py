@@ -1,0 +1,1 @@
+"""Kassa plugin video: POS text feeds to video surveillance systems. Hook implementations only."""
