@@ -62,8 +62,9 @@ async def test_keys_reach_every_screen(hub_url: str) -> None:
         assert not {"Theme", "Quit", "Keys", "Screenshot"} & set(titles)
         assert all(c.help and not c.help.startswith(("Change", "Quit", "Show", "Save"))
                    for c in commands)
-        palette = [b for _, b in app._bindings if b.action == "command_palette"]
-        assert [b.description for b in palette] == ["команды"]
+        palette = app.active_bindings[ConsoleApp.COMMAND_PALETTE_BINDING].binding
+        assert (palette.action, palette.description) == ("command_palette", "команды")
+        assert palette.tooltip == "Найти команду…"
 
 
 async def test_english(hub_url: str) -> None:

@@ -41,8 +41,12 @@ async def test_devices_and_a_test_page(tmp_path: Path) -> None:
         client = AdminClient(f"http://127.0.0.1:{hub.api_port}", "test-token")
         app = ConsoleApp(client, panels=[], own_client=True, refresh_s=0.2)
         async with app.run_test(size=(100, 30)) as pilot:
-            app.action_show("devices")
+            await pilot.press("h")  # the footer's key (h: hardware)
             await wait_for(pilot, lambda: isinstance(app.screen, DevicesScreen))
+            footer = {key: b.binding.description for key, b in app.active_bindings.items()
+                      if b.binding.show}
+            assert footer["t"] == "тестовая страница"
+            assert set(footer) >= {"t", "d", "q"} and "h" not in footer
             await wait_for(pilot, lambda: len(listed(app)) == 1)
             assert rows(app, "#devices")[0][:3] == ["kitchen", "printer", "—"]
             assert "● в порядке" in rows(app, "#devices")[0][3]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -12,6 +11,7 @@ from kassa.api.records import EventRecord
 from kassa.hookspecs.app import ConsolePanel
 from textual import work
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -19,6 +19,7 @@ from textual.signal import Signal
 
 from kassa_console.i18n import LOCALES, t
 from kassa_console.screens import SCREENS
+from kassa_console.screens.base import localize
 
 T = TypeVar("T")
 
@@ -29,15 +30,21 @@ class ConsoleApp(App[None]):
 
     CSS_PATH = "console.tcss"
     ENABLE_COMMAND_PALETTE = True
+    # our own palette binding (Textual adds its English one only when a class has none);
+    # ``localize`` gives it the console's words for the footer
+    BINDINGS = [Binding(App.COMMAND_PALETTE_BINDING, "command_palette", "key.palette",
+                        show=False, priority=True, tooltip="cmd.search")]
     online: reactive[bool] = reactive(True)
     unauthorized: reactive[bool] = reactive(False)  # the hub answers but refuses our token
 
     def __init__(self, client: ConsoleClient, locale: str = "ru", *,
                  panels: Sequence[ConsolePanel] | None = None, refresh_s: float = 3.0,
                  own_client: bool = False) -> None:
+        locale = locale if locale in LOCALES else "ru"
+        localize(self, locale)  # before App.__init__, which builds the bindings
         super().__init__()
         self.client: Any = client
-        self.locale = locale if locale in LOCALES else "ru"
+        self.locale = locale
         self.refresh_s = refresh_s
         self.own_client = own_client
         self.event_signal: Signal[EventRecord] = Signal(self, "kassa-events")
@@ -50,11 +57,6 @@ class ConsoleApp(App[None]):
             self._add_screen(mode, key, partial(screen_cls), self.t(f"screen.{mode}"),
                              self.t(f"help.{mode}"))
         self.bind("q", "quit", description=self.t("key.quit"))
-        for key, bindings in self._bindings.key_to_bindings.items():  # the footer's "palette"
-            self._bindings.key_to_bindings[key] = [
-                replace(b, description=self.t("key.palette"),
-                        tooltip=self.t("cmd.search")) if b.action == "command_palette" else b
-                for b in bindings]
 
     def t(self, key: str, **kw: object) -> str:
         return t(key, self.locale, **kw)

@@ -20,5 +20,5 @@ SCREENS = {
     "plugins": ("p", PluginsScreen),
     "log": ("l", LogScreen),
     "fiscal": ("f", FiscalScreen),
-    "devices": ("", DevicesScreen),  # palette only until it gets a key (footer snapshots)
+    "devices": ("h", DevicesScreen),  # h: hardware (the other letters of it are taken)
 }

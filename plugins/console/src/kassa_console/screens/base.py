@@ -38,8 +38,8 @@ _LOCALIZED: dict[tuple[type, str, tuple[str, ...]], type] = {}
 def localized(cls: type[N], locale: str, hidden: Mapping[str, str] | None = None) -> type[N]:
     """``cls`` with its key bindings described in ``locale``: a subclass (one per class,
     locale and hidden keys, kept) whose ``BINDINGS`` repeat the bindings whose descriptions
-    are text keys (``"key.retry"``), translated, plus ``hidden`` (key -> action) shown in no
-    footer. Textual builds a node's bindings from its class's ``BINDINGS``, so this is the
+    are text keys (``"key.retry"``), translated (tooltips too), plus ``hidden`` (key ->
+    action) shown in no footer. Textual builds a node's bindings from its class's ``BINDINGS``, so this is the
     public way to change what the footer says."""
     hidden = dict(hidden or {})
     cache_key = (cls, locale, tuple(f"{k}={a}" for k, a in sorted(hidden.items())))
@@ -55,8 +55,7 @@ def localized(cls: type[N], locale: str, hidden: Mapping[str, str] | None = None
     own: list[Binding] = []
     for bindings in by_key.values():
         if any(b.description.startswith("key.") for b in bindings):
-            own.extend(replace(b, description=t(b.description, locale))
-                       if b.description.startswith("key.") else b for b in bindings)
+            own.extend(_translated(b, locale) for b in bindings)
     own.extend(Binding(key, action, show=False) for key, action in hidden.items()
                if key not in by_key)
     meta: Any = type(cls)  # textual's node metaclass
@@ -64,6 +63,14 @@ def localized(cls: type[N], locale: str, hidden: Mapping[str, str] | None = None
                                                "__qualname__": cls.__qualname__})
     _LOCALIZED[cache_key] = made
     return made
+
+
+def _translated(b: Binding, locale: str) -> Binding:
+    """``b`` with its description and tooltip in ``locale`` where they are text keys."""
+    def say(text: str | None) -> str | None:
+        return t(text, locale) if text and text.startswith(("key.", "cmd.")) else text
+
+    return replace(b, description=say(b.description) or "", tooltip=say(b.tooltip) or "")
 
 
 def localize(node: DOMNode, locale: str, hidden: Mapping[str, str] | None = None) -> None:
@@ -76,15 +83,19 @@ class ConsoleScreen(Screen[None]):
     TITLE_KEY = ""
     RELOAD = True  # reload every ``app.refresh_s`` while shown
     OWN_KEYS_FIRST = False  # True: the footer leaves out the other screens' keys
+    NAV_KEYS = ("d", "q")  # what a screen with OWN_KEYS_FIRST still shows after its own keys
     _loader: Worker[None] | None = None
 
     def __init__(self) -> None:
-        # the footer fits 80 columns: it leaves out this screen's own key, and on a screen with
-        # keys of its own every other screen's but the Dashboard's (they still work, and
-        # they are in the palette)
+        # the footer fits 80 columns: it leaves out this screen's own key; a screen with keys
+        # of its own shows only NAV_KEYS after them, one without shows every screen's key and
+        # leaves out q (left-out keys still work, and they are in the palette)
         mine = self.TITLE_KEY.removeprefix("screen.")
+        shown = self.NAV_KEYS if self.OWN_KEYS_FIRST else tuple(self.console.mode_keys)
         hidden = {key: f"app.show('{mode}')" for key, mode in self.console.mode_keys.items()
-                  if mode == mine or (self.OWN_KEYS_FIRST and mode != "dashboard")}
+                  if mode == mine or key not in shown}
+        if "q" not in shown:
+            hidden["q"] = "app.quit"
         localize(self, self.console.locale, hidden)
         super().__init__()
 

@@ -43,6 +43,7 @@ TEXTS = {
 class DevicesScreen(ConsoleScreen):
     TITLE_KEY = "screen.devices"
     AUTO_FOCUS = "#devices"
+    OWN_KEYS_FIRST = True
     DEFAULT_CSS = """
     #devices { width: 3fr; }
     #devices-pane { width: 2fr; border-left: solid $primary; padding: 0 1; }
