@@ -39,8 +39,8 @@ def localized(cls: type[N], locale: str, hidden: Mapping[str, str] | None = None
     """``cls`` with its key bindings described in ``locale``: a subclass (one per class,
     locale and hidden keys, kept) whose ``BINDINGS`` repeat the bindings whose descriptions
     are text keys (``"key.retry"``), translated (tooltips too), plus ``hidden`` (key ->
-    action) shown in no footer. Textual builds a node's bindings from its class's ``BINDINGS``, so this is the
-    public way to change what the footer says."""
+    action) shown in no footer. Textual builds a node's bindings from its class's
+    ``BINDINGS``, so this is the public way to change what the footer says."""
     hidden = dict(hidden or {})
     cache_key = (cls, locale, tuple(f"{k}={a}" for k, a in sorted(hidden.items())))
     found = _LOCALIZED.get(cache_key)
