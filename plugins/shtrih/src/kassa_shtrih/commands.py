@@ -8,7 +8,7 @@ Little-endian binary; money 5 bytes of kopecks; text CP1251; every request start
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from attrs import frozen
@@ -124,7 +124,36 @@ def find_document(password: int, number: int) -> bytes:
 
 
 def correction(password: int, total: int, op: int) -> bytes:
+    """FF36 after FF35: total 5, operation 1 (FSPrintCorrectionReceipt.java). Answer:
+    receipt number 2, FD 4, FP 4."""
     return request(CORRECTION, password, le(total, 5) + bytes([op]))
+
+
+def unixtime(day: date) -> bytes:
+    """An FFD ``unixtime`` for a date (1178): midnight UTC of that day, 4 bytes LE."""
+    return le(int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()), 4)
+
+
+def correction_basis(day: date, order: str | None) -> bytes:
+    """1174, an STLV: 1178 the corrected settlement's date, 1179 the tax authority's order."""
+    value = tlv(1178, unixtime(day))
+    if order:
+        value += tlv(1179, text(order))
+    return value
+
+
+def parse_tlvs(data: bytes) -> list[tuple[int, bytes]] | None:
+    """The TLVs of an STLV value; ``None`` when a length runs past the end."""
+    out, i = [], 0
+    while i < len(data):
+        if i + 4 > len(data):
+            return None
+        tag, n = num(data[i:i + 2]), num(data[i + 2:i + 4])
+        if i + 4 + n > len(data):
+            return None
+        out.append((tag, data[i + 4:i + 4 + n]))
+        i += 4 + n
+    return out
 
 
 def legacy_sale(password: int, qty_thousandths: int, price: int, name: str,

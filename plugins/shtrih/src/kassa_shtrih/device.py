@@ -23,6 +23,7 @@ from kassa.model import (
     FiscalStatus,
     MarkingCheck,
     Receipt,
+    ReceiptLine,
 )
 
 from kassa_shtrih import commands as c
@@ -186,28 +187,37 @@ class ShtrihRegister:
 
     # --- FiscalDevice ------------------------------------------------------------------------
     async def receipt(self, receipt: Receipt, key: str) -> FiscalDocument:
-        rates = [mapping.tax_byte(ln.vat, self.cfg.main_vat, i)
-                 for i, ln in enumerate(receipt.lines, 1)]  # before anything is sent
+        rates = self._rates(receipt.lines)  # before anything is sent
 
         async def body() -> FiscalDocument:
-            for i, ln in enumerate(receipt.lines, 1):
-                if ln.marking_code:
-                    await self._bind_marking(ln.marking_code, i, receipt.operation.refund)
-                await self.command(c.OPERATION_V2, c.operation_v2(
-                    0, op=int(receipt.operation), qty=ln.quantity, price=ln.price,
-                    total=ln.total, tax_rate=rates[i - 1], dept=self.cfg.department,
-                    method=int(ln.settlement_method), obj=int(ln.payment_object),
-                    name=mapping.line_name(ln.name, receipt.electronic_only))[6:],
-                    changes=True)
-            for tag, value in mapping.tlvs(receipt):
-                await self.command(c.SEND_TLV, c.tlv(tag, value), changes=True)
-            change = c.num(await self.command(c.CLOSE_V2, c.close_v2(
-                0, mapping.payments(receipt), tax_system=int(receipt.taxation))[6:],
-                changes=True))
-            return await self._last_document({"change": change})
+            await self._items(receipt.lines, rates, int(receipt.operation),
+                              receipt.operation.refund, receipt.electronic_only)
+            return await self._close(receipt, mapping.tlvs(receipt))
 
         return await self._call(key, DocumentKind.RECEIPT, body, total=receipt.total,
                                 operation=int(receipt.operation))
+
+    def _rates(self, lines: Sequence[ReceiptLine]) -> list[int]:
+        return [mapping.tax_byte(ln.vat, self.cfg.main_vat, i) for i, ln in enumerate(lines, 1)]
+
+    async def _items(self, lines: Sequence[ReceiptLine], rates: list[int], op: int,
+                     refund: bool, electronic_only: bool = False) -> None:
+        for i, ln in enumerate(lines, 1):
+            if ln.marking_code:
+                await self._bind_marking(ln.marking_code, i, refund)
+            await self.command(c.OPERATION_V2, c.operation_v2(
+                0, op=op, qty=ln.quantity, price=ln.price, total=ln.total,
+                tax_rate=rates[i - 1], dept=self.cfg.department,
+                method=int(ln.settlement_method), obj=int(ln.payment_object),
+                name=mapping.line_name(ln.name, electronic_only))[6:], changes=True)
+
+    async def _close(self, doc: Receipt | CorrectionReceipt, tags: list[tuple[int, bytes]]
+                     ) -> FiscalDocument:
+        for tag, value in tags:
+            await self.command(c.SEND_TLV, c.tlv(tag, value), changes=True)
+        change = c.num(await self.command(c.CLOSE_V2, c.close_v2(
+            0, mapping.payments(doc), tax_system=int(doc.taxation))[6:], changes=True))
+        return await self._last_document({"change": change})
 
     async def _bind_marking(self, code: str, line: int, refund: bool) -> None:
         raw = code.encode("ascii", errors="replace")
@@ -220,10 +230,19 @@ class ShtrihRegister:
         await self.command(c.BIND_MARKING, bytes([len(raw)]) + raw)
 
     async def correction(self, correction: CorrectionReceipt, key: str) -> FiscalDocument:
+        """With items (FFD 1.2): FF35, FF46 per line with the correction's 1054, FF0C 1173 /
+        1174 {1178, 1179} and the other tags, FF45. Without items: FF35 + FF36 (sum and
+        1054 only; FSPrintCorrectionReceipt.java)."""
+        rates = self._rates(correction.lines)
+
         async def body() -> FiscalDocument:
             await self.command(c.CORRECTION_BEGIN, changes=True)
+            if correction.lines:
+                await self._items(correction.lines, rates, int(correction.operation),
+                                  correction.operation.refund)
+                return await self._close(correction, mapping.correction_tlvs(correction))
             await self.command(c.CORRECTION, c.le(correction.total, 5)
-                            + bytes([int(correction.operation)]))
+                               + bytes([int(correction.operation)]))
             return await self._last_document({})
 
         return await self._call(key, DocumentKind.CORRECTION, body,

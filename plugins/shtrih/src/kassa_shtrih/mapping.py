@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from kassa.model import DocumentKind, FiscalDocument, Operation, PaymentKind, Receipt, VatRate
+from kassa.model import (
+    CorrectionReceipt,
+    DocumentKind,
+    FiscalDocument,
+    Operation,
+    PaymentKind,
+    Receipt,
+    VatRate,
+)
 from kassa.model.fiscal import ReceiptError
 
 from kassa_shtrih import codes
@@ -67,6 +75,13 @@ def tlvs(receipt: Any) -> list[tuple[int, bytes]]:
     add(1187, getattr(receipt, "place", None))
     add(1009, getattr(receipt, "address", None))
     return out
+
+
+def correction_tlvs(corr: CorrectionReceipt) -> list[tuple[int, bytes]]:
+    """FFD 1.2 correction with items: 1173 (one byte) and 1174 {1178, 1179} through FF0C,
+    then the receipt's own tags."""
+    return [(1173, bytes([int(corr.correction_type)])),
+            (1174, c.correction_basis(corr.basis_date, corr.basis_number)), *tlvs(corr)]
 
 
 def line_name(name: str, electronic_only: bool) -> str:

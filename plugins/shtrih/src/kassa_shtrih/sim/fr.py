@@ -185,7 +185,8 @@ class Register:
         self.check_fn()
         unsent = self._unsent()
         first = unsent[0] if unsent else None
-        return (bytes([1 if unsent else 0, 0]) + c.le(len(unsent), 2)
+        # status bit 1: a message for the OFD waits (FSReadCommStatus.java)
+        return (bytes([0x02 if unsent else 0, 0]) + c.le(len(unsent), 2)
                 + c.le(first.number if first else 0, 4)
                 + (c.pack_datetime5(first.at) if first else bytes(5)))
 

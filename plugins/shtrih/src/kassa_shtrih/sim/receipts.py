@@ -21,6 +21,8 @@ def _open(fr: Register, type_: int) -> OpenDoc:
     fr.check_shift()
     if fr.doc is None:
         fr.doc = OpenDoc(type=type_)
+    elif fr.doc.correction and not fr.doc.items:
+        fr.doc.type = type_  # FF35 opened a correction; its first FF46 gives the 1054
     elif fr.doc.type != type_:
         raise Refused(0x49)
     return fr.doc
@@ -87,15 +89,41 @@ def send_tlv(fr: Register, data: bytes) -> bytes:
         raise Refused(0x10)
     if tag == 1203 and not (len(value) == 12 and value.isdigit()):
         raise Refused(0x33)
+    if tag in (1173, 1174):
+        _correction_tag(fr.doc, tag, value)
     fr.doc.tlv.append((tag, value))
     return b""
 
-def _close(fr: Register, payments: list[int], tax_system: int) -> int:
+def _correction_tag(doc: OpenDoc, tag: int, value: bytes) -> None:
+    """1173 (0 / 1) and 1174 {1178 unixtime 4, 1179 string <= 32} belong to a correction
+    only (FFD Table 29; fiscal.md §1.2)."""
+    if not doc.correction:
+        raise Refused(0x33)
+    if tag == 1173:
+        if len(value) != 1 or value[0] not in (0, 1):
+            raise Refused(0x33)
+        return
+    inner = c.parse_tlvs(value)
+    if inner is None:
+        raise Refused(0x7E)
+    parts = dict(inner)
+    if (set(parts) - {1178, 1179} or len(parts) != len(inner) or len(parts.get(1178, b"")) != 4
+            or len(parts.get(1179, b"")) > 32):
+        raise Refused(0x33)
+
+
+def _close(fr: Register, payments: list[int], tax_system: int, *, basis: bool = True) -> int:
     doc = fr.doc
     if doc is None:
         raise Refused(0x55)
     if not doc.items:
         raise Refused(0x8E)
+    if doc.correction and basis:
+        tags = dict(doc.tlv)
+        if 1173 not in tags or 1174 not in tags:
+            raise Refused(0x33)  # a correction without its type or basis (FFD Table 29)
+        if tags[1173] == b"\x01" and 1179 not in dict(c.parse_tlvs(tags[1174]) or []):
+            raise Refused(0x33)  # by instruction: the order's number is required
     total, paid, cash = doc.total, sum(payments), payments[0]
     if paid - cash > total:
         raise Refused(0x4D)
@@ -134,23 +162,29 @@ def cancel(fr: Register, data: bytes) -> bytes:
     return bytes([1])
 
 def correction_begin(fr: Register, data: bytes) -> bytes:
+    """FF35 opens a correction document (mode 8): FF36 forms it from a sum, or FF46 items,
+    FF0C 1173 / 1174 and FF45 make an FFD 1.2 correction with items."""
     fr.check_fn()
     fr.check_shift()
     if fr.doc is not None:
         raise Refused(0x4A)
-    fr.marking = {"correction": True}
+    fr.doc = OpenDoc(type=0, correction=True)
     return b""
 
 def correction(fr: Register, data: bytes) -> bytes:
-    if not fr.marking.pop("correction", False):
-        raise Refused(0x5E)
+    doc = fr.doc
+    if doc is None or not doc.correction or doc.items:
+        raise Refused(0x5E)  # FF36 comes right after FF35
     total, op = c.num(data[0:5]), data[5]
     if op not in (1, 2, 3, 4):
         raise Refused(0x33)
-    fr.doc = OpenDoc(type=op - 1, correction=True,
-                       items=[{"name": "КОРРЕКЦИЯ", "total": total}])
-    _close(fr, [total] + [0] * 15, 1)
-    return c.le(fr.doc_no, 2) + c.le(fr.fd, 4)
+    if total == 0:
+        raise Refused(0x8E)
+    doc.type = op - 1
+    doc.items.append({"name": "КОРРЕКЦИЯ", "total": total})
+    _close(fr, [total] + [0] * 15, 1, basis=False)  # FF36 carries no 1173 / 1174 of ours
+    last = fr.documents[fr.fd]
+    return c.le(fr.receipts_in_shift, 2) + c.le(fr.fd, 4) + c.le(last.fiscal_sign, 4)
 
 # --- marking ---------------------------------------------------------------------------
 def check_marking(fr: Register, data: bytes) -> bytes:
