@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from kassa.model import Operation
+
 from kassa_ofd.wire import OfdReceipt
+
+# 1054 as a printed receipt names it (FFD Table 25)
+OPERATION_NAMES = {Operation(1): "Приход", Operation(2): "Возврат прихода",
+                   Operation(3): "Расход", Operation(4): "Возврат расхода"}
 
 
 def _rub(kop: Any) -> str:
@@ -18,7 +24,7 @@ def render(item: OfdReceipt, document: dict[str, Any] | None) -> str:
              f"Чек № {item.number}  ФН {item.fn}  ФП {item.fiscal_sign or '-'}",
              f"РН ККТ {item.reg_number}  смена {item.shift or '-'}  "
              f"{item.issued_at:%d.%m.%Y %H:%M}",
-             f"Операция: {item.operation.name if item.operation else '?'}"]
+             f"Операция: {OPERATION_NAMES.get(item.operation, '?') if item.operation else '?'}"]
     for it in doc.get("Items") or []:
         lines.append(f"  {it.get('Name')}  {it.get('Quantity')} x {_rub(it.get('Price'))}"
                      f" = {_rub(it.get('Total'))}")

@@ -7,7 +7,8 @@ limit per token (1 request/s with a small burst, A.2; over it: 429 with ``Retry-
 data only for the account's INN (403 otherwise), and the FNS check of a QR (204 / 406).
 
 Test side (``/_sim/...``): ``POST /_sim/documents`` takes an FFD "ticket" (fiscal.md §9) as a
-register transmits it; it is listed after ``delay`` seconds; ``outage`` makes every call 503.
+register transmits it (any form code of §1.1 a register sends; receipts need 1020 and 1054); a
+receipt is listed after ``delay`` seconds; ``outage`` makes every call 503.
 Buyer copies (1008 = ``buyerAddress``) go to ``GET /_sim/outbox`` only when the account's
 tariff says the OFD delivers them (``delivers_email`` / ``delivers_sms``, fiscal.md §1.6).
 ``POST /_sim/faults`` sets ``outage``, ``delay``, ``rate``, ``expire_tokens``.
@@ -106,7 +107,7 @@ class OfdSimulator:
 
     def _deliver(self, doc: Stored) -> None:
         to = str(doc.ticket.get("buyerAddress") or "").strip()
-        if not to:
+        if not to or not doc.is_receipt:
             return
         channel = "email" if "@" in to else "sms"
         if (self.delivers_email if channel == "email" else self.delivers_sms):
@@ -115,8 +116,10 @@ class OfdSimulator:
                                 "total": doc.ticket["totalSum"]})
 
     def visible(self) -> list[Stored]:
+        """The receipts the merchant API lists by now (shift reports are stored, not listed:
+        A.1's receipt calls are for receipts; ``zreports`` is not emulated)."""
         now = self.now()
-        return [d for d in self.docs.values() if d.visible_at <= now]
+        return [d for d in self.docs.values() if d.visible_at <= now and d.is_receipt]
 
     # --- HTTP ---------------------------------------------------------------------------
     async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -149,7 +152,10 @@ class OfdSimulator:
         elif (method, path) == ("GET", "/_sim/outbox"):
             await respond(send, 200, self.outbox)
         elif (method, path) == ("GET", "/_sim/state"):
-            await respond(send, 200, {"documents": [d.list_item() for d in self.docs.values()],
+            await respond(send, 200, {"documents": [d.list_item() for d in self.docs.values()
+                                                    if d.is_receipt],
+                                      "other_documents": [d.summary() for d in self.docs.values()
+                                                          if not d.is_receipt],
                                       "kkts": list(self.kkts.values())})
         elif (method, path) == ("POST", "/_sim/faults") and isinstance(data, dict):
             self.outage = bool(data.get("outage", self.outage))
@@ -242,12 +248,13 @@ class OfdSimulator:
 
     def _fns_check(self, path: str, query: dict[str, str]) -> int:
         """``/v1/ofds/*/inns/*/fss/{fn}/operations/{n}/tickets/{fd}`` (fiscal.md §9)."""
-        parts = path.strip("/").split("/")
-        if len(parts) != 10 or parts[4] != "fss" or parts[6] != "operations":
+        parts = path.strip("/").split("/")  # v1 ofds * inns * fss {fn} operations {n} tickets {fd}
+        if (len(parts) != 11 or parts[3] != "inns" or parts[5] != "fss"
+                or parts[7] != "operations" or parts[9] != "tickets"):
             return 404
-        fn, op, fd = parts[5], parts[7], parts[9]
+        fn, op, fd = parts[6], parts[8], parts[10]
         doc = self.docs.get((fn, int(fd))) if fd.isdigit() else None
-        if doc is None or not op.isdigit():
+        if doc is None or not doc.is_receipt or not op.isdigit():
             return 406
         t = doc.ticket
         try:

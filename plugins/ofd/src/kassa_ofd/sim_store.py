@@ -13,10 +13,15 @@ from attrs import define, field
 
 from kassa_ofd.wire import OPERATION_TYPES, STAMP
 
-# what a ticket must carry to be a fiscal document at all (FFD tags in the comments)
+# what every fiscal document must carry to be one at all (FFD tags in the comments)
 REQUIRED = {"fiscalDriveNumber": str, "fiscalDocumentNumber": int, "fiscalSign": int,
-            "dateTime": str, "totalSum": int, "operationType": int, "kktRegId": str,
-            "userInn": str}  # 1041, 1040, 1077, 1012, 1020, 1054, 1037, 1018
+            "dateTime": str, "kktRegId": str,
+            "userInn": str}  # 1041, 1040, 1077, 1012, 1037, 1018
+RECEIPT_REQUIRED = {"totalSum": int, "operationType": int}  # 1020, 1054
+# the form codes a register transmits (fiscal.md §1.1: not 7, the OFD's own confirmation,
+# nor the 8x marking exchanges); receipts and BSO are what the merchant API lists
+FORMS = {1, 11, 2, 21, 3, 31, 4, 41, 5, 6}
+RECEIPT_FORMS = {3, 31, 4, 41}
 SUMS = {"CashSumm": "cashTotalSum", "ECashSumm": "ecashTotalSum",
         "PrepaidSumm": "prepaymentSum", "CreditSumm": "postpaymentSum",
         "ProvisionSumm": "counterSubmissionSum", "Tax10Summ": "nds10", "Tax0Summ": "nds0",
@@ -27,15 +32,18 @@ def problem(ticket: Any, inn: str) -> str | None:
     """Why the ticket is not a document this account takes (None: it is)."""
     if not isinstance(ticket, dict):
         return "a JSON object (the FFD ticket) is expected"
-    for name, kind in REQUIRED.items():
+    code = ticket.get("code", 3)
+    if code not in FORMS or isinstance(code, bool):
+        return "code must be a fiscal document form a register transmits (1, 11, 2, 21, 3, " \
+               "31, 4, 41, 5, 6)"
+    required = {**REQUIRED, **(RECEIPT_REQUIRED if code in RECEIPT_FORMS else {})}
+    for name, kind in required.items():
         value = ticket.get(name)
         if kind is int and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             return f"{name} must be a non-negative integer"
         if kind is str and not (isinstance(value, str) and value.strip()):
             return f"{name} must be a non-empty string"
-    if ticket.get("code", 3) not in (3, 31):
-        return "code must be 3 (receipt) or 31 (correction receipt)"
-    if ticket["operationType"] not in (1, 2, 3, 4):
+    if code in RECEIPT_FORMS and ticket["operationType"] not in (1, 2, 3, 4):
         return "operationType (1054) must be 1..4"
     if ticket["userInn"].strip() != inn:
         return f"userInn {ticket['userInn'].strip()} is not this account's INN"
@@ -67,15 +75,26 @@ class Stored:
         return int(self.ticket["fiscalDocumentNumber"])
 
     @property
+    def is_receipt(self) -> bool:
+        return self.ticket.get("code", 3) in RECEIPT_FORMS
+
+    @property
     def issued(self) -> datetime:
         return local_time(self.ticket)
+
+    def summary(self) -> dict[str, Any]:
+        """A document that is not a receipt (a shift report): what ``/_sim/state`` shows."""
+        return {"code": self.ticket.get("code"), "FnNumber": self.fn, "DocNumber": self.number,
+                "DocDateTime": self.issued.strftime(STAMP),
+                "CDateUtc": self.received_at.astimezone(UTC).strftime(STAMP)}
 
     def list_item(self) -> dict[str, Any]:
         """The ``/receipts`` item (A.1 fixture names; sums in kopecks)."""
         t = self.ticket
         item: dict[str, Any] = {
             "Id": self.id, "CDateUtc": self.received_at.astimezone(UTC).strftime(STAMP),
-            "Tag": 0, "IsBso": False, "IsCorrection": t.get("code") == 31,
+            "Tag": 0, "IsBso": t.get("code") in (4, 41),
+            "IsCorrection": t.get("code") in (31, 41),
             "OperationType": OPERATION_TYPES[t["operationType"]], "UserInn": t["userInn"],
             "KktRegNumber": t["kktRegId"].strip(), "FnNumber": self.fn,
             "DocNumber": self.number, "DocDateTime": self.issued.strftime(STAMP),
