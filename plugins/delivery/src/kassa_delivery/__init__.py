@@ -1,1 +1,50 @@
-"""Kassa plugin delivery: remote fiscalization for delivery drivers. Hook implementations only."""
+"""Kassa plugin delivery: remote fiscalization for delivery drivers on one office register,
+with receipt copies to the buyer. Hook implementations only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from kassa import hookimpl
+
+
+@hookimpl
+def register_settings() -> Mapping[str, type]:
+    from kassa_delivery.settings import DeliverySettings
+
+    return {"delivery": DeliverySettings}
+
+
+@hookimpl
+def register_migrations() -> Mapping[str, Path]:
+    return {"delivery": Path(__file__).parent / "migrations"}
+
+
+@hookimpl
+def register_texts() -> Mapping[str, Mapping[str, str]]:
+    from kassa_delivery.texts import TEXTS
+
+    return TEXTS
+
+
+@hookimpl
+def register_event_kinds() -> Sequence[Any]:
+    from kassa_delivery.kinds import KINDS
+
+    return KINDS
+
+
+@hookimpl
+def register_routes(hub: Any) -> Sequence[Any]:
+    from kassa_delivery.api import router
+
+    return [router(hub)]
+
+
+@hookimpl
+def on_startup(hub: Any) -> None:
+    from kassa_delivery.worker import start
+
+    start(hub)

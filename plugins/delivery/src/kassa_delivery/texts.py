@@ -1,0 +1,105 @@
+"""What people read from the delivery plugin (ru by default, en selectable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TEXTS: dict[str, dict[str, str]] = {
+    "ru": {
+        "delivery.err.unauthorized": "Нет ключа X-Api-Key или он неизвестен.",
+        "delivery.err.forbidden": "У ключа нет права «{right}».",
+        "delivery.err.driver_mismatch": "Ключ водителя {own} не может проводить оплаты "
+                                        "водителя {driver}.",
+        "delivery.err.idempotency_key_missing": "Нужен заголовок Idempotency-Key "
+                                                "(1–200 символов).",
+        "delivery.err.idempotency_key_reused": "Этот Idempotency-Key уже использован с другим "
+                                               "телом запроса.",
+        "delivery.err.payment_already_taken": "Оплата {payment} заказа {order} уже принята "
+                                              "с другими данными (задание {job}).",
+        "delivery.err.invalid_request": "Запрос не прошёл проверку: {detail}.",
+        "delivery.err.unknown_site": "Офис доставки {site} не настроен в [delivery] offices.",
+        "delivery.err.unknown_driver": "Водитель {driver} не настроен в [delivery] drivers.",
+        "delivery.err.amount_mismatch": "Сумма оплаты {amount} не равна сумме позиций {lines}.",
+        "delivery.err.invalid_email": "E-mail клиента «{value}» не похож на адрес: {why}.",
+        "delivery.err.receipt_invalid": "Чек не пройдёт проверку: {why}",
+        "delivery.err.unknown_job": "Задания {job} нет.",
+        "delivery.err.not_found": "Такого адреса в API доставки нет.",
+        "delivery.err.method_not_allowed": "Этот метод здесь не поддерживается.",
+        "delivery.err.bad_date": "Дата {value} не в формате ГГГГ-ММ-ДД.",
+        "delivery.err.internal": "Внутренняя ошибка; запрос не выполнен.",
+        "delivery.warn.contact_ofd_field_invalid": "Контакт для чека ОФД «{value}» не e-mail и "
+                                                   "не мобильный номер РФ.",
+        "delivery.warn.contact_client_email_invalid": "E-mail клиента «{value}» неверен.",
+        "delivery.warn.contact_no_mobile": "Среди телефонов адреса нет мобильного номера РФ "
+                                           "({value}).",
+        "delivery.warn.contact_missing": "Нет контакта покупателя: чек без тега 1008, копия "
+                                         "не отправляется.",
+        "delivery.copy.mode_none": "водитель работает без чека",
+        "delivery.copy.mode_office_print": "режим водителя: чек печатается в офисе",
+        "delivery.copy.no_contact": "нет верного контакта покупателя",
+        "delivery.copy.no_smtp": "не настроен SMTP ([delivery.smtp] host)",
+        "delivery.copy.no_sms": "не настроен отправитель SMS ([delivery] sms_sender)",
+        "delivery.copy.ofd": "копию отправляет ОФД (тариф включает рассылку)",
+        "delivery.copy.failed": "не удалось отправить: {why}",
+        "delivery.mail.subject": "Кассовый чек по заказу {order}",
+        "delivery.sms.text": "Чек по заказу {order}: {total} руб. ФН {fn} ФД {fd} ФП {fp}",
+        "delivery.alert.contact": "Заказ {order} (водитель {driver}): {text}",
+        "delivery.alert.waiting": "Касса {register}: {count} чеков доставки ждут дольше "
+                                  "{minutes} мин ({reason}).",
+        "delivery.alert.failed": "Заказ {order}: чек не пробит: {reason}",
+        "delivery.skip.mode_none": "водитель работает в режиме «без чека»",
+        "delivery.cli.no_jobs": "Заданий нет.",
+        "delivery.cli.unreachable": "Хаб недоступен по {url}: {why}",
+    },
+    "en": {
+        "delivery.err.unauthorized": "The X-Api-Key is missing or unknown.",
+        "delivery.err.forbidden": "The key lacks the {right!r} right.",
+        "delivery.err.driver_mismatch": "Driver {own}'s key cannot take payments of driver "
+                                        "{driver}.",
+        "delivery.err.idempotency_key_missing": "The Idempotency-Key header is required "
+                                                "(1-200 characters).",
+        "delivery.err.idempotency_key_reused": "This Idempotency-Key was used with another "
+                                               "body.",
+        "delivery.err.payment_already_taken": "Payment {payment} of order {order} was already "
+                                              "accepted with other data (job {job}).",
+        "delivery.err.invalid_request": "The request is invalid: {detail}.",
+        "delivery.err.unknown_site": "Delivery office {site} is not in [delivery] offices.",
+        "delivery.err.unknown_driver": "Driver {driver} is not in [delivery] drivers.",
+        "delivery.err.amount_mismatch": "The payment {amount} is not the lines' sum {lines}.",
+        "delivery.err.invalid_email": "The client's e-mail {value!r} is not an address: {why}.",
+        "delivery.err.receipt_invalid": "The receipt would be refused: {why}",
+        "delivery.err.unknown_job": "There is no job {job}.",
+        "delivery.err.not_found": "No such path in the delivery API.",
+        "delivery.err.method_not_allowed": "This method is not supported here.",
+        "delivery.err.bad_date": "The date {value} is not YYYY-MM-DD.",
+        "delivery.err.internal": "Internal error; the request was not applied.",
+        "delivery.warn.contact_ofd_field_invalid": "The OFD receipt contact {value!r} is "
+                                                   "neither an e-mail nor a Russian mobile.",
+        "delivery.warn.contact_client_email_invalid": "The client's e-mail {value!r} is invalid.",
+        "delivery.warn.contact_no_mobile": "No Russian mobile number among the address's "
+                                           "phones ({value}).",
+        "delivery.warn.contact_missing": "No buyer contact: the receipt has no tag 1008 and no "
+                                         "copy is sent.",
+        "delivery.copy.mode_none": "the driver works without receipts",
+        "delivery.copy.mode_office_print": "driver mode: the receipt is printed at the office",
+        "delivery.copy.no_contact": "no valid buyer contact",
+        "delivery.copy.no_smtp": "SMTP is not configured ([delivery.smtp] host)",
+        "delivery.copy.no_sms": "no SMS sender is configured ([delivery] sms_sender)",
+        "delivery.copy.ofd": "the OFD sends the copy (the tariff includes delivery)",
+        "delivery.copy.failed": "could not send: {why}",
+        "delivery.mail.subject": "Receipt for order {order}",
+        "delivery.sms.text": "Receipt for order {order}: RUB {total}. FN {fn} FD {fd} FP {fp}",
+        "delivery.alert.contact": "Order {order} (driver {driver}): {text}",
+        "delivery.alert.waiting": "Register {register}: {count} delivery receipts waiting over "
+                                  "{minutes} min ({reason}).",
+        "delivery.alert.failed": "Order {order}: no receipt: {reason}",
+        "delivery.skip.mode_none": "the driver's mode is 'no receipt'",
+        "delivery.cli.no_jobs": "No jobs.",
+        "delivery.cli.unreachable": "The hub is not reachable at {url}: {why}",
+    },
+}
+
+
+def t(key: str, locale: str = "ru", **params: Any) -> str:
+    text = TEXTS.get(locale, TEXTS["ru"]).get(key) or TEXTS["ru"].get(key) or key
+    return text.format(**params) if params else text
