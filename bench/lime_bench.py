@@ -8,7 +8,7 @@ share our GIL) and the same checks:
 - ``bare``: httpx posting a ready PutCheck body with a fixed bearer token (the baseline);
 - ``client``: ``LimeClient.put_check`` with the body built by ``wire.put_check`` from a
   ``Check`` (token management, error mapping, rubles formatting);
-- ``checkout``: ``LimeAccounts.checkout`` end to end: 3 holds' rights spread over 30 lines
+- ``capture_check``: ``LimeAccounts.capture_check`` end to end: 3 holds' rights spread over 30 lines
   (``split.spread``), the outbox row committed to SQLite (synchronous=FULL), GetNextCheckId,
   PutCheck, delivered state written. Holds are made outside the timing.
 
@@ -120,9 +120,10 @@ async def run(url: str, checks: int) -> dict[str, float]:
     t0 = time.perf_counter()
     for k, hs in enumerate(holds):
         amounts = [third, third, total - 2 * third]
-        await acc.checkout(order_lines(), [(h.id, a) for h, a in zip(hs, amounts, strict=True)],
-                           key=f"c{k}")
-    out["checkout"] = (time.perf_counter() - t0) / checks
+        await acc.capture_check(order_lines(),
+                                [(h.id, a) for h, a in zip(hs, amounts, strict=True)],
+                                key=f"c{k}")
+    out["capture_check"] = (time.perf_counter() - t0) / checks
     assert not acc.store.pending(), "every check delivered"
     await client.aclose()
     acc.store.close()
@@ -149,7 +150,7 @@ def main() -> int:
     summary = {"checks": args.checks, "lines": LINES, "cards": len(CARDS), "put_checks": put,
                **{f"{k}_ms": round(v * 1000, 3) for k, v in out.items()},
                "client_vs_bare": round(out["client"] / out["bare"], 2),
-               "checkout_vs_bare": round(out["checkout"] / out["bare"], 2)}
+               "capture_check_vs_bare": round(out["capture_check"] / out["bare"], 2)}
     print(json.dumps(summary, ensure_ascii=False))
     return 0
 

@@ -78,7 +78,7 @@ async def test_two_cards_in_one_check_one_putcheck_split_per_line(tmp_path: Path
         b = await acc.hold(CARD_B, 15000, key="hb")
         lines = [line("Обед", "42", 1, 15000), line("Кофе", "43", 2, 10000),
                  line("Прокат", "44", 1, 5000)]  # 40000: 35000 from the cards, 5000 cash
-        done = await acc.checkout(lines, [(a.id, 20000), (b.id, 15000)], key="chk")
+        done = await acc.capture_check(lines, [(a.id, 20000), (b.id, 15000)], key="chk")
         assert [r.status for r in done] == [PaymentStatus.CAPTURED] * 2
         assert sim.model.put_checks == 1
         body = next(iter(sim.model.checks.values()))["body"]
@@ -90,7 +90,9 @@ async def test_two_cards_in_one_check_one_putcheck_split_per_line(tmp_path: Path
         assert (entries[1]["entry"]["price"], entries[1]["entry"]["count"]) == ("100.00", 2)
         assert rights(sim, CARD_A)["Депозит"] == 480000
         assert rights(sim, CARD_B)["Депозит"] == 485000
-        assert await acc.lookup("chk") == done[0]
+        assert await acc.lookup_check("chk") == done
+        assert await acc.lookup("chk") == done[0]  # a capture's question gets the first hold
+        assert await acc.lookup_check("never") is None
 
 
 async def test_a_hold_spreads_over_rights_and_skips_an_expired_one(tmp_path: Path) -> None:
@@ -206,8 +208,8 @@ async def test_refund_is_a_return_check_after_its_sale(tmp_path: Path) -> None:
     async with lime(tmp_path) as (sim, acc, _):
         a = await acc.hold(CARD_A, 15000, key="ha")
         b = await acc.hold(CARD_B, 15000, key="hb")
-        await acc.checkout([line("Обед", "42", 2, 15000)], [(a.id, 15000), (b.id, 15000)],
-                           key="chk")
+        await acc.capture_check([line("Обед", "42", 2, 15000)],
+                                [(a.id, 15000), (b.id, 15000)], key="chk")
         r = await acc.refund(b.id, 15000, key="rb")
         assert r.status == PaymentStatus.REFUNDED and sim.model.put_checks == 2
         ret = sim.model.checks[max(sim.model.checks)]

@@ -93,7 +93,7 @@ async def test_the_detailed_sales_report_renders_and_matches_lime(tmp_path: Path
                            amount=15000),
                  OrderLine(code="43", name="Кофе", quantity=Decimal(3), price=5000,
                            amount=15000)]
-        await acc.checkout(lines, [(a.id, 20000), (b.id, 10000)], key="chk")
+        await acc.capture_check(lines, [(a.id, 20000), (b.id, 10000)], key="chk")
         report = await service.build(hub, "lime_detailed_sales", "s1", today(), "ru")
         assert [r[3] for r in report.rows] == ["Обед", "Кофе"]
         coffee = report.rows[1]

@@ -40,7 +40,7 @@ from kassa.hookspecs import hookspec
 
 if TYPE_CHECKING:
     from kassa.hookspecs.app import HubAPI
-    from kassa.model import CardResult, DeviceStatus, PaymentResult, Reconciliation
+    from kassa.model import CardResult, DeviceStatus, OrderLine, PaymentResult, Reconciliation
 
 
 @runtime_checkable
@@ -72,6 +72,26 @@ class AccountPayment(Protocol):
 
     async def lookup(self, key: str) -> PaymentResult | None:
         """The result of an earlier call with ``key``; ``None`` if nothing happened."""
+        ...
+
+
+@runtime_checkable
+class CheckCapture(Protocol):
+    """Optional, beside ``AccountPayment``: a method that settles a whole check at once (Lime
+    puts one check per sale, however many cards paid it). ``hub.payments.capture_check``
+    runs it as ONE journal entry; methods without it are captured hold by hold."""
+
+    async def capture_check(self, lines: Sequence[OrderLine],
+                            captures: Sequence[tuple[str, int]], *, key: str
+                            ) -> list[PaymentResult]:
+        """Capture each ``(payment_id, amount)`` hold in one check of the order's ``lines``
+        (what the holds do not cover, the till's other tenders paid): one CAPTURED result
+        per capture, in their order; all or nothing."""
+        ...
+
+    async def lookup_check(self, key: str) -> list[PaymentResult] | None:
+        """The results of an earlier ``capture_check`` with ``key``; ``None`` if nothing
+        happened."""
         ...
 
 

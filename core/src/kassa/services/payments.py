@@ -8,14 +8,15 @@ caller gets ``UserError`` with the bank's or the ledger's text."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kassa.errors import UserError
+from kassa.hookspecs.payments import CheckCapture
 from kassa.services.service import Service
 
 if TYPE_CHECKING:
-    from kassa.model import CardResult, PaymentResult, Reconciliation
+    from kassa.model import CardResult, OrderLine, PaymentResult, Reconciliation
 
 R = TypeVar("R")
 
@@ -85,6 +86,43 @@ class PaymentService(Service):
                                    site=site, station=station,
                                    request={"payment_id": payment_id, "amount": amount},
                                    event="payment_captured")
+
+    def captures_checks(self, method: str | None, *, site: str) -> bool:
+        """Whether the method settles a whole check at once (``CheckCapture``)."""
+        return isinstance(self.method(method, site=site)[1], CheckCapture)
+
+    async def capture_check(self, lines: Sequence[OrderLine],
+                            captures: Sequence[tuple[str, int]], *, key: str, site: str,
+                            method: str | None = None, station: str | None = None
+                            ) -> list[PaymentResult]:
+        """Capture several holds of one method in ONE check (``CheckCapture``): one journal
+        entry under ``key``, one ``payment_captured`` event per hold (a decline: one
+        ``payment_declined`` and ``UserError``). ``UserError`` if the method lacks it: the
+        caller captures hold by hold then."""
+        from kassa.model import PaymentResult
+
+        name, m = self.method(method, site=site)
+        if not isinstance(m, CheckCapture):
+            raise UserError(f"{name} cannot capture a whole check: capture each hold")
+        if not captures:
+            raise UserError(f"{name}: a check capture needs at least one hold")
+        pairs = [(str(pid), int(amount)) for pid, amount in captures]
+        results = await self._run(
+            "capture_check", key=key, site=site, station=station, component=name,
+            lookup=m.lookup_check, request={"lines": list(lines), "captures": pairs},
+            call=lambda: m.capture_check(lines, pairs, key=key),
+            result_type=list[PaymentResult], event=None)
+        declined = next((r for r in results if _declined(r)), None)
+        if declined is not None:
+            await self._event("payment_declined", key=key, site=site, station=station,
+                              component=name, kind="capture_check", result=declined,
+                              reason=declined.message)
+            raise UserError(declined.message or f"{name}: declined")
+        for (pid, _), r in zip(pairs, results, strict=False):
+            # one event per hold, as a capture would give (the event log dedups on the key)
+            await self._event("payment_captured", key=f"{key}#{pid}", site=site,
+                              station=station, component=name, kind="capture_check", result=r)
+        return results
 
     async def void(self, payment_id: str, *, key: str, site: str, method: str | None = None,
                    station: str | None = None) -> PaymentResult:

@@ -2,10 +2,10 @@
 
 Lime shows no hold call in public code [rkeeper.md §4], so a hold is ours: the card's
 rights are read from Lime (GetCardInfo), what open holds reserve is taken off, and the
-reservation is kept on disk. A capture (or ``checkout``, several holds at once with the
-check's lines) commits its record and the check to put in one transaction, then tries to
-deliver it; a check Lime cannot take now waits in the outbox and goes when Lime returns,
-under the same Lime check id, so it is put once.
+reservation is kept on disk. A capture (or ``capture_check``, several holds at once with
+the check's lines: the core's optional ``CheckCapture``) commits its record and the check
+to put in one transaction, then tries to deliver it; a check Lime cannot take now waits in
+the outbox and goes when Lime returns, under the same Lime check id, so it is put once.
 """
 
 from __future__ import annotations
@@ -144,13 +144,36 @@ class LimeAccounts:
         if not 0 < take <= row["amount"]:
             raise UserError(t("lime.capture_over", self.locale))
         line = payment_line(self.settings, take)
-        return (await self.checkout([line], [(payment_id, take)], key))[0]
+        return (await self._put([line], [(payment_id, take)], key, whole=False))[0]
 
-    async def checkout(self, lines: Sequence[OrderLine], payments: Sequence[tuple[str, int]],
-                       key: str) -> list[PaymentResult]:
+    async def capture_check(self, lines: Sequence[OrderLine],
+                            captures: Sequence[tuple[str, int]], *, key: str
+                            ) -> list[PaymentResult]:
         """Capture several holds (cards) in ONE check whose entries are the order's lines,
         each paid by the holds' rights in turn (``split.spread``); what the holds do not
-        cover is the till's other tenders. One ``CAPTURED`` result per hold."""
+        cover is the till's other tenders. One ``CAPTURED`` result per hold, in order. No
+        lines (the till sent none): one payment line of what the holds take."""
+        if not captures:
+            raise UserError(t("lime.no_captures", self.locale))
+        if len({pid for pid, _ in captures}) != len(captures):
+            raise UserError(t("lime.twice", self.locale))
+        if not lines:
+            lines = [payment_line(self.settings, sum(a for _, a in captures))]
+        return await self._put(lines, captures, key, whole=True)
+
+    async def lookup_check(self, key: str) -> list[PaymentResult] | None:
+        found = self.store.op_of(key)
+        if found is None:
+            return None
+        kind, text = found
+        if kind != "capture_check":
+            raise UserError(t("lime.key_kind", self.locale, which=key, kind=kind))
+        return codec.loads(text, list[PaymentResult])
+
+    async def _put(self, lines: Sequence[OrderLine], payments: Sequence[tuple[str, int]],
+                   key: str, *, whole: bool) -> list[PaymentResult]:
+        """One check for the holds; recorded under ``key`` as the list (``whole``) or as
+        the one capture's result."""
         rows = [(self._hold(pid), amount) for pid, amount in payments]
         sources: list[tuple[Source, int]] = []
         for row, amount in rows:
@@ -177,10 +200,10 @@ class LimeAccounts:
             check_lines.append(Line(name=ln.name, good_type_id=ln.good_type_id, units=ln.units,
                                     base_price=ln.base_price, price=ln.price, shares=shares))
         check = Check(number=0, time=at, lines=check_lines)
-        results = []
+        results: list[PaymentResult] = []
         with self.store.tx() as db:
             check_id = self.store.enqueue(db, key, check, at)
-            for n, (row, amount) in enumerate(rows):
+            for row, amount in rows:
                 result = PaymentResult(id=row["id"], status=PaymentStatus.CAPTURED,
                                        amount=amount, key=key, created_at=at)
                 cur = db.execute("UPDATE holds SET status='captured', captured=?, check_id=? "
@@ -189,10 +212,11 @@ class LimeAccounts:
                 if cur.rowcount != 1:  # taken meanwhile by another call: nothing of this one
                     raise UserError(t("lime.not_held", self.locale, id=row["id"],
                                       status=t("lime.status.captured", self.locale)))
-                # the first hold's record is the key's; the others are found by hold id
-                self.store.record(db, key if n == 0 else f"{key}#{row['id']}", "capture",
-                                  result, at)
                 results.append(result)
+            if whole:
+                self.store.record(db, key, "capture_check", results, at)
+            else:
+                self.store.record(db, key, "capture", results[0], at)
         self._lose()
         await self.delivery.try_now()
         return results
@@ -249,8 +273,13 @@ class LimeAccounts:
         return result
 
     async def lookup(self, key: str) -> PaymentResult | None:
-        text = self.store.op(key)
-        return None if text is None else codec.loads(text, PaymentResult)
+        found = self.store.op_of(key)
+        if found is None:
+            return None
+        kind, text = found
+        if kind == "capture_check":  # asked by a capture's key: the check's first hold
+            return codec.loads(text, list[PaymentResult])[0]
+        return codec.loads(text, PaymentResult)
 
     def effects(self) -> int:
         """Checks in the outbox (for the contract suites' probe)."""

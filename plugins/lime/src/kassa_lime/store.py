@@ -73,8 +73,13 @@ class LimeStore:
 
     # --- reads ----------------------------------------------------------------------------
     def op(self, key: str) -> str | None:
-        row = self.db.execute("SELECT result FROM ops WHERE key=?", (key,)).fetchone()
-        return None if row is None else str(row["result"])
+        found = self.op_of(key)
+        return None if found is None else found[1]
+
+    def op_of(self, key: str) -> tuple[str, str] | None:
+        """(kind, result JSON) of the operation recorded under ``key``."""
+        row = self.db.execute("SELECT kind, result FROM ops WHERE key=?", (key,)).fetchone()
+        return None if row is None else (str(row["kind"]), str(row["result"]))
 
     def hold(self, hold_id: str) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.db.execute("SELECT * FROM holds WHERE id=?",

@@ -18,6 +18,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "lime.status.authorized": "удержана",
         "lime.status.captured": "списана",
         "lime.status.voided": "отменена",
+        "lime.no_captures": "В чеке нет оплат Lime",
+        "lime.twice": "Одна оплата Lime указана в чеке дважды",
+        "lime.key_kind": "Ключ {which} уже использован для другой операции ({kind})",
     },
     "en": {
         "lime.unavailable": "Lime is unavailable, nothing was charged: try again later",
@@ -34,5 +37,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "lime.status.authorized": "held",
         "lime.status.captured": "captured",
         "lime.status.voided": "voided",
+        "lime.no_captures": "The check has no Lime payments",
+        "lime.twice": "One Lime payment appears twice in the check",
+        "lime.key_kind": "Key {which} was used for another operation ({kind})",
     },
 }

@@ -3,6 +3,7 @@ that find what was done, declines as answers, errors from ``kassa.errors``."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -10,7 +11,8 @@ import anyio
 import pytest
 
 from kassa.errors import RetryLater, UserError
-from kassa.model import CardResult, DeviceStatus, PaymentResult, PaymentStatus
+from kassa.hookspecs.payments import CheckCapture
+from kassa.model import CardResult, DeviceStatus, OrderLine, PaymentResult, PaymentStatus
 from kassa.testing.contracts.base import ComponentContract
 
 
@@ -80,6 +82,73 @@ class AccountPaymentContract(ComponentContract):
         async with self.harness(tmp_path) as (m, _):
             with pytest.raises(UserError):
                 await m.capture("no-such-hold", None, key="c1")
+
+    # --- CheckCapture, when the method has it ---------------------------------------------
+    def check_lines(self) -> list[OrderLine]:
+        """The check ``capture_check`` settles: 1000 + 2 x 500 kopecks (override if your
+        method needs known product codes)."""
+        return [OrderLine(code="1", name="line 1", quantity=Decimal(1), price=1000,
+                          amount=1000),
+                OrderLine(code="2", name="line 2", quantity=Decimal(2), price=500,
+                          amount=1000)]
+
+    def needs_check_capture(self, m: Any) -> None:
+        if not isinstance(m, CheckCapture):
+            pytest.skip("the method captures hold by hold (no CheckCapture)")
+
+    async def capture_check(self, m: Any, journal: Any, key: str,
+                            captures: list[tuple[str, int]]) -> list[PaymentResult]:
+        lines = self.check_lines()
+        return await self.through(journal, m, "capture_check", key,
+                                  lambda: m.capture_check(lines, captures, key=key),
+                                  list[PaymentResult], lookup=m.lookup_check,
+                                  request={"lines": lines, "captures": captures})
+
+    async def test_capture_check_takes_every_hold_in_one_effect(self, tmp_path: Path
+                                                                ) -> None:
+        async with self.harness(tmp_path) as (m, journal):
+            self.needs_check_capture(m)
+            before = await m.balance(self.account)
+            a = await self.hold(m, journal, "ha", 700)
+            b = await self.hold(m, journal, "hb", 500)
+            effects = await self.effects(m)
+            done = await self.capture_check(m, journal, "cc", [(a.id, 700), (b.id, 400)])
+            assert [(r.status, r.amount) for r in done] == [
+                (PaymentStatus.CAPTURED, 700), (PaymentStatus.CAPTURED, 400)]
+            assert await self.effects(m) - effects == 1, "one check, not one per hold"
+            again = await self.capture_check(m, journal, "cc", [(a.id, 700), (b.id, 400)])
+            assert again == done and await self.effects(m) - effects == 1
+            assert await m.lookup_check("cc") == done
+            assert await m.lookup_check("never-sent") is None
+            assert await m.balance(self.account) == before - 1100, "b's rest is released"
+
+    async def test_capture_check_lost_answer_is_found_not_repeated(self, tmp_path: Path
+                                                                  ) -> None:
+        async with self.harness(tmp_path) as (m, journal):
+            self.needs_check_capture(m)
+            a = await self.hold(m, journal, "ha", 600)
+            b = await self.hold(m, journal, "hb", 600)
+            effects = await self.effects(m)
+            self.lose_answer(m)
+            with pytest.raises(Exception):  # noqa: B017 (the journal's OutcomeUnknown)
+                await self.capture_check(m, journal, "cc", [(a.id, 600), (b.id, 600)])
+            done = await self.capture_check(m, journal, "cc", [(a.id, 600), (b.id, 600)])
+            assert [r.status for r in done] == [PaymentStatus.CAPTURED] * 2
+            assert await self.effects(m) - effects == 1
+
+    async def test_capture_check_of_an_unknown_hold_captures_nothing(self, tmp_path: Path
+                                                                    ) -> None:
+        async with self.harness(tmp_path) as (m, journal):
+            self.needs_check_capture(m)
+            a = await self.hold(m, journal, "ha", 600)
+            effects = await self.effects(m)
+            with pytest.raises(UserError):
+                await m.capture_check(self.check_lines(), [(a.id, 600), ("no-such-hold", 1)],
+                                      key="cc")
+            assert await self.effects(m) == effects, "all or nothing"
+            c = await self.through(journal, m, "capture", "c1",
+                                   lambda: m.capture(a.id, None, key="c1"), PaymentResult)
+            assert c.status == PaymentStatus.CAPTURED, "the good hold is still held"
 
 
 class CardTerminalContract(ComponentContract):

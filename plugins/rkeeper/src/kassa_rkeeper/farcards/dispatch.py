@@ -5,7 +5,9 @@ payment account's ``balance`` through ``hub.payments``: the holder, the programm
 discount and points limit, and every account of the guest (Sum2..Sum8).
 
 transactionsex (all or nothing): Kind 0 payments are held on the route's ``AccountPayment``
-(every card first), then captured; Kind 2 bonuses are ``commit``ted to the programme; Kind 1
+(every card first), then captured: a method that settles whole checks (the core's optional
+``CheckCapture``, e.g. Lime) gets ONE ``capture_check`` for all its cards with the check's
+lines, any other one ``capture`` per card; Kind 2 bonuses are ``commit``ted to the programme; Kind 1
 and 3 are r_keeper's own (nothing moves). A cancellation batch (the Kind table's opposite
 signs) refunds the capture and reverses the commit it finds in the journal. Every action goes
 through the core's journal under a key made of the check and the card, so a till's retry of
@@ -19,6 +21,7 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from attrs import define, field
@@ -137,9 +140,9 @@ class Dispatcher:
         try:
             holds = [(op, await self._hold(op, ref, undo)) for op in ops
                      if op.kind == fw.KIND_PAYMENT]
-            for op, held in holds:
-                await self._capture(op, ref, held, undo)
-                posted += [(n, held.id, op.card) for n in op.nums]
+            for group in _by_method(holds):
+                await self._capture_group(group, ref, batch.order, undo)
+                posted += [(n, held.id, op.card) for op, held in group for n in op.nums]
             for op in ops:
                 if op.kind == fw.KIND_BONUS:
                     p = await self._commit(op, ref, orders[op.card], undo)
@@ -209,7 +212,7 @@ class Dispatcher:
                 quote: Quote = await op.target.program.quote(_at(order, op.target.site),
                                                               op.guest)
                 if op.amount > quote.bonus_spend_max \
-                        and not await self._done(op.key(ref) + ":capture"):
+                        and await self._captured(op, ref) is None:
                     raise TillRefusal(self._say("spend_over_limit",
                                                 limit=rubles(quote.bonus_spend_max)))
 
@@ -231,13 +234,39 @@ class Dispatcher:
                                    method=op.target.payment)
         return held
 
-    async def _capture(self, op: Op, ref: str, held: PaymentResult,
-                       undo: dict[str, Undo]) -> None:
-        p, key = self.hub.payments, op.key(ref)
-        await self._pay(lambda: p.capture(held.id, None, key=key + ":capture",
-                                          site=op.target.site, method=op.target.payment))
-        undo[key] = lambda: p.refund(held.id, op.amount, key=key + ":refused",
-                                     site=op.target.site, method=op.target.payment)
+    async def _capture_group(self, group: list[tuple[Op, PaymentResult]], ref: str,
+                             order: Order | None, undo: dict[str, Undo]) -> None:
+        """The holds of one method: one check capture if it settles whole checks, else one
+        capture per card. Either way each card's undo refunds its hold."""
+        p, target = self.hub.payments, group[0][0].target
+        if p.captures_checks(target.payment, site=target.site):  # one check for the cards
+            lines = list(order.lines) if order is not None else []
+            await self._pay(lambda: p.capture_check(
+                lines, [(held.id, op.amount) for op, held in group],
+                key=check_key(ref, target.payment), site=target.site, method=target.payment))
+        whole = p.captures_checks(target.payment, site=target.site)
+        for op, held in group:
+            key = op.key(ref)
+            if not whole:
+                await self._pay(partial(p.capture, held.id, None, key=key + ":capture",
+                                        site=op.target.site, method=op.target.payment))
+            undo[key] = _refunder(p, op, held, key + ":refused")
+
+    async def _captured(self, op: Op, ref: str) -> PaymentResult | None:
+        """What the journal recorded as the capture of ``op``'s card in the original batch:
+        its own capture, or its part of the method's check capture."""
+        own = await self._done(op.key(ref, cancel=False) + ":capture")
+        if own is not None and own.result is not None:
+            return codec.loads(own.result, PaymentResult)
+        hold = await self._done(op.key(ref, cancel=False) + ":hold")
+        whole = await self._done(check_key(ref, op.target.payment))
+        if hold is None or hold.result is None or whole is None or whole.result is None:
+            return None
+        held = codec.loads(hold.result, PaymentResult)
+        captures = codec.json_loads(whole.request).get("captures", [])
+        results = codec.loads(whole.result, list[PaymentResult])
+        return next((r for (pid, _), r in zip(captures, results, strict=False)
+                     if pid == held.id), None)
 
     async def _loyalty(self, op: Op, key: str, kind: str, request: Any,
                        call: Callable[[], Awaitable[Posting]]) -> Posting:
@@ -303,20 +332,26 @@ class Dispatcher:
         originals: list[tuple[Op, Any]] = []
         refused = await self._done(f"farcards:{ref}:refused")  # undone: nothing to cancel
         for op in ops:
-            suffix = ":capture" if op.kind == fw.KIND_PAYMENT else ""
-            entry = None if refused else await self._done(op.key(ref, cancel=False) + suffix)
-            if entry is None or entry.result is None:
-                raise TillRefusal(self._say("nothing_to_cancel", card=op.card))
-            originals.append((op, entry))
-        posted: list[tuple[int, str, int]] = []
-        for op, entry in originals:
-            if op.kind == fw.KIND_PAYMENT:
-                ext = await self._refund(op, ref, codec.loads(entry.result, PaymentResult))
+            original: Any = None
+            if refused:
+                pass
+            elif op.kind == fw.KIND_PAYMENT:
+                original = await self._captured(op, ref)
             else:
-                ext = await self._reverse(op, ref, codec.loads(entry.result, Posting))
+                entry = await self._done(op.key(ref, cancel=False))
+                if entry is not None and entry.result is not None:
+                    original = codec.loads(entry.result, Posting)
+            if original is None:
+                raise TillRefusal(self._say("nothing_to_cancel", card=op.card))
+            originals.append((op, original))
+        posted: list[tuple[int, str, int]] = []
+        for op, original in originals:
+            if op.kind == fw.KIND_PAYMENT:
+                ext = await self._refund(op, ref, original)
+            else:
+                ext = await self._reverse(op, ref, original)
             posted += [(n, ext, op.card) for n in op.nums]
         return sorted(posted)
-
 
     async def _refund(self, op: Op, ref: str, cap: PaymentResult) -> str:
         p, key = self.hub.payments, op.key(ref)
@@ -329,6 +364,24 @@ class Dispatcher:
         rev = await self._loyalty(op, key, "reverse", {"of": orig.id},
                                   lambda: prog.reverse(orig, key))
         return rev.id
+
+
+def check_key(ref: str, payment: str | None) -> str:
+    """The journal key of a check's capture on one method (``CheckCapture``)."""
+    return f"farcards:{ref}:{payment}:capture"
+
+
+def _by_method(holds: list[tuple[Op, PaymentResult]]) -> list[list[tuple[Op, PaymentResult]]]:
+    """The holds grouped by (site, payment method), in the order the batch named them."""
+    groups: dict[tuple[str, str | None], list[tuple[Op, PaymentResult]]] = {}
+    for op, held in holds:
+        groups.setdefault((op.target.site, op.target.payment), []).append((op, held))
+    return list(groups.values())
+
+
+def _refunder(p: Any, op: Op, held: PaymentResult, key: str) -> Undo:
+    return lambda: p.refund(held.id, op.amount, key=key, site=op.target.site,
+                            method=op.target.payment)
 
 
 def _at(order: Order, site: str) -> Order:
