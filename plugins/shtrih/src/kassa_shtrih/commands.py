@@ -244,8 +244,11 @@ def fn_expiry(data: bytes) -> datetime:
 
 @frozen
 class FoundDocument:
-    """FF0A: type (FFD form code), OFD receipt flag, then per type: date-time 5, FD 4,
-    FP 4, and for receipts operation 1 + sum 5, for shift reports the shift 2."""
+    """FF0A (``FSFindDocument.java``): type (FFD form code), OFD receipt flag, then the FN's
+    data for the type (``FSDocument.java``): date-time 5, FD 4, FP 4; then for a receipt
+    (``FSDocumentReceipt.java``) operation 1 + sum 5, for a shift open / close report
+    (``FSOpenDayReport`` / ``FSCloseDayReport.java``) the shift 2. Form 31 is read as a
+    receipt (our reading; no vendor class names it)."""
 
     type: int
     ofd_confirmed: bool
@@ -268,6 +271,8 @@ def found_document(data: bytes) -> FoundDocument:
 
 @frozen
 class ShiftParams:
+    """FF40 (``FSReadDayParameters.java``): shift state 1, shift number 2, receipt number 2."""
+
     open: bool
     shift: int
     receipt: int  # receipts in the shift so far
@@ -279,15 +284,18 @@ def shift_params(data: bytes) -> ShiftParams:
 
 @frozen
 class OfdStatus:
+    exchange: int  # bits: 0 connected, 1 a message waits, 2 awaiting the OFD's receipt, ...
     unsent: int
     first_number: int
     first_at: datetime | None
 
 
 def ofd_status(data: bytes) -> OfdStatus:
-    """FF39: status, reading flag, unsent count 2, first unsent FD 4, its date-time 5."""
+    """FF39 (``FSReadCommStatus.java``): exchange status 1, reading flag 1, unsent count 2,
+    first unsent FD 4, its date-time 5 (YY MM DD HH MM)."""
     unsent = num(data[2:4])
-    return OfdStatus(unsent, num(data[4:8]), datetime5(data[8:13]) if unsent else None)
+    return OfdStatus(data[0], unsent, num(data[4:8]),
+                     datetime5(data[8:13]) if unsent else None)
 
 
 @frozen
