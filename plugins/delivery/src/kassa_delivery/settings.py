@@ -74,6 +74,7 @@ class DeliverySettings:
     open_shift: bool = True  # open the register's shift when it is closed
     max_wait_minutes: float = 10.0  # a job queued longer than this alerts the managers once
     retry_seconds: float = 5.0  # how often a waiting register is asked again
+    copy_retry_seconds: float = 30.0  # the first pause after a failed copy (then doubled)
     receipt_link: str = ""  # e.g. "https://check.example/?{qr}"; fields qr, fn, fd, fp
     region: str = "RU"  # phone numbers without a country code
     smtp: Smtp = field(factory=Smtp)

@@ -1,0 +1,45 @@
+"""A simulated SMS gateway (entry point ``simulator`` of ``kassa_delivery.sms``) for tests and
+the demo: it enforces what a real gateway would (a Russian mobile number in E.164, a text of
+at most 10 segments of 70 UCS-2 characters, one message per key) and keeps what it "sent" in
+an inspectable outbox (``sms-outbox.jsonl`` in the hub's data folder, and ``sent``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from kassa.errors import Permanent
+
+RU_MOBILE = re.compile(r"\+79\d{9}")
+MAX_CHARS = 670  # 10 x 70 UCS-2 characters: a common gateway limit for Cyrillic text
+
+
+class SimulatedSms:
+    name = "simulator"
+
+    def __init__(self, hub: Any = None, path: Path | None = None) -> None:
+        data = getattr(getattr(hub, "settings", None), "data_path", None) if hub else None
+        self.path = path or (Path(data) / "sms-outbox.jsonl" if data else None)
+        self.sent: dict[str, dict[str, str]] = {}
+        if self.path is not None and self.path.exists():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                m = json.loads(line)
+                self.sent[m["key"]] = m
+
+    async def send(self, phone: str, text: str, key: str) -> str:
+        if not RU_MOBILE.fullmatch(phone):
+            raise Permanent(f"the gateway refused the number {phone[:5]}***: not a Russian "
+                            "mobile in E.164")
+        if not text or len(text) > MAX_CHARS:
+            raise Permanent(f"the gateway refused a text of {len(text)} characters "
+                            f"(1..{MAX_CHARS})")
+        if key in self.sent:  # the gateway's own dedup by client id
+            return self.sent[key]["id"]
+        m = {"key": key, "id": f"sim-{len(self.sent) + 1}", "to": phone, "text": text}
+        self.sent[key] = m
+        if self.path is not None:
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(m, ensure_ascii=False) + "\n")
+        return m["id"]
