@@ -1,0 +1,66 @@
+"""The ``[video]`` section of kassa.toml: ``[[video.feeds]]``, one table a video system input
+(one TCP port on the video server), with its per-till terminal ids."""
+
+from __future__ import annotations
+
+from attrs import define, field, validators
+
+PROTOCOLS = ("dssl", "axxon", "text")
+ENCODINGS = ("utf-8", "windows-1251")
+
+
+def _encoding(_inst: object, _attr: object, value: str) -> None:
+    if value.lower() not in ENCODINGS:
+        raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, not {value!r}")
+
+
+@define
+class FeedSettings:
+    name: str
+    host: str
+    port: int = field(validator=validators.and_(validators.ge(1), validators.le(65535)))
+    site: str = ""  # the site whose tills feed it (empty: every site)
+    protocol: str = field(default="dssl", validator=validators.in_(PROTOCOLS))
+    encoding: str = field(default="utf-8", validator=_encoding)
+    # station code -> terminal id the video system knows the till by (Trassir "location",
+    # Axxon TerminalId / cash_number); a station not listed uses its own code
+    terminals: dict[str, str] = field(factory=dict)
+    only_mapped: bool = False  # true: tills not in `terminals` are not fed
+    default_terminal: str = ""  # for events that name no station (empty: the site code)
+    fiscal: bool = False  # also feed fiscal receipts (a till without r_keeper)
+    skip: list[str] = field(factory=list)  # hub event kinds not to feed
+    # DSSL XML (Trassir ActivePOS); ofd_video.md B.1
+    date_format: str = "%d/%m/%Y"  # the vendor sample is ambiguous (dd/mm or mm/dd)
+    separator: str = "\r\n"  # between elements; "" gives the vendor sample byte for byte
+    dssl_types: dict[str, str] = field(factory=dict)  # pos event kind -> event_type override
+    # Axxon POS Intellect XML; ofd_video.md B.2
+    decimal_comma: bool = True
+    terminal_tag: str = field(default="TerminalId",
+                              validator=validators.in_(("TerminalId", "StationNumber", "")))
+    functions: dict[str, int] = field(factory=dict)  # pos event kind -> FunctionNumber override
+    # the link and the buffer
+    connect_timeout: float = 5.0
+    write_timeout: float = 10.0
+    reconnect_max: float = 30.0  # seconds between reconnect attempts at most
+    backlog_minutes: float = field(default=10.0, validator=validators.gt(0))
+    buffer: str = ""  # the on-disk queue file (default: <data_dir>/video/<name>.sqlite)
+    locale: str = ""  # what its status says (empty: the hub's locale)
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def terminal(self, site: str, station: str | None) -> str | None:
+        """The terminal id of a till, or None when this feed does not take it."""
+        if self.site and site != self.site:
+            return None
+        if station:
+            if station in self.terminals:
+                return self.terminals[station]
+            return None if self.only_mapped else station
+        return None if self.only_mapped else (self.default_terminal or site)
+
+
+@define
+class VideoSettings:
+    feeds: list[FeedSettings] = field(factory=list)
