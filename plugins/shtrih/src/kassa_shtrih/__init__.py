@@ -28,11 +28,15 @@ def register_fiscal_devices(hub: Any) -> Sequence[Any]:
     from pathlib import Path
 
     from kassa_shtrih.device import ShtrihRegister
+    from kassa_shtrih.intents import journal_settled
     from kassa_shtrih.settings import ShtrihSettings
 
     cfg = hub.section("shtrih", ShtrihSettings)
     state = Path(cfg.state_dir) if cfg.state_dir else hub.settings.data_path / "shtrih"
-    return [ShtrihRegister(r, state) for r in cfg.registers]
+    # the reconcile log drops what the journal has settled (done / failed)
+    settled = journal_settled(hub.journal) if getattr(hub, "journal", None) else None
+    return [ShtrihRegister(r, state, settled=settled, compact_bytes=cfg.compact_bytes)
+            for r in cfg.registers]
 
 
 @hookimpl

@@ -29,7 +29,7 @@ from kassa.model import (
 from kassa_shtrih import commands as c
 from kassa_shtrih import mapping
 from kassa_shtrih.codes import Submode, split_mode
-from kassa_shtrih.intents import Intent, IntentLog
+from kassa_shtrih.intents import Intent, IntentLog, Settled
 from kassa_shtrih.link import AnswerLost, ByteStream, Link, LinkDown
 from kassa_shtrih.settings import RegisterSettings
 from kassa_shtrih.texts import ShtrihRetryLater, ShtrihUserError
@@ -43,11 +43,13 @@ class Refusal(Exception):
 
 
 class ShtrihRegister:
-    def __init__(self, cfg: RegisterSettings, state_dir: Path) -> None:
+    def __init__(self, cfg: RegisterSettings, state_dir: Path, *,
+                 settled: Settled | None = None, compact_bytes: int = 1 << 20) -> None:
         self.cfg = cfg
         self.name = cfg.name
         self.tz = timezone(timedelta(hours=cfg.utc_offset))
-        self.intents = IntentLog(state_dir / f"{cfg.name}.intents.jsonl")
+        self.intents = IntentLog(state_dir / f"{cfg.name}.intents.jsonl", settled=settled,
+                                 compact_bytes=compact_bytes)
         self._lock = anyio.Lock()
         self._stream: ByteStream | None = None
         self._link: Link | None = None
@@ -132,6 +134,7 @@ class ShtrihRegister:
                     total: int | None = None, operation: int | None = None) -> FiscalDocument:
         async with self._lock:
             self._changed = False
+            await self.intents.maybe_compact()  # at the first call, then by size
             try:
                 st = await self._prepare()
                 if st.submode in (Submode.PAPER_OUT_PASSIVE, Submode.PAPER_OUT_ACTIVE):
@@ -358,6 +361,7 @@ class ShtrihRegister:
         from kassa_shtrih.reconcile import reconcile
 
         async with self._lock:
+            await self.intents.maybe_compact()
             intent = self.intents.get(key)
             if intent is None:
                 return None  # nothing was ever sent under this key

@@ -55,6 +55,7 @@ class RegisterSettings:
 class ShtrihSettings:
     registers: list[RegisterSettings] = field(factory=list)
     state_dir: str = ""  # the reconcile log; default <data_dir>/shtrih
+    compact_bytes: int = field(default=1 << 20, validator=validators.ge(4096))  # log size
 
     def __attrs_post_init__(self) -> None:
         names = [r.name for r in self.registers]
