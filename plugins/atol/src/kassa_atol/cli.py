@@ -24,14 +24,21 @@ def atol() -> None:
               help="Seconds the register takes per request (tasks run asynchronously).")
 @click.option("--auto-open-shift/--no-auto-open-shift", default=False, show_default=True,
               help="Open the shift on the first receipt, as the driver can.")
-def simulate(port: int, host: str, site: str, delay: float, auto_open_shift: bool) -> None:
+@click.option("--ofd-url", default="", metavar="URL",
+              help="An OFD emulator the FN transmits its documents to (fiscal.md §9 tickets "
+                   "to URL/_sim/documents), e.g. the one 'kassa ofd simulate' prints.")
+@click.option("--ofd-delay", type=float, default=1.0, show_default=True,
+              help="Seconds after a document is made until the FN sends it.")
+def simulate(port: int, host: str, site: str, delay: float, auto_open_shift: bool,
+             ofd_url: str, ofd_delay: float) -> None:
     """Run an emulated ATOL Web Server with one register until Ctrl+C."""
     from kassa.simulate import serve
 
     from kassa_atol.sim import AtolSimulator
 
     serve(lambda: AtolSimulator(site, host=host, port=port, delay=delay,
-                                auto_open_shift=auto_open_shift),
+                                auto_open_shift=auto_open_shift, ofd_url=ofd_url,
+                                ofd_delay=ofd_delay),
           what="the ATOL Web Server emulator", host=host, port=port, render=render,
           summary=lambda sim: f"# stopped; the FN holds {sim.kkt.fd} fiscal documents")
 

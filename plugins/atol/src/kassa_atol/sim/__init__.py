@@ -11,7 +11,8 @@ from typing import Any
 
 from kassa.serving import AsgiServer
 
-from kassa_atol.sim.kkt import MSK, Faults, Kkt
+from kassa_atol.sim.kkt import FN, MSK, REG_NUMBER, Faults, Kkt
+from kassa_atol.sim.ofd import OfdLink
 from kassa_atol.sim.server import WebServer
 
 DEFAULT_PORT = 16732  # the ATOL Web Server's default (fiscal.md §2.2)
@@ -19,14 +20,19 @@ DEFAULT_PORT = 16732  # the ATOL Web Server's default (fiscal.md §2.2)
 
 class AtolSimulator:
     """``site`` and ``register`` name what the config fragment wires: ``[[atol.registers]]``
-    ``name = register`` and the site's ``fiscal = register``."""
+    ``name = register`` and the site's ``fiscal = register``. ``ofd_url``: the FN transmits
+    its documents there (``sim/ofd.py``: §9 tickets to ``/_sim/documents``) ``ofd_delay``
+    seconds after each is made, retrying from ``ofd_retry`` s on; without it every document
+    counts as confirmed at the next task (unless the ``ofd_failing`` fault is on)."""
 
     name = "atol"
 
     def __init__(self, site: str = "r1", *, register: str | None = None, port: int = 0,
                  host: str = "127.0.0.1", delay: float = 0.0, auto_open_shift: bool = False,
                  clock: Any = None, login: str = "", password: str = "",
-                 poll_interval: float = 0.05) -> None:
+                 poll_interval: float = 0.05, fn: str = FN, reg_number: str = REG_NUMBER,
+                 ofd_url: str = "", ofd_delay: float = 0.0, ofd_retry: float = 1.0,
+                 ofd_max_retry: float = 30.0) -> None:
         self.site = site
         self.register = register or f"atol-{site}"
         self.host = host
@@ -34,8 +40,12 @@ class AtolSimulator:
         self.poll_interval = poll_interval
         self.login, self.password = login, password
         base = clock.now if clock is not None else (lambda: datetime.now(MSK))
-        self.kkt = Kkt(clock=lambda: base() + self.web.offset, auto_open_shift=auto_open_shift)
+        self.kkt = Kkt(clock=lambda: base() + self.web.offset, auto_open_shift=auto_open_shift,
+                       fn=fn, reg_number=reg_number, transmits=bool(ofd_url))
         self.web = WebServer(self.kkt, delay=delay, login=login, password=password)
+        self.link = OfdLink(self.kkt, ofd_url, delay=ofd_delay, retry=ofd_retry,
+                            max_retry=ofd_max_retry) if ofd_url else None
+        self.web.link = self.link
         self._server: AsgiServer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
 
@@ -55,7 +65,10 @@ class AtolSimulator:
         self._server = server = AsgiServer(self.web, self.host, self.port)
         await server.start()
         self.port = server.port
-        self._tasks = [asyncio.get_running_loop().create_task(self.web.run())]
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self.web.run())]
+        if self.link is not None:
+            self._tasks.append(loop.create_task(self.link.run()))
         return self.fragment()
 
     def fragment(self) -> dict[str, Any]:
@@ -85,4 +98,5 @@ def simulators(settings: Any) -> list[AtolSimulator]:
     return [AtolSimulator(str(getattr(s, "code", s)), auto_open_shift=True) for s in codes]
 
 
-__all__ = ["DEFAULT_PORT", "AtolSimulator", "Faults", "Kkt", "WebServer", "simulators"]
+__all__ = ["DEFAULT_PORT", "AtolSimulator", "Faults", "Kkt", "OfdLink", "WebServer",
+           "simulators"]

@@ -15,7 +15,7 @@ from typing import Any
 from attrs import define, field
 
 from kassa_atol.codes import DriverError as E
-from kassa_atol.sim import checks
+from kassa_atol.sim import checks, ofd
 from kassa_atol.sim.checks import Refusal
 
 FN = "9999078900000961"  # the ATOL test output's FN (fiscal.md §1.2)
@@ -53,6 +53,8 @@ class Document:
     sign: str | None = None
     shift: int = 0
     receipt_number: int | None = None
+    # what the FN transmits to the OFD: the §9 ticket (sim/ofd.py builds it)
+    ticket: dict[str, Any] | None = None
 
 
 @define
@@ -62,6 +64,15 @@ class Kkt:
     vat22_from: date = date(2026, 1, 1)  # this firmware knows 22 % from (FFD ЕД-7-20/1050@)
     secret: bytes = b"kassa-atol-sim"  # the FPD's HMAC key: same inputs, same fiscal sign
     faults: Faults = field(factory=Faults)
+    fn: str = FN  # 1041
+    reg_number: str = REG_NUMBER  # 1037
+    user_inn: str = "7700000000"  # 1018, the INN the register is registered to
+    user: str = "ООО \"Касса\""  # 1048
+    # True: only the OFD link (sim/ofd.py) confirms documents; False: every document counts
+    # as confirmed at the next task unless ``ofd_failing`` (no OFD to talk to)
+    transmits: bool = False
+    ofd_error: str = ""  # the last exchange's failure, "" once one succeeded
+    ofd_last_ok: datetime | None = None  # the last confirmed exchange (register time)
     fd: int = 0
     shift: int = 0
     shift_open: bool = False
@@ -90,8 +101,9 @@ class Kkt:
         handler = _HANDLERS.get(kind)
         if handler is None:
             raise Refusal(E.INVALID_PARAM, f"type {kind!r} is not a task type")
-        if not self.faults.ofd_failing:
+        if not self.faults.ofd_failing and not self.transmits:
             self.unsent.clear()  # the OFD confirmed everything sent so far
+            self.ofd_last_ok = self._now().replace(microsecond=0)
         return handler(self, task)
 
     def _now(self) -> datetime:
@@ -126,7 +138,8 @@ class Kkt:
     def _open(self) -> None:
         self.shift_open, self.shift_opened_at, self.receipt_number = True, self._now(), 0
 
-    def _fiscal(self, form: str, total: Decimal | None = None, *, receipt: bool = False
+    def _fiscal(self, form: str, total: Decimal | None = None, *, receipt: bool = False,
+                task: Mapping[str, Any] | None = None, sums: Mapping[str, Decimal] | None = None
                 ) -> Document:
         self.fd += 1
         if form == "openShift":
@@ -134,11 +147,12 @@ class Kkt:
         at = self._now().replace(microsecond=0)
         if receipt:
             self.receipt_number += 1
-        mac = hmac.new(self.secret, f"{FN}:{self.fd}:{total}:{at.isoformat()}".encode(),
+        mac = hmac.new(self.secret, f"{self.fn}:{self.fd}:{total}:{at.isoformat()}".encode(),
                        hashlib.sha256).digest()
         doc = Document(number=self.fd, form=form, at=at, total=total, shift=self.shift,
                        sign=str(int.from_bytes(mac[:5], "big") % 10**10).zfill(10),
                        receipt_number=self.receipt_number if receipt else None)
+        doc.ticket = ofd.ticket(self, doc, task, sums)
         self.documents.append(doc)
         self.unsent.append(doc)
         return doc
@@ -146,8 +160,8 @@ class Kkt:
     def _answer(self, doc: Document, **extra: Any) -> dict[str, Any]:
         params: dict[str, Any] = {
             "fiscalDocumentDateTime": doc.at.isoformat(), "fiscalDocumentNumber": doc.number,
-            "fiscalDocumentSign": doc.sign, "fnNumber": FN, "registrationNumber": REG_NUMBER,
-            "shiftNumber": doc.shift, "fnsUrl": FNS_URL}
+            "fiscalDocumentSign": doc.sign, "fnNumber": self.fn,
+            "registrationNumber": self.reg_number, "shiftNumber": doc.shift, "fnsUrl": FNS_URL}
         if doc.receipt_number is not None:
             params["fiscalReceiptNumber"] = doc.receipt_number
         if doc.total is not None:
@@ -167,7 +181,7 @@ class Kkt:
         self.cash += sums["cash"] - sums["change"] if task["type"] in ("sell", "buyReturn",
                                                                        "sellCorrection") \
             else -(sums["cash"] - sums["change"])
-        doc = self._fiscal(task["type"], sums["total"], receipt=True)
+        doc = self._fiscal(task["type"], sums["total"], receipt=True, task=task, sums=sums)
         answer = self._answer(doc)
         if auto:
             answer["shiftAutoOpened"] = True
@@ -249,22 +263,24 @@ class Kkt:
         # fields: ATOL-RPC src/types/fn-info.ts
         if not self.faults.fn_present:
             raise Refusal(E.FN_NOT_FOUND)
-        return {"fnInfo": {"serial": FN, "version": "fn-1.2-emulated", "execution": "МГМ",
+        return {"fnInfo": {"serial": self.fn, "version": "fn-1.2-emulated", "execution": "МГМ",
                            "numberOfRegistrations": 1, "registrationsRemaining": 29,
                            "validityDate": "2027-06-30T00:00:00+03:00", "ffdVersion": "1.2",
                            "fnContainsKeysUpdaterServerUri": True, "fnFfdVersion": "1.2",
                            "livePhase": "fiscalMode",
                            "warnings": {"memoryOverflow": self.faults.fn_full,
                                         "needReplacement": self.faults.fn_full,
-                                        "ofdTimeout": bool(self.unsent)
-                                        and self.faults.ofd_failing,
+                                        "ofdTimeout": bool(self.unsent) and (
+                                            self.faults.ofd_failing or bool(self.ofd_error)),
                                         "resourceExhausted": False, "criticalError": False}}}
 
     def ofd_status(self, task: Mapping[str, Any]) -> dict[str, Any]:
         # fields: ATOL-RPC src/types/ofd-exchange.ts (the error codes/texts are ours)
         first = self.unsent[0] if self.unsent else None
-        down = {"code": 1, "description": "Нет соединения с ОФД"} if self.faults.ofd_failing \
+        failing = self.faults.ofd_failing or (self.transmits and bool(self.ofd_error))
+        down = {"code": 1, "description": "Нет соединения с ОФД"} if failing \
             else {"code": 0, "description": ""}
+        last_ok = self.ofd_last_ok if self.transmits else self._now()
         ok = {"code": 0, "description": ""}
         return {"status": {"notSentCount": len(self.unsent),
                            "notSentFirstDocNumber": first.number if first else 0,
@@ -272,8 +288,8 @@ class Kkt:
                            "lastSuccessKeysUpdate": "2026-01-10T09:00:00+03:00"},
                 "errors": {"network": down, "ofd": ok, "fn": ok,
                            "documentNumber": first.number if first else 0, "fnCommandCode": 0,
-                           "lastSuccessConnectionDateTime": self._now().replace(
-                               microsecond=0).isoformat()},
+                           "lastSuccessConnectionDateTime": last_ok.replace(
+                               microsecond=0).isoformat() if last_ok else ""},
                 "warnings": {"dataForSendIsEmpty": not self.unsent}}
 
     def ofd_report(self, task: Mapping[str, Any]) -> dict[str, Any]:

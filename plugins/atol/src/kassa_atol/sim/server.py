@@ -18,6 +18,7 @@ from kassa_atol.codes import DriverError as E
 from kassa_atol.codes import text
 from kassa_atol.sim.checks import Refusal
 from kassa_atol.sim.kkt import Faults, Kkt
+from kassa_atol.sim.ofd import OfdLink
 
 
 class WebServer:
@@ -35,6 +36,7 @@ class WebServer:
         self._queue: list[tuple[str, list[Any]]] = []
         self._wake = anyio.Event()
         self.offset = timedelta(0)  # /_sim/clock advance
+        self.link: OfdLink | None = None  # the FN's OFD exchange, when one is configured
 
     # --- the worker: one register, one task at a time --------------------------------------
     async def run(self) -> None:
@@ -154,6 +156,9 @@ class WebServer:
                 "receipt_number": k.receipt_number, "cash": float(k.cash),
                 "receipts": len(k.receipts()), "fiscal_documents": len(k.fiscal_documents()),
                 "unsent": len(k.unsent), "requests": len(self.requests),
+                "ofd": {"url": self.link.url if self.link else None,
+                        "sent": self.link.sent if self.link else None,
+                        "error": k.ofd_error},
                 "errors": self.errors[-20:],
                 "faults": {n: getattr(k.faults, n) for n in _FAULTS}}
 
