@@ -3,7 +3,7 @@ failures as one sentence for a person, and what the register answered."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from kassa.errors import KassaError, Permanent, RetryLater, UserError
@@ -95,22 +95,47 @@ def _amount(value: Any, locale: str) -> int:
     return value
 
 
+# the API's correction fields: name -> (FFD tag, the enum its values name)
+CORRECTION_FIELDS: dict[str, tuple[int, Any]] = {
+    "operation": (1054, Operation), "type": (1173, CorrectionType),
+    "payment": (1031, PaymentKind), "taxation": (1055, TaxSystem)}
+CORRECTION_DEFAULTS = {"operation": "sell", "type": "self", "payment": "cash",
+                       "taxation": "osn"}
+
+
 def correction(params: dict[str, Any], now: Any, cashier: Cashier,
                locale: str) -> CorrectionReceipt:
     """A correction receipt from the API's fields: ``amount`` (kopecks), ``operation``
     (sell, sell_refund, buy, buy_refund), ``type`` (self, instruction), ``payment`` (cash,
-    card...), ``taxation`` (osn, usn_income...), ``basis_date`` (YYYY-MM-DD),
-    ``basis_number``."""
+    card...), ``taxation`` (osn, usn_income...), ``basis_date`` (YYYY-MM-DD or DD.MM.YYYY),
+    ``basis_number``. A value that fits no field is one sentence naming the field."""
     amount = _amount(params.get("amount"), locale)
-    try:
-        op = Operation[str(params.get("operation") or "sell").upper()]
-        kind = CorrectionType[str(params.get("type") or "self").upper()]
-        pay = PaymentKind[str(params.get("payment") or "cash").upper()]
-        tax = TaxSystem[str(params.get("taxation") or "osn").upper()]
-        basis = date.fromisoformat(str(params.get("basis_date") or now.date().isoformat()))
-    except (KeyError, ValueError) as exc:
-        raise ActionError(f"correction: {exc}") from None
-    return CorrectionReceipt(correction_type=kind, basis_date=basis, operation=op,
-                             taxation=tax, total=amount, issued_at=now, cashier=cashier,
-                             payments=[ReceiptPayment(kind=pay, amount=amount)],
-                             basis_number=params.get("basis_number") or None)
+    values: dict[str, Any] = {}
+    for name, (tag, enum) in CORRECTION_FIELDS.items():
+        raw = str(params.get(name) or CORRECTION_DEFAULTS[name])
+        try:
+            values[name] = enum[raw.upper()]
+        except KeyError:
+            known = ", ".join(m.name.lower() for m in enum if m.name)
+            raise ActionError(say("err.correction_field", locale, value=raw,
+                                  field=f"{name} ({tag})", known=known)) from None
+    basis = _basis_date(params.get("basis_date"), now, locale)
+    return CorrectionReceipt(correction_type=values["type"], basis_date=basis,
+                             operation=values["operation"], taxation=values["taxation"],
+                             total=amount, issued_at=now, cashier=cashier,
+                             payments=[ReceiptPayment(kind=values["payment"], amount=amount)],
+                             basis_number=str(params.get("basis_number") or "").strip() or None)
+
+
+def _basis_date(value: Any, now: Any, locale: str) -> date:
+    """1178 from ``YYYY-MM-DD`` (the CLI, the API) or ``DD.MM.YYYY`` (how people write it);
+    none is today."""
+    raw = str(value or "").strip()
+    if not raw:
+        return now.date()  # type: ignore[no-any-return]
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise ActionError(say("err.basis_date", locale, value=raw))

@@ -25,6 +25,10 @@ RU: dict[str, str] = {
     "err.no_qr": "У кассы «{register}» ещё нет чека с QR-кодом.",
     "err.pick_site": "Укажите точку: /{cmd} КОД (точки: {sites}).",
     "err.unreachable": "касса не отвечает: {error}",
+    "err.correction_field": "Чек коррекции: «{value}» не подходит для поля {field}; можно: "
+                            "{known}.",
+    "err.basis_date": "Чек коррекции: дата основания (1178) «{value}» не дата; укажите её как "
+                      "ДД.ММ.ГГГГ или ГГГГ-ММ-ДД.",
     "st.title": "Касса «{register}», точка {site}",
     "st.shift_open": "Смена №{shift} открыта {hours} ч назад (с {since})",
     "st.shift_expired": "Смена №{shift} открыта больше 24 ч — закройте смену (Z-отчёт)!",
@@ -93,6 +97,10 @@ EN: dict[str, str] = {
     "err.no_qr": "Register “{register}” has no receipt with a QR code yet.",
     "err.pick_site": "Name the site: /{cmd} CODE (sites: {sites}).",
     "err.unreachable": "the register does not answer: {error}",
+    "err.correction_field": "Correction receipt: “{value}” does not fit field {field}; one "
+                            "of: {known}.",
+    "err.basis_date": "Correction receipt: the basis date (1178) “{value}” is not a date; give "
+                      "it as DD.MM.YYYY or YYYY-MM-DD.",
     "st.title": "Register “{register}”, site {site}",
     "st.shift_open": "Shift {shift} open for {hours} h (since {since})",
     "st.shift_expired": "Shift {shift} has been open over 24 h: close it (Z report)!",

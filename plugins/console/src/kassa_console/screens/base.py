@@ -83,7 +83,7 @@ class ConsoleScreen(Screen[None]):
     TITLE_KEY = ""
     RELOAD = True  # reload every ``app.refresh_s`` while shown
     OWN_KEYS_FIRST = False  # True: the footer leaves out the other screens' keys
-    NAV_KEYS = ("d", "q")  # what a screen with OWN_KEYS_FIRST still shows after its own keys
+    NAV_KEYS: tuple[str, ...] = ("d", "q")  # with OWN_KEYS_FIRST: shown after its own keys
     _loader: Worker[None] | None = None
 
     def __init__(self) -> None:

@@ -1,5 +1,6 @@
 """Fiscal: every register's shift and its age, FN, OFD backlog, paper and last document (its
-QR), and the register actions (open shift, X, Z, cash in/out), each after a confirmation.
+QR), and the register actions (open shift, X, Z, cash in/out, correction receipt), each after a
+confirmation.
 Actions go to the hub's ``/api/fiscal`` routes, so through ``hub.fiscal`` and its journal."""
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from kassa.fiscal_ops.texts import say
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Input, Label, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from kassa_console.screens.base import ConsoleScreen, run_async
 from kassa_console.widgets.table import sync_rows
@@ -33,7 +34,21 @@ TEXTS = {
            "(точка {site})?", "amount": "Сумма, ₽", "ok": "Выполнить", "cancel": "Отмена",
            "pick": "Выберите кассу", "none": "Касс нет: подключите плагин кассы",
            "open-shift": "открыть смену", "close-shift": "закрыть смену (Z-отчёт)",
-           "x-report": "X-отчёт", "cash-in": "внесение", "cash-out": "выплата"},
+           "x-report": "X-отчёт", "cash-in": "внесение", "cash-out": "выплата",
+           "correction": "чек коррекции",
+           "f.operation": "Признак расчёта", "f.type": "Тип коррекции",
+           "f.payment": "Оплата", "f.taxation": "СНО", "f.basis_date": "Дата основания",
+           "f.basis_number": "№ предписания", "basis_date": "ДД.ММ.ГГГГ, пусто — сегодня",
+           "basis_number": "нужен по предписанию",
+           "operation.sell": "приход", "operation.sell_refund": "возврат прихода",
+           "operation.buy": "расход", "operation.buy_refund": "возврат расхода",
+           "type.self": "самостоятельно", "type.instruction": "по предписанию ФНС",
+           "payment.cash": "наличными", "payment.electronic": "безналичными",
+           "payment.prepaid": "зачёт аванса", "payment.credit": "в кредит",
+           "payment.counter_provision": "встречное предоставление",
+           "taxation.osn": "ОСН", "taxation.usn_income": "УСН доходы",
+           "taxation.usn_income_outcome": "УСН доходы − расходы", "taxation.eshn": "ЕСХН",
+           "taxation.patent": "патент"},
     "en": {"site": "Site", "register": "Register", "shift": "Shift", "fn": "FN",
            "ofd": "OFD", "paper": "Paper", "last": "Last document", "closed": "closed",
            "expired": "{n} > 24 h!", "open": "{n} · {h} h", "down": "unreachable",
@@ -42,12 +57,36 @@ TEXTS = {
            "amount": "Amount, ₽", "ok": "Do it", "cancel": "Cancel", "pick": "Pick a register",
            "none": "No registers: install a register plugin",
            "open-shift": "open the shift", "close-shift": "close the shift (Z report)",
-           "x-report": "X report", "cash-in": "cash in", "cash-out": "cash out"},
+           "x-report": "X report", "cash-in": "cash in", "cash-out": "cash out",
+           "correction": "a correction receipt",
+           "f.operation": "Operation", "f.type": "Correction", "f.payment": "Payment",
+           "f.taxation": "Tax system", "f.basis_date": "Basis date",
+           "f.basis_number": "Order no.", "basis_date": "DD.MM.YYYY, empty: today",
+           "basis_number": "needed by instruction",
+           "operation.sell": "sale", "operation.sell_refund": "sale refund",
+           "operation.buy": "purchase", "operation.buy_refund": "purchase refund",
+           "type.self": "on our own", "type.instruction": "by tax office order",
+           "payment.cash": "cash", "payment.electronic": "card / electronic",
+           "payment.prepaid": "prepayment offset", "payment.credit": "on credit",
+           "payment.counter_provision": "counter provision",
+           "taxation.osn": "general (OSN)", "taxation.usn_income": "USN income",
+           "taxation.usn_income_outcome": "USN income − expense", "taxation.eshn": "ESHN",
+           "taxation.patent": "patent"},
+}
+# the correction dialog's choices: the API's values (kassa.fiscal_ops.actions), the first the
+# default, in the order the CLI offers them
+CHOICES = {
+    "operation": ("sell", "sell_refund", "buy", "buy_refund"),
+    "type": ("self", "instruction"),
+    "payment": ("cash", "electronic", "prepaid", "credit", "counter_provision"),
+    "taxation": ("osn", "usn_income", "usn_income_outcome", "eshn", "patent"),
 }
 
 
 class ConfirmAction(ModalScreen[dict[str, Any] | None]):
-    """Asks before an action; an amount for cash in/out. Dismisses with the fields or None."""
+    """Asks before an action; an amount for cash in/out, and for a correction receipt its
+    fields too (operation, type, payment, tax system, basis date and order number).
+    Dismisses with the fields or None."""
 
     BINDINGS = [("escape", "cancel", "")]
     DEFAULT_CSS = """
@@ -56,17 +95,31 @@ class ConfirmAction(ModalScreen[dict[str, Any] | None]):
                       background: $surface; }
     #fiscal-confirm Horizontal { height: auto; margin-top: 1; }
     #fiscal-confirm Button { margin-right: 2; }
+    #fiscal-correction { height: auto; grid-size: 2; grid-columns: 18 1fr; grid-rows: 1;
+                         grid-gutter: 1 0; margin-top: 1; }
     """
 
-    def __init__(self, question: str, texts: dict[str, str], *, amount: bool) -> None:
+    def __init__(self, question: str, texts: dict[str, str], *, amount: bool,
+                 correction: bool = False) -> None:
         super().__init__()
-        self.question, self.texts, self.amount = question, texts, amount
+        self.question, self.texts = question, texts
+        self.amount, self.correction = amount or correction, correction
 
     def compose(self) -> ComposeResult:
+        tx = self.texts
         with Vertical(id="fiscal-confirm"):
             yield Label(self.question, id="fiscal-question")
             if self.amount:
-                yield Input(placeholder=self.texts["amount"], id="fiscal-amount")
+                yield Input(placeholder=tx["amount"], id="fiscal-amount")
+            if self.correction:  # compact rows: the whole form fits 80x24
+                with Grid(id="fiscal-correction"):
+                    for name, values in CHOICES.items():
+                        yield Label(tx[f"f.{name}"])
+                        yield Select([(tx[f"{name}.{v}"], v) for v in values], value=values[0],
+                                     allow_blank=False, compact=True, id=f"fiscal-{name}")
+                    for name in ("basis_date", "basis_number"):
+                        yield Label(tx[f"f.{name}"])
+                        yield Input(placeholder=tx[name], compact=True, id=f"fiscal-{name}")
             with Horizontal():
                 yield Button(self.texts["ok"], variant="warning", id="fiscal-ok")
                 yield Button(self.texts["cancel"], id="fiscal-cancel")
@@ -85,6 +138,11 @@ class ConfirmAction(ModalScreen[dict[str, Any] | None]):
                 fields["amount"] = kopecks(raw or "0")
             except InvalidOperation:
                 fields["amount"] = 0  # the hub answers with its sentence about the amount
+        if self.correction:  # the hub checks them (its sentences name the field and tag)
+            for name in CHOICES:
+                fields[name] = self.query_one(f"#fiscal-{name}", Select).value
+            for name in ("basis_date", "basis_number"):
+                fields[name] = self.query_one(f"#fiscal-{name}", Input).value.strip() or None
         self.dismiss(fields)
 
     @on(Button.Pressed, "#fiscal-cancel")
@@ -104,7 +162,9 @@ class FiscalScreen(ConsoleScreen):
                 ("x", "act('x-report')", "key.fiscal_x"),
                 ("z", "act('close-shift')", "key.fiscal_z"),
                 ("i", "act('cash-in')", "key.fiscal_in"),
-                ("u", "act('cash-out')", "key.fiscal_out")]
+                ("u", "act('cash-out')", "key.fiscal_out"),
+                ("k", "act('correction')", "key.fiscal_correction")]
+    NAV_KEYS = ()  # six keys of its own fill 80 columns; d and q still work
 
     def __init__(self) -> None:
         super().__init__()
@@ -207,7 +267,8 @@ class FiscalScreen(ConsoleScreen):
             return
         question = self.texts["confirm"].format(what=self.texts[action],
                                                 register=item["register"], site=item["site"])
-        confirm = ConfirmAction(question, self.texts, amount=action in ("cash-in", "cash-out"))
+        confirm = ConfirmAction(question, self.texts, amount=action in ("cash-in", "cash-out"),
+                                correction=action == "correction")
         self.app.push_screen(confirm, partial(self._confirmed, action, item))
 
     def _confirmed(self, action: str, item: dict[str, Any],
