@@ -7,8 +7,9 @@ entities stay literal text, offsets of the resulting entities count UTF-16 code 
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from attrs import frozen
@@ -188,7 +189,7 @@ def parse(html: str) -> tuple[str, list[dict[str, Any]]]:
                 raise MarkupError(
                     f"Unmatched end tag at byte offset {_byte(html, offset)}, expected "
                     f'"</{opened.name}>", found "</{tok.name}>"')
-            entity = _entity(opened, begin, pos, stack, _text_from(plain, begin))
+            entity = _entity(opened, begin, pos, stack, functools.partial(_text_from, plain, begin))
             if entity is not None and not _covered(entity, entities):
                 entities.append(entity)
         offset += len(tok.raw)
@@ -206,16 +207,19 @@ def _covered(entity: dict[str, Any], entities: list[dict[str, Any]]) -> bool:
 
 
 def _text_from(plain: list[str], begin16: int) -> str:
-    """The visible text from UTF-16 offset ``begin16`` to the end so far."""
+    """The visible text from UTF-16 offset ``begin16`` to the end so far (one pass: a
+    character beyond the BMP is two units)."""
     text = "".join(plain)
-    i = 0
-    while utf16_len(text[:i]) < begin16:
-        i += 1
-    return text[i:]
+    units = 0
+    for i, ch in enumerate(text):
+        if units >= begin16:
+            return text[i:]
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return ""
 
 
 def _entity(tok: Token, begin: int, end: int, outer: list[tuple[Token, int]],
-            inner: str) -> dict[str, Any] | None:
+            inner: Callable[[], str]) -> dict[str, Any] | None:
     if end <= begin:
         return None  # Telegram drops empty entities
     kind = TAGS[tok.name]
@@ -224,7 +228,7 @@ def _entity(tok: Token, begin: int, end: int, outer: list[tuple[Token, int]],
     entity: dict[str, Any] = {"offset": begin, "length": end - begin, "type": kind}
     if kind == "text_link":
         # tdlib: <a> without href links its own text; a URL check_url refuses makes no entity
-        url = tok.attr("href") or inner
+        url = tok.attr("href") or inner()  # the visible text only when it is needed
         if not url.strip() or any(c.isspace() for c in url.strip()):
             return None
         entity["url"] = url.strip()
