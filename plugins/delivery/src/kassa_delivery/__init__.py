@@ -48,3 +48,10 @@ def on_startup(hub: Any) -> None:
     from kassa_delivery.worker import start
 
     start(hub)
+
+
+@hookimpl
+def register_simulators(settings: Any) -> Sequence[Any]:
+    from kassa_delivery.demo import DeliveryDemo
+
+    return [DeliveryDemo(settings)]

@@ -78,6 +78,11 @@ class RegisterQueue:
         p = svc.stored(r)
         receipt = svc.receipt(p, r["contact"], unstamp(r["accepted_at"]))
         device = self.register or None
+        try:  # a register not (yet) installed is a wait for a person, not a refusal
+            self.hub.fiscal.register(site=r["site"], name=device)
+        except (UserError, LookupError) as exc:
+            await self.wait(r, str(exc))
+            return svc.cfg.retry_seconds
         try:
             doc = await self.hub.fiscal.receipt(receipt, key=f"delivery:{r['id']}",
                                                 site=r["site"], device=device)
@@ -148,6 +153,8 @@ class RegisterQueue:
                 status="fiscalised", document=body, waiting=None, done_at=now,
                 copy_status=copy, copy_reason=reason)))
         self.alerted_for = None  # the register answers: a later outage alerts again
+        log.info("delivery job %s (order %s) fiscalised: FD %s, copy %s", r["id"],
+                 r["order_id"], doc.number, copy)
         if copy == "pending":
             svc.copies_wake.set()
 
