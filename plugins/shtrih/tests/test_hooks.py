@@ -79,3 +79,43 @@ async def test_control_port() -> None:
             assert "unknown command" in json.loads(await s.receive())["error"]
     finally:
         await sim.stop()
+
+
+async def test_a_restarted_hub_compacts_what_its_journal_settled(tmp_path: Path) -> None:
+    """Through hub.fiscal: a correction with items, a receipt, one receipt whose answer is
+    lost (unknown). The next hub's first call drops the settled intents from the reconcile
+    log and keeps the unknown one, which its journal then reconciles to the same document."""
+    from kassa.model import Cashier, CorrectionReceipt, CorrectionType
+    from kassa_shtrih import commands as c
+    from kassa_shtrih.intents import IntentLog
+
+    sim = ShtrihSimulator()
+    frag = await sim.start()
+    try:
+        reg = frag["shtrih"]["registers"][0]
+        config = {"shtrih": {"registers": [{**reg, "byte_timeout": 0.2}]},
+                  "sites": [{"code": "r1", "fiscal": reg["name"]}]}
+        path = tmp_path / "shtrih" / "shtrih-sim.intents.jsonl"
+        r = sample_receipt()
+        corr = CorrectionReceipt(correction_type=CorrectionType.SELF,
+                                 basis_date=r.issued_at.date(), operation=r.operation,
+                                 taxation=r.taxation, payments=r.payments, total=r.total,
+                                 issued_at=r.issued_at, lines=r.lines)
+        async with make_hub(config, tmp_path, plugins=[kassa_shtrih]) as hub:
+            await hub.fiscal.open_shift(Cashier(name="Кассир"), key="open", site="r1")
+            doc = await hub.fiscal.correction(corr, key="corr:1", site="r1")
+            assert doc.kind == "correction" and sim.fr.documents[doc.number or 0].type == 31
+            await hub.fiscal.receipt(r, key="sale:1", site="r1")
+            sim.drop_answer_to = c.CLOSE_V2
+            with pytest.raises(Exception, match="unknown"):
+                await hub.fiscal.receipt(sample_receipt(20000), key="sale:2", site="r1")
+            assert IntentLog(path).keys() == ["open", "corr:1", "sale:1", "sale:2"]
+        async with make_hub(config, tmp_path, plugins=[kassa_shtrih]) as hub:
+            await hub.fiscal.status(site="r1")  # not a journaled call: nothing compacted
+            assert len(IntentLog(path).keys()) == 4
+            again = await hub.fiscal.receipt(sample_receipt(20000), key="sale:2", site="r1")
+            assert IntentLog(path).keys() == ["sale:2"], "settled ones dropped, unknown kept"
+            assert again.total == 20000 and again.detail.get("reconciled")
+            assert len(sim.fr.receipts()) == 3, "the correction and two receipts, once each"
+    finally:
+        await sim.stop()
