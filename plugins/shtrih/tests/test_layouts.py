@@ -76,3 +76,20 @@ def test_ff0a_shift_report_and_receipt() -> None:
     assert c.found_document(shift[3:]).shift == 1
     assert fr.execute(c.find_document(30, 99)) == bytes.fromhex("FF 0A 08")  # no such FD
     assert fr.execute(c.find_document(1, 1)) == bytes.fromhex("FF 0A 4F")  # sysadmin only
+
+
+def test_ff01_names_the_open_document() -> None:
+    """FSReadStatus.java: life phase, current document (00 none, 04h receipt), its data
+    received, shift state, warnings, date-time 5 (YMD HM), FN 16 ASCII, last FD 4."""
+    fr = register()
+    idle = fr.execute(c.request(c.FN_STATUS, 30))
+    assert idle == bytes.fromhex(f"FF 01 00 03 00 00 01 00 {AT5}") + b"9999078900000961" \
+        + bytes.fromhex("01000000")
+    assert len(idle) - 2 == 31  # "Длина сообщения: 31 байт"
+    fr.execute(c.operation_v2(30, op=1, qty=Decimal(1), price=100, total=100, tax_rate=1,
+                              dept=1, method=4, obj=1, name="x"))
+    assert fr.execute(c.request(c.FN_STATUS, 30))[3:6] == bytes.fromhex("03 04 01")
+    fr.execute(c.request(c.CANCEL, 1))
+    fr.execute(c.request(c.CORRECTION_BEGIN, 30))
+    st = c.fn_status(fr.execute(c.request(c.FN_STATUS, 30))[3:])
+    assert (st.document, st.shift_open, st.last_fd) == (0x14, True, 1)

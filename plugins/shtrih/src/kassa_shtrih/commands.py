@@ -223,8 +223,8 @@ def full_status(data: bytes) -> FullStatus:
 
 @frozen
 class FnStatus:
-    life: int  # 3 = fiscal mode
-    document: int  # 0: no document open in the FN
+    life: int  # bits: 0 configured, 1 fiscal mode open, 2 closed, 3 OFD transfer over
+    document: int  # 0 none open; 02h shift open, 04h receipt, 08h shift close (FSReadStatus)
     shift_open: bool
     warnings: int  # bit 0 urgent replacement, 1 resource exhausted, 2 memory 90 %, 3 OFD late
     at: datetime

@@ -166,7 +166,11 @@ class Register:
         last = self.documents.get(self.fd)
         at = last.at if last else self.clock()
         warn = 0x08 if self._oldest_unsent_age() > OFD_LIMIT else 0
-        return (bytes([3, 1 if self.doc else 0, 0, 1 if self.shift_open else 0, warn])
+        # FSReadStatus.java: life phase bits (0 configured, 1 fiscal mode), the open document
+        # (04h receipt; 14h correction: FN protocol, unverified), its data received, shift
+        doc = 0 if self.doc is None else 0x14 if self.doc.correction else 0x04
+        data = 1 if self.doc is not None and self.doc.items else 0
+        return (bytes([3, doc, data, 1 if self.shift_open else 0, warn])
                 + c.pack_datetime5(at) + FN.encode() + c.le(self.fd, 4))
 
     def _unsent(self) -> list[Doc]:
