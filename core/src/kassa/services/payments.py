@@ -21,6 +21,20 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 
+def check_capture_lookup(journal: Any, comp: Any) -> Callable[[str], Awaitable[Any]]:
+    """The start-up reconciliation's lookup for a ``CheckCapture`` method: a key the journal
+    ran as ``capture_check`` is asked with ``lookup_check`` (its result is the list), any
+    other with ``lookup``."""
+
+    async def lookup(key: str) -> Any:
+        entry = await journal.entry(key)
+        if entry is not None and entry.kind == "capture_check":
+            return await comp.lookup_check(key)
+        return await comp.lookup(key)
+
+    return lookup
+
+
 def _declined(result: Any) -> bool:
     return getattr(result, "approved", True) is False or \
         str(getattr(result, "status", "")) == "declined"

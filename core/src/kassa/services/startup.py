@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from kassa.config import Settings
+from kassa.hookspecs.payments import CheckCapture
 from kassa.journal import Journal, Lookup
 from kassa.services.devices import DeviceService, printer_lookup
 from kassa.services.fiscal import FiscalService
-from kassa.services.payments import PaymentService
+from kassa.services.payments import PaymentService, check_capture_lookup
 from kassa.services.selection import Selection, check, components
 from kassa.services.service import Emit
 
@@ -54,7 +55,8 @@ async def start(services: tuple[FiscalService, PaymentService, DeviceService], *
         for name, comp in registry.items():
             if callable(getattr(comp, "lookup", None)):
                 lookups[name] = printer_lookup(name, comp) if concern == "printer" \
-                    else comp.lookup
+                    else check_capture_lookup(journal, comp) \
+                    if isinstance(comp, CheckCapture) else comp.lookup
 
     async def reconcile() -> None:
         counts = await journal.reconcile_all(lookups)

@@ -52,6 +52,7 @@ class LimeAccounts:
                                  journal=journal, site=site)
         self.alert = alert
         self.drop_answers = 0  # the contract's probe: act, then lose the answer
+        self.drop_answer_to = ""  # the same for the next call of this kind only ("capture")
 
     # --- Lime, read -----------------------------------------------------------------------
     async def card(self, uid: str) -> CardInfo:
@@ -91,7 +92,10 @@ class LimeAccounts:
         return sum(a for _, a in self.available(await self.card(uid), only))
 
     # --- the contract ---------------------------------------------------------------------
-    def _lose(self) -> None:
+    def _lose(self, kind: str) -> None:
+        if self.drop_answer_to == kind:
+            self.drop_answer_to = ""
+            raise ConnectionResetError(f"{kind}: answer lost (test probe)")
         if self.drop_answers:
             self.drop_answers -= 1
             raise ConnectionResetError("answer lost (test probe)")
@@ -122,7 +126,7 @@ class LimeAccounts:
                        (hold_id, info.uid, info.id, info.holder, codec.json_dumps(parts),
                         amount, utc(at)))
             self.store.record(db, key, "hold", result, at)
-        self._lose()
+        self._lose("hold")
         return result
 
     def _hold(self, payment_id: str, status: str = "authorized") -> Any:
@@ -217,7 +221,7 @@ class LimeAccounts:
                 self.store.record(db, key, "capture_check", results, at)
             else:
                 self.store.record(db, key, "capture", results[0], at)
-        self._lose()
+        self._lose("capture")
         await self.delivery.try_now()
         return results
 
@@ -233,7 +237,7 @@ class LimeAccounts:
                 raise UserError(t("lime.not_held", self.locale, id=payment_id,
                                   status=t("lime.status.captured", self.locale)))
             self.store.record(db, key, "void", result, at)
-        self._lose()
+        self._lose("void")
         return result
 
     async def refund(self, payment_id: str, amount: int, key: str) -> PaymentResult:
@@ -268,7 +272,7 @@ class LimeAccounts:
                 raise UserError(t("lime.refund_over", self.locale))
             self.store.enqueue(db, key, check, at, returns=int(original["id"]))
             self.store.record(db, key, "refund", result, at)
-        self._lose()
+        self._lose("refund")
         await self.delivery.try_now()
         return result
 

@@ -10,6 +10,7 @@ Lime refusing a check the till already took is an alert for people, never a sile
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -59,6 +60,7 @@ class Delivery:
         self.settings, self.client, self.store, self.now = settings, client, store, now
         self.alert, self.journal, self.site = alert, journal, site
         self.tz = ZoneInfo(settings.timezone)
+        self.stopped = False  # the hub is shutting down: the loop ends, the store closes
         self.is_down = False
         self.shift_open = False
         self._lock = anyio.Lock()
@@ -91,8 +93,13 @@ class Delivery:
 
     async def run(self) -> None:
         """The background loop (``hub.spawn``): offer waiting checks every few seconds."""
-        while True:
-            await self.try_now()
+        while not self.stopped:
+            try:
+                await self.try_now()
+            except sqlite3.ProgrammingError:
+                if self.stopped:  # the store closed under a round at shutdown: it is kept
+                    return
+                raise
             await anyio.sleep(self.settings.retry_seconds)
 
     async def deliver(self) -> int:

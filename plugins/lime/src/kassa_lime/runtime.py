@@ -50,6 +50,7 @@ class LimeRuntime:
                             operator=str(self.settings.user_id))
 
     async def close(self) -> None:
+        self.accounts.delivery.stopped = True
         await self.client.aclose()
         self.store.close()
 

@@ -28,7 +28,8 @@ DEMO_RANGE = (7799000, 7799049)  # the demo's Lime cards (uids are these numbers
 
 
 class LimeApp:
-    """The ASGI app. ``outage`` makes every call answer 503 (Lime down for maintenance);
+    """The ASGI app. ``outage`` makes every call answer 503 (Lime down for maintenance),
+    ``down`` only the calls it names (e.g. ``{"PutCheck"}``: Lime going down mid-check);
     ``drop``: the next N PutChecks are applied and their answers lost (502)."""
 
     def __init__(self, model: LimeModel, *, token_ttl: float = 3600.0,
@@ -39,6 +40,7 @@ class LimeApp:
         self.access: dict[str, float] = {}
         self.refresh: dict[str, str] = {}
         self.outage = False
+        self.down: set[str] = set()
         self.drop = 0
         self.token_grants = 0
 
@@ -68,7 +70,7 @@ class LimeApp:
 
     def handle(self, method: str, path: str, headers: Mapping[str, str],
                query: Mapping[str, str], body: bytes) -> tuple[int, Any, list[Any]]:
-        if self.outage:
+        if self.outage or path.rsplit("/", 1)[-1] in self.down:
             return 503, {"error": "unavailable", "message": "Сервис временно недоступен"}, []
         if path == "/connect/token":
             return self.token(method, body)

@@ -27,6 +27,7 @@ from typing import Any
 from attrs import define, field
 from kassa import codec
 from kassa.errors import RetryLater, UserError
+from kassa.journal import OutcomeUnknown
 from kassa.model import Guest, Order, OrderLine, Payment, PaymentResult, Posting, Quote
 from kassa.model.money import rubles
 
@@ -43,6 +44,12 @@ Undo = Callable[[], Awaitable[Any]]
 
 class TillRefusal(Exception):
     """The call is refused as a whole; the text is what the till shows."""
+
+
+class TillUnsure(TillRefusal):
+    """An action's outcome is unknown (sent, no answer): nothing is undone and the check is
+    not marked refused, so the same batch again asks the component through the journal and
+    finishes what happened; undoing now could void a hold that was captured."""
 
 
 @define
@@ -147,6 +154,8 @@ class Dispatcher:
                 if op.kind == fw.KIND_BONUS:
                     p = await self._commit(op, ref, orders[op.card], undo)
                     posted += [(n, p.id, op.card) for n in op.nums]
+        except TillUnsure:
+            raise
         except TillRefusal as exc:
             await self._undo(undo, ops, ref)
             if undo:
@@ -222,6 +231,8 @@ class Dispatcher:
             return await call()
         except UserError as exc:
             raise TillRefusal(self._say("declined", reason=str(exc))) from None
+        except OutcomeUnknown:
+            raise TillUnsure(self._say("unsure")) from None
         except RetryLater:
             raise TillRefusal(self._say("later")) from None
 
@@ -277,6 +288,8 @@ class Dispatcher:
                 lookup=None, result_type=Posting)
         except UserError as exc:
             raise TillRefusal(self._say("declined", reason=str(exc))) from None
+        except OutcomeUnknown:
+            raise TillUnsure(self._say("unsure")) from None
         except RetryLater:
             raise TillRefusal(self._say("later")) from None
         return posting

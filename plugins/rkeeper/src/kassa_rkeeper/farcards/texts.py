@@ -10,6 +10,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "blocked": "Карта не принята: {reason}",
         "unreachable": "Программа лояльности {program} недоступна, попробуйте позже",
         "later": "Сервер лояльности занят, попробуйте позже; ничего не проведено",
+        "unsure": "Нет ответа об оплате, проведена ли она: повторите закрытие чека, дважды "
+                  "не спишется",
         "declined": "Отказ: {reason}",
         "no_payment": "Картой {card} нельзя оплатить: для неё не настроен счёт оплаты",
         "spend_over_limit": "Баллами можно оплатить не больше {limit} руб.",
@@ -32,6 +34,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "blocked": "Card not accepted: {reason}",
         "unreachable": "Loyalty programme {program} is not reachable, try again later",
         "later": "The loyalty server is busy, try again later; nothing was posted",
+        "unsure": "No answer whether the payment went through: close the check again, it "
+                  "will not be charged twice",
         "declined": "Declined: {reason}",
         "no_payment": "Card {card} cannot pay: no payment account is configured for it",
         "spend_over_limit": "Points may pay at most {limit} RUB",

@@ -1,0 +1,191 @@
+"""Lime and the bonus programme at one r_keeper till: one hub, the FarCards door routing by
+card range (7788xxx -> bonus, 7799xxx -> Lime), the Lime simulator over a real socket and
+the till's FarCards client speaking only the wire format.
+
+Lime settles a whole check at once (the core's ``CheckCapture``): two Lime cards in one
+check are ONE PutCheck, also after a crash between the capture and its journal record, and
+a cancelled check gives each card's part back once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from kassa.testing import make_hub
+from kassa_lime.sim import LimeSimulator
+from kassa_rkeeper.farcards import wire as fw
+from kassa_rkeeper.farcards.dispatch import check_key
+from kassa_rkeeper.farcards.till import FarCardsTill, TillCheck, TillLine
+
+pytestmark = pytest.mark.anyio
+KEY = "till-key-0123456789abcdef"
+BONUS_CARDS, LIME_CARDS = "7788000-7788999", "7799000-7799049"
+LIME_A, LIME_B = 7799000, 7799001  # the simulator's "Гость 1" and "Гость 2"
+REST = 199990001
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def config(sim: LimeSimulator, tmp_path: Path) -> dict[str, Any]:
+    return {"bonus": {"issue_ranges": [BONUS_CARDS], "welcome_bonus": 30000,
+                      "schedule_seconds": 0, "webhook_seconds": 0},
+            "lime": {**sim.fragment()["lime"], "state_dir": str(tmp_path / "lime"),
+                     "retry_seconds": 0.2},
+            "farcards": {"port": 0, "tills": [{"name": "cash1", "key": KEY}],
+                         "routes": [{"cards": [BONUS_CARDS], "program": "bonus",
+                                     "payment": "bonus"},
+                                    {"cards": [LIME_CARDS], "program": "lime",
+                                     "payment": "lime", "bonus_type": 0}]}}
+
+
+@asynccontextmanager
+async def till_hub(sim: LimeSimulator, tmp_path: Path
+                   ) -> AsyncIterator[tuple[Any, FarCardsTill]]:
+    import kassa_bonus
+    import kassa_lime
+    import kassa_rkeeper
+
+    async with make_hub(config(sim, tmp_path), tmp_path,
+                        plugins=[kassa_bonus, kassa_rkeeper, kassa_lime]) as hub:
+        door = hub.state("rkeeper")["farcards"]
+        with anyio.fail_after(20):
+            await door.listening.wait()
+        url = f"http://127.0.0.1:{door.port}/farcards"
+        async with FarCardsTill(url, auth=("cash1", KEY), restaurant=REST) as till:
+            yield hub, till
+
+
+@pytest.fixture
+async def lime_sim() -> AsyncIterator[LimeSimulator]:
+    sim = LimeSimulator()
+    await sim.start()
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+def lunch(*cards: int) -> TillCheck:
+    """400 roubles: Обед 150, Кофе 2 x 100, Прокат 50 (codes are the simulator's goods)."""
+    return TillCheck(restaurant=str(REST), cards=[str(c) for c in cards],
+                     lines=[TillLine("42", "Обед", 15000, uni=1),
+                            TillLine("43", "Кофе", 20000, quantity=Decimal(2), uni=2),
+                            TillLine("44", "Прокат", 5000, uni=3)])
+
+
+def deposit(sim: LimeSimulator, card: int) -> int:
+    found = sim.model.card_by_uid(str(card))
+    assert found is not None
+    return next(r.amount for r in found.rights.values() if r.name == "Депозит")
+
+
+def two_cards(till: FarCardsTill, check_no: int, *, cancel: bool = False
+              ) -> list[fw.Transaction]:
+    """Гость 1 pays 200 roubles, Гость 2 150, cash the other 50."""
+    return till.items(LIME_A, check_no, pay=20000, cancel=cancel) + \
+        till.items(LIME_B, check_no, pay=15000, cancel=cancel)
+
+
+def ref(till: FarCardsTill, check_no: int) -> str:
+    """The check's reference in journal keys, as the door builds it."""
+    return fw.Batch(items=tuple(till.items(LIME_A, check_no, pay=1)), order=None).check_ref
+
+
+async def wait_until(cond: Any, what: str, seconds: float = 20.0) -> None:
+    with anyio.fail_after(seconds):
+        while not cond():  # noqa: ASYNC110 (polling the simulator's counters)
+            await anyio.sleep(0.05)
+
+
+async def test_bonus_and_lime_cards_at_the_same_till_routed_by_range(lime_sim, tmp_path):
+    async with till_hub(lime_sim, tmp_path) as (_hub, till):
+        bonus = await till.card_info(7788010)
+        assert bonus.result == 0 and bonus.summa == 30000  # issued: the welcome bonus
+        lime = await till.card_info(LIME_A, lunch(LIME_A))
+        assert lime.result == 0 and lime.holder == "Гость 1"
+        assert lime.summa == 40000  # the rights hold 5300 roubles; the check is 400
+        assert sorted(lime.sums[:2]) == [30000, 500000]  # Бонусы and Депозит
+        assert (await till.card_info(7799900)).result == 1  # no route: not found
+        ok, text, _ = await till.transactions(till.items(7788010, 50, pay=10000),
+                                              lunch(7788010))
+        assert ok, text
+        assert lime_sim.model.put_checks == 0, "a bonus card puts nothing to Lime"
+
+
+async def test_two_lime_cards_and_cash_are_one_putcheck(lime_sim, tmp_path):
+    async with till_hub(lime_sim, tmp_path) as (hub, till):
+        ok, text, ids = await till.transactions(two_cards(till, 51), lunch(LIME_A, LIME_B))
+        assert ok, text
+        assert len(ids) == 2
+        assert lime_sim.model.put_checks == 1, "one check for both cards"
+        assert deposit(lime_sim, LIME_A) == 480000 and deposit(lime_sim, LIME_B) == 485000
+        body = next(iter(lime_sim.model.checks.values()))["body"]
+        assert [e["entry"]["goodTypeId"] for e in body["entries"]] == [42, 43, 44]
+        again = await till.transactions(two_cards(till, 51), lunch(LIME_A, LIME_B))
+        assert again == (True, again[1], ids), "a retried batch replays"
+        assert lime_sim.model.put_checks == 1
+        entry = await hub.journal.entry(check_key(ref(till, 51), "lime"))
+        assert entry is not None and entry.status == "done" and entry.kind == "capture_check"
+        keys = {e.key for e in await hub.journal.entries()}
+        assert not any(k.endswith(":0:capture") for k in keys), "no per-card capture"
+        captured = [e for e in await hub.events(kinds=["payment_captured"])
+                    if e.data.get("component") == "lime"]
+        assert sorted(e.amount for e in captured) == [15000, 20000]
+
+
+async def test_crash_between_capture_and_its_record_then_restart_one_putcheck(lime_sim,
+                                                                              tmp_path):
+    async with till_hub(lime_sim, tmp_path) as (hub, till):
+        batch = two_cards(till, 52)
+        # Lime's check is committed to its outbox, then the answer is lost: the journal
+        # cannot tell (unknown) and the process goes down before delivering it
+        hub.state("lime")["runtime"].accounts.drop_answer_to = "capture"
+        lime_sim.app.down = {"PutCheck"}
+        ok, text, _ = await till.transactions(batch, lunch(LIME_A, LIME_B))
+        assert not ok and "повторите" in text, "unknown: the till is told to repeat"
+        entry = await hub.journal.entry(check_key(ref(till, 52), "lime"))
+        assert entry is not None and entry.status == "unknown"
+    assert lime_sim.model.put_checks == 0
+    lime_sim.app.down = set()
+    async with till_hub(lime_sim, tmp_path) as (hub, till):  # the restart
+        await wait_until(lambda: lime_sim.model.put_checks == 1, "the kept check delivered")
+        ok, text, ids = await till.transactions(batch, lunch(LIME_A, LIME_B))
+        assert ok, text
+        assert len(ids) == 2
+        entry = await hub.journal.entry(check_key(ref(till, 52), "lime"))
+        assert entry is not None and entry.status == "done"
+        await anyio.sleep(0.5)  # a delivery round more: nothing left to put
+        assert lime_sim.model.put_checks == 1
+        assert deposit(lime_sim, LIME_A) == 480000 and deposit(lime_sim, LIME_B) == 485000
+
+
+async def test_a_cancelled_check_gives_each_card_back_once(lime_sim, tmp_path):
+    async with till_hub(lime_sim, tmp_path) as (hub, till):
+        ok, text, _ = await till.transactions(two_cards(till, 53), lunch(LIME_A, LIME_B))
+        assert ok, text
+        ok, text, ids = await till.transactions(two_cards(till, 53, cancel=True),
+                                                lunch(LIME_A, LIME_B))
+        assert ok, text
+        assert len(ids) == 2
+        assert deposit(lime_sim, LIME_A) == 500000 and deposit(lime_sim, LIME_B) == 500000
+        returns = [c for c in lime_sim.model.checks.values() if c["refund"]]
+        assert len(returns) == 2  # one return check per card's part
+        again = await till.transactions(two_cards(till, 53, cancel=True),
+                                        lunch(LIME_A, LIME_B))
+        assert again == (True, again[1], ids), "a retried cancellation replays"
+        assert len([c for c in lime_sim.model.checks.values() if c["refund"]]) == 2
+        refunded = [e for e in await hub.events(kinds=["payment_refunded"])
+                    if e.data.get("component") == "lime"]
+        assert sorted(e.amount for e in refunded) == [15000, 20000]
+        assert deposit(lime_sim, LIME_A) == 500000 and deposit(lime_sim, LIME_B) == 500000
+        ok, text, _ = await till.transactions(two_cards(till, 54, cancel=True),
+                                              lunch(LIME_A, LIME_B))
+        assert not ok and "нечего отменять" in text
