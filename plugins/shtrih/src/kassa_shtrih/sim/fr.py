@@ -169,8 +169,8 @@ class Register:
         # FSReadStatus.java: life phase bits (0 configured, 1 fiscal mode), the open document
         # (04h receipt; 14h correction: FN protocol, unverified), its data received, shift
         doc = 0 if self.doc is None else 0x14 if self.doc.correction else 0x04
-        data = 1 if self.doc is not None and self.doc.items else 0
-        return (bytes([3, doc, data, 1 if self.shift_open else 0, warn])
+        received = 1 if self.doc is not None and self.doc.items else 0
+        return (bytes([3, doc, received, 1 if self.shift_open else 0, warn])
                 + c.pack_datetime5(at) + FN.encode() + c.le(self.fd, 4))
 
     def _unsent(self) -> list[Doc]:
