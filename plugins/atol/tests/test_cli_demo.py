@@ -69,3 +69,14 @@ async def test_demo_gives_each_site_its_register(tmp_path: Path) -> None:
     finally:
         for sim in sims:
             await sim.stop()
+
+
+def test_an_unreadable_state_file_is_one_sentence_and_exit_1(tmp_path: Path) -> None:
+    from kassa.testing.simulator_cli import start_simulate
+
+    bad = tmp_path / "atol.json"
+    bad.write_text("{half a state", encoding="utf-8")
+    proc = start_simulate("atol", tmp_path, "--port", "0", "--state-file", str(bad))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and err.startswith(f"Error: {bad}: ")
+    assert err.count("\n") == 1

@@ -5,16 +5,16 @@ fiscal document arrives once, in FD order, after the delay; an OFD that is down 
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import pytest
-from kassa.serving import AsgiServer, read_body, respond_json
+from kassa.serving import AsgiServer
 from kassa.testing.simulator_cli import wait_for
 from kassa_atol.sim import AtolSimulator
 
+from .conftest import Intake
 from .test_sim import SELL, one, run, sell
 
 pytestmark = pytest.mark.anyio
@@ -25,41 +25,6 @@ TICKET = {"code", "user", "userInn", "kktRegId", "fiscalDriveNumber", "fiscalDoc
           "buyerAddress", "items"}
 ITEM = {"name", "price", "quantity", "sum", "nds", "paymentType", "productType",
         "itemsQuantityMeasure"}
-
-
-class Intake:
-    """An OFD's intake: 200 and keep, or ``status`` (503 when down) and keep nothing."""
-
-    def __init__(self) -> None:
-        self.status = 200
-        self.tickets: list[dict[str, Any]] = []
-        self.server = AsgiServer(self.app, "127.0.0.1", 0)
-
-    async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = await read_body(receive)
-        if (scope["method"], scope["path"]) != ("POST", "/_sim/documents"):
-            await respond_json(send, 404, {"error": "no such path"})
-        elif self.status != 200:
-            await respond_json(send, self.status, {"error": "down"})
-        else:
-            self.tickets.append(json.loads(body))
-            await respond_json(send, 200, {"Id": str(len(self.tickets)), "duplicate": False})
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}"
-
-
-@pytest.fixture
-async def intake() -> AsyncIterator[Intake]:
-    i = Intake()
-    await i.server.start()
-    try:
-        yield i
-    finally:
-        await i.server.stop()
 
 
 @pytest.fixture

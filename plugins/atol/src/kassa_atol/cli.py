@@ -29,16 +29,25 @@ def atol() -> None:
                    "to URL/_sim/documents), e.g. the one 'kassa ofd simulate' prints.")
 @click.option("--ofd-delay", type=float, default=1.0, show_default=True,
               help="Seconds after a document is made until the FN sends it.")
+@click.option("--state-file", default=None, type=click.Path(dir_okay=False), metavar="PATH",
+              help="Keep the FN's and the Web Server's state here across restarts.")
 def simulate(port: int, host: str, site: str, delay: float, auto_open_shift: bool,
-             ofd_url: str, ofd_delay: float) -> None:
+             ofd_url: str, ofd_delay: float, state_file: str | None) -> None:
     """Run an emulated ATOL Web Server with one register until Ctrl+C."""
     from kassa.simulate import serve
 
-    from kassa_atol.sim import AtolSimulator
+    from kassa_atol.sim import AtolSimulator, StateError
 
+    if state_file:  # a file it cannot read: one sentence before anything is served
+        probe = AtolSimulator(site, state_file=state_file)
+        try:
+            assert probe.state is not None
+            probe.state.load(probe.web)
+        except StateError as exc:
+            raise click.ClickException(str(exc)) from None
     serve(lambda: AtolSimulator(site, host=host, port=port, delay=delay,
                                 auto_open_shift=auto_open_shift, ofd_url=ofd_url,
-                                ofd_delay=ofd_delay),
+                                ofd_delay=ofd_delay, state_file=state_file),
           what="the ATOL Web Server emulator", host=host, port=port, render=render,
           summary=lambda sim: f"# stopped; the FN holds {sim.kkt.fd} fiscal documents")
 
@@ -63,6 +72,8 @@ def render(fragment: Mapping[str, Any], sim: Any) -> str:
         f"# Faults: curl -s -X POST {base}/_sim/faults -d '{{\"paper\": false}}' "
         "(paper, cover_open, fn_present, fn_full, ofd_failing, marking_declined, paper_after,"
         " drop_answers); clock: -d '{\"advance\": 86400}' to /_sim/clock; state: /_sim/state",
+        f"# OFD: {sim.link.url if sim.link else 'none (--ofd-url)'}; state file: "
+        f"{sim.state.path if sim.state else 'none (--state-file)'}",
         "# Running; Ctrl+C stops the emulator."])
 
 

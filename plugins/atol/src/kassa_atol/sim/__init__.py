@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from kassa.serving import AsgiServer
 from kassa_atol.sim.kkt import FN, MSK, REG_NUMBER, Faults, Kkt
 from kassa_atol.sim.ofd import OfdLink
 from kassa_atol.sim.server import WebServer
+from kassa_atol.sim.state import StateError, StateFile
 
 DEFAULT_PORT = 16732  # the ATOL Web Server's default (fiscal.md §2.2)
 
@@ -23,7 +25,8 @@ class AtolSimulator:
     ``name = register`` and the site's ``fiscal = register``. ``ofd_url``: the FN transmits
     its documents there (``sim/ofd.py``: §9 tickets to ``/_sim/documents``) ``ofd_delay``
     seconds after each is made, retrying from ``ofd_retry`` s on; without it every document
-    counts as confirmed at the next task (unless the ``ofd_failing`` fault is on)."""
+    counts as confirmed at the next task (unless the ``ofd_failing`` fault is on).
+    ``state_file``: the FN's and the Web Server's state survive a restart (``sim/state.py``)."""
 
     name = "atol"
 
@@ -32,7 +35,8 @@ class AtolSimulator:
                  clock: Any = None, login: str = "", password: str = "",
                  poll_interval: float = 0.05, fn: str = FN, reg_number: str = REG_NUMBER,
                  ofd_url: str = "", ofd_delay: float = 0.0, ofd_retry: float = 1.0,
-                 ofd_max_retry: float = 30.0) -> None:
+                 ofd_max_retry: float = 30.0, state_file: str | os.PathLike[str] | None = None
+                 ) -> None:
         self.site = site
         self.register = register or f"atol-{site}"
         self.host = host
@@ -46,6 +50,7 @@ class AtolSimulator:
         self.link = OfdLink(self.kkt, ofd_url, delay=ofd_delay, retry=ofd_retry,
                             max_retry=ofd_max_retry) if ofd_url else None
         self.web.link = self.link
+        self.state = StateFile(state_file) if state_file else None
         self._server: AsgiServer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
 
@@ -61,7 +66,17 @@ class AtolSimulator:
         """Receipts and corrections the FN holds (what a contract test counts)."""
         return len(self.kkt.receipts())
 
+    def save(self) -> None:
+        if self.state is not None:
+            self.state.save(self.web)
+
     async def start(self) -> dict[str, Any]:
+        if self.state is not None:  # before serving: a restarted emulator answers as before
+            self.state.load(self.web)
+            self.web.save = self.save
+            if self.link is not None:
+                self.link.save = self.save
+            self.save()
         self._server = server = AsgiServer(self.web, self.host, self.port)
         await server.start()
         self.port = server.port
@@ -98,5 +113,5 @@ def simulators(settings: Any) -> list[AtolSimulator]:
     return [AtolSimulator(str(getattr(s, "code", s)), auto_open_shift=True) for s in codes]
 
 
-__all__ = ["DEFAULT_PORT", "AtolSimulator", "Faults", "Kkt", "OfdLink", "WebServer",
-           "simulators"]
+__all__ = ["DEFAULT_PORT", "AtolSimulator", "Faults", "Kkt", "OfdLink", "StateError",
+           "StateFile", "WebServer", "simulators"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +34,8 @@ class WebServer:
         self.received = 0  # POSTs stored (a test waits on this before killing a client)
         self.errors: list[str] = []  # why each refused task was refused (/_sim/state)
         self._queue: list[tuple[str, list[Any]]] = []
+        self._current: tuple[str, list[Any]] | None = None  # popped, not finished
+        self.save: Callable[[], None] | None = None  # the state file, when there is one
         self._wake = anyio.Event()
         self.offset = timedelta(0)  # /_sim/clock advance
         self.link: OfdLink | None = None  # the FN's OFD exchange, when one is configured
@@ -44,7 +46,7 @@ class WebServer:
             while not self._queue:
                 await self._wake.wait()
                 self._wake = anyio.Event()
-            uuid, tasks = self._queue.pop(0)
+            uuid, tasks = self._current = self._queue.pop(0)
             results = self.requests[uuid]
             if self.delay:
                 await anyio.sleep(self.delay)
@@ -64,12 +66,27 @@ class WebServer:
                 else:
                     results[i] = {"status": "ready", "errorCode": 0,
                                   "errorDescription": text(0), "result": out}
+            self._current = None
+            self._saved()
 
-    def _enqueue(self, uuid: str, tasks: list[Any]) -> None:
+    def _saved(self) -> None:
+        if self.save is not None:
+            self.save()
+
+    def pending(self) -> list[tuple[str, list[Any]]]:
+        """Requests stored and not finished, in the order they run (the state file's)."""
+        return ([self._current] if self._current else []) + list(self._queue)
+
+    def requeue(self, uuid: str, tasks: list[Any]) -> None:
+        """A request stored before a restart and not run: it runs now, from the start."""
         self.requests[uuid] = [_result("wait", 0) for _ in tasks]
         self._queue.append((uuid, tasks))
-        self.received += 1
         self._wake.set()
+
+    def _enqueue(self, uuid: str, tasks: list[Any]) -> None:
+        self.requeue(uuid, tasks)
+        self.received += 1
+        self._saved()  # on disk before the 201
 
     # --- HTTP ------------------------------------------------------------------------------
     async def __call__(self, scope: Mapping[str, Any], receive: Any, send: Any) -> None:
@@ -142,6 +159,7 @@ class WebServer:
         elif method == "POST" and path == "/_sim/clock":
             try:
                 self.offset += timedelta(seconds=float(json.loads(body)["advance"]))
+                self._saved()
             except (ValueError, KeyError, TypeError) as exc:
                 await _send(send, 400, {"error": f"expected {{\"advance\": seconds}}: {exc}"})
                 return
