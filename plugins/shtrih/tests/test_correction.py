@@ -291,3 +291,36 @@ async def test_lost_answer_mid_items_is_cancelled_then_made_once(reg: SimRegiste
     assert reg.sim.fr.doc is None
     doc = await reg.correction(correction(), key="c1")
     assert doc.number == 2 and [d.type for d in reg.sim.fr.documents.values()] == [2, 31]
+
+
+@pytest.mark.anyio
+async def test_through_the_journal_a_lost_correction_is_made_once(reg: SimRegister,
+                                                                 tmp_path: Path) -> None:
+    """As the core runs it: the answer to FF45 is lost -> the journal marks the correction
+    unknown; the retry with the same key reconciles through lookup, prints nothing more."""
+    from kassa.journal import Journal, OutcomeUnknown
+    from kassa.model import FiscalDocument
+    from kassa.store import Store
+
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'j.db'}")
+    await store.prepare()
+    try:
+        journal = Journal(store, now=lambda: datetime.now(UTC))
+        corr = correction()
+
+        async def run() -> FiscalDocument:
+            return await journal.run("c1", component=reg.name, concern="fiscal",
+                                     kind="correction", site="s1", station=None,
+                                     request=corr, call=lambda: reg.correction(corr, "c1"),
+                                     lookup=reg.lookup, result_type=FiscalDocument)
+
+        await reg.open_shift(CASHIER, key="o1")
+        reg.sim.drop_answer_to = c.CLOSE_V2
+        with pytest.raises(OutcomeUnknown):
+            await run()
+        doc = await run()
+        assert doc.kind == DocumentKind.CORRECTION and doc.detail["reconciled"]
+        assert await run() == doc
+        assert [d.type for d in reg.sim.fr.documents.values()] == [2, 31]
+    finally:
+        await store.close()
