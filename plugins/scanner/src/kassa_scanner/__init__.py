@@ -1,5 +1,5 @@
-"""Kassa plugin scanner: barcode scanners (serial and keyboard-wedge) and GS1 DataMatrix
-marking codes, with an emulator. Hook implementations only."""
+"""Kassa plugin scanner: barcode scanners (serial, USB HID POS, keyboard-wedge) and GS1
+DataMatrix marking codes, with an emulator. Hook implementations only."""
 
 from __future__ import annotations
 
@@ -25,13 +25,13 @@ def register_texts() -> Mapping[str, Mapping[str, str]]:
 
 @hookimpl
 def register_devices(hub: Any) -> Sequence[Any]:
-    from kassa_scanner.scanner import SerialScanner, WedgeScanner
+    from kassa_scanner.scanner import HidPosScanner, SerialScanner, WedgeScanner
 
     section = hub.section("scanner")
     if section is None:
         return []
-    return [SerialScanner(s, hub.clock) if s.mode == "serial" else WedgeScanner(s, hub.clock)
-            for s in section.scanners]
+    kinds = {"serial": SerialScanner, "hidpos": HidPosScanner, "wedge": WedgeScanner}
+    return [kinds[s.mode](s, hub.clock) for s in section.scanners]
 
 
 @hookimpl

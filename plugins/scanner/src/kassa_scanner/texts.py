@@ -15,6 +15,12 @@ _BROKEN_RU = {
     "no_crypto": "В коде маркировки нет криптохвоста (91/92 или 93): его нельзя проверить.",
     "no_gs": "Сканер потерял разделители GS: настройте его передавать GS или замену.",
 }
+_HID_RU = {"size": "отчёт не 64 байта", "report_id": "чужой номер отчёта",
+           "length": "длина данных больше 56", "aim": "неверный идентификатор символики",
+           "flags": "неизвестные флаги", "too_long": "код длиннее 4096 байт"}
+_HID_EN = {"size": "not a 64-byte report", "report_id": "another report ID",
+           "length": "data length over 56", "aim": "not an AIM symbology identifier",
+           "flags": "unknown flags", "too_long": "a code over 4096 bytes"}
 _BROKEN_EN = {
     "characters": "The marking code has characters that cannot be in it: scan it again.",
     "not_marking": "This is not a Chestny Znak marking code (no GTIN at its start).",
@@ -31,7 +37,18 @@ _BROKEN_EN = {
 
 TEXTS: dict[str, dict[str, str]] = {
     "ru": {"scanner.port": "Сканер «{name}» ({port}) недоступен: {reason}.",
-           **{f"scanner.broken.{k}": v for k, v in _BROKEN_RU.items()}},
+           "scanner.hid_torn": "Сканер «{name}» прислал код не полностью, он отброшен: "
+                               "отсканируйте ещё раз.",
+           "scanner.hid_bad": "Сканер «{name}» прислал не отчёт HID POS ({reason}), он "
+                              "отброшен: проверьте, что сканер в режиме HID POS.",
+           **{f"scanner.broken.{k}": v for k, v in _BROKEN_RU.items()},
+           **{f"scanner.hid_reason.{k}": v for k, v in _HID_RU.items()}},
     "en": {"scanner.port": "Scanner '{name}' ({port}) is unavailable: {reason}.",
-           **{f"scanner.broken.{k}": v for k, v in _BROKEN_EN.items()}},
+           "scanner.hid_torn": "Scanner '{name}' sent a code only in part; it was dropped: "
+                               "scan it again.",
+           "scanner.hid_bad": "Scanner '{name}' sent something that is not a HID POS report "
+                              "({reason}); it was dropped: check the scanner is in HID POS "
+                              "mode.",
+           **{f"scanner.broken.{k}": v for k, v in _BROKEN_EN.items()},
+           **{f"scanner.hid_reason.{k}": v for k, v in _HID_EN.items()}},
 }
