@@ -4,8 +4,9 @@ The component is the reference register (``kassa.testing.fakes.FakeRegister``, i
 an in-memory SQLite), so the bare call costs what a fast local driver costs. Measured:
 
 1. bare: ``await register.receipt(receipt, key)``;
-2. journal: the same call through ``Journal.run`` (pending committed before, done after:
-   two write transactions on the store's SQLite file, PRAGMA synchronous as the store sets);
+2. journal: the same call through ``Journal.run`` (pending committed and fsynced before, the
+   done mark committed after without an fsync, as the journal does), and, alternating call by
+   call in the same run, a journal whose done mark is fsynced too (what it did before);
 3. service: ``hub.fiscal.receipt`` (validation, the journal, the ``fiscal_receipt`` event);
 4. replay: ``Journal.run`` with a key already done (the recorded result, no call).
 
@@ -21,6 +22,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 N = int(os.environ.get("BENCH_CALLS", "400"))
 
@@ -50,21 +52,32 @@ async def main() -> None:
             await reg.receipt(receipt, f"bare-{i}")
             bare.append(time.perf_counter() - t)
 
+        class EveryMarkFsynced(Store):
+            async def write_sync(self, fn: Any, *, durable: bool = True) -> Any:
+                return await super().write_sync(fn)
+
         store = Store(f"sqlite+aiosqlite:///{Path(tmp) / 'journal.db'}")
         await store.prepare()
         journal = Journal(store, now=lambda: datetime.now(UTC))
+        synced_store = EveryMarkFsynced(f"sqlite+aiosqlite:///{Path(tmp) / 'synced.db'}")
+        await synced_store.prepare()
+        synced = Journal(synced_store, now=lambda: datetime.now(UTC))
 
-        async def run(key: str) -> FiscalDocument:
+        async def run(key: str, journal: Journal = journal) -> FiscalDocument:
             return await journal.run(key, component="fr1", concern="fiscal", kind="receipt",
                                      site="s1", station="t1", request=receipt,
                                      call=lambda: reg.receipt(receipt, key),
                                      lookup=reg.lookup, result_type=FiscalDocument)
 
-        journaled = []
+        journaled, fsynced = [], []
         for i in range(N):
             t = time.perf_counter()
             await run(f"j-{i}")
             journaled.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            await run(f"f-{i}", synced)
+            fsynced.append(time.perf_counter() - t)
+        await synced_store.close()
         replay = []
         for i in range(N):
             t = time.perf_counter()
@@ -88,7 +101,8 @@ async def main() -> None:
     b, bp = _stats(bare)
     print(f"journal bench: {N} receipts each, SQLite file store")
     print(f"  bare component call   median {b:8.0f} us  p99 {bp:8.0f} us")
-    for name, xs in (("through Journal.run", journaled), ("hub.fiscal.receipt", service),
+    for name, xs in (("through Journal.run", journaled), ("every mark fsynced", fsynced),
+                     ("hub.fiscal.receipt", service),
                      ("replay of a done key", replay)):
         m, p = _stats(xs)
         print(f"  {name:21} median {m:8.0f} us  p99 {p:8.0f} us  "

@@ -57,3 +57,26 @@ async def test_database_created_open_by_an_older_version_is_closed(tmp_path):
     await store.prepare()
     assert mode(db) == 0o600
     await store.close()
+
+
+async def test_a_lazy_commit_is_not_fsynced_and_the_next_one_is(tmp_path):
+    """``durable=False`` (the journal's outcome marks): NORMAL for that transaction only, on
+    both write paths; the connection is FULL again for everything after it."""
+    store = Store(f"sqlite+aiosqlite:///{tmp_path}/k.db")
+    await store.prepare()
+    level = "PRAGMA synchronous"
+    async with store.write(durable=False) as conn:
+        assert (await conn.exec_driver_sql(level)).scalar() == 1
+    async with store.write() as conn:
+        assert (await conn.exec_driver_sql(level)).scalar() == FULL
+    assert await store.run_write(lambda raw: raw.execute(level).fetchone()[0],
+                                 durable=False) == 1
+    assert await store.run_write(lambda raw: raw.execute(level).fetchone()[0]) == FULL
+
+    def fails(raw):
+        raise ValueError("half way")
+
+    with pytest.raises(ValueError):
+        await store.run_write(fails, durable=False)
+    assert await store.run_write(lambda raw: raw.execute(level).fetchone()[0]) == FULL
+    await store.close()

@@ -81,3 +81,19 @@ async def test_run_write_says_it_needs_a_sqlite_file():
     with pytest.raises(RuntimeError, match="run_write needs a SQLite file; use write_sync"):
         await store.run_write(lambda raw: None)
     await store.close()
+
+
+async def test_a_lazy_write_commits_like_any_other(store, fake_clock):
+    """``durable=False`` only skips the flush to disk: the rows are committed and read back,
+    and on PostgreSQL the setting is the transaction's alone."""
+    def fn(conn):
+        conn.execute(PUT, dict(n="ws-lazy", p=1, at=fake_clock.now()))
+        if store.dialect == "postgresql":
+            return conn.execute(text("SHOW synchronous_commit")).scalar()
+        return None
+
+    assert await store.write_sync(fn, durable=False) in (None, "off")
+    assert await names(store) == ["ws-lazy"]
+    if store.dialect == "postgresql":
+        assert await store.write_sync(
+            lambda c: c.execute(text("SHOW synchronous_commit")).scalar()) == "on"

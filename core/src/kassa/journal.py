@@ -2,11 +2,12 @@
 device component goes through ``Journal.run``, so a retry never prints, charges or
 fiscalises twice (DESIGN §5b).
 
-One row per idempotency key: ``pending`` is committed durably before the component is
-called; the answer makes it ``done`` (with the result) or ``failed`` (the component said
-nothing was done); anything else (a crash, a timeout, a cancellation, an unexpected
-exception) leaves ``unknown``, which is reconciled by asking the component (``lookup(key)``)
-before the call may run again.
+One row per idempotency key: ``pending`` is committed durably (fsynced) before the component
+is called; the answer makes it ``done`` (with the result) or ``failed`` (the component said
+nothing was done), a mark committed without an fsync (a power loss losing it leaves
+``pending``, which is looked up like a crash mid-call); anything else (a crash, a timeout,
+a cancellation, an unexpected exception) leaves ``unknown``, which is reconciled by asking
+the component (``lookup(key)``) before the call may run again.
 
 Components raise ``RetryLater`` only when they KNOW nothing happened (the request was never
 sent); when in doubt they raise something else (a ``TimeoutError``, a broken link, or
@@ -289,7 +290,10 @@ class Journal:
         if code is not None:
             values.update(error_code=code, error=message)
         stmt = update(_T).where(_T.c.key == key).values(**values)
-        await self.store.write_sync(lambda c: c.execute(stmt))
+        # Not fsynced: the pending row committed before the call already guards it. Lost
+        # with the power, the call is pending again at start, so unknown and looked up
+        # before anything runs again; the event emitted next (a durable commit) fsyncs it.
+        await self.store.write_sync(lambda c: c.execute(stmt), durable=False)
 
     @staticmethod
     def _decode(text: str | None, result_type: type[T]) -> T:

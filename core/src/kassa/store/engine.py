@@ -170,9 +170,15 @@ class Store:
         await self.upgrade()
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self, *, durable: bool = True) -> AsyncIterator[AsyncConnection]:
         """A write transaction. SQLite: serialised here and BEGIN IMMEDIATE, so no writer
         ever fails with 'database is locked' half way through.
+
+        ``durable=False``: the commit survives a process kill but may be lost with the power
+        (SQLite: this commit is not fsynced, WAL ``synchronous=NORMAL``; PostgreSQL: ``SET
+        LOCAL synchronous_commit = off``). The next durable commit makes it durable too (the
+        WAL is written in order). For marks that are safe to lose, such as the journal's
+        outcome of a call that its ``pending`` row already guards.
 
         The body runs shielded from cancellation (keep it to database work): a statement
         cut off half way makes the driver drop the connection, which on SQLite can leave the
@@ -182,27 +188,37 @@ class Store:
         async with lock:
             with anyio.CancelScope(shield=True):
                 async with self._connection() as conn:
-                    if self.sqlite:
-                        await conn.exec_driver_sql("BEGIN IMMEDIATE")
-                    else:
-                        await conn.begin()
+                    lazy = not durable and self.sqlite and SYNCHRONOUS != "NORMAL"
+                    if lazy:
+                        await conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
                     try:
-                        yield conn
-                    except BaseException:
-                        await conn.rollback()
-                        raise
-                    await conn.commit()
+                        if self.sqlite:
+                            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                        else:
+                            await conn.begin()
+                            if not durable:
+                                await conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                        try:
+                            yield conn
+                        except BaseException:
+                            await conn.rollback()
+                            raise
+                        await conn.commit()
+                    finally:
+                        if lazy:  # a pooled connection goes back as the store set it
+                            await conn.exec_driver_sql("PRAGMA synchronous=FULL")
         await anyio.lowlevel.checkpoint()  # deliver a cancellation that waited for us
 
-    async def write_sync(self, fn: Callable[[Connection], T]) -> T:
+    async def write_sync(self, fn: Callable[[Connection], T], *, durable: bool = True) -> T:
         """Run ``fn(conn)`` in one write transaction, ``conn`` a synchronous SQLAlchemy
         ``Connection``, and return its result (public: ``HubAPI.write_sync``). On a SQLite
         file it is ``run_write``'s one thread hop, on the same plain sqlite3 connection;
         elsewhere (PostgreSQL, in-memory SQLite) ``AsyncConnection.run_sync`` in ``write()``.
-        ``fn`` commits nothing itself: returning commits, raising rolls back."""
+        ``fn`` commits nothing itself: returning commits, raising rolls back.
+        ``durable``: as ``write()``'s."""
         if self.raw_writes:
-            return await self.run_write(lambda raw: self._run_sa(fn))
-        async with self.write() as conn:
+            return await self.run_write(lambda raw: self._run_sa(fn), durable=durable)
+        async with self.write(durable=durable) as conn:
             return await conn.run_sync(fn)
 
     def _run_sa(self, fn: Callable[[Connection], T]) -> T:
@@ -213,37 +229,45 @@ class Store:
         with self._sync_engine.connect() as conn:
             return fn(conn)
 
-    async def run_write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def run_write(self, fn: Callable[[sqlite3.Connection], T], *,
+                        durable: bool = True) -> T:
         """SQLite file only (``raw_writes``): run ``fn`` in one write transaction on a plain
         sqlite3 connection, in a worker thread, and return its result. Through aiosqlite
         every statement (and BEGIN, COMMIT, the pool's reset) is a hop between threads, and
         on a busy hub each hop costs milliseconds; here the whole transaction is one hop. For
         the hot writers (the event log, the outbox's marks; plugins use ``write_sync``);
-        serialised with ``write()`` by the same lock."""
+        serialised with ``write()`` by the same lock. ``durable``: as ``write()``'s."""
         if not self.raw_writes:
             raise RuntimeError("run_write needs a SQLite file; use write_sync, which works on"
                                " every store")
         async with self._write_lock:
             with anyio.CancelScope(shield=True):
-                result = await anyio.to_thread.run_sync(self._run_raw, fn,
+                result = await anyio.to_thread.run_sync(self._run_raw, fn, durable,
                                                         limiter=self._raw_thread)
         await anyio.lowlevel.checkpoint()
         return result
 
-    def _run_raw(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def _run_raw(self, fn: Callable[[sqlite3.Connection], T], durable: bool = True) -> T:
         if self._raw is None:
             self._raw = sqlite3.connect(_sqlite_path(self.url), timeout=30,
                                         isolation_level=None, check_same_thread=False)
             _pragmas(self._raw)
         conn = self._raw
-        conn.execute("BEGIN IMMEDIATE")
+        lazy = not durable and SYNCHRONOUS != "NORMAL"
+        if lazy:
+            conn.execute("PRAGMA synchronous=NORMAL")
         try:
-            result = fn(conn)
-        except BaseException:
-            if conn.in_transaction:  # SQLite ends it by itself after some errors (disk full)
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+            except BaseException:
+                if conn.in_transaction:  # SQLite ends it by itself after some errors
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            if lazy:
+                conn.execute("PRAGMA synchronous=FULL")
         return result
 
     @asynccontextmanager
