@@ -324,3 +324,36 @@ async def test_through_the_journal_a_lost_correction_is_made_once(reg: SimRegist
         assert [d.type for d in reg.sim.fr.documents.values()] == [2, 31]
     finally:
         await store.close()
+
+
+# --- firmware that does not show FF35 as mode 8 ----------------------------------------
+def test_a_correction_only_the_fn_knows_is_dropped_with_ff08() -> None:
+    fr = opened()
+    fr.correction_begin = "fn"
+    assert err(fr, c.request(c.CORRECTION_BEGIN, 30)) == 0
+    assert fr.mode == 2, "the register's mode does not show it"
+    assert c.fn_status(c.answer(fr.execute(c.request(c.FN_STATUS, 30))).data).document == 0x14
+    assert err(fr, c.request(c.CANCEL, 1)) == 0x55
+    assert err(fr, c.request(c.FN_CANCEL, 1)) == 0x4F  # sysadmin only
+    assert err(fr, c.request(c.FN_CANCEL, 30)) == 0
+    assert fr.doc is None and err(fr, c.request(c.FN_CANCEL, 30)) == 0x02
+    assert err(fr, c.request(c.CORRECTION_BEGIN, 30)) == 0
+    assert err(fr, item()) == 0 and fr.mode & 0x0F == 8, "an item makes it a document"
+
+
+@pytest.mark.anyio
+async def test_lost_answer_to_ff35_on_fn_only_firmware(reg: SimRegister) -> None:
+    await reg.open_shift(CASHIER, key="o1")
+    reg.sim.fr.correction_begin = "fn"
+    reg.sim.drop_answer_to = c.CORRECTION_BEGIN
+    with pytest.raises(ConnectionError):
+        await reg.correction(correction(), key="c1")
+    assert reg.sim.fr.doc is not None and reg.sim.fr.mode == 2
+    assert await reg.lookup("c1") is None
+    assert reg.sim.fr.doc is None, "lookup dropped it with FF08"
+    reg.sim.drop_answer_to = c.CORRECTION_BEGIN
+    with pytest.raises(ConnectionError):
+        await reg.correction(correction(), key="c2")
+    await reg.stop_link()
+    sale = await reg.correction(correction(lines=1), key="c3")  # the next call clears it
+    assert sale.number == 2 and [d.type for d in reg.sim.fr.documents.values()] == [2, 31]

@@ -140,8 +140,7 @@ class ShtrihRegister:
                 if st.submode in (Submode.PAPER_OUT_PASSIVE, Submode.PAPER_OUT_ACTIVE):
                     raise Refusal(0x6B)
                 fs = c.full_status(await self.command(c.FULL_STATUS))
-                fd = (c.fn_status(await self.command(c.FN_STATUS)).last_fd if kind.fiscal
-                      else None)
+                fd = (await self._clear_fn()).last_fd if kind.fiscal else None
                 self.intents.sent(Intent(key=key, kind=kind, at=fs.at, fd_before=fd,
                                          doc_before=fs.document_number, total=total,
                                          operation=operation))
@@ -170,10 +169,21 @@ class ShtrihRegister:
             self.intents.done(key, doc)
             return doc
 
+    async def _clear_fn(self) -> c.FnStatus:
+        """FF01; a document the FN still has open outside mode 8 (a correction begun with
+        FF35 on firmware that does not show it as mode 8) is dropped with FF08: it was never
+        fiscalised."""
+        fn = c.fn_status(await self.command(c.FN_STATUS))
+        if fn.document:
+            await self.command(c.FN_CANCEL)
+            fn = c.fn_status(await self.command(c.FN_STATUS))
+        return fn
+
     async def _cancel_open(self) -> None:
         try:
             if split_mode((await self._short()).mode)[0] == 8:
                 await self.command(c.CANCEL)
+            await self._clear_fn()
         except (Refusal, LinkDown, AnswerLost):
             pass  # the next call's _prepare cancels it
 
@@ -369,6 +379,7 @@ class ShtrihRegister:
                 return intent.doc
             try:
                 await self._prepare()
+                await self._clear_fn()
                 doc = await reconcile(self, intent)
             except (Refusal, LinkDown, AnswerLost) as exc:
                 await self._drop()

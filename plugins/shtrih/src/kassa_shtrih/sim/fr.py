@@ -55,6 +55,10 @@ class Register:
     ofd_backlog: int = 0
     marking_declined: bool = False
     marking: dict[str, Any] = field(factory=dict)  # the code being checked / accepted
+    # what the firmware shows after FF35 is unknown: "document" = mode 8 (a receipt-like
+    # open document, 0x88 cancels it); "fn" = the mode stays, only FF01 names the open
+    # correction and FF08 cancels it (control: "correction-begin document|fn")
+    correction_begin: str = "document"
 
     # --- faults and probes -------------------------------------------------------------
     def load_paper(self) -> None:
@@ -78,8 +82,14 @@ class Register:
                     and self.clock() - self.shift_opened_at > SHIFT_LIMIT)
 
     @property
+    def fn_only(self) -> bool:
+        """A correction begun (FF35, no item yet) that only the FN knows about."""
+        return bool(self.doc is not None and self.correction_begin == "fn"
+                    and self.doc.correction and not self.doc.items)
+
+    @property
     def mode(self) -> int:
-        if self.doc is not None:
+        if self.doc is not None and not self.fn_only:
             return 8 | (self.doc.type << 4)
         if self.shift_open:
             return 3 if self.expired else 2
@@ -199,6 +209,16 @@ class Register:
         return bytes([1 if self.shift_open else 0]) + c.le(self.shift, 2) + c.le(
             self.receipts_in_shift, 2)
 
+    def fn_cancel(self, data: bytes) -> bytes:
+        """FF08: the FN drops its open document (nothing fiscalised)."""
+        self.check_fn()
+        if self.doc is None:
+            raise Refused(0x02)  # no document in the FN (our code: "wrong FN state")
+        self.doc = None
+        self.marking = {}
+        self.printed.append("ДОКУМЕНТ ОТМЕНЕН")
+        return b""
+
     def find_document(self, data: bytes) -> bytes:
         self.check_fn()
         d = self.documents.get(c.num(data[:4]))
@@ -281,7 +301,8 @@ _HANDLERS: dict[int, Callable[[Register, bytes], bytes]] = {
     c.CASH_IN: lambda fr, d: fr.cash_move(1, d), c.CASH_OUT: lambda fr, d: fr.cash_move(-1, d),
     c.CONTINUE_PRINT: Register.continue_print, c.OPEN_SHIFT: Register.open_shift,
     c.FN_STATUS: Register.fn_status, c.FN_EXPIRY: Register.fn_expiry,
-    c.FIND_DOCUMENT: Register.find_document, c.OFD_STATUS: Register.ofd_status,
+    c.FIND_DOCUMENT: Register.find_document, c.FN_CANCEL: Register.fn_cancel,
+    c.OFD_STATUS: Register.ofd_status,
     c.SHIFT_PARAMS: Register.shift_params,
     c.SALE: lambda fr, d: r.legacy_item(fr, False, d),
     c.SALE_RETURN: lambda fr, d: r.legacy_item(fr, True, d),

@@ -155,8 +155,8 @@ def close_legacy(fr: Register, data: bytes) -> bytes:
     return bytes([1]) + c.le(_close(fr, payments, 1), 5)
 
 def cancel(fr: Register, data: bytes) -> bytes:
-    if fr.doc is None:
-        raise Refused(0x55)
+    if fr.doc is None or fr.fn_only:
+        raise Refused(0x55)  # no receipt open as far as the register's mode goes
     fr.doc = None
     fr.printed.append("ЧЕК АННУЛИРОВАН")
     return bytes([1])

@@ -88,6 +88,10 @@ class ShtrihSimulator:
             self.fr.ofd_backlog = min(int(arg), len(self.fr.documents))
         elif cmd == "marking":
             self.fr.marking_declined = arg == "decline"
+        elif cmd == "correction-begin":
+            if arg not in ("document", "fn"):
+                return {"error": "correction-begin document|fn"}
+            self.fr.correction_begin = arg
         elif cmd == "advance":
             self.advance(float(arg))
         elif cmd == "delay":
