@@ -55,3 +55,17 @@ def register_simulators(settings: Any) -> Sequence[Any]:
     from kassa_delivery.demo import DeliveryDemo
 
     return [DeliveryDemo(settings)]
+
+
+@hookimpl
+def register_reports() -> Sequence[Any]:
+    from kassa_delivery.reports import definitions
+
+    return definitions()
+
+
+@hookimpl
+def register_cli_commands(cli: Any) -> None:
+    from kassa_delivery.cli import delivery
+
+    cli.add_command(delivery)

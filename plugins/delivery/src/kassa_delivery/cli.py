@@ -1,0 +1,71 @@
+"""``kassa delivery jobs``: the queue as the running hub sees it (through its API, with the
+hub's admin token), so a person sees what waits and why without opening the console."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from kassa_delivery.texts import t
+
+STATUS = {"queued": "в очереди", "fiscalised": "пробит", "failed": "ошибка",
+          "skipped": "без чека"}
+
+
+def _line(j: dict[str, Any], locale: str) -> str:
+    rub = f"{j['amount'] // 100}.{j['amount'] % 100:02d}"
+    status = STATUS.get(j["status"], j["status"]) if locale == "ru" else j["status"]
+    out = f"#{j['job_id']:<5} {j['order_id']:<12} {j['driver']:<10} {rub:>10} {status}"
+    if j["fiscal"]:
+        out += f"  ФД {j['fiscal']['fd']} ФП {j['fiscal']['fp']}"
+    if j["waiting"]:
+        out += f"  ждёт {j['waiting']['minutes']} мин: {j['waiting']['reason']}"
+    if j["error"]:
+        out += f"  {j['error']}"
+    copy = j["copy"]
+    if copy["status"] not in ("none",):
+        out += f"  копия: {copy['status']}" + (f" ({copy['reason']})" if copy["reason"] else "")
+    return out
+
+
+@click.group("delivery", help="Удалённая фискализация для водителей доставки.")
+def delivery() -> None:
+    pass
+
+
+@delivery.command("jobs", help="Задания очереди (новые сверху).")
+@click.option("--status", type=click.Choice(["queued", "fiscalised", "failed", "skipped"]))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 500))
+@click.option("--url", default=None, help="адрес API хаба")
+@click.option("--token", default=None, help="токен API хаба")
+@click.option("--json", "as_json", is_flag=True, help="как JSON")
+@click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
+def jobs(status: str | None, limit: int, url: str | None, token: str | None, as_json: bool,
+         locale: str) -> None:
+    import httpx
+    from kassa.api.address import hub_address
+
+    base, tok = hub_address(url, token)
+    params: dict[str, Any] = {"limit": limit} | ({"status": status} if status else {})
+    try:
+        r = httpx.get(f"{base}/api/delivery/v1/jobs", params=params,
+                      headers={"Authorization": f"Bearer {tok}"}, timeout=30)
+    except httpx.HTTPError as exc:
+        raise click.ClickException(t("delivery.cli.unreachable", locale, url=base,
+                                     why=type(exc).__name__)) from None
+    if r.status_code != 200:
+        try:
+            msg = r.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            msg = f"HTTP {r.status_code}"
+        raise click.ClickException(msg)
+    found = r.json()
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo(t("delivery.cli.no_jobs", locale))
+    for j in found:
+        click.echo(_line(j, locale))

@@ -1,0 +1,82 @@
+"""Reports through the core's reports hook (so ``/report`` in chat and the console have them):
+receipts per driver per day and the jobs that failed or still wait."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from kassa.model import Column, Period, Report
+
+from kassa_delivery.schema import job as J
+from kassa_delivery.service import service_for, stamp, unstamp
+
+
+async def _rows(ctx: Any, site: str | None, period: Period) -> list[dict[str, Any]]:
+    q = sa.select(J).where(J.c.accepted_at >= stamp(period.start),
+                           J.c.accepted_at < stamp(period.end)).order_by(J.c.id)
+    if site:
+        q = q.where(J.c.site == site)
+    async with ctx.hub.engine.connect() as conn:
+        return [dict(r._mapping) for r in (await conn.execute(q)).all()]
+
+
+class DriversByDay:
+    name = "delivery_drivers"
+    title = {"ru": "Доставка: чеки по водителям", "en": "Delivery: receipts by driver"}
+    parameters = ("site", "period")
+
+    async def build(self, ctx: Any, site: str | None, period: Period) -> Report:
+        svc = service_for(ctx.hub)
+        ru = getattr(ctx, "locale", "ru") != "en"
+        cols = (Column("day", "День" if ru else "Day"),
+                Column("driver", "Водитель" if ru else "Driver"),
+                Column("receipts", "Чеков" if ru else "Receipts", "int"),
+                Column("cash", "Наличными" if ru else "Cash", "money"),
+                Column("card", "Картой" if ru else "Card", "money"),
+                Column("prepaid", "Предоплатой" if ru else "Prepaid", "money"),
+                Column("sent", "Копий отправлено" if ru else "Copies sent", "int"),
+                Column("not_sent", "Не отправлено" if ru else "Not sent", "int"),
+                Column("failed", "Ошибок" if ru else "Failed", "int"))
+        acc: dict[tuple[str, str], list[int]] = {}
+        for r in await _rows(ctx, site, period):
+            day = unstamp(r["accepted_at"]).astimezone(svc.zone(r["site"])).date().isoformat()
+            d = svc.cfg.driver(r["driver"])
+            a = acc.setdefault((day, d.name if d else r["driver"]), [0] * 7)
+            if r["status"] == "fiscalised":
+                a[0] += 1
+                a[{"cash": 1, "card": 2, "prepaid": 3}[r["payment_kind"]]] += r["amount"]
+            a[4] += r["copy_status"] in ("sent", "ofd")
+            a[5] += r["copy_status"] == "not_sent"
+            a[6] += r["status"] == "failed"
+        rows: list[tuple[Any, ...]] = [(day, drv, *v) for (day, drv), v in sorted(acc.items())]
+        totals = ("", "", *(sum(r[i] for r in rows) for i in range(2, 9))) if rows else None
+        notes = ("«Копий отправлено» включает копии, которые отправляет ОФД по тарифу."
+                 if ru else "'Copies sent' includes those the OFD sends under its tariff.",)
+        return Report(name=self.name, title=self.title["ru" if ru else "en"], site=site,
+                      period=period, columns=cols, rows=rows, totals=totals, notes=notes)
+
+
+class Problems:
+    name = "delivery_problems"
+    title = {"ru": "Доставка: ошибки и ожидание", "en": "Delivery: failures and waits"}
+    parameters = ("site", "period")
+
+    async def build(self, ctx: Any, site: str | None, period: Period) -> Report:
+        ru = getattr(ctx, "locale", "ru") != "en"
+        cols = (Column("job", "Задание" if ru else "Job", "int"),
+                Column("order", "Заказ" if ru else "Order"),
+                Column("driver", "Водитель" if ru else "Driver"),
+                Column("amount", "Сумма" if ru else "Amount", "money"),
+                Column("status", "Статус" if ru else "Status"),
+                Column("why", "Причина" if ru else "Reason"))
+        rows = [(r["id"], r["order_id"], r["driver"], r["amount"], r["status"],
+                 r["error"] or r["waiting"] or r["copy_reason"] or "")
+                for r in await _rows(ctx, site, period)
+                if r["status"] in ("failed", "queued") or r["copy_status"] == "not_sent"]
+        return Report(name=self.name, title=self.title["ru" if ru else "en"], site=site,
+                      period=period, columns=cols, rows=rows)
+
+
+def definitions() -> list[Any]:
+    return [DriversByDay(), Problems()]
