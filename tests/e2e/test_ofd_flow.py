@@ -18,7 +18,7 @@ from typing import Any
 import kassa_atol
 import kassa_ofd
 import pytest
-from kassa.demo import merge, merge_sites
+from kassa.demo import DemoSettings, merge, merge_sites, publish_endpoints
 from kassa.model import Cashier
 from kassa.testing import FakeClock, make_hub
 from kassa.testing.contracts.fiscal import sample_receipt
@@ -129,3 +129,29 @@ async def test_receipts_reach_the_ofd_through_an_outage_and_only_the_lost_one_al
     assert ev.amount == 30000 and f"№ {lost.number}" in (ev.text or "")
     assert not (await svc.was_sent(lost)).at_ofd
     assert r2.link is not None and r2.link.attempts == 0  # it never even tried
+
+
+async def test_the_demo_wires_every_registers_fn_to_the_ofd_emulator(tmp_path: Path):
+    settings = DemoSettings(sites=["r1", "r2"], site_count=2, speed=600.0, seed=7, locale="ru")
+    sims: list[Any] = [*kassa_ofd.register_simulators(settings),
+                       *kassa_atol.register_simulators(settings)]
+    publish_endpoints(sims, settings)  # as kassa demo does, before any starts
+    ofd = sims[0]
+    assert isinstance(ofd, OfdSimulator) and settings.endpoints["ofd_url"] == ofd.base_url
+    config: dict[str, Any] = {}
+    try:
+        for sim in sims:
+            config = merge(config, await sim.start())
+        config = merge_sites(config)
+        config["ofd"]["reconcile_every_minutes"] = 0
+        async with make_hub(config, tmp_path, plugins=[kassa_atol, kassa_ofd]) as hub:
+            made = [await hub.fiscal.receipt(sample_receipt(), key=f"demo:{site}", site=site)
+                    for site in ("r1", "r2")]
+            assert made[0].fn != made[1].fn  # an OFD keys its documents by FN + FD
+            for doc in made:
+                await at_ofd(ofd, str(doc.fn), int(doc.number or 0))
+            r = await service_for(hub).reconcile(hub.clock.now() - timedelta(hours=1))
+            assert (r.checked, r.at_ofd, r.missing) == (2, 2, ())
+    finally:
+        for sim in reversed(sims):
+            await sim.stop()

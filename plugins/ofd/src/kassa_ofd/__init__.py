@@ -55,9 +55,14 @@ async def on_shutdown(hub: Any) -> None:
 
 @hookimpl
 def register_simulators(settings: Any) -> Sequence[Any]:
+    import socket
+
     from kassa_ofd.sim import OfdSimulator
 
-    return [OfdSimulator()]
+    with socket.socket() as s:  # fixed now: the registers' FNs read it before it starts
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    return [OfdSimulator(port=port)]
 
 
 @hookimpl

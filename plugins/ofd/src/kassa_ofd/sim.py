@@ -83,6 +83,12 @@ class OfdSimulator:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """What the demo publishes to the other simulators before any starts: the intake the
+        emulated registers' FNs transmit to (their ``ofd_url``), once the port is fixed."""
+        return {"ofd_url": self.base_url} if self.port else {}
+
     # --- intake (what a register's FN transmits) ---------------------------------------
     def take(self, ticket: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         why = problem(ticket, self.inn)

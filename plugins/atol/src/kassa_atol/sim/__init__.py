@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -35,8 +36,8 @@ class AtolSimulator:
                  clock: Any = None, login: str = "", password: str = "",
                  poll_interval: float = 0.05, fn: str = FN, reg_number: str = REG_NUMBER,
                  ofd_url: str = "", ofd_delay: float = 0.0, ofd_retry: float = 1.0,
-                 ofd_max_retry: float = 30.0, state_file: str | os.PathLike[str] | None = None
-                 ) -> None:
+                 ofd_max_retry: float = 30.0, state_file: str | os.PathLike[str] | None = None,
+                 endpoints: Mapping[str, str] | None = None) -> None:
         self.site = site
         self.register = register or f"atol-{site}"
         self.host = host
@@ -47,9 +48,12 @@ class AtolSimulator:
         self.kkt = Kkt(clock=lambda: base() + self.web.offset, auto_open_shift=auto_open_shift,
                        fn=fn, reg_number=reg_number, transmits=bool(ofd_url))
         self.web = WebServer(self.kkt, delay=delay, login=login, password=password)
-        self.link = OfdLink(self.kkt, ofd_url, delay=ofd_delay, retry=ofd_retry,
-                            max_retry=ofd_max_retry) if ofd_url else None
-        self.web.link = self.link
+        self.link: OfdLink | None = None
+        self._ofd = (ofd_delay, ofd_retry, ofd_max_retry)
+        # the demo's published endpoints (read at start): another simulator's OFD intake
+        self.endpoints_in = endpoints
+        if ofd_url:
+            self._link(ofd_url)
         self.state = StateFile(state_file) if state_file else None
         self._server: AsgiServer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -66,11 +70,20 @@ class AtolSimulator:
         """Receipts and corrections the FN holds (what a contract test counts)."""
         return len(self.kkt.receipts())
 
+    def _link(self, url: str) -> None:
+        delay, retry, max_retry = self._ofd
+        self.link = self.web.link = OfdLink(self.kkt, url, delay=delay, retry=retry,
+                                            max_retry=max_retry)
+        self.kkt.transmits = True
+
     def save(self) -> None:
         if self.state is not None:
             self.state.save(self.web)
 
     async def start(self) -> dict[str, Any]:
+        url = (self.endpoints_in or {}).get("ofd_url")
+        if self.link is None and url:
+            self._link(url)
         if self.state is not None:  # before serving: a restarted emulator answers as before
             self.state.load(self.web)
             self.web.save = self.save
@@ -106,11 +119,17 @@ class AtolSimulator:
 
 def simulators(settings: Any) -> list[AtolSimulator]:
     """What ``register_simulators`` returns: one register per demo site; the demo's cashiers
-    sell all day, so the shift opens on the first receipt (the driver's auto-open)."""
+    sell all day, so the shift opens on the first receipt (the driver's auto-open). When an OFD
+    emulator publishes ``ofd_url`` in the demo's endpoints, the FNs transmit to it."""
     sites = getattr(settings, "sites", None) or ["r1"]
     codes = list(sites) if isinstance(sites, (list, tuple)) else [
         f"r{i + 1}" for i in range(int(sites))]
-    return [AtolSimulator(str(getattr(s, "code", s)), auto_open_shift=True) for s in codes]
+    endpoints = getattr(settings, "endpoints", None)
+    # each register its own FN and RN: an OFD keys documents by FN + FD
+    return [AtolSimulator(str(getattr(s, "code", s)), auto_open_shift=True,
+                          fn=str(int(FN) + i), reg_number=f"{i + 1:010d}002292",
+                          endpoints=endpoints)
+            for i, s in enumerate(codes)]
 
 
 __all__ = ["DEFAULT_PORT", "AtolSimulator", "Faults", "Kkt", "OfdLink", "StateError",
