@@ -5,11 +5,11 @@ is imported here: ``kassa --help`` stays fast."""
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
+
+from kassa.api.admin_cli import hub_options, run_admin
 
 TEXTS = {
     "ru": {"none": "Хаб не запускает ни одного устройства.",
@@ -31,57 +31,15 @@ TEXTS = {
                                                     "unknown": "unknown"}},
 }
 
-_opts = [
-    click.option("--json", "as_json", is_flag=True, help="Print the hub's JSON answer."),
-    click.option("--locale", default="ru", show_default=True, type=click.Choice(["ru", "en"])),
-    click.option("--url", default=None, help="Hub address (default: from kassa.toml [api])."),
-    click.option("--token", default=None, envvar="KASSA_API_TOKEN",
-                 help="Admin token (default: $KASSA_API_TOKEN, kassa.toml or the data folder)."),
-    click.option("--config", "-c", "config", default=None, help="Path to kassa.toml."),
-]
-
-
-def hub_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    for opt in reversed(_opts):
-        fn = opt(fn)
-    return fn
-
-
 def text(which: str, locale: str, **kw: Any) -> Any:
     value = TEXTS.get(locale, TEXTS["ru"])[which]
     return value.format(**kw) if isinstance(value, str) else value
 
 
 def call(opts: dict[str, Any], method: str, path: str, **kw: Any) -> Any:
-    """One admin API request; a refusal (exit 1) or an unreachable hub (exit 2) is one
-    sentence on stderr."""
-    import anyio
-
-    from kassa.api.address import hub_address
-    from kassa.api.client import AdminClient, ApiError, HubUnavailable
-    from kassa.errors import UserError
-
-    try:
-        url, token = hub_address(opts["url"], opts["token"], opts["config"])
-    except UserError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
-
-    async def go() -> Any:
-        api = AdminClient(url, token, timeout=60.0)
-        try:
-            return await api.request(method, path, **kw)
-        finally:
-            await api.aclose()
-
-    try:
-        return anyio.run(go)
-    except ApiError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-    except HubUnavailable:
-        click.echo(text("hub", opts["locale"], url=url), err=True)
-        sys.exit(2)
+    """One admin API request (``kassa.api.admin_cli.run_admin``: exit 1 or 2 on failure)."""
+    return run_admin(opts, lambda api: api.request(method, path, **kw), timeout=60.0,
+                     unreachable=lambda url, exc: text("hub", opts["locale"], url=url))
 
 
 def line(d: dict[str, Any], locale: str) -> str:

@@ -4,62 +4,34 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
+from kassa.api.admin_cli import hub_options, run_admin
+
 _where = [
     click.option("--site", "-s", default=None, help="Site code (kassa.toml [[sites]])."),
     click.option("--register", "-r", default=None, help="Register name (when a site has several)."),
-    click.option("--json", "as_json", is_flag=True, help="Print the hub's JSON answer."),
-    click.option("--locale", default="ru", show_default=True, type=click.Choice(["ru", "en"])),
-    click.option("--url", default=None, help="Hub address (default: from kassa.toml [api])."),
-    click.option("--token", default=None, envvar="KASSA_API_TOKEN",
-                 help="Admin token (default: $KASSA_API_TOKEN, kassa.toml or the data folder)."),
-    click.option("--config", "-c", "config", default=None, help="Path to kassa.toml."),
 ]
 
 
 def where(fn: Callable[..., Any]) -> Callable[..., Any]:
     for opt in reversed(_where):
         fn = opt(fn)
-    return fn
+    return hub_options(fn)
 
 
 def _call(opts: dict[str, Any], work: Callable[[Any], Any]) -> Any:
-    """Run ``work(FiscalClient)``; a refusal or an unreachable hub is one sentence, exit 1/2."""
-    import anyio
-
-    from kassa.api.address import hub_address
-    from kassa.api.client import AdminClient, ApiError, HubUnavailable
-    from kassa.errors import UserError
+    """Run ``work(FiscalClient)`` (``kassa.api.admin_cli.run_admin``: exit 1 or 2 on failure)."""
     from kassa.fiscal_ops.client import FiscalClient
     from kassa.fiscal_ops.texts import say
 
     locale = opts["locale"]
-    try:
-        url, token = hub_address(opts["url"], opts["token"], opts["config"])
-    except UserError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
-
-    async def go() -> Any:
-        api = AdminClient(url, token, timeout=120.0)  # a Z report prints for a while
-        try:
-            return await work(FiscalClient(api, locale))
-        finally:
-            await api.aclose()
-
-    try:
-        return anyio.run(go)
-    except ApiError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-    except HubUnavailable as exc:
-        click.echo(say("err.hub", locale, error=str(exc).rstrip(".")), err=True)
-        sys.exit(2)
+    return run_admin(  # a Z report prints for a while
+        opts, lambda api: work(FiscalClient(api, locale)), timeout=120.0,
+        unreachable=lambda url, exc: say("err.hub", locale, error=str(exc).rstrip(".")))
 
 
 def _show(opts: dict[str, Any], data: Any, lines: list[str]) -> None:
