@@ -42,7 +42,7 @@ async def test_demo_tills_reach_the_bonus_programme_through_the_rkeeper_door(tmp
     publish_endpoints(sims, demo)
     door_sim: Any = next(s for s in sims if s.name == "farcards")
     rkeeper: Any = next(s for s in sims if s.name.startswith("rkeeper:"))
-    assert demo.endpoints == {"farcards_url": door_sim.url}
+    assert demo.endpoints == {"farcards_url": door_sim.url, "bonus_cards": "7788000-7788999"}
     config: dict[str, Any] = {}
     try:
         for sim in sims:

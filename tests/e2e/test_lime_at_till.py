@@ -189,3 +189,50 @@ async def test_a_cancelled_check_gives_each_card_back_once(lime_sim, tmp_path):
         ok, text, _ = await till.transactions(two_cards(till, 54, cancel=True),
                                               lunch(LIME_A, LIME_B))
         assert not ok and "нечего отменять" in text
+
+
+async def test_the_demo_serves_bonus_and_lime_at_one_till(tmp_path, monkeypatch):
+    """Assembled as ``kassa demo`` assembles it: the simulators' published endpoints give
+    the door its routes (bonus_cards, lime_cards) and the till its guests' cards."""
+    from kassa.demo import DemoSettings, merge, merge_sites, publish_endpoints
+    from kassa.plugins import Plugins, new_manager
+
+    monkeypatch.setenv("KASSA_LOAD_PLUGINS", "bonus,rkeeper,lime")
+    monkeypatch.delenv("KASSA_FARCARDS_URL", raising=False)
+    plugins = Plugins(new_manager(entry_points=True))
+    demo = DemoSettings(sites=["r1"], site_count=1, speed=1.0, seed=3, locale="ru")
+    sims = await plugins.simulators(demo)
+    publish_endpoints(sims, demo)
+    assert demo.endpoints["bonus_cards"] == BONUS_CARDS
+    assert demo.endpoints["lime_cards"] == LIME_CARDS
+    rkeeper: Any = next(s for s in sims if s.name.startswith("rkeeper:"))
+    lime: Any = next(s for s in sims if s.name == "lime")
+    config: dict[str, Any] = {}
+    try:
+        for sim in sims:
+            config = merge(config, await sim.start())
+        assert [r["program"] for r in config["farcards"]["routes"]] == ["bonus", "lime"]
+        assert config["lime"].get("loyalty", True), "Lime is a programme at the till too"
+        async with make_hub(merge_sites(config), tmp_path, entry_points=True) as hub:
+            till = rkeeper.till
+            assert till is not None and "7799000" in till.cards and "7788000" in till.cards
+            door = hub.state("rkeeper")["farcards"]
+            with anyio.fail_after(20):
+                await door.listening.wait()
+            till.rng.random = lambda: 0.0  # pay with the cards; the check is shared
+            till.cards = ("7799010", "7799011")
+            check = await till.visit()
+            assert check is not None and till.refusals == [] and till.posted == 1
+            assert lime.model.put_checks == 1, "two guests' Lime cards: one Lime check"
+            paid = dict(check.pays)[3]
+            assert deposit(lime, 7799010) + deposit(lime, 7799011) == 2 * 500000 - paid
+            assert deposit(lime, 7799010) < 500000 and deposit(lime, 7799011) < 500000
+            till.cards = ("7788010",)
+            check = await till.visit()
+            assert check is not None and till.refusals == [] and till.posted == 2
+            guest = await hub.loyalty_programs["bonus"].identify("7788010")
+            assert guest is not None and lime.model.put_checks == 1
+    finally:
+        for sim in reversed(sims):
+            with anyio.CancelScope(shield=True):
+                await sim.stop()

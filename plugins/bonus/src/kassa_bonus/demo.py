@@ -24,6 +24,8 @@ class BonusDemo:
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings
+        # the range, for a FarCards door that routes cards by range (the r_keeper demo's)
+        self.endpoints = {"bonus_cards": DEMO_CARDS}
 
     async def start(self) -> Mapping[str, Any]:
         return {"bonus": {"issue_ranges": [DEMO_CARDS], "welcome_bonus": 30000,

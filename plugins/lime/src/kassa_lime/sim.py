@@ -197,10 +197,9 @@ class LimeSimulator:
 
     def fragment(self) -> dict[str, Any]:
         desk = next(iter(self.model.cashdesks))
-        # in ``kassa demo`` Lime is a payment method only: a second loyalty programme would
-        # need FarCards routes by card range, which the demo's r_keeper tills do not have
-        extra = {"loyalty": False} if self.demo else {}
-        return {"lime": {**extra, "base_url": self.url, "username": USERNAME, "password": PASSWORD,
+        # in ``kassa demo`` the r_keeper door routes ``lime_cards`` (published below) to the
+        # Lime programme, beside the bonus programme's range: Lime is both there
+        return {"lime": {"base_url": self.url, "username": USERNAME, "password": PASSWORD,
                          "installation_id": self.model.installation_id, "cashdesk_id": desk,
                          "default_good_type_id": 1, "card_ranges": [self.endpoints["lime_cards"]],
                          "good_types": [{"code": str(g.id), "good_type_id": g.id,

@@ -115,7 +115,8 @@ class RKeeperSim:
         # the till of a loyalty system (FarCards-HTTP), when a loyalty server is configured
         url = (self.farcards_url or (self.endpoints or {}).get("farcards_url")
                or os.environ.get(FARCARDS_ENV))
-        self.till = Till(self.rest, url, self.cards, seed=self.seed) if url else None
+        self.till = Till(self.rest, url, self.cards, seed=self.seed,
+                         endpoints=self.endpoints) if url else None
         self._task = asyncio.get_running_loop().create_task(self._main())
         while not self._ready.is_set():
             if self._task.done():

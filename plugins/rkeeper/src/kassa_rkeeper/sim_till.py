@@ -9,7 +9,12 @@ simulator so a loyalty server can be tested against a real-looking cash server:
 - an unknown card (``Result="1"``) or a refused one (``Locked``, ``StopDate``, ``Deleted``,
   ``Seize``, ``Holy``) is shown on the till: logged, kept in ``refusals``, and the discount line
   is deleted again (the hub sees ``loyalty_discount_removed``);
-- at check close the card's transactions are POSTed in one ``transactionsex`` (all or nothing,
+- some checks are shared: a second guest presents another card of the same issuer (the same
+  first four digits) and both cards pay (§3.4: TransactionsEx rows of several cards in one
+  call); only the first card's discount line goes on the order and only it accrues;
+- the demo's loyalty simulators publish their card ranges (``endpoints``: ``<name>_cards`` =
+  ``"lo-hi"``): the guests carry the first cards of each range too;
+- at check close the cards' transactions are POSTed in one ``transactionsex`` (all or nothing,
   kopecks, signs per the Kind table): Kind 0 points paid (-), Kind 1 the card discount (-),
   Kind 2 bonus accrued (+, r_keeper computes it from the card's bonus type). A network error
   is retried with the same body (the server must not post twice); a refusal
@@ -24,7 +29,7 @@ from __future__ import annotations
 import logging
 import random
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -55,7 +60,7 @@ class TillWireError(Exception):
 @define
 class CardState:
     card: str
-    line: DiscountLine
+    line: DiscountLine | None  # None: a second card on a shared check (no discount of its own)
     holder: str
     summa: int  # AvailableToPay, kopecks
     bonus_type: int
@@ -68,17 +73,25 @@ class Till:
     cards: Sequence[str] = ()  # cards the simulated guests carry
     share: float = 0.3  # of visits made by a guest with a card
     seed: int = 1
+    endpoints: Mapping[str, str] | None = None  # what the demo's simulators published
+    shared: float = 0.25  # of card visits where a second guest pays with a card too
+    per_range: int = 10  # cards the guests carry of each published range
     get_card_info_path: str = "getcardinfoex"
     transactions_path: str = "transactionsex"
     attempts: int = 3  # ExtDllHTTP retries a failed POST
     refusals: list[str] = field(factory=list)  # what the till showed
     posted: int = 0  # checks whose transactions the server accepted
-    applied: dict[str, CardState] = field(factory=dict)  # order guid -> card on it
+    applied: dict[str, list[CardState]] = field(factory=dict)  # order guid -> its cards
     rng: random.Random = field(init=False)
     client: httpx.AsyncClient | None = None
 
     def __attrs_post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        cards = list(self.cards)
+        for name, value in sorted((self.endpoints or {}).items()):
+            if name.endswith("_cards"):
+                cards += [c for c in _range_cards(value, self.per_range) if c not in cards]
+        self.cards = tuple(cards)
 
     # --- the two FarCards calls ---------------------------------------------------------------
     async def _post(self, path: str, body: bytes) -> ET.Element:
@@ -103,9 +116,12 @@ class Till:
             await anyio.sleep(0.05 * (attempt + 1))
         raise TillWireError(f"{path}: no answer after {self.attempts} attempts ({last})")
 
-    async def apply_card(self, order: Order, card: str, station: int) -> CardState | None:
-        """The waiter swipes ``card`` on ``order``; None (and a refusal shown) if refused."""
-        line = self.rest.apply_discount(order, CARD_DISCOUNT, card=card)
+    async def apply_card(self, order: Order, card: str, station: int, *,
+                         discount: bool = True) -> CardState | None:
+        """The waiter swipes ``card`` on ``order``; None (and a refusal shown) if refused.
+        ``discount=False``: a second card of a shared check (its discount line is the first
+        card's)."""
+        line = self.rest.apply_discount(order, CARD_DISCOUNT, card=card) if discount else None
         qry = ET.Element("ROOT")
         q = ET.SubElement(qry, "QRY", Card=card, Restaurant=self.rest.code, UnitNo=str(station))
         ET.SubElement(q, "INPBUF").append(self.check_xml(order, card, station))
@@ -125,39 +141,53 @@ class Till:
         except TillWireError as exc:
             self._refuse(order, line, f"Ошибка связи с сервером карт: {exc}")
             return None
-        self.applied[order.guid] = state
+        self.applied.setdefault(order.guid, []).append(state)
         log.debug("till %s: card %s (%s): %s", self.rest.code, card, state.holder,
                  answer.get("ScrMessage", ""))
         return state
 
     async def close(self, order: Order, station: int, cashier: int) -> PrintCheck:
-        """Pay the order. With a card on it: points pay part, bonus accrues, and the card's
-        transactions post before the check closes; a refusal takes the card off."""
-        state = self.applied.pop(order.guid, None)
-        if state is None:
+        """Pay the order. With cards on it: points pay part (each card its guest's share, up
+        to what it shows), the first card accrues, and the cards' transactions post in one call
+        before the check closes; a refusal takes the cards off."""
+        states = self.applied.pop(order.guid, [])
+        if not states:
             return self.rest.pay(order, station, cashier, [(BANK_CARD, order.to_pay)])
-        pay = min(state.summa, order.to_pay) if self.rng.random() < 0.5 else 0
-        bonus_pct = BONUS_PCT.get(state.bonus_type, Decimal(0))
-        bonus = int((order.to_pay - pay) * bonus_pct / 100)
+        paying = self.rng.random() < 0.5
+        # guests sharing a check split it evenly; each card pays at most what it shows
+        split = [order.to_pay // len(states)] * len(states)
+        split[0] += order.to_pay - sum(split)
+        pays_by_card = [min(st.summa, part) if paying else 0
+                        for st, part in zip(states, split, strict=True)]
+        paid = sum(pays_by_card)
+        left = order.to_pay - paid
+        bonus_pct = BONUS_PCT.get(states[0].bonus_type, Decimal(0))
+        bonus = int(left * bonus_pct / 100)
         check_no = self.rest.next_check  # the number this close prints: reserved now
         self.rest.next_check += 1
-        rows = [(KIND_PAYMENT, -pay), (KIND_DISCOUNT, -state.line.amount), (KIND_BONUS, bonus)]
         root = ET.Element("ROOT")
         trs = ET.SubElement(root, "Transactions")
         day = (self.rest.shift_date - RK_EPOCH).days
-        for kind, summa in rows:
-            if summa:
-                ET.SubElement(trs, "TransactionsEx", Card=state.card, PersonID="", Account="0",
-                              Kind=str(kind), Summa=str(summa), Restaurant=self.rest.code,
-                              RKDate=str(day), RKUnit=str(station), RKCheck=str(check_no))
+        for n, (state, pay) in enumerate(zip(states, pays_by_card, strict=True)):
+            rows = [(KIND_PAYMENT, -pay),
+                    (KIND_DISCOUNT, -state.line.amount if state.line is not None else 0),
+                    (KIND_BONUS, bonus if n == 0 else 0)]
+            for kind, summa in rows:
+                if summa:
+                    ET.SubElement(trs, "TransactionsEx", Card=state.card, PersonID="",
+                                  Account="0", Kind=str(kind), Summa=str(summa),
+                                  Restaurant=self.rest.code, RKDate=str(day),
+                                  RKUnit=str(station), RKCheck=str(check_no))
         ET.SubElement(root, "InpBuf", InpKind="1").append(
-            self.check_xml(order, state.card, station, check_no))
-        pays = [(BONUS_CURRENCY, pay), (BANK_CARD, order.to_pay - pay)] if pay else \
+            self.check_xml(order, [s.card for s in states], station, check_no))
+        pays = [(BONUS_CURRENCY, paid), (BANK_CARD, left)] if paid else \
             [(BANK_CARD, order.to_pay)]
         if len(trs):
             refusal = await self._transactions(_doc(root))
             if refusal is not None:
-                self._refuse(order, state.line, refusal)
+                for state in states:
+                    self._refuse(order, state.line, refusal)
+                del self.refusals[len(self.refusals) - len(states) + 1:]  # shown once
                 pays = [(BANK_CARD, order.to_pay)]
             else:
                 self.posted += 1
@@ -181,17 +211,19 @@ class Till:
         tr = answer.find("TRRESPONSE")
         return (tr.get("err_text") if tr is not None else None) or "Транзакции не проведены"
 
-    def _refuse(self, order: Order, line: DiscountLine, text: str) -> None:
+    def _refuse(self, order: Order, line: DiscountLine | None, text: str) -> None:
         self.refusals.append(text)
         log.info("till %s, order %s: the till shows %r", self.rest.code, order.ident, text)
-        if not line.deleted:
+        if line is not None and not line.deleted:
             self.rest.remove_discount(order, line)  # loyalty_discount_removed
 
     # --- the cash document (INPBUF) -------------------------------------------------------
-    def check_xml(self, order: Order, card: str, station: int, check_no: int | None = None,
-                  ) -> ET.Element:
+    def check_xml(self, order: Order, card: str | Sequence[str], station: int,
+                  check_no: int | None = None) -> ET.Element:
         """The order as r_keeper's GetXMLText writes it (§3.5): UPPERCASE tags, lowercase
-        attributes, decimal roubles; only non-deleted lines."""
+        attributes, decimal roubles; only non-deleted lines. Every card on the check is a
+        HOLDERS item; the interface's ``cardcode`` is the first."""
+        cards = [card] if isinstance(card, str) else list(card)
         r = self.rest
         root = ET.Element("CHECK", stationcode=str(station), restaurantcode=r.code,
                           cashservername="MIDSERV", generateddatetime=_dt(r.clock()),
@@ -199,9 +231,11 @@ class Till:
                           shiftnum=str(r.shift_num))
         iface = ET.SubElement(ET.SubElement(ET.SubElement(root, "EXTINFO"), "INTERFACES",
                                             current="1"),
-                              "INTERFACE", cardcode=card, type="PDS", id="1", mode="0",
+                              "INTERFACE", cardcode=cards[0], type="PDS", id="1", mode="0",
                               interface="1")
-        ET.SubElement(ET.SubElement(iface, "HOLDERS"), "ITEM", cardcode=card)
+        holders = ET.SubElement(iface, "HOLDERS")
+        for c in cards:
+            ET.SubElement(holders, "ITEM", cardcode=c)
         data = ET.SubElement(root, "CHECKDATA", checknum=str(check_no or ""),
                              ordernum=f"{order.visit}/{order.ident}", guests=str(order.guests),
                              orderguid=order.guid)
@@ -231,7 +265,11 @@ class Till:
         for _ in range(rng.randint(1, 4)):
             r.add_draft(order, rng.choice(ref.MENUITEMS).ident, 1000 * rng.randint(1, 2))
         r.save(order, station)
-        await self.apply_card(order, rng.choice(list(self.cards)), station)
+        card = rng.choice(list(self.cards))
+        first = await self.apply_card(order, card, station)
+        others = [c for c in self.cards if c != card and c[:4] == card[:4]]
+        if first is not None and others and rng.random() < self.shared:
+            await self.apply_card(order, rng.choice(others), station, discount=False)
         if order.finished:  # the staff closed it meanwhile
             self.applied.pop(order.guid, None)
             return None
@@ -254,6 +292,14 @@ class Till:
 
     def summary(self) -> dict[str, Any]:
         return {"loyalty_checks_posted": self.posted, "loyalty_refusals": len(self.refusals)}
+
+
+def _range_cards(text: str, n: int) -> list[str]:
+    """The first ``n`` cards of a published range ``"lo-hi"`` (anything else: none)."""
+    lo, sep, hi = text.partition("-")
+    if not (sep and lo.strip().isdigit() and hi.strip().isdigit()):
+        return []
+    return [str(c) for c in range(int(lo), min(int(hi), int(lo) + n - 1) + 1)]
 
 
 def _doc(root: ET.Element) -> bytes:

@@ -4,9 +4,13 @@ ours) but the config fragment that opens it for the demo chain's tills.
 Its port and a till key are fixed when the hook runs, and ``endpoints`` publishes
 ``farcards_url`` with the key in its path (``http://127.0.0.1:<port>/farcards/<key>``, as a
 real till's ExtDllHTTP ini names each call's script); the demo gathers every simulator's
-endpoints before any starts, and the simulated tills (``RKeeperSim``) read it. No route is
-configured: every card goes to the only installed loyalty programme, whose own rules say
-which cards it knows (the bonus plugin issues the demo's card range at the first swipe).
+endpoints before any starts, and the simulated tills (``RKeeperSim``) read it.
+
+Routes come from the same place: a loyalty plugin's demo publishes its card range as
+``<programme>_cards`` (the bonus plugin ``bonus_cards``, Lime ``lime_cards``), and each
+becomes a ``[[farcards.routes]]`` entry to that programme (its payment method is the one
+named like it), so bonus and Lime cards are served at the same till. With none published,
+no route: every card goes to the only installed programme, as before.
 """
 
 from __future__ import annotations
@@ -27,14 +31,28 @@ class FarCardsDemo:
     name = "farcards"
 
     def __init__(self, settings: Any) -> None:
+        self.settings = settings
         self.port = free_port()
         self.key = secrets.token_urlsafe(24)  # the demo tills' key: fresh every run
         self.url = f"http://127.0.0.1:{self.port}/farcards/{self.key}"
         self.endpoints = {"farcards_url": self.url}
 
+    def routes(self) -> list[dict[str, Any]]:
+        """One route per published ``<programme>_cards`` range (read at start: the demo
+        gathers every endpoint before any simulator starts)."""
+        published = dict(getattr(self.settings, "endpoints", None) or {})
+        return [{"cards": [cards], "program": name.removesuffix("_cards")}
+                for name, cards in sorted(published.items())
+                if name.endswith("_cards") and isinstance(cards, str)]
+
     async def start(self) -> Mapping[str, Any]:
-        return {"farcards": {"host": "127.0.0.1", "port": self.port, "allow": ["127.0.0.1/32"],
-                             "tills": [{"name": "demo-tills", "key": self.key}]}}
+        door: dict[str, Any] = {"host": "127.0.0.1", "port": self.port,
+                                "allow": ["127.0.0.1/32"],
+                                "tills": [{"name": "demo-tills", "key": self.key}]}
+        routes = self.routes()
+        if routes:
+            door["routes"] = routes
+        return {"farcards": door}
 
     async def stop(self) -> None:
         pass
