@@ -14,7 +14,7 @@ from kassa_scales.scale import PosScale
 from kassa_scales.sim import Curve, ScaleSimulator, emulator_for
 
 pytestmark = pytest.mark.anyio
-PROTOCOLS = ["cas", "massak", "mtsics"]
+PROTOCOLS = ["cas", "cas:type1", "massak", "mtsics", "shtrih_pos2"]
 
 
 @asynccontextmanager
@@ -64,7 +64,7 @@ async def test_overload(protocol: str) -> None:
         assert w.overload and not w.sellable
 
 
-@pytest.mark.parametrize("protocol", ["massak", "mtsics"])
+@pytest.mark.parametrize("protocol", ["massak", "mtsics", "shtrih_pos2"])
 async def test_tare_is_reported(protocol: str) -> None:
     async with running(protocol, Curve.steady(1300)) as (scale, sim):
         sim.emulator.tare = 300  # type: ignore[attr-defined]
@@ -116,3 +116,21 @@ async def make_scale(tmp_path: Any) -> Any:
 
 class TestMassaKContract(ScaleContract):
     make_device = staticmethod(make_scale)
+
+
+async def make_pos2_scale(tmp_path: Any) -> Any:
+    sim = ScaleSimulator(emulator_for("shtrih_pos2", Curve.steady(420)))
+    await sim.start()
+    scale = PosScale(sim.settings())
+    stop = scale.stop
+
+    async def stop_both() -> None:
+        await stop()
+        await sim.stop()
+
+    scale.stop = stop_both  # type: ignore[method-assign]
+    return scale
+
+
+class TestShtrihPos2Contract(ScaleContract):
+    make_device = staticmethod(make_pos2_scale)

@@ -1,5 +1,6 @@
-"""Kassa plugin scales: POS and label scales (CAS, Massa-K Protocol 100, Mettler Toledo
-MT-SICS, Shtrih-Print PLU upload), with emulators. Hook implementations only."""
+"""Kassa plugin scales: POS and label scales (CAS PD-II and type 1, Massa-K Protocol 100,
+Mettler Toledo MT-SICS, Shtrih POS2, Shtrih-Print PLU upload), with emulators. Hook
+implementations only."""
 
 from __future__ import annotations
 

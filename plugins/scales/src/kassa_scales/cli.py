@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-PROTOCOLS = ("cas", "massak", "mtsics", "shtrih_print")
+PROTOCOLS = ("cas", "massak", "mtsics", "shtrih_pos2", "shtrih_print")
 
 
 @click.group("scales")
@@ -19,6 +19,8 @@ def scales() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=4305, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--protocol", type=click.Choice(PROTOCOLS), default="mtsics", show_default=True)
+@click.option("--variant", type=click.Choice(["pdii", "type1"]), default=None,
+              help="CAS only: the ECR protocol set on the scale (default pdii).")
 @click.option("--name", default="scale", show_default=True)
 @click.option("--site", default="s1", show_default=True)
 @click.option("--weight", type=int, default=1250, show_default=True,
@@ -27,18 +29,21 @@ def scales() -> None:
               help="Weight curve before it: comma-separated ramp:G:S, settle:G:S, "
                    "noise:G:S, overload:S, hold:G:S (grams, seconds).")
 @click.option("--pty", is_flag=True, help="Serve on a pseudo-terminal instead of TCP.")
-def simulate(port: int, host: str, protocol: str, name: str, site: str, weight: int,
-             script: str, pty: bool) -> None:
+def simulate(port: int, host: str, protocol: str, variant: str | None, name: str, site: str,
+             weight: int, script: str, pty: bool) -> None:
     """Run one emulated scale until Ctrl+C."""
     from kassa.simulate import serve
 
     from kassa_scales.sim import LabelScaleEmulator, ScaleSimulator, emulator_for
 
+    if variant and protocol != "cas":
+        raise click.BadParameter(f"{protocol} has no variants", param_hint="--variant")
     curve = parse_script(script, weight)
+    which = f"{protocol}:{variant}" if variant else protocol
 
     def make() -> Any:
         emu = (LabelScaleEmulator(curve=curve) if protocol == "shtrih_print"
-               else emulator_for(protocol, curve))
+               else emulator_for(which, curve))
         return ScaleSimulator(emu, name=name, site=site, host=host, port=port, pty=pty)
 
     serve(make, what=f"the {protocol} scale emulator", host=host, port=port, render=render)

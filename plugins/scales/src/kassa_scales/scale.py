@@ -1,4 +1,5 @@
-"""A POS scale at the till: CAS, Massa-K Протокол 100 or MT-SICS over TCP or serial.
+"""A POS scale at the till: CAS (PD-II or type 1), Massa-K Протокол 100, MT-SICS or Shtrih
+POS2, over TCP or serial.
 
 ``read()`` polls until the weight is stable or ``stable_timeout`` passes (then it gives the
 last, unstable reading: the till does not sell it). Garbage or no answer: the link is
@@ -18,7 +19,7 @@ from typing import Any
 from kassa.errors import RetryLater
 from kassa.model import DeviceStatus, Event, Health, Weight
 
-from kassa_scales import cas, massak, mtsics
+from kassa_scales import cas, massak, mtsics, pos2
 from kassa_scales.kinds import Kind
 from kassa_scales.link import Link
 from kassa_scales.reading import ProtocolError, Reading, ScaleRefused, to_weight
@@ -43,6 +44,7 @@ class PosScale:
         self.problem: str | None = None  # why it is down now, one sentence
         self.down_since: datetime | None = None
         self._lock = asyncio.Lock()  # one exchange at a time on the wire
+        self._channel: pos2.Channel | None = None  # a POS2 scale's, read once a connection
 
     # --- Device ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -54,6 +56,7 @@ class PosScale:
     def status(self) -> DeviceStatus:
         detail: dict[str, Any] = {
             "protocol": self.settings.protocol, "where": self.settings.where,
+            **({"variant": self.settings.variant} if self.settings.variant else {}),
             "reads": self.reads, "errors": self.errors,
             "last_contact": self.last_contact.isoformat() if self.last_contact else None}
         if self.problem:
@@ -74,6 +77,7 @@ class PosScale:
             try:
                 if not self.link.open:
                     await self.link.connect()
+                    self._channel = None
                 r = await self._exchange()
             except asyncio.IncompleteReadError as exc:  # hung up (mid-answer: garbage)
                 await self._fail("scales.garbage" if exc.partial else "scales.unreachable",
@@ -90,6 +94,15 @@ class PosScale:
 
     async def _exchange(self) -> Reading:
         p, link = self.settings.protocol, self.link
+        if p == "cas" and self.settings.variant == "type1":
+            return await self._cas_type1()
+        if p == "shtrih_pos2":
+            if self._channel is None:
+                (number,) = await self._pos2(pos2.CHANNEL_NUMBER)
+                self._channel = pos2.Channel.decode(
+                    await self._pos2(pos2.CHANNEL_PARAMS, bytes([number])))
+            data = await self._pos2(pos2.READ_WEIGHT, pos2.password(self.settings.password))
+            return pos2.decode_weight(data, self._channel)
         if p == "cas":
             await link.send(cas.POLL)
             data = await link.until(bytes([cas.CR]), limit=64)
@@ -112,6 +125,67 @@ class PosScale:
                 raise ProtocolError(f"a body of {n} bytes")
             return massak.decode(massak.unframe(head + await link.exactly(n + 2)))
         raise ProtocolError(f"{p} is not a POS-scale protocol")
+
+    async def _cas_type1(self) -> Reading:
+        """ENQ -> ACK (NAK: not ready, ask again) -> DC1 -> the weight frame."""
+        link = self.link
+        for _ in range(3):
+            await link.send(bytes([cas.ENQ]))
+            (b,) = await link.exactly(1)
+            if b == cas.ACK:
+                break
+            if b != cas.NAK:
+                raise ProtocolError(f"0x{b:02x} in answer to ENQ")
+            await asyncio.sleep(self.settings.poll_interval)
+        else:
+            raise ScaleRefused("NAK", "весы трижды ответили, что не готовы передать вес")
+        await link.send(bytes([cas.DC1]))
+        return cas.decode_type1(await link.exactly(cas.TYPE1_LEN))
+
+    async def _pos2(self, cmd: int, data: bytes = b"") -> bytes:
+        """One POS2 command over the Shtrih-M link layer (fiscal.md §3.1): the answer's data
+        after a zero error byte."""
+        link = self.link
+        await link.send(bytes([pos2.ENQ]))
+        (b,) = await link.exactly(1)
+        if b == pos2.ACK:  # an answer left from before (its request timed out): drop it
+            await self._pos2_frame()
+            await link.send(bytes([pos2.ACK]))
+            await link.send(bytes([pos2.ENQ]))
+            (b,) = await link.exactly(1)
+        if b != pos2.NAK:
+            raise ProtocolError(f"0x{b:02x} in answer to ENQ")
+        request = pos2.frame(cmd, data)
+        for _ in range(3):  # a NAK is a line error, not a refusal: send it again
+            await link.send(request)
+            (b,) = await link.exactly(1)
+            if b == pos2.ACK:
+                break
+            if b != pos2.NAK:
+                raise ProtocolError(f"0x{b:02x} in answer to a command")
+        else:
+            raise ProtocolError("the scale took the command for a line error three times")
+        for attempt in range(3):
+            try:
+                answer = await self._pos2_frame()
+            except pos2.BadLrc:
+                if attempt == 2:
+                    raise
+                await link.send(bytes([pos2.NAK]))  # then ENQ: the scale repeats it
+                await link.send(bytes([pos2.ENQ]))
+                (b,) = await link.exactly(1)
+                if b != pos2.ACK:
+                    raise ProtocolError(f"0x{b:02x} when asked to repeat") from None
+                continue
+            await link.send(bytes([pos2.ACK]))
+            return pos2.answer_data(cmd, answer)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _pos2_frame(self) -> tuple[int, bytes]:
+        head = await self.link.exactly(2)
+        if head[0] != pos2.STX or head[1] == 0:
+            raise ProtocolError(f"no Shtrih frame: {head.hex(' ')}")
+        return pos2.unframe(head + await self.link.exactly(head[1] + 1))
 
     async def _ok(self) -> None:
         self.reads += 1

@@ -34,7 +34,7 @@ class ScaleSimulator:
 
     async def start(self) -> Mapping[str, Any]:
         device: dict[str, Any] = {"name": self.name, "protocol": self.emulator.protocol,
-                                  "site": self.site}
+                                  **getattr(self.emulator, "extra", {}), "site": self.site}
         if self.pty:
             self.master, self.slave = os.openpty()
             tty.setraw(self.slave)  # no echo, no line discipline: bytes as on a wire
