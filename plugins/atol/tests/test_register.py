@@ -265,3 +265,16 @@ def test_a_shift_result_nested_or_flat_reads_the_same() -> None:
     nested = tasks.document(DocumentKind.SHIFT_OPEN, {"fiscalParams": fp}, now=now)
     flat = tasks.document(DocumentKind.SHIFT_OPEN, {**fp, "warnings": {}}, now=now)
     assert nested == flat and nested.fiscal_sign == "0012345678" and nested.shift == 3
+
+
+def test_a_task_error_is_read_flat_or_nested() -> None:
+    from kassa_atol.webserver import failure
+
+    assert failure({"status": "ready", "errorCode": 0, "errorDescription": "Ошибок нет"}) is None
+    assert failure({"status": "ready", "error": {"code": 0, "description": ""}}) is None
+    flat = failure({"status": "error", "errorCode": 44, "errorDescription": "Нет бумаги"})
+    nested = failure({"status": "error", "error": {"code": 44, "description": "Нет бумаги"}})
+    assert flat is not None and nested is not None
+    assert (flat.code, flat.description) == (nested.code, nested.description) == (
+        44, "Нет бумаги")
+    assert isinstance(nested.error("atol-r1"), RetryLater)

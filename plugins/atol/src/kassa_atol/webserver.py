@@ -150,12 +150,17 @@ def _tls() -> ssl.SSLContext:
 
 
 def failure(result: Mapping[str, Any]) -> TaskFailed | None:
+    # flat errorCode/errorDescription (fiscal.md §2.2) or, as one public Web Server client's
+    # sample answer shows, nested "error": {"code", "description"}: either is read
+    nested = result.get("error")
+    err: Mapping[str, Any] = nested if isinstance(nested, Mapping) else {}
     status = str(result.get("status"))
-    code = int(result.get("errorCode") or 0)
+    code = int(result.get("errorCode") or err.get("code") or 0)
     if status == "ready" and code == 0:
         return None
     return TaskFailed(status, code or codes.DriverError.UNKNOWN,
-                      str(result.get("errorDescription") or codes.text(code)))
+                      str(result.get("errorDescription") or err.get("description")
+                          or codes.text(code)))
 
 
 async def perform(client: WebServerClient, key: str, task: Mapping[str, Any]
