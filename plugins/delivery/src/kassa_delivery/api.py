@@ -134,7 +134,8 @@ async def payment_taken(request: Request[Any, Any, Any], data: wire.PaymentTaken
 
 
 @get("/jobs/{job_id:int}", guards=[_guard("read")], summary="A job's status")
-async def job_status(request: Request[Any, Any, Any], job_id: int) -> dict[str, Any]:
+async def job_status(request: Request[Any, Any, Any],
+                     job_id: Annotated[int, Parameter(ge=1, le=2**62)]) -> dict[str, Any]:
     hub = _hub(request)
     view = await service_for(hub).job(job_id)
     key: ApiKey = request.state.api_key
