@@ -134,10 +134,14 @@ async def test_no_ofd_at_all_and_the_registers_own_link_down(intake):
     await s.start()
     try:
         await run(s, {"type": "openShift"}, SELL)
-        await anyio.sleep(0.3)
+        link = s.link
+        assert link is not None
+
+        async def retried() -> bool:
+            return link.attempts >= 2
+        await until(retried)
         assert (await unsent(s))["status"]["notSentCount"] == 2
-        assert "no link to the OFD" in s.kkt.ofd_error
-        assert s.link is not None and s.link.attempts >= 2 and s.link.sent == 0
+        assert "no link to the OFD" in s.kkt.ofd_error and link.sent == 0
     finally:
         await s.stop()
     intake.server = AsgiServer(intake.app, "127.0.0.1", port)
@@ -159,7 +163,7 @@ async def test_no_ofd_at_all_and_the_registers_own_link_down(intake):
 
 
 async def test_a_document_waits_the_exchange_delay(intake):
-    s = AtolSimulator("r1", ofd_url=intake.url, ofd_delay=1.0)
+    s = AtolSimulator("r1", ofd_url=intake.url, ofd_delay=5.0)  # long: a loaded box too
     await s.start()
     try:
         await one(s, {"type": "openShift"})
