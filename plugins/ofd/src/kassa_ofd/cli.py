@@ -165,6 +165,8 @@ def simulate(port: int, host: str, delay: float, delivers_email: bool, delivers_
             f"# OFD.ru emulator at {sim.base_url}; paste this into kassa.toml:", "",
             toml_block(fragment), "",
             f"# transmit: curl -s -X POST {sim.base_url}/_sim/documents -d @ticket.json",
+            f"# or let an emulated register's FN do it: kassa atol simulate --ofd-url "
+            f"{sim.base_url}",
             f"# buyer copies: curl -s {sim.base_url}/_sim/outbox",
             f"# faults: curl -s -X POST {sim.base_url}/_sim/faults -d '{{\"outage\": true}}'",
             "# Running; Ctrl+C stops the emulator."])
