@@ -66,26 +66,30 @@ def test_axxon_rules() -> None:
     assert cp.records[0].fields["item_name"] == "Молоко 1л" and not cp.flags[1:]
 
 
-def test_text_rules_and_order_per_terminal() -> None:
+def test_text_rules_and_receipt_order() -> None:
     r = SimReceiver("v", protocol="text")
     lines = ["2024-05-01 09:00:00\tt1\treceipt_open\t1\t",
              "2024-05-01 09:00:01\tt1\tline_add\t1\t1 Чай 1 x 1.00 = 1.00",
+             "2024-05-01 09:00:01\tt1\treceipt_open\t2\t",  # a second order at the station
              "2024-05-01 09:00:02\tt2\tline_add\t5\t1 Кофе 1 x 1.00 = 1.00",
+             "2024-05-01 09:00:02\tt1\tline_add\t2\t1 Кофе 1 x 1.00 = 1.00",
              "2024-05-01 09:00:00\tt1\treceipt_close\t1\t1.00",
              "2024-05-01 09:00:03\tt1\treceipt_close\t1\t1.00",
+             "2024-05-01 09:00:04\tt1\treceipt_open\t2\t",
              "2024-05-01 09:00:04\tt1\tbogus\t1\t", "09:00\tt1\treceipt_open\t2\t", "a\tb"]
     for ln in lines:
         r.take((ln + "\r\n").encode(), 1)
-    assert r.kinds() == ["receipt_open", "line_add", "line_add", "receipt_close",
-                         "receipt_close"]
-    expected = ["terminal t2: line_add of receipt 5 outside an open receipt",
-                "terminal t1: receipt_close at 2024-05-01 09:00:00 is earlier than"
-                " 2024-05-01 09:00:01",
-                "terminal t1: receipt_close of receipt 1 that is not open",
-                "connection 1: unknown event kind 'bogus'",
-                "connection 1: time '09:00' is not YYYY-MM-DD HH:MM:SS",
-                "connection 1: a line has 2 tab-separated fields, not 5"]
-    assert r.flags == expected
+    assert r.kinds() == ["receipt_open", "line_add", "receipt_open", "line_add", "line_add",
+                         "receipt_close", "receipt_close", "receipt_open"]
+    assert r.flags == [
+        "terminal t2: line_add of receipt 5 outside an open receipt",
+        "terminal t1: receipt_close of receipt 1 at 2024-05-01 09:00:00 is earlier than"
+        " 2024-05-01 09:00:01",
+        "terminal t1: receipt_close of receipt 1 that is not open",
+        "terminal t1: receipt 2 opened again while open",
+        "connection 1: unknown event kind 'bogus'",
+        "connection 1: time '09:00' is not YYYY-MM-DD HH:MM:SS",
+        "connection 1: a line has 2 tab-separated fields, not 5"]
 
 
 async def test_a_document_cut_by_the_link_is_flagged_not_recorded(sim: VideoSimulator) -> None:

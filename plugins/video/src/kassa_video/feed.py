@@ -65,7 +65,10 @@ class VideoFeed:
         self.connected = False
         self.health = Health.DEGRADED
         self.message: str | None = self._say("video.connecting")
-        self.backlog = 0  # rows on disk not yet written (kept in step without I/O)
+        # rows on disk not yet written = base + accepted - acked, kept without I/O; an ack
+        # may overtake the count of its own append, so the sum is read clamped
+        self.base = 0
+        self.acked = 0
         self.oldest: datetime | None = None
         self.episode: str | None = None  # when the current backlog alert's oldest row queued
         self.accepted = 0
@@ -81,7 +84,8 @@ class VideoFeed:
     async def start(self) -> None:
         try:
             self.buffer = await anyio.to_thread.run_sync(Buffer, self.path)
-            self.backlog, self.oldest = await anyio.to_thread.run_sync(self.buffer.pending)
+            self.base, self.oldest = await anyio.to_thread.run_sync(self.buffer.pending)
+            self.accepted = self.acked = 0
             self.episode = await anyio.to_thread.run_sync(self.buffer.meta, "episode")
         except (sqlite3.Error, OSError) as exc:
             self._disk(exc)
@@ -117,6 +121,10 @@ class VideoFeed:
                                 count=self.backlog)
         return DeviceStatus(health=health, message=message, detail=detail)
 
+    @property
+    def backlog(self) -> int:
+        return max(0, self.base + self.accepted - self.acked)
+
     def backlog_age(self) -> float | None:
         if not self.backlog or self.oldest is None:
             return None
@@ -129,16 +137,14 @@ class VideoFeed:
             raise RetryLater(self._say("video.not_started"), after=5)
         payload = encode(event, self.settings)
         queued = self.now()
-        self.backlog += 1  # before the row exists: the writer may take it at once
-        if self.oldest is None:
-            self.oldest = queued
         try:
             await anyio.to_thread.run_sync(buffer.append, key, str(event.kind), queued, payload)
         except (sqlite3.Error, OSError) as exc:  # rolled back: nothing was kept
-            self.backlog = max(0, self.backlog - 1)
             self._disk(exc)
             raise RetryLater(self.message or "", after=5) from exc
         self.accepted += 1
+        if self.oldest is None and self.backlog:
+            self.oldest = queued
         self.wake.set()
 
     # --- the link ------------------------------------------------------------------------
@@ -181,7 +187,8 @@ class VideoFeed:
                 self.wake = anyio.Event()  # before reading: an append after it wakes us
                 items = await anyio.to_thread.run_sync(self.buffer.head, BATCH)
                 if not items:
-                    self.backlog, self.oldest = 0, None
+                    if not self.backlog:
+                        self.oldest = None
                     await self._check_backlog()
                     with anyio.move_on_after(IDLE_CHECK):
                         await self.wake.wait()
@@ -199,7 +206,7 @@ class VideoFeed:
             await stream.send(b"".join(i.payload for i in items))
         await anyio.to_thread.run_sync(self.buffer.ack, items[-1].seq)
         self.written += len(items)
-        self.backlog = max(0, self.backlog - len(items))
+        self.acked += len(items)
         self.last_written_at = self.now()
         if not self.backlog:
             self.oldest = None

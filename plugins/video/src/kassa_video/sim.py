@@ -7,9 +7,10 @@ What it checks and flags (``flags``; a document it cannot read is not recorded):
 declaration and its encoding (UTF-8 or windows-1251, bytes that are not valid in it),
 well-formed XML and the root element, required fields (DSSL ``event_type`` and
 ``operation_id``, Axxon ``FunctionNumber`` (required by B.2) and the ``.fff`` timestamp,
-text: five tab fields), CR LF between Axxon elements, unknown event types, the order of a
-receipt per terminal (open -> lines/discounts/payments -> close or cancel), event times
-going backwards, and the same document twice (``duplicates``).
+text: five tab fields), CR LF between Axxon elements, unknown event types, the order of each
+receipt at a terminal (open -> lines/discounts/payments -> close or cancel; several may be
+open at once), a receipt's event times going backwards, and the same document twice
+(``duplicates``).
 
 Faults on request: ``hang_up()`` closes the link the way a receiver that shuts down does
 (FIN; what the POS wrote before it saw the close is still read); ``hang_up(abort=True)`` as
@@ -88,8 +89,8 @@ class SimReceiver:
         self.port = 0
         self.drop_after: int | None = None
         self.streams: set[SocketStream] = set()
-        self.open_receipts: dict[str, str] = {}
-        self.last_at: dict[str, datetime] = {}
+        self.open_receipts: dict[tuple[str, str], str] = {}
+        self.last_at: dict[tuple[str, str], datetime] = {}
         self.seen: Counter[bytes] = Counter()
         self.listener: Any = None
         self.task: asyncio.Task[None] | None = None
@@ -304,29 +305,33 @@ class SimReceiver:
                             fields={"detail": parts[4]}, event_at=at)
 
     def check_order(self, rec: Record) -> None:
-        """A receipt per terminal: open -> lines -> close/cancel; POS times never go back."""
+        """Each receipt at a terminal: open -> lines/discounts/payments -> close or cancel,
+        its POS times never going back. Several may be open at once (a restaurant station
+        keeps many orders open); shift and drawer events stand alone."""
         where = f"terminal {rec.terminal or '?'}"
-        if rec.event_at is not None:
-            last = self.last_at.get(rec.terminal)
+        key = (rec.terminal, rec.receipt)
+        if rec.event_at is not None and rec.kind in LINES | {K.RECEIPT_OPEN, K.RECEIPT_CLOSE,
+                                                            K.RECEIPT_CANCEL}:
+            last = self.last_at.get(key)
             naive = rec.event_at.replace(tzinfo=None)
             if last is not None and naive < last:
-                self.flags.append(f"{where}: {rec.kind} at {naive} is earlier than {last}")
-            self.last_at[rec.terminal] = naive
-        current = self.open_receipts.get(rec.terminal)
+                self.flags.append(f"{where}: {rec.kind} of receipt {rec.receipt} at {naive}"
+                                  f" is earlier than {last}")
+            self.last_at[key] = naive
+        is_open = key in self.open_receipts
         if rec.kind == K.RECEIPT_OPEN:
-            if current is not None:
-                self.flags.append(f"{where}: receipt {rec.receipt} opened while {current}"
-                                  " is open")
-            self.open_receipts[rec.terminal] = rec.receipt
-        elif rec.kind in LINES:
-            if current != rec.receipt:
-                self.flags.append(f"{where}: {rec.kind} of receipt {rec.receipt} outside an"
-                                  " open receipt")
+            if is_open:
+                self.flags.append(f"{where}: receipt {rec.receipt} opened again while open")
+            self.open_receipts[key] = rec.receipt
+        elif rec.kind in LINES and not is_open:
+            self.flags.append(f"{where}: {rec.kind} of receipt {rec.receipt} outside an"
+                              " open receipt")
         elif rec.kind in (K.RECEIPT_CLOSE, K.RECEIPT_CANCEL):
-            if current != rec.receipt:
+            if not is_open:
                 self.flags.append(f"{where}: {rec.kind} of receipt {rec.receipt} that is not"
                                   " open")
-            self.open_receipts.pop(rec.terminal, None)
+            self.open_receipts.pop(key, None)
+            self.last_at.pop(key, None)
 
 
 class VideoSimulator:
