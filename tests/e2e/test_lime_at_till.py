@@ -8,6 +8,13 @@ a cancelled check gives each card's part back once."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -15,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 from kassa.testing import make_hub
 from kassa_lime.sim import LimeSimulator
 from kassa_rkeeper.farcards import wire as fw
 from kassa_rkeeper.farcards.dispatch import check_key
-from kassa_rkeeper.farcards.till import FarCardsTill, TillCheck, TillLine
+from kassa_rkeeper.farcards.till import FarCardsTill, TillCheck, TillError, TillLine
 
 pytestmark = pytest.mark.anyio
 KEY = "till-key-0123456789abcdef"
@@ -32,6 +40,12 @@ REST = 199990001
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def config(sim: LimeSimulator, tmp_path: Path) -> dict[str, Any]:
@@ -236,3 +250,107 @@ async def test_the_demo_serves_bonus_and_lime_at_one_till(tmp_path, monkeypatch)
         for sim in reversed(sims):
             with anyio.CancelScope(shield=True):
                 await sim.stop()
+
+
+# --- a real process killed between Lime's capture and its journal record -----------------
+def toml(config: dict[str, Any]) -> str:
+    """Tables of scalars and arrays of scalars, and arrays of tables ([[lime.good_types]])."""
+    out: list[str] = []
+    for table, body in config.items():
+        out += ["", f"[{table}]"]
+        out += [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in body.items()
+                if not (isinstance(v, list) and v and isinstance(v[0], dict))]
+        for k, rows in body.items():
+            if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+                for row in rows:
+                    out += ["", f"[[{table}.{k}]]"]
+                    out += [f"{a} = {json.dumps(b, ensure_ascii=False)}" for a, b in row.items()]
+    return "\n".join(out) + "\n"
+
+
+def hub_process(cfg: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "KASSA_LOAD_PLUGINS": "bonus,rkeeper,lime", "PYTHONUNBUFFERED": "1"}
+    env.pop("KASSA_FARCARDS_URL", None)
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "kassa.cli", "run", "-c", str(cfg)],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+async def door_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    with anyio.fail_after(90):  # a loaded box starts a hub slowly
+        while True:
+            if proc.poll() is not None:
+                tail = await anyio.Path(log).read_text()
+                raise AssertionError(f"the hub exited: {tail[-3000:]}")
+            try:
+                async with FarCardsTill(url, auth=("cash1", KEY), restaurant=REST) as t:
+                    await t.card_info(7788001)
+                return
+            except (httpx.HTTPError, TillError):
+                await anyio.sleep(0.2)
+
+
+def journal_status(data: Path, key: str) -> str | None:
+    db = sqlite3.connect(data / "kassa.db", timeout=10)
+    try:
+        row = db.execute("SELECT status FROM journal WHERE key = ?", (key,)).fetchone()
+    finally:
+        db.close()
+    return None if row is None else str(row[0])
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+async def test_sigkill_between_lime_capture_and_its_record_then_restart_one_putcheck(
+        lime_sim, tmp_path):
+    port = free_port()
+    cfg = config(lime_sim, tmp_path)
+    cfg["lime"]["timeout"] = 60.0  # the hub waits on the held PutCheck until it is killed
+    cfg["farcards"]["port"] = port
+    cfg = {"hub": {"name": "lime-kill", "data_dir": str(tmp_path)},
+           "api": {"port": 0, "token": "test-token-0123456789"}, **cfg}
+    path = tmp_path / "kassa.toml"
+    path.write_text(toml(cfg), encoding="utf-8")
+    log = tmp_path / "hub.log"
+    url = f"http://127.0.0.1:{port}/farcards"
+    proc = hub_process(path, log)
+    try:
+        await door_up(url, proc, log)
+        lime_sim.app.stall = {"PutCheck"}  # Lime takes the check and has not answered yet
+        async with FarCardsTill(url, auth=("cash1", KEY), restaurant=REST) as till:
+            batch = two_cards(till, 55)
+            key = check_key(ref(till, 55), "lime")
+            async with anyio.create_task_group() as tg:
+                async def close_check() -> None:
+                    with contextlib.suppress(httpx.HTTPError, TillError):
+                        await till.transactions(batch, lunch(LIME_A, LIME_B))
+
+                tg.start_soon(close_check)
+                with anyio.fail_after(60):
+                    while lime_sim.app.stalled < 1:  # noqa: ASYNC110 (the hub is in PutCheck)
+                        await anyio.sleep(0.05)
+                assert journal_status(tmp_path, key) == "pending"
+                proc.kill()  # SIGKILL: no shutdown, no journal record of the capture
+                proc.wait(30)
+        lime_sim.app.stall = set()  # the request in flight reaches Lime after all
+        await wait_until(lambda: lime_sim.model.put_checks == 1, "the check in flight")
+        proc = hub_process(path, log)  # the restart: same files
+        await door_up(url, proc, log)
+        async with FarCardsTill(url, auth=("cash1", KEY), restaurant=REST) as till:
+            ok, text, ids = await till.transactions(batch, lunch(LIME_A, LIME_B))
+        assert ok, text
+        assert len(ids) == 2
+        assert journal_status(tmp_path, key) == "done"
+        await anyio.sleep(1.0)  # delivery rounds (retry_seconds 0.2): the kept check went
+        assert lime_sim.model.put_checks == 1, "exactly ONE PutCheck in Lime"
+        assert deposit(lime_sim, LIME_A) == 480000 and deposit(lime_sim, LIME_B) == 485000
+    finally:
+        stop(proc)

@@ -30,7 +30,9 @@ DEMO_RANGE = (7799000, 7799049)  # the demo's Lime cards (uids are these numbers
 class LimeApp:
     """The ASGI app. ``outage`` makes every call answer 503 (Lime down for maintenance),
     ``down`` only the calls it names (e.g. ``{"PutCheck"}``: Lime going down mid-check);
-    ``drop``: the next N PutChecks are applied and their answers lost (502)."""
+    ``drop``: the next N PutChecks are applied and their answers lost (502); ``stall``: the
+    calls it names wait (counted in ``stalled``) until taken out of it, then go on as usual
+    (a request in flight when its client dies: Lime still applies it)."""
 
     def __init__(self, model: LimeModel, *, token_ttl: float = 3600.0,
                  clock: Callable[[], float] = time.monotonic,
@@ -41,6 +43,8 @@ class LimeApp:
         self.refresh: dict[str, str] = {}
         self.outage = False
         self.down: set[str] = set()
+        self.stall: set[str] = set()
+        self.stalled = 0
         self.drop = 0
         self.token_grants = 0
 
@@ -59,6 +63,11 @@ class LimeApp:
             if event["type"] == "http.disconnect" or not event.get("more_body"):
                 break
         body = b"".join(chunks)
+        name = scope["path"].rsplit("/", 1)[-1]
+        if name in self.stall:
+            self.stalled += 1
+            while name in self.stall:  # noqa: ASYNC110 (a test switch, set from outside)
+                await asyncio.sleep(0.02)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         query = {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
         status, answer, extra = self.handle(scope["method"], scope["path"], headers, query, body)
