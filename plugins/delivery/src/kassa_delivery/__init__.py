@@ -69,3 +69,10 @@ def register_cli_commands(cli: Any) -> None:
     from kassa_delivery.cli import delivery
 
     cli.add_command(delivery)
+
+
+@hookimpl
+def register_console_panels() -> Sequence[Any]:
+    from kassa_delivery.console import DeliveryPanel
+
+    return [DeliveryPanel()]
