@@ -4,12 +4,17 @@ does not fit is one log line, and a hub restarted with a backlog replays it exac
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
+import textwrap
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import anyio
 import kassa_video
 import pytest
 from attrs import evolve
@@ -18,6 +23,7 @@ from kassa.model import Cashier, Event, Health, Line
 from kassa.supervision import Backoff
 from kassa.testing import make_hub, sample_receipt
 from kassa.testing.fakes import FakeRegister
+from kassa_video.mapping import Mapper
 from kassa_video.sim import VideoSimulator
 
 from .conftest import wait_for
@@ -179,3 +185,63 @@ async def test_a_fiscal_receipt_is_fed_where_asked(sim: VideoSimulator,
         assert far.records[2].fields["detail"] == "1 Чай 1 x 150.00 = 150.00"
         assert far.records[3].fields["detail"] == "cash 150.00 (Петрова)"
         assert far.records[4].fields["detail"] == "150.00 (Петрова)"
+
+
+async def test_a_retry_with_the_same_key_queues_nothing_twice(sim: VideoSimulator,
+                                                              tmp_path: Path) -> None:
+    far = sim["dssl"]
+    async with make_hub(config(sim), tmp_path, plugins=[kassa_video], backoff=FAST) as hub:
+        (feed,) = list(hub.devices)
+        pos = Mapper(lambda _: UTC, lambda key, **kw: key).map(CHECK[0])
+        for i, p in enumerate(pos):  # twice, as a caller retrying after a timeout would
+            for _ in range(2):
+                await hub.devices.video(evolve(p, terminal_id="cas_1"), key=f"x:{i}",
+                                        site="s1", sink="dssl")
+        await wait_for(lambda: feed.backlog == 0 and len(far.records) == len(pos))
+        assert far.kinds() == [str(p.kind) for p in pos] and feed.accepted == len(pos)
+
+
+KILLED_HUB = textwrap.dedent("""
+    import json, os, sys
+    from datetime import datetime
+    import anyio, kassa_video
+    from kassa.model import Event
+    from kassa.testing import make_hub
+
+    async def main():
+        cfg, tmp, events = json.loads(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+        async with make_hub(cfg, tmp, plugins=[kassa_video]) as hub:
+            (feed,) = list(hub.devices)
+            for e in events:
+                await hub.emit(Event(site="s1", kind=e["kind"], source_key=e["key"],
+                                     occurred_at=datetime.fromisoformat(e["at"]),
+                                     station="st1", order="9/1", amount=e["amount"]))
+            while feed.accepted < len(events):
+                await anyio.sleep(0.01)
+            os._exit(9)  # on disk, never written out: the video system is off
+
+    anyio.run(main)
+""")
+
+
+async def test_a_hub_killed_with_a_backlog_replays_it_once(sim: VideoSimulator,
+                                                           tmp_path: Path) -> None:
+    far = sim["text"]
+    await far.pause()
+    cfg = config(sim, "text")
+    events = [{"kind": "drawer_opened", "key": f"d{i}", "amount": i,
+               "at": (T0 + timedelta(seconds=i)).isoformat()} for i in range(20)]
+    with anyio.fail_after(60):
+        proc = await anyio.run_process(
+            [sys.executable, "-c", KILLED_HUB, json.dumps(cfg), str(tmp_path),
+             json.dumps(events)], check=False, stderr=subprocess.PIPE)
+    assert proc.returncode == 9, proc.stderr.decode()[-2000:]
+    async with make_hub(cfg, tmp_path, plugins=[kassa_video], backoff=FAST) as hub:
+        (feed,) = list(hub.devices)
+        assert feed.status().detail["backlog"] == len(events)
+        await far.resume()
+        await wait_for(lambda: len(far.records) == len(events))
+        await wait_for(lambda: feed.backlog == 0)
+    assert [r.fields["detail"] for r in far.records] == [
+        f"0.{i:02d}" for i in range(20)]
+    assert far.duplicates() == [] and far.flags == []
