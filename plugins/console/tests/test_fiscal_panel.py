@@ -160,7 +160,11 @@ async def test_correction_receipt_is_asked_for_its_fields_and_confirmed(tmp_path
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmAction))
             question = str(app.screen.query_one("#fiscal-question", Label).render())
             assert question == "Выполнить: чек коррекции на кассе «fr1» (точка s1)?"
-            assert app.screen.query_one("#fiscal-operation", Select).value == "sell"
+            chosen = app.screen.query_one("#fiscal-operation", Select)
+            assert chosen.value == "sell"
+            # each choice shows on its own row of the 80x24 form (not pushed out of it)
+            assert chosen.children[0].region.y == chosen.region.y
+            assert app.screen.query_one("#fiscal-ok").region.bottom <= 24
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, FiscalScreen))
             assert fr1.effects("correction") == 0

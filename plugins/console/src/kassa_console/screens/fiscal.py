@@ -93,10 +93,10 @@ class ConfirmAction(ModalScreen[dict[str, Any] | None]):
     ConfirmAction { align: center middle; }
     #fiscal-confirm { width: 64; height: auto; border: thick $warning; padding: 1 2;
                       background: $surface; }
-    #fiscal-confirm Horizontal { height: auto; margin-top: 1; }
+    #fiscal-buttons { height: auto; margin-top: 1; }
     #fiscal-confirm Button { margin-right: 2; }
     #fiscal-correction { height: auto; grid-size: 2; grid-columns: 18 1fr; grid-rows: 1;
-                         grid-gutter: 1 0; margin-top: 1; }
+                         margin-top: 1; }
     """
 
     def __init__(self, question: str, texts: dict[str, str], *, amount: bool,
@@ -120,7 +120,7 @@ class ConfirmAction(ModalScreen[dict[str, Any] | None]):
                     for name in ("basis_date", "basis_number"):
                         yield Label(tx[f"f.{name}"])
                         yield Input(placeholder=tx[name], compact=True, id=f"fiscal-{name}")
-            with Horizontal():
+            with Horizontal(id="fiscal-buttons"):
                 yield Button(self.texts["ok"], variant="warning", id="fiscal-ok")
                 yield Button(self.texts["cancel"], id="fiscal-cancel")
 
