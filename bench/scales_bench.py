@@ -82,9 +82,9 @@ async def upload(n: int = 5000) -> None:
 
 async def main() -> None:
     base = await reads_per_second("mtsics")
-    for p in ("mtsics", "cas", "massak"):
+    for p in ("mtsics", "cas", "cas:type1", "massak", "shtrih_pos2"):
         rate = base if p == "mtsics" else await reads_per_second(p)
-        print(f"{p:7s} reads/s {rate:8.0f}  ({rate / base:.2f}x mtsics)"
+        print(f"{p:11s} reads/s {rate:8.0f}  ({rate / base:.2f}x mtsics)"
               f"  to stable {await to_stable(p) * 1000:6.0f} ms"
               " (0.2 s ramp, swing decaying over 0.3 s)")
     await upload()
