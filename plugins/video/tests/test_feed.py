@@ -11,10 +11,20 @@ import anyio
 import pytest
 from kassa.errors import RetryLater
 from kassa.hookspecs.devices import VideoSink
-from kassa.model import DeviceStatus, Event, Health, PosEvent, PosEventKind, PosEventLine
+from kassa.model import (
+    DeviceStatus,
+    Event,
+    EventKinds,
+    Health,
+    PosEvent,
+    PosEventKind,
+    PosEventLine,
+    Site,
+)
+from kassa.notify_default import render_event
 from kassa_video.encoders import encode
 from kassa_video.feed import VideoFeed
-from kassa_video.kinds import BACKLOG, CAUGHT_UP
+from kassa_video.kinds import BACKLOG, CAUGHT_UP, KINDS
 from kassa_video.sim import VideoSimulator
 
 from .conftest import settings_for, wait_for
@@ -182,6 +192,12 @@ async def test_backlog_alert_once_per_episode(sim: VideoSimulator, tmp_path: Pat
         assert n == 0
         assert alerts[0].data["backlog"] == 12 and "6 мин" in (alerts[0].text or "")
         assert alerts[0].source_key == alerts[1].source_key.replace(CAUGHT_UP, BACKLOG)
+        kinds, site = EventKinds(KINDS), Site(code="s1", name="Невский")
+        assert render_event(alerts[0], "ru", site, kinds).splitlines()[1] == (
+            "📹 Видеосистема «text» не получает события 6 мин. (в очереди 12); они хранятся"
+            " на диске и уйдут по порядку.")
+        assert render_event(alerts[1], "en", site, kinds).splitlines()[1] == (
+            "📹 Video system 'text' has received every queued event.")
         st = f.status()
         assert st.health is Health.OK and st.detail["backlog"] == 0
     finally:

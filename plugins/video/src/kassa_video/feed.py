@@ -263,6 +263,7 @@ class VideoFeed:
         event = Event.of(site=self.site or "", kind=kind, occurred_at=self.now(), text=text,
                          source_key=f"{kind}:{self.name}:{self.episode}",
                          data={"device": self.name, "backlog": self.backlog,
+                               "minutes": None if age is None else int(age // 60),
                                "backlog_age_s": None if age is None else round(age)})
         try:
             await self.emit(event)
