@@ -37,3 +37,20 @@ async def test_jobs_lists_the_queue_with_the_admin_token(api, hub, register):
     assert [j["order_id"] for j in json.loads(done.stdout)] == ["L-1"]
     denied = await _cli("--url", url, "--token", "wrong")
     assert denied.returncode == 1 and "X-Api-Key" in denied.stderr.decode()
+
+
+async def test_drive_posts_payments_and_shows_refusals(api, hub):
+    url = f"http://127.0.0.1:{hub.api_port}"
+    base = [sys.executable, "-m", "kassa.cli", "delivery", "drive", "--url", url,
+            "--site", "d1", "--count", "3"]
+    done = await anyio.run_process([*base, "--key", "app-key-0001", "--driver", "anna"],
+                                   check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().count("задание") == 3
+    jobs = (await api.get("/jobs", headers=APP)).json()
+    assert len(jobs) == 3
+    refused = await anyio.run_process([*base, "--key", "app-key-0001", "--driver", "zed",
+                                       "--first", "100"],
+                                      check=False)
+    assert "unknown_driver" in refused.stderr.decode() and "не настроен" in \
+        refused.stderr.decode()

@@ -69,3 +69,44 @@ def jobs(status: str | None, limit: int, url: str | None, token: str | None, as_
         click.echo(t("delivery.cli.no_jobs", locale))
     for j in found:
         click.echo(_line(j, locale))
+
+
+@delivery.command("drive", help="Имитация водителей: оплаты в API работающего хаба.")
+@click.option("--url", default=None, help="адрес API хаба")
+@click.option("--key", "api_key", envvar="KASSA_DELIVERY_API_KEY", required=True,
+              help="ключ X-Api-Key с правом pay ($KASSA_DELIVERY_API_KEY)")
+@click.option("--site", required=True, help="код офиса доставки")
+@click.option("--driver", "drivers", multiple=True, required=True, help="id водителя")
+@click.option("--count", default=10, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--seed", default=7, show_default=True)
+@click.option("--first", default=1, show_default=True, type=click.IntRange(1),
+              help="номер первого заказа (W-00001)")
+def drive(url: str | None, api_key: str, site: str, drivers: tuple[str, ...], count: int,
+          seed: int, first: int) -> None:
+    """Each payment once, every contact-chain branch in turn; prints each answer."""
+    import random
+
+    import httpx
+    from kassa.api.address import hub_address
+
+    from kassa_delivery.demo import demo_payment
+
+    base, _ = hub_address(url, "-")
+    rng = random.Random(seed)
+    with httpx.Client(base_url=f"{base}/api/delivery/v1", timeout=30) as http:
+        for n in range(first, first + count):
+            body = demo_payment(rng, n, site)
+            body["driver"] = drivers[n % len(drivers)]
+            try:
+                r = http.post("/payments", json=body,
+                              headers={"X-Api-Key": api_key, "Idempotency-Key":
+                                       f"drive-{seed}-{n}"})
+            except httpx.HTTPError as exc:
+                raise click.ClickException(t("delivery.cli.unreachable", "ru", url=base,
+                                             why=type(exc).__name__)) from None
+            got = r.json()
+            if r.status_code == 202:
+                click.echo(f"{body['order_id']}: задание {got['job_id']} ({got['status']})")
+            else:
+                click.echo(f"{body['order_id']}: {r.status_code} {got['error']['code']}: "
+                           f"{got['error']['message']}", err=True)
