@@ -89,3 +89,10 @@ async def test_register_simulators_gives_a_receiver_per_demo_site() -> None:
         assert f.path.name == "video-r1.sqlite"
     finally:
         await sim.stop()
+
+
+def test_every_text_in_both_languages() -> None:
+    from kassa_video.texts import TEXTS
+
+    assert set(TEXTS["ru"]) == set(TEXTS["en"])
+    assert all(k.startswith("video.") for k in TEXTS["ru"])

@@ -171,6 +171,11 @@ class VideoFeed:
             except sqlite3.Error as exc:
                 self._disk(exc)
                 return  # DOWN: the hub restarts the feed
+            except Exception as exc:  # a bug: say so, and let the hub restart the feed
+                log.exception("video feed %s stopped", self.name)
+                self.last_error = str(exc) or type(exc).__name__
+                self._set(Health.DOWN, self._say("video.failed", reason=self.last_error))
+                return
             finally:
                 self.connected = False
                 with anyio.CancelScope(shield=True):

@@ -16,6 +16,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "video.backlog": "Видеосистема «{name}» не получает события {minutes} мин."
                          " (в очереди {count}).",
         "video.disk": "Очередь видеоканала «{name}» на диске недоступна: {reason}.",
+        "video.failed": "Видеоканал «{name}» остановился из-за ошибки: {reason}.",
         "video.caught_up": "Видеосистема «{name}» получила все накопленные события.",
         "video.discount": "Скидка «{name}»",
         "video.discount_removed": "Снята скидка «{name}»",
@@ -34,6 +35,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "video.backlog": "Video system '{name}' has received no events for {minutes} min"
                          " ({count} waiting).",
         "video.disk": "The on-disk queue of video feed '{name}' failed: {reason}.",
+        "video.failed": "Video feed '{name}' stopped on an error: {reason}.",
         "video.caught_up": "Video system '{name}' has received every queued event.",
         "video.discount": "Discount '{name}'",
         "video.discount_removed": "Discount '{name}' removed",
