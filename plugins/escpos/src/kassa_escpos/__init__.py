@@ -38,6 +38,16 @@ def register_devices(hub: Any) -> Sequence[Any]:
 
 
 @hookimpl
+def register_channels(hub: Any) -> Sequence[Any]:
+    from kassa_escpos.channel import PrinterChannel
+
+    settings = hub.section("escpos")
+    if settings is None or not settings.printers:
+        return []
+    return [PrinterChannel(hub, {p.name: p.site for p in settings.printers})]
+
+
+@hookimpl
 def register_simulators(settings: Any) -> Sequence[Any]:
     from kassa_escpos.sim import EscposSimulator
 

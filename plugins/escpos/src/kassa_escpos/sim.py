@@ -207,10 +207,15 @@ class EscposSimulator:
             raise
         self.task = asyncio.get_running_loop().create_task(self._serve())
         await asyncio.sleep(0)
+        # each site's printer takes that site's service prints, as a chat of channel escpos
         return {"escpos": {"printers": [
             {"name": p.name, "host": self.host, "port": p.port, **({"site": p.site}
                                                                    if p.site else {})}
-            for p in self.printers.values()]}}
+            for p in self.printers.values()]},
+            "chats": [{"channel": "escpos", "chat_id": p.name, "site": p.site,
+                       "name": f"Принтер {p.name}", "alerts": ["service_print"],
+                       "auto_reports": []}
+                      for p in self.printers.values() if p.site]}
 
     async def _serve(self) -> None:
         async with anyio.create_task_group() as tg:
@@ -229,6 +234,8 @@ class EscposSimulator:
         self.listeners = []
 
     def summary(self) -> dict[str, Any]:
+        # received: tickets the hub sent (keyed), what the demo compares with its sent count
         return {p.name: {"tickets": len(p.paper.tickets), "pulses": len(p.paper.pulses),
+                         "received": sum(p.paper.keys().values()),
                          "flags": len(p.paper.flags), "duplicates": p.paper.duplicates()}
                 for p in self.printers.values()}
