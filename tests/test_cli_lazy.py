@@ -142,3 +142,20 @@ def test_a_broken_plugin_leaves_the_core_commands(tmp_path):
     assert "acme is broken" in out.stderr and "warning" in out.stderr
     assert {"run", "config", "demo"} <= set(commands(out.stdout))
     assert not (site.cache / "cli-commands.json").exists()  # tried again next time
+
+
+def test_a_plugin_whose_commands_fail_leaves_the_other_plugins_commands(tmp_path):
+    """The plugin imports, but its register_cli_commands raises (a module it names is not
+    there yet): a warning naming it, and r_keeper's commands are still listed and run."""
+    site = Site(tmp_path)
+    site.install("Acme tools.")
+    (site.pkg / "__init__.py").write_text(
+        "from kassa import hookimpl\n\n\n@hookimpl\ndef register_cli_commands(cli):\n"
+        "    from acme_cli.cli import acme  # not written yet\n")
+    out, _ = site.kassa("--help")
+    assert out.returncode == 0, out.stderr
+    assert "plugin 'acme'" in out.stderr and "acme_cli.cli" in out.stderr
+    assert {"run", "demo", "rkeeper"} <= set(commands(out.stdout))
+    assert not (site.cache / "cli-commands.json").exists()  # tried again next time
+    out, _ = site.kassa("rkeeper", "--help")
+    assert out.returncode == 0 and "simulate" in out.stdout

@@ -110,16 +110,20 @@ def index() -> dict[str, Entry]:
 
 def rebuild() -> tuple[dict[str, Entry], dict[str, click.Command]]:
     """Import every plugin, ask each for its commands, write the index. Answers the index and
-    the real commands. A broken plugin is a warning (the core's commands still work), and
-    nothing is cached, so the next run tries again."""
+    the real commands. A broken plugin is a warning naming it (the core's and the other
+    plugins' commands still work), and nothing is cached, so the next run tries again."""
     from kassa.plugins import get_plugins
 
+    failed: list[tuple[str, Exception]] = []
     try:
         plugins = get_plugins()
-        found = plugins.cli_commands()
-    except Exception as exc:  # a broken plugin must not take the CLI down
+        found = plugins.cli_commands(failed)
+    except Exception as exc:  # a plugin that does not even load must not take the CLI down
         click.echo(f"warning: a plugin's CLI commands failed to load: {exc}", err=True)
         return {}, {}
+    for plugin_name, exc in failed:
+        click.echo(f"warning: plugin {plugin_name!r}: its CLI commands failed to load: {exc}",
+                   err=True)
     entries: dict[str, Entry] = {}
     commands: dict[str, click.Command] = {}
     for plugin_name, plugin, cmd in found:
@@ -132,6 +136,8 @@ def rebuild() -> tuple[dict[str, Entry], dict[str, click.Command]]:
         commands[cmd.name] = cmd
     modules = [p for p in plugins.pm.get_plugins() if isinstance(p, ModuleType)
                and not p.__name__.startswith("kassa.")]
+    if failed:
+        return entries, commands  # not cached: the next run asks the broken plugin again
     key = install_key()
     # an older key of this interpreter and selection is stale for good: drop it
     data = {k: v for k, v in _read().items() if not _same_setup(k, key)}

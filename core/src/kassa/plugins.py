@@ -213,16 +213,25 @@ class Plugins:
     def register_cli_commands(self, cli: click.Group) -> None:
         self._sync("register_cli_commands", cli=cli)
 
-    def cli_commands(self) -> list[tuple[str, Any, click.Command]]:
+    def cli_commands(self, failed: list[tuple[str, Exception]] | None = None
+                     ) -> list[tuple[str, Any, click.Command]]:
         """(plugin name, plugin object, command) for each command ``register_cli_commands``
-        adds, every plugin into a group of its own: the CLI's index of lazy commands."""
+        adds, every plugin into a group of its own: the CLI's index of lazy commands. With
+        ``failed``, a plugin whose hook raises is appended there (name, error) and the others'
+        commands are still answered; without it the error propagates."""
         import click
 
         out: list[tuple[str, Any, click.Command]] = []
         for impl in self._impls("register_cli_commands"):
             group = click.Group()
-            _sync_result("register_cli_commands", impl.plugin_name,
-                         _call(impl.function, cli=group))
+            try:
+                _sync_result("register_cli_commands", impl.plugin_name,
+                             _call(impl.function, cli=group))
+            except Exception as exc:
+                if failed is None:
+                    raise
+                failed.append((impl.plugin_name, exc))
+                continue
             out.extend((impl.plugin_name, impl.plugin, cmd) for cmd in group.commands.values())
         return out
 
