@@ -245,3 +245,19 @@ async def test_a_hub_killed_with_a_backlog_replays_it_once(sim: VideoSimulator,
     assert [r.fields["detail"] for r in far.records] == [
         f"0.{i:02d}" for i in range(20)]
     assert far.duplicates() == [] and far.flags == []
+
+
+async def test_an_order_taken_at_one_station_and_paid_at_another(sim: VideoSimulator,
+                                                                 tmp_path: Path) -> None:
+    far = sim["dssl"]
+    cfg = config(sim, terminals={"st1": "cas_1", "waiter": "cas_1"})
+    async with make_hub(cfg, tmp_path, plugins=[kassa_video], backoff=FAST) as hub:
+        await hub.emit(ev("order_saved", 1, station="waiter", lines=[TEA]))
+        await hub.emit(ev("order_saved", 2, station="waiter", lines=[BORSCH]))
+        await hub.emit(ev("check_closed", 3, amount=105000, data={"payments": [
+            {"currency": "Наличные", "amount": 105000}]}))
+        await wait_for(lambda: len(far.records) == 5)
+        assert far.kinds() == ["receipt_open", "line_add", "line_add", "payment",
+                               "receipt_close"]
+        assert [r.fields.get("position") for r in far.records[1:3]] == ["1", "2"]
+        assert far.flags == []

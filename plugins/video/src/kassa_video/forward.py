@@ -54,7 +54,7 @@ async def forward(event: Event, hub: Any) -> int:
     try:
         request = await _request(event, hub) if event.kind == "fiscal_receipt" else None
         pos = m.map(event, request)
-    except (BadEvent, ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (BadEvent, ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
         log.warning("%s", say("video.bad_event", hub.settings.hub.locale, kind=event.kind,
                               id=event.id, site=event.site, reason=str(exc) or type(exc).__name__))
         return 0

@@ -138,7 +138,8 @@ class Mapper:
     def _order(self, event: Event) -> str:
         if not event.order:
             raise BadEvent("it names no order")
-        return f"{event.site}/{event.station or ''}/{event.order}"
+        # not by station: an order is taken at a waiter's station and paid at the cash desk
+        return f"{event.site}/{event.order}"
 
     # --- r_keeper ------------------------------------------------------------------------
     def _saved(self, event: Event, _: Any) -> list[PosEvent]:
