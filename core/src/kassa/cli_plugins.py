@@ -121,8 +121,8 @@ def rebuild() -> tuple[dict[str, Entry], dict[str, click.Command]]:
     except Exception as exc:  # a plugin that does not even load must not take the CLI down
         click.echo(f"warning: a plugin's CLI commands failed to load: {exc}", err=True)
         return {}, {}
-    for plugin_name, exc in failed:
-        click.echo(f"warning: plugin {plugin_name!r}: its CLI commands failed to load: {exc}",
+    for plugin_name, error in failed:
+        click.echo(f"warning: plugin {plugin_name!r}: its CLI commands failed to load: {error}",
                    err=True)
     entries: dict[str, Entry] = {}
     commands: dict[str, click.Command] = {}
