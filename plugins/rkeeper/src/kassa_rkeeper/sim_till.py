@@ -78,6 +78,8 @@ class Till:
     per_range: int = 10  # cards the guests carry of each published range
     get_card_info_path: str = "getcardinfoex"
     transactions_path: str = "transactionsex"
+    find_email_path: str = "findemail"  # the ini's FindEmail= (§3.4)
+    card_image_path: str = "getcardimageex"  # GetCardImageEx=
     attempts: int = 3  # ExtDllHTTP retries a failed POST
     refusals: list[str] = field(factory=list)  # what the till showed
     posted: int = 0  # checks whose transactions the server accepted
@@ -216,6 +218,48 @@ class Till:
         log.info("till %s, order %s: the till shows %r", self.rest.code, order.ident, text)
         if line is not None and not line.deleted:
             self.rest.remove_discount(order, line)  # loyalty_discount_removed
+
+    # --- the optional calls: a guest found by e-mail, a card's picture -------------------------
+    async def find_email(self, email: str) -> tuple[int, str, str] | None:
+        """The cashier looks a guest up by e-mail: (Account, CardCode, Name), or None and
+        the ErrorText shown (kept in ``refusals``)."""
+        qry = ET.Element("ROOT")
+        ET.SubElement(qry, "QRY", Email=email)
+        try:
+            el = (await self._post(self.find_email_path, _doc(qry))).find("FindEmail")
+            if el is None:
+                raise TillWireError("expected <Root><FindEmail>")
+            if el.get("Result") != "0":
+                self.refusals.append(el.get("ErrorText") or "Email not found")
+                return None
+            return _int(el, "Account"), el.get("CardCode", ""), el.get("Name", "")
+        except TillWireError as exc:
+            self.refusals.append(f"Ошибка связи с сервером карт: {exc}")
+            return None
+
+    async def card_image(self, card: str) -> bytes | None:
+        """The card's picture for the till's screen, or None (the ErrorText is shown and
+        kept in ``refusals``): an image is the answer's body (Content-Type image/...)."""
+        qry = ET.Element("ROOT")
+        ET.SubElement(qry, "QRY", CardCode=card)
+        client = self.client or httpx.AsyncClient(timeout=10)
+        self.client = client
+        try:
+            r = await client.post(f"{self.url.rstrip('/')}/{self.card_image_path}",
+                                  content=_doc(qry),
+                                  headers={"Content-Type": "text/xml; charset=utf-8"})
+        except httpx.HTTPError as exc:
+            self.refusals.append(f"Ошибка связи с сервером карт: {exc}")
+            return None
+        if r.status_code == 200 and r.headers.get("content-type", "").startswith("image/"):
+            return r.content
+        try:
+            el = ET.fromstring(r.content).find("GetCardImageEx")
+        except ET.ParseError:
+            el = None
+        self.refusals.append((el.get("ErrorText") if el is not None else None)
+                             or f"Нет изображения карты (HTTP {r.status_code})")
+        return None
 
     # --- the cash document (INPBUF) -------------------------------------------------------
     def check_xml(self, order: Order, card: str | Sequence[str], station: int,

@@ -28,13 +28,22 @@ from attrs import define, field
 from kassa import codec
 from kassa.errors import RetryLater, UserError
 from kassa.journal import OutcomeUnknown
-from kassa.model import Guest, Order, OrderLine, Payment, PaymentResult, Posting, Quote
+from kassa.model import (
+    Guest,
+    IdentifierKind,
+    Order,
+    OrderLine,
+    Payment,
+    PaymentResult,
+    Posting,
+    Quote,
+)
 from kassa.model.money import rubles
 
 from kassa_rkeeper.farcards import wire as fw
 from kassa_rkeeper.farcards.limits import Refused
 from kassa_rkeeper.farcards.routes import Routes, Target
-from kassa_rkeeper.farcards.settings import FarCardsSettings
+from kassa_rkeeper.farcards.settings import MAX_CARD, FarCardsSettings
 from kassa_rkeeper.farcards.split import split
 from kassa_rkeeper.farcards.texts import say
 
@@ -84,7 +93,7 @@ class Dispatcher:
     def _say(self, key: str, **kw: Any) -> str:
         return say(self.locale, key, **kw)
 
-    async def _identify(self, target: Target, card: int) -> Guest | None:
+    async def _identify(self, target: Target, card: int | str) -> Guest | None:
         try:
             guest: Guest | None = await target.program.identify(str(card))
         except UserError as exc:
@@ -127,6 +136,35 @@ class Dispatcher:
             account=zlib.crc32(guest.id.encode()), bonus=target.route.bonus_type,
             discount=discount, disc_limit=disc_limit, summa=max(summa, 0), sums=sums,
             dop_info=guest.level or "", scr_message=screen, prn_message=screen)
+
+    # --- findemail, getcardimageex -----------------------------------------------------------
+    async def find_email(self, email: str) -> tuple[int, int, str] | None:
+        """(Account, CardCode, Name) of the guest with ``email``: each routed programme is
+        asked in route order (``identify(email)``: a programme that keeps e-mails knows it),
+        and the first guest with a card number a route of that programme serves answers.
+        None: nobody knows it. A blocked guest is a refusal with the programme's reason."""
+        asked: set[str] = set()
+        for route, _, target in self.routes.targets:
+            if target.program_name in asked:
+                continue
+            asked.add(target.program_name)
+            guest = await self._identify(target, email)
+            if guest is None:
+                continue
+            for ident in guest.identifiers:
+                card = str(ident.value)
+                if ident.kind == IdentifierKind.CARD and card.isdigit() \
+                        and 0 < int(card) <= MAX_CARD and route.matches(int(card)):
+                    return (zlib.crc32(guest.id.encode()), int(card),
+                            guest.name or (guest.phone or ""))
+        return None
+
+    def card_image(self, card: int) -> str:
+        """getcardimageex: the contract carries no card images, so the answer is always the
+        protocol's no-image form; its text says whether the card is one we serve at all."""
+        if not any(route.matches(card) for route, _, _ in self.routes.targets):
+            return self._say("unknown_card", card=card)
+        return self._say("no_image", card=card)
 
     # --- transactionsex --------------------------------------------------------------------
     async def transactions(self, batch: fw.Batch) -> list[tuple[int, str, int]]:

@@ -115,6 +115,12 @@ class Door:
             if call == "getcardinfoex":
                 info = await self.dispatcher.card_info(fw.parse_card_query(root))
                 return 200, fw.card_info_xml(info), None
+            if call == "findemail":
+                found = await self.dispatcher.find_email(fw.parse_email_query(root))
+                return 200, fw.find_email_xml(found), None
+            if call == "getcardimageex":
+                text = self.dispatcher.card_image(fw.parse_image_query(root))
+                return 200, fw.card_image_error_xml(text), None
             posted = await self.dispatcher.transactions(fw.parse_batch(root))
             return 200, fw.transactions_result_xml(True, when=datetime.now(), posted=posted), \
                 None
@@ -142,7 +148,8 @@ class Door:
         if call is None or scope["method"] != "POST":
             status = 404 if call is None else 405
             await _reply(send, status, b"<Root><Error Text=\"FarCards-HTTP: POST /farcards/"
-                         b"getcardinfoex or /farcards/transactionsex\"/></Root>")
+                         b"getcardinfoex, transactionsex, findemail or getcardimageex\"/>"
+                         b"</Root>")
             return
         client = (scope.get("client") or ("", 0))[0]
         headers = dict(scope.get("headers") or [])

@@ -25,6 +25,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "door_failed": "Сервер карт не смог выполнить запрос, ничего не проведено "
                        "(код ошибки {ref})",
         "available": "Доступно: {amount} руб.",
+        "no_image": "Изображения карты {card} нет",
         "account_bonus": "Баллы",
         "account_debit": "Депозит",
         "account_credit": "Кредит",
@@ -50,6 +51,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "door_failed": "The card server could not do this, nothing was posted "
                        "(error code {ref})",
         "available": "Available: {amount} RUB",
+        "no_image": "There is no image of card {card}",
         "account_bonus": "Points",
         "account_debit": "Deposit",
         "account_credit": "Credit",

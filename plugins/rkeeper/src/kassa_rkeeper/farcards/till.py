@@ -136,6 +136,36 @@ def parse_card_info(body: bytes) -> fw.CardInfo:
         scr_message=el.get("ScrMessage", ""), prn_message=el.get("PrnMessage", ""))
 
 
+def email_query_xml(email: str) -> bytes:
+    root = ET.Element("ROOT")
+    ET.SubElement(root, "QRY", Email=email)
+    return _doc(root)
+
+
+def image_query_xml(card: int | str) -> bytes:
+    root = ET.Element("ROOT")
+    ET.SubElement(root, "QRY", CardCode=str(card))
+    return _doc(root)
+
+
+def parse_find_email(body: bytes) -> tuple[int, int, str] | str:
+    el = ET.fromstring(body).find("FindEmail")
+    if el is None:
+        raise TillError("expected <Root><FindEmail Result>")
+    if _int(el, "Result") != 0:
+        return el.get("ErrorText", "")
+    return _int(el, "Account"), _int(el, "CardCode"), el.get("Name", "")
+
+
+def parse_card_image(body: bytes, content_type: str) -> bytes | str:
+    if content_type.startswith("image/"):
+        return body
+    el = ET.fromstring(body).find("GetCardImageEx")
+    if el is None:
+        raise TillError("expected an image or <Root><GetCardImageEx ErrorText>")
+    return el.get("ErrorText", "")
+
+
 def parse_transactions_result(body: bytes) -> tuple[bool, str, list[str]]:
     root = ET.fromstring(body)
     el = root.find("TransactionsEx")
@@ -191,6 +221,16 @@ class FarCardsTill:
                            raw: dict[str, str] | None = None) -> tuple[bool, str, list[str]]:
         return parse_transactions_result(
             await self.post("transactionsex", transactions_xml(items, check, raw)))
+
+    async def find_email(self, email: str) -> tuple[int, int, str] | str:
+        """findemail: (Account, CardCode, Name), or the ErrorText the till shows."""
+        return parse_find_email(await self.post("findemail", email_query_xml(email)))
+
+    async def card_image(self, card: int | str) -> bytes | str:
+        """getcardimageex: the image's bytes, or the ErrorText of ``<GetCardImageEx>``."""
+        body = await self.post("getcardimageex", image_query_xml(card))
+        return parse_card_image(body, self.last.headers.get("content-type", "")
+                                if self.last is not None else "")
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -26,7 +26,9 @@ from kassa_rkeeper.farcards.limits import Refused
 
 RK_EPOCH = date(1899, 12, 30)  # RKDate: cash date in days since this day
 KIND_PAYMENT, KIND_DISCOUNT, KIND_BONUS, KIND_OWN_MONEY = 0, 1, 2, 3
-CALLS = ("getcardinfoex", "transactionsex")
+CALLS = ("getcardinfoex", "transactionsex", "findemail", "getcardimageex")
+MAX_EMAIL = 254  # RFC 5321's path limit; FindEmail's Info record holds only the answer
+NO_EMAIL = "Email not found"  # the reference server's text (§3.4)
 
 
 def _ints(values: Iterable[int]) -> tuple[int, ...]:
@@ -166,6 +168,29 @@ def parse_card_query(root: ET.Element) -> CardQuery:
                      order=parse_order(check))
 
 
+def _qry(root: ET.Element, what: str) -> ET.Element:
+    qry = root.find("QRY") if root.tag.upper() == "ROOT" else None
+    if qry is None:
+        raise Refused(f"expected <ROOT><QRY {what}>")
+    return qry
+
+
+def parse_email_query(root: ET.Element) -> str:
+    """findemail: ``<ROOT><QRY Email=.../></ROOT>`` (§3.4) -> the address, trimmed."""
+    email = (_qry(root, "Email").get("Email") or "").strip()
+    local, at, domain = email.rpartition("@")
+    if not email or len(email) > MAX_EMAIL or not at or not local or "." not in domain \
+            or any(c.isspace() or ord(c) < 32 for c in email):
+        raise Refused(f"Email: {email[:60]!r} is not an e-mail address (up to {MAX_EMAIL} "
+                      "characters)")
+    return email
+
+
+def parse_image_query(root: ET.Element) -> int:
+    """getcardimageex: ``<ROOT><QRY CardCode=.../></ROOT>`` (§3.4) -> the card."""
+    return lim.integer(_qry(root, "CardCode"), "CardCode", 1, lim.MAX_CARD)
+
+
 def parse_batch(root: ET.Element) -> Batch:
     trs = root.find("Transactions")
     if root.tag.upper() != "ROOT" or trs is None:
@@ -250,8 +275,33 @@ def transactions_result_xml(ok: bool, err_text: str = "", when: datetime | None 
     return _doc(root)
 
 
+def find_email_xml(found: tuple[int, int, str] | None, error_text: str = NO_EMAIL) -> bytes:
+    """``<Root><FindEmail Account CardCode Name Result="0"/></Root>`` for (account, card,
+    name); not found: ``<Root><FindEmail ErrorText Result="1"/></Root>`` (§3.4)."""
+    root = ET.Element("Root")
+    if found is None:
+        ET.SubElement(root, "FindEmail", ErrorText=error_text[:255], Result="1")
+    else:
+        account, card, name = found
+        ET.SubElement(root, "FindEmail", Account=str(account), CardCode=str(card),
+                      Name=name[:40], Result="0")  # Holder[40] in the FindEmail record
+    return _doc(root)
+
+
+def card_image_error_xml(text: str) -> bytes:
+    """No image: ``<Root><GetCardImageEx ErrorText=.../></Root>`` (§3.4; an image would be
+    the body itself, Content-Type image/jpg)."""
+    root = ET.Element("Root")
+    ET.SubElement(root, "GetCardImageEx", ErrorText=text[:255])
+    return _doc(root)
+
+
 def refusal(call: str, text: str, when: datetime | None = None) -> bytes:
     """A refused call in the call's own answer shape, so the till shows ``text``."""
     if call == "transactionsex":
         return transactions_result_xml(False, text, when)
+    if call == "findemail":
+        return find_email_xml(None, text)
+    if call == "getcardimageex":
+        return card_image_error_xml(text)
     return card_refusal_xml(text)
