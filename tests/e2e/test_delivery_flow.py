@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import kassa_atol
 import kassa_delivery
+import kassa_ofd
 import pytest
 from kassa.demo import merge, merge_sites
 from kassa.testing import FakeClock, eventually, make_hub
@@ -48,6 +49,7 @@ async def world(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
         config = merge_sites(merge({}, await atol.start()))
         config["fiscal"] = {"poll_interval": 0}
         config["chats"] = []
+        config["ofd"] = {**(await ofd_fragment(ofd))["ofd"], "reconcile_every_minutes": 0}
         config["delivery"] = {
             "api_keys": [{"name": "app", "key": KEY["X-Api-Key"], "rights": ["pay", "read"]}],
             "drivers": [{"id": "anna", "name": "Анна", "mode": "copy"},
@@ -57,7 +59,7 @@ async def world(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
             "ofd_accounts": [{"name": "ofd-ru", "delivers_email": True,
                               "delivers_sms": False}],
             "sms_sender": "simulator", "retry_seconds": 0.1, "max_wait_minutes": 10}
-        async with make_hub(config, tmp_path, plugins=[kassa_atol, kassa_delivery],
+        async with make_hub(config, tmp_path, plugins=[kassa_atol, kassa_ofd, kassa_delivery],
                             clock=clock, api=True) as hub:
             async with httpx.AsyncClient(
                     base_url=f"http://127.0.0.1:{hub.api_port}/api/delivery/v1",
@@ -67,6 +69,12 @@ async def world(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     finally:
         await atol.stop()
         await ofd.stop()
+
+
+async def ofd_fragment(ofd: OfdSimulator) -> dict[str, Any]:
+    return {"ofd": {"base_url": ofd.base_url, "login": ofd.login, "password": ofd.password,
+                    "inn": ofd.inn, "fns_url": ofd.base_url, "delivers_email": True,
+                    "delivers_sms": False}}
 
 
 def pay(order: str, driver: str, **contact: Any) -> dict[str, Any]:
@@ -114,6 +122,8 @@ async def test_drivers_to_register_to_ofd_with_copies_and_an_outage(world):
     assert [m["to"] for m in sms] == ["+79162223344"]  # ours: the tariff has no SMS
     ticket = ofd.docs[(jobs[0]["fiscal"]["fn"], jobs[0]["fiscal"]["fd"])].ticket
     assert ticket["buyerAddress"] == "ivan@example.ru"  # 1008 reached the OFD
+    asked = (await api.get(f"/jobs/{ids[0]}/ofd")).json()  # "was my receipt sent?"
+    assert asked["ofd"]["at_ofd"] is True and asked["ofd"]["ofd_delivers_email"] is True
 
     # the register goes away; drivers keep paying; ten minutes pass
     await atol.stop()

@@ -136,3 +136,14 @@ async def test_driver_summary(api, hub):
         await _wait_status(api, hub, r.json()["job_id"], "fiscalised")
     s = (await api.get("/drivers/anna/summary", headers=DRIVER)).json()
     assert (s["jobs"], s["fiscalised"], s["cash"], s["card"]) == (3, 3, 170000, 85000)
+
+
+async def test_was_it_sent_without_the_ofd_plugin(api, hub):
+    r = await api.post("/payments", json=payment("W-1"), headers=idem("w1"))
+    job_id = r.json()["job_id"]
+    early = await api.get(f"/jobs/{job_id}/ofd", headers=APP)
+    if early.status_code == 409:  # not fiscalised yet: said so
+        assert early.json()["error"]["code"] == "not_fiscalised"
+    await _wait_status(api, hub, job_id, "fiscalised")
+    r = await api.get(f"/jobs/{job_id}/ofd", headers=APP)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "ofd_not_installed"

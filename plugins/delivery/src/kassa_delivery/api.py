@@ -144,6 +144,49 @@ async def job_status(request: Request[Any, Any, Any],
     return view
 
 
+@get("/jobs/{job_id:int}/ofd", guards=[_guard("read")],
+     summary="Was the job's receipt sent? (asks kassa-ofd, when installed)")
+async def job_at_ofd(request: Request[Any, Any, Any],
+                     job_id: Annotated[int, Parameter(ge=1, le=2**62)]) -> dict[str, Any]:
+    hub = _hub(request)
+    svc = service_for(hub)
+    row = await svc.row(job_id)
+    key: ApiKey = request.state.api_key
+    if row is None or (key.driver and row["driver"] != key.driver):
+        raise DeliveryError(404, "unknown_job", locale_of(hub), job=job_id)
+    if not row["document"]:
+        raise DeliveryError(409, "not_fiscalised", locale_of(hub), job=job_id)
+    return await ask_ofd(hub, row)
+
+
+async def ask_ofd(hub: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """kassa-ofd's ``POST /api/ofd/v1/sent`` on this same hub, over HTTP (no import of it)."""
+    import json
+
+    import httpx
+
+    host = hub.settings.api.host
+    host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # listen-all: loopback
+    url = f"http://{host}:{hub.api_port}/api/ofd/v1/sent"
+    loc = locale_of(hub)
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            r = await http.post(url, json=json.loads(row["document"]),
+                                headers={"Authorization": f"Bearer {hub.api_token}"})
+    except httpx.HTTPError as exc:
+        raise DeliveryError(503, "ofd_unavailable", loc, why=type(exc).__name__) from None
+    if r.status_code == 404:
+        raise DeliveryError(404, "ofd_not_installed", loc)
+    if r.status_code != 200:
+        try:
+            why = str(r.json()["error"]["message"])
+        except (ValueError, KeyError, TypeError):
+            why = f"HTTP {r.status_code}"
+        raise DeliveryError(503, "ofd_unavailable", loc, why=why[:200])
+    sent: dict[str, Any] = r.json()
+    return {"job_id": row["id"], "ofd": sent, "copy": row["copy_status"]}
+
+
 @get("/jobs", guards=[_guard("read")], summary="Recent jobs, newest first")
 async def jobs(request: Request[Any, Any, Any],
                status: Annotated[str | None, Parameter(
@@ -174,7 +217,7 @@ async def driver_summary(request: Request[Any, Any, Any], driver: str,
     return await svc.summary(driver, d)
 
 
-HANDLERS = [payment_taken, job_status, jobs, driver_summary]
+HANDLERS = [payment_taken, job_status, job_at_ofd, jobs, driver_summary]
 EXCEPTIONS: dict[Any, Any] = {DeliveryError: _delivery_error, HTTPException: _http_error,
                               Exception: _internal}
 
