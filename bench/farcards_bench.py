@@ -8,6 +8,11 @@ components in the same hub and the same run (the baseline): getcardinfoex = ``id
 limit the job needs) + ``hub.payments.hold`` + ``capture`` + ``hub.journal.run(commit)``. The
 ratio is the dispatcher's overhead (goal <= 1.15).
 
+The Lime leg: transactionsex of a check paid by two Lime cards through the dispatcher (one
+``capture_check``: ONE PutCheck to the Lime simulator over a socket) against the same calls
+made directly (``identify`` + ``quote`` per card, ``hub.payments.hold`` per card,
+``hub.payments.capture_check``) in the same hub and run.
+
     uv run python bench/farcards_bench.py
 """
 
@@ -22,9 +27,11 @@ from typing import Any
 
 import anyio
 import kassa_bonus
+import kassa_lime
 import kassa_rkeeper
 from kassa.model import Order, OrderLine, Posting, Quote
 from kassa.testing import make_hub
+from kassa_lime.sim import LimeSimulator
 from kassa_rkeeper.farcards import wire as fw
 from kassa_rkeeper.farcards.till import TillCheck, TillLine, card_query_xml, transactions_xml
 
@@ -126,5 +133,72 @@ async def main() -> None:
               f"p99 {pct(v, .99) / pct(d, .99):.2f} (goal <= 1.15)")
 
 
+N_LIME = 80  # two-card checks per path (the simulator's 50 cards pay 50 roubles each time)
+LIME_CARDS = [str(c) for c in range(7799000, 7799050)]
+
+
+async def lime_leg() -> None:
+    sim = LimeSimulator()
+    await sim.start()
+    lines = [TillLine("42", "Обед", 15000, uni=1), TillLine("43", "Кофе", 5000, uni=2)]
+    order = Order(site="199990001", number="1/1", total=20000, lines=tuple(
+        OrderLine(code=x.code, name=x.name, quantity=Decimal(1), price=x.amount, amount=x.amount)
+        for x in lines))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            config = {"lime": {**sim.fragment()["lime"], "state_dir": f"{tmp}/lime"},
+                      "farcards": {"port": 0, "tills": [{"name": "bench", "key": KEY}],
+                                   "routes": [{"cards": ["7799000-7799049"], "program": "lime",
+                                               "payment": "lime", "bonus_type": 0}]}}
+            async with make_hub(config, tmp, plugins=[kassa_rkeeper, kassa_lime]) as hub:
+                door = hub.state("rkeeper")["farcards"]
+                program = hub.loyalty_programs["lime"]
+                site = "199990001"
+
+                def pair(i: int) -> tuple[str, str]:
+                    return LIME_CARDS[(2 * i) % 50], LIME_CARDS[(2 * i + 1) % 50]
+
+                async def via(i: int) -> None:
+                    items = [fw.Transaction(card=int(c), kind=0, summa=-5000,
+                                            restaurant=199990001, rk_date=46000, rk_unit=2,
+                                            rk_check=i + 1) for c in pair(i)]
+                    status, body, _ = await door.answer("transactionsex", transactions_xml(
+                        items, TillCheck(lines=lines)))
+                    assert status == 200 and b'Result="0"' in body, body
+
+                async def direct(i: int) -> None:
+                    held = []
+                    for c in pair(i):
+                        guest = await program.identify(c)
+                        await program.quote(order, guest)
+                        held.append(await hub.payments.hold(c, 5000, key=f"d:{i}:{c}:hold",
+                                                            site=site, method="lime"))
+                    await hub.payments.capture_check(order.lines,
+                                                     [(h.id, 5000) for h in held],
+                                                     key=f"d:{i}:capture", site=site,
+                                                     method="lime")
+
+                results: dict[str, list[float]] = {"via": [], "direct": []}
+                half = N_LIME // 2
+                for r, names in enumerate((("direct", "via"), ("via", "direct"))):
+                    for name in names:
+                        fn = via if name == "via" else direct
+                        results[name] += await timed(_shifted(fn, r * half + (
+                            N_LIME if name == "direct" else 0)), half)
+                assert sim.model.put_checks == 2 * N_LIME, "one PutCheck per two-card check"
+    finally:
+        await sim.stop()
+    d, v = results["direct"], results["via"]
+    print(f"transactionsex, two Lime cards ({N_LIME} checks each): direct p50 "
+          f"{pct(d, .5):6.2f} ms p99 {pct(d, .99):6.2f} ms | dispatcher p50 {pct(v, .5):6.2f} "
+          f"ms p99 {pct(v, .99):6.2f} ms | ratio p50 "
+          f"{statistics.median(v) / statistics.median(d):.2f} p99 {pct(v, .99) / pct(d, .99):.2f}")
+
+
+async def run_all() -> None:
+    await main()
+    await lime_leg()
+
+
 if __name__ == "__main__":
-    anyio.run(main)
+    anyio.run(run_all)
