@@ -35,6 +35,8 @@ async def test_payment_is_accepted_and_replayed(api, hub):
     assert await _count(hub) == 1
     got = await api.get(f"/jobs/{job['job_id']}", headers=DRIVER)
     assert got.status_code == 200 and got.json()["job_id"] == job["job_id"]
+    by_order = await api.get("/orders/A-1", headers=DRIVER)
+    assert [j["job_id"] for j in by_order.json()] == [job["job_id"]]
 
 
 async def test_openapi_is_served(api):
@@ -102,5 +104,8 @@ async def test_unknown_job_and_bad_summary(api):
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_date"
     r = await api.get("/drivers/boris/summary", headers=DRIVER)
     assert r.status_code == 403 and r.json()["error"]["code"] == "driver_mismatch"
+    r = await api.get("/orders/NOPE-1", headers=DRIVER)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_order"
+    assert "заказу" in r.json()["error"]["message"]
     r = await api.get("/nowhere", headers=DRIVER)
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"

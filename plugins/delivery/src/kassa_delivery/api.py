@@ -187,6 +187,17 @@ async def ask_ofd(hub: Any, row: dict[str, Any]) -> dict[str, Any]:
     return {"job_id": row["id"], "ofd": sent, "copy": row["copy_status"]}
 
 
+@get("/orders/{order_id:str}", guards=[_guard("read")], summary="An order's jobs")
+async def order_status(request: Request[Any, Any, Any], order_id: str) -> list[dict[str, Any]]:
+    hub = _hub(request)
+    key: ApiKey = request.state.api_key
+    found = await service_for(hub).jobs(order=order_id[:64], driver=key.driver or None,
+                                        limit=50)
+    if not found:
+        raise DeliveryError(404, "unknown_order", locale_of(hub), order=order_id[:64])
+    return found
+
+
 @get("/jobs", guards=[_guard("read")], summary="Recent jobs, newest first")
 async def jobs(request: Request[Any, Any, Any],
                status: Annotated[str | None, Parameter(
@@ -217,7 +228,7 @@ async def driver_summary(request: Request[Any, Any, Any], driver: str,
     return await svc.summary(driver, d)
 
 
-HANDLERS = [payment_taken, job_status, job_at_ofd, jobs, driver_summary]
+HANDLERS = [payment_taken, job_status, job_at_ofd, order_status, jobs, driver_summary]
 EXCEPTIONS: dict[Any, Any] = {DeliveryError: _delivery_error, HTTPException: _http_error,
                               Exception: _internal}
 

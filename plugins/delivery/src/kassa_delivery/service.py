@@ -219,8 +219,10 @@ class DeliveryService:
         return None if r is None else self.view(r)
 
     async def jobs(self, *, status: str | None = None, driver: str | None = None,
-                   limit: int = 100) -> list[dict[str, Any]]:
+                   order: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         q = sa.select(J).order_by(J.c.id.desc()).limit(limit)
+        if order is not None:
+            q = q.where(J.c.order_id == order)
         if status:
             q = q.where(J.c.status == status)
         if driver:

@@ -76,6 +76,10 @@ class RegisterQueue:
         """One attempt at the first job; the pause before the next attempt (0: go on)."""
         svc = self.svc
         p = svc.stored(r)
+        if svc.cfg.office(p.site) is None or svc.cfg.driver(p.driver) is None:
+            # taken out of [delivery] after the job was accepted: a person decides
+            await self.wait(r, f"office {p.site} or driver {p.driver} is no longer configured")
+            return svc.cfg.retry_seconds
         receipt = svc.receipt(p, r["contact"], unstamp(r["accepted_at"]))
         device = self.register or None
         try:  # a register not (yet) installed is a wait for a person, not a refusal
