@@ -246,3 +246,33 @@ async def test_start_fails_when_the_queue_cannot_be_opened(sim: VideoSimulator,
     assert f.status().health is Health.DOWN
 
 
+
+
+async def test_dssl_over_udp_one_datagram_per_event(tmp_path: Path) -> None:
+    sim = VideoSimulator([("udp", "s1", "dssl")], transport="udp")
+    fragment = await sim.start()
+    try:
+        assert fragment["video"]["feeds"][0]["transport"] == "udp"
+        f = VideoFeed(settings_for(sim, "udp", transport="udp"), data_dir=tmp_path)
+        await f.start()
+        try:
+            events = stream(5)
+            await feed_all(f, events)
+            await wait_for(lambda: len(sim["udp"].records) == len(events))
+            exactly(sim, "udp", events, f)
+            await sim["udp"].pause()  # refused: the feed sees it on a later datagram
+            later = stream(10)[30:]
+            await feed_all(f, later, prefix="later")
+            await wait_for(lambda: f.last_error is not None and not f.connected)
+            assert f.status().health is Health.DEGRADED
+            await sim["udp"].resume()
+            await wait_for(lambda: f.backlog == 0 and f.connected)
+            await wait_for(lambda: sim["udp"].records[-1].raw
+                           == encode(later[-1], f.settings).strip())
+            got = [r.raw for r in sim["udp"].records[len(events):]]
+            it = iter(encode(e, f.settings).strip() for e in later)
+            assert all(g in it for g in got) and sim["udp"].duplicates() == []
+        finally:
+            await f.stop()
+    finally:
+        await sim.stop()

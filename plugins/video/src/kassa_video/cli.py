@@ -26,9 +26,11 @@ def video() -> None:
               show_default=True, help="What every input reads.")
 @click.option("--encoding", type=click.Choice(["utf-8", "windows-1251"]), default="utf-8",
               show_default=True, help="Axxon and text: the encoding they expect.")
+@click.option("--transport", type=click.Choice(["tcp", "udp"]), default="tcp",
+              show_default=True, help="udp: one datagram per event (no hang-up to force).")
 @click.option("--quiet", is_flag=True, help="Do not print the events on stderr.")
 def simulate(port: int, host: str, inputs: tuple[str, ...], protocol: str, encoding: str,
-             quiet: bool) -> None:
+             transport: str, quiet: bool) -> None:
     """Run an emulated video system until Ctrl+C; each event that arrives goes to stderr.
     SIGUSR1 hangs up every connection (the feed must reconnect and replay)."""
     from kassa.simulate import serve
@@ -43,7 +45,7 @@ def simulate(port: int, host: str, inputs: tuple[str, ...], protocol: str, encod
     triples = [(i.partition("@")[0], i.partition("@")[2], protocol)
                for i in dict.fromkeys(inputs)]
     serve(lambda: VideoSimulator(triples, host=host, port=port, encoding=encoding,
-                                 on_record=show),
+                                 transport=transport, on_record=show),
           what="the video system emulator", host=host, port=port, render=render,
           during=_hang_up_on_usr1,
           summary=lambda sim: "# stopped; " + ", ".join(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
@@ -44,6 +45,39 @@ Emit = Callable[[Event], Awaitable[Any]]
 
 class PeerClosed(ConnectionError):
     pass
+
+
+class UdpLink:
+    """A connected UDP socket of our own: Linux reports an ICMP "port unreachable" as
+    ``ConnectionRefusedError`` on the next ``send``, which anyio's datagram transport
+    swallows (it only records it). Nothing reads from it, so the error waits for us."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> UdpLink:
+        family, kind, proto, _, addr = (await anyio.getaddrinfo(
+            host, port, type=socket.SOCK_DGRAM))[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setblocking(False)
+        try:
+            sock.connect(addr)
+        except OSError:
+            sock.close()
+            raise
+        return cls(sock)
+
+    async def send(self, data: bytes) -> None:
+        while True:
+            try:
+                self.sock.send(data)
+                return
+            except BlockingIOError:  # the send buffer is full: rare, and brief
+                await anyio.sleep(0.005)
+
+    async def aclose(self) -> None:
+        self.sock.close()
 
 
 class VideoFeed:
@@ -153,7 +187,10 @@ class VideoFeed:
         while True:
             try:
                 with anyio.fail_after(self.settings.connect_timeout):
-                    stream = await anyio.connect_tcp(self.settings.host, self.settings.port)
+                    stream: SocketStream | UdpLink = await (
+                        UdpLink.open(self.settings.host, self.settings.port)
+                        if self.settings.transport == "udp" else
+                        anyio.connect_tcp(self.settings.host, self.settings.port))
             except (OSError, TimeoutError) as exc:
                 self._away("video.unreachable", exc)
                 await self._idle(delay)
@@ -165,7 +202,10 @@ class VideoFeed:
             self._set(Health.OK, None)
             log.info("video feed %s connected to %s", self.name, self.settings.where)
             try:
-                await self._pump(stream)
+                if isinstance(stream, UdpLink):
+                    await self._pump_udp(stream)
+                else:
+                    await self._pump(stream)
             except LINK_ERRORS as exc:
                 self._away("video.lost", exc)
             except sqlite3.Error as exc:
@@ -205,11 +245,36 @@ class VideoFeed:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watcher
 
-    async def _write(self, stream: SocketStream, items: list[Item]) -> None:
+    async def _pump_udp(self, sock: UdpLink) -> None:
+        """One datagram per event (B.1). A refused datagram (ICMP port unreachable) shows
+        only as an error on a later send: the batch is then sent again from its start."""
         assert self.buffer is not None
+        while True:
+            self.wake = anyio.Event()
+            items = await anyio.to_thread.run_sync(self.buffer.head, BATCH // 4)
+            if not items:
+                if not self.backlog:
+                    self.oldest = None
+                await self._check_backlog()
+                with anyio.move_on_after(IDLE_CHECK):
+                    await self.wake.wait()
+                continue
+            self.oldest = items[0].queued_at
+            with anyio.fail_after(self.settings.write_timeout):
+                for item in items:
+                    await sock.send(item.payload)
+            await self._acked(items)
+
+    async def _write(self, stream: SocketStream, items: list[Item]) -> None:
         with anyio.fail_after(self.settings.write_timeout):
             await stream.send(b"".join(i.payload for i in items))
+        await self._acked(items)
+
+    async def _acked(self, items: list[Item]) -> None:
+        assert self.buffer is not None
         await anyio.to_thread.run_sync(self.buffer.ack, items[-1].seq)
+        if self.health is Health.OK:
+            self._warned = None  # the link works: a new outage is worth a line again
         self.written += len(items)
         self.acked += len(items)
         self.last_written_at = self.now()
@@ -276,9 +341,13 @@ class VideoFeed:
             log.exception("could not emit %s for video feed %s", kind, self.name)
 
     # --- health --------------------------------------------------------------------------
+    _warned: str | None = None
+
     def _set(self, health: Health, message: str | None) -> None:
-        if (health, message) != (self.health, self.message) and message:
-            log.warning("%s", message)  # once per change, not once per retry
+        # once per outage, not once per retry (a UDP feed "connects" at every attempt)
+        if message and message != self._warned:
+            log.warning("%s", message)
+            self._warned = message
         self.health, self.message = health, message
 
     def _away(self, key: str, exc: BaseException) -> None:

@@ -21,6 +21,9 @@ class FeedSettings:
     port: int = field(validator=validators.and_(validators.ge(1), validators.le(65535)))
     site: str = ""  # the site whose tills feed it (empty: every site)
     protocol: str = field(default="dssl", validator=validators.in_(PROTOCOLS))
+    # tcp: a stream, a hang-up is seen; udp: one datagram per event, nothing is ever seen
+    # (a real POS feeds Trassir so, B.1), so events around an outage may be lost
+    transport: str = field(default="tcp", validator=validators.in_(("tcp", "udp")))
     encoding: str = field(default="utf-8", validator=_encoding)
     # station code -> terminal id the video system knows the till by (Trassir "location",
     # Axxon TerminalId / cash_number); a station not listed uses its own code

@@ -16,6 +16,7 @@ Faults on request: ``hang_up()`` closes the link the way a receiver that shuts d
 (FIN; what the POS wrote before it saw the close is still read); ``hang_up(abort=True)`` as
 a crash (RST: bytes not yet read are lost); ``drop_after = n`` hangs up after n more events;
 ``pause()`` / ``resume()`` stop and restart listening (connections refused meanwhile).
+With ``transport="udp"`` it reads one document per datagram (B.1) instead.
 """
 
 from __future__ import annotations
@@ -74,10 +75,12 @@ class SimReceiver:
     """One emulated video system input."""
 
     def __init__(self, name: str, *, site: str = "", protocol: str = "dssl",
-                 encoding: str = "utf-8", date_format: str = "%d/%m/%Y",
+                 transport: str = "tcp", encoding: str = "utf-8",
+                 date_format: str = "%d/%m/%Y",
                  functions: Mapping[str, int] | None = None,
                  on_record: Callable[[str, Record], None] | None = None) -> None:
         self.name, self.site, self.protocol = name, site, protocol
+        self.transport = transport
         self.encoding = encoding  # Axxon and text carry none: the site's setting
         self.date_format = date_format
         self.functions = {v: k for k, v in {**AXXON_FUNCTIONS, **(functions or {})}.items()}
@@ -127,11 +130,27 @@ class SimReceiver:
 
     async def listen(self, host: str, port: int) -> None:
         self.host = host
-        self.listener = await anyio.create_tcp_listener(local_host=host, local_port=port,
-                                                        reuse_port=False)
+        if self.transport == "udp":
+            udp = await anyio.create_udp_socket(local_host=host, local_port=port)
+            self.listener = udp
+            self.task = asyncio.get_running_loop().create_task(self.serve_udp(udp))
+        else:
+            self.listener = await anyio.create_tcp_listener(local_host=host, local_port=port,
+                                                            reuse_port=False)
+            self.task = asyncio.get_running_loop().create_task(
+                self.listener.serve(self.handle))
         self.port = self.listener.extra(SocketAttribute.local_port)
-        self.task = asyncio.get_running_loop().create_task(self.listener.serve(self.handle))
         await asyncio.sleep(0)
+
+    async def serve_udp(self, udp: Any) -> None:
+        """One datagram, one document (B.1); anything else in it is flagged."""
+        async for packet, _addr in udp:
+            docs, rest = self.split(packet)
+            if len(docs) != 1 or rest.strip():
+                self.flags.append(f"a datagram of {len(packet)} bytes holds {len(docs)}"
+                                  " documents" + (" and a partial one" if rest.strip() else ""))
+            for doc in docs:
+                self.take(doc, 0)
 
     # --- what arrived --------------------------------------------------------------------
     def kinds(self) -> list[str]:
@@ -342,10 +361,12 @@ class VideoSimulator:
 
     def __init__(self, inputs: Sequence[tuple[str, str, str]] = (("video", "", "dssl"),), *,
                  host: str = "127.0.0.1", port: int = 0, encoding: str = "utf-8",
+                 transport: str = "tcp",
                  on_record: Callable[[str, Record], None] | None = None) -> None:
         self.host, self.port = host, port
         self.receivers = {name: SimReceiver(name, site=site, protocol=protocol,
-                                            encoding=encoding, on_record=on_record)
+                                            transport=transport, encoding=encoding,
+                                            on_record=on_record)
                           for name, site, protocol in inputs}
 
     def __getitem__(self, name: str) -> SimReceiver:
@@ -361,6 +382,7 @@ class VideoSimulator:
         return {"video": {"feeds": [
             {"name": r.name, "host": self.host, "port": r.port, "protocol": r.protocol,
              **({"encoding": r.encoding} if r.protocol != "dssl" else {}),
+             **({"transport": r.transport} if r.transport != "tcp" else {}),
              **({"site": r.site} if r.site else {})}
             for r in self.receivers.values()]}}
 
