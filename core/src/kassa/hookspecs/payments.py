@@ -7,6 +7,12 @@ when the other side keeps one), never deduplicates on its own, and answers ``loo
 after a crash or timeout with the earlier call's result, ``None`` if there is no record of it
 (nothing happened), or ``RetryLater`` if it cannot tell now.
 
+A method that settles a whole check at once (one document at the far end however many
+cards paid it: Lime) may also implement ``CheckCapture``; ``hub.payments.capture_check``
+then captures all of a check's holds on it as ONE journal entry, and callers use it when
+``hub.payments.captures_checks(method, site=)`` says so. Without it, holds are captured
+one by one, as before.
+
 The order at a till: every payment held / approved -> the fiscal receipt -> capture / commit
 -> the slip. If the receipt fails for good, holds are voided and card payments rolled back
 (suspended) or cancelled.
