@@ -78,5 +78,44 @@ class Problems:
                       period=period, columns=cols, rows=rows)
 
 
+class DayCheck:
+    """Per day: what the drivers' app said was paid against what the register answered for
+    those receipts (each document's own 1020 total and 1054 operation). The register's shift
+    counters are not compared: the fiscal contract exposes none (see docs)."""
+
+    name = "delivery_day_check"
+    title = {"ru": "Доставка: сверка дня с кассой", "en": "Delivery: the day against the register"}
+    parameters = ("site", "period")
+
+    async def build(self, ctx: Any, site: str | None, period: Period) -> Report:
+        import json
+
+        svc = service_for(ctx.hub)
+        ru = getattr(ctx, "locale", "ru") != "en"
+        cols = (Column("day", "День" if ru else "Day"),
+                Column("receipts", "Чеков" if ru else "Receipts", "int"),
+                Column("paid", "Принято от водителей" if ru else "Taken by drivers", "money"),
+                Column("register", "По чекам кассы" if ru else "On the register", "money"),
+                Column("mismatch", "Расхождений" if ru else "Mismatches", "int"),
+                Column("queued", "Ещё в очереди" if ru else "Still queued", "int"))
+        acc: dict[str, list[int]] = {}
+        for r in await _rows(ctx, site, period):
+            day = unstamp(r["accepted_at"]).astimezone(svc.zone(r["site"])).date().isoformat()
+            a = acc.setdefault(day, [0, 0, 0, 0, 0])
+            if r["status"] == "queued":
+                a[4] += 1
+            if r["status"] != "fiscalised" or not r["document"]:
+                continue
+            doc = json.loads(r["document"])
+            total = int(doc.get("total") or 0)
+            a[0] += 1
+            a[1] += r["amount"]
+            a[2] += total
+            a[3] += total != r["amount"] or doc.get("operation") not in (1, "1")
+        rows: list[tuple[Any, ...]] = [(d, *v) for d, v in sorted(acc.items())]
+        return Report(name=self.name, title=self.title["ru" if ru else "en"], site=site,
+                      period=period, columns=cols, rows=rows)
+
+
 def definitions() -> list[Any]:
-    return [DriversByDay(), Problems()]
+    return [DriversByDay(), Problems(), DayCheck()]
