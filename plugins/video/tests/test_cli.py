@@ -96,3 +96,22 @@ def test_every_text_in_both_languages() -> None:
 
     assert set(TEXTS["ru"]) == set(TEXTS["en"])
     assert all(k.startswith("video.") for k in TEXTS["ru"])
+
+
+@pytest.mark.parametrize(("feeds", "says"), [
+    ([{"name": "a/b", "host": "h", "port": 1}], "must be a plain name"),
+    ([{"name": "v", "host": "h", "port": 1}, {"name": "v", "host": "h", "port": 2}],
+     "video feeds named twice: v"),
+    ([{"name": "v", "host": "h", "port": 1, "protocol": "smtp"}], "protocol"),
+    ([{"name": "v", "host": "h", "port": 1, "encoding": "koi8-r"}], "koi8-r"),
+    ([{"name": "v", "host": "h", "port": 70000}], "port"),
+])
+async def test_bad_config_is_one_sentence(tmp_path: Path, feeds: list[dict[str, object]],
+                                          says: str) -> None:
+    from kassa.errors import ConfigError
+    from kassa.testing import make_hub
+
+    with pytest.raises(ConfigError) as err:
+        async with make_hub({"video": {"feeds": feeds}}, tmp_path, plugins=[kassa_video]):
+            pass
+    assert says in str(err.value) and "\n" not in str(err.value)

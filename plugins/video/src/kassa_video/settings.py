@@ -14,9 +14,16 @@ def _encoding(_inst: object, _attr: object, value: str) -> None:
         raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, not {value!r}")
 
 
+def _file_name(_inst: object, _attr: object, value: str) -> None:
+    # the name is also the queue file's name under data_dir/video
+    if not value.strip() or any(c in value for c in "/\\\0") or value.startswith("."):
+        raise ValueError(f"feed name {value!r} must be a plain name (no slashes, no leading"
+                         " dot): it names the feed's queue file")
+
+
 @define
 class FeedSettings:
-    name: str
+    name: str = field(validator=_file_name)
     host: str
     port: int = field(validator=validators.and_(validators.ge(1), validators.le(65535)))
     site: str = ""  # the site whose tills feed it (empty: every site)
@@ -67,3 +74,14 @@ class FeedSettings:
 @define
 class VideoSettings:
     feeds: list[FeedSettings] = field(factory=list)
+
+    def __attrs_post_init__(self) -> None:
+        names = [f.name for f in self.feeds]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"video feeds named twice: {', '.join(twice)} (each name is a"
+                             " device and its own queue file)")
+        files = [f.buffer for f in self.feeds if f.buffer]
+        shared = sorted({b for b in files if files.count(b) > 1})
+        if shared:
+            raise ValueError(f"video feeds share a queue file: {', '.join(shared)}")
