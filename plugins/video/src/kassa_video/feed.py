@@ -124,7 +124,8 @@ class VideoFeed:
         except (sqlite3.Error, OSError) as exc:
             self._disk(exc)
             raise RuntimeError(self.message) from exc
-        self._set(Health.DEGRADED, self._say("video.connecting"))
+        # not worth a warning: it is connecting (a refusal will be one)
+        self.health, self.message = Health.DEGRADED, self._say("video.connecting")
         self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
