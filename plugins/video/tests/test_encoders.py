@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+from attrs import evolve
 from kassa.model import PosEvent, PosEventKind, PosEventLine
 from kassa_video.encoders import encode, quantity, rubles
 from kassa_video.settings import FeedSettings
@@ -77,6 +78,8 @@ def test_dssl_types_documented_and_overridable() -> None:
                     payment_type="Наличные")
     assert b"POSNG_PAYMENT_CARD" in encode(card, feed("dssl"))
     assert b"POSNG_PAYMENT_CASH" in encode(cash, feed("dssl"))
+    rub = evolve(cash, payment_type="Наличные руб.")
+    assert b"POSNG_PAYMENT_CASH" in encode(rub, feed("dssl"))
 
 
 def test_axxon_is_the_b2_sample_byte_for_byte() -> None:

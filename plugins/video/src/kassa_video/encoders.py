@@ -51,7 +51,7 @@ AXXON_FUNCTIONS: dict[str, int] = {
     K.RECEIPT_CLOSE: 6, K.RECEIPT_CANCEL: 7, K.DRAWER_OPEN: 8, K.SHIFT_OPEN: 9,
     K.SHIFT_CLOSE: 10,
 }
-CASH = ("cash", "наличные", "наличными")
+CASH = ("cash", "налич")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not allowed in XML 1.0
 
 
@@ -73,7 +73,8 @@ def quantity(value: Decimal, comma: bool = False) -> str:
 
 
 def is_cash(payment_type: str | None) -> bool:
-    return (payment_type or "cash").strip().lower() in CASH
+    """Cash by its name: the fiscal kind ``cash``, r_keeper's "Наличные (руб)" and the like."""
+    return (payment_type or "cash").strip().lower().startswith(CASH)
 
 
 def dssl_type(event: PosEvent, s: FeedSettings) -> str:
