@@ -246,6 +246,8 @@ async def test_the_demo_serves_bonus_and_lime_at_one_till(tmp_path, monkeypatch)
             assert check is not None and till.refusals == [] and till.posted == 2
             guest = await hub.loyalty_programs["bonus"].identify("7788010")
             assert guest is not None and lime.model.put_checks == 1
+            assert lime.summary() == {"installation 79": {"put_checks": 1, "checks": 1,
+                                                          "cards": 2}}
     finally:
         for sim in reversed(sims):
             with anyio.CancelScope(shield=True):

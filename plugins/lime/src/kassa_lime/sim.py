@@ -235,6 +235,14 @@ class LimeSimulator:
             self._task.result()
         return self.fragment()
 
+    def summary(self) -> dict[str, Any]:
+        """What the demo prints: the checks Lime took (nested, as it counts no messages)."""
+        paid = {s["card"] for line in self.model.entries.values() for s in line["shares"]
+                if s["card"] is not None}
+        return {f"installation {self.model.installation_id}": {
+            "put_checks": self.model.put_checks, "checks": len(self.model.checks),
+            "cards": len(paid)}}
+
     async def stop(self) -> None:
         if self._server is None or self._task is None:
             return
