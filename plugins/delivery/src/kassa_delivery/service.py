@@ -27,7 +27,6 @@ from kassa.model import (
     Receipt,
     ReceiptLine,
     ReceiptPayment,
-    SettlementMethod,
     TaxSystem,
     VatRate,
 )
@@ -135,7 +134,7 @@ class DeliveryService:
         known = await self._known(idem, p.order_id, p.payment_id)
         if known is not None:
             return self._replay(known, digest, idem), False
-        receipt, found = self.check(p, now)
+        _, found = self.check(p, now)  # the worker builds the receipt again from the row
         driver = self.cfg.driver(p.driver)
         office = self.cfg.office(p.site)
         assert driver is not None and office is not None
@@ -169,7 +168,6 @@ class DeliveryService:
             await self._contact_alert(job_id, p, found)
         if not skipped:
             self.poke(office.register)
-        del receipt  # validated; the worker builds it again from the stored body
         return view, True
 
     def _replay(self, known: dict[str, Any], digest: str, idem: str) -> dict[str, Any]:
@@ -305,9 +303,6 @@ def _reason(code: str | None, locale: str) -> str | None:
         return None
     name, _, why = code.partition(":")
     return t(f"delivery.copy.{name}", locale, why=why) if name else why
-
-
-_ = SettlementMethod  # full payment (1214 = 4) is the line default, prepaid included
 
 
 def service_for(hub: Any) -> DeliveryService:
