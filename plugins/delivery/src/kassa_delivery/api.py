@@ -244,8 +244,14 @@ _SCHEMA: dict[str, Any] = {}
 def openapi() -> dict[str, Any]:
     """The API's OpenAPI document (the hub's own app serves none), built once."""
     if not _SCHEMA:
-        app = Litestar(route_handlers=[_routes(None)], logging_config=None,
-                       openapi_config=OpenAPIConfig(title="Kassa delivery API", version="1"))
+        from litestar.openapi.spec import Components, SecurityScheme
+
+        key = SecurityScheme(type="apiKey", name="X-Api-Key", security_scheme_in="header",
+                             description="a key from [delivery] api_keys")
+        cfg = OpenAPIConfig(title="Kassa delivery API", version="1",
+                            components=Components(security_schemes={"ApiKey": key}),
+                            security=[{"ApiKey": []}])
+        app = Litestar(route_handlers=[_routes(None)], logging_config=None, openapi_config=cfg)
         _SCHEMA.update(app.openapi_schema.to_schema())
     return _SCHEMA
 
