@@ -27,6 +27,7 @@ from kassa.decide import decide
 from kassa.hookspecs.events import EventSource
 from kassa.hookspecs.notify import Channel
 from kassa.journal import Journal
+from kassa.listeners import Listeners
 from kassa.model import ChatRef, Event, Message, Site
 from kassa.model.event import use_kinds
 from kassa.outbox import Outbox, outbox_row
@@ -94,7 +95,9 @@ class Hub:
         self.devices.unavailable = self.device_keeper.unavailable  # no call to a dead device
         self._state: dict[str, dict[str, Any]] = {}  # hub.state(plugin)
         self._listeners: list[asyncio.Queue[tuple[int, Event]]] = []
-        self._on_event_q: asyncio.Queue[list[tuple[int, Event]]] = asyncio.Queue()
+        self.event_listeners = Listeners(
+            self.store, lambda e: self.plugins.on_event(e, self), now=self.clock.now,
+            enabled=bool(self.plugins.on_event_impls()))
         self._tg: TaskGroup | None = None
         self._stack: AsyncExitStack | None = None
         self._sources_scope: anyio.CancelScope | None = None
@@ -230,7 +233,7 @@ class Hub:
         self.outbox.notify(chats)
         if self.relay is not None:
             self.relay.notify()
-        self._on_event_q.put_nowait(new)
+        self.event_listeners.put(new)
         for q in self._listeners:
             for item in new:
                 if q.qsize() < 10000:
@@ -245,13 +248,6 @@ class Hub:
     def unlisten(self, q: asyncio.Queue[tuple[int, Event]]) -> None:
         if q in self._listeners:
             self._listeners.remove(q)
-
-    async def _dispatch_on_event(self) -> None:
-        while True:
-            batch = await self._on_event_q.get()
-            for _, event in batch:
-                for name, exc in await self.plugins.on_event(event, self):
-                    log.error("on_event in plugin %s failed for %s: %r", name, event.id, exc)
 
     async def _render_job(self, job: dict[str, Any], chat: ChatRef) -> Message:
         from kassa.reports.service import render_report_job
@@ -276,11 +272,12 @@ class Hub:
         await self._stack.__aenter__()
         try:
             await self.store.prepare()
+            await self.event_listeners.prepare()
             self._tg = await self._stack.enter_async_context(anyio.create_task_group())
             await self.bus.start(self.log.submit)
             self._tg.start_soon(self.log.run)
             self._tg.start_soon(self.bus.run)
-            self._tg.start_soon(self._dispatch_on_event)
+            self._tg.start_soon(self.event_listeners.run)
             if settings_relay := self.settings.relay.url:
                 from kassa.relay import Relay
 
@@ -322,6 +319,7 @@ class Hub:
             self.sources = await self.plugins.sources(self)
             self._sources_scope = anyio.CancelScope()
             self._tg.start_soon(self._run_sources)
+            self.event_listeners.ready.set()  # all is up: listeners catch up from the log
         except BaseException:
             if self._tg is not None:  # its loops run forever: leaving it would wait on them
                 self._tg.cancel_scope.cancel()

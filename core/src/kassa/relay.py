@@ -12,14 +12,12 @@ import logging
 from typing import Any
 
 import anyio
-from sqlalchemy import select, update
-from sqlmodel import col
 
 from kassa import codec, eventlog, extras
 from kassa.config import RelaySettings
 from kassa.hookspecs.app import Clock
-from kassa.store import Store, dialect_insert
-from kassa.store.tables import CursorRow
+from kassa.store import Store
+from kassa.store.cursor import Cursor
 
 log = logging.getLogger("kassa.relay")
 CURSOR = "relay"
@@ -30,6 +28,7 @@ class Relay:
         extras.require("nats", "relay.url")
         self.store = store  # the site's event log and the cursor live there
         self.clock = clock
+        self.cursor = Cursor(store, CURSOR, now=clock.now)
         self.settings = settings
         self.wake = anyio.Event()
         self.sent = 0
@@ -37,19 +36,10 @@ class Relay:
         self.connected = False
 
     async def position(self) -> int:
-        async with self.store.read() as conn:
-            row = (await conn.execute(select(col(CursorRow.position)).where(
-                col(CursorRow.name) == CURSOR))).first()
-        return int(row.position) if row else 0
+        return await self.cursor.get() or 0
 
     async def save(self, position: int) -> None:
-        now = self.clock.now()
-        async with self.store.write() as conn:
-            res = await conn.execute(update(CursorRow).where(col(CursorRow.name) == CURSOR).values(
-                position=position, updated_at=now))
-            if not res.rowcount:
-                await conn.execute(dialect_insert(conn, CursorRow).values(
-                    name=CURSOR, position=position, updated_at=now))
+        await self.cursor.save(position)
 
     def subject(self, site: str) -> str:
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in site)

@@ -61,5 +61,7 @@ def register_event_kinds() -> Sequence[EventKindSpec]:
 
 @hookspec
 def on_event(event: Event, hub: HubAPI) -> None:
-    """Called for every new event after it is persisted (never for duplicates). May be async.
-    Errors are logged and counted; they never stop other listeners or the hub."""
+    """Called for every new event after it is persisted (never for duplicates), in order.
+    May be async. At least once: events a process committed but died before showing its
+    listeners are shown at the next start (the ``on_event`` cursor), so key what you do by
+    ``event.id``. Errors are logged and counted; they never stop other listeners or the hub."""
