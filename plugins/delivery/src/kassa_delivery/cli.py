@@ -12,6 +12,8 @@ from kassa_delivery.texts import t
 
 STATUS = {"queued": "в очереди", "fiscalised": "пробит", "failed": "ошибка",
           "skipped": "без чека"}
+COPY = {"sent": "отправлена", "not_sent": "не отправлена", "ofd": "через ОФД",
+        "pending": "отправляется"}
 
 
 def _line(j: dict[str, Any], locale: str) -> str:
@@ -26,7 +28,8 @@ def _line(j: dict[str, Any], locale: str) -> str:
         out += f"  {j['error']}"
     copy = j["copy"]
     if copy["status"] not in ("none",):
-        out += f"  копия: {copy['status']}" + (f" ({copy['reason']})" if copy["reason"] else "")
+        shown = COPY.get(copy["status"], copy["status"]) if locale == "ru" else copy["status"]
+        out += f"  копия: {shown}" + (f" ({copy['reason']})" if copy["reason"] else "")
     return out
 
 

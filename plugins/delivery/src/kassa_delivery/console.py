@@ -23,7 +23,9 @@ WORDS: dict[str, dict[str, str]] = {
            "waiting": "В очереди {count}; дольше всех ждёт {minutes} мин: {reason}",
            "queued_only": "В очереди {count}.", "offline": "Хаб недоступен.",
            "error": "Ошибка API доставки: {error}", "back": "Назад",
-           "copy": "копия: {status}"},
+           "copy": "копия: {status}", "copy_sent": "отправлена", "copy_not_sent":
+           "не отправлена", "copy_ofd": "через ОФД", "copy_none": "нет", "copy_pending":
+           "отправляется"},
     "en": {"title": "Delivery", "job": "#", "order": "Order", "driver": "Driver",
            "amount": "Amount", "status": "Status", "detail": "Detail",
            "queued": "queued", "fiscalised": "fiscalised", "failed": "failed",
@@ -31,7 +33,8 @@ WORDS: dict[str, dict[str, str]] = {
            "waiting": "{count} queued; the oldest waits {minutes} min: {reason}",
            "queued_only": "{count} queued.", "offline": "The hub is unreachable.",
            "error": "Delivery API error: {error}", "back": "Back",
-           "copy": "copy: {status}"},
+           "copy": "copy: {status}", "copy_sent": "sent", "copy_not_sent": "not sent",
+           "copy_ofd": "by the OFD", "copy_none": "none", "copy_pending": "sending"},
 }
 
 
@@ -139,6 +142,9 @@ class DeliveryScreen(Screen[None]):
         if j["error"]:
             return str(j["error"])
         if j["fiscal"]:
-            copy = say(self.locale, "copy", status=j["copy"]["status"])
+            status = say(self.locale, f"copy_{j['copy']['status']}")
+            copy = say(self.locale, "copy", status=status)
+            if j["copy"]["reason"]:
+                copy += f" ({j['copy']['reason']})"
             return f"ФД {j['fiscal']['fd']} ФП {j['fiscal']['fp']}, {copy}"
         return ""
