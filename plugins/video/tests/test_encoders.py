@@ -127,3 +127,26 @@ def test_numbers() -> None:
     assert [quantity(Decimal("2.000")), quantity(Decimal("0.572")),
             quantity(Decimal("10"), comma=True), quantity(Decimal("1.250"), comma=True)] == [
         "2", "0.572", "10", "1,25"]
+
+
+def test_a_return_receipt_is_marked_as_each_format_says() -> None:
+    """B.1: a return receipt opens with POSNG_RECEIPT_RETURN and closes with
+    POSNG_RECEIPT_RETURN_CLOSE; B.2: ``type`` 1 on the receipt's open and close; lines keep
+    their types."""
+    at = datetime(2026, 12, 2, 12, 0, tzinfo=MSK)
+    opened = PosEvent(kind=K.RECEIPT_OPEN, at=at, terminal_id="cas_1", receipt_id="77",
+                      operation="return")
+    closed = evolve(opened, kind=K.RECEIPT_CLOSE, total=15000)
+    line = evolve(opened, kind=K.LINE_ADD, line=PosEventLine(
+        position=1, name="Чай", quantity=Decimal(1), price=15000, amount=15000))
+    dssl = feed("dssl")
+    assert b"<event_type>POSNG_RECEIPT_RETURN</event_type>" in encode(opened, dssl)
+    assert b"<event_type>POSNG_RECEIPT_RETURN_CLOSE</event_type>" in encode(closed, dssl)
+    assert b"<event_type>POSNG_POSITION_ADD</event_type>" in encode(line, dssl)
+    sale = evolve(opened, operation="sale")
+    assert b"<event_type>POSNG_RECEIPT_OPEN</event_type>" in encode(sale, dssl)
+    axxon = feed("axxon")
+    assert b"<type>1</type>\r\n" in encode(opened, axxon)
+    assert b"<type>1</type>\r\n" in encode(closed, axxon)
+    assert b"<type>0</type>\r\n" in encode(sale, axxon)
+    assert encode(opened, feed("text")).split(b"\t")[2] == b"receipt_open/return"

@@ -19,7 +19,7 @@ import kassa_video
 import pytest
 from attrs import evolve
 from kassa import hookimpl
-from kassa.model import Cashier, Event, Health, Line
+from kassa.model import Cashier, Event, Health, Line, Operation
 from kassa.supervision import Backoff
 from kassa.testing import make_hub, sample_receipt
 from kassa.testing.fakes import FakeRegister
@@ -185,6 +185,26 @@ async def test_a_fiscal_receipt_is_fed_where_asked(sim: VideoSimulator,
         assert far.records[2].fields["detail"] == "1 Чай 1 x 150.00 = 150.00"
         assert far.records[3].fields["detail"] == "cash 150.00 (Петрова)"
         assert far.records[4].fields["detail"] == "150.00 (Петрова)"
+
+
+async def test_a_refund_receipt_reaches_the_video_system_as_a_return(sim: VideoSimulator,
+                                                                     tmp_path: Path) -> None:
+    far = sim["dssl"]
+    reg = FakeRegister("fr1", path=tmp_path / "fr1.db")
+    cfg = config(sim, fiscal=True)
+    cfg["sites"][0]["fiscal"] = "fr1"
+    cfg["fiscal"] = {"poll_interval": 0}
+    async with make_hub(cfg, tmp_path, plugins=[kassa_video, Register(reg)],
+                        backoff=FAST) as hub:
+        await hub.fiscal.open_shift(key="shift-1", site="s1", station="st1",
+                                    cashier=Cashier(name="Петрова"))
+        refund = evolve(sample_receipt(15000), operation=Operation.SELL_REFUND)
+        await hub.fiscal.receipt(refund, key="r-1", site="s1", station="st1")
+        await wait_for(lambda: len(far.records) == 5)
+    types = [r.fields["event_type"] for r in far.records]
+    assert types == ["POSNG_SHIFT_START", "POSNG_RECEIPT_RETURN", "POSNG_POSITION_ADD",
+                     "POSNG_PAYMENT_CASH", "POSNG_RECEIPT_RETURN_CLOSE"]
+    assert far.flags == []  # a return receipt opens and closes like any other
 
 
 async def test_a_retry_with_the_same_key_queues_nothing_twice(sim: VideoSimulator,

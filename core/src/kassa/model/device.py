@@ -122,6 +122,13 @@ class PosEventKind(StrEnum):
     SHIFT_CLOSE = "shift_close"
 
 
+class PosOperation(StrEnum):
+    """What the receipt an event belongs to does (a video system marks returns)."""
+
+    SALE = "sale"
+    RETURN = "return"
+
+
 @frozen(kw_only=True)
 class PosEventLine:
     position: int
@@ -145,6 +152,7 @@ class PosEvent:
     line: PosEventLine | None = None
     total: int | None = None  # kopecks, on close / payment
     payment_type: str | None = None
+    operation: PosOperation = field(default=PosOperation.SALE, converter=PosOperation)
 
 
 __all__ = [
@@ -153,6 +161,7 @@ __all__ = [
     "PosEvent",
     "PosEventKind",
     "PosEventLine",
+    "PosOperation",
     "PrintJob",
     "Scan",
     "Symbology",

@@ -21,7 +21,7 @@ from datetime import UTC
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from kassa.model import PosEvent, PosEventKind
+from kassa.model import PosEvent, PosEventKind, PosOperation
 
 from kassa_video.settings import FeedSettings
 
@@ -36,6 +36,11 @@ DSSL_DOCUMENTED: dict[str, str] = {
     K.SHIFT_OPEN: "POSNG_SHIFT_START",
     K.SHIFT_CLOSE: "POSNG_SHIFT_END",
     K.PAYMENT: "POSNG_PAYMENT_CASH",  # the only payment type the sources show
+}
+# a return receipt opens and closes with its own types (B.1's gas-station list)
+DSSL_RETURN: dict[str, str] = {
+    K.RECEIPT_OPEN: "POSNG_RECEIPT_RETURN",
+    K.RECEIPT_CLOSE: "POSNG_RECEIPT_RETURN_CLOSE",
 }
 # ... and not found in any source (ofd_video.md C.5): our names, overridable per feed
 DSSL_ASSUMED: dict[str, str] = {
@@ -81,6 +86,8 @@ def dssl_type(event: PosEvent, s: FeedSettings) -> str:
     key = str(event.kind)
     if event.kind is K.PAYMENT and not is_cash(event.payment_type):
         key = "payment_card"
+    if event.operation is PosOperation.RETURN and key in DSSL_RETURN:
+        return s.dssl_types.get(f"return_{key}") or DSSL_RETURN[key]
     if key in s.dssl_types:
         return s.dssl_types[key]
     return DSSL_DOCUMENTED.get(key) or DSSL_ASSUMED[key]
@@ -142,7 +149,8 @@ def encode_axxon(event: PosEvent, s: FeedSettings) -> bytes:
     elif event.total is not None:
         fields.append(("receipt_amount", rubles(event.total, comma)))
     if event.kind in (K.RECEIPT_OPEN, K.RECEIPT_CLOSE):
-        fields.append(("type", "0"))  # 0 = sale (B.2); returns are not fed yet
+        # B.2: type 0 sale, 1 return (a return by receipt, 2, would need the original's id)
+        fields.append(("type", "1" if event.operation is PosOperation.RETURN else "0"))
     lines = ["<TransactionBlock>", *(_xml(t, v) for t, v in fields if v), "</TransactionBlock>"]
     return "".join(f"{ln}\r\n" for ln in lines).encode(s.encoding, errors="replace")
 
@@ -168,8 +176,9 @@ def text_detail(event: PosEvent) -> str:
 
 
 def encode_text(event: PosEvent, s: FeedSettings) -> bytes:
+    kind = str(event.kind) + ("/return" if event.operation is PosOperation.RETURN else "")
     fields = [event.at.strftime("%Y-%m-%d %H:%M:%S"), _flat(event.terminal_id),
-              str(event.kind), _flat(event.receipt_id), text_detail(event)]
+              kind, _flat(event.receipt_id), text_detail(event)]
     return ("\t".join(fields) + "\r\n").encode(s.encoding, errors="replace")
 
 

@@ -18,7 +18,7 @@ from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from kassa.model import Event, PosEvent, PosEventKind, PosEventLine
+from kassa.model import Event, Operation, PosEvent, PosEventKind, PosEventLine, PosOperation
 
 K = PosEventKind
 REMEMBERED = 5000  # open receipts kept (a restart forgets them: the next line opens none)
@@ -234,7 +234,8 @@ class Mapper:
         order = f"{event.site}/{event.station or ''}/fiscal:{receipt}"
         cashier = request.get("cashier")
         who = cashier.get("name") if isinstance(cashier, Mapping) else None
-        common: dict[str, Any] = {"receipt_id": receipt, "cashier": who or event.employee}
+        common: dict[str, Any] = {"receipt_id": receipt, "cashier": who or event.employee,
+                                  "operation": _operation(request.get("operation"))}
         self.receipts.open(order)
         out = [self._pos(event, K.RECEIPT_OPEN, **common)]
         lines = request.get("lines")
@@ -258,3 +259,10 @@ class Mapper:
         self.receipts.close(order)
         return out
 
+
+def _operation(value: Any) -> PosOperation:
+    """1054 of the journaled receipt: 2 and 4 are returns (of income, of expense)."""
+    try:
+        return PosOperation.RETURN if Operation(int(value)).refund else PosOperation.SALE
+    except (TypeError, ValueError):
+        raise BadEvent(f"the receipt's operation (1054) {value!r} is not 1-4") from None

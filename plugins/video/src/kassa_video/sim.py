@@ -38,18 +38,18 @@ from anyio.abc import SocketAttribute, SocketStream
 from attrs import define, field
 from kassa.model import PosEventKind
 
-from kassa_video.encoders import AXXON_FUNCTIONS, DSSL_ASSUMED, DSSL_DOCUMENTED
+from kassa_video.encoders import AXXON_FUNCTIONS, DSSL_ASSUMED, DSSL_DOCUMENTED, DSSL_RETURN
 
 K = PosEventKind
 DECL = re.compile(rb'^<\?xml\s+version="1\.0"\s+encoding="([^"]+)"\s*\?>')
 AXXON_LINE = re.compile(r"^<([A-Za-z_][\w]*)>(.*)</\1>$")
 AXXON_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$")
 # the SDK feed's and gas-station list's types beyond the ones we send (ofd_video.md B.1)
-DSSL_OTHER = frozenset({"POSNG_RECEIPT_SELL_CLOSE", "POSNG_RECEIPT_RETURN",
-                        "POSNG_RECEIPT_RETURN_CLOSE", "POSNG_RECEIPT_ANNULMENT",
+DSSL_OTHER = frozenset({"POSNG_RECEIPT_SELL_CLOSE", "POSNG_RECEIPT_ANNULMENT",
                         "POSNG_PAYMENT_CASH", "POSNG_RECEIPT_CHANGE", "POSNG_RECEIPT_NUMBER",
                         "POSNG_CASHIER_LOGIN", "POSNG_CASHIER_LOGOUT"})
 DSSL_KIND = {v: k for k, v in DSSL_DOCUMENTED.items()} | {
+    v: k for k, v in DSSL_RETURN.items()} | {
     v: (K.PAYMENT if k == "payment_card" else k) for k, v in DSSL_ASSUMED.items()}
 LINES = {K.LINE_ADD, K.LINE_VOID, K.DISCOUNT, K.PAYMENT}
 ENCODINGS = {"utf-8": "utf-8", "windows-1251": "cp1251"}
@@ -318,10 +318,12 @@ class SimReceiver:
             at = datetime.strptime(parts[0], "%Y-%m-%d %H:%M:%S")
         except ValueError:
             raise ValueError(f"time {parts[0]!r} is not YYYY-MM-DD HH:MM:SS") from None
-        if parts[2] not in {k.value for k in K}:
+        kind, _, operation = parts[2].partition("/")
+        if kind not in {k.value for k in K} or operation not in ("", "return"):
             raise ValueError(f"unknown event kind {parts[2]!r}")
-        return self._record(doc, conn, terminal=parts[1], kind=parts[2], receipt=parts[3],
-                            fields={"detail": parts[4]}, event_at=at)
+        return self._record(doc, conn, terminal=parts[1], kind=kind, receipt=parts[3],
+                            fields={"detail": parts[4], "operation": operation or "sale"},
+                            event_at=at)
 
     def check_order(self, rec: Record) -> None:
         """Each receipt at a terminal: open -> lines/discounts/payments -> close or cancel,
