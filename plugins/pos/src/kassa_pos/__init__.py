@@ -1,0 +1,1 @@
+"""Kassa plugin pos: a shop's cash desk (the headless till engine). Hook implementations only."""
