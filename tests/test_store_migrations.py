@@ -88,6 +88,25 @@ async def test_a_plugin_branch_is_upgraded_beside_the_core(tmp_path: Path) -> No
     await store.close()
 
 
+async def test_a_branch_depending_on_the_cores_newest_revision_keeps_the_core_listed(
+        tmp_path: Path) -> None:
+    """alembic records a revision another branch depends on only implicitly: the core's
+    branch is still listed, behind before and up to date after."""
+    from kassa.store.migrate import heads
+
+    core_head = heads({})["core"]
+    folder = versions(tmp_path, FIRST.replace('depends_on = "0003"',
+                                              f'depends_on = "{core_head}"'))
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'k.db'}", migrations={"notes": folder})
+    status = await store.status()
+    assert [b.name for b in status] == ["core", "notes"]
+    assert all(b.behind for b in status)
+    await store.prepare()
+    assert by_name(await store.status()) == {"core": (core_head, core_head),
+                                             "notes": ("notes_0001", "notes_0001")}
+    await store.close()
+
+
 async def test_an_uninstalled_plugin_leaves_its_tables_and_start_works(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'k.db'}"
     store = Store(url, migrations={"notes": versions(tmp_path, FIRST)})

@@ -72,7 +72,12 @@ def heads(migrations: Mapping[str, Path]) -> dict[str, str]:
     """Branch name -> head revision; a branch's name is the label its revisions carry."""
     sd = script(migrations)
     out: dict[str, str] = {}
-    for rev in sd.get_revisions("heads"):
+    # a head is what no revision revises; alembic's own "heads" also drops a revision that a
+    # plugin's first migration depends on (a plugin needing the core's newest table), which
+    # would hide the core's branch
+    revised = {d for rev in sd.walk_revisions() for d in _names(rev.down_revision)}
+    tips = [rev for rev in sd.walk_revisions() if rev.revision not in revised]
+    for rev in sorted(tips, key=lambda r: r.revision):
         labels = sorted(rev.branch_labels)
         name = labels[0] if labels else rev.revision
         if name in out:
@@ -86,6 +91,27 @@ def heads(migrations: Mapping[str, Path]) -> dict[str, str]:
         raise ConfigError(f"the migrations of plugin {name!r} carry no branch label {name!r}",
                           path="register_migrations")
     return out
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """A down_revision / depends_on value (None, a name or a tuple) as a tuple."""
+    if not value:
+        return ()
+    return tuple(value) if isinstance(value, tuple | list) else (str(value),)
+
+
+def _applied(sd: Any, current: set[str]) -> set[str]:
+    """Every revision the database has: its version rows and all they revise or depend on
+    (alembic records a revision another branch depends on only implicitly)."""
+    seen: set[str] = set()
+    todo = list(current)
+    while todo:
+        rev = sd.get_revision(todo.pop())
+        if rev is None or rev.revision in seen:
+            continue
+        seen.add(rev.revision)
+        todo.extend(_names(rev.down_revision) + _names(rev.dependencies))
+    return seen
 
 
 def _lineage(sd: Any, head: str) -> set[str]:
@@ -108,10 +134,11 @@ def branches(connection: Any, migrations: Mapping[str, Path]) -> list[Branch]:
 
     sd = script(migrations)
     current = set(MigrationContext.configure(connection).get_current_heads())
+    applied = _applied(sd, current - _unknown(sd, current))
     out = []
     for name, head in heads(migrations).items():
         lineage = _lineage(sd, head)
-        at = sorted(current & lineage)
+        at = sorted(applied & lineage)
         # a branch another one depends on may be listed implicitly: the newest applied wins
         out.append(Branch(name=name, head=head, current=at[-1] if at else None))
     out += [Branch(name=rev, head=None, current=rev) for rev in sorted(_unknown(sd, current))]
