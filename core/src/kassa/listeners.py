@@ -82,5 +82,10 @@ class Listeners:
             for name, exc in await self.dispatch(event):
                 log.error("on_event in plugin %s failed for %s: %r", name, event.id, exc)
             self.position = seq
-        # at least once: a lost save (a power cut) only means these are seen again
-        await self.cursor.save(self.position, durable=False)
+        # at least once: a lost save (a power cut, a full disk) only means these are seen
+        # again; the listeners go on with the next batch
+        try:
+            await self.cursor.save(self.position, durable=False)
+        except Exception as exc:
+            log.warning("on_event: could not save how far the listeners got (%s); after a"
+                        " restart they may see these events again", exc)

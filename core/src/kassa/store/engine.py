@@ -97,6 +97,16 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+async def _restore_full(conn: AsyncConnection) -> None:
+    """``PRAGMA synchronous=FULL`` again after a lazy write; a connection that cannot take it
+    (a failed transaction on a full disk) is dropped rather than pooled as NORMAL."""
+    try:
+        await conn.exec_driver_sql("PRAGMA synchronous=FULL")
+    except Exception:
+        with contextlib.suppress(Exception):
+            await conn.invalidate()
+
+
 class _Held:
     """``run_write``'s sqlite3 connection as SQLAlchemy's DBAPI connection in ``write_sync``:
     the store owns the transaction, so commit, rollback and close do nothing here."""
@@ -206,7 +216,7 @@ class Store:
                         await conn.commit()
                     finally:
                         if lazy:  # a pooled connection goes back as the store set it
-                            await conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                            await _restore_full(conn)
         await anyio.lowlevel.checkpoint()  # deliver a cancellation that waited for us
 
     async def write_sync(self, fn: Callable[[Connection], T], *, durable: bool = True) -> T:
@@ -267,7 +277,12 @@ class Store:
             conn.execute("COMMIT")
         finally:
             if lazy:
-                conn.execute("PRAGMA synchronous=FULL")
+                try:
+                    conn.execute("PRAGMA synchronous=FULL")
+                except sqlite3.Error:  # a broken connection: never reused as NORMAL
+                    self._raw, self._sync_engine = None, None
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.close()
         return result
 
     @asynccontextmanager
