@@ -63,7 +63,8 @@ async def world(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
                             clock=clock, api=True) as hub:
             async with httpx.AsyncClient(
                     base_url=f"http://127.0.0.1:{hub.api_port}/api/delivery/v1",
-                    headers=KEY, timeout=30) as api:
+                    headers=KEY, timeout=30,
+                    limits=httpx.Limits(keepalive_expiry=1.0)) as api:
                 yield {"hub": hub, "clock": clock, "ofd": ofd, "atol": atol, "api": api,
                        "data": tmp_path}
     finally:

@@ -16,6 +16,8 @@ from kassa.testing import CaptureChannel, FakeClock, make_hub
 from kassa.testing.fakes import FakeRegister
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
+# idle connections expire before the hub's server closes them (5 s): no reuse race
+KEEPALIVE = httpx.Limits(keepalive_expiry=1.0)
 DRIVER = {"X-Api-Key": "drv-anna-key"}
 APP = {"X-Api-Key": "app-key-0001"}
 READER = {"X-Api-Key": "reader-key-01"}
@@ -101,7 +103,7 @@ async def hub(tmp_path: Path, clock: FakeClock, register: FakeRegister, channel:
 @pytest.fixture
 async def api(hub: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{hub.api_port}/api/delivery/v1",
-                                 timeout=30) as c:
+                                 timeout=30, limits=KEEPALIVE) as c:
         yield c
 
 

@@ -19,6 +19,8 @@ from .conftest import APP, idem, payment
 
 HERE = Path(__file__).resolve().parent
 N = 6
+# idle connections expire before the hub's server closes them (5 s): no reuse race
+KEEPALIVE = httpx.Limits(keepalive_expiry=1.0)
 
 
 def _start(data: Path, far: Path, delay: float) -> tuple[subprocess.Popen[str], str]:
@@ -52,7 +54,7 @@ def test_killed_mid_queue_none_lost_none_doubled(tmp_path: Path) -> None:
     data.mkdir()
     proc, url = _start(data, far, delay=1.5)
     try:
-        with httpx.Client(base_url=url, timeout=30) as http:
+        with httpx.Client(base_url=url, timeout=30, limits=KEEPALIVE) as http:
             ids = []
             for n in range(N):
                 r = http.post("/payments", json=payment(f"K-{n}"), headers=idem(f"k{n}", APP))
@@ -66,7 +68,7 @@ def test_killed_mid_queue_none_lost_none_doubled(tmp_path: Path) -> None:
     assert 1 <= made_before < N
     proc, url = _start(data, far, delay=0.0)
     try:
-        with httpx.Client(base_url=url, timeout=30) as http:
+        with httpx.Client(base_url=url, timeout=30, limits=KEEPALIVE) as http:
             def all_done() -> bool:
                 return all(http.get(f"/jobs/{i}", headers=APP).json()["status"] == "fiscalised"
                            for i in ids)

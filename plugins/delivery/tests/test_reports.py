@@ -6,7 +6,7 @@ import httpx
 import pytest
 from kassa.testing import eventually
 
-from .conftest import APP, idem, payment
+from .conftest import APP, KEEPALIVE, idem, payment
 
 pytestmark = pytest.mark.anyio
 
@@ -29,7 +29,8 @@ async def test_drivers_by_day_and_problems(api, hub, register):
     await eventually(done, hub=hub, within=30)
     admin = {"Authorization": "Bearer test-token"}
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{hub.api_port}/api",
-                                 headers=admin, timeout=30) as http:
+                                 headers=admin, timeout=30,
+                                 limits=KEEPALIVE) as http:
         names = [r["name"] for r in (await http.get("/reports")).json()]
         assert {"delivery_drivers", "delivery_problems"} <= set(names)
         rep = (await http.get("/reports/delivery_drivers", params={"period": "today"})).json()

@@ -96,7 +96,8 @@ def drive(url: str | None, api_key: str, site: str, drivers: tuple[str, ...], co
 
     base, _ = hub_address(url, "-")
     rng = random.Random(seed)
-    with httpx.Client(base_url=f"{base}/api/delivery/v1", timeout=30) as http:
+    with httpx.Client(base_url=f"{base}/api/delivery/v1", timeout=30,
+                      limits=httpx.Limits(keepalive_expiry=1.0)) as http:
         for n in range(first, first + count):
             body = demo_payment(rng, n, site)
             body["driver"] = drivers[n % len(drivers)]

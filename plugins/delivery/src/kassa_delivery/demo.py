@@ -20,6 +20,8 @@ import httpx
 from kassa_delivery.service import service_for
 
 log = logging.getLogger("kassa.delivery.demo")
+# idle connections expire before the hub's server closes them (5 s): no reuse race
+KEEPALIVE = httpx.Limits(keepalive_expiry=1.0)
 DRIVERS = [("d-anna", "Анна Смирнова", "copy"), ("d-boris", "Борис Петров", "copy"),
            ("d-vera", "Вера Ким", "office_print"), ("d-gleb", "Глеб Орлов", "copy")]
 GOODS = [("Вода питьевая 19 л", 39000, "vat22"), ("Вода 5 л", 12000, "vat22"),
@@ -90,7 +92,8 @@ async def drive(hub: Any) -> None:
             await anyio.sleep(0.1)
     rng = random.Random(7)
     url = f"http://127.0.0.1:{hub.api_port}/api/delivery/v1"
-    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=30,
+                      limits=KEEPALIVE) as http:
         for n in range(1, 10_000):
             body = demo_payment(rng, n, site)
             headers = {"X-Api-Key": key, "Idempotency-Key": f"demo-{n}"}
