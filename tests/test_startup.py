@@ -110,6 +110,24 @@ def test_port_holder_reads_proc():
         s.close()
 
 
+def test_port_holder_names_the_process_though_one_of_its_descriptors_closes(tmp_path):
+    """A descriptor that closes while /proc is read (readlink fails) skips that descriptor,
+    not the whole process (it named ours "another user's process" on a busy box)."""
+    proc = tmp_path / "proc"
+    (proc / "net").mkdir(parents=True)
+    head = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid"
+    row = ("   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000"
+           "     0        0 4242 1 0000000000000000 100 0 0 10 0")
+    (proc / "net" / "tcp").write_text(f"{head}\n{row}\n")
+    fds = proc / "77" / "fd"
+    fds.mkdir(parents=True)
+    (proc / "77" / "comm").write_text("kassa\n")
+    for i in range(5):  # plain files: readlink raises, as for a descriptor just closed
+        (fds / str(i)).write_text("")
+    os.symlink("socket:[4242]", fds / "9")
+    assert port_holder(8080, proc) == "pid 77 (kassa)"
+
+
 def test_bind_error_sentences():
     assert bind_error("x", "10.9.9.9", 80, OSError(99, "Cannot assign requested address")) == \
         "x cannot listen on 10.9.9.9:80: 10.9.9.9 is not an address of this machine"

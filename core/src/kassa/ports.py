@@ -40,12 +40,17 @@ def port_holder(port: int, proc: Path = Path("/proc")) -> str | None:
         if not entry.name.isdigit():
             continue
         try:
-            for fd in (entry / "fd").iterdir():
-                if os.readlink(fd) in targets:
-                    comm = (entry / "comm").read_text().strip()
-                    return f"pid {entry.name} ({comm})"
+            fds = list((entry / "fd").iterdir())
         except OSError:  # gone meanwhile, or not ours to look at
             continue
+        for fd in fds:
+            try:
+                if os.readlink(fd) not in targets:
+                    continue
+                comm = (entry / "comm").read_text().strip()
+            except OSError:  # this descriptor closed meanwhile: the others still count
+                continue
+            return f"pid {entry.name} ({comm})"
     return "another user's process"
 
 
