@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from kassa.store.cursor import Cursor
 log = logging.getLogger("kassa.hub")
 CURSOR = "on_event"
 BATCH = 500
+SAVE_EVERY = 1.0  # seconds between cursor saves while events flow
 Dispatch = Callable[[Event], Awaitable[Sequence[tuple[str, BaseException]]]]
 
 
@@ -40,6 +42,8 @@ class Listeners:
         self.queue: asyncio.Queue[list[tuple[int, Event]]] = asyncio.Queue()
         self.ready = anyio.Event()  # set when the hub is up: catch-up may start
         self.position = 0
+        self._saved = 0  # the position last written
+        self._last_save = -SAVE_EVERY  # monotonic: the first batch is saved at once
         self.caught_up = 0  # events dispatched from the log at start
 
     def put(self, batch: list[tuple[int, Event]]) -> None:
@@ -56,36 +60,52 @@ class Listeners:
             last = await eventlog.query(self.store, limit=1, newest_first=True)
             saved = last[0][0] if last else 0
             await self.cursor.save(saved)
-        self.position = saved
+        self.position = self._saved = saved
 
     async def run(self) -> None:
         if not self.enabled:
             return
         await self.ready.wait()
-        await self._catch_up()
-        while True:
-            batch = await self.queue.get()
-            await self._deliver([(seq, e) for seq, e in batch if seq > self.position])
+        try:
+            await self._catch_up()
+            while True:
+                batch: list[tuple[int, Event]] | None = None
+                wait = None if self._saved == self.position else max(
+                    0.0, self._last_save + SAVE_EVERY - time.monotonic())
+                with anyio.move_on_after(wait):
+                    batch = await self.queue.get()
+                if batch is not None:
+                    await self._deliver([(seq, e) for seq, e in batch if seq > self.position])
+                if time.monotonic() - self._last_save >= SAVE_EVERY:
+                    await self._save()
+        finally:
+            if self._saved != self.position:  # a clean stop: nothing to show again
+                with anyio.CancelScope(shield=True):
+                    await self._save()
 
     async def _catch_up(self) -> None:
         while rows := await eventlog.query(self.store, after=self.position, limit=BATCH):
             self.caught_up += len(rows)
             await self._deliver(rows)
+            await self._save()
         if self.caught_up:
             log.info("on_event: %d event(s) committed before the last stop reached the"
                      " listeners now", self.caught_up)
 
     async def _deliver(self, rows: list[tuple[int, Event]]) -> None:
-        if not rows:
-            return
         for seq, event in rows:
             for name, exc in await self.dispatch(event):
                 log.error("on_event in plugin %s failed for %s: %r", name, event.id, exc)
             self.position = seq
-        # at least once: a lost save (a power cut, a full disk) only means these are seen
-        # again; the listeners go on with the next batch
+
+    async def _save(self) -> None:
+        """At most once a second while events flow (a write per batch held the store's
+        write lock on the hot path); at least once: a lost save (a power cut, a full disk, a
+        kill between saves) only means those events are seen again."""
+        self._last_save = time.monotonic()
         try:
             await self.cursor.save(self.position, durable=False)
+            self._saved = self.position
         except Exception as exc:
             log.warning("on_event: could not save how far the listeners got (%s); after a"
                         " restart they may see these events again", exc)
