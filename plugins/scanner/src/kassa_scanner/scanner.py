@@ -42,6 +42,7 @@ class _Base:
         self.clock = clock
         self.count = 0
         self.error: str | None = None
+        self._task: asyncio.Task[None] | None = None  # the reader, where there is one
         self._send: MemoryObjectSendStream[Scan]
         self._recv: MemoryObjectReceiveStream[Scan]
         self._send, self._recv = anyio.create_memory_object_stream[Scan](256)
@@ -58,6 +59,16 @@ class _Base:
             self._send.send_nowait(scan)
         except anyio.WouldBlock:
             log.warning("scanner %s: nobody reads its scans, one dropped", self.name)
+
+    async def _stop_reading(self) -> None:
+        """Cancel the reader task (serial and HID POS scanners) and wait for it; never raises."""
+        task = self._task
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):  # stop must not raise
+                pass
 
     async def scans(self) -> AsyncIterator[Scan]:
         async for scan in self._recv.clone():
@@ -120,12 +131,7 @@ class SerialScanner(_Base):
         self._task = asyncio.get_running_loop().create_task(self._read())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):  # stop must not raise
-                pass
+        await self._stop_reading()
         if self._writer is not None:
             self._writer.close()
         self._send.close()
@@ -190,12 +196,7 @@ class HidPosScanner(_Base):
         self._task = loop.create_task(self._read())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):  # stop must not raise
-                pass
+        await self._stop_reading()
         if self._transport is not None:
             self._transport.close()  # closes the file too
         self._send.close()
