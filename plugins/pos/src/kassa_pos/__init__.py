@@ -1,0 +1,5 @@
+"""Kassa plugin pos: a shop's cash desk on the core's fiscal, payment, loyalty and device
+contracts. Hook implementations only; the till engine is ``kassa_pos.engine`` (no UI
+imports)."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The headless till engine: catalog, checks, payments, returns, shifts. No UI imports."""
