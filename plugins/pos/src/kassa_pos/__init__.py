@@ -3,3 +3,15 @@ contracts. Hook implementations only; the till engine is ``kassa_pos.engine`` (n
 imports)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from kassa import hookimpl
+
+
+@hookimpl
+def register_event_kinds() -> Sequence[Any]:
+    from kassa_pos.kinds import KINDS
+
+    return KINDS
