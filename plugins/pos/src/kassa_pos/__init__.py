@@ -4,10 +4,17 @@ imports)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kassa import hookimpl
+
+
+@hookimpl
+def register_settings() -> Mapping[str, type]:
+    from kassa_pos.settings import PosSettings
+
+    return {"pos": PosSettings}
 
 
 @hookimpl
