@@ -287,3 +287,26 @@ async def test_event_detail_reads_as_words(hub_url: str, fake_hub: FakeHub) -> N
         messages = _text(app.screen, "#detail-messages")
         assert "Отчёт: строится в момент отправки" in messages and "отчёт" in messages
         assert "Отчёт отправлен" in messages  # a sent one says so, never an empty box
+
+
+@pytest.mark.parametrize("locale", ["ru", "en"])
+async def test_footer_fits_80_columns_with_every_installed_panel(hub_url: str,
+                                                                 locale: str) -> None:
+    """The installed plugins' panels (loyalty, delivery...) add keys; the footer still fits
+    80 columns, dropping the last keys (they keep working: pressing one switches)."""
+    from textual.widgets import Footer
+
+    app = make_app(hub_url, panels=None, locale=locale)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        assert len(app.mode_keys) > 8  # more keys than 80 columns hold
+        for key in ["d", "e", "p", "l"]:
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            footer = app.screen.query_one(Footer)
+            assert footer.virtual_size.width <= 80, (key, footer.virtual_size.width)
+        hidden = [k for k, m in app.mode_keys.items()
+                  if not app.active_bindings[k].binding.show]
+        assert hidden  # some key had to go, and it still works
+        await pilot.press(hidden[-1])
+        await wait_for(pilot, lambda: app.current_mode == f"{app.mode_keys[hidden[-1]]}")

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 N = TypeVar("N", bound=DOMNode)
 
+FOOTER_WIDTH = 80  # the smallest terminal the console supports
+
 
 def run_async(node: DOMNode, work: Callable[[], Coroutine[Any, Any, None]],
               **options: Any) -> Worker[None]:
@@ -91,13 +93,28 @@ class ConsoleScreen(Screen[None]):
         # of its own shows only NAV_KEYS after them, one without shows every screen's key and
         # leaves out q (left-out keys still work, and they are in the palette)
         mine = self.TITLE_KEY.removeprefix("screen.")
-        shown = self.NAV_KEYS if self.OWN_KEYS_FIRST else tuple(self.console.mode_keys)
+        shown = self.NAV_KEYS if self.OWN_KEYS_FIRST else self._fitting_keys(mine)
         hidden = {key: f"app.show('{mode}')" for key, mode in self.console.mode_keys.items()
                   if mode == mine or key not in shown}
         if "q" not in shown:
             hidden["q"] = "app.quit"
         localize(self, self.console.locale, hidden)
         super().__init__()
+
+    def _fitting_keys(self, mine: str) -> tuple[str, ...]:
+        """The other screens' keys, in order, while they fit beside the palette key; the
+        plugins' panels come last, so a site with many of them loses theirs first (the keys
+        still work and every screen is in the palette)."""
+        # the palette key ("^p <label>") is docked at the right of the same line
+        room, keys = FOOTER_WIDTH - len(self.t("key.palette")) - 6, []
+        for key, mode in self.console.mode_keys.items():
+            if mode == mine:
+                continue
+            room -= len(key) + len(self.console.modes[mode][0]) + 2  # " key desc " in compact
+            if room < 0:
+                break
+            keys.append(key)
+        return tuple(keys)
 
     @property
     def console(self) -> ConsoleApp:
