@@ -16,6 +16,7 @@ from kassa.testing.contracts import (
     ChannelContract,
     EventSourceContract,
     FiscalDeviceContract,
+    GuestServiceContract,
     LoyaltyProgramContract,
     PrinterContract,
     ScaleContract,
@@ -227,3 +228,7 @@ async def test_contract_catches_a_source_with_unstable_keys(tmp_path):
         expected = 3
 
     await fails(Suite, "test_a_fact_delivered_again_keeps_its_source_key", tmp_path)
+
+
+class TestFakeGuestService(GuestServiceContract):
+    make_service = staticmethod(lambda: FakeLoyalty(guests={"+79990000001": ("g1", 5000)}))

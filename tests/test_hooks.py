@@ -539,3 +539,38 @@ async def test_hook_register_texts(tmp_path):
         await ch.push(incoming("/hello Вася", chat_id="-1"))
         await eventually(lambda: ch.sent, hub=None)
     assert ch.sent[0].text == "Привет, Вася"
+
+
+def test_hook_register_till_conditions():
+    class Raining:
+        name = "raining"
+
+        def parse(self, value):
+            if not isinstance(value, bool):
+                raise ValueError("true or false")
+            return value
+
+        def matches(self, event, value):
+            return bool(event["rain"]) is value
+
+    class P:
+        @hookimpl
+        def register_till_conditions(self):
+            return [Raining()]
+
+    (cond,) = facade(P()).till_conditions()
+    assert cond.name == "raining" and cond.matches({"rain": 1}, cond.parse(True))
+
+    class Broken:  # no matches(): refused at load, naming the plugin
+        name = "broken"
+
+        def parse(self, value):
+            return value
+
+    class Q:
+        @hookimpl
+        def register_till_conditions(self):
+            return [Broken()]
+
+    with pytest.raises(Exception, match="matches"):
+        facade(Q()).till_conditions()

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from kassa.hookspecs.notify import Channel, ChatCommand
     from kassa.hookspecs.payments import AccountPayment, CardTerminal
     from kassa.hookspecs.reports import ReportDefinition
+    from kassa.hookspecs.retail import TillCondition
     from kassa.model import ChatRef, Event, Message
 
 T = TypeVar("T")
@@ -342,6 +343,11 @@ class Plugins:
 
     async def devices(self, hub: HubAPI) -> list[Device]:
         return await self._components("register_devices", hub=hub)
+
+    # --- retail ----------------------------------------------------------------------------
+    def till_conditions(self) -> list[TillCondition]:
+        """Extra message-rule conditions, each checked against ``TillCondition``."""
+        return self._sync_components("register_till_conditions")
 
     # --- introspection ---------------------------------------------------------------------
     def describe(self, *, include_builtin: bool = False) -> list[dict[str, Any]]:

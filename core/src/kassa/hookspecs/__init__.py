@@ -18,6 +18,7 @@ from kassa import PROJECT
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 
-MODULES = ("app", "events", "notify", "reports", "payments", "loyalty", "fiscal", "devices")
+MODULES = ("app", "events", "notify", "reports", "payments", "loyalty", "fiscal", "devices",
+           "retail")
 
 __all__ = ["MODULES", "hookspec"]

@@ -12,10 +12,11 @@ shared errors, typed status) against your component:
 from kassa.testing.contracts.base import ComponentContract
 from kassa.testing.contracts.devices import PrinterContract, ScaleContract
 from kassa.testing.contracts.fiscal import FiscalDeviceContract, sample_receipt
-from kassa.testing.contracts.loyalty import LoyaltyProgramContract
+from kassa.testing.contracts.loyalty import GuestServiceContract, LoyaltyProgramContract
 from kassa.testing.contracts.notify import ChannelContract, EventSourceContract
 from kassa.testing.contracts.payments import AccountPaymentContract, CardTerminalContract
 
 __all__ = ["AccountPaymentContract", "CardTerminalContract", "ChannelContract",
            "ComponentContract", "EventSourceContract", "FiscalDeviceContract",
-           "LoyaltyProgramContract", "PrinterContract", "ScaleContract", "sample_receipt"]
+           "GuestServiceContract", "LoyaltyProgramContract", "PrinterContract",
+           "ScaleContract", "sample_receipt"]

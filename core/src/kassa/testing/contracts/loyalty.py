@@ -1,7 +1,10 @@
-"""``LoyaltyProgramContract``: identify, quote, and postings idempotent on their key."""
+"""``LoyaltyProgramContract``: identify, quote, and postings idempotent on their key.
+``GuestServiceContract``: cards issued, blocked and replaced at a till (the balance moving
+with the guest), the questionnaire only with consent, every write once per key."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -9,6 +12,7 @@ from typing import Any, ClassVar
 import pytest
 
 from kassa.errors import UserError
+from kassa.hookspecs.loyalty import GuestService
 from kassa.model import Guest, Order, OrderLine, Posting, Quote
 from kassa.testing.contracts.base import ComponentContract
 
@@ -77,3 +81,113 @@ class LoyaltyProgramContract(ComponentContract):
             assert undo == await p.reverse(posting, "undo-1")
             assert await self.effects(p) - before == 1
             assert undo.earned == -posting.earned and undo.spent == -posting.spent
+
+
+class GuestServiceContract(ComponentContract):
+    """Subclass with ``make_service = staticmethod(factory)``: a loyalty programme that is
+    also a ``GuestService`` and accepts the fresh card numbers ``card`` and ``spare``.
+    Points are put on a guest by committing an order through the programme itself
+    (override ``fund`` if earning needs more), so "the balance moves" is measured in the
+    programme's own units."""
+
+    factory: ClassVar[str] = "make_service"
+    concern: ClassVar[str] = "loyalty"
+    card = "7770000000017"
+    spare = "7770000000024"
+
+    async def fund(self, s: Any, guest: Guest) -> None:
+        order = Order(site="s1", number="contract-fund", total=100000,
+                      lines=(OrderLine(code="1", name="Чай", quantity=Decimal(1),
+                                       price=100000, amount=100000),))
+        await s.commit(order, await s.quote(order, guest), "contract-fund")
+
+    async def issued(self, s: Any) -> Guest:
+        assert isinstance(s, GuestService), "the component implements GuestService"
+        g = await s.issue_card(self.card, "issue-1")
+        assert isinstance(g, Guest)
+        return g
+
+    async def test_issue_a_card_to_a_new_guest_without_personal_data(self, tmp_path: Path
+                                                                     ) -> None:
+        async with self.harness(tmp_path) as (s, _):
+            g = await self.issued(s)
+            found = await s.identify(self.card)
+            assert found is not None and found.id == g.id
+            assert (found.name, found.email, found.birthday, found.consent) == \
+                ("", None, None, False)
+
+    async def test_a_retry_with_the_same_key_issues_once(self, tmp_path: Path) -> None:
+        async with self.harness(tmp_path) as (s, _):
+            g = await self.issued(s)
+            again = await s.issue_card(self.card, "issue-1")  # a second issue would refuse
+            assert again.id == g.id
+            with pytest.raises(UserError):  # the card is taken: another key cannot issue it
+                await s.issue_card(self.card, "issue-2")
+            with pytest.raises(UserError):  # the key stands for the first request
+                await s.issue_card(self.spare, "issue-1")
+            assert await s.identify(self.spare) is None
+
+    async def test_the_questionnaire_is_stored_with_consent(self, tmp_path: Path) -> None:
+        async with self.harness(tmp_path) as (s, _):
+            g = await self.issued(s)
+            born = date(1980, 5, 17)
+            out = await s.update_guest(g.id, "q-1", consent=True, name="Василий Федорович",
+                                       birthday=born, groups=["parents", "pets"])
+            found = await s.identify(self.card)
+            for seen in (out, found):
+                assert seen is not None and seen.consent
+                assert (seen.name, seen.birthday) == ("Василий Федорович", born)
+                assert set(seen.groups) == {"parents", "pets"}
+            edited = await s.update_guest(g.id, "q-2", consent=True, email="v@example.org")
+            assert (edited.name, edited.email) == ("Василий Федорович", "v@example.org")
+            assert await s.update_guest(g.id, "q-2", consent=True,
+                                        email="v@example.org") == edited  # a retry
+
+    async def test_no_personal_data_without_consent(self, tmp_path: Path) -> None:
+        async with self.harness(tmp_path) as (s, _):
+            g = await self.issued(s)
+            with pytest.raises(UserError):
+                await s.update_guest(g.id, "q-1", consent=False, name="Василий")
+            found = await s.identify(self.card)
+            assert found is not None and (found.name, found.consent) == ("", False)
+
+    async def test_withdrawn_consent_erases_the_questionnaire(self, tmp_path: Path) -> None:
+        async with self.harness(tmp_path) as (s, _):
+            g = await self.issued(s)
+            await s.update_guest(g.id, "q-1", consent=True, name="Василий",
+                                 birthday=date(1980, 5, 17), groups=["pets"])
+            out = await s.update_guest(g.id, "q-2", consent=False)
+            assert (out.name, out.birthday, tuple(out.groups), out.consent) == \
+                ("", None, (), False)
+
+    async def test_a_blocked_card_is_refused_and_the_balance_stays(self, tmp_path: Path
+                                                                   ) -> None:
+        async with self.harness(tmp_path) as (s, _):
+            g = await self.issued(s)
+            await self.fund(s, g)
+            before = await s.balance(g.id)
+            assert before > 0
+            blocked = await s.block_card(self.card, "потеряна", "block-1")
+            assert blocked.id == g.id
+            assert (await s.block_card(self.card, "потеряна", "block-1")).id == g.id
+            with pytest.raises(UserError):
+                await s.identify(self.card)
+            assert await s.balance(g.id) == before
+
+    async def test_replace_moves_the_whole_balance_to_the_new_card(self, tmp_path: Path
+                                                                   ) -> None:
+        async with self.harness(tmp_path) as (s, _):
+            g = await self.issued(s)
+            await self.fund(s, g)
+            before = await s.balance(g.id)
+            assert before > 0
+            out = await s.replace_card(self.card, self.spare, "replace-1")
+            assert out.id == g.id
+            assert (await s.replace_card(self.card, self.spare, "replace-1")).id == g.id
+            new = await s.identify(self.spare)
+            assert new is not None and new.id == g.id
+            assert await s.balance(new.id) == before
+            with pytest.raises(UserError):
+                await s.identify(self.card)
+            with pytest.raises(UserError):  # the retired card cannot be replaced again
+                await s.replace_card(self.card, "7770000000031", "replace-2")
