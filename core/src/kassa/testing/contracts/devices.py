@@ -1,7 +1,8 @@
-"""``PrinterContract`` and ``ScaleContract``."""
+"""``PrinterContract``, ``ScaleContract`` and ``VideoSinkContract``."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -9,7 +10,7 @@ import anyio
 import pytest
 
 from kassa.errors import KassaError, RetryLater
-from kassa.model import DeviceStatus, PrintJob, Weight
+from kassa.model import DeviceStatus, PosEvent, PosEventKind, PrintJob, Weight
 from kassa.testing.contracts.base import ComponentContract
 
 
@@ -88,3 +89,86 @@ class ScaleContract(ComponentContract):
                 pytest.fail("a scale that answers gives a Weight (unstable: stable=False)")
             assert isinstance(w, Weight) and w.value >= 0
             assert isinstance(s.status(), DeviceStatus) and s.kind == "scale"
+
+
+class VideoSinkContract(ComponentContract):
+    """Subclass with ``make_device = staticmethod(factory)`` returning a ``VideoSink``
+    connected to a video system (its emulator). Probes: ``effects(component)`` counts the
+    events the video system received; ``arrivals(component)`` lists the receipt ids of what
+    it received, in arrival order; ``cut(component)`` / ``restore(component)`` take its link
+    down and up (the tests needing them are skipped without them)."""
+
+    concern: ClassVar[str] = "device"
+    patience: ClassVar[float] = 30.0  # seconds a sink may take to deliver what it accepted
+
+    def arrivals(self, component: Any) -> list[str]:
+        probe = getattr(component, "arrivals", None)
+        if probe is None:
+            pytest.skip("give the suite an arrivals(component) probe")
+        return list(probe())
+
+    async def cut(self, component: Any) -> None:
+        pytest.skip("give the suite cut(component) and restore(component) probes")
+
+    async def restore(self, component: Any) -> None:
+        pytest.skip("give the suite cut(component) and restore(component) probes")
+
+    def event(self, n: int) -> PosEvent:
+        return PosEvent(kind=PosEventKind.RECEIPT_OPEN, terminal_id="1",
+                        at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC) + timedelta(seconds=n),
+                        receipt_id=f"R{n:04d}", cashier="Контрактова")
+
+    async def send(self, v: Any, journal: Any, key: str, event: PosEvent) -> None:
+        # as hub.devices.video does: once per key, no lookup (a video system keeps no record)
+        await self.through(journal, v, "video", key, lambda: v.send(event, key=key),
+                           type(None), request=event, lookup=None)
+
+    async def delivered(self, v: Any, n: int) -> int:
+        """Wait until the far end has ``n`` effects (or the patience runs out); the count."""
+        with anyio.move_on_after(self.patience):
+            while await self.effects(v) < n:  # noqa: ASYNC110 (the far end is polled)
+                await anyio.sleep(0.02)
+        return await self.effects(v)
+
+    async def test_same_key_twice_delivers_once(self, tmp_path: Path) -> None:
+        async with self.harness(tmp_path) as (v, journal):
+            before = await self.effects(v)
+            await self.send(v, journal, "v1", self.event(1))
+            await self.send(v, journal, "v1", self.event(1))
+            await self.send(v, journal, "v2", self.event(2))
+            assert await self.delivered(v, before + 2) == before + 2
+            await anyio.sleep(0.2)  # nothing more trickles in
+            assert await self.effects(v) == before + 2
+
+    async def test_events_arrive_in_the_order_sent(self, tmp_path: Path) -> None:
+        async with self.harness(tmp_path) as (v, journal):
+            before = len(self.arrivals(v))
+            for n in range(20):
+                await self.send(v, journal, f"k{n}", self.event(n))
+            await self.delivered(v, before + 20)
+            assert self.arrivals(v)[before:] == [f"R{n:04d}" for n in range(20)]
+
+    async def test_link_down_keeps_events_and_replays_them_in_order(self,
+                                                                   tmp_path: Path) -> None:
+        async with self.harness(tmp_path) as (v, journal):
+            before = len(self.arrivals(v))
+            await self.send(v, journal, "k0", self.event(0))
+            await self.delivered(v, before + 1)
+            await self.cut(v)
+            refused = []
+            for n in range(1, 6):
+                try:
+                    await self.send(v, journal, f"k{n}", self.event(n))
+                except RetryLater:  # not taken: the hub sends it again later, in order
+                    refused.append(n)
+            assert isinstance(v.status(), DeviceStatus)
+            await self.restore(v)
+            for n in refused:
+                await self.send(v, journal, f"k{n}", self.event(n))
+            await self.delivered(v, before + 6)
+            assert self.arrivals(v)[before:] == [f"R{n:04d}" for n in range(6)]
+
+    async def test_status_is_typed(self, tmp_path: Path) -> None:
+        async with self.harness(tmp_path) as (v, _):
+            assert isinstance(v.status(), DeviceStatus)
+            assert v.kind == "video"
