@@ -35,6 +35,11 @@ Error mapping (situation: what the component raises -> what the fiscal service d
 - a call the register cannot do (text on a cloud register): ``Permanent(reason)`` -> fails;
 - a marking code the FN / OISM rejects: no error, ``MarkingCheck(valid=False)`` -> the till
   refuses the item.
+
+Shift totals are optional: a register that can read its own shift counters (ATOL
+``getShiftTotals``, Shtrih-M cash and operational registers 0x1A / 0x1B) also implements
+``ShiftTotalsReader``; a caller checks ``isinstance(dev, ShiftTotalsReader)`` and otherwise
+has no counters to compare with. It is a question, like ``status()``: never journaled.
 """
 # Specs are never called (pluggy reads only their signatures), so their bodies stay empty.
 # mypy: disable-error-code="empty-body"
@@ -56,6 +61,7 @@ if TYPE_CHECKING:
         FiscalStatus,
         MarkingCheck,
         Receipt,
+        ShiftTotals,
     )
 
 
@@ -113,6 +119,19 @@ class FiscalDevice(Protocol):
     async def lookup(self, key: str) -> FiscalDocument | None:
         """The document an earlier call with ``key`` produced; ``None`` if the register has
         no record of it (nothing happened); ``RetryLater`` if it cannot tell now."""
+        ...
+
+
+@runtime_checkable
+class ShiftTotalsReader(Protocol):
+    """A fiscal register that reports its own counters for the open shift (optional: kept
+    apart from ``FiscalDevice`` so that registers without it stay valid devices)."""
+
+    async def shift_totals(self) -> ShiftTotals:
+        """The shift's counters as the register holds them now: receipts and sums per 1054
+        operation and per payment kind it reports (kopecks), cash in / out. Prints nothing.
+        With the shift closed: the counters of the last shift if the register still holds
+        them, else zeros. Errors as ``status()``: ``RetryLater`` when it does not answer."""
         ...
 
 

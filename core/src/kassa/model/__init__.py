@@ -33,11 +33,13 @@ from kassa.model.fiscal import (
     FiscalDocument,
     FiscalStatus,
     MarkingCheck,
+    OperationTotals,
     Receipt,
     ReceiptError,
     ReceiptLine,
     ReceiptPayment,
     ReceiptQr,
+    ShiftTotals,
 )
 from kassa.model.guest import Account, AccountKind, Guest, Identifier, IdentifierKind
 from kassa.model.loyalty import Posting, Quote, QuoteLine
@@ -100,6 +102,7 @@ __all__ = [
     "Measure",
     "Message",
     "Operation",
+    "OperationTotals",
     "Order",
     "OrderLine",
     "Payment",
@@ -129,6 +132,7 @@ __all__ = [
     "Scan",
     "SettlementMethod",
     "Severity",
+    "ShiftTotals",
     "Site",
     "Station",
     "Symbology",

@@ -291,6 +291,46 @@ class FiscalStatus:
         return self.shift_opened_at + SHIFT_LIMIT
 
 
+def _operations(ops: Mapping[Operation, OperationTotals]) -> Mapping[Operation, OperationTotals]:
+    return {Operation(k): v for k, v in ops.items()}
+
+
+@frozen(kw_only=True)
+class OperationTotals:
+    """One operation's counters in the open shift: what the FN puts into 1129 / 1130 / 1131
+    / 1132 of the shift-close report's 1194 (FFD Tables 51-52). A payment kind the register
+    does not report is ``None``, never 0."""
+
+    count: int  # 1135: receipts with this 1054
+    total: int  # 1201: their total, kopecks
+    cash: int | None = None  # 1136: paid in cash (net of change)
+    electronic: int | None = None  # 1138: paid electronically (card, SBP)
+    prepaid: int | None = None  # 1218: by an earlier prepayment (advance)
+    credit: int | None = None  # 1219: on credit (postpayment)
+    other: int | None = None  # 1220: counter-provision
+
+
+@frozen(kw_only=True)
+class ShiftTotals:
+    """The register's own counters for its current (or just closed) shift, read from the
+    register, never summed by us: the figures the Z report (form 5, 1194) will carry.
+    ``operations`` holds each 1054 the register reports (a register that has no purchase
+    counters leaves 3 and 4 out); ``receipts`` is 1134 when the register says it (corrections
+    included). Cash in / out and the drawer are non-fiscal counters (ATOL ``income`` /
+    ``outcome`` / ``cashDrawer``, Shtrih cash registers 242 / 243 / 241)."""
+
+    shift: int | None = None  # 1038
+    operations: Mapping[Operation, OperationTotals] = field(factory=dict, converter=_operations)
+    receipts: int | None = None  # 1134
+    cash_in: int | None = None
+    cash_out: int | None = None
+    cash_in_drawer: int | None = None
+
+    def of(self, operation: Operation) -> OperationTotals | None:
+        """The counters of ``operation``; None when the register does not report it."""
+        return self.operations.get(operation)
+
+
 @frozen(kw_only=True)
 class MarkingCheck:
     """The FN's / OISM's answer about a marking code (2000) before it is sold."""
@@ -353,10 +393,12 @@ __all__ = [
     "FiscalDocument",
     "FiscalStatus",
     "MarkingCheck",
+    "OperationTotals",
     "Receipt",
     "ReceiptError",
     "ReceiptLine",
     "ReceiptPayment",
     "ReceiptQr",
+    "ShiftTotals",
     "validate",
 ]

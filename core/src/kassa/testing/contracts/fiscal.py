@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 from kassa.errors import KassaError, RetryLater, UserError
+from kassa.hookspecs.fiscal import ShiftTotalsReader
 from kassa.journal import DONE, Journal
 from kassa.model import (
     Cashier,
@@ -20,6 +21,7 @@ from kassa.model import (
     Receipt,
     ReceiptLine,
     ReceiptPayment,
+    ShiftTotals,
     TaxSystem,
     VatRate,
 )
@@ -57,6 +59,11 @@ class FiscalDeviceContract(ComponentContract):
         r = receipt or self.receipt()
         return await self.through(journal, reg, "receipt", key,
                                   lambda: reg.receipt(r, key=key), FiscalDocument, request=r)
+
+    async def status_of(self, reg: Any) -> FiscalStatus:
+        st = await reg.status()
+        assert isinstance(st, FiscalStatus)
+        return st
 
     async def test_same_key_twice_makes_one_receipt(self, tmp_path: Path) -> None:
         async with self.harness(tmp_path) as (reg, journal):
@@ -142,3 +149,30 @@ class FiscalDeviceContract(ComponentContract):
             except Exception as exc:  # pragma: no cover - the failure being tested
                 pytest.fail(f"open_shift on an open shift raised {type(exc).__name__}, "
                             "not one of kassa.errors")
+
+    async def test_shift_totals_count_what_was_fiscalised(self, tmp_path: Path) -> None:
+        """Only for a register that is a ``ShiftTotalsReader``: its counters move by exactly
+        the receipts it made (count, total, cash), and nothing else changes them."""
+        async with self.harness(tmp_path) as (reg, journal):
+            if not isinstance(reg, ShiftTotalsReader):
+                pytest.skip("this register reports no shift totals")
+            totals: ShiftTotalsReader = reg
+            await self.open_shift(reg, journal)
+            before = await totals.shift_totals()
+            assert isinstance(before, ShiftTotals)
+            await self.status_of(reg)  # a question moves no counter
+            assert await totals.shift_totals() == before
+            r = self.receipt()
+            await self.print_receipt(reg, journal, "t1")
+            await self.print_receipt(reg, journal, "t1")  # the journal's retry: no second one
+            after = await totals.shift_totals()
+            was, now = before.of(Operation.SELL), after.of(Operation.SELL)
+            assert now is not None, "a register with shift totals reports sales"
+            assert now.count - (was.count if was else 0) == 1
+            assert now.total - (was.total if was else 0) == r.total
+            cash = r.sums()[PaymentKind.CASH.tag]
+            if now.cash is not None:
+                assert now.cash - ((was.cash or 0) if was else 0) == cash
+            for op, counted in after.operations.items():
+                if op is not Operation.SELL:
+                    assert counted == before.of(op) or counted.count == 0

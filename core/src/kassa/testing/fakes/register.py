@@ -24,7 +24,10 @@ from kassa.model import (
     FiscalDocument,
     FiscalStatus,
     MarkingCheck,
+    Operation,
+    OperationTotals,
     Receipt,
+    ShiftTotals,
 )
 from kassa.model.fiscal import ReceiptError
 from kassa.testing.fakes.far import FarEnd
@@ -64,7 +67,8 @@ class FakeRegister:
     # --- FiscalDevice ---------------------------------------------------------------------
     async def receipt(self, receipt: Receipt, key: str) -> FiscalDocument:
         return await self._act(key, DocumentKind.RECEIPT, total=receipt.total,
-                               operation=receipt.operation, needs_shift=True)
+                               operation=receipt.operation, needs_shift=True,
+                               sums=receipt.sums())
 
     async def correction(self, correction: CorrectionReceipt, key: str) -> FiscalDocument:
         return await self._act(key, DocumentKind.CORRECTION, total=correction.total,
@@ -111,6 +115,20 @@ class FakeRegister:
                             fn=FN, fn_full=self.fn_full, paper_ok=not self.paper_out,
                             ready=not (self.paper_out or self.fn_full))
 
+    async def shift_totals(self) -> ShiftTotals:
+        """The shift's counters as an FN keeps them (1194): per 1054, count, total and the
+        1031/1081/1215/1216/1217 sums of the receipts (corrections count in ``receipts``
+        only, as 1133 keeps them apart); cash in / out and the drawer."""
+        self._reachable()
+        st = self._state()
+        ops = {Operation(int(op)): OperationTotals(count=v[0], total=v[1], cash=v[2],
+                                                   electronic=v[3], prepaid=v[4], credit=v[5],
+                                                   other=v[6])
+               for op, v in (st.get("totals") or {}).items()}
+        return ShiftTotals(shift=st["shift"] or None, operations=ops,
+                           receipts=st.get("receipts", 0), cash_in=st.get("cash_in", 0),
+                           cash_out=st.get("cash_out", 0), cash_in_drawer=st.get("cash", 0))
+
     async def lookup(self, key: str) -> FiscalDocument | None:
         self._reachable()
         body = self.far.find(key)
@@ -133,7 +151,8 @@ class FakeRegister:
 
     async def _act(self, key: str, kind: DocumentKind, *, total: int | None = None,
                    operation: Any = None, needs_shift: bool = False,
-                   detail: dict[str, Any] | None = None) -> FiscalDocument:
+                   detail: dict[str, Any] | None = None,
+                   sums: dict[int, int] | None = None) -> FiscalDocument:
         self._reachable()
         if self.delay:
             await anyio.sleep(self.delay)
@@ -148,13 +167,28 @@ class FakeRegister:
             raise ReceiptError("shift_expired")
         now = self._now()
         if kind is DocumentKind.SHIFT_OPEN:
-            st.update(open=True, shift=st["shift"] + 1, receipt_no=0, opened_at=now.isoformat())
+            st.update(open=True, shift=st["shift"] + 1, receipt_no=0, opened_at=now.isoformat(),
+                      totals={}, receipts=0, cash_in=0, cash_out=0)
         elif kind is DocumentKind.SHIFT_CLOSE:
             st.update(open=False, opened_at=None)
         if kind is DocumentKind.CASH_IN:
             st["cash"] = st.get("cash", 0) + (total or 0)
+            st["cash_in"] = st.get("cash_in", 0) + (total or 0)
         elif kind is DocumentKind.CASH_OUT:
             st["cash"] = st.get("cash", 0) - (total or 0)
+            st["cash_out"] = st.get("cash_out", 0) + (total or 0)
+        if kind in (DocumentKind.RECEIPT, DocumentKind.CORRECTION):
+            st["receipts"] = st.get("receipts", 0) + 1
+        if kind is DocumentKind.RECEIPT and sums is not None:
+            op = int(operation)
+            row = st.setdefault("totals", {}).setdefault(str(op), [0] * 7)
+            row[0] += 1
+            row[1] += total or 0
+            for i, tag in enumerate((1031, 1081, 1215, 1216, 1217), start=2):
+                row[i] += sums.get(tag, 0)
+            # money comes in on a sale or a purchase refund, goes out on the other two
+            cash = sums.get(1031, 0)
+            st["cash"] = st.get("cash", 0) + (cash if op in (1, 4) else -cash)
         number = sign = receipt_no = None
         if kind.fiscal:
             st["fd"] += 1
