@@ -5,6 +5,7 @@ imports)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from kassa import hookimpl
@@ -22,3 +23,15 @@ def register_event_kinds() -> Sequence[Any]:
     from kassa_pos.kinds import KINDS
 
     return KINDS
+
+
+@hookimpl
+def register_migrations() -> Mapping[str, Path]:
+    return {"pos": Path(__file__).parent / "migrations"}
+
+
+@hookimpl
+def register_cli_commands(cli: Any) -> None:
+    from kassa_pos.cli import group
+
+    cli.add_command(group())

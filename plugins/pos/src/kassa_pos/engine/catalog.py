@@ -7,12 +7,38 @@ Money is int kopecks, quantities ``Decimal`` as in ``kassa.model.fiscal``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import csv
+import io
+import json
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import IntFlag
+from pathlib import Path
+from typing import Any, Protocol, cast
 
-from attrs import field, frozen
+from attrs import define, field, frozen
+from kassa.errors import UserError
 from kassa.model.ffd import Measure, VatRate
+from kassa.model.money import kopecks
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from kassa_pos.engine import store_tables as t
+from kassa_pos.engine.barcodes import (
+    DEFAULT_LAYOUTS,
+    BarcodeError,
+    Layout,
+    Symbology,
+    layouts,
+    parse,
+)
+from kassa_pos.engine.prices import PriceBook, PriceList
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
 
 
 class ItemFlag(IntFlag):
@@ -73,3 +99,684 @@ class Lookup:
     quantity: Decimal | None = None
     amount: int | None = None
     barcode: str = ""
+
+
+# --- the catalog service ---------------------------------------------------------------
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "ru": {
+        "not_found": "Товар со штрихкодом {code} не найден",
+        "no_plu": "Весовой товар с PLU {plu} (штрихкод {code}) не найден",
+        "code": "нет артикула (code)",
+        "name": "нет наименования (name)",
+        "vat": "неизвестная ставка НДС «{value}» (допустимы: {allowed})",
+        "unit": "неизвестная единица измерения «{value}» (шт, кг, г, л, м или код 2108)",
+        "int": "{field}: «{value}» — не целое число",
+        "department": "секция {value} вне 1–99",
+        "plu": "PLU {value} вне 1–999999",
+        "flag": "неизвестный признак «{value}» (fragile, marking, weighed, age)",
+        "weighed_unit": "весовой товар продаётся в кг или г, а не в «{value}»",
+        "price": "цена «{value}» — не сумма в рублях (например 89.90)",
+        "barcode": "штрихкод {value}: {why}",
+        "barcode_twice": "штрихкод {value} уже у товара {other}",
+        "plu_twice": "PLU {value} уже у товара {other}",
+        "code_twice": "артикул {value} уже был в строке {other}",
+        "list": "прайс-лист {value}: {why}",
+        "unknown_item": "прайс-лист {value}: нет товара {item}",
+        "when": "«{value}» — не дата и время ISO 8601 (2026-03-01T00:00+03:00)",
+        "format": "Файл {name}: ожидается .csv или .json",
+        "json": "Файл {name} — не JSON: {why}",
+        "json_shape": "Файл {name}: ожидается список товаров или объект с items и price_lists",
+        "csv": "Файл {name} — не CSV в UTF-8: {why}",
+    },
+    "en": {
+        "not_found": "No item has barcode {code}",
+        "no_plu": "No weighed item has PLU {plu} (barcode {code})",
+        "code": "no article (code)",
+        "name": "no name",
+        "vat": "unknown VAT rate '{value}' (known: {allowed})",
+        "unit": "unknown unit '{value}' (pcs, kg, g, l, m or a 2108 code)",
+        "int": "{field}: '{value}' is not a whole number",
+        "department": "department {value} outside 1-99",
+        "plu": "PLU {value} outside 1-999999",
+        "flag": "unknown flag '{value}' (fragile, marking, weighed, age)",
+        "weighed_unit": "a weighed item is sold in kg or g, not in '{value}'",
+        "price": "price '{value}' is not an amount in rubles (such as 89.90)",
+        "barcode": "barcode {value}: {why}",
+        "barcode_twice": "barcode {value} already belongs to item {other}",
+        "plu_twice": "PLU {value} already belongs to item {other}",
+        "code_twice": "article {value} was already on row {other}",
+        "list": "price list {value}: {why}",
+        "unknown_item": "price list {value}: no item {item}",
+        "when": "'{value}' is not an ISO 8601 date and time (2026-03-01T00:00+03:00)",
+        "format": "File {name}: expected .csv or .json",
+        "json": "File {name} is not JSON: {why}",
+        "json_shape": "File {name}: expected a list of items or an object with items and"
+                      " price_lists",
+        "csv": "File {name} is not UTF-8 CSV: {why}",
+    },
+}
+
+
+def text(key: str, locale: str = "ru", **params: object) -> str:
+    return _TEXTS.get(locale, _TEXTS["ru"])[key].format(**params)
+
+
+class CatalogError(UserError):
+    """One clear sentence for the cashier or the person importing: Russian by ``str()``,
+    ``text("en")`` in English."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(text(key, "ru", **params))
+
+    def text(self, locale: str = "ru") -> str:
+        return text(self.key, locale, **self.params)
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def words(name: str) -> list[str]:
+    """The search words of a name: case-folded, ё as е, letters and digits only."""
+    return _WORD.findall(name.casefold().replace("ё", "е"))
+
+
+@frozen
+class _Index:
+    """One immutable generation of the in-memory catalog; a refresh builds a new one and
+    swaps a single reference, so a lookup never sees half of a rebuild."""
+
+    version: int
+    by_barcode: dict[str, Item]
+    by_plu: dict[int, Item]
+    by_code: dict[str, Item]
+    words: list[tuple[str, str]]  # sorted (word, item code): prefix search by bisect
+    prices: PriceBook
+
+
+def _build(version: int, items: Iterable[Item], lists: Iterable[PriceList]) -> _Index:
+    by_barcode: dict[str, Item] = {}
+    by_plu: dict[int, Item] = {}
+    by_code: dict[str, Item] = {}
+    pairs: list[tuple[str, str]] = []
+    for it in items:
+        by_code[it.code] = it
+        if it.plu is not None:
+            by_plu[it.plu] = it
+        for b in it.barcodes:
+            by_barcode[b] = it
+        pairs.extend((w, it.code) for w in set(words(it.name)))
+    pairs.sort()
+    return _Index(version, by_barcode, by_plu, by_code, pairs, PriceBook.of(lists))
+
+
+class Catalog:
+    """The till's catalog. Every look-up reads the in-memory index only; ``refresh()`` (one
+    read of ``pos_catalog_version``) rebuilds it when the store changed, and an import through
+    this object rebuilds it at once.
+
+    Precedence on a scan: a barcode an item carries wins; otherwise an in-store code (a
+    configured restricted-circulation prefix) finds the item by its PLU; otherwise nothing.
+    """
+
+    def __init__(self, index: _Index, *, site: str, instore: Mapping[str, Layout],
+                 clock: Clock | None = None, engine: Any = None) -> None:
+        self._index = index
+        self.site = site
+        self.instore = dict(instore)
+        self._clock = clock
+        self._engine = engine
+
+    # building -----------------------------------------------------------------------
+    @classmethod
+    def of(cls, items: Iterable[Item], price_lists: Iterable[PriceList] = (), *,
+           site: str = "", instore: Mapping[str, Layout] | None = None,
+           clock: Clock | None = None, version: int = 0) -> Catalog:
+        """A catalog from values (tests, the demo, the benchmark): no store behind it."""
+        return cls(_build(version, items, price_lists), site=site,
+                   instore=layouts(DEFAULT_LAYOUTS) if instore is None else instore,
+                   clock=clock)
+
+    @classmethod
+    async def open(cls, hub: Any, *, site: str | None = None,
+                   instore: Mapping[str, Layout] | None = None) -> Catalog:
+        """The catalog in the hub's store. ``site``/``instore`` default to ``[pos] store``
+        and ``[[pos.barcode_prefixes]]`` (20-29 as ``PP CCCCC WWWWW K`` when none)."""
+        settings = hub.section("pos")
+        if site is None:
+            site = str(getattr(settings, "store", "") or "")
+        if instore is None:
+            prefixes = getattr(settings, "barcode_prefixes", None) or []
+            instore = layouts([(p.prefix, p.layout) for p in prefixes] if prefixes
+                              else DEFAULT_LAYOUTS)
+        async with hub.engine.connect() as conn:
+            index = await conn.run_sync(_load)
+        return cls(index, site=site, instore=instore, clock=hub.clock, engine=hub.engine)
+
+    async def refresh(self) -> bool:
+        """Rebuild from the store if another writer changed it; True when it did."""
+        if self._engine is None:
+            return False
+        async with self._engine.connect() as conn:
+            version = (await conn.execute(select(t.catalog_version.c.version))).scalar_one()
+            if version == self._index.version:
+                return False
+            self._index = await conn.run_sync(_load)
+        return True
+
+    @property
+    def version(self) -> int:
+        return self._index.version
+
+    def __len__(self) -> int:
+        return len(self._index.by_code)
+
+    def items(self) -> Iterable[Item]:
+        return self._index.by_code.values()
+
+    # the hot path -------------------------------------------------------------------
+    def lookup(self, scan: str, at: datetime | None = None) -> Lookup | None:
+        """What ``scan`` sells, priced at ``at`` (default: now on the hub's clock); ``None``
+        when no item has it. A malformed scan (wrong check digit, a length no symbology has)
+        raises ``BarcodeError``."""
+        ix = self._index
+        item = ix.by_barcode.get(scan)
+        if item is not None:  # only valid codes are ever indexed: no need to parse
+            return Lookup(item=item, price=self._price(ix, item, at), barcode=scan)
+        code = parse(scan, self.instore)
+        if code.symbology is Symbology.INSTORE:
+            item = ix.by_barcode.get(code.code)
+            if item is None:
+                item = ix.by_plu.get(code.plu) if code.plu is not None else None
+                if item is None:
+                    return None
+                return Lookup(item=item, price=self._price(ix, item, at),
+                              quantity=code.quantity, amount=code.price, barcode=code.code)
+        else:
+            item = ix.by_barcode.get(code.code)
+        if item is None:
+            return None
+        return Lookup(item=item, price=self._price(ix, item, at), barcode=code.code)
+
+    def find(self, scan: str, at: datetime | None = None) -> Lookup:
+        """``lookup`` that raises a ``CatalogError`` for the cashier when nothing matches."""
+        found = self.lookup(scan, at)
+        if found is None:
+            code = parse(scan, self.instore)
+            if code.symbology is Symbology.INSTORE:
+                raise CatalogError("no_plu", plu=code.plu, code=code.code)
+            raise CatalogError("not_found", code=code.code)
+        return found
+
+    def by_plu(self, plu: int) -> Item | None:
+        return self._index.by_plu.get(plu)
+
+    def by_code(self, code: str) -> Item | None:
+        return self._index.by_code.get(code)
+
+    def price(self, item: Item | str, at: datetime | None = None) -> int | None:
+        """Kopecks per unit for the item at this store now (or at ``at``)."""
+        ix = self._index
+        code = item if isinstance(item, str) else item.code
+        return ix.prices.price(code, self.site, at or self._now())
+
+    def price_list(self, item: Item | str, at: datetime | None = None) -> PriceList | None:
+        """The list whose price applies (see ``engine/prices.py`` for the precedence)."""
+        code = item if isinstance(item, str) else item.code
+        return self._index.prices.winner(code, self.site, at or self._now())
+
+    def search(self, query: str, limit: int = 20) -> list[Item]:
+        """Items whose name has, for every word of ``query``, a word starting with it
+        (case-insensitive, ё = е): "мол 3,2" finds "Молоко 3,2% 1 л". An article or barcode
+        typed whole finds its item first. Names starting with the first word rank first."""
+        ix = self._index
+        q = words(query)
+        exact = ix.by_code.get(query.strip()) or ix.by_barcode.get(query.strip())
+        if not q:
+            return [exact] if exact else []
+        codes: set[str] | None = None
+        for w in sorted(q, key=len, reverse=True):  # the longest word narrows most
+            found: set[str] = set()
+            i = bisect_left(ix.words, (w, ""))
+            while i < len(ix.words) and ix.words[i][0].startswith(w):
+                found.add(ix.words[i][1])
+                i += 1
+            codes = found if codes is None else codes & found
+            if not codes:
+                break
+        hits = [ix.by_code[c] for c in codes or ()]
+        first = q[0]
+        hits.sort(key=lambda it: (not words(it.name)[0].startswith(first), it.name.casefold()))
+        if exact is not None:
+            hits = [exact] + [h for h in hits if h is not exact]
+        return hits[:limit]
+
+    def _price(self, ix: _Index, item: Item, at: datetime | None) -> int | None:
+        return ix.prices.price(item.code, self.site, at or self._now())
+
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock is not None else datetime.now(UTC)
+
+    # changes ------------------------------------------------------------------------
+    async def import_rows(self, hub: Any, data: CatalogData, *,
+                          dry_run: bool = False) -> ImportReport:
+        """Validate ``data`` against itself and the store, write what changed (nothing with
+        ``dry_run``) and, when anything did, bump the version and rebuild this index."""
+        report = await import_data(hub, data, dry_run=dry_run)
+        if report.changed and not dry_run:
+            await self.refresh()
+        return report
+
+
+async def catalog_for(hub: Any) -> Catalog:
+    """The hub's catalog (one per hub, in ``hub.state("pos")``), opened on first use."""
+    state = hub.state("pos")
+    cat = state.get("catalog")
+    if cat is None:
+        cat = state["catalog"] = await Catalog.open(hub)
+    return cast(Catalog, cat)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite hands DateTime(timezone=True) back naive: it was written in UTC
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _load(conn: Connection) -> _Index:
+    version = conn.execute(select(t.catalog_version.c.version)).scalar_one()
+    codes: dict[str, list[str]] = {}
+    for code, item_code in conn.execute(select(t.barcode.c.barcode, t.barcode.c.item_code)
+                                        .order_by(t.barcode.c.barcode)):
+        codes.setdefault(item_code, []).append(code)
+    items = [Item(code=r.code, name=r.name, vat=VatRate(r.vat), unit=Measure(r.unit),
+                  plu=r.plu, department=r.department, group=r.item_group,
+                  flags=ItemFlag(r.flags), barcodes=codes.get(r.code, ()))
+             for r in conn.execute(select(t.item))]
+    prices: dict[str, dict[str, int]] = {}
+    for lc, ic, p in conn.execute(select(t.price.c.list_code, t.price.c.item_code,
+                                         t.price.c.price)):
+        prices.setdefault(lc, {})[ic] = p
+    lists = [PriceList(code=r.code, name=r.name, site=r.site, priority=r.priority,
+                       valid_from=_utc(r.valid_from), valid_to=_utc(r.valid_to),
+                       prices=prices.get(r.code, {}))
+             for r in conn.execute(select(t.price_list))]
+    return _build(version, items, lists)
+
+
+# --- import ----------------------------------------------------------------------------
+
+BASE_LIST = "base"  # the list an item row's own ``price`` goes to: every store, priority 0
+
+_UNITS = {
+    "шт": Measure.PIECE, "pcs": Measure.PIECE, "piece": Measure.PIECE, "штука": Measure.PIECE,
+    "кг": Measure.KILOGRAM, "kg": Measure.KILOGRAM, "kilogram": Measure.KILOGRAM,
+    "г": Measure.GRAM, "g": Measure.GRAM, "gram": Measure.GRAM,
+    "л": Measure.LITER, "l": Measure.LITER, "liter": Measure.LITER,
+    "мл": Measure.MILLILITER, "ml": Measure.MILLILITER, "milliliter": Measure.MILLILITER,
+    "м": Measure.METER, "m": Measure.METER, "meter": Measure.METER,
+}
+_FLAGS = {"fragile": ItemFlag.FRAGILE, "marking": ItemFlag.MARKING,
+          "marking_required": ItemFlag.MARKING, "weighed": ItemFlag.WEIGHED,
+          "age": ItemFlag.AGE_RESTRICTED, "age_restricted": ItemFlag.AGE_RESTRICTED}
+_TRUE = {"1", "true", "yes", "да", "y", "+"}
+
+
+def _vat_names() -> dict[str, VatRate]:
+    out: dict[str, VatRate] = {}
+    for v in VatRate:
+        out[v.value] = v
+        out[v.label.casefold()] = v
+        if v is not VatRate.NONE and "/" not in v.label:
+            out[str(v.percent)] = v
+    out["без ндс"] = VatRate.NONE
+    return out
+
+
+_VATS = _vat_names()
+
+
+@frozen
+class Reject:
+    """A row that was not imported: ``row`` its line in the file (CSV: the line number,
+    JSON: its position from 1), ``code`` its article as given, ``error`` why."""
+
+    row: int
+    code: str
+    error: CatalogError
+
+    @property
+    def reason(self) -> str:
+        return str(self.error)
+
+
+@frozen(kw_only=True)
+class CatalogData:
+    """What an import brings: item rows and price lists as dicts (see docs/plugins/pos.md,
+    "Catalog and barcodes", for the fields), with the row numbers to name in rejects."""
+
+    items: list[Mapping[str, Any]] = field(factory=list)
+    price_lists: list[Mapping[str, Any]] = field(factory=list)
+    rows: list[int] | None = None  # items[i] came from line rows[i]; None: i + 1
+
+
+@frozen(kw_only=True)
+class ImportReport:
+    added: int
+    updated: int
+    unchanged: int
+    lists_changed: int
+    rejects: list[Reject]
+    version: int  # the catalog's version after the import
+    dry_run: bool
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.lists_changed)
+
+
+def _text(row: Mapping[str, Any], key: str) -> str:
+    value = row.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def _int(row: Mapping[str, Any], key: str, default: int | None) -> int | None:
+    value = _text(row, key)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise CatalogError("int", field=key, value=value) from None
+
+
+def _kopecks(value: Any) -> int:
+    s = str(value).strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    if not re.fullmatch(r"\d+(\.\d{1,2})?", s):
+        raise CatalogError("price", value=value)
+    return kopecks(s)
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise CatalogError("when", value=value) from None
+    if parsed.tzinfo is None:
+        raise CatalogError("when", value=value)  # a bare time means nothing across zones
+    return parsed.astimezone(UTC)
+
+
+def _split(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v for v in re.split(r"[;,\s]+", str(value)) if v]
+
+
+def item_of(row: Mapping[str, Any]) -> tuple[Item, int | None]:
+    """One import row -> the item and its base price (kopecks) if the row has one; a
+    ``CatalogError`` names the first thing wrong."""
+    code = _text(row, "code")
+    if not code:
+        raise CatalogError("code")
+    name = _text(row, "name")
+    if not name:
+        raise CatalogError("name")
+    vat_text = _text(row, "vat").casefold().replace(" ", "")
+    vat = _VATS.get(vat_text) or _VATS.get(vat_text.rstrip("%"))
+    if vat is None:
+        raise CatalogError("vat", value=_text(row, "vat"),
+                           allowed=", ".join(v.label for v in VatRate))
+    unit_text = _text(row, "unit").casefold() or "шт"
+    unit = _UNITS.get(unit_text)
+    if unit is None:
+        try:
+            unit = Measure(int(unit_text))
+        except ValueError:
+            raise CatalogError("unit", value=_text(row, "unit")) from None
+    flags = ItemFlag.NONE
+    for f in _split(row.get("flags")):
+        flag = _FLAGS.get(f.casefold())
+        if flag is None:
+            raise CatalogError("flag", value=f)
+        flags |= flag
+    for key, flag in _FLAGS.items():  # a column per flag, as spreadsheets have them
+        if key in row and _text(row, key).casefold() in _TRUE:
+            flags |= flag
+    if ItemFlag.WEIGHED in flags and unit not in (Measure.KILOGRAM, Measure.GRAM):
+        raise CatalogError("weighed_unit", value=_text(row, "unit") or "шт")
+    plu = _int(row, "plu", None)
+    if plu is not None and not 1 <= plu <= 999_999:
+        raise CatalogError("plu", value=plu)
+    department = _int(row, "department", 1)
+    assert department is not None
+    if not 1 <= department <= 99:
+        raise CatalogError("department", value=department)
+    codes: set[str] = set()
+    for b in _split(row.get("barcodes")) + _split(row.get("barcode")):
+        try:
+            codes.add(parse(b).code)
+        except BarcodeError as exc:
+            raise CatalogError("barcode", value=b, why=exc.text("ru")) from None
+    price: int | None = None
+    if _text(row, "price_kopecks"):
+        price = _int(row, "price_kopecks", None)
+        if price is None or price < 0:
+            raise CatalogError("price", value=row.get("price_kopecks"))
+    elif _text(row, "price"):
+        price = _kopecks(row["price"])
+    item = Item(code=code, name=name, vat=vat, unit=unit, plu=plu, department=department,
+                group=_text(row, "group"), flags=flags, barcodes=sorted(codes))
+    return item, price
+
+
+def _list_of(row: Mapping[str, Any]) -> PriceList:
+    code = _text(row, "code")
+    if not code:
+        raise CatalogError("list", value="?", why=text("code"))
+    try:
+        prices = {str(k).strip(): _kopecks(v) for k, v in dict(row.get("prices") or {}).items()}
+        valid_from, valid_to = _when(row.get("valid_from")), _when(row.get("valid_to"))
+        priority = _int(row, "priority", 0)
+    except CatalogError as exc:
+        raise CatalogError("list", value=code, why=str(exc)) from None
+    except (TypeError, ValueError):
+        raise CatalogError("list", value=code, why="prices: {артикул: цена}") from None
+    if valid_from and valid_to and valid_to <= valid_from:
+        raise CatalogError("list", value=code, why="valid_to не позже valid_from")
+    return PriceList(code=code, name=_text(row, "name") or code, site=_text(row, "site") or None,
+                     priority=priority or 0, valid_from=valid_from, valid_to=valid_to,
+                     prices=prices)
+
+
+@define
+class _Plan:
+    report: ImportReport
+    upsert: list[Item]
+    new_codes: set[str]
+    lists: list[PriceList]  # each replaced whole
+
+
+def _plan(conn: Connection, data: CatalogData, dry_run: bool) -> _Plan:
+    now = _load(conn)
+    rejects: list[Reject] = []
+    accepted: dict[str, tuple[int, Item]] = {}
+    claims: dict[str, str] = {}  # barcode -> item code, in this file
+    plus: dict[int, str] = {}
+    base_prices: dict[str, int] = {}
+    rows = data.rows or list(range(1, len(data.items) + 1))
+    for n, row in zip(rows, data.items, strict=True):
+        try:
+            item, price = item_of(row)
+            if item.code in accepted:
+                raise CatalogError("code_twice", value=item.code, other=accepted[item.code][0])
+            for b in item.barcodes:
+                other = claims.get(b)
+                if other is None:
+                    owner = now.by_barcode.get(b)
+                    if owner is not None and owner.code != item.code and not any(
+                            r.get("code") == owner.code for r in data.items):
+                        other = owner.code
+                if other is not None:
+                    raise CatalogError("barcode_twice", value=b, other=other)
+            if item.plu is not None:
+                other = plus.get(item.plu)
+                owner = now.by_plu.get(item.plu)
+                if other is None and owner is not None and owner.code != item.code and not any(
+                        r.get("code") == owner.code for r in data.items):
+                    other = owner.code
+                if other is not None:
+                    raise CatalogError("plu_twice", value=item.plu, other=other)
+        except CatalogError as exc:
+            rejects.append(Reject(n, _text(row, "code"), exc))
+            continue
+        accepted[item.code] = (n, item)
+        claims.update((b, item.code) for b in item.barcodes)
+        if item.plu is not None:
+            plus[item.plu] = item.code
+        if price is not None:
+            base_prices[item.code] = price
+
+    known = set(now.by_code) | set(accepted)
+    old_lists = {p.code: p for p in now.prices.lists}
+    lists: list[PriceList] = []
+    for i, row in enumerate(data.price_lists, start=1):
+        try:
+            pl = _list_of(row)
+            missing = sorted(set(pl.prices) - known)
+            if missing:
+                raise CatalogError("unknown_item", value=pl.code, item=missing[0])
+        except CatalogError as exc:
+            rejects.append(Reject(i, _text(row, "code"), exc))
+            continue
+        lists.append(pl)
+    if base_prices and all(pl.code != BASE_LIST for pl in lists):
+        old = old_lists.get(BASE_LIST)
+        merged = dict(old.prices) if old else {}
+        merged.update(base_prices)
+        lists.append(PriceList(code=BASE_LIST, name="Базовый", prices=merged) if old is None
+                     else PriceList(code=old.code, name=old.name, site=old.site,
+                                    priority=old.priority, valid_from=old.valid_from,
+                                    valid_to=old.valid_to, prices=merged))
+    changed_lists = [pl for pl in lists if not _same_list(old_lists.get(pl.code), pl)]
+
+    upsert = [it for _, it in accepted.values() if now.by_code.get(it.code) != it]
+    added = sum(1 for it in upsert if it.code not in now.by_code)
+    report = ImportReport(
+        added=added, updated=len(upsert) - added,
+        unchanged=len(accepted) - len(upsert), lists_changed=len(changed_lists),
+        rejects=rejects, version=now.version, dry_run=dry_run)
+    return _Plan(report, upsert, {it.code for it in upsert} - set(now.by_code), changed_lists)
+
+
+def _same_list(a: PriceList | None, b: PriceList) -> bool:
+    return a is not None and a == b and a.prices == b.prices
+
+
+def _apply(conn: Connection, plan: _Plan) -> ImportReport:
+    if not plan.report.changed:
+        return plan.report
+    items = [{"code": it.code, "plu": it.plu, "name": it.name, "unit": int(it.unit),
+              "vat": it.vat.value, "department": it.department, "item_group": it.group,
+              "flags": int(it.flags)} for it in plan.upsert]
+    changed = [it.code for it in plan.upsert]
+    for chunk in _chunks(changed):  # barcodes and PLUs may move between the changed items
+        conn.execute(delete(t.barcode).where(t.barcode.c.item_code.in_(chunk)))
+        conn.execute(update(t.item).where(t.item.c.code.in_(chunk)).values(plu=None))
+    new = [r for r in items if r["code"] in plan.new_codes]
+    if new:
+        conn.execute(insert(t.item), new)
+    old = [dict(r, key=r["code"]) for r in items if r["code"] not in plan.new_codes]
+    if old:
+        conn.execute(update(t.item).where(t.item.c.code == bindparam("key")).values(
+            {c: bindparam(c) for c in items[0] if c != "code"}), old)
+    codes = [{"barcode": b, "item_code": it.code} for it in plan.upsert for b in it.barcodes]
+    if codes:
+        conn.execute(insert(t.barcode), codes)
+    for pl in plan.lists:
+        conn.execute(delete(t.price).where(t.price.c.list_code == pl.code))
+        conn.execute(delete(t.price_list).where(t.price_list.c.code == pl.code))
+        conn.execute(insert(t.price_list).values(
+            code=pl.code, name=pl.name, site=pl.site, priority=pl.priority,
+            valid_from=_db_time(conn, pl.valid_from), valid_to=_db_time(conn, pl.valid_to)))
+        if pl.prices:
+            conn.execute(insert(t.price), [{"list_code": pl.code, "item_code": k, "price": v}
+                                           for k, v in pl.prices.items()])
+    conn.execute(update(t.catalog_version).values(version=t.catalog_version.c.version + 1))
+    version = conn.execute(select(t.catalog_version.c.version)).scalar_one()
+    r = plan.report
+    return ImportReport(added=r.added, updated=r.updated, unchanged=r.unchanged,
+                        lists_changed=r.lists_changed, rejects=r.rejects, version=version,
+                        dry_run=False)
+
+
+def _db_time(conn: Connection, value: datetime | None) -> datetime | None:
+    # SQLite's DateTime keeps no zone: written as naive UTC (and read back as UTC)
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    return value.replace(tzinfo=None) if conn.dialect.name == "sqlite" else value
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+async def import_data(hub: Any, data: CatalogData, *, dry_run: bool = False) -> ImportReport:
+    """Import into the hub's store. Rows are checked one by one (a bad row is a ``Reject``
+    with its reason, the others go in), then against the store (a barcode or PLU another item
+    keeps); what is equal to the store is left alone, so importing a file twice changes
+    nothing the second time and does not bump the version. ``dry_run``: the same report,
+    nothing written."""
+    if dry_run:
+        async with hub.engine.connect() as conn:
+            return (await conn.run_sync(_plan, data, True)).report
+    return cast(ImportReport, await hub.write_sync(lambda c: _apply(c, _plan(c, data, False))))
+
+
+def read_file(path: Path) -> CatalogData:
+    """A catalog file: ``.csv`` (a header row; ``,`` ``;`` or tab separated; UTF-8, a BOM
+    is fine) with item rows, or ``.json``: a list of item rows or ``{"items": [...],
+    "price_lists": [...]}``."""
+    suffix = path.suffix.casefold()
+    if suffix == ".json":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CatalogError("json", name=path.name, why=str(exc)) from None
+        if isinstance(doc, list):
+            doc = {"items": doc}
+        if not isinstance(doc, dict) or not all(
+                isinstance(doc.get(k, []), list)
+                and all(isinstance(r, dict) for r in doc.get(k, []))
+                for k in ("items", "price_lists")):
+            raise CatalogError("json_shape", name=path.name)
+        return CatalogData(items=doc.get("items", []), price_lists=doc.get("price_lists", []))
+    if suffix != ".csv":
+        raise CatalogError("format", name=path.name)
+    try:
+        body = path.read_text(encoding="utf-8-sig")
+        try:
+            dialect: Any = csv.Sniffer().sniff(body.split("\n", 1)[0], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.DictReader(io.StringIO(body, newline=""), dialect=dialect)
+        items: list[Mapping[str, Any]] = []
+        rows: list[int] = []
+        for r in reader:
+            items.append({(k or "").strip().casefold(): v for k, v in r.items()})
+            rows.append(reader.line_num)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CatalogError("csv", name=path.name, why=str(exc)) from None
+    return CatalogData(items=items, rows=rows)

@@ -1,0 +1,115 @@
+"""``kassa pos ...``: the catalog's offline commands (import). Russian by default,
+``--locale en`` for English."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+_TEXTS = {
+    "ru": {"head": "добавлено {added}, изменено {updated}, без изменений {unchanged},"
+                   " прайс-листов изменено {lists}, отклонено {rejected}",
+           "dry": "пробный прогон, ничего не записано: ",
+           "row": "  строка {row} ({code}): {reason}",
+           "version": "версия каталога: {version}"},
+    "en": {"head": "added {added}, updated {updated}, unchanged {unchanged},"
+                   " price lists changed {lists}, rejected {rejected}",
+           "dry": "dry run, nothing written: ",
+           "row": "  row {row} ({code}): {reason}",
+           "version": "catalog version: {version}"},
+}
+
+
+class CliHub:
+    """Just enough of a hub for an offline command: settings, the store with every
+    plugin's migrations, write transactions, a clock, state."""
+
+    def __init__(self, settings: Any) -> None:
+        from kassa.plugins import get_plugins
+        from kassa.store import Store
+
+        self.settings = settings
+        self.store = Store(settings.store_url, migrations=get_plugins().migrations())
+        self.engine = self.store.engine
+        self.write_sync = self.store.write_sync
+        self.clock = self
+        self._state: dict[str, dict[str, Any]] = {}
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def section(self, name: str, cls: type | None = None) -> Any:
+        value = self.settings.plugins.get(name)
+        return cls() if value is None and cls is not None else value
+
+    def state(self, owner: str) -> dict[str, Any]:
+        return self._state.setdefault(owner, {})
+
+
+def group() -> click.Group:
+    @click.group("pos")
+    def pos() -> None:
+        """The shop's till: catalog."""
+
+    @pos.group("catalog")
+    def catalog() -> None:
+        """Items, barcodes and price lists in the hub's store."""
+
+    @catalog.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--dry-run", is_flag=True, help="check and report; write nothing")
+    @click.option("--json", "as_json", is_flag=True, help="the report as JSON")
+    @click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
+    @click.option("--config", "-c", "config", default=None,
+                  help="kassa.toml (default: ./kassa.toml or $KASSA_CONFIG)")
+    def import_cmd(file: Path, dry_run: bool, as_json: bool, locale: str,
+                   config: str | None) -> None:
+        """Import items (CSV or JSON) and price lists (JSON); importing again changes
+        nothing. Rejected rows are listed with the reason; the rest go in."""
+        import anyio
+        from kassa.cli import load_settings
+        from kassa.errors import UserError
+
+        from kassa_pos.engine.catalog import CatalogError, import_data, read_file
+
+        try:
+            data = read_file(file)
+        except CatalogError as exc:
+            raise click.ClickException(exc.text(locale)) from None
+        except OSError as exc:
+            raise click.ClickException(f"{file}: {exc.strerror}") from None
+
+        async def go() -> Any:
+            hub = CliHub(load_settings(config))
+            try:
+                await hub.store.prepare()  # as at a hub's start: PostgreSQL must be upgraded
+                return await import_data(hub, data, dry_run=dry_run)
+            finally:
+                await hub.store.close()
+
+        try:
+            rep = anyio.run(go)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
+        if as_json:
+            click.echo(json.dumps({
+                "dry_run": rep.dry_run, "added": rep.added, "updated": rep.updated,
+                "unchanged": rep.unchanged, "lists_changed": rep.lists_changed,
+                "version": rep.version,
+                "rejected": [{"row": r.row, "code": r.code, "reason": r.error.text(locale)}
+                             for r in rep.rejects]}, ensure_ascii=False))
+            return
+        t = _TEXTS[locale]
+        click.echo((t["dry"] if dry_run else "") + t["head"].format(
+            added=rep.added, updated=rep.updated, unchanged=rep.unchanged,
+            lists=rep.lists_changed, rejected=len(rep.rejects)))
+        for r in rep.rejects:
+            click.echo(t["row"].format(row=r.row, code=r.code or "?",
+                                       reason=r.error.text(locale)))
+        click.echo(t["version"].format(version=rep.version))
+
+    return pos
