@@ -10,7 +10,11 @@ from typing import Any
 
 import kassa_bonus
 from kassa.testing import make_hub
-from kassa.testing.contracts import AccountPaymentContract, LoyaltyProgramContract
+from kassa.testing.contracts import (
+    AccountPaymentContract,
+    GuestServiceContract,
+    LoyaltyProgramContract,
+)
 from kassa_bonus import schema
 from kassa_bonus.service import service_for
 from sqlalchemy import func, select
@@ -85,4 +89,12 @@ class TestBonusProgram(LoyaltyProgramContract):
 
     @staticmethod
     def make_program(tmp_path: Path) -> InHub:
+        return InHub(tmp_path, lambda hub: kassa_bonus.register_loyalty_programs(hub)[0])
+
+
+class TestBonusGuestService(GuestServiceContract):
+    """Issue, questionnaire, block and replace through the bonus engine in a real hub."""
+
+    @staticmethod
+    def make_service(tmp_path: Path) -> InHub:
         return InHub(tmp_path, lambda hub: kassa_bonus.register_loyalty_programs(hub)[0])

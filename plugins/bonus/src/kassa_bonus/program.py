@@ -8,13 +8,15 @@ from typing import Any
 from kassa import codec
 from kassa.model import Guest, Order, PaymentResult, PaymentStatus, Posting, Quote
 
+from kassa_bonus.guest_service import GuestDesk
 from kassa_bonus.outcome import Outcome
 from kassa_bonus.service import BonusService, service_for
 from kassa_bonus.store import STORED, LedgerError
 
 
-class BonusProgram:
-    """``LoyaltyProgram``: identify / quote / commit / reverse over the bonus ledger."""
+class BonusProgram(GuestDesk):
+    """``LoyaltyProgram``: identify / quote / commit / reverse over the bonus ledger; and the
+    optional ``GuestService`` (``GuestDesk``): cards and the questionnaire at a till."""
 
     def __init__(self, hub: Any, name: str = "bonus") -> None:
         self.hub = hub
