@@ -19,6 +19,7 @@ from kassa.model import (
     MarkingCheck,
     Operation,
     Receipt,
+    ShiftTotals,
 )
 
 from kassa_atol import tasks
@@ -137,6 +138,11 @@ class AtolRegister:
             if failed is not None:
                 raise failed.error(self.name, self.locale) from failed
         return tasks.status([r.get("result") or {} for r in results])
+
+    async def shift_totals(self) -> ShiftTotals:
+        """The shift's counters (``getShiftTotals``, fiscal.md §2.1): a question, prints
+        nothing (``ShiftTotalsReader``)."""
+        return tasks.shift_totals(await self._query({"type": "getShiftTotals"}))
 
     async def lookup(self, key: str) -> FiscalDocument | None:
         hit = await find(self.client, key, list(KINDS), wait=self.settings.lookup_wait)

@@ -19,9 +19,11 @@ from kassa.model import (
     FiscalStatus,
     MarkingCheck,
     Operation,
+    OperationTotals,
     Receipt,
     ReceiptLine,
     ReceiptPayment,
+    ShiftTotals,
 )
 from kassa.model.ffd import (
     CorrectionType,
@@ -242,6 +244,40 @@ def status(results: Sequence[Mapping[str, Any]]) -> FiscalStatus:
         fn_full=fn_full, paper_ok=paper, ready=ready, message=message)
 
 
+# getShiftTotals receipts.<type> -> 1054 (ATOL-RPC src/types/shift-totals.ts)
+TOTALS_OPERATIONS = {"sell": Operation.SELL, "sellReturn": Operation.SELL_REFUND,
+                     "buy": Operation.BUY, "buyReturn": Operation.BUY_REFUND}
+
+
+def shift_totals(result: Mapping[str, Any]) -> ShiftTotals:
+    """``getShiftTotals``' result (``{"shiftTotals": {shiftNumber, cashDrawer{sum},
+    income{count,sum}, outcome{count,sum}, receipts{sell|sellReturn|buy|buyReturn:
+    {count, sum, payments{cash, electronically, prepaid, credit, other}}}}}``, rubles) in
+    kopecks. A receipt type or payment kind the answer leaves out is not reported (None)."""
+    st = result.get("shiftTotals")
+    if not isinstance(st, Mapping):
+        raise ValueError("the register answered getShiftTotals without shiftTotals")
+
+    def kop(block: Any, name: str) -> int | None:
+        return kopecks(block[name]) if isinstance(block, Mapping) and name in block else None
+
+    ops: dict[Operation, OperationTotals] = {}
+    receipts = st.get("receipts") or {}
+    for name, op in TOTALS_OPERATIONS.items():
+        block = receipts.get(name)
+        if not isinstance(block, Mapping):
+            continue
+        pay = block.get("payments") or {}
+        ops[op] = OperationTotals(count=int(block.get("count", 0)), total=kop(block, "sum") or 0,
+                                  cash=kop(pay, "cash"), electronic=kop(pay, "electronically"),
+                                  prepaid=kop(pay, "prepaid"), credit=kop(pay, "credit"),
+                                  other=kop(pay, "other"))
+    return ShiftTotals(shift=_int(st.get("shiftNumber")), operations=ops,
+                       cash_in=kop(st.get("income"), "sum"),
+                       cash_out=kop(st.get("outcome"), "sum"),
+                       cash_in_drawer=kop(st.get("cashDrawer"), "sum"))
+
+
 def marking_params(code: str, planned_status: int, quantity: Decimal | None
                    ) -> dict[str, Any]:
     params: dict[str, Any] = {"imcType": "auto", "imc": _b64(code),
@@ -284,4 +320,4 @@ def _b64(code: str) -> str:
 
 
 __all__ = ["PAYMENT_OBJECTS", "STATUS_TASKS", "correction_task", "document", "receipt_task",
-           "status"]
+           "shift_totals", "status"]

@@ -204,9 +204,11 @@ class Kkt:
         self.shift_open, self.shift_opened_at = False, None
         return self._answer(doc, receiptsCount=count)
 
-    def non_fiscal(self, task: Mapping[str, Any], form: str) -> dict[str, Any]:
+    def non_fiscal(self, task: Mapping[str, Any], form: str, amount: Decimal | None = None
+                   ) -> dict[str, Any]:
         self._can_print(False)
-        self.documents.append(Document(number=None, form=form, at=self._now()))
+        self.documents.append(Document(number=None, form=form, at=self._now(), total=amount,
+                                       shift=self.shift))
         return {}
 
     def report_x(self, task: Mapping[str, Any]) -> dict[str, Any]:
@@ -227,7 +229,7 @@ class Kkt:
             raise Refusal(E.NO_CASH)
         if not self.shift_open:
             raise Refusal(E.DENIED_IN_CLOSED_SHIFT)
-        self.non_fiscal(task, task["type"])
+        self.non_fiscal(task, task["type"], amount)
         self.cash += amount if task["type"] == "cashIn" else -amount
         return {"counters": {"cashSum": float(self.cash)}}
 
@@ -258,6 +260,28 @@ class Kkt:
         if self.shift_open and opened is not None:
             out["expiredTime"] = (opened + SHIFT_LIMIT).replace(microsecond=0).isoformat()
         return {"shiftStatus": out}
+
+    def shift_totals(self, task: Mapping[str, Any]) -> dict[str, Any]:
+        """``getShiftTotals`` (fields: ATOL-RPC src/types/shift-totals.ts, rubles): summed
+        from the receipts this FN made in the current (or last) shift, each by its ticket's
+        payment sums (cash net of change), so the counters are what was really fiscalised.
+        Corrections stay out, as the FN keeps them apart (1133)."""
+        mine = [d for d in self.documents if d.shift == self.shift]
+        receipts: dict[str, Any] = {}
+        for form in RECEIPTS:
+            docs = [d for d in mine if d.form == form and d.number is not None]
+            tickets = [d.ticket or {} for d in docs]
+            receipts[form] = {
+                "count": len(docs), "sum": _rub(sum(int(t.get("totalSum", 0)) for t in tickets)),
+                "payments": {name: _rub(sum(int(t.get(field, 0)) for t in tickets))
+                             for name, field in ofd.PAYMENT_SUMS.items()}}
+        moves = {kind: [d.total or Decimal(0) for d in mine if d.form == kind]
+                 for kind in ("cashIn", "cashOut")}
+        return {"shiftTotals": {
+            "shiftNumber": self.shift, "cashDrawer": {"sum": float(self.cash)},
+            "income": {"count": len(moves["cashIn"]), "sum": float(sum(moves["cashIn"]))},
+            "outcome": {"count": len(moves["cashOut"]), "sum": float(sum(moves["cashOut"]))},
+            "receipts": receipts}}
 
     def fn_info(self, task: Mapping[str, Any]) -> dict[str, Any]:
         # fields: ATOL-RPC src/types/fn-info.ts
@@ -334,6 +358,10 @@ class Kkt:
         return {}
 
 
+def _rub(kopecks: int) -> float:
+    return float(Decimal(kopecks) / 100)
+
+
 _Handler = Callable[[Kkt, Mapping[str, Any]], dict[str, Any]]
 _HANDLERS: dict[str, _Handler] = {
     **{t: Kkt.receipt for t in (*RECEIPTS, *CORRECTIONS)},
@@ -341,6 +369,7 @@ _HANDLERS: dict[str, _Handler] = {
     "cashIn": Kkt.cash_move, "cashOut": Kkt.cash_move, "nonFiscal": Kkt.text,
     "continuePrint": Kkt.continue_print, "getDeviceStatus": Kkt.device_status,
     "getShiftStatus": Kkt.shift_status, "getFnInfo": Kkt.fn_info,
+    "getShiftTotals": Kkt.shift_totals,
     "ofdExchangeStatus": Kkt.ofd_status, "reportOfdExchangeStatus": Kkt.ofd_report,
     "beginMarkingCodeValidation": Kkt.begin_marking,
     "getMarkingCodeValidationStatus": Kkt.marking_status,
