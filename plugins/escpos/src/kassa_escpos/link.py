@@ -1,9 +1,12 @@
-"""Byte links to a printer: our own anyio TCP socket (port 9100), or a serial / USB-CDC port
-through python-escpos's ``Serial`` printer class (blocking pyserial, run in a thread). Both
-give the driver the same three calls, so its timeouts and status reads are its own."""
+"""Byte links to a printer: our own anyio TCP socket (port 9100), a serial / USB-CDC port
+through python-escpos's ``Serial`` printer class (blocking pyserial, run in a thread), or a
+USB printer-class device through the kernel's usblp driver (``/dev/usb/lp0``). All give the
+driver the same calls, so its timeouts and status reads are its own."""
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import Any, Protocol
 
 import anyio
@@ -84,3 +87,55 @@ class SerialLink:
         printer, self.printer = self.printer, None
         if printer is not None:
             await anyio.to_thread.run_sync(printer.close)
+
+
+class UsbLpLink:
+    """A USB printer-class device as the kernel's usblp driver shows it: a character device
+    (``/dev/usb/lp0``) written to and, on a bidirectional printer, read from (the DLE EOT
+    answers). Opened non-blocking and waited on with the event loop, so a read never holds
+    a thread and a cancel stops it at once. (python-escpos's ``Usb`` class needs libusb and
+    detaching usblp; its ``File`` class cannot read the status back.)"""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+        self.fd: int | None = None
+
+    async def open(self) -> None:
+        self.fd = os.open(self.device, os.O_RDWR | os.O_NONBLOCK | os.O_NOCTTY)
+
+    async def send(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            fd = self._fd()
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:  # the printer's buffer is full: wait until it drains
+                await anyio.wait_writable(fd)
+
+    async def recv(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            fd = self._fd()
+            try:
+                chunk = os.read(fd, n - len(out))
+            except BlockingIOError:
+                await anyio.wait_readable(fd)
+                continue
+            except OSError as exc:  # unplugged: the device file is gone under us
+                if exc.errno in (errno.ENODEV, errno.EIO):
+                    raise ConnectionError(os.strerror(exc.errno)) from exc
+                raise
+            if not chunk:  # nothing to read yet (usblp answers 0 bytes on no data)
+                await anyio.sleep(0.02)
+            out += chunk
+        return out
+
+    def _fd(self) -> int:
+        if self.fd is None:
+            raise ConnectionError("not connected")
+        return self.fd
+
+    async def close(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)

@@ -16,7 +16,7 @@ from attrs import evolve
 from kassa.errors import RetryLater, UserError
 from kassa.model import DeviceStatus, Health, PrintJob
 
-from kassa_escpos.link import Link, SerialLink, TcpLink
+from kassa_escpos.link import Link, SerialLink, TcpLink, UsbLpLink
 from kassa_escpos.protocol import STATUS_QUERY, PrinterState
 from kassa_escpos.settings import PrinterSettings
 from kassa_escpos.texts import say
@@ -33,6 +33,14 @@ class PrinterLost(ConnectionError):
     then asks ``lookup``). Deliberately not ``RetryLater``, which says nothing happened."""
 
 
+def _link(settings: PrinterSettings) -> Link:
+    if settings.host:
+        return TcpLink(settings.host, settings.port, settings.connect_timeout)
+    if settings.usb:
+        return UsbLpLink(settings.usb)
+    return SerialLink(settings.serial, settings.baudrate)
+
+
 class EscposPrinter:
     kind = "printer"
 
@@ -40,9 +48,7 @@ class EscposPrinter:
         self.settings = settings
         self.name = settings.name
         self.site = settings.site or None
-        self.link: Link = link or (TcpLink(settings.host, settings.port, settings.connect_timeout)
-                                   if settings.host else
-                                   SerialLink(settings.serial, settings.baudrate))
+        self.link: Link = link or _link(settings)
         self.connected = False
         self.lock = anyio.Lock()
         self.state: PrinterState | None = None

@@ -13,6 +13,7 @@ class PrinterSettings:
                                                               validators.le(65535)))
     serial: str = ""  # ... or a serial / USB-CDC device file (/dev/ttyUSB0)
     baudrate: int = 9600
+    usb: str = ""  # ... or a USB printer-class device file of the usblp driver (/dev/usb/lp0)
     site: str = ""  # the site this printer is at (names it in [[sites]] printers)
     profile: str = "TM-T88III"  # escpos-printer-db profile: code page table, widths
     codepage: str = "CP866"  # Cyrillic; the profile maps it to its ESC t number
@@ -27,13 +28,13 @@ class PrinterSettings:
     locale: str = "ru"
 
     def __attrs_post_init__(self) -> None:
-        if bool(self.host) == bool(self.serial):
-            raise ValueError(f"escpos printer {self.name!r}: give host (TCP) or serial,"
+        if [bool(self.host), bool(self.serial), bool(self.usb)].count(True) != 1:
+            raise ValueError(f"escpos printer {self.name!r}: give host (TCP), serial or usb,"
                              " exactly one")
 
     @property
     def where(self) -> str:
-        return f"{self.host}:{self.port}" if self.host else self.serial
+        return f"{self.host}:{self.port}" if self.host else self.serial or self.usb
 
 
 @define
