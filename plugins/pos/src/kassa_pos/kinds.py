@@ -40,7 +40,6 @@ class Kind(StrEnum):
     CARD_ISSUED = "pos_card_issued"
     CARD_BLOCKED = "pos_card_blocked"
     ACTION_DENIED = "pos_action_denied"  # a right the cashier lacks was tried
-    MANAGER_CONFIRMED = "pos_manager_confirmed"  # a manager's card/PIN allowed an action
 
 
 def _kind(name: Kind, severity: Severity, ru: str, en: str, **flags: Any) -> EventKindSpec:
@@ -77,8 +76,6 @@ KINDS: tuple[EventKindSpec, ...] = (
     _kind(Kind.CARD_ISSUED, I, "Выдана карта клиента", "Client card issued"),
     _kind(Kind.CARD_BLOCKED, W, "Карта клиента заблокирована", "Client card blocked"),
     _kind(Kind.ACTION_DENIED, W, "Кассиру отказано в операции", "Cashier action denied"),
-    _kind(Kind.MANAGER_CONFIRMED, N, "Операция подтверждена менеджером",
-          "Action confirmed by a manager"),
 )
 
 RISKY: frozenset[str] = frozenset(

@@ -56,8 +56,7 @@ DEFAULT_RIGHTS: Mapping[Role, frozenset[Right]] = {
     Role.MANAGER: frozenset(Right),
 }
 # the largest manual discount, percent of what it applies to; a role not listed: no limit
-DEFAULT_DISCOUNT_LIMITS: Mapping[Role, Decimal] = {Role.CASHIER: Decimal(5),
-                                                   Role.SENIOR_CASHIER: Decimal(10)}
+DEFAULT_DISCOUNT_LIMITS: Mapping[Role, Decimal] = {Role.SENIOR_CASHIER: Decimal(10)}
 # rights void_needs_manager puts behind a confirmation even for a role that holds them
 VOIDS = frozenset({Right.VOID_LINE, Right.VOID_CHECK})
 
