@@ -28,6 +28,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+import attrs
 import sqlalchemy as sa
 from attrs import field, frozen
 from kassa import codec
@@ -246,7 +247,7 @@ class Payments:
             customer_contact=draft.customer_contact, place=cfg.place, address=cfg.address)
         cards = tuple(CardCharge(td.amount, td.terminal or self._terminal())
                       for td in tenders if td.base is TenderKind.CARD)
-        accounts = tuple(AccountCharge(td.account or "", td.amount, self._method(td))
+        accounts = tuple(AccountCharge(td.account or "", td.amount, self.method_for(td))
                          for td in tenders
                          if td.base in (TenderKind.BONUS, TenderKind.DEPOSIT))
         return Plan(key=key, draft=draft, tenders=tuple(tenders), receipt=receipt,
@@ -256,7 +257,8 @@ class Payments:
     def _terminal(self) -> str | None:
         return self.config.terminals[0] if self.config.terminals else None
 
-    def _method(self, td: Tender) -> str | None:
+    def method_for(self, td: Tender) -> str | None:
+        """The ``hub.payments`` method name of a bonus or deposit tender."""
         return self.config.bonus_method if td.base is TenderKind.BONUS \
             else self.config.deposit_method
 
@@ -387,7 +389,7 @@ class Payments:
 
     async def _store_sale(self, plan: Plan, s: Settlement) -> None:
         d, doc, now = plan.draft, s.document, self.hub.clock.now()
-        cards, accounts = iter(s.cards), iter(s.accounts)
+        cards, accounts, charges = iter(s.cards), iter(s.accounts), iter(plan.cards)
         tenders: list[dict[str, Any]] = []
         left = plan.change  # change comes out of the cash tenders
         for n, td in enumerate(plan.tenders):
@@ -396,6 +398,8 @@ class Payments:
                 amount, left = amount - min(left, amount), left - min(left, amount)
             elif td.base is TenderKind.CARD:
                 result = codec.dumps(next(cards))
+                # a refund goes back through the terminal that took it
+                td = attrs.evolve(td, terminal=next(charges).terminal)
             elif td.base in (TenderKind.BONUS, TenderKind.DEPOSIT):
                 result = codec.dumps(next(accounts))
             tenders.append({"check_id": d.check_id, "n": n, "kind": td.kind,
