@@ -37,6 +37,7 @@ async def test_drivers_by_day_and_problems(api, hub, register):
         assert [tuple(r[1:5]) for r in rep["rows"]] == [("Анна Водитель", 3, 170000, 85000)]
         assert rep["rows"][0][7] == 3  # no SMTP configured here: no copy went out
         probs = (await http.get("/reports/delivery_problems", params={"period": "today"})).json()
-        assert len(probs["rows"]) == 3 and all(r[4] == "fiscalised" for r in probs["rows"])
+        assert len(probs["rows"]) == 3 and all(r[4:6] == ["продажа", "fiscalised"]
+                                              for r in probs["rows"])
         check = (await http.get("/reports/delivery_day_check", params={"period": "today"}))
         assert [tuple(r[1:]) for r in check.json()["rows"]] == [(3, 255000, 255000, 0, 0)]

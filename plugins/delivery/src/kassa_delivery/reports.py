@@ -1,5 +1,5 @@
 """Reports through the core's reports hook (so ``/report`` in chat and the console have them):
-receipts per driver per day and the jobs that failed or still wait."""
+receipts per driver per day and the jobs that failed or still wait, refunds included."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from kassa_delivery.schema import job as J
 from kassa_delivery.service import service_for, stamp, unstamp
 
 
-async def _rows(ctx: Any, site: str | None, period: Period) -> list[dict[str, Any]]:
+async def _rows(ctx: Any, site: str | None, period: Period,
+                kinds: tuple[str, ...] = ("sale",)) -> list[dict[str, Any]]:
+    """The period's jobs; sales only unless ``kinds`` says so (refunds are jobs too)."""
     q = sa.select(J).where(J.c.accepted_at >= stamp(period.start),
-                           J.c.accepted_at < stamp(period.end)).order_by(J.c.id)
+                           J.c.accepted_at < stamp(period.end),
+                           J.c.kind.in_(kinds)).order_by(J.c.id)
     if site:
         q = q.where(J.c.site == site)
     async with ctx.hub.engine.connect() as conn:
@@ -37,22 +40,31 @@ class DriversByDay:
                 Column("prepaid", "Предоплатой" if ru else "Prepaid", "money"),
                 Column("sent", "Копий отправлено" if ru else "Copies sent", "int"),
                 Column("not_sent", "Не отправлено" if ru else "Not sent", "int"),
-                Column("failed", "Ошибок" if ru else "Failed", "int"))
+                Column("failed", "Ошибок" if ru else "Failed", "int"),
+                Column("refunds", "Чеков возврата" if ru else "Refunds", "int"),
+                Column("refunded", "Возвращено" if ru else "Refunded", "money"))
         acc: dict[tuple[str, str], list[int]] = {}
-        for r in await _rows(ctx, site, period):
+        for r in await _rows(ctx, site, period, ("sale", "refund")):
             day = unstamp(r["accepted_at"]).astimezone(svc.zone(r["site"])).date().isoformat()
             d = svc.cfg.driver(r["driver"])
-            a = acc.setdefault((day, d.name if d else r["driver"]), [0] * 7)
-            if r["status"] == "fiscalised":
+            a = acc.setdefault((day, d.name if d else r["driver"]), [0] * 9)
+            if r["status"] == "fiscalised" and r["kind"] == "refund":
+                a[7] += 1
+                a[8] += r["amount"]
+            elif r["status"] == "fiscalised":
                 a[0] += 1
                 a[{"cash": 1, "card": 2, "prepaid": 3}[r["payment_kind"]]] += r["amount"]
             a[4] += r["copy_status"] in ("sent", "ofd")
-            a[5] += r["copy_status"] == "not_sent"
+            a[5] += r["copy_status"] in ("not_sent", "unknown")
             a[6] += r["status"] == "failed"
         rows: list[tuple[Any, ...]] = [(day, drv, *v) for (day, drv), v in sorted(acc.items())]
-        totals = ("", "", *(sum(r[i] for r in rows) for i in range(2, 9))) if rows else None
-        notes = ("«Копий отправлено» включает копии, которые отправляет ОФД по тарифу."
-                 if ru else "'Copies sent' includes those the OFD sends under its tariff.",)
+        totals = ("", "", *(sum(r[i] for r in rows) for i in range(2, 11))) if rows else None
+        notes = ("«Копий отправлено» включает копии, которые отправляет ОФД по тарифу. "
+                 "Наличные, карта и предоплата — суммы продаж; возвраты — отдельно, по дню "
+                 "приёма возврата."
+                 if ru else "'Copies sent' includes those the OFD sends under its tariff. "
+                 "Cash, card and prepaid are sales; refunds are apart, by the day each refund "
+                 "was accepted.",)
         return Report(name=self.name, title=self.title["ru" if ru else "en"], site=site,
                       period=period, columns=cols, rows=rows, totals=totals, notes=notes)
 
@@ -68,12 +80,15 @@ class Problems:
                 Column("order", "Заказ" if ru else "Order"),
                 Column("driver", "Водитель" if ru else "Driver"),
                 Column("amount", "Сумма" if ru else "Amount", "money"),
+                Column("kind", "Операция" if ru else "Operation"),
                 Column("status", "Статус" if ru else "Status"),
                 Column("why", "Причина" if ru else "Reason"))
-        rows = [(r["id"], r["order_id"], r["driver"], r["amount"], r["status"],
+        kind = {"sale": "продажа" if ru else "sale", "refund": "возврат" if ru else "refund"}
+        rows = [(r["id"], r["order_id"], r["driver"], r["amount"], kind[r["kind"]], r["status"],
                  r["error"] or r["waiting"] or r["copy_reason"] or "")
-                for r in await _rows(ctx, site, period)
-                if r["status"] in ("failed", "queued") or r["copy_status"] == "not_sent"]
+                for r in await _rows(ctx, site, period, ("sale", "refund"))
+                if r["status"] in ("failed", "queued")
+                or r["copy_status"] in ("not_sent", "unknown")]
         return Report(name=self.name, title=self.title["ru" if ru else "en"], site=site,
                       period=period, columns=cols, rows=rows)
 

@@ -1,4 +1,4 @@
-"""The plugin's one table: a fiscal job per driver payment, in acceptance order."""
+"""The plugin's one table: a fiscal job per driver payment or refund, in acceptance order."""
 
 from __future__ import annotations
 
@@ -28,12 +28,17 @@ job = sa.Table(
     sa.Column("wait_alerted", sa.Boolean, nullable=False, default=False),
     sa.Column("document", sa.Text, nullable=True),  # the FiscalDocument, kassa.codec JSON
     sa.Column("error", sa.Text, nullable=True),
-    sa.Column("copy_status", sa.String(20), nullable=False),  # none|pending|sent|not_sent|ofd
+    # none | pending | sent | not_sent | ofd | unknown (the send broke off: may have arrived)
+    sa.Column("copy_status", sa.String(20), nullable=False),
     sa.Column("copy_reason", sa.Text, nullable=True),
     sa.Column("copy_attempts", sa.Integer, nullable=False, default=0),
     sa.Column("accepted_at", sa.String(32), nullable=False),  # UTC, fixed-width ISO: sortable
     sa.Column("done_at", sa.String(32), nullable=True),
+    # sale | refund; a refund's ``request`` is its own body, the sale's lines are refund_of's
+    sa.Column("kind", sa.String(10), nullable=False, server_default="sale"),
+    sa.Column("refund_of", sa.Integer, nullable=True),  # the sale's job id
     sa.UniqueConstraint("order_id", "payment_id", name="uq_delivery_job_payment"),
     sa.Index("ix_delivery_job_queue", "status", "register", "id"),
     sa.Index("ix_delivery_job_driver", "driver", "accepted_at"),
+    sa.Index("ix_delivery_job_refund_of", "refund_of"),
 )
