@@ -100,37 +100,29 @@ async def test_scale_switched_off() -> None:
         assert scale.status().health is Health.DOWN
 
 
-async def make_scale(tmp_path: Any) -> Any:
-    sim = ScaleSimulator(emulator_for("massak", Curve.steady(420)))
-    await sim.start()
-    scale = PosScale(sim.settings())
-    stop = scale.stop
+def on_emulator(protocol: str) -> Any:
+    """A factory for the contract suite: a POS scale on its own emulator, both stopped
+    together."""
 
-    async def stop_both() -> None:
-        await stop()
-        await sim.stop()
+    async def make(tmp_path: Any) -> Any:
+        sim = ScaleSimulator(emulator_for(protocol, Curve.steady(420)))
+        await sim.start()
+        scale = PosScale(sim.settings())
+        stop = scale.stop
 
-    scale.stop = stop_both  # type: ignore[method-assign]
-    return scale
+        async def stop_both() -> None:
+            await stop()
+            await sim.stop()
+
+        scale.stop = stop_both  # type: ignore[method-assign]
+        return scale
+
+    return make
 
 
 class TestMassaKContract(ScaleContract):
-    make_device = staticmethod(make_scale)
-
-
-async def make_pos2_scale(tmp_path: Any) -> Any:
-    sim = ScaleSimulator(emulator_for("shtrih_pos2", Curve.steady(420)))
-    await sim.start()
-    scale = PosScale(sim.settings())
-    stop = scale.stop
-
-    async def stop_both() -> None:
-        await stop()
-        await sim.stop()
-
-    scale.stop = stop_both  # type: ignore[method-assign]
-    return scale
+    make_device = staticmethod(on_emulator("massak"))
 
 
 class TestShtrihPos2Contract(ScaleContract):
-    make_device = staticmethod(make_pos2_scale)
+    make_device = staticmethod(on_emulator("shtrih_pos2"))
