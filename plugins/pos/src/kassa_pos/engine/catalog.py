@@ -741,7 +741,8 @@ async def import_data(hub: Any, data: CatalogData, *, dry_run: bool = False) -> 
     nothing written."""
     if dry_run:
         async with hub.engine.connect() as conn:
-            return (await conn.run_sync(_plan, data, True)).report
+            plan: _Plan = await conn.run_sync(_plan, data, True)
+            return plan.report
     return cast(ImportReport, await hub.write_sync(lambda c: _apply(c, _plan(c, data, False))))
 
 
