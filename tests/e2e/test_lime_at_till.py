@@ -4,7 +4,9 @@ the till's FarCards client speaking only the wire format.
 
 Lime settles a whole check at once (the core's ``CheckCapture``): two Lime cards in one
 check are ONE PutCheck, also after a crash between the capture and its journal record, and
-a cancelled check gives each card's part back once."""
+a cancelled check (the core's ``CheckRefund``) is ONE Lime return check for all its cards,
+also after a lost answer or a SIGKILL between the return and its journal record; a partial
+cancellation gives back what the till cancels."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ import pytest
 from kassa.testing import make_hub
 from kassa_lime.sim import LimeSimulator
 from kassa_rkeeper.farcards import wire as fw
-from kassa_rkeeper.farcards.dispatch import check_key
+from kassa_rkeeper.farcards.dispatch import check_key, refund_key
 from kassa_rkeeper.farcards.till import FarCardsTill, TillCheck, TillError, TillLine
 
 pytestmark = pytest.mark.anyio
@@ -181,7 +183,11 @@ async def test_crash_between_capture_and_its_record_then_restart_one_putcheck(li
         assert deposit(lime_sim, LIME_A) == 480000 and deposit(lime_sim, LIME_B) == 485000
 
 
-async def test_a_cancelled_check_gives_each_card_back_once(lime_sim, tmp_path):
+def returns(sim: LimeSimulator) -> list[dict[str, Any]]:
+    return [c for c in sim.model.checks.values() if c["refund"]]
+
+
+async def test_a_cancelled_check_is_one_lime_return_for_both_cards(lime_sim, tmp_path):
     async with till_hub(lime_sim, tmp_path) as (hub, till):
         ok, text, _ = await till.transactions(two_cards(till, 53), lunch(LIME_A, LIME_B))
         assert ok, text
@@ -190,12 +196,20 @@ async def test_a_cancelled_check_gives_each_card_back_once(lime_sim, tmp_path):
         assert ok, text
         assert len(ids) == 2
         assert deposit(lime_sim, LIME_A) == 500000 and deposit(lime_sim, LIME_B) == 500000
-        returns = [c for c in lime_sim.model.checks.values() if c["refund"]]
-        assert len(returns) == 2  # one return check per card's part
+        (ret,) = returns(lime_sim)  # ONE return check for both cards' parts
+        sold = next(c for c in lime_sim.model.checks.values() if not c["refund"])
+        # Обед was Гость 1's, Кофе both guests' (one entry paid back to two cards), Прокат cash
+        assert [ln["returns"] for ln in ret["lines"]] == \
+            [ln["lime_id"] for ln in sold["lines"][:2]]
+        assert [(ln["units"], ln["price"]) for ln in ret["lines"]] == [(1, 15000), (2, 10000)]
+        assert [[(s["card"], s["amount"]) for s in ln["shares"]] for ln in ret["lines"]] == [
+            [(777, 15000)], [(777, 5000), (778, 15000)]]
         again = await till.transactions(two_cards(till, 53, cancel=True),
                                         lunch(LIME_A, LIME_B))
         assert again == (True, again[1], ids), "a retried cancellation replays"
-        assert len([c for c in lime_sim.model.checks.values() if c["refund"]]) == 2
+        assert len(returns(lime_sim)) == 1
+        entry = await hub.journal.entry(refund_key(ref(till, 53), "lime"))
+        assert entry is not None and entry.status == "done" and entry.kind == "refund_check"
         refunded = [e for e in await hub.events(kinds=["payment_refunded"])
                     if e.data.get("component") == "lime"]
         assert sorted(e.amount for e in refunded) == [15000, 20000]
@@ -203,6 +217,52 @@ async def test_a_cancelled_check_gives_each_card_back_once(lime_sim, tmp_path):
         ok, text, _ = await till.transactions(two_cards(till, 54, cancel=True),
                                               lunch(LIME_A, LIME_B))
         assert not ok and "нечего отменять" in text
+
+
+async def test_a_partial_return_gives_back_what_the_till_cancels(lime_sim, tmp_path):
+    async with till_hub(lime_sim, tmp_path) as (_hub, till):
+        ok, text, _ = await till.transactions(two_cards(till, 56), lunch(LIME_A, LIME_B))
+        assert ok, text
+        part = till.items(LIME_A, 56, pay=5000, cancel=True) + \
+            till.items(LIME_B, 56, pay=15000, cancel=True)
+        ok, text, ids = await till.transactions(part, lunch(LIME_A, LIME_B))
+        assert ok, text
+        assert len(ids) == 2
+        assert deposit(lime_sim, LIME_A) == 485000 and deposit(lime_sim, LIME_B) == 500000
+        (ret,) = returns(lime_sim)
+        back = {(s["card"], ln["returns"]): s["amount"] for ln in ret["lines"]
+                for s in ln["shares"]}
+        assert sum(back.values()) == 20000 and back[(778, ret["lines"][-1]["returns"])] == 15000
+        assert all(ln["cost"] == sum(s["amount"] for s in ln["shares"]) for ln in ret["lines"])
+
+
+async def test_a_lost_return_answer_then_restart_is_still_one_return(lime_sim, tmp_path):
+    async with till_hub(lime_sim, tmp_path) as (_hub, till):
+        ok, text, _ = await till.transactions(two_cards(till, 57), lunch(LIME_A, LIME_B))
+        assert ok, text
+    async with till_hub(lime_sim, tmp_path) as (hub, till):
+        # the return check is committed to Lime's outbox, then the answer is lost and Lime
+        # takes no PutCheck: the journal cannot tell, and the hub goes down
+        hub.state("lime")["runtime"].accounts.drop_answer_to = "refund"
+        lime_sim.app.down = {"PutCheck"}
+        ok, text, _ = await till.transactions(two_cards(till, 57, cancel=True),
+                                              lunch(LIME_A, LIME_B))
+        assert not ok and "повторите" in text, "unknown: the till is told to repeat"
+        entry = await hub.journal.entry(refund_key(ref(till, 57), "lime"))
+        assert entry is not None and entry.status == "unknown"
+    assert returns(lime_sim) == []
+    lime_sim.app.down = set()
+    async with till_hub(lime_sim, tmp_path) as (hub, till):  # the restart
+        await wait_until(lambda: len(returns(lime_sim)) == 1, "the kept return delivered")
+        ok, text, ids = await till.transactions(two_cards(till, 57, cancel=True),
+                                                lunch(LIME_A, LIME_B))
+        assert ok, text
+        assert len(ids) == 2
+        entry = await hub.journal.entry(refund_key(ref(till, 57), "lime"))
+        assert entry is not None and entry.status == "done"
+        await anyio.sleep(0.5)  # a delivery round more: nothing left to put
+        assert len(returns(lime_sim)) == 1 and lime_sim.model.put_checks == 2
+        assert deposit(lime_sim, LIME_A) == 500000 and deposit(lime_sim, LIME_B) == 500000
 
 
 async def test_the_demo_serves_bonus_and_lime_at_one_till(tmp_path, monkeypatch):
@@ -354,5 +414,55 @@ async def test_sigkill_between_lime_capture_and_its_record_then_restart_one_putc
         await anyio.sleep(1.0)  # delivery rounds (retry_seconds 0.2): the kept check went
         assert lime_sim.model.put_checks == 1, "exactly ONE PutCheck in Lime"
         assert deposit(lime_sim, LIME_A) == 480000 and deposit(lime_sim, LIME_B) == 485000
+    finally:
+        stop(proc)
+
+
+async def test_sigkill_during_the_lime_return_then_restart_one_return(lime_sim, tmp_path):
+    port = free_port()
+    cfg = config(lime_sim, tmp_path)
+    cfg["lime"]["timeout"] = 60.0  # the hub waits on the held PutCheck until it is killed
+    cfg["farcards"]["port"] = port
+    cfg = {"hub": {"name": "lime-kill-return", "data_dir": str(tmp_path)},
+           "api": {"port": 0, "token": "test-token-0123456789"}, **cfg}
+    path = tmp_path / "kassa.toml"
+    path.write_text(toml(cfg), encoding="utf-8")
+    log = tmp_path / "hub.log"
+    url = f"http://127.0.0.1:{port}/farcards"
+    proc = hub_process(path, log)
+    try:
+        await door_up(url, proc, log)
+        async with FarCardsTill(url, auth=("cash1", KEY), restaurant=REST) as till:
+            ok, text, _ = await till.transactions(two_cards(till, 58), lunch(LIME_A, LIME_B))
+            assert ok, text
+            await wait_until(lambda: lime_sim.model.put_checks == 1, "the sale")
+            cancel = two_cards(till, 58, cancel=True)
+            key = refund_key(ref(till, 58), "lime")
+            lime_sim.app.stall = {"PutCheck"}  # Lime takes the return, has not answered yet
+            async with anyio.create_task_group() as tg:
+                async def cancel_check() -> None:
+                    with contextlib.suppress(httpx.HTTPError, TillError):
+                        await till.transactions(cancel, lunch(LIME_A, LIME_B))
+
+                tg.start_soon(cancel_check)
+                with anyio.fail_after(60):
+                    while lime_sim.app.stalled < 1:  # noqa: ASYNC110 (the hub is in PutCheck)
+                        await anyio.sleep(0.05)
+                assert journal_status(tmp_path, key) == "pending"
+                proc.kill()  # SIGKILL: no shutdown, no journal record of the return
+                proc.wait(30)
+        lime_sim.app.stall = set()  # the request in flight reaches Lime after all
+        await wait_until(lambda: len(returns(lime_sim)) == 1, "the return in flight")
+        proc = hub_process(path, log)  # the restart: same files
+        await door_up(url, proc, log)
+        async with FarCardsTill(url, auth=("cash1", KEY), restaurant=REST) as till:
+            ok, text, ids = await till.transactions(cancel, lunch(LIME_A, LIME_B))
+        assert ok, text
+        assert len(ids) == 2
+        assert journal_status(tmp_path, key) == "done"
+        await anyio.sleep(1.0)  # delivery rounds (retry_seconds 0.2): the kept return went
+        assert len(returns(lime_sim)) == 1, "exactly ONE Lime return check"
+        assert lime_sim.model.put_checks == 2
+        assert deposit(lime_sim, LIME_A) == 500000 and deposit(lime_sim, LIME_B) == 500000
     finally:
         stop(proc)

@@ -11,7 +11,9 @@ A method that settles a whole check at once (one document at the far end however
 cards paid it: Lime) may also implement ``CheckCapture``; ``hub.payments.capture_check``
 then captures all of a check's holds on it as ONE journal entry, and callers use it when
 ``hub.payments.captures_checks(method, site=)`` says so. Without it, holds are captured
-one by one, as before.
+one by one, as before. Its counterpart for giving money back is ``CheckRefund``
+(``hub.payments.refund_check``, asked with ``refunds_checks``): one return document for a
+check's cards, one journal entry, whole or partial.
 
 The order at a till: every payment held / approved -> the fiscal receipt -> capture / commit
 -> the slip. If the receipt fails for good, holds are voided and card payments rolled back
@@ -98,6 +100,27 @@ class CheckCapture(Protocol):
     async def lookup_check(self, key: str) -> list[PaymentResult] | None:
         """The results of an earlier ``capture_check`` with ``key``; ``None`` if nothing
         happened."""
+        ...
+
+
+@runtime_checkable
+class CheckRefund(Protocol):
+    """Optional, beside ``CheckCapture``: give back several captured holds in ONE return
+    document (Lime: one return check referring to the sale's entries, however many cards
+    paid it). ``hub.payments.refund_check`` runs it as ONE journal entry; methods without it
+    are refunded hold by hold."""
+
+    async def refund_check(self, refunds: Sequence[tuple[str, int]], *, key: str
+                           ) -> list[PaymentResult]:
+        """Give back ``amount`` of each ``(payment_id, amount)`` captured hold (part or all of
+        what it took and was not yet given back) in one return: one REFUNDED result per
+        refund, in their order; all or nothing (``UserError`` for an unknown hold or an
+        amount over what is left, nothing given back)."""
+        ...
+
+    async def lookup_check(self, key: str) -> list[PaymentResult] | None:
+        """The results of an earlier ``refund_check`` (or ``capture_check``) with ``key``;
+        ``None`` if nothing happened."""
         ...
 
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kassa.errors import UserError
-from kassa.hookspecs.payments import CheckCapture
+from kassa.hookspecs.payments import CheckCapture, CheckRefund
 from kassa.services.service import Service
 
 if TYPE_CHECKING:
@@ -21,14 +21,17 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 
+CHECK_KINDS = ("capture_check", "refund_check")  # journal kinds whose result is a list
+
+
 def check_capture_lookup(journal: Any, comp: Any) -> Callable[[str], Awaitable[Any]]:
-    """The start-up reconciliation's lookup for a ``CheckCapture`` method: a key the journal
-    ran as ``capture_check`` is asked with ``lookup_check`` (its result is the list), any
-    other with ``lookup``."""
+    """The start-up reconciliation's lookup for a ``CheckCapture`` / ``CheckRefund`` method:
+    a key the journal ran as ``capture_check`` or ``refund_check`` is asked with
+    ``lookup_check`` (its result is the list), any other with ``lookup``."""
 
     async def lookup(key: str) -> Any:
         entry = await journal.entry(key)
-        if entry is not None and entry.kind == "capture_check":
+        if entry is not None and entry.kind in CHECK_KINDS:
             return await comp.lookup_check(key)
         return await comp.lookup(key)
 
@@ -151,6 +154,41 @@ class PaymentService(Service):
                                    site=site, station=station,
                                    request={"payment_id": payment_id, "amount": amount},
                                    event="payment_refunded")
+
+    def refunds_checks(self, method: str | None, *, site: str) -> bool:
+        """Whether the method gives a whole check back at once (``CheckRefund``)."""
+        return isinstance(self.method(method, site=site)[1], CheckRefund)
+
+    async def refund_check(self, refunds: Sequence[tuple[str, int]], *, key: str, site: str,
+                           method: str | None = None, station: str | None = None
+                           ) -> list[PaymentResult]:
+        """Give back several captured holds of one method in ONE return (``CheckRefund``):
+        one journal entry under ``key``, one ``payment_refunded`` event per hold (a decline:
+        one ``payment_declined`` and ``UserError``). ``UserError`` if the method lacks it:
+        the caller refunds hold by hold then."""
+        from kassa.model import PaymentResult
+
+        name, m = self.method(method, site=site)
+        if not isinstance(m, CheckRefund):
+            raise UserError(f"{name} cannot refund a whole check: refund each hold")
+        if not refunds:
+            raise UserError(f"{name}: a check refund needs at least one hold")
+        pairs = [(str(pid), int(amount)) for pid, amount in refunds]
+        results = await self._run(
+            "refund_check", key=key, site=site, station=station, component=name,
+            lookup=m.lookup_check, request={"refunds": pairs},
+            call=lambda: m.refund_check(pairs, key=key),
+            result_type=list[PaymentResult], event=None)
+        declined = next((r for r in results if _declined(r)), None)
+        if declined is not None:
+            await self._event("payment_declined", key=key, site=site, station=station,
+                              component=name, kind="refund_check", result=declined,
+                              reason=declined.message)
+            raise UserError(declined.message or f"{name}: declined")
+        for (pid, _), r in zip(pairs, results, strict=False):
+            await self._event("payment_refunded", key=f"{key}#{pid}", site=site,
+                              station=station, component=name, kind="refund_check", result=r)
+        return results
 
     async def balance(self, account: str, *, site: str, method: str | None = None) -> int:
         """A question, not an action: not journaled."""

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from kassa.config import Settings
-from kassa.hookspecs.payments import CheckCapture
+from kassa.hookspecs.payments import CheckCapture, CheckRefund
 from kassa.journal import Journal, Lookup
 from kassa.services.devices import DeviceService, printer_lookup
 from kassa.services.fiscal import FiscalService
@@ -56,7 +56,7 @@ async def start(services: tuple[FiscalService, PaymentService, DeviceService], *
             if callable(getattr(comp, "lookup", None)):
                 lookups[name] = printer_lookup(name, comp) if concern == "printer" \
                     else check_capture_lookup(journal, comp) \
-                    if isinstance(comp, CheckCapture) else comp.lookup
+                    if isinstance(comp, CheckCapture | CheckRefund) else comp.lookup
 
     async def reconcile() -> None:
         counts = await journal.reconcile_all(lookups)

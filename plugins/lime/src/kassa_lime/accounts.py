@@ -3,7 +3,8 @@
 Lime shows no hold call in public code [rkeeper.md §4], so a hold is ours: the card's
 rights are read from Lime (GetCardInfo), what open holds reserve is taken off, and the
 reservation is kept on disk. A capture (or ``capture_check``, several holds at once with
-the check's lines: the core's optional ``CheckCapture``) commits its record and the check
+the check's lines: the core's optional ``CheckCapture``; ``refund_check`` gives them back
+in one return check: ``CheckRefund``) commits its record and the check
 to put in one transaction, then tries to deliver it; a check Lime cannot take now waits in
 the outbox and goes when Lime returns, under the same Lime check id, so it is put once.
 """
@@ -34,6 +35,7 @@ from kassa_lime.settings import LimeSettings
 from kassa_lime.store import LimeStore, utc
 
 log = logging.getLogger("kassa.lime")
+CHECK_KINDS = ("capture_check", "refund_check")  # records whose result is a list
 Alert = Callable[[Kind, str, dict[str, Any]], Awaitable[None]]
 
 
@@ -170,7 +172,7 @@ class LimeAccounts:
         if found is None:
             return None
         kind, text = found
-        if kind != "capture_check":
+        if kind not in CHECK_KINDS:
             raise UserError(t("lime.key_kind", self.locale, which=key, kind=kind))
         return codec.loads(text, list[PaymentResult])
 
@@ -243,45 +245,97 @@ class LimeAccounts:
     async def refund(self, payment_id: str, amount: int, key: str) -> PaymentResult:
         """Give back part of a capture: a return check (type 1) whose entries give back the
         sold entries this hold paid, in proportion, to the same rights."""
-        row = self._hold(payment_id, "captured")
-        if not 0 < amount <= row["captured"] - row["refunded"]:
-            raise UserError(t("lime.refund_over", self.locale))
-        original = self.store.check_row(row["check_id"])
+        return (await self._return([(payment_id, amount)], key, whole=False))[0]
+
+    async def refund_check(self, refunds: Sequence[tuple[str, int]], *, key: str
+                           ) -> list[PaymentResult]:
+        """Give back several holds of ONE sale check (the core's ``CheckRefund``) in ONE
+        return check: per sold entry one return entry, paid back to every right that paid
+        it, each hold's amount prorated over the entries its card paid. A whole entry goes
+        back as sold; a part of one as one unit priced at that part. One ``REFUNDED``
+        result per refund, in order."""
+        if not refunds:
+            raise UserError(t("lime.no_captures", self.locale))
+        if len({pid for pid, _ in refunds}) != len(refunds):
+            raise UserError(t("lime.twice", self.locale))
+        return await self._return(refunds, key, whole=True)
+
+    async def _return(self, refunds: Sequence[tuple[str, int]], key: str, *, whole: bool
+                      ) -> list[PaymentResult]:
+        """One return check for ``refunds`` of holds captured in one sale check; recorded
+        under ``key`` as the list (``whole``: ``refund_check``) or as the one result."""
+        rows = [(self._hold(pid, "captured"), amount) for pid, amount in refunds]
+        for row, amount in rows:
+            if not 0 < amount <= row["captured"] - row["refunded"]:
+                raise UserError(t("lime.refund_over", self.locale))
+        if len({row["check_id"] for row, _ in rows}) != 1:
+            raise UserError(t("lime.refund_checks", self.locale))
+        original = self.store.check_row(rows[0][0]["check_id"])
         assert original is not None
         sold = codec.loads(original["check_json"], Check)
-        mine = [(n, ln, s) for n, ln in enumerate(sold.lines, start=1) for s in ln.shares
-                if s.source.card_uid == row["card_uid"] and s.source.right_id]
-        parts = split.prorate(amount, [s.amount for _, _, s in mine])
+        # per card: what its holds give back, prorated over the shares the card paid (two
+        # holds of one card in one check paid its shares together)
+        per_card: dict[str, int] = {}
+        for row, amount in rows:
+            per_card[row["card_uid"]] = per_card.get(row["card_uid"], 0) + amount
+        # what earlier returns gave back of each (entry, right): a share gives back at most
+        # what is left of it, so partial returns add up to the sale exactly
+        given: dict[tuple[int, str, int], int] = {}
+        for ret in self.store.returns_of(int(original["id"])):
+            for ln in ret.lines:
+                for s in ln.shares:
+                    k = (ln.returns_entry or 0, s.source.card_uid, s.source.right_id)
+                    given[k] = given.get(k, 0) + s.amount
+        back: dict[int, list[Share]] = {}  # sold entry (1-based) -> what goes back to whom
+        for uid, amount in per_card.items():
+            mine = []
+            for n, ln in enumerate(sold.lines, start=1):
+                for s in ln.shares:
+                    if s.source.card_uid == uid and s.source.right_id:
+                        k = (n, uid, s.source.right_id)
+                        done = min(given.get(k, 0), s.amount)
+                        given[k] = given.get(k, 0) - done  # a right twice in one entry
+                        mine.append((n, s, s.amount - done))
+            if amount > sum(left for _, _, left in mine):
+                raise UserError(t("lime.refund_over", self.locale))
+            parts = split.prorate(amount, [left for _, _, left in mine])
+            for (n, s, _), part in zip(mine, parts, strict=True):
+                if part:
+                    back.setdefault(n, []).append(Share(source=s.source, amount=part))
         lines = []
-        for (n, ln, s), back in zip(mine, parts, strict=True):
-            if not back:
-                continue
-            whole = back == ln.total  # the whole line back; else one unit of what it paid
-            units, price = (ln.units, ln.price) if whole else (Decimal(1), back)
+        for n in sorted(back):
+            ln, shares = sold.lines[n - 1], back[n]
+            total = sum(s.amount for s in shares)
+            # the whole entry back as sold; else one unit of what is given back
+            units, price = (ln.units, ln.price) if total == ln.total else (Decimal(1), total)
             lines.append(Line(name=ln.name, good_type_id=ln.good_type_id, units=units,
                               base_price=max(price, ln.base_price), price=price,
-                              shares=[Share(source=s.source, amount=back)], returns_entry=n))
+                              shares=shares, returns_entry=n))
         at = self.now()
         check = Check(number=0, time=at, lines=lines, refund=True)
-        result = PaymentResult(id=payment_id, status=PaymentStatus.REFUNDED, amount=amount,
-                               key=key, created_at=at)
+        results = [PaymentResult(id=row["id"], status=PaymentStatus.REFUNDED, amount=amount,
+                                 key=key, created_at=at) for row, amount in rows]
         with self.store.tx() as db:
-            cur = db.execute("UPDATE holds SET refunded=refunded+? WHERE id=? AND "
-                             "captured-refunded>=?", (amount, payment_id, amount))
-            if cur.rowcount != 1:  # another refund got there first
-                raise UserError(t("lime.refund_over", self.locale))
+            for row, amount in rows:
+                cur = db.execute("UPDATE holds SET refunded=refunded+? WHERE id=? AND "
+                                 "captured-refunded>=?", (amount, row["id"], amount))
+                if cur.rowcount != 1:  # another refund got there first: nothing of this one
+                    raise UserError(t("lime.refund_over", self.locale))
             self.store.enqueue(db, key, check, at, returns=int(original["id"]))
-            self.store.record(db, key, "refund", result, at)
+            if whole:
+                self.store.record(db, key, "refund_check", results, at)
+            else:
+                self.store.record(db, key, "refund", results[0], at)
         self._lose("refund")
         await self.delivery.try_now()
-        return result
+        return results
 
     async def lookup(self, key: str) -> PaymentResult | None:
         found = self.store.op_of(key)
         if found is None:
             return None
         kind, text = found
-        if kind == "capture_check":  # asked by a capture's key: the check's first hold
+        if kind in CHECK_KINDS:  # asked by a check's key: its first hold's result
             return codec.loads(text, list[PaymentResult])[0]
         return codec.loads(text, PaymentResult)
 

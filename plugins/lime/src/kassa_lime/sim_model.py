@@ -147,7 +147,9 @@ class LimeModel:
             raise SimRefusal(400, "empty_check", "В чеке нет позиций")
         assert at is not None
         moves: dict[tuple[int, int], int] = {}
-        lines = [self._entry(e, n, at, refund, moves) for n, e in enumerate(entries, 1)]
+        returning: dict[int, int] = {}  # sold entry -> what this check gives back of it
+        lines = [self._entry(e, n, at, refund, moves, returning)
+                 for n, e in enumerate(entries, 1)]
         for (card_id, right_id), amount in moves.items():
             right = self.cards[card_id].rights[right_id]
             if not refund and amount > right.amount:
@@ -170,7 +172,8 @@ class LimeModel:
         return {"id": number, "entries": answer}
 
     def _entry(self, e: Any, n: int, at: datetime, refund: bool,
-               moves: dict[tuple[int, int], int]) -> dict[str, Any]:
+               moves: dict[tuple[int, int], int], returning: dict[int, int]
+               ) -> dict[str, Any]:
         try:
             entry, payments = e["entry"], e["payments"]
             units = Decimal(str(entry["count"]))
@@ -195,9 +198,12 @@ class LimeModel:
             if sold is None:
                 raise SimRefusal(400, "unknown_entry",
                                  f"Позиция {n}: возвращаемая позиция не найдена")
-            if sold["returned"] + cost > sold["cost"]:
-                raise SimRefusal(400, "return_exceeds", f"Позиция {n}: возврат больше продажи")
             returns = int(back)
+            # two entries of one return check may give back one sold entry: counted together
+            before = returning.get(returns, 0)
+            if sold["returned"] + before + cost > sold["cost"]:
+                raise SimRefusal(400, "return_exceeds", f"Позиция {n}: возврат больше продажи")
+            returning[returns] = before + cost
         shares = []
         for amount, ref in paid:
             if amount <= 0:

@@ -104,6 +104,12 @@ class LimeStore:
                                                   (check_id,)).fetchone()
         return row
 
+    def returns_of(self, check_id: int) -> list[Check]:
+        """The return checks that give back parts of our check ``check_id`` (not refused)."""
+        return [codec.loads(row["check_json"], Check) for row in self.db.execute(
+            "SELECT check_json FROM checks WHERE returns=? AND status!='refused' ORDER BY id",
+            (check_id,))]
+
     def checks(self, since: datetime | None = None, until: datetime | None = None
                ) -> list[tuple[sqlite3.Row, Check]]:
         """Every check we put or will put (not the refused ones), oldest first."""

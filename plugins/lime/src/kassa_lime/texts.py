@@ -20,6 +20,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "lime.status.voided": "отменена",
         "lime.no_captures": "В чеке нет оплат Lime",
         "lime.twice": "Одна оплата Lime указана в чеке дважды",
+        "lime.refund_checks": "Один возврат Lime может вернуть оплаты только одного чека",
         "lime.key_kind": "Ключ {which} уже использован для другой операции ({kind})",
     },
     "en": {
@@ -39,6 +40,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "lime.status.voided": "voided",
         "lime.no_captures": "The check has no Lime payments",
         "lime.twice": "One Lime payment appears twice in the check",
+        "lime.refund_checks": "One Lime return can give back the payments of one check only",
         "lime.key_kind": "Key {which} was used for another operation ({kind})",
     },
 }

@@ -1,9 +1,11 @@
 """``AccountPaymentContract`` and ``CardTerminalContract``: one charge per key, lookups
-that find what was done, declines as answers, errors from ``kassa.errors``."""
+that find what was done, declines as answers, errors from ``kassa.errors``. The optional
+``CheckCapture`` / ``CheckRefund`` cases run when the method has them (skipped otherwise)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -11,7 +13,7 @@ import anyio
 import pytest
 
 from kassa.errors import RetryLater, UserError
-from kassa.hookspecs.payments import CheckCapture
+from kassa.hookspecs.payments import CheckCapture, CheckRefund
 from kassa.model import CardResult, DeviceStatus, OrderLine, PaymentResult, PaymentStatus
 from kassa.testing.contracts.base import ComponentContract
 
@@ -149,6 +151,81 @@ class AccountPaymentContract(ComponentContract):
             c = await self.through(journal, m, "capture", "c1",
                                    lambda: m.capture(a.id, None, key="c1"), PaymentResult)
             assert c.status == PaymentStatus.CAPTURED, "the good hold is still held"
+
+    # --- CheckRefund, when the method has it ----------------------------------------------
+    def needs_check_refund(self, m: Any) -> None:
+        if not isinstance(m, CheckRefund):
+            pytest.skip("the method refunds hold by hold (no CheckRefund)")
+
+    async def captured_check(self, m: Any, journal: Any, amounts: list[int]
+                             ) -> list[PaymentResult]:
+        """Holds of ``amounts`` captured in one check (``capture_check`` if the method has
+        it, else one capture each)."""
+        holds = [await self.hold(m, journal, f"h{i}", a) for i, a in enumerate(amounts)]
+        if isinstance(m, CheckCapture):
+            return await self.capture_check(m, journal, "cc", [(h.id, h.amount) for h in holds])
+        out = []
+        for i, h in enumerate(holds):
+            out.append(await self.through(journal, m, "capture", f"c{i}",
+                                          partial(m.capture, h.id, None, key=f"c{i}"),
+                                          PaymentResult))
+        return out
+
+    async def refund_check(self, m: Any, journal: Any, key: str,
+                           refunds: list[tuple[str, int]]) -> list[PaymentResult]:
+        return await self.through(journal, m, "refund_check", key,
+                                  lambda: m.refund_check(refunds, key=key),
+                                  list[PaymentResult], lookup=m.lookup_check,
+                                  request={"refunds": refunds})
+
+    async def test_refund_check_gives_every_hold_back_in_one_effect(self, tmp_path: Path
+                                                                   ) -> None:
+        async with self.harness(tmp_path) as (m, journal):
+            self.needs_check_refund(m)
+            before = await m.balance(self.account)
+            a, b = await self.captured_check(m, journal, [700, 500])
+            effects = await self.effects(m)
+            back = [(a.id, 700), (b.id, 200)]  # a whole, b in part
+            done = await self.refund_check(m, journal, "rc", back)
+            assert [(r.status, r.amount) for r in done] == [
+                (PaymentStatus.REFUNDED, 700), (PaymentStatus.REFUNDED, 200)]
+            assert await self.effects(m) - effects == 1, "one return, not one per hold"
+            again = await self.refund_check(m, journal, "rc", back)
+            assert again == done and await self.effects(m) - effects == 1
+            assert await m.lookup_check("rc") == done
+            assert await m.balance(self.account) == before - 300
+            with pytest.raises(UserError):  # b has 300 left to give back
+                await m.refund_check([(b.id, 301)], key="rc2")
+            rest = await self.refund_check(m, journal, "rc3", [(b.id, 300)])
+            assert [r.amount for r in rest] == [300] and await self.effects(m) - effects == 2
+            assert await m.balance(self.account) == before
+
+    async def test_refund_check_lost_answer_is_found_not_repeated(self, tmp_path: Path
+                                                                 ) -> None:
+        async with self.harness(tmp_path) as (m, journal):
+            self.needs_check_refund(m)
+            a, b = await self.captured_check(m, journal, [600, 400])
+            effects = await self.effects(m)
+            self.lose_answer(m)
+            with pytest.raises(Exception):  # noqa: B017 (the journal's OutcomeUnknown)
+                await self.refund_check(m, journal, "rc", [(a.id, 600), (b.id, 400)])
+            done = await self.refund_check(m, journal, "rc", [(a.id, 600), (b.id, 400)])
+            assert [r.status for r in done] == [PaymentStatus.REFUNDED] * 2
+            assert await self.effects(m) - effects == 1, "given back once"
+
+    async def test_refund_check_over_what_is_left_gives_nothing_back(self, tmp_path: Path
+                                                                    ) -> None:
+        async with self.harness(tmp_path) as (m, journal):
+            self.needs_check_refund(m)
+            a, b = await self.captured_check(m, journal, [600, 400])
+            effects, balance = await self.effects(m), await m.balance(self.account)
+            for bad in ([(a.id, 600), (b.id, 401)], [(a.id, 100), ("no-such-hold", 1)]):
+                with pytest.raises(UserError):
+                    await m.refund_check(bad, key="rc")
+            assert await self.effects(m) == effects, "all or nothing"
+            assert await m.balance(self.account) == balance
+            done = await self.refund_check(m, journal, "rc", [(a.id, 600), (b.id, 400)])
+            assert [r.amount for r in done] == [600, 400], "nothing was given back before"
 
 
 class CardTerminalContract(ComponentContract):

@@ -9,7 +9,9 @@ transactionsex (all or nothing): Kind 0 payments are held on the route's ``Accou
 ``CheckCapture``, e.g. Lime) gets ONE ``capture_check`` for all its cards with the check's
 lines, any other one ``capture`` per card; Kind 2 bonuses are ``commit``ted to the programme; Kind 1
 and 3 are r_keeper's own (nothing moves). A cancellation batch (the Kind table's opposite
-signs) refunds the capture and reverses the commit it finds in the journal. Every action goes
+signs) refunds the captures (ONE ``refund_check`` for a method's cards when it gives whole
+checks back, the core's optional ``CheckRefund``; else one ``refund`` per card) and
+reverses the commit it finds in the journal. Every action goes
 through the core's journal under a key made of the check and the card, so a till's retry of
 the same batch replays the answers and posts nothing twice. A refusal half-way undoes what
 was done (void the holds, refund the captures, reverse the commits) under derived keys.
@@ -22,7 +24,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from attrs import define, field
 from kassa import codec
@@ -49,6 +51,7 @@ from kassa_rkeeper.farcards.texts import say
 
 log = logging.getLogger("kassa.rkeeper.farcards")
 Undo = Callable[[], Awaitable[Any]]
+R = TypeVar("R")
 
 
 class TillRefusal(Exception):
@@ -264,7 +267,7 @@ class Dispatcher:
                                                 limit=rubles(quote.bonus_spend_max)))
 
     # --- the actions, each through the journal -----------------------------------------------
-    async def _pay(self, call: Callable[[], Awaitable[PaymentResult]]) -> PaymentResult:
+    async def _pay(self, call: Callable[[], Awaitable[R]]) -> R:
         try:
             return await call()
         except UserError as exc:
@@ -396,19 +399,34 @@ class Dispatcher:
                 raise TillRefusal(self._say("nothing_to_cancel", card=op.card))
             originals.append((op, original))
         posted: list[tuple[int, str, int]] = []
+        paid = [(op, original) for op, original in originals if op.kind == fw.KIND_PAYMENT]
+        for group in _by_method(paid):
+            for op, ext in await self._refund_group(group, ref):
+                posted += [(n, ext, op.card) for n in op.nums]
         for op, original in originals:
-            if op.kind == fw.KIND_PAYMENT:
-                ext = await self._refund(op, ref, original)
-            else:
+            if op.kind != fw.KIND_PAYMENT:
                 ext = await self._reverse(op, ref, original)
-            posted += [(n, ext, op.card) for n in op.nums]
+                posted += [(n, ext, op.card) for n in op.nums]
         return sorted(posted)
 
-    async def _refund(self, op: Op, ref: str, cap: PaymentResult) -> str:
-        p, key = self.hub.payments, op.key(ref)
-        out = await self._pay(lambda: p.refund(cap.id, op.amount, key=key + ":refund",
-                                               site=op.target.site, method=op.target.payment))
-        return out.id
+    async def _refund_group(self, group: list[tuple[Op, PaymentResult]], ref: str
+                            ) -> list[tuple[Op, str]]:
+        """Give back the captures of one method: ONE check refund for all its cards if it
+        gives whole checks back (``CheckRefund``: Lime's one return check), else one refund
+        per card. (op, the refund's id) per card."""
+        p, target = self.hub.payments, group[0][0].target
+        if p.refunds_checks(target.payment, site=target.site):
+            done = await self._pay(lambda: p.refund_check(
+                [(cap.id, op.amount) for op, cap in group],
+                key=refund_key(ref, target.payment), site=target.site, method=target.payment))
+            return [(op, r.id) for (op, _), r in zip(group, done, strict=True)]
+        out = []
+        for op, cap in group:
+            key = op.key(ref)
+            r = await self._pay(partial(p.refund, cap.id, op.amount, key=key + ":refund",
+                                        site=op.target.site, method=op.target.payment))
+            out.append((op, r.id))
+        return out
 
     async def _reverse(self, op: Op, ref: str, orig: Posting) -> str:
         key, prog = op.key(ref), op.target.program
@@ -420,6 +438,11 @@ class Dispatcher:
 def check_key(ref: str, payment: str | None) -> str:
     """The journal key of a check's capture on one method (``CheckCapture``)."""
     return f"farcards:{ref}:{payment}:capture"
+
+
+def refund_key(ref: str, payment: str | None) -> str:
+    """The journal key of a cancelled check's refund on one method (``CheckRefund``)."""
+    return f"farcards:{ref}:{payment}:refund"
 
 
 def _by_method(holds: list[tuple[Op, PaymentResult]]) -> list[list[tuple[Op, PaymentResult]]]:
