@@ -23,6 +23,24 @@ FN_CANCEL = 0xFF08  # cancel the document open in the FN (FSCancelDoc.java)
 CORRECTION_BEGIN, CORRECTION, OFD_STATUS, SHIFT_PARAMS = 0xFF35, 0xFF36, 0xFF39, 0xFF40
 CLOSE_V2, OPERATION_V2 = 0xFF45, 0xFF46
 CHECK_MARKING, BIND_MARKING, ACCEPT_MARKING = 0xFF61, 0xFF67, 0xFF69
+CASH_REGISTER, OPERATION_REGISTER = 0x1A, 0x1B  # "Запрос денежного / операционного регистра"
+
+# Register numbers (the vendor's CashRegister.java / OPOS SOperatingRegister names; o = 0 sale,
+# 1 buy, 2 sale return, 3 buy return, as in 0x8D): shift sums per department d (1..16) in
+# cash register 121 + 4 (d - 1) + o, payments of type t (1 cash, 2..4) in 193 + 4 (t - 1) + o,
+# receipts in operational register 144 + o; cash in the drawer 241, cash in / out of the
+# shift 242 / 243.
+DEPT_SUMS, PAYMENT_SUMS, RECEIPT_COUNTS = 121, 193, 144
+DRAWER, CASH_INS, CASH_OUTS = 241, 242, 243
+REGISTER_OPERATION = {1: 0, 3: 1, 2: 2, 4: 3}  # 1054 -> o
+
+
+def dept_register(dept: int, op: int) -> int:
+    return DEPT_SUMS + 4 * (dept - 1) + op
+
+
+def payment_register(type_: int, op: int) -> int:
+    return PAYMENT_SUMS + 4 * (type_ - 1) + op
 
 AUTO = 0xFFFFFFFFFF  # FF46 sum / tax sum: "the register computes it"
 CP = "cp1251"
@@ -118,6 +136,16 @@ def print_line(password: int, line: str, flags: int = 0x01) -> bytes:
 
 def money_request(code: int, password: int, amount: int) -> bytes:
     return request(code, password, le(amount, 5))
+
+
+def cash_register(data: bytes) -> int:
+    """0x1A answer after the error byte: operator (1), content (6 bytes, kopecks)."""
+    return num(data[1:7])
+
+
+def operation_register(data: bytes) -> int:
+    """0x1B answer after the error byte: operator (1), content (2 bytes)."""
+    return num(data[1:3])
 
 
 def find_document(password: int, number: int) -> bytes:

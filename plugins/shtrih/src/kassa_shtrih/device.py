@@ -22,8 +22,12 @@ from kassa.model import (
     FiscalDocument,
     FiscalStatus,
     MarkingCheck,
+    Operation,
+    OperationTotals,
+    PaymentKind,
     Receipt,
     ReceiptLine,
+    ShiftTotals,
 )
 
 from kassa_shtrih import commands as c
@@ -366,6 +370,42 @@ class ShtrihRegister:
             fn=fn.fn, fn_expires_at=expires, fn_full=bool(fn.warnings & 0x02), paper_ok=paper,
             ready=paper and not fn.warnings & 0x02,
             message=None if paper else "нет чековой ленты")
+
+    async def shift_totals(self) -> ShiftTotals:
+        """The shift's counters from the register's own cash (0x1A) and operational (0x1B)
+        registers (numbers in ``commands``): per 1054, receipts, the sum over the 16
+        departments, cash (type 1) and electronic (type 2, the slot ``mapping.SLOTS`` pays
+        cards into). Prepaid / credit / other (slots 14..16) have no register we know: None.
+        A question: prints nothing; after a Z the registers read zero (cleared)."""
+        async with self._lock:
+            try:
+                return await self._shift_totals()
+            except Refusal as r:
+                raise mapping.refused(self.name, r.code, "status") from None
+            except (LinkDown, AnswerLost) as exc:
+                raise ShtrihRetryLater("shtrih.silent", name=self.name, what="status",
+                                       after=5) from exc
+
+    async def _shift_totals(self) -> ShiftTotals:
+        async def cash(number: int) -> int:
+            return c.cash_register(await self.command(c.CASH_REGISTER, bytes([number])))
+
+        ops: dict[Operation, OperationTotals] = {}
+        for op in Operation:
+            o = c.REGISTER_OPERATION[int(op)]
+            count = c.operation_register(await self.command(
+                c.OPERATION_REGISTER, bytes([c.RECEIPT_COUNTS + o])))
+            total = 0
+            for dept in range(1, 17):
+                total += await cash(c.dept_register(dept, o))
+            ops[op] = OperationTotals(count=count, total=total,
+                                      cash=await cash(c.payment_register(1, o)),
+                                      electronic=await cash(c.payment_register(
+                                          mapping.SLOTS[PaymentKind.ELECTRONIC] + 1, o)))
+        sp = c.shift_params(await self.command(c.SHIFT_PARAMS))
+        return ShiftTotals(shift=sp.shift or None, operations=ops,
+                           cash_in=await cash(c.CASH_INS), cash_out=await cash(c.CASH_OUTS),
+                           cash_in_drawer=await cash(c.DRAWER))
 
     async def lookup(self, key: str) -> FiscalDocument | None:
         from kassa_shtrih.reconcile import reconcile

@@ -44,6 +44,10 @@ class Register:
     shift_opened_at: datetime | None = None
     receipts_in_shift: int = 0
     cash: int = 0
+    # the shift's cash registers (0x1A) and operational registers (0x1B) by number; the Z
+    # report clears them ("с гашением"), 241 (the drawer) is ``cash``
+    cash_registers: dict[int, int] = field(factory=dict)
+    operation_registers: dict[int, int] = field(factory=dict)
     doc: OpenDoc | None = None
     submode: int = Submode.PAPER_OK
     documents: dict[int, Doc] = field(factory=dict)
@@ -156,7 +160,21 @@ class Register:
             self.paper, self.submode = False, Submode.PAPER_OUT_ACTIVE
         return d
 
+    def add(self, register: int, amount: int) -> None:
+        self.cash_registers[register] = self.cash_registers.get(register, 0) + amount
+
+    def count(self, register: int) -> None:
+        self.operation_registers[register] = self.operation_registers.get(register, 0) + 1
+
     # --- handlers: status ----------------------------------------------------------------
+    def cash_register(self, data: bytes) -> bytes:
+        number = data[0]
+        value = self.cash if number == c.DRAWER else self.cash_registers.get(number, 0)
+        return bytes([1]) + c.le(value, 6)
+
+    def operation_register(self, data: bytes) -> bytes:
+        return bytes([1]) + c.le(self.operation_registers.get(data[0], 0), 2)
+
     def short_status(self, data: bytes) -> bytes:
         ops = len(self.doc.items) if self.doc else 0
         return (bytes([1]) + c.le(0, 2) + bytes([self.mode, self.submode, ops & 0xFF,
@@ -252,6 +270,8 @@ class Register:
             raise Refused(0x3D)
         self.make_fd(5)
         self.shift_open, self.shift_opened_at = False, None
+        self.cash_registers.clear()
+        self.operation_registers.clear()
         self.printed.append(f"ЗАКРЫТИЕ СМЕНЫ {self.shift}")
         return bytes([1])
 
@@ -272,6 +292,7 @@ class Register:
         if sign < 0 and amount > self.cash:
             raise Refused(0x46)
         self.cash += sign * amount
+        self.add(c.CASH_INS if sign > 0 else c.CASH_OUTS, amount)
         self.doc_no += 1
         self.printed.append(f"{'ВНЕСЕНИЕ' if sign > 0 else 'ВЫПЛАТА'} {amount}")
         return bytes([1]) + c.le(self.doc_no, 2)
@@ -296,6 +317,7 @@ class Register:
 
 _HANDLERS: dict[int, Callable[[Register, bytes], bytes]] = {
     c.SHORT_STATUS: Register.short_status, c.FULL_STATUS: Register.full_status,
+    c.CASH_REGISTER: Register.cash_register, c.OPERATION_REGISTER: Register.operation_register,
     c.PRINT_LINE: Register.print_line, c.CUT: Register.cut,
     c.X_REPORT: Register.x_report, c.Z_REPORT: Register.z_report,
     c.CASH_IN: lambda fr, d: fr.cash_move(1, d), c.CASH_OUT: lambda fr, d: fr.cash_move(-1, d),

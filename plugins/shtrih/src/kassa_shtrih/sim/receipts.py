@@ -137,11 +137,28 @@ def _close(fr: Register, payments: list[int], tax_system: int, *, basis: bool = 
     fr.receipts_in_shift += 1
     fr.make_fd(31 if doc.correction else 3, total, operation=doc.type + 1,
                   receipt_number=fr.receipts_in_shift, tlv=doc.tlv, items=doc.items)
+    if not doc.correction:  # the FN keeps corrections apart (1133); these are 1129..1132
+        _accumulate(fr, doc, payments, change)
     net = cash - change
     fr.cash += net if doc.type in (0, 3) else -net
     fr.doc = None
     fr.printed.append(f"ИТОГ {total}")
     return change
+
+def _accumulate(fr: Register, doc: OpenDoc, payments: list[int], change: int) -> None:
+    """The shift's registers a closed receipt moves: its count, its items' sums per
+    department (255 "by code" and 0 count in department 1), its payments of types 1..4
+    (cash net of change). Types 5..16 have no register in the table we know."""
+    op = c.REGISTER_OPERATION[doc.type + 1]  # the open document's type is 1054 - 1
+    fr.count(c.RECEIPT_COUNTS + op)
+    for item in doc.items:
+        dept = int(item["dept"])
+        fr.add(c.dept_register(dept if 1 <= dept <= 16 else 1, op), int(item["total"]))
+    for type_ in range(1, 5):
+        paid = payments[type_ - 1] - (change if type_ == 1 else 0)
+        if paid:
+            fr.add(c.payment_register(type_, op), paid)
+
 
 def close_v2(fr: Register, data: bytes) -> bytes:
     if len(data) != 127:
