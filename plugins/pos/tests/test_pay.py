@@ -16,7 +16,6 @@ from kassa.model import Cashier, Measure, PaymentKind, Quote, VatRate
 from kassa.model.fiscal_rules import problems, validate
 from kassa.testing import make_hub
 from kassa.testing.fakes import FakeAccount, FakeRegister, FakeTerminal
-from kassa_pos.engine import pay_tables
 from kassa_pos.engine.pay import PayConfig, PayError, Payments, receipt_lines, spread
 from kassa_pos.engine.values import LineFlag, SaleDraft, SaleLine, Tender
 
@@ -62,7 +61,6 @@ def parts(tmp_path):
 
 
 async def ready(hub) -> Payments:
-    await hub.write_sync(lambda c: pay_tables.metadata.create_all(c))
     if not (await hub.fiscal.status(site="s1", station="t1")).shift_open:
         await hub.fiscal.open_shift(Cashier(name="Иванова"), key="open-1", site="s1",
                                     station="t1")

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from kassa.errors import RetryLater
-from kassa_pos.engine import pay_tables
 from kassa_pos.engine.pay import Payments
 from kassa_pos.engine.returns import ReturnLine, Returns
 from kassa_pos.engine.shift import ShiftError, Shifts
@@ -25,7 +24,6 @@ def parts(tmp_path):
 
 async def test_a_shift_from_open_to_z_with_figures_that_add_up(parts):
     async with parts.hub() as hub:
-        await hub.write_sync(lambda c: pay_tables.metadata.create_all(c))
         shifts = Shifts(hub)
         with pytest.raises(ShiftError, match="Смена не открыта"):
             await shifts.x_report(site="s1", till="t1")
@@ -66,7 +64,6 @@ async def test_a_shift_from_open_to_z_with_figures_that_add_up(parts):
 
 async def test_paper_out_at_close_retries_to_one_z(parts):
     async with parts.hub() as hub:
-        await hub.write_sync(lambda c: pay_tables.metadata.create_all(c))
         shifts = Shifts(hub)
         await shifts.open(site="s1", till="t1", cashier="Иванова")
         parts.reg.paper_out = True
@@ -80,7 +77,6 @@ async def test_paper_out_at_close_retries_to_one_z(parts):
 
 async def test_a_second_till_on_the_same_register_opens_on_its_shift(parts):
     async with parts.hub() as hub:
-        await hub.write_sync(lambda c: pay_tables.metadata.create_all(c))
         shifts = Shifts(hub)
         await shifts.open(site="s1", till="t1", cashier="Иванова")
         assert await shifts.open(site="s1", till="t2", cashier="Петрова") is None
