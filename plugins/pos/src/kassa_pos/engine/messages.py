@@ -1,0 +1,579 @@
+"""The till's message system: rules that fire on till events and give the cashier a prompt
+and/or put a text on the receipt ("Предложите пакет", a birthday greeting, a draw code).
+
+Rules come from ``[[pos.messages]]`` (the raw list in ``PosSettings.messages``), structured
+here with cattrs into ``Rule``; a broken rule is one ``ConfigError`` naming the rule and the
+key. A ``when`` key that is not a built-in condition is looked up among the plugins'
+``TillCondition`` components (``register_till_conditions``, through the core), so a plugin
+adds conditions without the till importing it.
+
+The till (the ``Till`` facade) builds a ``TillEvent`` for what just happened and awaits
+``MessageSystem.evaluate(event)``; the answer is what fired, in rule order.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import cattrs
+from attrs import field, fields, frozen
+from kassa.errors import ConfigError
+from kassa.hookspecs.retail import TillCondition
+from kassa.model import Guest
+from kassa.model.money import format_money
+from sqlalchemy import Column, DateTime, MetaData, String, Table, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+
+from kassa_pos.engine.catalog import Item, ItemFlag
+from kassa_pos.engine.values import LineFlag, SaleLine
+
+
+class TillEventKind(StrEnum):
+    """What a rule's ``on`` can name."""
+
+    CHECK_OPENED = "check_opened"
+    LINE_ADDED = "line_added"  # an item scanned or entered; ``TillEvent.line`` is it
+    LINE_VOIDED = "line_voided"
+    GUEST_IDENTIFIED = "guest_identified"  # a loyalty card scanned; ``guest`` is set
+    SUBTOTAL = "subtotal"  # the cashier asks for the total, before payment
+    RECEIPT = "receipt"  # the receipt is about to be printed: receipt texts go here
+    CHECK_CLOSED = "check_closed"  # paid and fiscalised: "once" state is dropped
+    CHECK_VOIDED = "check_voided"
+
+
+# flag names a rule may test: the line's (values.LineFlag) and the catalog item's (ItemFlag)
+FLAGS = frozenset({f.value for f in LineFlag}
+                  | {(f.name or "").lower() for f in ItemFlag if f.name and f != ItemFlag.NONE})
+
+
+def _strs(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
+@frozen(kw_only=True)
+class TillLine:
+    """A check line as the rules see it. ``flags``: names from ``FLAGS``."""
+
+    code: str
+    name: str = ""
+    group: str = ""
+    flags: frozenset[str] = field(default=frozenset(), converter=_strs)
+    quantity: Decimal = Decimal(1)
+    amount: int = 0
+
+    @classmethod
+    def of(cls, line: SaleLine, item: Item | None = None) -> TillLine:
+        """From the check's line and (when the till has it) its catalog item, whose group
+        and flags the sale line does not carry."""
+        flags = {f.value for f in line.flags}
+        if item is not None:
+            flags |= {(f.name or "").lower() for f in ItemFlag
+                      if f.name and f != ItemFlag.NONE and f in item.flags}
+        return cls(code=line.item_code, name=line.name, group=item.group if item else "",
+                   flags=flags, quantity=line.quantity, amount=line.amount)
+
+
+def _lines(lines: Iterable[TillLine]) -> tuple[TillLine, ...]:
+    return tuple(lines)
+
+
+@frozen(kw_only=True)
+class TillEvent:
+    """What happened at the till, with the check as it is now. ``at``: the till's local
+    time (time-of-day and weekday conditions read it as is). ``line``: the line the event
+    is about (the scanned one for ``line_added``), else None."""
+
+    kind: TillEventKind
+    check_id: str
+    at: datetime
+    lines: tuple[TillLine, ...] = field(default=(), converter=_lines)
+    total: int = 0
+    guest: Guest | None = None
+    line: TillLine | None = None
+    site: str = ""
+    till: str = ""
+
+
+@frozen
+class Fired:
+    """One rule that fired: what the cashier sees and what the receipt prints ("" if none)."""
+
+    rule: str
+    prompt: str = ""
+    receipt: str = ""
+
+
+# --- rule config ------------------------------------------------------------------------------
+@frozen(kw_only=True)
+class When:
+    """The built-in conditions; every one given must hold. Item conditions (``items``,
+    ``groups``, ``flags``) hold when one line satisfies all of them: the event's ``line`` if
+    it has one, else any line of the check."""
+
+    items: tuple[str, ...] = ()  # item codes
+    groups: tuple[str, ...] = ()  # catalog groups
+    flags: tuple[str, ...] = ()  # every one of them on the line
+    lines_over: int | None = None  # more than N lines in the check
+    total_from: int | None = None  # check total >= kopecks
+    total_under: int | None = None  # check total < kopecks
+    guest: str | None = None  # "any": a card was scanned; "none": no card
+    guest_groups: tuple[str, ...] = ()  # the guest is in one of them
+    birthday_within: int | None = None  # the guest's birthday is at most N days away
+    time_from: time | None = None  # local time of day, "HH:MM"; past midnight if > time_to
+    time_to: time | None = None
+    weekdays: tuple[int, ...] = ()  # ISO: 1 = Monday ... 7 = Sunday
+    date_from: date | None = None  # the rule's validity (a promotion's dates), inclusive
+    date_to: date | None = None
+
+
+@frozen(kw_only=True)
+class Rule:
+    """One ``[[pos.messages]]`` table. ``prompt``/``receipt`` are templates with the fields
+    of ``PLACEHOLDERS``; ``once``: at most once per check (the bag offer, not every line)."""
+
+    name: str
+    on: tuple[TillEventKind, ...]
+    when: When = When()
+    prompt: str = ""
+    receipt: str = ""
+    once: bool = False
+    extra: tuple[tuple[TillCondition, Any], ...] = ()  # plugins' conditions, parsed
+
+
+# guest placeholders make a rule fire only when a guest is known
+PLACEHOLDERS = {"name": "guest", "item": "", "total": "", "lines": "", "draw_code": ""}
+BUILT_IN = frozenset(f.name for f in fields(When))
+
+TEXTS: dict[str, dict[str, str]] = {
+    "ru": {
+        "rule": "правило сообщений «{rule}»: {problem}",
+        "not_list": "ожидается список правил ([[pos.messages]])",
+        "not_table": "правило должно быть таблицей",
+        "no_name": "у правила нет имени (ключ name)",
+        "twice": "имя уже занято другим правилом",
+        "no_on": "не указано, на какие события правило срабатывает (ключ on)",
+        "kind": "неизвестное событие {value!r}; бывают: {known}",
+        "flag": "неизвестный признак товара {value!r}; бывают: {known}",
+        "guest": "ожидается \"any\" (карта есть) или \"none\" (карты нет), а не {value!r}",
+        "weekday": "дни недели — числа от 1 (понедельник) до 7 (воскресенье)",
+        "negative": "значение не может быть отрицательным",
+        "empty": "нужен текст подсказки (prompt) или чека (receipt)",
+        "placeholder": "неизвестная подстановка {{{value}}}; бывают: {known}",
+        "template": "шаблон текста не читается: {value}",
+        "draw_prompt": "код розыгрыша печатается только на чеке (receipt), не в подсказке",
+        "condition": "неизвестное условие {value!r}; встроенные: {known}",
+        "bad": "{value}",
+        "int": "ожидается целое число",
+        "str": "ожидается строка",
+        "bool": "ожидается true или false",
+        "list": "ожидается список",
+        "time": "ожидается время \"ЧЧ:ММ\"",
+        "date": "ожидается дата ГГГГ-ММ-ДД",
+        "table": "ожидается таблица",
+        "unknown_key": "неизвестный ключ",
+    },
+    "en": {
+        "rule": "message rule {rule!r}: {problem}",
+        "not_list": "expected a list of rules ([[pos.messages]])",
+        "not_table": "a rule must be a table",
+        "no_name": "the rule has no name (key name)",
+        "twice": "another rule has this name",
+        "no_on": "the rule names no events to fire on (key on)",
+        "kind": "unknown event {value!r}; known: {known}",
+        "flag": "unknown item flag {value!r}; known: {known}",
+        "guest": "expected \"any\" (a card) or \"none\" (no card), not {value!r}",
+        "weekday": "weekdays are numbers from 1 (Monday) to 7 (Sunday)",
+        "negative": "the value must not be negative",
+        "empty": "a prompt or a receipt text is needed",
+        "placeholder": "unknown placeholder {{{value}}}; known: {known}",
+        "template": "the text template does not parse: {value}",
+        "draw_prompt": "a draw code is printed on the receipt only, not in a prompt",
+        "condition": "unknown condition {value!r}; built-in: {known}",
+        "bad": "{value}",
+        "int": "expected an integer",
+        "str": "expected a string",
+        "bool": "expected true or false",
+        "list": "expected a list",
+        "time": "expected a time \"HH:MM\"",
+        "date": "expected a date YYYY-MM-DD",
+        "table": "expected a table",
+        "unknown_key": "unknown key",
+    },
+}
+
+
+class _Bad(Exception):
+    """A problem inside one rule: a text key and its values, raised up to ``_error``."""
+
+    def __init__(self, key: str, text: str, **values: Any) -> None:
+        self.key, self.text, self.values = key, text, values
+        super().__init__(text)
+
+
+def _time(value: Any, _: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+        raise ValueError("time")
+    h, m = map(int, value.strip().split(":"))
+    if h > 23 or m > 59:
+        raise ValueError("time")
+    return time(h, m)
+
+
+def _date(value: Any, _: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError("date") from None
+
+
+def _strict(kind: type, label: str) -> Callable[[Any, Any], Any]:
+    def structure(value: Any, _: Any) -> Any:
+        # TOML gives real types: a quoted "5" for an integer is a mistake, not a conversion
+        if type(value) is not kind:
+            raise ValueError(label)
+        return value
+    return structure
+
+
+_CONVERTER = cattrs.Converter(forbid_extra_keys=True)
+_CONVERTER.register_structure_hook(time, _time)
+_CONVERTER.register_structure_hook(date, _date)
+_CONVERTER.register_structure_hook(int, _strict(int, "int"))
+_CONVERTER.register_structure_hook(str, _strict(str, "str"))
+_CONVERTER.register_structure_hook(bool, _strict(bool, "bool"))
+
+
+def _tuple_of(kind: type) -> Callable[[Any, Any], tuple[Any, ...]]:
+    def structure(value: Any, _: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list):  # a bare string would be read letter by letter
+            raise ValueError("list")
+        return tuple(_CONVERTER.structure(v, kind) for v in value)
+    return structure
+
+
+def _is(tp: Any) -> Callable[[Any], bool]:
+    return lambda t: bool(t == tp)
+
+
+_CONVERTER.register_structure_hook_func(_is(tuple[str, ...]), _tuple_of(str))
+_CONVERTER.register_structure_hook_func(_is(tuple[int, ...]), _tuple_of(int))
+
+
+def _structure_when(raw: Any) -> When:
+    try:
+        return _CONVERTER.structure(raw, When)
+    except cattrs.ClassValidationError as exc:
+        key, label = _first(exc)
+        raise _Bad(f"when.{key}", label) from None
+
+
+def _first(exc: BaseException) -> tuple[str, str]:
+    """(the key, the text key of what was expected) of cattrs' first failure."""
+    if isinstance(exc, cattrs.ClassValidationError):
+        for sub in exc.exceptions:
+            notes = [n for n in getattr(sub, "__notes__", []) if hasattr(n, "name")]
+            name = notes[0].name if notes else ""
+            key, label = _first(sub)
+            return (f"{name}.{key}" if key and name else name or key), label
+    if isinstance(exc, cattrs.IterableValidationError):
+        for sub in exc.exceptions:
+            return _first(sub)
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return sorted(exc.extra_fields)[0], "unknown_key"
+    text = str(exc)
+    if text in TEXTS["en"]:
+        return "", text
+    if isinstance(exc, TypeError | ValueError) and "iterable" in text.lower():
+        return "", "list"
+    return "", "bad"
+
+
+def _placeholders(template: str) -> set[str]:
+    try:
+        return {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    except ValueError as exc:
+        raise _Bad("", "template", value=str(exc)) from None
+
+
+def _rule(raw: Any, conditions: Mapping[str, TillCondition]) -> Rule:
+    if not isinstance(raw, Mapping):
+        raise _Bad("", "not_table")
+    raw = dict(raw)
+    name = raw.pop("name", None)
+    if not isinstance(name, str) or not name.strip():
+        raise _Bad("name", "no_name")
+    on = raw.pop("on", None)
+    if isinstance(on, str):
+        on = [on]
+    if not on or not isinstance(on, list):
+        raise _Bad("on", "no_on")
+    kinds = []
+    for k in on:
+        if k not in set(TillEventKind):
+            raise _Bad("on", "kind", value=k, known=", ".join(TillEventKind))
+        kinds.append(TillEventKind(k))
+    when_raw = raw.pop("when", {})
+    if not isinstance(when_raw, Mapping):
+        raise _Bad("when", "table")
+    built = {k: v for k, v in when_raw.items() if k in BUILT_IN}
+    extra = []
+    for key, value in when_raw.items():
+        if key in BUILT_IN:
+            continue
+        cond = conditions.get(key)
+        if cond is None:
+            raise _Bad(f"when.{key}", "condition", value=key, known=", ".join(sorted(BUILT_IN)))
+        try:
+            extra.append((cond, cond.parse(value)))
+        except (ValueError, TypeError) as exc:
+            raise _Bad(f"when.{key}", "bad", value=str(exc)) from None
+    when = _structure_when(built)
+    _check_when(when)
+    texts: dict[str, Any] = {}
+    for key, label in (("prompt", "str"), ("receipt", "str"), ("once", "bool")):
+        if key in raw:
+            value = raw.pop(key)
+            if type(value) is not (bool if label == "bool" else str):
+                raise _Bad(key, label)
+            texts[key] = value
+    if raw:
+        raise _Bad(sorted(raw)[0], "unknown_key")
+    if not (texts.get("prompt", "").strip() or texts.get("receipt", "").strip()):
+        raise _Bad("prompt", "empty")
+    for key in ("prompt", "receipt"):
+        for ph in _placeholders(texts.get(key, "")):
+            if ph not in PLACEHOLDERS:
+                raise _Bad(key, "placeholder", value=ph, known=", ".join(PLACEHOLDERS))
+            if ph == "draw_code" and key == "prompt":
+                raise _Bad(key, "draw_prompt")
+    return Rule(name=name.strip(), on=tuple(kinds), when=when, extra=tuple(extra), **texts)
+
+
+def _check_when(w: When) -> None:
+    for flag in w.flags:
+        if flag not in FLAGS:
+            raise _Bad("when.flags", "flag", value=flag, known=", ".join(sorted(FLAGS)))
+    if w.guest is not None and w.guest not in ("any", "none"):
+        raise _Bad("when.guest", "guest", value=w.guest)
+    if any(d < 1 or d > 7 for d in w.weekdays):
+        raise _Bad("when.weekdays", "weekday")
+    for key in ("lines_over", "total_from", "total_under", "birthday_within"):
+        value = getattr(w, key)
+        if value is not None and value < 0:
+            raise _Bad(f"when.{key}", "negative")
+
+
+def load_rules(raw: Any, conditions: Sequence[TillCondition] = (), *, locale: str = "ru",
+               path: str = "pos.messages") -> tuple[Rule, ...]:
+    """The rules of ``[[pos.messages]]``; ``conditions``: the plugins' (``get_plugins()
+    .till_conditions()``). A broken rule: ``ConfigError`` naming the rule and the key."""
+    texts = TEXTS.get(locale, TEXTS["ru"])
+    if not isinstance(raw, list):
+        raise ConfigError(texts["not_list"], path=path)
+    by_name: dict[str, TillCondition] = {}
+    for cond in conditions:
+        if cond.name in BUILT_IN or cond.name in by_name:
+            # two meanings for one key would silently change what a rule means
+            raise ConfigError(texts["condition"].format(value=cond.name, known="—"), path=path)
+        by_name[cond.name] = cond
+    rules: list[Rule] = []
+    for i, item in enumerate(raw):
+        label = item.get("name") if isinstance(item, Mapping) else None
+        try:
+            rule = _rule(item, by_name)
+            if any(r.name == rule.name for r in rules):
+                raise _Bad("name", "twice")
+        except _Bad as bad:
+            problem = texts[bad.text].format(**bad.values)
+            where = f"{path}[{i}]" + (f".{bad.key}" if bad.key else "")
+            raise ConfigError(texts["rule"].format(rule=label or f"#{i + 1}", problem=problem),
+                              path=where) from None
+        rules.append(rule)
+    return tuple(rules)
+
+
+# --- conditions ---------------------------------------------------------------------------------
+def _line_matches(w: When, line: TillLine) -> bool:
+    return ((not w.items or line.code in w.items)
+            and (not w.groups or line.group in w.groups)
+            and all(f in line.flags for f in w.flags))
+
+
+def _days_to_birthday(born: date, today: date) -> int:
+    """Days between today and the nearest birthday (this, last or next year); a 29 February
+    birthday is kept on the 28th in other years."""
+    best = 366
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            day = born.replace(year=year)
+        except ValueError:
+            day = date(year, 2, 28)
+        best = min(best, abs((day - today).days))
+    return best
+
+
+def matches(rule: Rule, event: TillEvent) -> bool:
+    """Do the rule's conditions hold for the event (its ``on`` aside)?"""
+    w, guest = rule.when, event.guest
+    if w.items or w.groups or w.flags:
+        targets = (event.line,) if event.line is not None else event.lines
+        if not any(_line_matches(w, ln) for ln in targets):
+            return False
+    if w.lines_over is not None and len(event.lines) <= w.lines_over:
+        return False
+    if w.total_from is not None and event.total < w.total_from:
+        return False
+    if w.total_under is not None and event.total >= w.total_under:
+        return False
+    if (w.guest == "any" and guest is None) or (w.guest == "none" and guest is not None):
+        return False
+    if w.guest_groups and (guest is None or not set(w.guest_groups) & set(guest.groups)):
+        return False
+    if w.birthday_within is not None and (
+            guest is None or guest.birthday is None
+            or _days_to_birthday(guest.birthday, event.at.date()) > w.birthday_within):
+        return False
+    now = event.at.time().replace(tzinfo=None)
+    if w.time_from is not None or w.time_to is not None:
+        start, end = w.time_from or time.min, w.time_to or time.max
+        inside = start <= now < end if start <= end else (now >= start or now < end)
+        if not inside:
+            return False
+    if w.weekdays and event.at.isoweekday() not in w.weekdays:
+        return False
+    today = event.at.date()
+    if (w.date_from is not None and today < w.date_from) or \
+            (w.date_to is not None and today > w.date_to):
+        return False
+    needs_guest = any(PLACEHOLDERS[p] == "guest" for t in (rule.prompt, rule.receipt)
+                      for p in _placeholders(t))
+    if needs_guest and guest is None:
+        return False
+    return all(cond.matches(event, value) for cond, value in rule.extra)
+
+
+# --- draw codes ---------------------------------------------------------------------------------
+metadata = MetaData()
+# one row per code ever issued: the primary key makes a code unique for good, the
+# (rule, check) pair makes a reprint of a receipt show the same code
+draw_code = Table(
+    "pos_draw_code", metadata,
+    Column("code", String(16), primary_key=True),
+    Column("rule", String(100), nullable=False),
+    Column("check_id", String(100), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("rule", "check_id", name="uq_pos_draw_code_check"),
+)
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud at a prize desk
+
+
+def random_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+Transaction = Callable[[], AbstractAsyncContextManager[Any]]
+
+
+class DrawCodes:
+    """Unique draw codes, persisted in ``pos_draw_code``. ``transaction()`` gives an async
+    SQLAlchemy connection in a write transaction (the hub's ``hub.transaction``)."""
+
+    def __init__(self, transaction: Transaction, generate: Callable[[], str] = random_code,
+                 attempts: int = 20) -> None:
+        self.transaction = transaction
+        self.generate = generate
+        self.attempts = attempts
+
+    async def issue(self, rule: str, check_id: str, at: datetime) -> str:
+        """The code of (rule, check): the one issued before, or a new one never used."""
+        for _ in range(self.attempts):
+            try:
+                async with self.transaction() as conn:
+                    found = await self._of(conn, rule, check_id)
+                    if found is not None:
+                        return found
+                    code = self.generate()
+                    await conn.execute(draw_code.insert().values(
+                        code=code, rule=rule, check_id=check_id, issued_at=at))
+                    return code
+            except IntegrityError:
+                continue  # a code drawn before (or a twin issue for this check): look again
+        raise RuntimeError(f"no free draw code after {self.attempts} attempts")
+
+    @staticmethod
+    async def _of(conn: Any, rule: str, check_id: str) -> str | None:
+        row = (await conn.execute(select(draw_code.c.code).where(
+            draw_code.c.rule == rule, draw_code.c.check_id == check_id))).first()
+        return None if row is None else str(row.code)
+
+
+# --- the system ---------------------------------------------------------------------------------
+_FORGET = (TillEventKind.CHECK_CLOSED, TillEventKind.CHECK_VOIDED)
+
+
+class MessageSystem:
+    """Evaluates the rules on till events. Remembers which ``once`` rules fired per open
+    check (in memory, for the checks of this till process: a deferred check resumed on
+    another till may offer the bag again)."""
+
+    def __init__(self, rules: Sequence[Rule], draws: DrawCodes | None = None, *,
+                 locale: str = "ru", open_checks: int = 1000) -> None:
+        self.rules = tuple(rules)
+        self.draws = draws
+        self.locale = locale
+        self.open_checks = open_checks
+        self._fired: OrderedDict[str, set[str]] = OrderedDict()
+        if draws is None:
+            for rule in self.rules:
+                if "draw_code" in _placeholders(rule.receipt):
+                    raise ConfigError(f"rule {rule.name!r} prints a draw code but the till has"
+                                      " no store for them", path="pos.messages")
+
+    @classmethod
+    def from_config(cls, raw: Any, conditions: Sequence[TillCondition] = (),
+                    draws: DrawCodes | None = None, *, locale: str = "ru") -> MessageSystem:
+        return cls(load_rules(raw, conditions, locale=locale), draws, locale=locale)
+
+    async def evaluate(self, event: TillEvent) -> tuple[Fired, ...]:
+        fired = self._fired.setdefault(event.check_id, set())
+        self._fired.move_to_end(event.check_id)
+        out = []
+        for rule in self.rules:
+            if event.kind not in rule.on or (rule.once and rule.name in fired):
+                continue
+            if not matches(rule, event):
+                continue
+            values = await self._values(rule, event)
+            out.append(Fired(rule.name, rule.prompt.format(**values).strip(),
+                             rule.receipt.format(**values).strip()))
+            fired.add(rule.name)
+        if event.kind in _FORGET:
+            self._fired.pop(event.check_id, None)
+        while len(self._fired) > self.open_checks:  # checks never closed (a crash) age out
+            self._fired.popitem(last=False)
+        return tuple(out)
+
+    async def _values(self, rule: Rule, event: TillEvent) -> dict[str, str]:
+        line = event.line
+        values = {"name": event.guest.name if event.guest else "",
+                  "item": line.name if line else "",
+                  "total": format_money(event.total, self.locale),
+                  "lines": str(len(event.lines)), "draw_code": ""}
+        if self.draws is not None and "draw_code" in _placeholders(rule.receipt):
+            values["draw_code"] = await self.draws.issue(rule.name, event.check_id, event.at)
+        return values
+
