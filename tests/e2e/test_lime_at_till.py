@@ -265,6 +265,32 @@ async def test_a_lost_return_answer_then_restart_is_still_one_return(lime_sim, t
         assert deposit(lime_sim, LIME_A) == 500000 and deposit(lime_sim, LIME_B) == 500000
 
 
+def demo_check_in_lime(lime: Any, paid: int) -> None:
+    """What the Lime simulator recorded for the demo till's check: one entry per dish with
+    the good type of the dish's menu group (by category, not the default "Оплата"), the
+    cards' part from Lime rights (processingId 3, card and right named), the rest as the
+    till's other tender (processingId 1)."""
+    from kassa_lime.sim import DEMO_CATEGORIES
+    from kassa_lime.wire import kopecks
+    from kassa_rkeeper.sim_data import MENUITEMS
+
+    groups = dict(DEMO_CATEGORIES)
+    (chk,) = [c for c in lime.model.checks.values() if not c["refund"]]
+    entries = chk["body"]["entries"]
+    assert entries
+    for e in entries:
+        good, price = e["entry"]["goodTypeId"], kopecks(e["entry"]["basePrice"])
+        assert good in groups, f"good type {good} is not a menu group's"
+        assert any(i.props["CategPath"] == groups[good] and int(i.props["Price"]) == price
+                   for i in MENUITEMS), f"no dish of {groups[good]} costs {price}"
+    pays = [p for e in entries for p in e["payments"]]
+    assert {p["processingId"] for p in pays} <= {1, 3}
+    from_lime = [p for p in pays if p["processingId"] == 3]
+    assert sum(kopecks(p["amount"]) for p in from_lime) == paid
+    assert all(p["transactionReference"].startswith("card:") for p in from_lime)
+    assert all(not p["transactionReference"] for p in pays if p["processingId"] == 1)
+
+
 async def test_the_demo_serves_bonus_and_lime_at_one_till(tmp_path, monkeypatch):
     """Assembled as ``kassa demo`` assembles it: the simulators' published endpoints give
     the door its routes (bonus_cards, lime_cards) and the till its guests' cards."""
@@ -301,6 +327,11 @@ async def test_the_demo_serves_bonus_and_lime_at_one_till(tmp_path, monkeypatch)
             paid = dict(check.pays)[3]
             assert deposit(lime, 7799010) + deposit(lime, 7799011) == 2 * 500000 - paid
             assert deposit(lime, 7799010) < 500000 and deposit(lime, 7799011) < 500000
+            demo_check_in_lime(lime, paid)
+            route = next(r for r in config["farcards"]["routes"] if r["program"] == "lime")
+            assert route["bonus_type"] == 0, "r_keeper accrues nothing on a Lime card"
+            keys = [e for e in await hub.journal.entries() if e.component == "lime"]
+            assert not [e for e in keys if e.kind == "commit"], "no Kind 2 posting to Lime"
             till.cards = ("7788010",)
             check = await till.visit()
             assert check is not None and till.refusals == [] and till.posted == 2

@@ -9,11 +9,20 @@ from kassa.secret import Secret
 
 @define
 class GoodType:
-    """A till product code -> Lime's ``goodTypeId`` (its name is what the report prints)."""
+    """A till product -> Lime's ``goodTypeId`` (its name is what the report prints): by the
+    product's ``code``, or by its ``category`` (r_keeper's menu group, INPBUF's
+    ``categ_id``) for every product of that group. A code's entry wins over its category's;
+    a line neither names gets ``default_good_type_id``."""
 
-    code: str
     good_type_id: int
+    code: str = ""
+    category: str = ""
     name: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if not (self.code.strip() or self.category.strip()):
+            raise ValueError(f"good type {self.good_type_id}: give a product code or a "
+                             "category it stands for")
 
 
 @define
@@ -34,7 +43,7 @@ class LimeSettings:
     timeout: float = 4.0
     processing_id: int = 3  # ``processingId`` of a payment from a Lime right (seen: 3)
     other_processing_id: int = 1  # the part of a line the till's other tenders paid (cash)
-    default_good_type_id: int = 0  # a payment put without its check's lines
+    default_good_type_id: int = 0  # a line no good_types entry names, a plain payment
     good_types: list[GoodType] = field(factory=list)
     card_ranges: list[str] = field(factory=list)  # "7799000-7799999": cards Lime serves
     state_dir: str = ""  # the undelivered checks and holds; default <data_dir>/lime

@@ -25,6 +25,10 @@ from kassa_lime.sim_model import LimeModel, SimRefusal, SimRight
 
 USERNAME, PASSWORD = "kassa", "lime-sim"
 DEMO_RANGE = (7799000, 7799049)  # the demo's Lime cards (uids are these numbers)
+# Lime good types for the menu groups of the demo's r_keeper restaurants (its CategPath,
+# which INPBUF sends as ``categ_id``): the demo maps them by category, not by dish code
+DEMO_CATEGORIES = ((60, "Роллы"), (61, "Запеченные роллы"), (62, "Суши"), (63, "Супы"),
+                   (64, "Горячее"), (65, "Закуски"), (66, "Напитки"), (67, "Десерты"))
 
 
 class LimeApp:
@@ -169,7 +173,8 @@ def demo_model() -> LimeModel:
     one card whose bonus has expired. Ids follow §4's sample body (installation 79, cashdesk
     210, card 777 with right 555, good type 42), so that body is valid here."""
     m = LimeModel()
-    for gid, name in ((42, "Обед"), (43, "Кофе"), (44, "Прокат"), (1, "Оплата")):
+    for gid, name in ((42, "Обед"), (43, "Кофе"), (44, "Прокат"), (1, "Оплата"),
+                      *DEMO_CATEGORIES):
         m.add_good(gid, name)
     far = datetime(2030, 1, 1, tzinfo=m.tz)
     for n in range(DEMO_RANGE[0], DEMO_RANGE[1] + 1):
@@ -196,7 +201,10 @@ class LimeSimulator:
         self.host, self.port, self.demo = host, port, demo
         self.model = model or demo_model()
         self.app = LimeApp(self.model, token_ttl=token_ttl)
-        self.endpoints = {"lime_cards": f"{DEMO_RANGE[0]}-{DEMO_RANGE[1]}"}
+        # the door's demo routes this range to Lime; bonus type 0: r_keeper accrues nothing
+        # on a Lime card (Lime shows no accrual call, so a Kind 2 would move no money)
+        self.endpoints = {"lime_cards": f"{DEMO_RANGE[0]}-{DEMO_RANGE[1]}",
+                          "lime_bonus_type": "0"}
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -206,13 +214,17 @@ class LimeSimulator:
 
     def fragment(self) -> dict[str, Any]:
         desk = next(iter(self.model.cashdesks))
+        categories = {gid for gid, _ in DEMO_CATEGORIES}
         # in ``kassa demo`` the r_keeper door routes ``lime_cards`` (published below) to the
         # Lime programme, beside the bonus programme's range: Lime is both there
         return {"lime": {"base_url": self.url, "username": USERNAME, "password": PASSWORD,
                          "installation_id": self.model.installation_id, "cashdesk_id": desk,
                          "default_good_type_id": 1, "card_ranges": [self.endpoints["lime_cards"]],
-                         "good_types": [{"code": str(g.id), "good_type_id": g.id,
-                                         "name": g.name} for g in self.model.goods.values()]}}
+                         "good_types": [
+                             {"category": g.name, "good_type_id": g.id, "name": g.name}
+                             if g.id in categories else
+                             {"code": str(g.id), "good_type_id": g.id, "name": g.name}
+                             for g in self.model.goods.values()]}}
 
     async def start(self) -> Mapping[str, Any]:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

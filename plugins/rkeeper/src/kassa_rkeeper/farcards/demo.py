@@ -9,8 +9,10 @@ endpoints before any starts, and the simulated tills (``RKeeperSim``) read it.
 Routes come from the same place: a loyalty plugin's demo publishes its card range as
 ``<programme>_cards`` (the bonus plugin ``bonus_cards``, Lime ``lime_cards``), and each
 becomes a ``[[farcards.routes]]`` entry to that programme (its payment method is the one
-named like it), so bonus and Lime cards are served at the same till. With none published,
-no route: every card goes to the only installed programme, as before.
+named like it), so bonus and Lime cards are served at the same till. A programme may also
+publish ``<programme>_bonus_type`` (r_keeper's bonus type its cards report; the route's
+default is 1): Lime publishes 0, so the till accrues no Kind 2 bonus on a Lime card. With
+none published, no route: every card goes to the only installed programme, as before.
 """
 
 from __future__ import annotations
@@ -41,9 +43,17 @@ class FarCardsDemo:
         """One route per published ``<programme>_cards`` range (read at start: the demo
         gathers every endpoint before any simulator starts)."""
         published = dict(getattr(self.settings, "endpoints", None) or {})
-        return [{"cards": [cards], "program": name.removesuffix("_cards")}
-                for name, cards in sorted(published.items())
-                if name.endswith("_cards") and isinstance(cards, str)]
+        routes = []
+        for name, cards in sorted(published.items()):
+            if not (name.endswith("_cards") and isinstance(cards, str)):
+                continue
+            program = name.removesuffix("_cards")
+            route: dict[str, Any] = {"cards": [cards], "program": program}
+            bonus_type = str(published.get(f"{program}_bonus_type", "")).strip()
+            if bonus_type.isdigit():
+                route["bonus_type"] = int(bonus_type)
+            routes.append(route)
+        return routes
 
     async def start(self) -> Mapping[str, Any]:
         door: dict[str, Any] = {"host": "127.0.0.1", "port": self.port,
