@@ -91,8 +91,7 @@ async def test_cash_with_change_one_receipt_and_a_second_pay_is_refused(parts):
             await pay.pay(draft(line(price=15000)), [Tender(kind="cash", amount=20000)])
         sale = await pay.sale("c1")
         assert sale is not None and sale["fd"] == paid.document.number and sale["change"] == 5000
-        kinds = [e.kind for e in await hub.events(site="s1")]
-        assert "pos_check_closed" in kinds and parts.reg.effects("receipt") == 1
+        assert parts.reg.effects("receipt") == 1
 
 
 async def test_card_bonus_deposit_and_cash_in_one_check(parts):

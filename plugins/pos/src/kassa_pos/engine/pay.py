@@ -432,15 +432,9 @@ class Payments:
                 "key": plan.key, "site": d.site, "till": d.till, "shift": shift_no or 0,
                 "kind": "sale", "amount": cash_net,
                 "non_cash": plan.receipt.total - cash_net, "at": now})
+        # pos_check_closed (the revenue event) is the check book's, when the Till closes
+        # the check with this receipt: emitting it here too would count the sale twice
         await self.hub.write_sync(write)
-        from kassa_pos.kinds import Kind
-
-        await self.hub.emit(Event.of(
-            site=d.site, kind=Kind.CHECK_CLOSED, source_key=f"{plan.key}:closed",
-            occurred_at=now, station=d.till, employee=d.cashier,
-            order=str(d.number or d.check_id), amount=plan.receipt.total,
-            data={"fd": doc.number, "fn": doc.fn, "change": plan.change,
-                  "tenders": [td.kind for td in plan.tenders]}))
 
 
 def open_shift_no(c: Any, site: str, till: str) -> int | None:
