@@ -305,3 +305,28 @@ def test_each_hook_example_is_driven():
     """A new hook's example gets a driver here, not just a registration check."""
     here = Path(__file__).read_text(encoding="utf-8")
     assert sorted(h for h in HOOKS if f"def test_example_{h}(" not in here) == []
+
+
+async def test_example_claim_device(tmp_path, monkeypatch):
+    import anyio.abc
+    from kassa.discovery import discover
+
+    async def acme(stream):  # answers the status request only, as a real device would
+        async with stream:
+            try:  # the core's reachability check connects and hangs up first
+                if await stream.receive() == b"STATUS?\r\n":
+                    await stream.send(b"ACME OK P-80\r\n")
+            except anyio.EndOfStream:
+                pass
+
+    mod = load("claim_device", tmp_path, monkeypatch)
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, acme)
+        result = await discover(Plugins(new_manager(entry_points=False, extra=[mod])),
+                                hosts=["127.0.0.1"], ports=[port], serial=False, usb=False)
+        tg.cancel_scope.cancel()
+    (found,) = result.found
+    assert found.claim is not None and found.claim.model == "Acme P-80"
+    assert tomllib.loads(found.claim.config)["acme"]["printers"][0]["port"] == port

@@ -574,3 +574,29 @@ def test_hook_register_till_conditions():
 
     with pytest.raises(Exception, match="matches"):
         facade(Q()).till_conditions()
+
+
+async def test_hook_claim_device():
+    from kassa.discovery import Candidate, Claim, ProbeRefused, claim
+
+    seen: list[bool] = []
+
+    class Scanners:
+        @hookimpl
+        async def claim_device(self, candidate, probe):
+            seen.append(probe.active)
+            if not probe.active:
+                with pytest.raises(ProbeRefused):  # the passive round decides from ids only
+                    await probe.exchange(b"?")
+            if candidate.vendor_id == 0x0C2E:
+                return Claim(kind="scanner", model="HID POS", config='[[scanner.scanners]]\n')
+            return None
+
+    plugins = facade(Scanners())
+    mine = Candidate(transport="usb", address="usb 1-1", vendor_id=0x0C2E)
+    found = await claim(mine, plugins.device_claimers())
+    assert found.claim is not None and found.claim.kind == "scanner"
+    assert found.claim.plugin.endswith("Scanners") or found.claim.plugin
+    other = Candidate(transport="usb", address="usb 1-2", vendor_id=0x1234)
+    assert (await claim(other, plugins.device_claimers())).claim is None
+    assert seen == [False, False]  # a USB device without a port gets no active round

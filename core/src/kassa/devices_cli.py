@@ -109,4 +109,145 @@ def test(name: str, key: str | None, **opts: Any) -> None:
     show(opts, data, [text("printed", opts["locale"], name=name, key=data["key"])])
 
 
+# --- discover: no hub; the core's interfaces and the plugins' claim_device ------------------
+KINDS = {"ru": {"printer": "принтер", "scale": "весы", "scanner": "сканер",
+                "terminal": "терминал", "video": "видеосистема"},
+         "en": {"printer": "printer", "scale": "scale", "scanner": "scanner",
+                "terminal": "card terminal", "video": "video system"}}
+DISCOVER = {
+    "ru": {"summary": "Найдено устройств: {found}, не опознано: {unknown}.",
+           "claimed": "{where}: {kind} — {model} (плагин {plugin})",
+           "paste": "  Добавьте в kassa.toml:", "cannot": "  Настроить нельзя: {note}",
+           "also": "  Также заявил плагин {plugin}: {kind} — {model}",
+           "unknown": "Не опознаны (ни один плагин не признал):",
+           "skipped": "Пропущены, чтобы не мешать хабу:",
+           "closed": "Не отвечают (порт закрыт или нет ответа): {list}",
+           "failures": "Ошибки плагинов (обнаружение продолжено):",
+           "noconfig": "Файл {path} не найден: занятые хабом порты видны только по открытым "
+                       "файлам устройств.",
+           "nothing": "Ничего не найдено.", "needport": "Укажите --port для --host "
+                       "(например, --port 9100,4001).",
+           "badport": "«{value}» — не номер TCP-порта (1–65535)."},
+    "en": {"summary": "Devices found: {found}, not recognised: {unknown}.",
+           "claimed": "{where}: {kind} — {model} (plugin {plugin})",
+           "paste": "  Add to kassa.toml:", "cannot": "  Cannot be configured: {note}",
+           "also": "  Also claimed by plugin {plugin}: {kind} — {model}",
+           "unknown": "Not recognised (no plugin claimed them):",
+           "skipped": "Skipped so as not to disturb the hub:",
+           "closed": "Not answering (port closed or no answer): {list}",
+           "failures": "Plugin errors (discovery went on):",
+           "noconfig": "{path} not found: ports the hub holds are seen only by open device "
+                       "files.",
+           "nothing": "Nothing found.", "needport": "Give --port with --host "
+                       "(e.g. --port 9100,4001).",
+           "badport": "{value!r} is not a TCP port number (1-65535)."},
+}
+
+
+def dtext(which: str, locale: str, **kw: Any) -> str:
+    return DISCOVER.get(locale, DISCOVER["ru"])[which].format(**kw)
+
+
+def parse_ports(values: tuple[str, ...], locale: str) -> list[int]:
+    out: list[int] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or not 1 <= int(part) <= 65535:
+                raise click.BadParameter(dtext("badport", locale, value=part),
+                                         param_hint="--port")
+            out.append(int(part))
+    return list(dict.fromkeys(out))
+
+
+def where(c: dict[str, Any]) -> str:
+    extra = " ".join(x for x in (c.get("ids"), c.get("manufacturer"), c.get("product")) if x)
+    return f"{c['address']} ({extra})" if extra else c["address"]
+
+
+def discover_lines(data: dict[str, Any], locale: str) -> list[str]:
+    kinds = KINDS.get(locale, KINDS["ru"])
+    claimed = [f for f in data["found"] if f["claim"]]
+    unknown = [f for f in data["found"] if not f["claim"]]
+    out = [dtext("summary", locale, found=len(claimed), unknown=len(unknown))]
+    for f in claimed:
+        c = f["claim"]
+        out += ["", dtext("claimed", locale, where=where(f), kind=kinds.get(c["kind"], c["kind"]),
+                          model=c["model"], plugin=c["plugin"])]
+        if c["config"]:
+            out += [dtext("paste", locale), *("    " + ln for ln in c["config"].splitlines())]
+        elif c["note"]:
+            out.append(dtext("cannot", locale, note=c["note"]))
+        if c["config"] and c["note"]:
+            out.append(f"  {c['note']}")
+        out += [dtext("also", locale, plugin=o["plugin"], kind=kinds.get(o["kind"], o["kind"]),
+                      model=o["model"]) for o in f["also"]]
+    if unknown:
+        out += ["", dtext("unknown", locale), *(f"  {where(f)}" for f in unknown)]
+    if data["skipped"]:
+        out += ["", dtext("skipped", locale),
+                *(f"  {where(s)} — {s['reason']}" for s in data["skipped"])]
+    if data["closed"]:
+        out += ["", dtext("closed", locale, list=", ".join(data["closed"]))]
+    if data["failures"]:
+        out += ["", dtext("failures", locale), *(f"  {x}" for x in data["failures"])]
+    return out
+
+
+@devices.command("discover")
+@click.option("--host", "hosts", multiple=True,
+              help="A host, address or network (10.0.0.0/28) to try on every --port.")
+@click.option("--port", "ports", multiple=True, help="TCP ports for --host, e.g. 9100,4001.")
+@click.option("--device", "device_files", multiple=True,
+              help="A serial device file to try as well (a pty, /dev/serial/by-id/...).")
+@click.option("--serial/--no-serial", default=True, show_default=True,
+              help="The machine's serial ports (sysfs).")
+@click.option("--usb/--no-usb", default=True, show_default=True, help="USB devices (sysfs).")
+@click.option("--timeout", default=0.3, show_default=True, type=click.FloatRange(0.05, 5.0),
+              help="Seconds a probe waits for an answer.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--locale", default="ru", show_default=True, type=click.Choice(["ru", "en"]))
+@click.option("--config", "-c", "config", default=None,
+              help="kassa.toml whose devices are the hub's (default: $KASSA_CONFIG or "
+                   "./kassa.toml); their ports are not touched.")
+def discover(hosts: tuple[str, ...], ports: tuple[str, ...], device_files: tuple[str, ...],
+             serial: bool, usb: bool, timeout: float, as_json: bool, locale: str,
+             config: str | None) -> None:
+    """Find printers, scales, scanners and terminals and say which plugin drives each, with
+    the kassa.toml block that adds it. Runs without the hub; probes are short status
+    requests, never a print or a charge."""
+    import os
+    from pathlib import Path
+
+    import anyio
+
+    from kassa.discovery import discover as run
+    from kassa.discovery import expand_hosts, held_by_config
+    from kassa.plugins import get_plugins
+
+    port_list = parse_ports(ports, locale)
+    if hosts and not port_list:
+        raise click.UsageError(dtext("needport", locale))
+    try:
+        expand_hosts(hosts)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--host") from None
+    path = Path(config or os.environ.get("KASSA_CONFIG") or "kassa.toml")
+    notes = [] if path.is_file() else [dtext("noconfig", locale, path=path)]
+    held = held_by_config(path)
+    result = anyio.run(lambda: run(get_plugins(), hosts=hosts, ports=port_list, serial=serial,
+                                   usb=usb, devices=device_files, held=held, locale=locale,
+                                   wait=timeout))
+    data = result.to_json()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    lines = discover_lines(data, locale)
+    if not data["found"] and not data["skipped"]:
+        lines = [dtext("nothing", locale), *lines[1:]]
+    click.echo("\n".join([*notes, *lines]))
+
+
 __all__ = ["devices"]

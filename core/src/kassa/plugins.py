@@ -7,6 +7,7 @@ entry points (empty: none); ``KASSA_DISABLE_PLUGINS=a,b`` blocks some.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from collections.abc import Iterable, Mapping
@@ -343,6 +344,12 @@ class Plugins:
 
     async def devices(self, hub: HubAPI) -> list[Device]:
         return await self._components("register_devices", hub=hub)
+
+    def device_claimers(self) -> list[tuple[str, Any]]:
+        """(plugin, ``claim_device`` called with keywords) pairs: discovery asks each apart,
+        so one that raises is reported and the others still answer."""
+        return [(plugin_label(impl), functools.partial(_call, impl.function))
+                for impl in self._impls("claim_device")]
 
     # --- retail ----------------------------------------------------------------------------
     def till_conditions(self) -> list[TillCondition]:

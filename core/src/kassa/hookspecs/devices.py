@@ -33,6 +33,7 @@ from kassa.hookspecs import hookspec
 from kassa.hookspecs.payments import CardTerminal
 
 if TYPE_CHECKING:
+    from kassa.discovery import Candidate, Claim
     from kassa.hookspecs.app import HubAPI
     from kassa.model import DeviceStatus, PosEvent, PrintJob, Scan, Weight
 
@@ -106,3 +107,38 @@ def register_devices(hub: HubAPI) -> Sequence[Device]:
     ``VideoSink`` or a plain ``Device``); the hub starts, supervises and stops them. May be
     async. A device whose ``start()`` fails is marked unavailable and retried with backoff
     (``device_unavailable`` / ``device_available`` events); the hub keeps running."""
+
+
+@runtime_checkable
+class Probe(Protocol):
+    """The core's I/O to one discovery candidate, lent to one driver at a time (no two
+    drivers ever talk to one port at once). In the passive round ``active`` is False and
+    ``exchange`` raises ``kassa.discovery.ProbeRefused``: claim from the candidate's USB ids
+    and strings only."""
+
+    active: bool
+    locale: str  # "ru" | "en": the language of a claim's ``note``
+
+    async def exchange(self, data: bytes, *, size: int = 0, until: bytes = b"",
+                       wait: float | None = None, baudrate: int = 9600) -> bytes:
+        """Send ``data`` (after dropping unread input; ``b""`` sends nothing and reads on)
+        and return what arrives until ``size`` bytes, the ``until`` terminator, or ``wait``
+        seconds (the core's short default when None, never over 5): maybe ``b""``. Only a
+        status request belongs here, never a print or a charge. A serial port is set to
+        ``baudrate`` 8N1 first; a TCP connection stays open for the rest of this call."""
+        ...
+
+
+@hookspec
+def claim_device(candidate: Candidate, probe: Probe) -> Claim | None:
+    """Called by ``kassa devices discover`` (no hub runs) for each candidate an interface
+    found: a serial port, a USB device, a TCP host:port from the command line. Return a
+    ``kassa.discovery.Claim`` (kind, model, the TOML block that adds the device) when the
+    device is one this plugin drives, else None. May be async.
+
+    Two rounds per candidate: first every plugin with a passive ``probe`` (USB vendor and
+    product ids, interface classes, HID usage pages); only when nobody claims, an active
+    round, one plugin at a time in plugin-name order, stopping at the first claim. Probes
+    are short, read-only status requests. A claim hook that raises is reported in one line
+    and discovery goes on; two claims for one candidate are resolved by ``confidence``,
+    then plugin name."""

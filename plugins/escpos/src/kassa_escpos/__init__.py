@@ -57,6 +57,13 @@ def register_simulators(settings: Any) -> Sequence[Any]:
 
 
 @hookimpl
+async def claim_device(candidate: Any, probe: Any) -> Any:
+    from kassa_escpos.discover import claim_device as claim
+
+    return await claim(candidate, probe)
+
+
+@hookimpl
 def register_cli_commands(cli: Any) -> None:
     from kassa_escpos.cli import escpos
 

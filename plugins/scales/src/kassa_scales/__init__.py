@@ -54,6 +54,13 @@ def register_simulators(settings: Any) -> Sequence[Any]:
 
 
 @hookimpl
+async def claim_device(candidate: Any, probe: Any) -> Any:
+    from kassa_scales.discover import claim_device as claim
+
+    return await claim(candidate, probe)
+
+
+@hookimpl
 def register_cli_commands(cli: Any) -> None:
     from kassa_scales.cli import scales
 
