@@ -36,7 +36,7 @@ def test_no_server_errors(hub_url: str) -> None:
     found = list(schema.get_all_operations())
     assert not [r.err() for r in found if isinstance(r, Err)]
     operations = [r.ok() for r in found if isinstance(r, Ok)]
-    assert len(operations) == 6
+    assert len(operations) == 7
     for op in operations:
         @given(case=op.as_strategy())
         @settings(max_examples=25, deadline=None, database=None,

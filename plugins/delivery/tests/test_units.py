@@ -78,14 +78,16 @@ def test_keys_kept_as_hashes() -> None:
 
 async def test_sms_simulator_rules(tmp_path: Path) -> None:
     sms = SimulatedSms(path=tmp_path / "out.jsonl")
+    assert await sms.lookup("k1") is None  # nothing sent under it yet
     first = await sms.send("+79161234567", "Чек", key="k1")
-    assert await sms.send("+79161234567", "Чек", key="k1") == first  # one message per key
+    assert await sms.lookup("k1") == first
     with pytest.raises(Permanent):
         await sms.send("+74951234567", "Чек", key="k2")  # a landline
     with pytest.raises(Permanent):
         await sms.send("+79161234567", "я" * 671, key="k3")
     again = SimulatedSms(path=tmp_path / "out.jsonl")  # the outbox survives a restart
-    assert list(again.sent) == ["k1"]
+    assert [m["key"] for m in again.sent] == ["k1"] and await again.lookup("k1") == first
+    assert await again.lookup("k2") is None  # refused: nothing sent
     assert json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))["to"] == \
         "+79161234567"
 

@@ -133,6 +133,23 @@ async def payment_taken(request: Request[Any, Any, Any], data: wire.PaymentTaken
                                                     "Idempotent-Replay": str(not created).lower()})
 
 
+@post("/orders/{order_id:str}/refunds", guards=[_guard("pay")], status_code=202,
+      summary="A return of (part of) a paid order: a return-of-sale receipt (1054 = 2)")
+async def refund_taken(request: Request[Any, Any, Any],
+                       order_id: Annotated[str, Parameter(max_length=64,
+                                                          pattern=r"^[A-Za-z0-9._:/-]+$")],
+                       data: wire.RefundTaken,
+                       idempotency_key: IdemKey = None) -> Response[dict[str, Any]]:
+    hub = _hub(request)
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise DeliveryError(400, "idempotency_key_missing", locale_of(hub))
+    key: ApiKey = request.state.api_key
+    view, created = await service_for(hub).accept_refund(key.name, idempotency_key, order_id,
+                                                         data, own_driver=key.driver)
+    return Response(view, status_code=202, headers={"Location": f"{PREFIX}/jobs/{view['job_id']}",
+                                                    "Idempotent-Replay": str(not created).lower()})
+
+
 @get("/jobs/{job_id:int}", guards=[_guard("read")], summary="A job's status")
 async def job_status(request: Request[Any, Any, Any],
                      job_id: Annotated[int, Parameter(ge=1, le=2**62)]) -> dict[str, Any]:
@@ -228,7 +245,7 @@ async def driver_summary(request: Request[Any, Any, Any], driver: str,
     return await svc.summary(driver, d)
 
 
-HANDLERS = [payment_taken, job_status, job_at_ofd, order_status, jobs, driver_summary]
+HANDLERS = [payment_taken, refund_taken, job_status, job_at_ofd, order_status, jobs, driver_summary]
 EXCEPTIONS: dict[Any, Any] = {DeliveryError: _delivery_error, HTTPException: _http_error,
                               Exception: _internal}
 

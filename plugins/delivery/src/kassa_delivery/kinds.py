@@ -7,6 +7,7 @@ from kassa.model import EventKindSpec, Severity
 CONTACT = "delivery_contact_missing"  # no valid 1008: a receipt without a copy
 WAITING = "delivery_register_waiting"  # jobs queued longer than max_wait_minutes
 FAILED = "delivery_receipt_failed"  # the register refused a job's receipt for good
+COPY_UNKNOWN = "delivery_copy_unknown"  # a copy's send broke off: it may not have arrived
 
 KINDS: tuple[EventKindSpec, ...] = (
     EventKindSpec(CONTACT, severity=Severity.WARNING, group="delivery",
@@ -18,5 +19,9 @@ KINDS: tuple[EventKindSpec, ...] = (
                   template={"ru": "{reason}", "en": "{reason}"}),
     EventKindSpec(FAILED, severity=Severity.DANGER, group="delivery",
                   title={"ru": "Доставка: чек не пробит", "en": "Delivery: receipt failed"},
+                  template={"ru": "{reason}", "en": "{reason}"}),
+    EventKindSpec(COPY_UNKNOWN, severity=Severity.WARNING, group="delivery",
+                  title={"ru": "Доставка: копия чека могла не дойти",
+                         "en": "Delivery: a receipt copy may be lost"},
                   template={"ru": "{reason}", "en": "{reason}"}),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -170,13 +171,133 @@ class DeliveryService:
             self.poke(office.register)
         return view, True
 
-    def _replay(self, known: dict[str, Any], digest: str, idem: str) -> dict[str, Any]:
+    def _replay(self, known: dict[str, Any], digest: str, idem: str,
+                taken: str = "payment_already_taken") -> dict[str, Any]:
         if known["body_hash"] != digest:
             if known["idem_key"] == idem:
                 raise DeliveryError(409, "idempotency_key_reused")
-            raise DeliveryError(409, "payment_already_taken", order=known["order_id"],
-                                payment=known["payment_id"], job=known["id"])
+            v = self.view(known)
+            raise DeliveryError(409, taken, order=known["order_id"], payment=v["payment_id"],
+                                refund=v.get("refund_id") or "", job=known["id"])
         return self.view(known)
+
+    # --- refunds ------------------------------------------------------------------------
+    async def accept_refund(self, caller: str, key: str, order_id: str, f: wire.RefundTaken,
+                            own_driver: str = "") -> tuple[dict[str, Any], bool]:
+        """A return of sale for (part of) a paid order: ``(job view, created)``, committed
+        before it returns. Never more than was paid per line and in total: the check runs in
+        the insert's own write transaction, so two racing refunds cannot both take the last
+        unit (SQLite has one writer; on PostgreSQL the sale's row is locked)."""
+        now = self.hub.clock.now()
+        if f.refunded_at is not None and f.refunded_at.utcoffset() is None:
+            raise DeliveryError(422, "invalid_request", detail="refunded_at: нужен часовой пояс")
+        body = msgspec.json.encode({"order_id": order_id, **msgspec.to_builtins(f)},
+                                   order="sorted")
+        digest = hashlib.sha256(body).hexdigest()
+        idem = f"{caller}:{key}"
+        # '#' is not allowed in a payment_id: a refund's pair never meets a payment's
+        pair = "#r:" + hashlib.sha256(f"{f.payment_id}\0{f.refund_id}".encode()).hexdigest()[:48]
+        known = await self._known(idem, order_id, pair)
+        if known is not None:
+            return self._replay(known, digest, idem, taken="refund_already_taken"), False
+        sale = await self._sale(order_id, f.payment_id)
+        if sale is None or (own_driver and sale["driver"] != own_driver):
+            raise DeliveryError(404, "unknown_payment", order=order_id, payment=f.payment_id)
+        if sale["status"] == "failed":
+            raise DeliveryError(409, "sale_failed", order=order_id, job=sale["id"],
+                                why=(sale["error"] or "")[:200])
+        if sale["status"] == "skipped":
+            raise DeliveryError(409, "sale_without_receipt", order=order_id, job=sale["id"])
+        driver_id = f.driver or sale["driver"]
+        if own_driver and driver_id != own_driver:
+            raise DeliveryError(403, "driver_mismatch", own=own_driver, driver=driver_id)
+        if self.cfg.driver(driver_id) is None:
+            raise DeliveryError(422, "unknown_driver", driver=driver_id)
+        if self.cfg.office(sale["site"]) is None:
+            raise DeliveryError(422, "unknown_site", site=sale["site"])
+        sold = self.stored(sale)
+        request = {"refund": json.loads(body), "driver": driver_id}
+
+        def insert(conn: Any) -> tuple[int | None, Any]:
+            prior = conn.execute(sa.select(J).where(sa.or_(
+                J.c.idem_key == idem, sa.and_(J.c.order_id == order_id,
+                                              J.c.payment_id == pair)))).first()
+            if prior is not None:  # a concurrent twin committed first
+                return None, prior._mapping
+            conn.execute(sa.select(J.c.id).where(J.c.id == sale["id"]).with_for_update())
+            before = conn.execute(sa.select(J.c.request).where(
+                J.c.refund_of == sale["id"], J.c.kind == "refund",
+                J.c.status != "failed")).scalars().all()
+            plan = refund_plan(sold, f, [json.loads(b)["lines"] for b in before], order_id)
+            total = sum(t for _, _, t in plan)
+            if total != f.amount:
+                raise DeliveryError(422, "amount_mismatch", amount=rub(f.amount),
+                                    lines=rub(total))
+            request["lines"] = [[n, str(q), t] for n, q, t in plan]
+            receipt = self.refund_receipt(sale, request, now)
+            bad = problems(receipt)
+            if bad:
+                raise DeliveryError(422, "receipt_invalid", why=bad[0].text(self.locale),
+                                    rule=bad[0].code)
+            res = conn.execute(J.insert().values(
+                idem_key=idem, order_id=order_id, payment_id=pair, body_hash=digest,
+                site=sale["site"], register=sale["register"], driver=driver_id,
+                mode=sale["mode"], payment_kind=sale["payment_kind"], amount=total,
+                request=json.dumps(request, ensure_ascii=False), contact=sale["contact"],
+                contact_source=sale["contact_source"], warnings="[]", status="queued",
+                wait_alerted=False, copy_status="none", copy_attempts=0,
+                accepted_at=stamp(now), kind="refund", refund_of=sale["id"]))
+            return int(res.inserted_primary_key[0]), None
+
+        job_id, prior = await self.hub.write_sync(insert)
+        if job_id is None:
+            return self._replay(dict(prior), digest, idem, taken="refund_already_taken"), False
+        view = await self.job(job_id)
+        assert view is not None
+        self.poke(sale["register"])
+        return view, True
+
+    async def _sale(self, order_id: str, payment_id: str) -> dict[str, Any] | None:
+        async with self.hub.engine.connect() as conn:
+            r = (await conn.execute(sa.select(J).where(
+                J.c.order_id == order_id, J.c.payment_id == payment_id,
+                J.c.kind == "sale"))).first()
+        return dict(r._mapping) if r is not None else None
+
+    def refund_receipt(self, sale: dict[str, Any], request: dict[str, Any],
+                       accepted: datetime) -> Receipt:
+        """The return of sale (1054 = 2) for a refund row's ``request``: the sale's lines at
+        the sale's prices and VAT (the rates valid on the sale's date, 1199), the money back
+        to the kind the sale was paid with, the sale's 1008 and the same cashier rules."""
+        sold = self.stored(sale)
+        base = self.receipt(sold, sale["contact"], unstamp(sale["accepted_at"]))
+        driver = self.cfg.driver(request["driver"])
+        cashier = base.cashier
+        if self.cfg.cashier_of_record == "driver" and driver is not None:
+            cashier = Cashier(name=driver.name, inn=driver.inn or None)
+        lines = []
+        for n, q, total in request["lines"]:
+            ln = base.lines[n - 1]
+            lines.append(ReceiptLine(name=ln.name, price=ln.price, quantity=Decimal(q),
+                                     total=total, vat=ln.vat,
+                                     payment_object=ln.payment_object))
+        at = request["refund"].get("refunded_at")
+        issued = datetime.fromisoformat(at) if at else accepted
+        total = sum(ln.total for ln in lines)
+        return Receipt(operation=Operation.SELL_REFUND, taxation=base.taxation, lines=lines,
+                       payments=[ReceiptPayment(kind=_KIND[sale["payment_kind"]],
+                                                amount=total)],
+                       total=total, issued_at=issued, cashier=cashier,
+                       customer_contact=base.customer_contact, place=base.place,
+                       address=base.address, electronic_only=base.electronic_only,
+                       original_date=base.issued_at.date())
+
+    def build(self, r: dict[str, Any], sale: dict[str, Any] | None = None) -> Receipt:
+        """A job's receipt, rebuilt from its row (a refund's needs its sale's row)."""
+        if r["kind"] == "refund":
+            assert sale is not None
+            return self.refund_receipt(sale, json.loads(r["request"]), unstamp(r["accepted_at"]))
+        return self.receipt(self.stored(r), r["contact"], unstamp(r["accepted_at"]))
 
     async def _known(self, idem: str, order: str, payment: str) -> dict[str, Any] | None:
         async with self.hub.engine.connect() as conn:
@@ -246,7 +367,16 @@ class DeliveryService:
                        "minutes": round((self.hub.clock.now() - unstamp(r["accepted_at"])
                                          ).total_seconds() / 60, 1)}
         reason = r["copy_reason"]
-        return {"job_id": r["id"], "order_id": r["order_id"], "payment_id": r["payment_id"],
+        payment_id, refund = r["payment_id"], None
+        if r["kind"] == "refund":
+            body = json.loads(r["request"])
+            payment_id = body["refund"]["payment_id"]
+            refund = {"refund_id": body["refund"]["refund_id"], "of_job": r["refund_of"],
+                      "lines": [{"line": n, "quantity": q, "total": t}
+                                for n, q, t in body["lines"]],
+                      "reason": body["refund"].get("reason") or ""}
+        return {"job_id": r["id"], "kind": r["kind"], "refund": refund,
+                "order_id": r["order_id"], "payment_id": payment_id,
                 "site": r["site"], "driver": r["driver"], "mode": r["mode"],
                 "status": r["status"], "amount": r["amount"], "payment_kind": r["payment_kind"],
                 "accepted_at": unstamp(r["accepted_at"]).isoformat(),
@@ -277,13 +407,21 @@ class DeliveryService:
                                J.c.accepted_at < stamp(end)).order_by(J.c.id)
         async with self.hub.engine.connect() as conn:
             rows = [dict(r._mapping) for r in (await conn.execute(q)).all()]
-        out: dict[str, Any] = {"driver": driver, "day": day.isoformat(), "jobs": len(rows),
+        out: dict[str, Any] = {"driver": driver, "day": day.isoformat(),
+                               "jobs": sum(r["kind"] == "sale" for r in rows),
                                "fiscalised": 0, "queued": 0, "failed": 0, "skipped": 0,
                                "cash": 0, "card": 0, "prepaid": 0,
-                               "copies_sent": 0, "copies_not_sent": 0, "copies_by_ofd": 0}
+                               "copies_sent": 0, "copies_not_sent": 0, "copies_by_ofd": 0,
+                               "refunds": 0, "refunded_cash": 0, "refunded_card": 0,
+                               "refunded_prepaid": 0}
         for r in rows:
-            out[r["status"]] += 1
-            if r["status"] == "fiscalised":
+            if r["kind"] == "refund":  # its own counters: jobs/fiscalised/cash stay sales
+                out["refunds"] += r["status"] == "fiscalised"
+                if r["status"] == "fiscalised":
+                    out[f"refunded_{r['payment_kind']}"] += r["amount"]
+            else:
+                out[r["status"]] += 1
+            if r["status"] == "fiscalised" and r["kind"] == "sale":
                 out[r["payment_kind"]] += r["amount"]
             out["copies_sent"] += r["copy_status"] == "sent"
             out["copies_not_sent"] += r["copy_status"] == "not_sent"
@@ -292,6 +430,51 @@ class DeliveryService:
 
     def stored(self, r: dict[str, Any]) -> wire.PaymentTaken:
         return msgspec.json.decode(r["request"].encode(), type=wire.PaymentTaken)
+
+
+def refund_plan(sold: wire.PaymentTaken, f: wire.RefundTaken, before: list[list[Any]],
+                order: str) -> list[tuple[int, Decimal, int]]:
+    """``[(line, quantity, total)]`` to refund, given the earlier refunds' lines (``before``,
+    not failed ones). A line's refunds share its total in proportion to the quantity,
+    rounded so that all of them together are exactly the line's total, never more."""
+    qty = [wire.quantity(i) for i in sold.items]
+    totals = [_total(i) for i in sold.items]
+    done_q = [Decimal(0)] * len(qty)
+    for lines in before:
+        for n, q, _ in lines:
+            done_q[n - 1] += Decimal(q)
+    asked: dict[int, Decimal] = {}
+    if f.lines:
+        for rl in f.lines:
+            if rl.line > len(qty):
+                raise DeliveryError(422, "unknown_line", line=rl.line, lines=len(qty))
+            asked[rl.line] = asked.get(rl.line, Decimal(0)) + Decimal(rl.quantity)
+    else:  # everything not refunded yet
+        asked = {n: qty[n - 1] - done_q[n - 1] for n in range(1, len(qty) + 1)
+                 if qty[n - 1] > done_q[n - 1]}
+        if not asked:
+            raise DeliveryError(409, "refund_exceeds_paid", order=order, line="все",
+                                left="0")
+    plan = []
+    for n in sorted(asked):
+        q, left = asked[n], qty[n - 1] - done_q[n - 1]
+        if q <= 0:
+            raise DeliveryError(422, "invalid_request", detail=f"lines: строка {n}: "
+                                "количество должно быть больше нуля")
+        if q > left:
+            raise DeliveryError(409, "refund_exceeds_paid", order=order, line=str(n),
+                                left=f"{left.normalize():f}")
+        share = _share(totals[n - 1], qty[n - 1], done_q[n - 1] + q) - \
+            _share(totals[n - 1], qty[n - 1], done_q[n - 1])
+        plan.append((n, q, share))
+    return plan
+
+
+def _share(total: int, qty: Decimal, part: Decimal) -> int:
+    """The part of a line's total that ``part`` of its quantity carries, rounded half up."""
+    if part >= qty:
+        return total
+    return int((total * part / qty).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def _total(i: wire.Item) -> int:

@@ -10,6 +10,11 @@ MODES = ("none", "office_print", "copy")  # no receipt / printed at the office /
 RIGHTS = ("pay", "read", "report")
 
 
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"[delivery] {name} must be one of {', '.join(allowed)}, not {value!r}")
+
+
 @define
 class ApiKey:
     """A caller of the API (header ``X-Api-Key``): one driver's phone (``driver`` set: it may
@@ -75,6 +80,10 @@ class DeliverySettings:
     max_wait_minutes: float = 10.0  # a job queued longer than this alerts the managers once
     retry_seconds: float = 5.0  # how often a waiting register is asked again
     copy_retry_seconds: float = 30.0  # the first pause after a failed copy (then doubled)
+    # a copy whose send broke off (a crash, a lost answer): "alert" = at most once, the
+    # managers are told it may be lost; "resend" = once more, same Message-ID, marked
+    copy_unknown: str = field(default="alert", validator=lambda _, __, v: _one_of(
+        "copy_unknown", v, ("alert", "resend")))
     receipt_link: str = ""  # e.g. "https://check.example/?{qr}"; fields qr, fn, fd, fp
     region: str = "RU"  # phone numbers without a country code
     smtp: Smtp = field(factory=Smtp)

@@ -31,6 +31,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "delivery.err.method_not_allowed": "Этот метод здесь не поддерживается.",
         "delivery.err.bad_date": "Дата {value} не в формате ГГГГ-ММ-ДД.",
         "delivery.err.internal": "Внутренняя ошибка; запрос не выполнен.",
+        "delivery.err.unknown_payment": "По заказу {order} нет оплаты {payment}.",
+        "delivery.err.sale_failed": "Чек продажи по заказу {order} (задание {job}) не пробит "
+                                    "окончательно ({why}): возвращать нечего, сначала "
+                                    "разберитесь с продажей.",
+        "delivery.err.sale_without_receipt": "Заказ {order} (задание {job}) проведён без чека "
+                                             "(режим «без чека»): чек возврата не нужен.",
+        "delivery.err.refund_already_taken": "Возврат {refund} оплаты {payment} заказа {order} "
+                                             "уже принят с другими данными (задание {job}).",
+        "delivery.err.refund_exceeds_paid": "Заказ {order}: вернуть больше оплаченного нельзя "
+                                            "(строка {line}, осталось {left}).",
+        "delivery.err.unknown_line": "В оплате нет строки {line} (строк: {lines}).",
         "delivery.warn.contact_ofd_field_invalid": "Контакт для чека ОФД «{value}» не e-mail и "
                                                    "не мобильный номер РФ.",
         "delivery.warn.contact_client_email_invalid": "E-mail клиента «{value}» неверен.",
@@ -45,6 +56,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "delivery.copy.no_sms": "не настроен отправитель SMS ([delivery] sms_sender)",
         "delivery.copy.ofd": "копию отправляет ОФД (тариф включает рассылку)",
         "delivery.copy.failed": "не удалось отправить: {why}",
+        "delivery.copy.unknown": "копия могла не дойти: связь оборвалась после отправки, "
+                                 "повторно не отправляем",
+        "delivery.copy.resent": "связь оборвалась после отправки; отправлена повторно с тем же "
+                                "Message-ID и пометкой о повторе",
+        "delivery.copy.sale_failed": "чек продажи не пробит",
+        "delivery.mail.refund_subject": "Чек возврата по заказу {order}",
+        "delivery.mail.resent": "(повтор) ",
+        "delivery.sms.refund_text": "Чек возврата по заказу {order}: {total} руб. ФН {fn} "
+                                    "ФД {fd} ФП {fp}",
+        "delivery.alert.copy_unknown": "Заказ {order}: копия чека ({to}) могла не дойти до "
+                                       "покупателя: связь оборвалась после отправки.",
         "delivery.mail.subject": "Кассовый чек по заказу {order}",
         "delivery.sms.text": "Чек по заказу {order}: {total} руб. ФН {fn} ФД {fd} ФП {fp}",
         "delivery.alert.contact": "Заказ {order} (водитель {driver}): {text}",
@@ -81,6 +103,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "delivery.err.method_not_allowed": "This method is not supported here.",
         "delivery.err.bad_date": "The date {value} is not YYYY-MM-DD.",
         "delivery.err.internal": "Internal error; the request was not applied.",
+        "delivery.err.unknown_payment": "Order {order} has no payment {payment}.",
+        "delivery.err.sale_failed": "The sale receipt of order {order} (job {job}) failed for "
+                                    "good ({why}): there is nothing to refund; settle the sale "
+                                    "first.",
+        "delivery.err.sale_without_receipt": "Order {order} (job {job}) was taken without a "
+                                             "receipt (mode 'none'): no refund receipt is due.",
+        "delivery.err.refund_already_taken": "Refund {refund} of payment {payment} of order "
+                                             "{order} was already accepted with other data "
+                                             "(job {job}).",
+        "delivery.err.refund_exceeds_paid": "Order {order}: cannot refund more than was paid "
+                                            "(line {line}, {left} left).",
+        "delivery.err.unknown_line": "The payment has no line {line} ({lines} lines).",
         "delivery.warn.contact_ofd_field_invalid": "The OFD receipt contact {value!r} is "
                                                    "neither an e-mail nor a Russian mobile.",
         "delivery.warn.contact_client_email_invalid": "The client's e-mail {value!r} is invalid.",
@@ -95,6 +129,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "delivery.copy.no_sms": "no SMS sender is configured ([delivery] sms_sender)",
         "delivery.copy.ofd": "the OFD sends the copy (the tariff includes delivery)",
         "delivery.copy.failed": "could not send: {why}",
+        "delivery.copy.unknown": "the copy may not have been delivered: the link broke after "
+                                 "sending; not sent again",
+        "delivery.copy.resent": "the link broke after sending; sent again with the same "
+                                "Message-ID, marked as a repeat",
+        "delivery.copy.sale_failed": "the sale's receipt failed",
+        "delivery.mail.refund_subject": "Refund receipt for order {order}",
+        "delivery.mail.resent": "(repeat) ",
+        "delivery.sms.refund_text": "Refund receipt for order {order}: RUB {total}. FN {fn} "
+                                    "FD {fd} FP {fp}",
+        "delivery.alert.copy_unknown": "Order {order}: the receipt copy ({to}) may not have "
+                                       "reached the buyer: the link broke after sending.",
         "delivery.mail.subject": "Receipt for order {order}",
         "delivery.sms.text": "Receipt for order {order}: RUB {total}. FN {fn} FD {fd} FP {fp}",
         "delivery.alert.contact": "Order {order} (driver {driver}): {text}",

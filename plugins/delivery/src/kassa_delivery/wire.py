@@ -58,10 +58,28 @@ class PaymentTaken(msgspec.Struct, forbid_unknown_fields=True):
     paid_at: dt.datetime | None = None  # when the driver took the money; default: now
 
 
+class RefundLine(msgspec.Struct, forbid_unknown_fields=True):
+    line: Annotated[int, msgspec.Meta(ge=1, le=100, description="the sale's line, from 1")]
+    quantity: Qty  # how much of it comes back
+
+
+class RefundTaken(msgspec.Struct, forbid_unknown_fields=True):
+    """A return of (part of) a paid order: ``POST /orders/{order_id}/refunds``. The money goes
+    back to the kind the sale was paid with (cash back, or a card refund done at the bank)."""
+
+    amount: Money  # what is handed back: the sum of the refunded lines
+    payment_id: Id = "1"  # which payment of the order is refunded
+    refund_id: Id = "1"  # several refunds of one payment are told apart by it
+    lines: Annotated[list[RefundLine], msgspec.Meta(max_length=100)] = []  # []: all that is left
+    driver: Id | None = None  # who hands the money back; default: the sale's driver
+    reason: Text = ""
+    refunded_at: dt.datetime | None = None  # default: when the hub accepted it
+
+
 def quantity(item: Item) -> Decimal:
     return Decimal(item.quantity)
 
 
-def body_of(p: PaymentTaken) -> bytes:
+def body_of(p: PaymentTaken | RefundTaken) -> bytes:
     """A canonical body: the same payment always hashes the same, whatever key order."""
     return msgspec.json.encode(msgspec.to_builtins(p), order="sorted")

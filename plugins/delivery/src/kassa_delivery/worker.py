@@ -7,6 +7,9 @@ does not know yet) holds its queue: the job stays first, its status says why, an
 oldest waiting job is older than ``max_wait_minutes`` the managers get one alert per outage.
 A closed shift is opened (``open_shift``); a receipt the register refuses for good fails that
 job with the reason and the queue goes on.
+
+A refund is a job of the same queue (``kind = refund``), accepted after its sale, so it is
+fiscalised after the sale's receipt; if that sale failed for good, the refund fails too.
 """
 
 from __future__ import annotations
@@ -75,12 +78,23 @@ class RegisterQueue:
     async def process(self, r: dict[str, Any]) -> float:
         """One attempt at the first job; the pause before the next attempt (0: go on)."""
         svc = self.svc
-        p = svc.stored(r)
-        if svc.cfg.office(p.site) is None or svc.cfg.driver(p.driver) is None:
+        if svc.cfg.office(r["site"]) is None or svc.cfg.driver(r["driver"]) is None:
             # taken out of [delivery] after the job was accepted: a person decides
-            await self.wait(r, f"office {p.site} or driver {p.driver} is no longer configured")
+            await self.wait(r, f"office {r['site']} or driver {r['driver']} is no longer "
+                            "configured")
             return svc.cfg.retry_seconds
-        receipt = svc.receipt(p, r["contact"], unstamp(r["accepted_at"]))
+        sale = None
+        if r["kind"] == "refund":
+            sale = await svc.row(int(r["refund_of"]))
+            if sale is None or sale["status"] in ("failed", "skipped"):
+                # accepted while its sale was queued; the sale then failed for good
+                await self.fail(r, t("delivery.copy.sale_failed", svc.locale)
+                                + (f": {sale['error']}" if sale and sale["error"] else ""))
+                return 0
+            if sale["status"] != "fiscalised":  # the queue's order makes this rare: wait
+                await self.wait(r, f"the sale's receipt (job {sale['id']}) is not made yet")
+                return svc.cfg.retry_seconds
+        receipt = svc.build(r, sale)
         device = self.register or None
         try:  # a register not (yet) installed is a wait for a person, not a refusal
             self.hub.fiscal.register(site=r["site"], name=device)
@@ -157,7 +171,7 @@ class RegisterQueue:
                 status="fiscalised", document=body, waiting=None, done_at=now,
                 copy_status=copy, copy_reason=reason)))
         self.alerted_for = None  # the register answers: a later outage alerts again
-        log.info("delivery job %s (order %s) fiscalised: FD %s, copy %s", r["id"],
+        log.info("delivery %s %s (order %s) fiscalised: FD %s, copy %s", r["kind"], r["id"],
                  r["order_id"], doc.number, copy)
         if copy == "pending":
             svc.copies_wake.set()
