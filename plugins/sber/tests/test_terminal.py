@@ -237,3 +237,17 @@ async def test_english_refusals(tmp_path: Path) -> None:
     command(t.work_dir, "decline 05")
     r = await t.purchase(100, key="k")
     assert r.message == "ОТКАЗ. Terminal sber-1: the bank declined (response code 05) (UPOS 4405)."
+
+
+async def test_check_asks_the_pinpad_now(terminal: SberTerminal) -> None:
+    from kassa_sber.sim import command
+
+    await terminal.start()
+    assert (await terminal.check()).health is Health.OK
+    command(terminal.work_dir, "pinpad off")
+    st = await terminal.check()
+    assert st.health is Health.DOWN and "пинпад" in (st.message or "")
+    assert terminal.status() == st  # what the console shows until the next answer
+    command(terminal.work_dir, "pinpad on")
+    assert (await terminal.check()).health is Health.OK
+    assert sim_tape.charges(terminal.work_dir) == 0  # a status request charges nothing

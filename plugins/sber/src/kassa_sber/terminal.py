@@ -52,6 +52,18 @@ class SberTerminal:
     async def stop(self) -> None:
         self._started = False
 
+    async def check(self) -> DeviceStatus:
+        """Ask the pin pad now (TestPinPad, no card operation): ``kassa devices test``. It
+        waits for a card operation under way (one sb_pilot run at a time)."""
+        try:
+            a, _ = await self.pilot.run("test", limit=min(self.cfg.timeout, 30.0))
+        except PilotFailed as exc:
+            self._problem = str(exc)
+        else:
+            self._problem = (mapping.refusal(a.error_code, self.name, self.cfg.locale)
+                             if a.error_code else None)
+        return self.status()
+
     def status(self) -> DeviceStatus:
         detail = {"work_dir": str(self.work_dir), "suspend": self.cfg.suspend}
         if self._problem:
