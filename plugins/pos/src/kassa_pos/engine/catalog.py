@@ -12,7 +12,7 @@ import io
 import json
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import IntFlag
@@ -458,9 +458,9 @@ class CatalogData:
     """What an import brings: item rows and price lists as dicts (see docs/plugins/pos.md,
     "Catalog and barcodes", for the fields), with the row numbers to name in rejects."""
 
-    items: list[Mapping[str, Any]] = field(factory=list)
-    price_lists: list[Mapping[str, Any]] = field(factory=list)
-    rows: list[int] | None = None  # items[i] came from line rows[i]; None: i + 1
+    items: Sequence[Mapping[str, Any]] = field(factory=list)
+    price_lists: Sequence[Mapping[str, Any]] = field(factory=list)
+    rows: Sequence[int] | None = None  # items[i] came from line rows[i]; None: i + 1
 
 
 @frozen(kw_only=True)
