@@ -53,6 +53,10 @@ def _days(_inst: object, _attr: object, value: list[int]) -> None:
         raise ValueError("days are 1 (Monday) .. 7 (Sunday)")
 
 
+def _secret(value: Secret | str) -> Secret:
+    return value if isinstance(value, Secret) else Secret(str(value))
+
+
 def _percent(value: Any) -> Decimal:
     return Decimal(str(value))
 
@@ -71,7 +75,7 @@ class StaffSettings:
     name: str
     role: str = field(default="cashier", validator=validators.in_(ROLES))
     card: str = ""
-    pin: Secret = field(factory=lambda: Secret(""))
+    pin: Secret = field(factory=lambda: Secret(""), converter=_secret)
     inn: str = ""  # 1203 on the receipt when they sell
 
 
