@@ -192,7 +192,8 @@ class _Index:
     by_barcode: dict[str, Item]
     by_plu: dict[int, Item]
     by_code: dict[str, Item]
-    words: list[tuple[str, str]]  # sorted (word, item code): prefix search by bisect
+    words: dict[str, list[str]]  # search word -> item codes
+    vocab: list[str]  # the words, sorted: a prefix's words by bisect
     prices: PriceBook
 
 
@@ -200,16 +201,21 @@ def _build(version: int, items: Iterable[Item], lists: Iterable[PriceList]) -> _
     by_barcode: dict[str, Item] = {}
     by_plu: dict[int, Item] = {}
     by_code: dict[str, Item] = {}
-    pairs: list[tuple[str, str]] = []
+    index: dict[str, list[str]] = {}  # a shop's vocabulary is small: a list per word
     for it in items:
         by_code[it.code] = it
         if it.plu is not None:
             by_plu[it.plu] = it
         for b in it.barcodes:
             by_barcode[b] = it
-        pairs.extend((w, it.code) for w in set(words(it.name)))
-    pairs.sort()
-    return _Index(version, by_barcode, by_plu, by_code, pairs, PriceBook.of(lists))
+        for w in set(words(it.name)):
+            codes = index.get(w)
+            if codes is None:
+                index[w] = [it.code]
+            else:
+                codes.append(it.code)
+    return _Index(version, by_barcode, by_plu, by_code, index, sorted(index),
+                  PriceBook.of(lists))
 
 
 class Catalog:
@@ -339,9 +345,9 @@ class Catalog:
         codes: set[str] | None = None
         for w in sorted(q, key=len, reverse=True):  # the longest word narrows most
             found: set[str] = set()
-            i = bisect_left(ix.words, (w, ""))
-            while i < len(ix.words) and ix.words[i][0].startswith(w):
-                found.add(ix.words[i][1])
+            i = bisect_left(ix.vocab, w)
+            while i < len(ix.vocab) and ix.vocab[i].startswith(w):
+                found.update(ix.words[ix.vocab[i]])
                 i += 1
             codes = found if codes is None else codes & found
             if not codes:
