@@ -39,6 +39,13 @@ def register_devices(hub: Any) -> Sequence[Any]:
 
 
 @hookimpl
+def claim_device(candidate: Any, probe: Any) -> Any:
+    from kassa_sber.discover import claim_device as claim
+
+    return claim(candidate, probe)
+
+
+@hookimpl
 def register_cli_commands(cli: Any) -> None:
     from kassa_sber.cli import sber
 

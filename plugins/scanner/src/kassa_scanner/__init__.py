@@ -42,6 +42,13 @@ def register_simulators(settings: Any) -> Sequence[Any]:
 
 
 @hookimpl
+def claim_device(candidate: Any, probe: Any) -> Any:
+    from kassa_scanner.discover import claim_device as claim
+
+    return claim(candidate, probe)
+
+
+@hookimpl
 def register_cli_commands(cli: Any) -> None:
     from kassa_scanner.cli import scanner
 
