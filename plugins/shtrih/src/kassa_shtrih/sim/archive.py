@@ -28,6 +28,8 @@ class Doc:
     tlv: list[tuple[int, bytes]] = field(factory=list)
     items: list[dict[str, Any]] = field(factory=list)
     ofd_confirmed: bool = False
+    sums: dict[int, int] = field(factory=dict)  # paid per FFD tag (1031 net of change)
+    taxation: int = 0  # 1055, the close's tax system bit
 
 
 @define

@@ -21,6 +21,7 @@ from kassa_shtrih.sim import receipts as r
 from kassa_shtrih.sim.archive import Doc, OpenDoc, Refused
 
 FN = "9999078900000961"
+REG_NUMBER = "0000000003002292"
 SERIAL = 1002292
 ADMIN = 30
 SHIFT_LIMIT = timedelta(hours=24)
@@ -56,7 +57,13 @@ class Register:
     paper: bool = True
     paper_runs_out_after_fd: bool = False  # the next fiscal document leaves paper out
     no_fn: bool = False
-    ofd_backlog: int = 0
+    ofd_backlog: int = 0  # the newest FDs the OFD has not confirmed
+    ofd_failing: bool = False  # the register's own network is down (nothing is sent)
+    ofd_error: str = ""  # why the last exchange failed ("" after one succeeded)
+    fn_number: str = FN  # 1041
+    reg_number: str = REG_NUMBER  # 1037
+    user_inn: str = "7700000000"  # 1018: the INN the register is registered to
+    user: str = "ООО \"Касса\""  # 1048
     marking_declined: bool = False
     marking: dict[str, Any] = field(factory=dict)  # the code being checked / accepted
     # what the firmware shows after FF35 is unknown: "document" = mode 8 (a receipt-like
@@ -141,7 +148,7 @@ class Register:
             raise Refused(0x4E)
 
     def _sign(self, number: int, total: int, at: datetime) -> int:
-        mac = hmac.new(self.key, f"{FN}:{number}:{total}:{at:%Y%m%d%H%M}".encode(),
+        mac = hmac.new(self.key, f"{self.fn_number}:{number}:{total}:{at:%Y%m%d%H%M}".encode(),
                        hashlib.sha256)
         return int.from_bytes(mac.digest()[:4], "little")
 
@@ -199,7 +206,11 @@ class Register:
         doc = 0 if self.doc is None else 0x14 if self.doc.correction else 0x04
         received = 1 if self.doc is not None and self.doc.items else 0
         return (bytes([3, doc, received, 1 if self.shift_open else 0, warn])
-                + c.pack_datetime5(at) + FN.encode() + c.le(self.fd, 4))
+                + c.pack_datetime5(at) + self.fn_number.encode() + c.le(self.fd, 4))
+
+    def unsent(self) -> list[Doc]:
+        """The FDs the OFD has not confirmed yet, oldest first."""
+        return self._unsent()
 
     def _unsent(self) -> list[Doc]:
         docs = sorted(self.documents.values(), key=lambda d: d.number)

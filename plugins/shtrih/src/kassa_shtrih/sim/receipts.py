@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from kassa_shtrih import commands as c
+from kassa_shtrih.sim import ofd
 from kassa_shtrih.sim.archive import OpenDoc, Refused
 
 if TYPE_CHECKING:
@@ -136,7 +137,8 @@ def _close(fr: Register, payments: list[int], tax_system: int, *, basis: bool = 
         raise Refused(0x33)  # 1055: exactly one bit
     fr.receipts_in_shift += 1
     fr.make_fd(31 if doc.correction else 3, total, operation=doc.type + 1,
-                  receipt_number=fr.receipts_in_shift, tlv=doc.tlv, items=doc.items)
+               receipt_number=fr.receipts_in_shift, tlv=doc.tlv, items=doc.items,
+               sums=ofd.sums(payments, change), taxation=tax_system)
     if not doc.correction:  # the FN keeps corrections apart (1133); these are 1129..1132
         _accumulate(fr, doc, payments, change)
     net = cash - change

@@ -1,6 +1,11 @@
 """The Shtrih-M emulator: the register (``fr.Register``) on TCP (7778 by default) and/or a
 pty (the serial path), with fault injection through Python methods and a small line-based
-control port for the shell (``paper out``, ``state``... one JSON line back)."""
+control port for the shell (``paper out``, ``state``... one JSON line back).
+
+``ofd_url``: the FN transmits its documents there (``sim/ofd.py``: §9 tickets through the
+core's ``kassa.testing.ofd.OfdLink`` to ``/_sim/documents``), ``ofd_delay`` seconds after
+each is made, retrying from ``ofd_retry`` s on; without it nothing is ever confirmed and the
+backlog (FF39) only grows, as with a register that has no OFD contract."""
 
 from __future__ import annotations
 
@@ -11,9 +16,11 @@ from typing import Any
 
 import anyio
 from anyio.abc import SocketStream, TaskGroup
+from kassa.testing.ofd import OfdLink
 
 from kassa_shtrih.sim.fr import Register
 from kassa_shtrih.sim.line import Line, PtyStream
+from kassa_shtrih.sim.ofd import Outbox
 
 DEFAULT_PORT = 7778  # re-star-ru/shtrih-m-driver app/main.go
 MSK = timezone(timedelta(hours=3))
@@ -24,13 +31,17 @@ class ShtrihSimulator:
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, pty: bool = False,
                  tcp: bool = True, control_port: int | None = None,
-                 register_name: str = "shtrih-sim", utc_offset: int = 3) -> None:
+                 register_name: str = "shtrih-sim", utc_offset: int = 3,
+                 ofd_url: str = "", ofd_delay: float = 0.0, ofd_retry: float = 1.0,
+                 ofd_max_retry: float = 30.0) -> None:
         self.host, self.port, self.control_port = host, port, control_port
         self.use_pty, self.use_tcp = pty, tcp
         self.register_name = register_name
         self.tz = timezone(timedelta(hours=utc_offset))
         self.offset = timedelta(0)  # moved by ``advance`` (the 24-hour rule)
         self.fr = Register(clock=self.now)
+        self.link = OfdLink(Outbox(self.fr), ofd_url, delay=ofd_delay, retry=ofd_retry,
+                            max_retry=ofd_max_retry) if ofd_url else None
         self.lock = anyio.Lock()  # the register does one command at a time, any line
         self.delay = 0.0  # seconds every command takes before it acts
         self.disconnected = False
@@ -86,6 +97,8 @@ class ShtrihSimulator:
             self.corrupt_answers = int(arg or 1)
         elif cmd == "ofd-backlog":
             self.fr.ofd_backlog = min(int(arg), len(self.fr.documents))
+        elif cmd == "ofd-link":
+            self.fr.ofd_failing = arg == "off"
         elif cmd == "marking":
             self.fr.marking_declined = arg == "decline"
         elif cmd == "correction-begin":
@@ -105,6 +118,9 @@ class ShtrihSimulator:
         return {"mode": fr.mode, "submode": int(fr.submode), "shift": fr.shift,
                 "shift_open": fr.shift_open, "fd": fr.fd, "documents": len(fr.documents),
                 "receipts": len(fr.receipts()), "cash": fr.cash, "ofd_backlog": fr.ofd_backlog,
+                "ofd": {"url": self.link.url if self.link else None,
+                        "sent": self.link.sent if self.link else None,
+                        "error": fr.ofd_error, "link": not fr.ofd_failing},
                 "paper": fr.paper, "fn": not fr.no_fn, "link": not self.disconnected,
                 "now": self.now().isoformat(timespec="seconds")}
 
@@ -125,6 +141,8 @@ class ShtrihSimulator:
                 self._tg.start_soon(Line(self, self.pty, closable=False).serve)
                 entry.setdefault("serial", self.pty.path)
                 entry["baud"] = 115200
+            if self.link is not None:
+                self._tg.start_soon(self.link.run)
             if self.control_port is not None:
                 ctl = await anyio.create_tcp_listener(local_host=self.host,
                                                       local_port=self.control_port)
