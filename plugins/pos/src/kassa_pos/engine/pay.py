@@ -291,18 +291,31 @@ class Payments:
         a lost answer, paper out) is resumed if the tenders are the same, refused otherwise.
         ``RetryLater``: the money is held, call again (or ``resume``). ``PayError``: the
         cashier's sentence; nothing stays charged."""
-        done = await self.sale(draft.check_id)
-        if done is not None:
-            raise PayError("already_paid")
-        pending = await self._pending(draft.check_id)
-        if pending is not None:
-            if pending.tenders != tuple(tenders) or pending.draft != draft:
-                raise PayError("pending_other")
-            return await self._run(pending)
-        n = await self._attempts(draft.check_id) + 1
-        key = f"pos:{draft.site}:{draft.till}:{draft.check_id}:{n}"
-        plan = self.plan(draft, tenders, key=key, now=self.hub.clock.now())
-        await self._store_attempt(plan, n)
+        now = self.hub.clock.now()
+
+        def begin(c: Any) -> tuple[Plan, bool]:
+            # one transaction: paid already? resume a pending try? else store try n+1
+            a = t.attempt.c
+            if c.execute(sa.select(t.sale.c.check_id).where(
+                    t.sale.c.check_id == draft.check_id)).first() is not None:
+                raise PayError("already_paid")
+            rows = c.execute(sa.select(a.status, a.plan).where(
+                a.check_id == draft.check_id)).all()
+            for status, text in rows:
+                if status == "pending":
+                    return codec.loads(text, Plan), True
+            n = len(rows) + 1
+            plan = self.plan(draft, tenders, key=f"pos:{draft.site}:{draft.till}:"
+                             f"{draft.check_id}:{n}", now=now)
+            c.execute(t.attempt.insert(), {
+                "key": plan.key, "check_id": draft.check_id, "site": draft.site,
+                "till": draft.till, "n": n, "status": "pending", "plan": codec.dumps(plan),
+                "created_at": now, "updated_at": now})
+            return plan, False
+
+        plan, resumed = await self.hub.write_sync(begin)
+        if resumed and (plan.tenders != tuple(tenders) or plan.draft != draft):
+            raise PayError("pending_other")
         return await self._run(plan)
 
     async def resume(self, check_id: str) -> Paid | None:
@@ -360,12 +373,6 @@ class Payments:
             return None if row is None else dict(row._mapping)
         return await self.hub.write_sync(q)
 
-    async def _attempts(self, check_id: str) -> int:
-        def q(c: Any) -> int:
-            return int(c.execute(sa.select(sa.func.count()).select_from(t.attempt).where(
-                t.attempt.c.check_id == check_id)).scalar_one())
-        return await self.hub.write_sync(q)
-
     async def _pending(self, check_id: str) -> Plan | None:
         def q(c: Any) -> str | None:
             row = c.execute(sa.select(t.attempt.c.plan).where(
@@ -373,13 +380,6 @@ class Payments:
             return None if row is None else str(row[0])
         text = await self.hub.write_sync(q)
         return None if text is None else codec.loads(text, Plan)
-
-    async def _store_attempt(self, plan: Plan, n: int) -> None:
-        now = self.hub.clock.now()
-        row = {"key": plan.key, "check_id": plan.draft.check_id, "site": plan.draft.site,
-               "till": plan.draft.till, "n": n, "status": "pending",
-               "plan": codec.dumps(plan), "created_at": now, "updated_at": now}
-        await self.hub.write_sync(lambda c: c.execute(t.attempt.insert(), row))
 
     async def _finish_attempt(self, key: str, status: str, error: str | None = None) -> None:
         now = self.hub.clock.now()
