@@ -276,7 +276,7 @@ def test_auto_reports_no_kind_sends_are_pointed_out():
 def test_config_check_prints_the_warning(tmp_path, monkeypatch):
     from kassa.cli import cli
 
-    monkeypatch.setenv("KASSA_DISABLE_PLUGINS", "rkeeper")  # no source closes a shift
+    monkeypatch.setenv("KASSA_DISABLE_PLUGINS", "rkeeper,pos")  # no source closes a shift
     monkeypatch.setattr("kassa.plugins._default", None)
     toml = tmp_path / "kassa.toml"
     toml.write_text('[[sites]]\ncode = "r1"\n[[chats]]\nchannel = "telegram"\nchat_id = "-1"\n'
