@@ -26,7 +26,7 @@ RU: dict[str, Text] = {
                    "коррекция",
     "screen.devices": "Устройства",
     "help.devices": "Принтеры, весы и терминалы хаба: состояние и тестовая страница",
-    "key.devices_test": "тестовая страница",
+    "key.devices_test": "проверить",
     "key.fiscal_open": "открыть смену",
     "key.fiscal_x": "X-отчёт",
     "key.fiscal_z": "Z-отчёт",
@@ -181,7 +181,7 @@ EN: dict[str, Text] = {
                    "correction",
     "screen.devices": "Devices",
     "help.devices": "The hub's printers, scales and terminals: health and a test page",
-    "key.devices_test": "test page",
+    "key.devices_test": "test",
     "key.fiscal_open": "open",  # "open shift" would push the last key out of 80 columns
     "key.fiscal_x": "X report",
     "key.fiscal_z": "Z report",

@@ -1,6 +1,7 @@
 """Devices: every device the hub runs (printers, scales, terminals...) with its health and
-what its driver reports, and a test page on the picked printer. Through the hub's
-``/api/devices`` routes, so a test page goes through ``hub.devices`` and its journal."""
+what its driver reports, and a test of the picked one (a page on a printer, a reading of a
+scale, the next scan, a terminal's answer). Through the hub's ``/api/devices`` routes, so a
+test page goes through ``hub.devices`` and its journal."""
 
 from __future__ import annotations
 
@@ -26,16 +27,24 @@ TEXTS = {
            "ok": "в порядке", "degraded": "предупреждение", "down": "не отвечает",
            "unavailable": "не запущено", "unknown": "неизвестно",
            "pick": "Выберите устройство", "none": "Устройств нет: хаб не запускает ни одного",
-           "not_printer": "Тестовую страницу печатает только принтер",
            "printed": "Тестовая страница напечатана на «{name}»",
+           "weighed": "Весы «{name}»: {value} {unit}, {stable}",
+           "stable": "вес стабилен", "unstable": "вес не успокоился",
+           "overload": "перегрузка", "scan_now": "Отсканируйте код сканером «{name}»…",
+           "scanned": "Сканер «{name}» прочитал {code} ({symbology})",
+           "checked": "«{name}» ответил: {health}",
            "available": "доступно", "unavailable_since": "недоступно с {since}",
            "attempts": "попыток запуска: {n}"},
     "en": {"device": "Device", "kind": "Kind", "site": "Site", "health": "Health",
            "ok": "ok", "degraded": "warning", "down": "down", "unavailable": "not started",
            "unknown": "unknown", "pick": "Pick a device",
            "none": "No devices: the hub runs none",
-           "not_printer": "Only a printer prints a test page",
            "printed": "Test page printed on '{name}'", "available": "available",
+           "weighed": "Scale '{name}': {value} {unit}, {stable}", "stable": "stable",
+           "unstable": "not settled", "overload": "overload",
+           "scan_now": "Scan a code with '{name}'…",
+           "scanned": "Scanner '{name}' read {code} ({symbology})",
+           "checked": "'{name}' answered: {health}",
            "unavailable_since": "unavailable since {since}", "attempts": "start attempts: {n}"},
 }
 
@@ -116,20 +125,46 @@ class DevicesScreen(ConsoleScreen):
             self.picked = message.row_key.value
             self._show_detail()
 
+    def _outcome(self, name: str, got: dict[str, Any]) -> str:
+        tx = self.texts
+        if "weight" in got:
+            w = got["weight"]
+            value = str(w.get("value", "?")).replace(".", "," if self.console.locale == "ru"
+                                                     else ".")
+            stable = tx["overload"] if w.get("overload") else tx[
+                "stable" if w.get("stable") else "unstable"]
+            unit = {"kg": "кг", "g": "г"}.get(w.get("unit"), w.get("unit")) if (
+                self.console.locale == "ru") else w.get("unit")
+            return tx["weighed"].format(name=name, value=value, unit=unit, stable=stable)
+        if "scan" in got:
+            return tx["scanned"].format(name=name, code=got["scan"].get("code"),
+                                        symbology=got["scan"].get("symbology"))
+        if "status" in got:
+            st = got["status"]
+            health = tx.get(st.get("health"), st.get("health"))
+            said = f"{health}" + (f" — {st['message']}" if st.get("message") else "")
+            return tx["checked"].format(name=name, health=said)
+        return tx["printed"].format(name=name)
+
     def action_test_page(self) -> None:
         item = self.items.get(self.picked or "")
-        if item is None or item.get("kind") != "printer":
-            self.notify(self.texts["not_printer" if item else "pick"], severity="warning")
+        if item is None:
+            self.notify(self.texts["pick"], severity="warning")
             return
+        if item.get("kind") == "scanner":
+            self.notify(self.texts["scan_now"].format(name=item["name"]), timeout=10)
         run_async(self, partial(self._test_page, item["name"]), group="devices-test",
                   exit_on_error=False)
 
     async def _test_page(self, name: str) -> None:
+        """Test the device the way its kind is tested (``/api/devices/{name}/test``): a
+        printer prints a page, a scale is read, a scanner waits for a code, a terminal is
+        asked."""
         body = {"key": f"console:{uuid.uuid4().hex}", "locale": self.console.locale}
         try:
-            await self.client.request("POST", f"/api/devices/{name}/test", json=body)
+            got = await self.client.request("POST", f"/api/devices/{name}/test", json=body)
         except (ApiError, HubUnavailable) as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return
-        self.notify(self.texts["printed"].format(name=name))
+        self.notify(self._outcome(name, got if isinstance(got, dict) else {}))
         self.reload()
