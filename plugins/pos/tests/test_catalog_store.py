@@ -169,6 +169,23 @@ async def test_the_store_guards_barcodes_and_plus_of_items_not_in_the_file(hub: 
     assert (moved.added, moved.updated, moved.rejects) == (1, 1, [])
 
 
+async def test_a_rejected_owner_keeps_its_barcode_and_the_import_still_commits(
+        hub: Hub) -> None:
+    await import_data(hub, CatalogData(items=_rows()))
+    # kefir takes milk's B1, but milk's own row is rejected: B1 stays milk's, so kefir is
+    # rejected too (late), and a row that took kefir's nothing goes in
+    rep = await import_data(hub, CatalogData(items=[
+        {"code": "kefir", "name": "Кефир", "vat": "10", "barcodes": B1},
+        {"code": "milk", "name": "Молоко", "vat": "18", "barcodes": B2},
+        {"code": "bread", "name": "Хлеб", "vat": "10"}]))
+    assert [(r.row, r.code) for r in rep.rejects] == [(1, "kefir"), (2, "milk")]
+    assert rep.rejects[0].reason == f"штрихкод {B1} уже у товара milk"
+    assert rep.added == 1 and rep.version == 2
+    cat = await Catalog.open(hub)
+    assert cat.lookup(B1).item.code == "milk"  # type: ignore[union-attr]
+    assert cat.by_code("bread") is not None and cat.by_code("kefir") is None
+
+
 async def test_a_till_sees_another_writers_change_after_refresh(hub: Hub) -> None:
     till = await Catalog.open(hub, site="s1")
     office = await Catalog.open(hub, site="s1")

@@ -627,22 +627,10 @@ def _plan(conn: Connection, data: CatalogData, dry_run: bool) -> _Plan:
             if item.code in accepted:
                 raise CatalogError("code_twice", value=item.code, other=accepted[item.code][0])
             for b in item.barcodes:
-                other = claims.get(b)
-                if other is None:
-                    owner = now.by_barcode.get(b)
-                    if owner is not None and owner.code != item.code and not any(
-                            r.get("code") == owner.code for r in data.items):
-                        other = owner.code
-                if other is not None:
-                    raise CatalogError("barcode_twice", value=b, other=other)
-            if item.plu is not None:
-                other = plus.get(item.plu)
-                owner = now.by_plu.get(item.plu)
-                if other is None and owner is not None and owner.code != item.code and not any(
-                        r.get("code") == owner.code for r in data.items):
-                    other = owner.code
-                if other is not None:
-                    raise CatalogError("plu_twice", value=item.plu, other=other)
+                if b in claims:
+                    raise CatalogError("barcode_twice", value=b, other=claims[b])
+            if item.plu is not None and item.plu in plus:
+                raise CatalogError("plu_twice", value=item.plu, other=plus[item.plu])
         except CatalogError as exc:
             rejects.append(Reject(n, _text(row, "code"), exc))
             continue
@@ -652,6 +640,28 @@ def _plan(conn: Connection, data: CatalogData, dry_run: bool) -> _Plan:
             plus[item.plu] = item.code
         if price is not None:
             base_prices[item.code] = price
+    # against the store: a barcode or PLU another item keeps is free only if that item's row
+    # is accepted too (its new set replaces the old); a reject can free nothing, so repeat
+    # until no row is newly rejected
+    while True:
+        late: list[tuple[str, CatalogError]] = []
+        for code, (_, item) in accepted.items():
+            for b in item.barcodes:
+                owner = now.by_barcode.get(b)
+                if owner is not None and owner.code != code and owner.code not in accepted:
+                    late.append((code, CatalogError("barcode_twice", value=b, other=owner.code)))
+                    break
+            else:
+                owner = now.by_plu.get(item.plu) if item.plu is not None else None
+                if owner is not None and owner.code != code and owner.code not in accepted:
+                    late.append((code, CatalogError("plu_twice", value=item.plu,
+                                                    other=owner.code)))
+        if not late:
+            break
+        for code, error in late:
+            rejects.append(Reject(accepted.pop(code)[0], code, error))
+            base_prices.pop(code, None)
+    rejects.sort(key=lambda r: r.row)
 
     known = set(now.by_code) | set(accepted)
     old_lists = {p.code: p for p in now.prices.lists}
