@@ -362,7 +362,7 @@ class Weather:
         return value
 
     def matches(self, event: Any, value: Any) -> bool:
-        return self.now.get(event.site) == value
+        return bool(self.now.get(event.site) == value)
 
 
 async def test_a_plugin_adds_a_condition_through_the_hook(engine: AsyncEngine) -> None:
