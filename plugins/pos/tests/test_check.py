@@ -226,3 +226,11 @@ def test_rules_on_the_check() -> None:
     c.now = lambda: EVENING.replace(hour=12)
     c.reprice()
     assert c.pricing.lines[1].discount == 700  # out of the window: the client's 7 %
+
+
+def test_refusals_speak_the_tills_language() -> None:
+    c = Check(site="s1", till="t", cashier=ANNA, locale="en")
+    with pytest.raises(UserError, match="is sold in whole units"):
+        c.add(item_code="x", name="Milk", price=1, vat=VatRate.VAT20, quantity="1.5")
+    with pytest.raises(UserError, match=r"^The check is empty"):
+        c.to_draft()

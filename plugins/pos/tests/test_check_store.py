@@ -203,3 +203,18 @@ async def test_table_agrees_with_migration(tmp_path: Path) -> None:
     ours = [d for d in diff if "pos_check" in repr(d) and "pos_check" in repr(d)
             and not repr(d).startswith("('remove_table'")]
     assert ours == []
+
+
+async def test_two_quick_actions_on_one_check_both_land(tmp_path: Path) -> None:
+    import anyio
+
+    async with hub(tmp_path) as h:
+        book = await CheckBook.of(h)
+        c = await book.open("till1", actor=ANNA)
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(lambda: book.add(c, Lookup(item=MILK, price=100), actor=ANNA))
+        assert len(c.live) == 3
+        fresh = CheckBook(h)
+        await fresh.load()
+        assert fresh.get(c.id).total == 300 and fresh.get(c.id).version == c.version

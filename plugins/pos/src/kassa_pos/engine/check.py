@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio
 import attrs
 from attrs import define, field, frozen
 from kassa import codec
@@ -42,6 +43,71 @@ from kassa_pos.settings import DiscountRule, PosSettings
 
 MAX_QUANTITY = Decimal("99999.999")
 STATE = "pos.checks"  # hub.state key of the store's CheckBook
+
+# what the cashier reads when the check refuses something: {key: (ru, en)}
+_TEXTS: dict[str, tuple[str, str]] = {
+    "voided": ("Позиция {no} уже сторнирована.",
+               "Line {no} is already voided."),
+    "no_line": ("В чеке нет позиции {no}.",
+                "The check has no line {no}."),
+    "not_open": ("Чек уже не открыт: изменить его нельзя.",
+                 "The check is no longer open: it cannot be changed."),
+    "negative_price": ("Цена товара «{name}» не может быть отрицательной.",
+                       "The price of “{name}” cannot be negative."),
+    "marked_one": ("Маркированный товар «{name}» продаётся по одной единице: "
+                   "отсканируйте каждую.",
+                   "Marked goods “{name}” are sold one unit a line: scan each."),
+    "marking_twice": ("Код маркировки товара «{name}» уже есть в чеке.",
+                      "The marking code of “{name}” is already on the check."),
+    "no_price": ("У товара «{name}» нет цены: введите её вручную.",
+                 "“{name}” has no price: type it in."),
+    "void_reason": ("Укажите причину сторно.",
+                    "Give the reason for the void."),
+    "no_discount": ("На товар «{name}» скидка не даётся.",
+                    "“{name}” takes no discount."),
+    "nothing_to_discount": ("В чеке нет товаров, на которые можно дать скидку.",
+                            "Nothing on the check takes a discount."),
+    "bad_discount": ("Скидка задаётся процентом от 0 до 100 или суммой больше нуля.",
+                     "A discount is a percent above 0 up to 100, or an amount above zero."),
+    "no_manual": ("В чеке нет ручной скидки {id}.",
+                  "The check has no manual discount {id}."),
+    "pay_open": ("Оплатить можно только открытый чек.",
+                 "Only an open check can be paid."),
+    "empty": ("В чеке нет товаров.",
+              "The check is empty."),
+    "scan_marking": ("Отсканируйте код маркировки товара «{name}».",
+                     "Scan the marking code of “{name}”."),
+    "not_number": ("Количество «{value}» для товара «{name}» — не число.",
+                   "Quantity “{value}” for “{name}” is not a number."),
+    "qty_range": ("Количество товара «{name}» должно быть больше нуля и не больше {max}.",
+                  "The quantity of “{name}” must be above zero and at most {max}."),
+    "qty_places": ("Количество товара «{name}» задаётся с точностью до тысячных.",
+                   "The quantity of “{name}” has at most three decimal places."),
+    "qty_whole": ("Товар «{name}» продаётся целыми единицами.",
+                  "“{name}” is sold in whole units."),
+    "stale": ("Чек изменён на другой кассе: откройте его заново.",
+              "The check was changed on another till: open it again."),
+    "not_here": ("Этот чек не открыт на этой кассе.",
+                 "This check is not open on this till."),
+    "nowhere": ("Чек не открыт ни на одной кассе магазина.",
+                "The check is not open on any till of the store."),
+    "unknown_till": ("Касса «{till}» не описана в [pos] tills.",
+                     "Till “{till}” is not in [pos] tills."),
+    "void_check_reason": ("Укажите причину аннулирования чека.",
+                          "Give the reason for voiding the check."),
+    "defer_empty": ("Пустой чек откладывать незачем.",
+                    "An empty check need not be deferred."),
+    "not_deferred": ("Этот чек уже не отложен: его возобновили на другой кассе или закрыли.",
+                     "This check is no longer deferred: another till resumed it, or it was "
+                     "closed."),
+    "which_store": ("Укажите магазин в [pos] store: в kassa.toml не один сайт.",
+                    "Name the shop in [pos] store: kassa.toml has more than one site."),
+}
+
+
+def _error(locale: str, key: str, **kw: Any) -> UserError:
+    ru, en = _TEXTS[key]
+    return UserError((en if locale == "en" else ru).format(**kw))
 
 
 class CheckState(StrEnum):
@@ -130,6 +196,7 @@ class Check:
     # how it is priced: the store's rules and its local clock (not saved)
     rules: Sequence[DiscountRule] = ()
     now: Callable[[], datetime] = _local_now
+    locale: str = "ru"  # of what it says when it refuses something
     _pricing: Pricing | None = field(default=None, init=False, repr=False)
 
     # -- reading ---------------------------------------------------------------------------
@@ -142,9 +209,9 @@ class Check:
         for ln in self.lines:
             if ln.no == no:
                 if ln.voided:
-                    raise UserError(f"Позиция {no} уже сторнирована.")
+                    raise _error(self.locale, "voided", no=no)
                 return ln
-        raise UserError(f"В чеке нет позиции {no}.")
+        raise _error(self.locale, "no_line", no=no)
 
     @property
     def pricing(self) -> Pricing:
@@ -185,7 +252,7 @@ class Check:
 
     def _editable(self) -> None:
         if self.state is not CheckState.OPEN:
-            raise UserError("Чек уже не открыт: изменить его нельзя.")
+            raise _error(self.locale, "not_open")
 
     def add(self, *, item_code: str, name: str, price: int, vat: VatRate,
             quantity: Decimal | int | str = 1, unit: Measure = Measure.PIECE,
@@ -193,14 +260,15 @@ class Check:
             marking_code: str | None = None, flags: Iterable[LineFlag | str] = (),
             catalog_price: int | None = None) -> CheckLine:
         self._editable()
-        q = _quantity(quantity, name, weighed=LineFlag.WEIGHED in _flags(flags))
+        q = _quantity(quantity, name, weighed=LineFlag.WEIGHED in _flags(flags),
+                      locale=self.locale)
         if price < 0:
-            raise UserError(f"Цена товара «{name}» не может быть отрицательной.")
+            raise _error(self.locale, "negative_price", name=name)
         if marking_code is not None:
             if q != 1:
-                raise UserError(f"Маркированный товар «{name}» продаётся по одной единице.")
+                raise _error(self.locale, "marked_one", name=name)
             if any(ln.marking_code == marking_code for ln in self.live):
-                raise UserError(f"Код маркировки товара «{name}» уже есть в чеке.")
+                raise _error(self.locale, "marking_twice", name=name)
         no = max((ln.no for ln in self.lines), default=0) + 1
         line = CheckLine(no=no, item_code=item_code, name=name, price=price, quantity=q,
                          vat=vat, unit=unit, barcode=barcode, department=department,
@@ -233,7 +301,7 @@ class Check:
         if found.amount is not None and found.quantity is None:
             price, quantity = found.amount, 1
         elif found.price is None:
-            raise UserError(f"У товара «{found.item.name}» нет цены: введите её вручную.")
+            raise _error(self.locale, "no_price", name=found.item.name)
         else:
             price = found.price
             if found.quantity is not None:
@@ -244,17 +312,16 @@ class Check:
     def set_quantity(self, no: int, quantity: Decimal | int | str) -> CheckLine:
         self._editable()
         old = self.line(no)
-        q = _quantity(quantity, old.name, weighed=old.weighed)
+        q = _quantity(quantity, old.name, weighed=old.weighed, locale=self.locale)
         if old.marking_code is not None or LineFlag.MARKED in old.flags:
             if q != 1:
-                raise UserError(f"Маркированный товар «{old.name}» продаётся по одной "
-                                "единице: отсканируйте каждую.")
+                raise _error(self.locale, "marked_one", name=old.name)
         return self._replace(old, quantity=q)
 
     def void_line(self, no: int, reason: str) -> CheckLine:
         self._editable()
         if not reason.strip():
-            raise UserError("Укажите причину сторно.")
+            raise _error(self.locale, "void_reason")
         line = self._replace(self.line(no), voided=True, void_reason=reason.strip())
         # a manual discount on that line has nothing left to apply to
         self.manual = [m for m in self.manual if m.line != no]
@@ -264,7 +331,7 @@ class Check:
         self._editable()
         old = self.line(no)
         if price < 0:
-            raise UserError("Цена не может быть отрицательной.")
+            raise _error(self.locale, "negative_price", name=old.name)
         return self._replace(old, price=price, flags=old.flags | {LineFlag.PRICE_OVERRIDDEN})
 
     def add_manual(self, *, percent: Decimal | int | str | None = None,
@@ -274,16 +341,15 @@ class Check:
         if line is not None:
             target = self.line(line)
             if LineFlag.NO_DISCOUNT in target.flags:
-                raise UserError(f"На товар «{target.name}» скидка не даётся.")
+                raise _error(self.locale, "no_discount", name=target.name)
         elif not any(LineFlag.NO_DISCOUNT not in ln.flags for ln in self.live):
-            raise UserError("В чеке нет товаров, на которые можно дать скидку.")
+            raise _error(self.locale, "nothing_to_discount")
         try:
             m = Manual(self.next_manual, percent=None if percent is None
                        else Decimal(str(percent)), amount=amount, line=line,
                        reason=reason.strip(), by=by, manager=manager)
         except ValueError:
-            raise UserError("Скидка задаётся процентом от 0 до 100 или суммой больше нуля."
-                            ) from None
+            raise _error(self.locale, "bad_discount") from None
         self.next_manual += 1
         self.manual.append(m)
         self._changed()
@@ -296,7 +362,7 @@ class Check:
                 self.manual.remove(m)
                 self._changed()
                 return m
-        raise UserError(f"В чеке нет ручной скидки {discount_id}.")
+        raise _error(self.locale, "no_manual", id=discount_id)
 
     def set_guest(self, guest: Guest | None, identifier: Identifier | None = None,
                   quote: Quote | None = None) -> None:
@@ -330,12 +396,12 @@ class Check:
         """The check ready to pay. Refuses an empty check and a marked item whose code was
         not scanned."""
         if self.state is not CheckState.OPEN:
-            raise UserError("Оплатить можно только открытый чек.")
+            raise _error(self.locale, "pay_open")
         if not self.live:
-            raise UserError("В чеке нет товаров.")
+            raise _error(self.locale, "empty")
         for ln in self.live:
             if LineFlag.MARKED in ln.flags and ln.marking_code is None:
-                raise UserError(f"Отсканируйте код маркировки товара «{ln.name}».")
+                raise _error(self.locale, "scan_marking", name=ln.name)
         lines = self.sale_lines()
         return SaleDraft(check_id=self.id, site=self.site, till=self.till,
                          cashier=cashier_name or self.cashier.name,
@@ -378,19 +444,19 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _quantity(value: Decimal | int | str, name: str, *, weighed: bool) -> Decimal:
+def _quantity(value: Decimal | int | str, name: str, *, weighed: bool,
+              locale: str = "ru") -> Decimal:
     try:
         raw = Decimal(str(value).replace(",", "."))
     except ArithmeticError:
-        raise UserError(f"Количество «{value}» для товара «{name}» — не число.") from None
+        raise _error(locale, "not_number", value=value, name=name) from None
     if not raw.is_finite() or raw <= 0 or raw > MAX_QUANTITY:
-        raise UserError(f"Количество товара «{name}» должно быть больше нуля и не больше "
-                        f"{MAX_QUANTITY}.")
+        raise _error(locale, "qty_range", name=name, max=MAX_QUANTITY)
     q = qty(raw)
     if q != raw:
-        raise UserError(f"Количество товара «{name}» задаётся с точностью до тысячных.")
+        raise _error(locale, "qty_places", name=name)
     if not weighed and q != q.to_integral_value():
-        raise UserError(f"Товар «{name}» продаётся целыми единицами.")
+        raise _error(locale, "qty_whole", name=name)
     return q
 
 
@@ -417,9 +483,11 @@ class CheckBook:
         self.hub = hub
         self.settings = settings if settings is not None else hub.section("pos", PosSettings)
         locale = getattr(getattr(hub.settings, "hub", None), "locale", "ru")
-        self.rights = rights or Rights.from_settings(self.settings, locale=locale)
-        self.site = site or self.settings.store or _only_site(hub)
+        self.locale = locale if locale in ("ru", "en") else "ru"
+        self.rights = rights or Rights.from_settings(self.settings, locale=self.locale)
+        self.site = site or self.settings.store or _only_site(hub, self.locale)
         self.tz = ZoneInfo(hub.site(self.site).timezone)
+        self._lock = anyio.Lock()
         self.open_checks: dict[str, dict[str, Check]] = {}  # till -> id -> check
         self.active_ids: dict[str, str] = {}  # till -> the check it shows
 
@@ -454,36 +522,40 @@ class CheckBook:
     def _attach(self, c: Check) -> Check:
         c.rules = tuple(self.settings.discounts)
         c.now = self.local_now
+        c.locale = self.locale
         c.reprice()
         return c
 
     async def _save(self, c: Check, *, new: bool = False,
                     expect: CheckState | None = None) -> None:
-        now = self.hub.clock.now()
-        values = {"till": c.till, "state": c.state.value, "cashier": c.cashier.code,
-                  "total": c.total, "updated_at": now, "body": c.body(),
-                  "deferred_at": now if c.state is CheckState.DEFERRED else None}
-        version = c.version
+        # one save at a time: two quick actions on a check (a double tap) must both
+        # land, the second on the first's version, not fail as if another till wrote
+        async with self._lock:
+            now = self.hub.clock.now()
+            values = {"till": c.till, "state": c.state.value, "cashier": c.cashier.code,
+                      "total": c.total, "updated_at": now, "body": c.body(),
+                      "deferred_at": now if c.state is CheckState.DEFERRED else None}
+            version = c.version
 
-        def write(conn: Any) -> int:
-            if new:
-                number = conn.execute(select(func.coalesce(func.max(t.c.number), 0))
-                                      .where(t.c.site == c.site)).scalar_one() + 1
-                conn.execute(insert(t).values(id=c.id, site=c.site, number=number,
-                                                 opened_at=c.opened_at, version=1,
-                                                 **values))
-                return int(number)
-            cond = [t.c.id == c.id, t.c.version == version]
-            if expect is not None:
-                cond.append(t.c.state == expect.value)
-            done = conn.execute(update(t).where(*cond).values(version=version + 1, **values))
-            if done.rowcount != 1:
-                raise UserError("Чек изменён на другой кассе: откройте его заново.")
-            return c.number or 0
+            def write(conn: Any) -> int:
+                if new:
+                    number = conn.execute(select(func.coalesce(func.max(t.c.number), 0))
+                                          .where(t.c.site == c.site)).scalar_one() + 1
+                    conn.execute(insert(t).values(id=c.id, site=c.site, number=number,
+                                                     opened_at=c.opened_at, version=1,
+                                                     **values))
+                    return int(number)
+                cond = [t.c.id == c.id, t.c.version == version]
+                if expect is not None:
+                    cond.append(t.c.state == expect.value)
+                done = conn.execute(update(t).where(*cond).values(version=version + 1, **values))
+                if done.rowcount != 1:
+                    raise _error(self.locale, "stale")
+                return c.number or 0
 
-        number = await self.hub.write_sync(write)
-        c.version = 1 if new else version + 1
-        c.number = number
+            number = await self.hub.write_sync(write)
+            c.version = 1 if new else version + 1
+            c.number = number
 
     # -- rights and audit ------------------------------------------------------------------
 
@@ -527,7 +599,7 @@ class CheckBook:
     def switch(self, till: str, check_id: str) -> Check:
         c = self.open_checks.get(till, {}).get(check_id)
         if c is None:
-            raise UserError("Этот чек не открыт на этой кассе.")
+            raise _error(self.locale, "not_here")
         self.active_ids[till] = check_id
         return c
 
@@ -535,7 +607,7 @@ class CheckBook:
         for checks in self.open_checks.values():
             if check_id in checks:
                 return checks[check_id]
-        raise UserError("Чек не открыт ни на одной кассе магазина.")
+        raise _error(self.locale, "nowhere")
 
     async def open(self, till: str, *, actor: Person) -> Check:
         self._known_till(till)
@@ -552,7 +624,7 @@ class CheckBook:
     def _known_till(self, till: str) -> None:
         names = [t.name for t in self.settings.tills]
         if names and till not in names:
-            raise UserError(f"Касса «{till}» не описана в [pos] tills.")
+            raise _error(self.locale, "unknown_till", till=till)
 
     def _forget(self, c: Check) -> None:
         self.open_checks.get(c.till, {}).pop(c.id, None)
@@ -581,7 +653,7 @@ class CheckBook:
         else:
             item = found.item if isinstance(found, Lookup) else found
             if price is None:
-                raise UserError(f"У товара «{item.name}» нет цены: введите её вручную.")
+                raise _error(self.locale, "no_price", name=item.name)
             line = c.add_item(item, price, quantity=quantity, marking_code=marking_code,
                               barcode=found.barcode if isinstance(found, Lookup) else None)
             if catalog is None or price != catalog:
@@ -599,7 +671,7 @@ class CheckBook:
     async def set_quantity(self, c: Check, no: int, quantity: Decimal | int | str, *,
                            actor: Person, manager: Person | None = None) -> CheckLine:
         old = c.line(no)
-        new_q = _quantity(quantity, old.name, weighed=old.weighed)
+        new_q = _quantity(quantity, old.name, weighed=old.weighed, locale=self.locale)
         lower = new_q < old.quantity
         confirmed = await self._authorize(c, Right.VOID_LINE if lower else Right.SELL,
                                           actor, manager)
@@ -614,7 +686,7 @@ class CheckBook:
                         manager: Person | None = None) -> CheckLine:
         c.line(no)
         if not reason.strip():
-            raise UserError("Укажите причину сторно.")
+            raise _error(self.locale, "void_reason")
         confirmed = await self._authorize(c, Right.VOID_LINE, actor, manager)
         line = c.void_line(no, reason)
         await self._done(c, Kind.LINE_VOIDED, actor, confirmed, amount=line.base,
@@ -694,7 +766,7 @@ class CheckBook:
                          manager: Person | None = None) -> None:
         c._editable()
         if not reason.strip():
-            raise UserError("Укажите причину аннулирования чека.")
+            raise _error(self.locale, "void_check_reason")
         confirmed = await self._authorize(c, Right.VOID_CHECK, actor, manager)
         total = c.total
         c.state = CheckState.VOIDED
@@ -707,7 +779,7 @@ class CheckBook:
         """Park the check in the store: any till of the store can resume it."""
         c._editable()
         if not c.live:
-            raise UserError("Пустой чек откладывать незачем.")
+            raise _error(self.locale, "defer_empty")
         confirmed = await self._authorize(c, Right.DEFER, actor, None)
         c.state = CheckState.DEFERRED
         await self._done(c, Kind.CHECK_DEFERRED, actor, confirmed, amount=c.total)
@@ -734,8 +806,7 @@ class CheckBook:
             row = (await conn.execute(select(t).where(t.c.id == check_id,
                                                       t.c.site == self.site))).first()
         if row is None or row.state != CheckState.DEFERRED.value:
-            raise UserError("Этот чек уже не отложен: его возобновили на другой кассе или "
-                            "закрыли.")
+            raise _error(self.locale, "not_deferred")
         c = self._attach(Check.from_row(row))
         await self._authorize(None, Right.DEFER, actor, None)
         was = c.till
@@ -763,8 +834,8 @@ def _event_line(ln: CheckLine) -> Any:
     return audit.line(ln.name, ln.quantity, ln.base, code=ln.item_code, price=ln.price)
 
 
-def _only_site(hub: Any) -> str:
+def _only_site(hub: Any, locale: str) -> str:
     sites = list(getattr(hub.settings, "sites", []) or [])
     if len(sites) == 1:
         return str(sites[0].code)
-    raise UserError("Укажите магазин в [pos] store: в kassa.toml не один сайт.")
+    raise _error(locale, "which_store")
