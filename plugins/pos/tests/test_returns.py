@@ -157,3 +157,30 @@ async def test_refund_receipt_of_a_discounted_line_passes_the_register(parts):
         rest = await ret.by_receipt("c1", None, return_id="r2", till="t1", cashier="П")
         assert one.total == 33000 and one.total + rest.total == 99001  # to the kopeck
         assert parts.reg.effects("receipt") == 3
+
+
+async def test_paper_out_at_the_refund_receipt_resumes_with_one_refund(parts):
+    from kassa.errors import RetryLater
+
+    async with parts.hub() as hub:
+        _, ret, _ = await sold(hub)
+        parts.reg.paper_out = True
+        with pytest.raises(RetryLater):
+            await ret.by_receipt("c1", None, return_id="r1", till="t1", cashier="П")
+        assert parts.card2.effects("refund") == 1 and parts.reg.effects("receipt") == 1
+        parts.reg.paper_out = False
+        done = await ret.by_receipt("c1", None, return_id="r1", till="t1", cashier="П")
+        assert done.total == 35000 and parts.reg.effects("receipt") == 2
+        assert parts.card2.effects("refund") == 1 and parts.card2.charged() == 0
+
+
+async def test_a_refund_receipt_failing_for_good_says_a_correction_is_due(parts):
+    async with parts.hub() as hub:
+        _, ret, _ = await sold(hub)
+        parts.reg.fn_full = True
+        with pytest.raises(ReturnError, match="Нужен чек коррекции") as err:
+            await ret.by_receipt("c1", None, return_id="r1", till="t1", cashier="П")
+        assert err.value.code == "needs_correction"
+        assert parts.card2.charged() == 0 and parts.reg.effects("receipt") == 1
+        # the units stay returned: the money went back
+        assert [q for _, _, q in await ret.returnable("c1")] == [0, 0]

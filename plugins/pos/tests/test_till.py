@@ -37,7 +37,10 @@ MILK = Item(code="m1", name="Молоко", vat=VatRate.VAT10, group="dairy",
             barcodes=("4600000000011",))
 CHEESE = Item(code="c1", name="Сыр", vat=VatRate.VAT22, unit=Measure.KILOGRAM, plu=101,
               flags=ItemFlag.WEIGHED, group="dairy")
-PRICES = PriceList(code="base", name="Базовый", prices={"m1": 8990, "c1": 120000})
+WATER = Item(code="w1", name="Вода", vat=VatRate.VAT22, flags=ItemFlag.MARKING,
+             barcodes=("4600000000028",))
+PRICES = PriceList(code="base", name="Базовый", prices={"m1": 8990, "c1": 120000,
+                                                         "w1": 5000})
 
 
 class Kit:
@@ -51,7 +54,7 @@ class Kit:
                                                                       [self.card])])
 
     async def till(self, hub) -> Till:  # type: ignore[no-untyped-def]
-        catalog = Catalog.of([MILK, CHEESE], [PRICES], site="s1", clock=hub.clock)
+        catalog = Catalog.of([MILK, CHEESE, WATER], [PRICES], site="s1", clock=hub.clock)
         return await Till.open(hub, "till1", catalog=catalog,
                                config=PayConfig(terminals=("card1",)))
 
@@ -117,3 +120,20 @@ async def test_an_open_check_blocks_the_z_and_a_held_payment_resumes_at_start(
         assert kit.card.charged() == 8990 and kit.card.effects("purchase") == 1
         assert till.book.checks("till1") == []
         await till.close_shift(ANNA)
+
+
+async def test_a_marking_code_is_checked_before_it_is_sold(tmp_path: Path) -> None:
+    kit = Kit(tmp_path)
+    async with kit.hub() as hub:
+        till = await kit.till(hub)
+        await till.open_shift(ANNA)
+        check = await till.new_check(ANNA)
+        code = "0104600000000028215abcdefghijkl\x1d93dGVz"
+        kit.reg.marking_valid = False
+        with pytest.raises(UserError, match="продавать нельзя: code not in circulation"):
+            await till.scan(check, "4600000000028", actor=ANNA, marking_code=code)
+        assert check.live == []
+        kit.reg.marking_valid = True
+        await till.scan(check, "4600000000028", actor=ANNA, marking_code=code)
+        paid = await till.pay(check, [Tender(kind="cash", amount=5000)], actor=ANNA)
+        assert paid.document.total == 5000 and kit.reg.effects("receipt") == 1

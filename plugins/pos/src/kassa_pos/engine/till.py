@@ -107,9 +107,25 @@ class Till:
     async def scan(self, check: Check, code: str, *, actor: Person,
                    quantity: Decimal | int | str | None = None,
                    marking_code: str | None = None) -> CheckLine:
-        """Sell what a barcode (or an in-store weighed-goods code) names."""
-        return await self.book.add(check, self.catalog.find(code), actor=actor,
-                                   quantity=quantity, marking_code=marking_code)
+        """Sell what a barcode (or an in-store weighed-goods code) names. A marking code
+        (2000) is checked with the register (and through it the marking system) first:
+        a code that may not be sold is refused before it reaches the check."""
+        found = self.catalog.find(code)
+        if marking_code is not None:
+            await self.check_marking(marking_code)
+        return await self.book.add(check, found, actor=actor, quantity=quantity,
+                                   marking_code=marking_code)
+
+    async def check_marking(self, code: str) -> None:
+        """Ask the register about a marking code for sale (2003 = 1, a piece sold)."""
+        from kassa.errors import UserError
+        from kassa.model import PlannedStatus
+
+        answer = await self.hub.fiscal.check_marking(code, int(PlannedStatus.PIECE_SOLD),
+                                                     site=self.site, station=self.name)
+        if not answer.valid:
+            raise UserError("Товар с этим кодом маркировки продавать нельзя"
+                            + (f": {answer.message}." if answer.message else "."))
 
     async def add(self, check: Check, *, actor: Person, item_code: str | None = None,
                   plu: int | None = None, quantity: Decimal | int | str | None = None,
