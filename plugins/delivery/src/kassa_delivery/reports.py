@@ -95,8 +95,8 @@ class Problems:
 
 class DayCheck:
     """Per day: what the drivers' app said was paid against what the register answered for
-    those receipts (each document's own 1020 total and 1054 operation). The register's shift
-    counters are not compared: the fiscal contract exposes none (see docs)."""
+    those receipts (each document's own 1020 total and 1054 operation). ``ShiftCheck`` holds
+    them against the register's own shift counters."""
 
     name = "delivery_day_check"
     title = {"ru": "Доставка: сверка дня с кассой", "en": "Delivery: the day against the register"}
@@ -132,5 +132,115 @@ class DayCheck:
                       period=period, columns=cols, rows=rows)
 
 
+# the drivers' payment kinds -> the register's counter of that kind (1136 / 1138 / 1218)
+_KIND_COUNTER = {"cash": "cash", "card": "electronic", "prepaid": "prepaid"}
+
+
+class ShiftCheck:
+    """End of day against the register: the delivery receipts fiscalised in the office
+    register's current shift (1038 of each job's document), summed by kind, next to the
+    register's own counters for sales in that shift (``ShiftTotalsReader``: 1129's 1135 count,
+    1201 total, 1136 / 1138 / 1218 by kind).
+
+    The register may hold other receipts (the office's own sales): the register above ours is
+    "other receipts", never an alarm. Ours above the register is the alarm: receipts we hold
+    as fiscalised that the register's counters do not contain (another register or FN, a Z we
+    did not see, a document we took for made). A register without counters, or one that does
+    not answer, gets one row saying so; nothing is guessed."""
+
+    name = "delivery_shift_check"
+    title = {"ru": "Доставка: конец дня по счётчикам кассы",
+             "en": "Delivery: end of day against the register's counters"}
+    parameters = ("site", "period")
+
+    async def build(self, ctx: Any, site: str | None, period: Period) -> Report:
+        import json
+
+        from kassa.hookspecs.fiscal import ShiftTotalsReader
+        from kassa.model import Operation
+
+        svc = service_for(ctx.hub)
+        ru = getattr(ctx, "locale", "ru") != "en"
+        cols = (Column("register", "Касса" if ru else "Register"),
+                Column("shift", "Смена" if ru else "Shift", "int"),
+                Column("what", "Показатель" if ru else "Counter"),
+                Column("ours", "Доставка" if ru else "Delivery", "money"),
+                Column("register_value", "Счётчик кассы" if ru else "Register", "money"),
+                Column("difference", "Разница (касса − доставка)" if ru
+                       else "Difference (register - delivery)", "money"),
+                Column("verdict", "Итог" if ru else "Verdict"))
+        names = {"count": ("Чеков прихода (доставка / касса)",
+                           "Sale receipts (delivery / register)"), "total": ("Сумма", "Total"),
+                 "cash": ("Наличными", "Cash"), "electronic": ("Безналичными", "Electronic"),
+                 "prepaid": ("Предоплатой", "Prepaid")}
+        rows: list[tuple[Any, ...]] = []
+        alarms = 0
+        for office in svc.cfg.offices:
+            if site and office.site != site:
+                continue
+            try:
+                reg_name, dev = ctx.hub.fiscal.register(site=office.site,
+                                                        name=office.register or None)
+            except Exception as exc:  # no such register in this hub: say it, build the rest
+                rows.append((office.register or office.site, None, "", None, None, None,
+                             str(exc)))
+                continue
+            if not isinstance(dev, ShiftTotalsReader):
+                rows.append((reg_name, None, "", None, None, None,
+                             "касса не сообщает счётчики смены" if ru
+                             else "the register reports no shift counters"))
+                continue
+            try:
+                totals = await dev.shift_totals()
+            except Exception as exc:  # offline, busy: the report still shows the others
+                rows.append((reg_name, None, "", None, None, None,
+                             ("касса не ответила: " if ru else "the register did not answer: ")
+                             + str(exc)))
+                continue
+            ours = {"count": 0, "total": 0, "cash": 0, "electronic": 0, "prepaid": 0}
+            for r in await _rows(ctx, office.site, period):
+                if r["status"] != "fiscalised" or not r["document"]:
+                    continue
+                doc = json.loads(r["document"])
+                if totals.shift is not None and doc.get("shift") not in (None, totals.shift):
+                    continue  # fiscalised in another shift: not in these counters
+                ours["count"] += 1
+                ours["total"] += int(doc.get("total") or r["amount"])
+                ours[_KIND_COUNTER[r["payment_kind"]]] += r["amount"]
+            sale = totals.of(Operation.SELL)
+            for what, value in ours.items():
+                theirs = None if sale is None else getattr(sale, what)
+                if theirs is None:
+                    verdict = "касса не сообщает" if ru else "not reported by the register"
+                    diff = None
+                else:
+                    diff = theirs - value
+                    if diff < 0:
+                        alarms += 1
+                        verdict = ("ТРЕВОГА: чеков доставки нет в счётчиках кассы" if ru
+                                   else "ALARM: delivery receipts missing from the register")
+                    elif diff > 0:
+                        verdict = "на кассе есть другие чеки" if ru \
+                            else "other receipts on the register"
+                    else:
+                        verdict = "сходится" if ru else "matches"
+                label = names[what][0 if ru else 1]
+                if what == "count":  # a count, not money: it goes into the label
+                    label += f": {value} / {'—' if theirs is None else theirs}"
+                    rows.append((reg_name, totals.shift, label, None, None, None, verdict))
+                else:
+                    rows.append((reg_name, totals.shift, label, value, theirs, diff, verdict))
+        notes: tuple[str, ...] = (
+            "Счётчики кассы выше наших — на кассе есть и другие чеки, это не ошибка. Наши "
+            "выше счётчиков кассы — тревога: чеки, которые мы считаем пробитыми, не вошли в "
+            "смену кассы." if ru else
+            "The register above ours: it holds other receipts too, not an error. Ours above "
+            "the register: an alarm, receipts we hold as fiscalised are not in its shift.",)
+        if alarms:
+            notes += (f"Тревог: {alarms}." if ru else f"Alarms: {alarms}.",)
+        return Report(name=self.name, title=self.title["ru" if ru else "en"], site=site,
+                      period=period, columns=cols, rows=rows, notes=notes)
+
+
 def definitions() -> list[Any]:
-    return [DriversByDay(), Problems(), DayCheck()]
+    return [DriversByDay(), Problems(), DayCheck(), ShiftCheck()]
