@@ -247,6 +247,60 @@ async def test_ports_the_hub_holds_are_skipped(tmp_path: Path) -> None:
         "kassa.toml: escpos.printers[0]", "kassa.toml: scales.devices[0].serial"]
 
 
+async def test_a_device_that_resets_the_link_is_nobodys_and_no_plugin_error() -> None:
+    import struct
+
+    srv = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def reset() -> None:  # takes the request, then RSTs (SO_LINGER 0): a crashing device
+        srv.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            conn.settimeout(0.5)
+            try:
+                conn.recv(4096)  # b"" from the reachability check, a probe otherwise
+            except OSError:
+                pass
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    t = threading.Thread(target=reset, daemon=True)
+    t.start()
+    try:
+        result = await discover(facade(kassa_escpos, kassa_scales), hosts=["127.0.0.1"],
+                                ports=[srv.getsockname()[1]], serial=False, usb=False,
+                                held={})
+    finally:
+        stop.set()
+        t.join(2)
+        srv.close()
+    assert [f.claim for f in result.found] == [None] and result.failures == ()
+
+
+async def test_a_device_file_that_is_no_serial_port_is_skipped_saying_why(tmp_path) -> None:
+    rec = Recorder()
+    plain = tmp_path / "notes.txt"
+    plain.write_text("x")
+    result = await discover(facade(rec), devices=[str(plain), str(tmp_path / "gone")],
+                            serial=False, usb=False, held={})
+    assert rec.asked == [] and result.found == ()
+    assert sorted(why for _, why in result.skipped) == ["no such device file",
+                                                         "not a serial port (not a tty)"]
+
+
+async def test_a_usb_device_is_never_written_to() -> None:
+    from kassa.discovery import claim
+
+    rec = Recorder()
+    hid = Candidate(transport="usb", address="usb 1-1", path="/dev/hidraw0", vendor_id=1)
+    assert (await claim(hid, facade(rec).device_claimers())).claim is None
+    assert rec.asked == [("usb 1-1", False)]  # the passive round only
+
+
 def test_hosts_and_networks_expand_once_and_a_huge_one_is_refused() -> None:
     assert expand_hosts(["10.0.0.0/30", "10.0.0.1", "printer.local"]) == [
         "10.0.0.1", "10.0.0.2", "printer.local"]

@@ -54,8 +54,9 @@ async def claim(candidate: Candidate, claimers: Sequence[tuple[str, Any]], *,
     if passive:
         ranked = sorted(passive, key=_rank)
         return Found(candidate, ranked[0], tuple(ranked[1:]))
-    if candidate.transport == "usb" and not candidate.path:
-        return Found(candidate, None)  # nothing to talk to
+    if candidate.transport == "usb":
+        # passive only: a write to a hidraw node is a HID output report, not a status request
+        return Found(candidate, None)
     for plugin, fn in order:
         if plugin in broken:
             continue

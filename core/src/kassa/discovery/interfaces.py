@@ -6,6 +6,7 @@ another process has open), which discovery must not touch."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import os
 import tomllib
@@ -210,6 +211,21 @@ async def tcp_open(host: str, port: int, within: float) -> bool:
     return True
 
 
+def cannot_open(path: str) -> str | None:
+    """Why the port cannot be opened for a probe (permissions, busy, not a tty), or None."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError as exc:
+        hint = " (add the user to the dialout group)" if exc.errno == errno.EACCES else ""
+        return f"cannot open: {exc.strerror}{hint}"
+    try:
+        if not os.isatty(fd):
+            return "not a serial port (not a tty)"
+    finally:
+        os.close(fd)
+    return None
+
+
 def local_candidates(*, serial: bool = True, usb: bool = True, devices: Sequence[str] = (),
                      held: Mapping[str, str] | None = None, sysfs: Path = Path("/sys"),
                      dev: Path = Path("/dev"), proc: Path = Path("/proc"),
@@ -236,6 +252,8 @@ def local_candidates(*, serial: bool = True, usb: bool = True, devices: Sequence
             skipped.append((c, "no such device file"))
         elif c.path and (who := open_elsewhere(c.path, proc)):
             skipped.append((c, f"open by {who}"))
+        elif c.transport == "serial" and (why := cannot_open(c.path)):
+            skipped.append((c, why))
         else:
             usable.append(c)
     return usable, skipped

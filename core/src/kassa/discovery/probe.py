@@ -41,25 +41,31 @@ class PortProbe:
 
     def _exchange(self, data: bytes, size: int, until: bytes, wait: float,
                   baudrate: int) -> bytes:
-        fd = self._open(baudrate, wait)
-        if data and self._sock is not None:
-            self._drain_socket()
-            self._sock.sendall(data)
-        elif data:
-            termios.tcflush(fd, termios.TCIFLUSH)  # drop what a previous probe provoked
-            os.write(fd, data)
         got = b""
-        deadline = time.monotonic() + wait
-        while (left := deadline - time.monotonic()) > 0:
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                break
-            chunk = self._sock.recv(4096) if self._sock is not None else os.read(fd, 4096)
-            if not chunk:
-                break  # the peer hung up
-            got += chunk
-            if (size and len(got) >= size) or (until and until in got):
-                break
+        try:
+            fd = self._open(baudrate, wait)
+            if data and self._sock is not None:
+                self._drain_socket()
+                self._sock.sendall(data)
+            elif data:
+                termios.tcflush(fd, termios.TCIFLUSH)  # drop what a previous probe provoked
+                os.write(fd, data)
+            deadline = time.monotonic() + wait
+            while (left := deadline - time.monotonic()) > 0:
+                ready, _, _ = select.select([fd], [], [], left)
+                if not ready:
+                    break
+                chunk = self._sock.recv(4096) if self._sock is not None else os.read(fd, 4096)
+                if not chunk:
+                    break  # the peer hung up
+                got += chunk
+                if (size and len(got) >= size) or (until and until in got):
+                    break
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:
+            # a device that hangs up or resets is an answer ("not mine"), not a driver's bug
+            self.close()
         return got
 
     def _open(self, baudrate: int, wait: float) -> int:
