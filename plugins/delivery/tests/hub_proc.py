@@ -2,8 +2,11 @@
 ``DATA``, the fake office register's far end in ``FAR`` (it survives the process), the API on
 a free port printed as one JSON line. ``--answer-delay S``: the register acts, then waits S
 seconds before answering (a kill there leaves a receipt the journal has not recorded).
+``--copy-delay S``: a copy's SMTP or SMS send completes, then waits S seconds before it
+returns (a kill there leaves a copy delivered that neither the journal nor the job has
+marked). ``--delivery JSON``: more ``[delivery]`` settings.
 
-    python hub_proc.py DATA FAR [--answer-delay S]
+    python hub_proc.py DATA FAR [--answer-delay S] [--copy-delay S] [--delivery JSON]
 """
 
 from __future__ import annotations
@@ -33,9 +36,33 @@ class Registers:
         return [self.reg]
 
 
-async def main(data: Path, far: Path, answer_delay: float) -> None:
+def delay_copies(seconds: float) -> None:
+    """Fault injection: the send has happened when the pause starts."""
+    import aiosmtplib
+    from kassa_delivery.sms_sim import SimulatedSms
+
+    smtp_send, sms_send = aiosmtplib.send, SimulatedSms.send
+
+    async def mail(*a: Any, **kw: Any) -> Any:
+        out = await smtp_send(*a, **kw)
+        await anyio.sleep(seconds)
+        return out
+
+    async def sms(self: SimulatedSms, phone: str, text: str, key: str) -> str:
+        out = await sms_send(self, phone, text, key)
+        await anyio.sleep(seconds)
+        return out
+
+    aiosmtplib.send = mail
+    SimulatedSms.send = sms  # type: ignore[method-assign]
+
+
+async def main(data: Path, far: Path, answer_delay: float, copy_delay: float,
+               delivery: dict[str, Any]) -> None:
     reg = FakeRegister("fr1", path=far, answer_delay=answer_delay)
-    cfg = hub_config()
+    if copy_delay:
+        delay_copies(copy_delay)
+    cfg = hub_config(**delivery)
     cfg["chats"] = []
     async with make_hub(cfg, data, plugins=[kassa_delivery, Registers(reg)], api=True) as hub:
         print(json.dumps({"port": hub.api_port}), flush=True)
@@ -47,5 +74,7 @@ if __name__ == "__main__":
     ap.add_argument("data", type=Path)
     ap.add_argument("far", type=Path)
     ap.add_argument("--answer-delay", type=float, default=0.0)
+    ap.add_argument("--copy-delay", type=float, default=0.0)
+    ap.add_argument("--delivery", type=json.loads, default={})
     a = ap.parse_args()
-    anyio.run(main, a.data, a.far, a.answer_delay)
+    anyio.run(main, a.data, a.far, a.answer_delay, a.copy_delay, a.delivery)

@@ -130,3 +130,21 @@ async def test_no_copy_of_our_own_when_the_tariff_delivers(api, hub, smtp):
     r = await api.post("/payments", json=payment("E-3"), headers=idem("e3"))
     job = await _copy_done(api, hub, r.json()["job_id"])
     assert job["copy"]["status"] == "ofd" and inbox.messages == []
+
+
+async def test_a_refund_receipt_copy(api, hub, smtp):
+    inbox, _ = smtp
+    r = await api.post("/payments", json=payment("E-4"), headers=idem("e4"))
+    await _copy_done(api, hub, r.json()["job_id"])
+    r = await api.post("/orders/E-4/refunds", json={"amount": 15000, "lines": [
+        {"line": 2, "quantity": "1"}]}, headers=idem("e4-r"))
+    assert r.status_code == 202, r.text
+    job = await _copy_done(api, hub, r.json()["job_id"])
+    assert job["copy"]["status"] == "sent" and len(inbox.messages) == 2
+    m = inbox.messages[1]
+    subject = str(email.header.make_header(email.header.decode_header(m["Subject"])))
+    assert subject == "Чек возврата по заказу E-4"
+    text = next(p for p in m.walk() if p.get_content_type() == "text/plain")
+    body = text.get_payload(decode=True).decode()
+    assert "ВОЗВРАТ ПРИХОДА" in body and "Помпа  1 x 150.00 = 150.00" in body
+    assert "ИТОГ 150.00" in body and "Вода" not in body

@@ -23,10 +23,11 @@ N = 6
 KEEPALIVE = httpx.Limits(keepalive_expiry=1.0)
 
 
-def _start(data: Path, far: Path, delay: float) -> tuple[subprocess.Popen[str], str]:
+def _start(data: Path, far: Path, delay: float, *extra: str
+           ) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, str(HERE / "hub_proc.py"), str(data), str(far),
-                             "--answer-delay", str(delay)], stdout=subprocess.PIPE,
+                             "--answer-delay", str(delay), *extra], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, env=env)
     assert proc.stdout is not None
     line = proc.stdout.readline()  # blocks until the hub is up (or the process died)
