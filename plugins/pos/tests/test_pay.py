@@ -286,3 +286,33 @@ def test_spread_is_proportional_and_exact():
     assert spread(5, [10, 0, 30]) == [1, 0, 4]
     assert spread(50, [10, 20]) == [10, 20]  # never below zero
     assert sum(spread(9999, [123, 4567, 89])) == 4779
+
+
+async def test_a_held_payment_can_be_abandoned_when_no_receipt_was_made(parts):
+    async with parts.hub() as hub:
+        pay = await ready(hub)
+        parts.reg.paper_out = True
+        tenders = [Tender(kind="bonus", amount=2000, account="g1"),
+                   Tender(kind="card", amount=8000, terminal="card1")]
+        with pytest.raises(RetryLater):
+            await pay.pay(draft(), tenders)
+        assert await pay.abandon("c1") == 2
+        assert parts.card1.charged() == 0 and parts.card1.effects("rollback") == 1
+        assert await parts.bonus.balance("g1") == 50000
+        assert await pay.pending("s1", "t1") == [] and await pay.abandon("c1") == 0
+        parts.reg.paper_out = False
+        paid = await pay.pay(draft(), [Tender(kind="cash", amount=10000)])  # attempt 2
+        assert paid.document.total == 10000 and parts.reg.effects("receipt") == 1
+
+
+async def test_abandon_is_refused_once_the_receipt_may_exist(parts):
+    async with parts.hub() as hub:
+        pay = await ready(hub)
+        parts.reg.drop_answers = 1  # the receipt is made, its answer lost
+        with pytest.raises(RetryLater):
+            await pay.pay(draft(), [Tender(kind="card", amount=10000, terminal="card1")])
+        with pytest.raises(PayError, match="Чек мог быть уже пробит"):
+            await pay.abandon("c1")
+        paid = await pay.resume("c1")
+        assert paid is not None and parts.reg.effects("receipt") == 1
+        assert parts.card1.charged() == 10000

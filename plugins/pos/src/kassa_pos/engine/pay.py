@@ -34,11 +34,14 @@ from attrs import field, frozen
 from kassa import codec
 from kassa.errors import Permanent, RetryLater, UserError
 from kassa.model import (
+    CardResult,
     Cashier,
     Event,
     FiscalDocument,
     Operation,
     PaymentKind,
+    PaymentResult,
+    PaymentStatus,
     Receipt,
     ReceiptLine,
     ReceiptPayment,
@@ -72,6 +75,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "pending_other": "Оплата этого чека уже начата другими способами: завершите её.",
         "already_paid": "Чек уже оплачен.",
         "empty": "В чеке нет товаров.",
+        "receipt_exists": "Чек мог быть уже пробит: сначала повторите оплату, касса "
+                          "сверится с регистратором и терминалом.",
     },
     "en": {
         "underpaid": "{due} short: {paid} of {total} paid.",
@@ -89,6 +94,8 @@ _TEXT: dict[str, dict[str, str]] = {
                          "finish it.",
         "already_paid": "The check is already paid.",
         "empty": "The check has no items.",
+        "receipt_exists": "The receipt may already be made: retry the payment first, the "
+                          "till will check with the register and the terminal.",
     },
 }
 
@@ -322,6 +329,47 @@ class Payments:
         """Finish a pending attempt (at start, or when the cashier retries); None if none."""
         pending = await self._pending(check_id)
         return None if pending is None else await self._run(pending)
+
+    async def abandon(self, check_id: str) -> int:
+        """Give up a pending attempt whose receipt was NOT made (the register stays out of
+        paper, the guest leaves): holds are voided and cards rolled back or cancelled under
+        ``settle``'s own undo keys, so this and a late ``settle`` never undo twice. Refused
+        while the receipt or a card's outcome is unknown or the receipt exists: ``resume``
+        then. Returns how many payments were given back."""
+        plan = await self._pending(check_id)
+        if plan is None:
+            return 0
+        j, d, pay = self.hub.journal, plan.draft, self.hub.payments
+        receipt = await j.entry(f"{plan.key}:receipt")
+        if receipt is not None and receipt.status != "failed":
+            raise PayError("receipt_exists")
+        entries = [await j.entry(f"{plan.key}:card:{i}") for i in range(len(plan.cards))]
+        if any(e is not None and e.status not in ("done", "failed") for e in entries):
+            raise PayError("receipt_exists")
+        undone = 0
+        for i, a in enumerate(plan.accounts):
+            e = await j.entry(f"{plan.key}:hold:{i}")
+            if e is not None and e.status == "done" and e.result:
+                held = codec.loads(e.result, PaymentResult)
+                if held.status is PaymentStatus.AUTHORIZED:
+                    await pay.void(held.id, key=f"{plan.key}:void:{i}", site=d.site,
+                                   station=d.till, method=a.method)
+                    undone += 1
+        for i, (c, e) in enumerate(zip(plan.cards, entries, strict=True)):
+            if e is None or e.status != "done" or not e.result:
+                continue
+            r = codec.loads(e.result, CardResult)
+            if not r.approved:
+                continue
+            if r.suspended:
+                await pay.rollback(r, key=f"{plan.key}:rollback:{i}", site=d.site,
+                                   station=d.till, terminal=c.terminal)
+            else:
+                await pay.cancel(r, key=f"{plan.key}:cancel:{i}", site=d.site,
+                                 station=d.till, terminal=c.terminal)
+            undone += 1
+        await self._finish_attempt(plan.key, "failed", "abandoned")
+        return undone
 
     async def pending(self, site: str, till: str) -> list[str]:
         """Checks of the till whose payment is unfinished (to resume at start)."""
