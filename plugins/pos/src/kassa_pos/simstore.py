@@ -79,6 +79,9 @@ _BRANDS = ("Простоквашино", "Домик в деревне", "Вку
            "Жигулёвское", "Тамань", "Фанагория")
 
 
+PLU_MAX = 99_999
+
+
 def demo_items(seed: int = 1, n: int = 3000) -> Iterator[tuple[Item, int]]:
     """``n`` items with their base price (kopecks), the same for the same seed."""
     rng = random.Random(seed)
@@ -94,6 +97,8 @@ def demo_items(seed: int = 1, n: int = 3000) -> Iterator[tuple[Item, int]]:
 
     for i in range(n):
         kind = rng.choices(_KINDS, weights=_WEIGHTS)[0]
+        while kind.weighed and plu >= PLU_MAX:  # PLUs are 5 digits in the default layout
+            kind = rng.choices(_KINDS, weights=_WEIGHTS)[0]
         name = f"{rng.choice(kind.names)} {rng.choice(_BRANDS)} {rng.choice(kind.sizes)}"
         lo, hi = kind.price
         price = rng.randrange(lo, hi + 1) * 100 + rng.choice((0, 90, 99, 50))
