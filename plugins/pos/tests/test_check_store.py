@@ -218,3 +218,22 @@ async def test_two_quick_actions_on_one_check_both_land(tmp_path: Path) -> None:
         fresh = CheckBook(h)
         await fresh.load()
         assert fresh.get(c.id).total == 300 and fresh.get(c.id).version == c.version
+
+
+async def test_risky_actions_reach_the_owners_chat_and_routine_ones_do_not(tmp_path: Path
+                                                                          ) -> None:
+    from kassa.testing import CaptureChannel, ComponentsPlugin, eventually
+
+    chat = CaptureChannel()
+    cfg = {**CFG, "chats": [{"channel": "capture", "chat_id": "-100", "owners": True}]}
+    async with make_hub(cfg, tmp_path, plugins=[kassa_pos, ComponentsPlugin(channels=[chat])]
+                        ) as h:
+        book = await CheckBook.of(h)
+        c = await book.open("till1", actor=ANNA)
+        ln = await book.add(c, Lookup(item=MILK, price=8990), actor=ANNA)
+        await book.void_line(c, ln.no, reason="разбито", actor=ANNA, manager=OLEG)
+        await eventually(lambda: chat.texts(), hub=h)
+        await h.drain(timeout=0.5)
+        texts = chat.texts()
+        assert len(texts) == 1, texts  # the void; not the opening or the added line
+        assert "Сторно позиции" in texts[0] and "разбито" in texts[0] and "Олег" in texts[0]
