@@ -221,7 +221,8 @@ async def test_a_claim_hook_that_raises_is_one_line_and_discovery_goes_on() -> N
         await printers.stop()
     (found,) = result.found
     assert found.claim is not None and found.claim.plugin == "kassa_escpos"
-    assert result.failures == (f"plugin 'broken' failed on 127.0.0.1:{port}: KeyError: 'oops'",)
+    assert [(f.plugin, f.address, f.error) for f in result.failures] == [
+        ("broken", f"127.0.0.1:{port}", "KeyError: 'oops'")]
 
 
 async def test_ports_the_hub_holds_are_skipped(tmp_path: Path) -> None:
@@ -243,8 +244,8 @@ async def test_ports_the_hub_holds_are_skipped(tmp_path: Path) -> None:
         os.close(master)
         os.close(slave)
     assert rec.asked == [] and result.found == ()
-    assert sorted(why for _, why in result.skipped) == [
-        "kassa.toml: escpos.printers[0]", "kassa.toml: scales.devices[0].serial"]
+    assert sorted((k.reason, k.detail) for k in result.skipped) == [
+        ("config", "escpos.printers[0]"), ("config", "scales.devices[0].serial")]
 
 
 async def test_a_device_that_resets_the_link_is_nobodys_and_no_plugin_error() -> None:
@@ -288,8 +289,7 @@ async def test_a_device_file_that_is_no_serial_port_is_skipped_saying_why(tmp_pa
     result = await discover(facade(rec), devices=[str(plain), str(tmp_path / "gone")],
                             serial=False, usb=False, held={})
     assert rec.asked == [] and result.found == ()
-    assert sorted(why for _, why in result.skipped) == ["no such device file",
-                                                         "not a serial port (not a tty)"]
+    assert sorted(k.reason for k in result.skipped) == ["missing", "not_tty"]
 
 
 async def test_a_usb_device_is_never_written_to() -> None:
@@ -438,9 +438,11 @@ def test_cli_json_and_english(tmp_path: Path) -> None:
         en = run_cli("--host", "127.0.0.1", "--port", str(port), "--locale", "en",
                      "-c", str(toml))
     data = json.loads(res.output)
-    assert data["found"] == [] and data["skipped"][0]["reason"] == "kassa.toml: escpos.printers[0]"
+    assert data["found"] == [] and data["failures"] == []
+    assert (data["skipped"][0]["reason"], data["skipped"][0]["detail"]) == (
+        "config", "escpos.printers[0]")
     assert "Skipped so as not to disturb the hub:" in en.output
-    assert f"127.0.0.1:{port} — kassa.toml: escpos.printers[0]" in en.output
+    assert f"127.0.0.1:{port} — kassa.toml configures it: escpos.printers[0]" in en.output
 
 
 @pytest.mark.usefixtures("only_escpos")
@@ -449,3 +451,29 @@ def test_cli_bad_input_is_one_sentence() -> None:
     assert res.exit_code == 2 and "Укажите --port для --host" in res.output
     res = CliRunner().invoke(cli, ["devices", "discover", "--host", "h", "--port", "99999"])
     assert res.exit_code == 2 and "«99999» — не номер TCP-порта (1–65535)." in res.output
+
+
+def test_cli_russian_skips_and_plugin_errors_one_line_each(tmp_path: Path) -> None:
+    class Broken:
+        @hookimpl
+        def claim_device(self, candidate: Candidate) -> None:
+            raise KeyError("oops")
+
+    pm = new_manager(entry_points=False, extra=[kassa_escpos])
+    pm.register(Broken(), name="broken")
+    set_plugins(Plugins(pm))
+    plain = tmp_path / "notes.txt"
+    plain.write_text("x")
+    try:
+        with printer_in_a_thread() as sim:
+            port = sim["kitchen"].port
+            res = run_cli("--host", "127.0.0.1", "--port", str(port), "--device", str(plain),
+                          "-c", str(tmp_path / "none.toml"))
+    finally:
+        set_plugins(None)
+    assert res.exit_code == 0, res.output
+    assert f"  {plain} — это не последовательный порт" in res.output
+    assert "Ошибки плагинов (обнаружение продолжено):" in res.output
+    assert res.output.count("плагин broken на") == 1
+    assert f"плагин broken на 127.0.0.1:{port}: KeyError: 'oops'" in res.output
+    assert "(плагин kassa_escpos)" in res.output  # the printer was still found

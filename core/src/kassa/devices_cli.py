@@ -114,7 +114,7 @@ KINDS = {"ru": {"printer": "принтер", "scale": "весы", "scanner": "с
                 "terminal": "терминал", "video": "видеосистема"},
          "en": {"printer": "printer", "scale": "scale", "scanner": "scanner",
                 "terminal": "card terminal", "video": "video system"}}
-DISCOVER = {
+DISCOVER: dict[str, dict[str, str | dict[str, str]]] = {
     "ru": {"summary": "Найдено устройств: {found}, не опознано: {unknown}.",
            "claimed": "{where}: {kind} — {model} (плагин {plugin})",
            "paste": "  Добавьте в kassa.toml:", "cannot": "  Настроить нельзя: {note}",
@@ -127,7 +127,14 @@ DISCOVER = {
                        "файлам устройств.",
            "nothing": "Ничего не найдено.", "needport": "Укажите --port для --host "
                        "(например, --port 9100,4001).",
-           "badport": "«{value}» — не номер TCP-порта (1–65535)."},
+           "badport": "«{value}» — не номер TCP-порта (1–65535).",
+           "failed": "плагин {plugin} на {address}: {error}",
+           "why": {"config": "его настраивает kassa.toml: {detail}",
+                   "held": "его держит процесс {detail}",
+                   "missing": "нет такого файла устройства",
+                   "cannot_open": "не открывается: {detail}",
+                   "EACCES": "нет прав (добавьте пользователя в группу dialout)",
+                   "not_tty": "это не последовательный порт"}},
     "en": {"summary": "Devices found: {found}, not recognised: {unknown}.",
            "claimed": "{where}: {kind} — {model} (plugin {plugin})",
            "paste": "  Add to kassa.toml:", "cannot": "  Cannot be configured: {note}",
@@ -140,12 +147,29 @@ DISCOVER = {
                        "files.",
            "nothing": "Nothing found.", "needport": "Give --port with --host "
                        "(e.g. --port 9100,4001).",
-           "badport": "{value!r} is not a TCP port number (1-65535)."},
+           "badport": "{value!r} is not a TCP port number (1-65535).",
+           "failed": "plugin {plugin} on {address}: {error}",
+           "why": {"config": "kassa.toml configures it: {detail}",
+                   "held": "process {detail} has it open",
+                   "missing": "no such device file",
+                   "cannot_open": "cannot be opened: {detail}",
+                   "EACCES": "permission denied (add the user to the dialout group)",
+                   "not_tty": "not a serial port"}},
 }
 
 
 def dtext(which: str, locale: str, **kw: Any) -> str:
-    return DISCOVER.get(locale, DISCOVER["ru"])[which].format(**kw)
+    value = DISCOVER.get(locale, DISCOVER["ru"])[which]
+    assert isinstance(value, str)
+    return value.format(**kw)
+
+
+def why(skip: dict[str, Any], locale: str) -> str:
+    words = DISCOVER.get(locale, DISCOVER["ru"])["why"]
+    assert isinstance(words, dict)
+    if skip["reason"] == "cannot_open" and skip["detail"] in words:
+        return str(words[skip["detail"]])
+    return str(words.get(skip["reason"], skip["reason"])).format(detail=skip["detail"])
 
 
 def parse_ports(values: tuple[str, ...], locale: str) -> list[int]:
@@ -188,11 +212,12 @@ def discover_lines(data: dict[str, Any], locale: str) -> list[str]:
         out += ["", dtext("unknown", locale), *(f"  {where(f)}" for f in unknown)]
     if data["skipped"]:
         out += ["", dtext("skipped", locale),
-                *(f"  {where(s)} — {s['reason']}" for s in data["skipped"])]
+                *(f"  {where(s)} — {why(s, locale)}" for s in data["skipped"])]
     if data["closed"]:
         out += ["", dtext("closed", locale, list=", ".join(data["closed"]))]
     if data["failures"]:
-        out += ["", dtext("failures", locale), *(f"  {x}" for x in data["failures"])]
+        out += ["", dtext("failures", locale),
+                *("  " + dtext("failed", locale, **f) for f in data["failures"])]
     return out
 
 

@@ -22,8 +22,8 @@ from kassa.discovery.interfaces import (
     usb_devices,
 )
 from kassa.discovery.probe import PortProbe
-from kassa.discovery.values import Candidate, Claim, Found, ProbeRefused, Result
+from kassa.discovery.values import Candidate, Claim, Failure, Found, ProbeRefused, Result, Skip
 
-__all__ = ["Candidate", "Claim", "Found", "PortProbe", "ProbeRefused", "Result", "claim",
-           "discover", "expand_hosts", "held_by_config", "local_candidates", "open_elsewhere",
-           "serial_ports", "usage_pages", "usb_devices"]
+__all__ = ["Candidate", "Claim", "Failure", "Found", "PortProbe", "ProbeRefused", "Result",
+           "Skip", "claim", "discover", "expand_hosts", "held_by_config", "local_candidates",
+           "open_elsewhere", "serial_ports", "usage_pages", "usb_devices"]

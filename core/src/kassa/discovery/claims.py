@@ -12,7 +12,15 @@ from attrs import evolve
 
 from kassa.discovery.interfaces import expand_hosts, local_candidates, tcp_open
 from kassa.discovery.probe import PortProbe
-from kassa.discovery.values import Candidate, Claim, Found, ProbeRefused, Result
+from kassa.discovery.values import (
+    Candidate,
+    Claim,
+    Failure,
+    Found,
+    ProbeRefused,
+    Result,
+    Skip,
+)
 from kassa.plugins import Plugins, await_me_maybe
 
 
@@ -22,7 +30,7 @@ def _rank(c: Claim) -> tuple[int, str]:
 
 async def claim(candidate: Candidate, claimers: Sequence[tuple[str, Any]], *,
                 locale: str = "ru", wait: float = 0.3,
-                failures: list[str] | None = None) -> Found:
+                failures: list[Failure] | None = None) -> Found:
     """Ask every claimer passively; if nobody claims, actively one at a time (name order)
     until one does. A claimer that raises is one line in ``failures``, never the end."""
     failures = failures if failures is not None else []
@@ -37,16 +45,15 @@ async def claim(candidate: Candidate, claimers: Sequence[tuple[str, Any]], *,
             return None  # a driver that probes in the passive round simply has no claim yet
         except Exception as exc:  # a driver's bug: reported, discovery goes on
             broken.add(plugin)
-            failures.append(f"plugin {plugin!r} failed on {candidate.address}: "
-                            f"{type(exc).__name__}: {exc}")
+            failures.append(Failure(plugin, candidate.address, f"{type(exc).__name__}: {exc}"))
             return None
         finally:
             await anyio.to_thread.run_sync(probe.close)
         if got is None:
             return None
         if not isinstance(got, Claim):
-            failures.append(f"plugin {plugin!r} answered {type(got).__name__} for "
-                            f"{candidate.address}, not a Claim")
+            failures.append(Failure(plugin, candidate.address,
+                                    f"answered {type(got).__name__}, not a Claim"))
             return None
         return evolve(got, plugin=plugin)
 
@@ -85,7 +92,7 @@ async def discover(plugins: Plugins, *, hosts: Sequence[str] = (), ports: Sequen
         address = f"{host}:{port}"
         c = Candidate(transport="tcp", address=address, host=host, port=port)
         if address in held:
-            skipped.append((c, f"kassa.toml: {held[address]}"))
+            skipped.append(Skip(c, "config", held[address]))
             return
         async with limit:
             if await tcp_open(host, port, connect_within):
@@ -98,7 +105,7 @@ async def discover(plugins: Plugins, *, hosts: Sequence[str] = (), ports: Sequen
             for port in ports:
                 tg.start_soon(check, host, port)
     claimers = plugins.device_claimers()
-    failures: list[str] = []
+    failures: list[Failure] = []
     found: dict[str, Found] = {}
 
     async def one(c: Candidate) -> None:
@@ -114,4 +121,4 @@ async def discover(plugins: Plugins, *, hosts: Sequence[str] = (), ports: Sequen
                       f.claim is None, local.get(f.candidate.address, len(local)),
                       f.candidate.host, f.candidate.port))),
                   skipped=tuple(skipped), closed=tuple(sorted(closed)),
-                  failures=tuple(sorted(failures)))
+                  failures=tuple(sorted(failures, key=lambda f: (f.address, f.plugin))))

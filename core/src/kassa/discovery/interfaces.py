@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from kassa.discovery.values import Candidate
+from kassa.discovery.values import Candidate, Skip
 
 SERIAL_GLOBS = ("ttyS*", "ttyUSB*", "ttyACM*", "ttyAMA*", "ttyXRUSB*", "rfcomm*")
 MAX_HOSTS = 1024  # a /22 at most: a typo like /8 must not scan for hours
@@ -211,16 +211,16 @@ async def tcp_open(host: str, port: int, within: float) -> bool:
     return True
 
 
-def cannot_open(path: str) -> str | None:
-    """Why the port cannot be opened for a probe (permissions, busy, not a tty), or None."""
+def cannot_open(path: str) -> tuple[str, str] | None:
+    """``(reason, detail)`` when the port cannot be opened for a probe (permissions, busy:
+    ``cannot_open`` with the OS's words; ``not_tty``), else None."""
     try:
         fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
     except OSError as exc:
-        hint = " (add the user to the dialout group)" if exc.errno == errno.EACCES else ""
-        return f"cannot open: {exc.strerror}{hint}"
+        return "cannot_open", "EACCES" if exc.errno == errno.EACCES else str(exc.strerror)
     try:
         if not os.isatty(fd):
-            return "not a serial port (not a tty)"
+            return "not_tty", ""
     finally:
         os.close(fd)
     return None
@@ -229,8 +229,8 @@ def cannot_open(path: str) -> str | None:
 def local_candidates(*, serial: bool = True, usb: bool = True, devices: Sequence[str] = (),
                      held: Mapping[str, str] | None = None, sysfs: Path = Path("/sys"),
                      dev: Path = Path("/dev"), proc: Path = Path("/proc"),
-                     ) -> tuple[list[Candidate], list[tuple[Candidate, str]]]:
-    """(usable, skipped with why) serial ports, named device files and USB devices."""
+                     ) -> tuple[list[Candidate], list[Skip]]:
+    """(usable, skipped) serial ports, named device files and USB devices."""
     held = held or {}
     candidates: list[Candidate] = []
     if serial:
@@ -243,17 +243,17 @@ def local_candidates(*, serial: bool = True, usb: bool = True, devices: Sequence
     if usb:
         candidates += usb_devices(sysfs, dev)
     usable: list[Candidate] = []
-    skipped: list[tuple[Candidate, str]] = []
+    skipped: list[Skip] = []
     for c in candidates:
         real = os.path.realpath(c.path) if c.path else ""
         if real and real in held:
-            skipped.append((c, f"kassa.toml: {held[real]}"))
+            skipped.append(Skip(c, "config", held[real]))
         elif c.path and not os.path.exists(c.path):
-            skipped.append((c, "no such device file"))
+            skipped.append(Skip(c, "missing"))
         elif c.path and (who := open_elsewhere(c.path, proc)):
-            skipped.append((c, f"open by {who}"))
+            skipped.append(Skip(c, "held", who))
         elif c.transport == "serial" and (why := cannot_open(c.path)):
-            skipped.append((c, why))
+            skipped.append(Skip(c, *why))
         else:
             usable.append(c)
     return usable, skipped

@@ -68,11 +68,31 @@ class Found:
 
 
 @frozen
+class Skip:
+    """A candidate left alone. ``reason``: ``config`` (``detail``: the kassa.toml key that
+    names it), ``held`` (the process that has it open), ``missing``, ``cannot_open`` (the
+    OS's words), ``not_tty``."""
+
+    candidate: Candidate
+    reason: str
+    detail: str = ""
+
+
+@frozen
+class Failure:
+    """A claim hook that raised (or answered something else than a Claim)."""
+
+    plugin: str
+    address: str
+    error: str  # "KeyError: 'x'"
+
+
+@frozen
 class Result:
     found: tuple[Found, ...]
-    skipped: tuple[tuple[Candidate, str], ...]  # (candidate, why), e.g. held by the hub
+    skipped: tuple[Skip, ...]
     closed: tuple[str, ...]  # host:port that refused or timed out
-    failures: tuple[str, ...]  # "plugin 'x' failed on /dev/ttyS0: ValueError: ..."
+    failures: tuple[Failure, ...]
 
     def to_json(self) -> dict[str, Any]:
         def cand(c: Candidate) -> dict[str, Any]:
@@ -89,5 +109,8 @@ class Result:
 
         return {"found": [{**cand(f.candidate), "claim": claim(f.claim) if f.claim else None,
                            "also": [claim(o) for o in f.others]} for f in self.found],
-                "skipped": [{**cand(c), "reason": why} for c, why in self.skipped],
-                "closed": list(self.closed), "failures": list(self.failures)}
+                "skipped": [{**cand(k.candidate), "reason": k.reason, "detail": k.detail}
+                            for k in self.skipped],
+                "closed": list(self.closed),
+                "failures": [{"plugin": f.plugin, "address": f.address, "error": f.error}
+                             for f in self.failures]}
