@@ -209,6 +209,7 @@ class Door:
             try:
                 await server.serve(sockets=[sock])
             finally:
+                _unwatch(server)
                 sock.close()
                 self.listening = anyio.Event()
 
@@ -275,6 +276,20 @@ def _loopback(host: str) -> bool:
         return ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
+
+
+def _unwatch(server: Any) -> None:
+    """Stop the event loop watching the listening socket before it is closed. A door task
+    cancelled inside uvicorn's serve (a hub stopping before the door finished its shutdown)
+    left the socket registered with the loop's selector; closing it then freed its fd
+    number while the selector still held it, so the next socket to get that number (the
+    next hub's door in the same process) was never registered for accepts (asyncio only
+    updates the key of an fd it thinks is watched): its calls were queued by the kernel
+    and never answered. ``asyncio.Server.close`` removes the reader; after a normal serve
+    it is a no-op."""
+    for listener in getattr(server, "servers", None) or ():
+        with contextlib.suppress(Exception):
+            listener.close()
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
