@@ -111,14 +111,22 @@ async def test_an_open_check_blocks_the_z_and_a_held_payment_resumes_at_start(
         with pytest.raises(RetryLater):
             await till.pay(check, [Tender(kind="card", amount=8990)], actor=ANNA)
         assert kit.card.charged() == 8990 and kit.reg.effects("receipt") == 0
+        other = await till.new_check(ANNA)  # a second guest's payment, then abandoned
+        await till.scan(other, "4600000000011", actor=ANNA)
+        with pytest.raises(RetryLater):
+            await till.pay(other, [Tender(kind="card", amount=8990)], actor=ANNA)
+        assert await till.abandon_payment(other, actor=ANNA) == 1
+        assert kit.card.charged() == 8990
+        await till.book.void_check(other, reason="ушёл", actor=OLEG)
     kit.reg.paper_out = False
     async with kit.hub() as hub:  # the till restarted with paper loaded
         till = await kit.till(hub)
         assert len(till.book.checks("till1")) == 1
         done = await till.resume_payments(ANNA)
         assert len(done) == 1 and kit.reg.effects("receipt") == 1
-        assert kit.card.charged() == 8990 and kit.card.effects("purchase") == 1
-        assert till.book.checks("till1") == []
+        # the abandoned one rolled back, the held one purchased once
+        assert kit.card.charged() == 8990 and kit.card.effects("purchase") == 2
+        assert kit.card.effects("rollback") == 1 and till.book.checks("till1") == []
         await till.close_shift(ANNA)
 
 

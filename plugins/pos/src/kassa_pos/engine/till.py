@@ -155,6 +155,12 @@ class Till:
         await self.book.close(check, actor=actor, receipt=paid.document.qr)
         return paid
 
+    async def abandon_payment(self, check: Check, *, actor: Person) -> int:
+        """Give back a payment held for ``check`` whose receipt was not made (see
+        ``Payments.abandon``); the check stays open to pay otherwise or to void."""
+        await self._allow(actor, Right.SELL)
+        return await self.payments.abandon(check.id)
+
     async def resume_payments(self, actor: Person) -> list[Paid]:
         """At start: finish every payment a crash or a fault left unfinished on this till,
         and close their checks."""
