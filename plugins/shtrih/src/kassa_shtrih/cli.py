@@ -26,7 +26,13 @@ def shtrih() -> None:
                    "default: --port + 1.")
 @click.option("--name", default="shtrih-sim", show_default=True,
               help="The register's name in kassa.toml.")
-def simulate(port: int, host: str, pty: bool, control_port: int | None, name: str) -> None:
+@click.option("--ofd-url", default="",
+              help="The FN transmits its documents to this OFD emulator "
+                   "(e.g. http://127.0.0.1:8090); default: it transmits nothing.")
+@click.option("--ofd-delay", type=click.FloatRange(0), default=0.0, show_default=True,
+              help="Seconds after a document is made before the FN sends it.")
+def simulate(port: int, host: str, pty: bool, control_port: int | None, name: str,
+             ofd_url: str, ofd_delay: float) -> None:
     """Run an emulated Shtrih-M register until Ctrl+C."""
     from kassa.simulate import serve
 
@@ -34,7 +40,7 @@ def simulate(port: int, host: str, pty: bool, control_port: int | None, name: st
 
     ctl = control_port if control_port is not None else (port + 1 if port else 0)
     serve(lambda: ShtrihSimulator(host=host, port=port, pty=pty, control_port=ctl,
-                                  register_name=name),
+                                  register_name=name, ofd_url=ofd_url, ofd_delay=ofd_delay),
           what="the Shtrih-M emulator", host=host, port=port, render=render,
           summary=lambda sim: f"# stopped; {sim.state()}")
 
@@ -50,6 +56,7 @@ def render(fragment: Mapping[str, Any], sim: Any) -> str:
             lines.append(f"# or over the pty: serial = \"{reg['serial']}\", baud = {reg['baud']}")
     lines += ["", f"# fault injection: printf 'paper out\\n' | nc {sim.host} {sim.control_port}",
               "# commands: state | paper out|in|runs-out | fn off|on | link off|on | "
-              "drop-answer [FF45] | corrupt-answer | ofd-backlog N | marking decline|accept | "
+              "drop-answer [FF45] | corrupt-answer | ofd-backlog N | ofd-link off|on | "
+              "marking decline|accept | "
               "advance SECONDS | delay SECONDS"]
     return "\n".join(lines)
