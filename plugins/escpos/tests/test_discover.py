@@ -39,7 +39,7 @@ async def test_a_tcp_printer_is_claimed_with_a_block_that_configures_it() -> Non
     assert found.claim.kind == "printer" and "бумага заканчивается" in found.claim.model
     block = tomllib.loads(found.claim.config)  # parses into the plugin's real settings
     printer = PrinterSettings(**block["escpos"]["printers"][0])
-    assert printer.where == f"127.0.0.1:{port}" and printer.name == "printer-127-0-0-1"
+    assert printer.where == f"127.0.0.1:{port}" and printer.name == f"printer-127-0-0-1-{port}"
     assert sim["kitchen"].paper.tickets == []  # nothing was printed by the probe
 
 

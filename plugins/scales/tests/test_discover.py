@@ -57,6 +57,7 @@ async def test_a_label_scale_over_tcp_is_claimed_and_a_wrong_password_said() -> 
     assert emulator.writes == 0 and not emulator.plus  # nothing written to the scale
     device = ScaleSettings(**tomllib.loads(found.claim.config)["scales"]["devices"][0])
     assert device.protocol == "shtrih_print" and device.port == sim.port
+    assert device.name == f"scale-127-0-0-1-{sim.port}"  # two on one converter differ
 
 
 async def test_the_print_port_and_usb_devices_are_never_probed() -> None:

@@ -32,8 +32,10 @@ NOTES = {
 
 
 def _name(c: Candidate) -> str:
-    return "printer-" + re.sub(r"[^a-z0-9]+", "-", (c.host or c.path.rsplit("/", 1)[-1])
-                                .lower()).strip("-")
+    # the port too when it is not 9100: two printers behind one print server differ by it
+    where = c.host + (f"-{c.port}" if c.port != 9100 else "") if c.host else \
+        c.path.rsplit("/", 1)[-1]
+    return "printer-" + re.sub(r"[^a-z0-9]+", "-", where.lower()).strip("-")
 
 
 def _config(c: Candidate, baudrate: int) -> str:

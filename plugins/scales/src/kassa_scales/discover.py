@@ -33,7 +33,8 @@ NOTES = {"ru": {"password": "пароль весов не заводской (00
 
 
 def _block(c: Candidate, protocol: str, extra: str = "") -> str:
-    tail = re.sub(r"[^a-z0-9]+", "-", (c.host or c.path.rsplit("/", 1)[-1]).lower()).strip("-")
+    where = f"{c.host}-{c.port}" if c.host else c.path.rsplit("/", 1)[-1]
+    tail = re.sub(r"[^a-z0-9]+", "-", where.lower()).strip("-")
     where = f'host = "{c.host}"\nport = {c.port}' if c.host else f'serial = "{c.path}"'
     return (f'[[scales.devices]]\nname = "scale-{tail}"\nprotocol = "{protocol}"\n'
             f"{extra}{where}\nsite = \"\"\n")
