@@ -267,3 +267,22 @@ def test_the_cli_imports_a_file_twice_and_lists_rejects(tmp_path: Path) -> None:
     assert "row 31 (bad): no name" in again.output and "catalog version: 1" in again.output
     missing = run(group(), ["catalog", "import", str(tmp_path / "x.csv"), "-c", str(config)])
     assert missing.exit_code != 0
+
+
+async def test_on_a_real_hub_the_store_and_prefixes_come_from_the_pos_section(
+        tmp_path: Path) -> None:
+    from kassa.testing import make_hub
+    from kassa_pos.engine.catalog import catalog_for
+
+    config = {"sites": [{"code": "s1"}],
+              "pos": {"store": "s1", "barcode_prefixes": [
+                  {"prefix": "25", "layout": "PP CCCCC SSSSS K"}]}}
+    async with make_hub(config, tmp_path, plugins=[kassa_pos]) as hub:
+        cat = await catalog_for(hub)
+        assert cat.site == "s1" and set(cat.instore) == {"25"}
+        await cat.import_rows(hub, CatalogData(items=_rows(), price_lists=[
+            {"code": "s1-only", "site": "s1", "prices": {"milk": "80.00"}}]))
+        assert cat.lookup(B1).price == 8000  # type: ignore[union-attr]
+        priced = cat.lookup(with_check_digit("250004201990"))
+        assert priced is not None and priced.item.code == "apple" and priced.amount == 1990
+        assert cat.lookup(with_check_digit("200004200500")) is None  # 20 is not configured
