@@ -237,3 +237,20 @@ async def test_risky_actions_reach_the_owners_chat_and_routine_ones_do_not(tmp_p
         texts = chat.texts()
         assert len(texts) == 1, texts  # the void; not the opening or the added line
         assert "Сторно позиции" in texts[0] and "разбито" in texts[0] and "Олег" in texts[0]
+
+
+async def test_a_typed_price_is_an_override_and_keeps_a_scanned_weight(tmp_path: Path
+                                                                       ) -> None:
+    async with hub(tmp_path) as h:
+        book = await CheckBook.of(h)
+        c = await book.open("till1", actor=ANNA)
+        weighed = Lookup(item=CHEESE, price=None, quantity=Decimal("0.250"))
+        with pytest.raises(AccessDenied, match="менять цену"):
+            await book.add(c, weighed, actor=ANNA, price=80000)
+        ln = await book.add(c, weighed, actor=ANNA, price=80000, manager=OLEG)
+        assert (ln.quantity, ln.price, ln.base) == (Decimal("0.250"), 80000, 20000)
+        assert "price_overridden" in {f.value for f in ln.flags}
+        same = await book.add(c, Lookup(item=MILK, price=8990), actor=ANNA, price=8990)
+        assert not same.flags  # the catalog's own price typed again is no override
+        overridden = await h.events(kinds=[Kind.PRICE_OVERRIDDEN])
+        assert [(e.manager, e.data["price"]) for e in overridden] == [("Олег", 80000)]

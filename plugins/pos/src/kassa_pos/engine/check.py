@@ -654,6 +654,8 @@ class CheckBook:
             item = found.item if isinstance(found, Lookup) else found
             if price is None:
                 raise _error(self.locale, "no_price", name=item.name)
+            if quantity is None and isinstance(found, Lookup):
+                quantity = found.quantity  # a weighed code's weight, at the typed price
             line = c.add_item(item, price, quantity=quantity, marking_code=marking_code,
                               barcode=found.barcode if isinstance(found, Lookup) else None)
             if catalog is None or price != catalog:
