@@ -254,3 +254,18 @@ async def test_a_typed_price_is_an_override_and_keeps_a_scanned_weight(tmp_path:
         assert not same.flags  # the catalog's own price typed again is no override
         overridden = await h.events(kinds=[Kind.PRICE_OVERRIDDEN])
         assert [(e.manager, e.data["price"]) for e in overridden] == [("Олег", 80000)]
+
+
+async def test_tills_starting_at_once_share_one_book(tmp_path: Path) -> None:
+    import anyio
+
+    async with hub(tmp_path) as h:
+        books: list[CheckBook] = []
+
+        async def take() -> None:
+            books.append(await CheckBook.of(h))
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(take)
+        assert books[0] is books[1] is books[2]

@@ -495,10 +495,12 @@ class CheckBook:
     async def of(cls, hub: Any) -> CheckBook:
         """The hub's book (made and loaded once per hub)."""
         state = hub.state("pos")
-        if STATE not in state:
-            book = cls(hub)
-            await book.load()
-            state[STATE] = book
+        # two tills starting at once must share one book, not each load their own
+        async with state.setdefault(f"{STATE}.lock", anyio.Lock()):
+            if STATE not in state:
+                book = cls(hub)
+                await book.load()
+                state[STATE] = book
         book_: CheckBook = state[STATE]
         return book_
 
