@@ -49,11 +49,11 @@ class Kit:
         self.reg = FakeRegister("fr1", path=tmp / "fr.db")
         self.card = FakeTerminal("card1", path=tmp / "c1.db", suspend=True)
 
-    def hub(self):  # type: ignore[no-untyped-def]
+    def hub(self):
         return make_hub(CFG, self.tmp, plugins=[kassa_pos, Components([self.reg],
                                                                       [self.card])])
 
-    async def till(self, hub) -> Till:  # type: ignore[no-untyped-def]
+    async def till(self, hub) -> Till:
         catalog = Catalog.of([MILK, CHEESE, WATER], [PRICES], site="s1", clock=hub.clock)
         return await Till.open(hub, "till1", catalog=catalog,
                                config=PayConfig(terminals=("card1",)))
