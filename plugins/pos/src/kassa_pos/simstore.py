@@ -73,6 +73,7 @@ _KINDS = (
           ("300 г", "400 г"), (35, 120), VatRate.VAT10),
 )
 _WEIGHTS = (12, 10, 2, 6, 3, 8, 3, 2, 3, 2, 6, 1, 5)  # how common each kind is
+_CUMULATIVE = tuple(sum(_WEIGHTS[:i + 1]) for i in range(len(_WEIGHTS)))
 _BRANDS = ("Простоквашино", "Домик в деревне", "Вкусвилл", "Красная цена", "Селяночка",
            "Северная", "Агуша", "Мираторг", "Макфа", "Увелка", "Фрутоняня", "Сады Придонья",
            "Золотая семечка", "Эконом", "Первый вкус", "Лебедянский", "Черноголовка",
@@ -90,15 +91,15 @@ def demo_items(seed: int = 1, n: int = 3000) -> Iterator[tuple[Item, int]]:
 
     def ean() -> str:
         while True:
-            code = with_check_digit(f"46{rng.randrange(10)}{rng.randrange(10 ** 9):09d}")
+            code = with_check_digit(f"46{rng.randrange(10 ** 10):010d}")
             if code not in seen:
                 seen.add(code)
                 return code
 
     for i in range(n):
-        kind = rng.choices(_KINDS, weights=_WEIGHTS)[0]
+        kind = rng.choices(_KINDS, cum_weights=_CUMULATIVE)[0]
         while kind.weighed and plu >= PLU_MAX:  # PLUs are 5 digits in the default layout
-            kind = rng.choices(_KINDS, weights=_WEIGHTS)[0]
+            kind = rng.choices(_KINDS, cum_weights=_CUMULATIVE)[0]
         name = f"{rng.choice(kind.names)} {rng.choice(_BRANDS)} {rng.choice(kind.sizes)}"
         lo, hi = kind.price
         price = rng.randrange(lo, hi + 1) * 100 + rng.choice((0, 90, 99, 50))

@@ -71,10 +71,9 @@ class Symbology(StrEnum):
 
 def check_digit(body: str) -> int:
     """The GS1 mod-10 check digit of ``body`` (the digits before it)."""
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        total += (ord(ch) - 48) * (3 if i % 2 == 0 else 1)
-    return (10 - total % 10) % 10
+    rev = body[::-1]  # weight 3 on the digit next to the check digit, then 1, 3, ...
+    total = 3 * sum(map(int, rev[0::2])) + sum(map(int, rev[1::2]))
+    return -total % 10
 
 
 def with_check_digit(body: str) -> str:
