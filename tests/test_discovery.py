@@ -301,6 +301,25 @@ async def test_a_usb_device_is_never_written_to() -> None:
     assert rec.asked == [("usb 1-1", False)]  # the passive round only
 
 
+async def test_one_device_under_two_names_is_probed_once_and_held_by_its_name() -> None:
+    printers = EscposSimulator([("kitchen", "")])
+    await printers.start()
+    port = printers["kitchen"].port
+    try:
+        result = await discover(facade(kassa_escpos), hosts=["127.0.0.1", "localhost"],
+                                ports=[port], serial=False, usb=False, held={})
+        held = await discover(facade(kassa_escpos), hosts=["127.0.0.1"], ports=[port],
+                              serial=False, usb=False,
+                              held={f"localhost:{port}": "escpos.printers[0]"})
+    finally:
+        await printers.stop()
+    assert len(result.found) == 1 and result.found[0].claim is not None
+    ((skip),) = result.skipped
+    assert skip.reason == "same" and skip.detail == result.found[0].candidate.address
+    assert held.found == () and [(k.reason, k.detail) for k in held.skipped] == [
+        ("config", "escpos.printers[0]")]
+
+
 def test_hosts_and_networks_expand_once_and_a_huge_one_is_refused() -> None:
     assert expand_hosts(["10.0.0.0/30", "10.0.0.1", "printer.local"]) == [
         "10.0.0.1", "10.0.0.2", "printer.local"]
@@ -477,3 +496,19 @@ def test_cli_russian_skips_and_plugin_errors_one_line_each(tmp_path: Path) -> No
     assert res.output.count("плагин broken на") == 1
     assert f"плагин broken на 127.0.0.1:{port}: KeyError: 'oops'" in res.output
     assert "(плагин kassa_escpos)" in res.output  # the printer was still found
+
+
+def test_a_port_named_twice_is_one_candidate(tmp_path: Path) -> None:
+    from kassa.discovery import local_candidates
+
+    master, slave = os.openpty()
+    path = os.ttyname(slave)
+    alias = tmp_path / "usb-Maker_Scale-if00"  # as /dev/serial/by-id names it
+    alias.symlink_to(path)
+    try:
+        usable, skipped = local_candidates(serial=False, usb=False,
+                                           devices=[path, str(alias)], held={})
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert [c.path for c in usable] == [path] and skipped == []

@@ -134,7 +134,8 @@ DISCOVER: dict[str, dict[str, str | dict[str, str]]] = {
                    "missing": "нет такого файла устройства",
                    "cannot_open": "не открывается: {detail}",
                    "EACCES": "нет прав (добавьте пользователя в группу dialout)",
-                   "not_tty": "это не последовательный порт"}},
+                   "not_tty": "это не последовательный порт",
+                   "same": "то же устройство, что {detail}"}},
     "en": {"summary": "Devices found: {found}, not recognised: {unknown}.",
            "claimed": "{where}: {kind} — {model} (plugin {plugin})",
            "paste": "  Add to kassa.toml:", "cannot": "  Cannot be configured: {note}",
@@ -154,7 +155,8 @@ DISCOVER: dict[str, dict[str, str | dict[str, str]]] = {
                    "missing": "no such device file",
                    "cannot_open": "cannot be opened: {detail}",
                    "EACCES": "permission denied (add the user to the dialout group)",
-                   "not_tty": "not a serial port"}},
+                   "not_tty": "not a serial port",
+                   "same": "the same device as {detail}"}},
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 from attrs import evolve
 
-from kassa.discovery.interfaces import expand_hosts, local_candidates, tcp_open
+from kassa.discovery.interfaces import expand_hosts, local_candidates, resolve_held, tcp_open
 from kassa.discovery.probe import PortProbe
 from kassa.discovery.values import (
     Candidate,
@@ -86,6 +86,9 @@ async def discover(plugins: Plugins, *, hosts: Sequence[str] = (), ports: Sequen
     usable, skipped = await anyio.to_thread.run_sync(lambda: local_candidates(
         serial=serial, usb=usb, devices=devices, held=held, sysfs=sysfs, dev=dev, proc=proc))
     closed: list[str] = []
+    reached: dict[tuple[str, int], str] = {}  # (peer address, port) -> the address used
+    if hosts:
+        held = await resolve_held(held)
     limit = anyio.Semaphore(parallel)
 
     async def check(host: str, port: int) -> None:
@@ -95,10 +98,16 @@ async def discover(plugins: Plugins, *, hosts: Sequence[str] = (), ports: Sequen
             skipped.append(Skip(c, "config", held[address]))
             return
         async with limit:
-            if await tcp_open(host, port, connect_within):
-                usable.append(c)
-            else:
-                closed.append(address)
+            peer = await tcp_open(host, port, connect_within)
+        if peer is None:
+            closed.append(address)
+        elif f"{peer}:{port}" in held:
+            skipped.append(Skip(c, "config", held[f"{peer}:{port}"]))
+        elif (peer, port) in reached:  # one device under two names: probed once
+            skipped.append(Skip(c, "same", reached[peer, port]))
+        else:
+            reached[peer, port] = address
+            usable.append(c)
 
     async with anyio.create_task_group() as tg:
         for host in expand_hosts(hosts):

@@ -9,12 +9,14 @@ import contextlib
 import errno
 import ipaddress
 import os
+import socket
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 
 from kassa.discovery.values import Candidate, Skip
 
@@ -199,16 +201,38 @@ def expand_hosts(hosts: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-async def tcp_open(host: str, port: int, within: float) -> bool:
-    """Does ``host:port`` accept a connection within ``within`` s (closed at once, nothing
-    sent)?"""
+async def tcp_open(host: str, port: int, within: float) -> str | None:
+    """The peer's address when ``host:port`` accepts a connection within ``within`` s
+    (closed at once, nothing sent), else None."""
     try:
         with anyio.fail_after(within):
             stream = await anyio.connect_tcp(host, port)
     except (OSError, TimeoutError):
-        return False
-    await stream.aclose()
-    return True
+        return None
+    try:
+        peer = str(stream.extra(anyio.abc.SocketAttribute.remote_address)[0])
+    finally:
+        await stream.aclose()
+    return peer
+
+
+async def resolve_held(held: Mapping[str, str]) -> dict[str, str]:
+    """``held`` plus ``ip:port`` for every ``name:port`` in it, so a device kassa.toml names
+    by host name is still recognised when discovery reaches it by address."""
+    out = dict(held)
+    for key, where in held.items():
+        host, _, port = key.rpartition(":")
+        if not host or key.startswith("/") or not port.isdigit():
+            continue
+        try:
+            ipaddress.ip_address(host)
+            continue  # already an address
+        except ValueError:
+            pass
+        with contextlib.suppress(OSError):
+            for *_, addr in await anyio.getaddrinfo(host, int(port), type=socket.SOCK_STREAM):
+                out.setdefault(f"{addr[0]}:{port}", where)
+    return out
 
 
 def cannot_open(path: str) -> tuple[str, str] | None:
@@ -235,11 +259,12 @@ def local_candidates(*, serial: bool = True, usb: bool = True, devices: Sequence
     candidates: list[Candidate] = []
     if serial:
         candidates += serial_ports(sysfs, dev)
-    seen = {c.path for c in candidates}
+    # by the real path: a /dev/serial/by-id name and its ttyUSB0 are one port, probed once
+    seen = {os.path.realpath(c.path) for c in candidates}
     for d in devices:
-        if d not in seen:
+        if os.path.realpath(d) not in seen:
             candidates.append(Candidate(transport="serial", address=d, path=d))
-            seen.add(d)
+            seen.add(os.path.realpath(d))
     if usb:
         candidates += usb_devices(sysfs, dev)
     usable: list[Candidate] = []

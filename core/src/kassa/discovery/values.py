@@ -71,7 +71,7 @@ class Found:
 class Skip:
     """A candidate left alone. ``reason``: ``config`` (``detail``: the kassa.toml key that
     names it), ``held`` (the process that has it open), ``missing``, ``cannot_open`` (the
-    OS's words), ``not_tty``."""
+    OS's words), ``not_tty``, ``same`` (the address it was reached by already)."""
 
     candidate: Candidate
     reason: str
