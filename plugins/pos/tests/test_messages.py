@@ -410,3 +410,17 @@ def test_a_sale_line_and_its_item_give_the_rules_their_flags_and_group() -> None
     assert (seen.group, seen.flags, seen.amount) == (
         "home", frozenset({"fragile", "age_restricted", "marked"}), 90000)
     assert TillLine.of(sale).group == ""
+
+
+async def test_an_event_from_the_checks_sale_lines(engine: AsyncEngine) -> None:
+    vase = Item(code="2000", name="Ваза", vat=VatRate.VAT22, group="home",
+                flags=ItemFlag.FRAGILE)
+    sales = [SaleLine(item_code=c, name=n, quantity=Decimal(1), price=a, amount=a,
+                      vat=VatRate.VAT22) for c, n, a in (("1000", "Хлеб", 5000),
+                                                         ("2000", "Ваза", 90000))]
+    ev = TillEvent.of(TillEventKind.LINE_ADDED, "c1", sales, at=MONDAY_9, line=1,
+                      item={"2000": vase}.get)
+    assert ev.total == 95000 and ev.line is not None and ev.line.flags == {"fragile"}
+    assert names(await system(engine).evaluate(ev)) == ["fragile"]
+    plain = TillEvent.of(TillEventKind.LINE_ADDED, "c2", sales, at=MONDAY_9, line=1)
+    assert await system(engine).evaluate(plain) == ()  # no catalog item: no flag known

@@ -102,6 +102,19 @@ class TillEvent:
     site: str = ""
     till: str = ""
 
+    @classmethod
+    def of(cls, kind: TillEventKind, check_id: str, lines: Sequence[SaleLine], *,
+           at: datetime, guest: Guest | None = None, line: int | None = None,
+           item: Callable[[str], Item | None] | None = None, site: str = "",
+           till: str = "") -> TillEvent:
+        """From the check's sale lines (``Check.lines`` / ``SaleDraft.lines``): ``line`` is
+        the index of the line the event is about; ``item`` finds a code's catalog item
+        (``Catalog.by_code``) for its group and flags. The total is the lines' amounts."""
+        seen = tuple(TillLine.of(ln, item(ln.item_code) if item else None) for ln in lines)
+        return cls(kind=kind, check_id=check_id, at=at, lines=seen,
+                   total=sum(ln.amount for ln in lines), guest=guest,
+                   line=seen[line] if line is not None else None, site=site, till=till)
+
 
 @frozen
 class Fired:
