@@ -5,6 +5,7 @@ shift starts from zero, and the driver reads them as ``ShiftTotals`` in kopecks.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from kassa.errors import UserError
@@ -22,6 +23,8 @@ from kassa.model import (
 from kassa_atol import tasks
 from kassa_atol.register import AtolRegister
 from kassa_atol.sim import AtolSimulator
+
+from .conftest import settings_for
 
 pytestmark = pytest.mark.anyio
 AT = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -78,3 +81,27 @@ def test_an_answer_without_a_type_or_kind_leaves_it_unreported() -> None:
     assert t.of(Operation.BUY) is None and t.cash_in is None and t.shift == 7
     with pytest.raises(ValueError):
         tasks.shift_totals({})
+
+
+async def test_the_counters_survive_a_restart_of_the_emulator(tmp_path: Path) -> None:
+    """They are read from the FN's documents, which the state file keeps."""
+    path = tmp_path / "atol.json"
+    sim = AtolSimulator("r1", state_file=path)
+    await sim.start()
+    try:
+        reg = AtolRegister(sim.register, settings_for(sim))
+        await reg.open_shift(Cashier(name="Иванова"), key="open")
+        await reg.receipt(receipt(30000, (PaymentKind.ELECTRONIC, 30000)), key="s1")
+        await reg.cash_in(5000, key="in1")
+        before = await reg.shift_totals()
+        await reg.stop()
+        await sim.stop()
+        sim = AtolSimulator("r1", state_file=path, port=sim.port)
+        await sim.start()
+        reg = AtolRegister(sim.register, settings_for(sim))
+        assert await reg.shift_totals() == before
+        sale = before.of(Operation.SELL)
+        assert before.cash_in == 5000 and sale is not None and sale.electronic == 30000
+        await reg.stop()
+    finally:
+        await sim.stop()
