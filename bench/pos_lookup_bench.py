@@ -5,10 +5,11 @@ same file) in the same run. Goal: the catalog's p99 < 2 ms.
 
     uv run python bench/pos_lookup_bench.py [--items 1000000] [--lookups 100000] [--rounds 3]
 
-The catalog is written through the plugin's migration and one bulk ``executemany`` per table
-(``write_sync``), then ``Catalog.open`` loads it as a hub's start would. The scans are the same
-list for every side: 90 % known EAN-13, 5 % weighed in-store codes (by PLU), 5 % unknown;
-rounds alternate the sides so drift on a shared box hits each. Prints a JSON summary.
+The catalog is written into the tables of the plugin's migration with one bulk
+``executemany`` per table (the store's raw writer), then ``Catalog.open`` loads it as a hub's
+start would. The scans are the same list for every side: 90 % known EAN-13, 5 % weighed
+in-store codes (by PLU), 5 % unknown; rounds alternate the sides so drift on a shared box
+hits each. Prints a JSON summary.
 """
 
 from __future__ import annotations
@@ -40,25 +41,20 @@ class _Hub:
         return None
 
 
-def _write(conn: Any, items: list[Any], prices: dict[str, int]) -> None:
-    from kassa_pos.engine import store_tables as t
-    from sqlalchemy import insert
-
-    step = 50_000
-    for i in range(0, len(items), step):
-        part = items[i:i + step]
-        conn.execute(insert(t.item), [
-            {"code": it.code, "plu": it.plu, "name": it.name, "unit": int(it.unit),
-             "vat": it.vat.value, "department": it.department, "item_group": it.group,
-             "flags": int(it.flags)} for it in part])
-        codes = [{"barcode": b, "item_code": it.code} for it in part for b in it.barcodes]
-        if codes:
-            conn.execute(insert(t.barcode), codes)
-    conn.execute(insert(t.price_list).values(code="base", name="Базовый", priority=0))
-    rows = [{"list_code": "base", "item_code": k, "price": v} for k, v in prices.items()]
-    for i in range(0, len(rows), step):
-        conn.execute(insert(t.price), rows[i:i + step])
-    conn.execute(t.catalog_version.update().values(version=1))
+def _write(conn: sqlite3.Connection, items: list[Any], prices: dict[str, int]) -> None:
+    """One bulk executemany per table on the store's raw writer (``Store.run_write``), into
+    the tables the plugin's migration made."""
+    conn.executemany(
+        "INSERT INTO pos_item (code, plu, name, unit, vat, department, item_group, flags)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        ((it.code, it.plu, it.name, int(it.unit), it.vat.value, it.department, it.group,
+          int(it.flags)) for it in items))
+    conn.executemany("INSERT INTO pos_barcode (barcode, item_code) VALUES (?, ?)",
+                     ((b, it.code) for it in items for b in it.barcodes))
+    conn.execute("INSERT INTO pos_price_list (code, name, priority) VALUES ('base', 'Базовый', 0)")
+    conn.executemany("INSERT INTO pos_price (list_code, item_code, price) VALUES ('base', ?, ?)",
+                     prices.items())
+    conn.execute("UPDATE pos_catalog_version SET version = 1")
 
 
 def _timed(fn: Callable[[str], Any], scans: list[str]) -> list[int]:
@@ -97,7 +93,7 @@ async def bench(n: int, lookups: int, rounds: int, tmp: Path) -> dict[str, Any]:
     store = Store(url, migrations={"pos": Path(kassa_pos.__file__).parent / "migrations"})
     await store.prepare()
     t0 = time.perf_counter()
-    await store.write_sync(lambda c: _write(c, items, prices))
+    await store.run_write(lambda c: _write(c, items, prices))
     t_write = time.perf_counter() - t0
     print(f"written in {t_write:.1f} s", file=sys.stderr)
 
