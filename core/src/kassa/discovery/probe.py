@@ -91,11 +91,12 @@ class PortProbe:
 
     def _drain_socket(self) -> None:
         assert self._sock is not None
+        timeout = self._sock.gettimeout()
         self._sock.setblocking(False)
         with contextlib.suppress(BlockingIOError):
             while self._sock.recv(4096):
                 pass
-        self._sock.setblocking(True)
+        self._sock.settimeout(timeout)  # blocking again, but never without a bound
 
     def close(self) -> None:
         sock, fd, self._sock, self._fd, self._baud = self._sock, self._fd, None, None, None
