@@ -269,3 +269,24 @@ async def test_tills_starting_at_once_share_one_book(tmp_path: Path) -> None:
             for _ in range(3):
                 tg.start_soon(take)
         assert books[0] is books[1] is books[2]
+
+
+async def test_rules_run_on_the_shops_clock_and_old_deferrals_drop_off(tmp_path: Path
+                                                                      ) -> None:
+    from datetime import UTC, datetime
+
+    clock = FakeClock(datetime(2026, 12, 2, 18, 30, tzinfo=UTC))  # 21:30 in Moscow
+    cfg = {**CFG, "pos": {**CFG["pos"], "discounts": [  # type: ignore[dict-item]
+        {"name": "вечер", "kind": "group", "groups": ["dairy"], "percent": "10",
+         "time_from": "21:00", "time_to": "23:00"}]}}
+    async with make_hub(cfg, tmp_path, plugins=[kassa_pos], clock=clock) as h:
+        book = await CheckBook.of(h)
+        c = await book.open("till1", actor=ANNA)
+        await book.add(c, Lookup(item=MILK, price=10000), actor=ANNA)
+        assert c.discount == 1000
+        clock.advance(2 * 3600)  # 23:30 local: the window closed
+        assert c.reprice().discount == 0
+        await book.defer(c, actor=ANNA)
+        assert [d.id for d in await book.deferred()] == [c.id]
+        clock.advance(4 * 86400)  # past deferred_days (3)
+        assert await book.deferred() == []
