@@ -225,6 +225,22 @@ async def test_a_claim_hook_that_raises_is_one_line_and_discovery_goes_on() -> N
         ("broken", f"127.0.0.1:{port}", "KeyError: 'oops'")]
 
 
+async def test_a_claim_hook_that_hangs_is_cut_off_and_reported() -> None:
+    from kassa.discovery import claim
+
+    class Hangs:
+        @hookimpl
+        async def claim_device(self, candidate: Candidate) -> None:
+            await anyio.sleep_forever()
+
+    failures: list[Any] = []
+    c = Candidate(transport="usb", address="usb 1-9", vendor_id=1)
+    found = await claim(c, facade(Hangs()).device_claimers(), per_driver=0.1,
+                        failures=failures)
+    assert found.claim is None
+    assert [f.error for f in failures] == ["TimeoutError: no answer in 0.1 s"]
+
+
 async def test_ports_the_hub_holds_are_skipped(tmp_path: Path) -> None:
     master, slave = os.openpty()
     path = os.ttyname(slave)

@@ -29,10 +29,11 @@ def _rank(c: Claim) -> tuple[int, str]:
 
 
 async def claim(candidate: Candidate, claimers: Sequence[tuple[str, Any]], *,
-                locale: str = "ru", wait: float = 0.3,
+                locale: str = "ru", wait: float = 0.3, per_driver: float = 10.0,
                 failures: list[Failure] | None = None) -> Found:
     """Ask every claimer passively; if nobody claims, actively one at a time (name order)
-    until one does. A claimer that raises is one line in ``failures``, never the end."""
+    until one does. A claimer that raises, or takes over ``per_driver`` seconds, is one
+    line in ``failures``, never the end."""
     failures = failures if failures is not None else []
     order = sorted(claimers, key=lambda pc: pc[0])
     broken: set[str] = set()  # failed once: not given the port, not reported twice
@@ -40,7 +41,11 @@ async def claim(candidate: Candidate, claimers: Sequence[tuple[str, Any]], *,
     async def ask(plugin: str, fn: Any, active: bool) -> Claim | None:
         probe = PortProbe(candidate, active=active, locale=locale, wait=wait)
         try:
-            got = await await_me_maybe(lambda: fn(candidate=candidate, probe=probe))
+            got = None
+            with anyio.move_on_after(per_driver) as scope:
+                got = await await_me_maybe(lambda: fn(candidate=candidate, probe=probe))
+            if scope.cancelled_caught:
+                raise TimeoutError(f"no answer in {per_driver:g} s")
         except ProbeRefused:
             return None  # a driver that probes in the passive round simply has no claim yet
         except Exception as exc:  # a driver's bug: reported, discovery goes on
@@ -76,7 +81,7 @@ async def claim(candidate: Candidate, claimers: Sequence[tuple[str, Any]], *,
 async def discover(plugins: Plugins, *, hosts: Sequence[str] = (), ports: Sequence[int] = (),
                    serial: bool = True, usb: bool = True, devices: Sequence[str] = (),
                    held: Mapping[str, str] | None = None, locale: str = "ru",
-                   wait: float = 0.3, connect_within: float = 0.5,
+                   wait: float = 0.3, connect_within: float = 0.5, per_driver: float = 10.0,
                    sysfs: Path = Path("/sys"), dev: Path = Path("/dev"),
                    proc: Path = Path("/proc"), parallel: int = 8) -> Result:
     """Find candidates on every interface asked for, skip what the hub holds, claim the
@@ -120,7 +125,7 @@ async def discover(plugins: Plugins, *, hosts: Sequence[str] = (), ports: Sequen
     async def one(c: Candidate) -> None:
         async with limit:
             found[c.address] = await claim(c, claimers, locale=locale, wait=wait,
-                                           failures=failures)
+                                           per_driver=per_driver, failures=failures)
 
     async with anyio.create_task_group() as tg:
         for c in usable:
