@@ -140,6 +140,6 @@ def claim_device(candidate: Candidate, probe: Probe) -> Claim | None:
     product ids, interface classes, HID usage pages); only when nobody claims, an active
     round, one plugin at a time in plugin-name order, stopping at the first claim (serial
     ports and TCP only: a USB device without a serial port gets the passive round). Probes
-    are short, read-only status requests. A claim hook that raises is reported in one line
-    and discovery goes on; two claims for one candidate are resolved by ``confidence``,
-    then plugin name."""
+    are short, read-only status requests. A claim hook that raises, or takes over 10 s for
+    one candidate, is reported in one line and discovery goes on; two claims for one
+    candidate are resolved by ``confidence``, then plugin name."""
