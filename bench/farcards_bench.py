@@ -11,7 +11,9 @@ ratio is the dispatcher's overhead (goal <= 1.15).
 The Lime leg: transactionsex of a check paid by two Lime cards through the dispatcher (one
 ``capture_check``: ONE PutCheck to the Lime simulator over a socket) against the same calls
 made directly (``identify`` + ``quote`` per card, ``hub.payments.hold`` per card,
-``hub.payments.capture_check``) in the same hub and run.
+``hub.payments.capture_check``) in the same hub and run; then the cancellation of each
+check through the dispatcher (ONE ``refund_check``: one Lime return check) against
+``identify`` per card + ``hub.payments.refund_check`` called directly.
 
     uv run python bench/farcards_bench.py
 """
@@ -166,6 +168,8 @@ async def lime_leg() -> None:
                         items, TillCheck(lines=lines)))
                     assert status == 200 and b'Result="0"' in body, body
 
+                captured: dict[int, list[str]] = {}  # direct check -> its hold ids
+
                 async def direct(i: int) -> None:
                     held = []
                     for c in pair(i):
@@ -177,8 +181,25 @@ async def lime_leg() -> None:
                                                      [(h.id, 5000) for h in held],
                                                      key=f"d:{i}:capture", site=site,
                                                      method="lime")
+                    captured[i] = [h.id for h in held]
 
-                results: dict[str, list[float]] = {"via": [], "direct": []}
+                async def via_cancel(i: int) -> None:
+                    items = [fw.Transaction(card=int(c), kind=0, summa=5000,
+                                            restaurant=199990001, rk_date=46000, rk_unit=2,
+                                            rk_check=i + 1) for c in pair(i)]
+                    status, body, _ = await door.answer("transactionsex", transactions_xml(
+                        items, TillCheck(lines=lines)))
+                    assert status == 200 and b'Result="0"' in body, body
+
+                async def direct_cancel(i: int) -> None:
+                    for c in pair(i):  # the door identifies each card of a cancellation too
+                        await program.identify(c)
+                    await hub.payments.refund_check([(h, 5000) for h in captured[i]],
+                                                    key=f"d:{i}:refund", site=site,
+                                                    method="lime")
+
+                results: dict[str, list[float]] = {
+                    "via": [], "direct": [], "via_cancel": [], "direct_cancel": []}
                 half = N_LIME // 2
                 for r, names in enumerate((("direct", "via"), ("via", "direct"))):
                     for name in names:
@@ -186,13 +207,22 @@ async def lime_leg() -> None:
                         results[name] += await timed(_shifted(fn, r * half + (
                             N_LIME if name == "direct" else 0)), half)
                 assert sim.model.put_checks == 2 * N_LIME, "one PutCheck per two-card check"
+                # the cancellations: each check's two cards = ONE Lime return check
+                for r, names in enumerate((("direct", "via"), ("via", "direct"))):
+                    for name in names:
+                        fn = via_cancel if name == "via" else direct_cancel
+                        results[f"{name}_cancel"] += await timed(_shifted(fn, r * half + (
+                            N_LIME if name == "direct" else 0)), half)
+                assert sim.model.put_checks == 4 * N_LIME, "one return check per check"
     finally:
         await sim.stop()
-    d, v = results["direct"], results["via"]
-    print(f"transactionsex, two Lime cards ({N_LIME} checks each): direct p50 "
-          f"{pct(d, .5):6.2f} ms p99 {pct(d, .99):6.2f} ms | dispatcher p50 {pct(v, .5):6.2f} "
-          f"ms p99 {pct(v, .99):6.2f} ms | ratio p50 "
-          f"{statistics.median(v) / statistics.median(d):.2f} p99 {pct(v, .99) / pct(d, .99):.2f}")
+    for what, suffix in (("transactionsex", ""), ("cancellation", "_cancel")):
+        d, v = results["direct" + suffix], results["via" + suffix]
+        print(f"{what}, two Lime cards ({N_LIME} checks each): direct p50 "
+              f"{pct(d, .5):6.2f} ms p99 {pct(d, .99):6.2f} ms | dispatcher p50 "
+              f"{pct(v, .5):6.2f} ms p99 {pct(v, .99):6.2f} ms | ratio p50 "
+              f"{statistics.median(v) / statistics.median(d):.2f} "
+              f"p99 {pct(v, .99) / pct(d, .99):.2f}")
 
 
 async def run_all() -> None:

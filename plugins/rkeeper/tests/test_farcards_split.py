@@ -4,7 +4,7 @@ sums exact whatever the amounts, no kopeck lost or invented, no share negative."
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kassa_rkeeper.farcards.limits import Refused
 from kassa_rkeeper.farcards.split import split
@@ -23,6 +23,9 @@ def check_and_cards(draw: st.DrawFn) -> tuple[list[int], list[int]]:
     return lines, cards
 
 
+# a timing health check, not a property: on the shared 2-core box one draw stalled 0.99 s
+# (a benchmark running beside it) and failed the test with nothing wrong in the split
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(check_and_cards())
 def test_every_payer_and_every_line_adds_up_exactly(case: tuple[list[int], list[int]]) -> None:
     lines, cards = case
