@@ -330,3 +330,16 @@ async def test_example_claim_device(tmp_path, monkeypatch):
     (found,) = result.found
     assert found.claim is not None and found.claim.model == "Acme P-80"
     assert tomllib.loads(found.claim.config)["acme"]["printers"][0]["port"] == port
+
+
+def test_example_register_till_conditions(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    mod = load("register_till_conditions", tmp_path, monkeypatch)
+    (cond,) = Plugins(new_manager(entry_points=False, extra=[mod])).till_conditions()
+    assert cond.name == "stock_below" and cond.parse(5) == 5
+    with pytest.raises(ValueError, match="whole number"):
+        cond.parse(0)
+    scanned = SimpleNamespace(line=SimpleNamespace(code="4600001"))
+    assert cond.matches(scanned, 5) and not cond.matches(scanned, 3)
+    assert not cond.matches(SimpleNamespace(line=None), 5)
