@@ -143,8 +143,10 @@ def test_a_bad_layout_says_what_is_wrong(pattern: str, why: str) -> None:
 
 
 def test_a_layout_needs_as_many_p_as_its_prefix_has_digits() -> None:
-    with pytest.raises(BarcodeError, match="2 P"):
+    with pytest.raises(BarcodeError, match="2 P") as err:
         layouts({"20": "P CCCCCC WWWWW K"})
+    assert err.value.text("en") == ("Wrong weighed-goods barcode layout 'P CCCCCC WWWWW K':"
+                                    " prefix 20 takes 2 P, not 1")
 
 
 def test_restricted_numbers_are_told_apart_from_gtins() -> None:

@@ -152,6 +152,10 @@ async def test_rejects_name_the_row_and_the_reason_and_the_rest_goes_in(hub: Hub
         (3, "back"): "прайс-лист back: valid_to не позже valid_from",
     }
     assert rep.rejects[0].error.text("en") == "no article (code)"
+    english = {r.code: r.error.text("en") for r in rep.rejects}
+    assert english["b"] == f"barcode {bad_check}: Wrong check digit in barcode {bad_check}"
+    assert english["back"] == "price list back: valid_to is not after valid_from"
+    assert english["when"].startswith("price list when: '2026-03-01' is not an ISO 8601")
 
 
 async def test_the_store_guards_barcodes_and_plus_of_items_not_in_the_file(hub: Hub) -> None:

@@ -58,7 +58,9 @@ class BarcodeError(UserError):
 
     def text(self, locale: str = "ru") -> str:
         texts = _TEXTS.get(locale, _TEXTS["ru"])
-        return texts[self.key].format(**self.params)
+        en = locale == "en"  # a (ru, en) pair is a detail said in both languages
+        return texts[self.key].format(**{k: v[en] if isinstance(v, tuple) else v
+                                         for k, v in self.params.items()})
 
 
 class Symbology(StrEnum):
@@ -109,30 +111,33 @@ class Layout:
     @classmethod
     def parse(cls, text: str) -> Layout:
         pattern = text.replace(" ", "").upper()
-        def bad(why: str) -> BarcodeError:
-            return BarcodeError("layout", layout=text, why=why)
+        def bad(ru: str, en: str) -> BarcodeError:
+            return BarcodeError("layout", layout=text, why=(ru, en))
 
         if len(pattern) != 13:
-            raise bad(f"{len(pattern)} знаков вместо 13")
+            raise bad(f"{len(pattern)} знаков вместо 13", f"{len(pattern)} letters, not 13")
         width = len(pattern) - len(pattern.lstrip("P"))
         if not 1 <= width <= 3 or pattern.count("P") != width:
-            raise bad("начинается с префикса: от одной до трёх P")
+            raise bad("начинается с префикса: от одной до трёх P",
+                      "starts with the prefix: one to three P")
         if not pattern.endswith("K") or pattern.count("K") != 1:
-            raise bad("кончается одной K (контрольная цифра)")
+            raise bad("кончается одной K (контрольная цифра)", "ends with one K (check digit)")
         spans: dict[str, slice] = {}
         for letter in "CWS":
             where = [i for i, ch in enumerate(pattern) if ch == letter]
             if where:
                 if where != list(range(where[0], where[-1] + 1)):
-                    raise bad(f"буквы {letter} должны стоять подряд")
+                    raise bad(f"буквы {letter} должны стоять подряд",
+                              f"the {letter} letters must be together")
                 spans[letter] = slice(where[0], where[-1] + 1)
         unknown = set(pattern) - set(_LAYOUT_FIELDS)
         if unknown:
-            raise bad("допустимы буквы P, C, W, S, K")
+            raise bad("допустимы буквы P, C, W, S, K", "the letters are P, C, W, S, K")
         if "C" not in spans:
-            raise bad("нет PLU (C)")
+            raise bad("нет PLU (C)", "no PLU (C)")
         if ("W" in spans) == ("S" in spans):
-            raise bad("нужен ровно один из весов (W) или суммы (S)")
+            raise bad("нужен ровно один из весов (W) или суммы (S)",
+                      "exactly one of weight (W) or sum (S)")
         return cls(pattern, spans["C"], spans.get("W"), spans.get("S"))
 
 
@@ -156,7 +161,8 @@ def layouts(config: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, 
         layout = Layout.parse(text)
         if layout.width != len(lo):
             raise BarcodeError("layout", layout=text,
-                               why=f"префикс {key} — это {len(lo)} P, а не {layout.width}")
+                               why=(f"префикс {key} — это {len(lo)} P, а не {layout.width}",
+                                    f"prefix {key} takes {len(lo)} P, not {layout.width}"))
         for p in range(int(lo), int(hi) + 1):
             out[str(p).zfill(len(lo))] = layout
     return out

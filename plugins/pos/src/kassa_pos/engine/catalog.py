@@ -159,7 +159,15 @@ _TEXTS: dict[str, dict[str, str]] = {
 
 
 def text(key: str, locale: str = "ru", **params: object) -> str:
-    return _TEXTS.get(locale, _TEXTS["ru"])[key].format(**params)
+    """A message; a parameter that is itself an error (``text`` method) or a (ru, en) pair
+    is said in the same language."""
+    def say(v: object) -> object:
+        if isinstance(v, tuple):
+            return v[locale == "en"]
+        speak = getattr(v, "text", None)
+        return speak(locale) if callable(speak) else v
+
+    return _TEXTS.get(locale, _TEXTS["ru"])[key].format(**{k: say(v) for k, v in params.items()})
 
 
 class CatalogError(UserError):
@@ -584,7 +592,7 @@ def item_of(row: Mapping[str, Any]) -> tuple[Item, int | None]:
         try:
             codes.add(parse(b).code)
         except BarcodeError as exc:
-            raise CatalogError("barcode", value=b, why=exc.text("ru")) from None
+            raise CatalogError("barcode", value=b, why=exc) from None
     price: int | None = None
     if _text(row, "price_kopecks"):
         price = _int(row, "price_kopecks", None)
@@ -600,17 +608,19 @@ def item_of(row: Mapping[str, Any]) -> tuple[Item, int | None]:
 def _list_of(row: Mapping[str, Any]) -> PriceList:
     code = _text(row, "code")
     if not code:
-        raise CatalogError("list", value="?", why=text("code"))
+        raise CatalogError("list", value="?", why=CatalogError("code"))
     try:
         prices = {str(k).strip(): _kopecks(v) for k, v in dict(row.get("prices") or {}).items()}
         valid_from, valid_to = _when(row.get("valid_from")), _when(row.get("valid_to"))
         priority = _int(row, "priority", 0)
     except CatalogError as exc:
-        raise CatalogError("list", value=code, why=str(exc)) from None
+        raise CatalogError("list", value=code, why=exc) from None
     except (TypeError, ValueError):
-        raise CatalogError("list", value=code, why="prices: {артикул: цена}") from None
+        raise CatalogError("list", value=code, why=("prices: {артикул: цена}",
+                                                              "prices: {article: price}")) from None
     if valid_from and valid_to and valid_to <= valid_from:
-        raise CatalogError("list", value=code, why="valid_to не позже valid_from")
+        raise CatalogError("list", value=code, why=("valid_to не позже valid_from",
+                                                 "valid_to is not after valid_from"))
     return PriceList(code=code, name=_text(row, "name") or code, site=_text(row, "site") or None,
                      priority=priority or 0, valid_from=valid_from, valid_to=valid_to,
                      prices=prices)
