@@ -124,7 +124,7 @@ async def test_failures_are_one_sentence_and_the_hub_goes_on(tmp_path: Path) -> 
         assert got.status_code == 503 and "scale-1" in got.json()["error"]["message"]
         got = await post(hub, "scan-1", timeout=0.2)
         assert got.status_code == 504
-        assert got.json()["error"]["message"] == "Сканер «scan-1» ничего не прочитал за 0.2 с."
+        assert got.json()["error"]["message"] == "Сканер «scan-1» ничего не прочитал за 0,2 с."
         got = await post(hub, "pinpad-1", locale="en")
         assert got.status_code == 502
         assert got.json()["error"]["message"].startswith("Device 'pinpad-1' did not answer:")
@@ -132,3 +132,32 @@ async def test_failures_are_one_sentence_and_the_hub_goes_on(tmp_path: Path) -> 
         got = await post(hub, "nope")
         assert got.status_code == 404 and "«nope» не найдено" in got.json()["error"]["message"]
         assert (await post(hub, "scale-1")).status_code == 503  # still serving
+
+
+async def cli(hub: Any, *args: str) -> Any:
+    from click.testing import CliRunner
+    from kassa.devices_cli import devices
+
+    argv = [*args, "--url", f"http://127.0.0.1:{hub.api_port}", "--token", "test-token"]
+    return await anyio.to_thread.run_sync(lambda: CliRunner().invoke(devices, argv))
+
+
+async def test_the_cli_says_each_kinds_result_in_one_sentence(tmp_path: Path) -> None:
+    scale = FakeScale("scale-1", curve=["0.420", "0.420"])
+    scanner, terminal = QueueScanner(), AskedTerminal()
+    async with make_hub(CONFIG, tmp_path, plugins=[Devices(scale, scanner, terminal)],
+                        api=True) as hub:
+        res = await cli(hub, "test", "scale-1")
+        assert res.exit_code == 0, res.output
+        assert res.stdout.strip() == "Весы «scale-1»: 0,420 кг, вес не успокоился."
+        res = await cli(hub, "test", "scale-1", "--locale", "en")
+        assert res.stdout.strip() == "Scale 'scale-1': 0.420 kg, stable."
+        res = await cli(hub, "test", "pinpad-1")
+        assert res.stdout.strip() == ("Терминал «pinpad-1» ответил: с предупреждением —"
+                                      " пин-пад: нет связи с банком.")
+        res = await cli(hub, "test", "scan-1", "--timeout", "0.2")
+        assert res.exit_code == 1
+        assert "Отсканируйте код сканером «scan-1» (жду 0,2 с)…" in res.stderr
+        assert "Сканер «scan-1» ничего не прочитал за 0,2 с." in res.stderr
+        res = await cli(hub, "test", "scale-1", "--json")
+        assert '"weight"' in res.stdout and "Весы" not in res.stdout

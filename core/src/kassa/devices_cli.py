@@ -15,6 +15,13 @@ TEXTS = {
     "ru": {"none": "Хаб не запускает ни одного устройства.",
            "hub": "Хаб по адресу {url} недоступен: он не запущен или адрес другой.",
            "printed": "Тестовая страница напечатана на «{name}» (ключ {key}).",
+           "weighed": "Весы «{name}»: {value} {unit}, {state}.",
+           "stable": "вес стабилен", "unstable": "вес не успокоился", "overload": "перегрузка",
+           "underload": "вес ниже нуля", "units": {"kg": "кг", "g": "г"},
+           "scan_now": "Отсканируйте код сканером «{name}» (жду {seconds} с)…",
+           "scanned": "Сканер «{name}» прочитал {code} ({symbology}).",
+           "asked": "Терминал «{name}» ответил: {health}{message}.",
+           "known": "«{name}»: {health}{message} (устройство не проверяется запросом).",
            "available": "доступно", "unavailable": "недоступно", "since": "с",
            "attempts": "попыток запуска", "health": {"ok": "в порядке",
                                                      "degraded": "с предупреждением",
@@ -24,6 +31,13 @@ TEXTS = {
     "en": {"none": "The hub runs no devices.",
            "hub": "The hub at {url} is unreachable: it is not running or the address differs.",
            "printed": "Test page printed on '{name}' (key {key}).",
+           "weighed": "Scale '{name}': {value} {unit}, {state}.",
+           "stable": "stable", "unstable": "not settled", "overload": "overload",
+           "underload": "below zero", "units": {"kg": "kg", "g": "g"},
+           "scan_now": "Scan a code with '{name}' (waiting {seconds} s)…",
+           "scanned": "Scanner '{name}' read {code} ({symbology}).",
+           "asked": "Terminal '{name}' answered: {health}{message}.",
+           "known": "'{name}': {health}{message} (this device has no test request).",
            "available": "available", "unavailable": "unavailable", "since": "since",
            "attempts": "start attempts", "health": {"ok": "ok", "degraded": "degraded",
                                                     "down": "down",
@@ -36,9 +50,10 @@ def text(which: str, locale: str, **kw: Any) -> Any:
     return value.format(**kw) if isinstance(value, str) else value
 
 
-def call(opts: dict[str, Any], method: str, path: str, **kw: Any) -> Any:
+def call(opts: dict[str, Any], method: str, path: str, *, timeout: float = 60.0,
+         **kw: Any) -> Any:
     """One admin API request (``kassa.api.admin_cli.run_admin``: exit 1 or 2 on failure)."""
-    return run_admin(opts, lambda api: api.request(method, path, **kw), timeout=60.0,
+    return run_admin(opts, lambda api: api.request(method, path, **kw), timeout=timeout,
                      unreachable=lambda url, exc: text("hub", opts["locale"], url=url))
 
 
@@ -99,14 +114,45 @@ def status(name: str | None, **opts: Any) -> None:
 
 @devices.command("test")
 @click.argument("name")
-@click.option("--key", default=None, help="Idempotency key (default: a new one); the same "
-              "key never prints twice.")
+@click.option("--key", default=None, help="Idempotency key of a printer's test page (default: "
+              "a new one); the same key never prints twice.")
+@click.option("--timeout", "wait", type=click.FloatRange(0.1, 300.0), default=30.0,
+              show_default=True, help="Seconds a scanner's test waits for a code.")
 @hub_options
-def test(name: str, key: str | None, **opts: Any) -> None:
-    """Print a test page on printer NAME through the hub's journal."""
-    body = {"key": key, "locale": opts["locale"]}
-    data = call(opts, "POST", f"/api/devices/{name}/test", json=body)
-    show(opts, data, [text("printed", opts["locale"], name=name, key=data["key"])])
+def test(name: str, key: str | None, wait: float, **opts: Any) -> None:
+    """Test device NAME the way its kind is tested: a printer prints a page (through the
+    journal), a scale is read, a scanner waits for the next code, a terminal is asked."""
+    lc = opts["locale"]
+    body = {"key": key, "locale": lc, "timeout": wait}
+    if not opts["as_json"]:
+        kind = call(opts, "GET", f"/api/devices/{name}", params={"locale": lc}).get("kind")
+        if kind == "scanner":
+            shown = f"{wait:g}".replace(".", "," if lc == "ru" else ".")
+            click.echo(text("scan_now", lc, name=name, seconds=shown), err=True)
+    data = call(opts, "POST", f"/api/devices/{name}/test", json=body, timeout=wait + 30)
+    show(opts, data, [outcome(name, data, lc)])
+
+
+def outcome(name: str, data: dict[str, Any], lc: str) -> str:
+    """One sentence for what the test found."""
+    if "weight" in data:
+        w = data["weight"]
+        state = next((text(k, lc) for k in ("overload", "underload") if w.get(k)),
+                     text("stable" if w.get("stable") else "unstable", lc))
+        value = str(w.get("value", "?")).replace(".", ",") if lc == "ru" else w.get("value")
+        unit = text("units", lc).get(w.get("unit"), w.get("unit"))
+        return str(text("weighed", lc, name=name, value=value, unit=unit, state=state))
+    if "scan" in data:
+        scan = data["scan"]
+        return str(text("scanned", lc, name=name, code=scan.get("code"),
+                        symbology=scan.get("symbology")))
+    if "status" in data:
+        st = data["status"]
+        health = text("health", lc).get(st.get("health"), st.get("health"))
+        message = f" — {st['message']}" if st.get("message") else ""
+        return str(text("asked" if st.get("asked") else "known", lc, name=name,
+                        health=health, message=message))
+    return str(text("printed", lc, name=name, key=data.get("key")))
 
 
 # --- discover: no hub; the core's interfaces and the plugins' claim_device ------------------

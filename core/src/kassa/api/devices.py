@@ -143,7 +143,7 @@ async def _scan_test(dev: Any, data: dict[str, Any], lc: str) -> Response[Any]:
         seconds = min(max(float(data.get("timeout") or SCAN_WAIT), 0.1), SCAN_WAIT_MAX)
     except (TypeError, ValueError):
         seconds = SCAN_WAIT
-    shown = f"{seconds:g}"
+    shown = f"{seconds:g}".replace(".", "," if lc == "ru" else ".")
     with anyio.move_on_after(seconds):
         async with aclosing(dev.scans()) as scans:
             async for scan in scans:
