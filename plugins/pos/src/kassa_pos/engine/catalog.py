@@ -19,6 +19,7 @@ from enum import IntFlag
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+import anyio.to_thread
 from attrs import define, field, frozen
 from kassa.errors import UserError
 from kassa.model.ffd import Measure, VatRate
@@ -266,7 +267,7 @@ class Catalog:
             instore = layouts([(p.prefix, p.layout) for p in prefixes] if prefixes
                               else DEFAULT_LAYOUTS)
         async with hub.engine.connect() as conn:
-            index = await conn.run_sync(_load)
+            index = await _load_async(conn)
         return cls(index, site=site, instore=instore, clock=hub.clock, engine=hub.engine)
 
     async def refresh(self) -> bool:
@@ -277,7 +278,9 @@ class Catalog:
             version = (await conn.execute(select(t.catalog_version.c.version))).scalar_one()
             if version == self._index.version:
                 return False
-            self._index = await conn.run_sync(_load)
+            fresh = await _load_async(conn)
+        if fresh.version >= self._index.version:  # a slower, older rebuild must not win
+            self._index = fresh
         return True
 
     @property
@@ -400,21 +403,39 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def _load(conn: Connection) -> _Index:
+@frozen
+class _Rows:
+    version: int
+    barcodes: list[Any]
+    items: list[Any]
+    prices: list[Any]
+    lists: list[Any]
+
+
+def _fetch(conn: Connection) -> _Rows:
     # .all() everywhere: iterating a result row by row on the async driver is one thread hop
-    # per row (142k fetchone calls for 50k items); enums through dicts, not their __call__
-    version = conn.execute(select(t.catalog_version.c.version)).scalar_one()
+    # per row (142k fetchone calls for 50k items)
+    return _Rows(
+        conn.execute(select(t.catalog_version.c.version)).scalar_one(),
+        list(conn.execute(select(t.barcode.c.barcode, t.barcode.c.item_code)
+                          .order_by(t.barcode.c.barcode)).all()),
+        list(conn.execute(select(
+            t.item.c.code, t.item.c.plu, t.item.c.name, t.item.c.unit, t.item.c.vat,
+            t.item.c.department, t.item.c.item_group, t.item.c.flags)).all()),
+        list(conn.execute(select(t.price.c.list_code, t.price.c.item_code,
+                                 t.price.c.price)).all()),
+        list(conn.execute(select(t.price_list)).all()))
+
+
+def _index_of(rows: _Rows) -> _Index:
     codes: dict[str, list[str]] = {}
-    for code, item_code in conn.execute(select(t.barcode.c.barcode, t.barcode.c.item_code)
-                                        .order_by(t.barcode.c.barcode)).all():
+    for code, item_code in rows.barcodes:
         codes.setdefault(item_code, []).append(code)
-    vats = {v.value: v for v in VatRate}
+    vats = {v.value: v for v in VatRate}  # enums through dicts, not their __call__
     units = {int(m): m for m in Measure}
     flags: dict[int, ItemFlag] = {}
     items = []
-    for code, plu, name, unit, vat, department, group, bits in conn.execute(select(
-            t.item.c.code, t.item.c.plu, t.item.c.name, t.item.c.unit, t.item.c.vat,
-            t.item.c.department, t.item.c.item_group, t.item.c.flags)).all():
+    for code, plu, name, unit, vat, department, group, bits in rows.items:
         flag = flags.get(bits)
         if flag is None:
             flag = flags[bits] = ItemFlag(bits)
@@ -422,14 +443,24 @@ def _load(conn: Connection) -> _Index:
                           department=department, group=group, flags=flag,
                           barcodes=codes.get(code, ())))
     prices: dict[str, dict[str, int]] = {}
-    for lc, ic, p in conn.execute(select(t.price.c.list_code, t.price.c.item_code,
-                                         t.price.c.price)).all():
+    for lc, ic, p in rows.prices:
         prices.setdefault(lc, {})[ic] = p
     lists = [PriceList(code=r.code, name=r.name, site=r.site, priority=r.priority,
                        valid_from=_utc(r.valid_from), valid_to=_utc(r.valid_to),
                        prices=prices.get(r.code, {}))
-             for r in conn.execute(select(t.price_list)).all()]
-    return _build(version, items, lists)
+             for r in rows.lists]
+    return _build(rows.version, items, lists)
+
+
+def _load(conn: Connection) -> _Index:
+    return _index_of(_fetch(conn))
+
+
+async def _load_async(conn: Any) -> _Index:
+    """Read on the connection, build the index in a worker thread: for a big catalog the
+    build is seconds of Python that must not stall the hub's event loop."""
+    rows = await conn.run_sync(_fetch)
+    return await anyio.to_thread.run_sync(_index_of, rows)
 
 
 # --- import ----------------------------------------------------------------------------
