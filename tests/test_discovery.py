@@ -389,7 +389,9 @@ def fake_sysfs(root: Path) -> Path:
     (sys_ / "class" / "tty" / "ttyUSB0").mkdir()
     (sys_ / "class" / "tty" / "ttyUSB0" / "device").symlink_to(port)
     # a USB printer (class 7) with no tty, a root hub, a legacy platform ttyS0
-    usb("1-4", "04b8", "0202", "TM-T20", "07", "usblp")
+    lp_if = usb("1-4", "04b8", "0202", "TM-T20", "07", "usblp")
+    (sys_ / "class" / "usbmisc" / "lp0").mkdir(parents=True)
+    (sys_ / "class" / "usbmisc" / "lp0" / "device").symlink_to(lp_if)
     (sys_ / "bus" / "usb" / "devices" / "usb1").symlink_to(bus)
     plat = sys_ / "devices" / "platform" / "serial8250"
     plat.mkdir(parents=True)
@@ -411,7 +413,7 @@ def test_usb_devices_skip_ttys_and_hubs_and_read_hid_usage_pages(tmp_path: Path)
     found = usb_devices(fake_sysfs(tmp_path), Path("/dev"))
     assert [(d.address, d.ids, d.path, d.usage_pages, d.interface_classes) for d in found] == [
         ("usb 1-1", "0c2e:0b61", "/dev/hidraw0", (0x8C, 0x01), (3,)),
-        ("usb 1-4", "04b8:0202", "", (), (7,))]
+        ("usb 1-4", "04b8:0202", "/dev/usb/lp0", (), (7,))]
     assert found[1].kernel_driver == "usblp"
 
 

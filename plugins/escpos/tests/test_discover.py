@@ -84,6 +84,22 @@ async def test_a_usb_printer_class_device_is_named_but_not_configured() -> None:
                   manufacturer="EPSON", product="TM-T20", interface_classes=(7,))
     got = await claim_device(c, PortProbe(c, active=False, locale="en"))
     assert got is not None and got.kind == "printer" and got.config == ""
-    assert "TM-T20" in got.model and "USB-CDC" in got.note
+    assert "TM-T20" in got.model and "usblp" in got.note
     other = Candidate(transport="usb", address="usb 1-2", interface_classes=(3,))
     assert await claim_device(other, PortProbe(other, active=False)) is None
+
+
+async def test_a_usb_printer_on_usblp_is_configured_by_its_lp_node() -> None:
+    import tomllib
+
+    from kassa_escpos.settings import PrinterSettings
+
+    c = Candidate(transport="usb", address="usb 1-4", path="/dev/usb/lp0", vendor_id=0x04B8,
+                  product_id=0x0202, product="TM-T20", interface_classes=(7,),
+                  kernel_driver="usblp")
+    probe = PortProbe(c, active=False, locale="ru")
+    got = await claim_device(c, probe)
+    assert got is not None and got.kind == "printer" and got.note == ""
+    (block,) = tomllib.loads(got.config)["escpos"]["printers"]
+    assert block == {"name": "printer-lp0", "usb": "/dev/usb/lp0", "site": ""}
+    assert PrinterSettings(**block).where == "/dev/usb/lp0"

@@ -155,13 +155,18 @@ def usage_pages(descriptor: bytes) -> tuple[int, ...]:
 
 def usb_devices(sysfs: Path = Path("/sys"), dev: Path = Path("/dev")) -> list[Candidate]:
     """USB devices without a tty (those are serial candidates), hubs left out; one with a
-    ``hidraw`` node gets its path and the usage pages of its report descriptors."""
+    ``hidraw`` node gets its path and the usage pages of its report descriptors, a printer
+    bound to usblp the path of its ``/dev/usb/lpN``."""
     hidraw: dict[str, tuple[str, tuple[int, ...]]] = {}
     for node in sorted((sysfs / "class" / "hidraw").glob("hidraw*")):
         hid = (node / "device").resolve()  # .../<usb dev>/<dev>:1.0/0003:VID:PID.0001
         with contextlib.suppress(OSError):
             pages = usage_pages((hid / "report_descriptor").read_bytes())
             hidraw.setdefault(hid.parent.parent.name, (str(dev / node.name), pages))
+    # a USB printer bound to usblp has a character device: /sys/class/usbmisc/lpN -> /dev/usb/lpN
+    for node in sorted((sysfs / "class" / "usbmisc").glob("lp*")):
+        iface = (node / "device").resolve()  # .../<usb dev>/<dev>:1.0
+        hidraw.setdefault(iface.parent.name, (str(dev / "usb" / node.name), ()))
     with_tty = {p.resolve().parent.name for p in (sysfs / "class" / "tty").glob("*/device")
                 if (p.resolve().parent / "idVendor").exists()}
     with_tty |= {p.resolve().parent.parent.name

@@ -17,7 +17,7 @@ class ProbeRefused(RuntimeError):
 class Candidate:
     """Something an interface found. ``transport``: ``tcp`` (host, port), ``serial`` (path:
     a tty, maybe on a USB adapter whose ids are given), ``usb`` (a USB device with no tty;
-    path is its ``/dev/hidrawN`` when it has one, else empty)."""
+    path is its ``/dev/hidrawN`` or usblp's ``/dev/usb/lpN`` when it has one, else empty)."""
 
     transport: str
     address: str  # "10.0.0.5:9100", "/dev/ttyUSB0", "usb 1-1.2"

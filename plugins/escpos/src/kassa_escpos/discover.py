@@ -1,8 +1,9 @@
 """Discovery: which candidates are ESC/POS printers. Active: the real-time status request
 ``DLE EOT 1, 2, 4`` (never printed, answered even while a ticket is held), accepted only as
 exactly three bytes whose fixed bits are right (``PrinterState.read``), so a port answering
-garbage is nobody's printer. Passive: a USB printer-class (7) device is named, not
-configured: this plugin drives printers over TCP and serial / USB-CDC only."""
+garbage is nobody's printer. Passive: a USB printer-class (7) device bound to usblp is
+claimed with its ``/dev/usb/lpN`` (never written to: a print job to it could come out); one
+without that node is named, not configured."""
 
 from __future__ import annotations
 
@@ -18,14 +19,14 @@ USB_PRINTER_CLASS = 7
 # which a printer would print (a safe probe must never put anything on paper)
 SERIAL_BAUD = 9600
 NOTES = {
-    "ru": {"usb": "это USB-принтер (класс 7); kassa-escpos печатает по TCP (порт 9100) и "
-                  "через последовательный порт (USB-CDC): включите у принтера режим "
-                  "виртуального COM-порта или подключите его по сети.",
+    "ru": {"usb": "это USB-принтер (класс 7) без устройства /dev/usb/lp*: загрузите драйвер "
+                  "usblp (modprobe usblp) или включите у принтера режим виртуального "
+                  "COM-порта.",
            "state": {"near_end": "бумага заканчивается", "paper_out": "нет бумаги",
                      "cover_open": "открыта крышка", "offline": "не в сети"}},
-    "en": {"usb": "a USB printer-class (7) device; kassa-escpos prints over TCP (port 9100) "
-                  "and serial ports (USB-CDC): switch the printer to its virtual COM port "
-                  "mode or connect it to the network.",
+    "en": {"usb": "a USB printer-class (7) device without a /dev/usb/lp* node: load the "
+                  "usblp driver (modprobe usblp) or switch the printer to its virtual COM "
+                  "port mode.",
            "state": {"near_end": "paper near end", "paper_out": "paper out",
                      "cover_open": "cover open", "offline": "offline"}},
 }
@@ -40,6 +41,7 @@ def _name(c: Candidate) -> str:
 
 def _config(c: Candidate, baudrate: int) -> str:
     where = (f'host = "{c.host}"\nport = {c.port}' if c.host else
+             f'usb = "{c.path}"' if c.transport == "usb" else
              f'serial = "{c.path}"' + (f"\nbaudrate = {baudrate}" if baudrate != 9600 else ""))
     return f'[[escpos.printers]]\nname = "{_name(c)}"\n{where}\nsite = ""\n'
 
@@ -58,6 +60,9 @@ async def claim_device(candidate: Candidate, probe: Any) -> Claim | None:
     if candidate.transport == "usb":
         if USB_PRINTER_CLASS in candidate.interface_classes:
             model = candidate.describe() or "USB printer"
+            if "/usb/lp" in candidate.path:
+                return Claim(kind="printer", model=model, confidence=60,
+                             config=_config(candidate, SERIAL_BAUD))
             return Claim(kind="printer", model=model, confidence=60,
                          note=str(NOTES[locale]["usb"]))
         return None
