@@ -56,7 +56,7 @@ async def test_a_send_whose_answer_is_lost(api, hub, slow_smtp, delivery_over, c
 
     async def settled() -> bool:
         seen.update((await api.get(f"/jobs/{job_id}", headers=APP)).json())
-        return seen["status"] == "fiscalised" and seen["copy"]["status"] != "pending"
+        return bool(seen["status"] == "fiscalised" and seen["copy"]["status"] != "pending")
 
     await eventually(settled, hub=hub, within=30)
     entry = await hub.journal.get(f"delivery:copy:{job_id}")
