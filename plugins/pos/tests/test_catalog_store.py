@@ -290,3 +290,22 @@ async def test_on_a_real_hub_the_store_and_prefixes_come_from_the_pos_section(
         priced = cat.lookup(with_check_digit("250004201990"))
         assert priced is not None and priced.item.code == "apple" and priced.amount == 1990
         assert cat.lookup(with_check_digit("200004200500")) is None  # 20 is not configured
+
+
+async def test_a_running_hub_refreshes_by_itself_after_another_process_imports(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import anyio
+    from kassa.testing import make_hub
+    from kassa_pos.engine import catalog as catalog_module
+
+    monkeypatch.setattr(catalog_module, "WATCH_SECONDS", 0.05)
+    async with make_hub({"sites": [{"code": "s1"}]}, tmp_path, plugins=[kassa_pos]) as hub:
+        till = await catalog_module.catalog_for(hub)
+        office = await Catalog.open(hub)  # stands for the CLI: its own index on the store
+        await office.import_rows(hub, CatalogData(items=_rows()))
+        for _ in range(200):  # nobody calls till.refresh(): the hub's job does
+            if till.by_code("milk") is not None:
+                break
+            await anyio.sleep(0.05)
+        assert till.lookup(B1).price == 8990  # type: ignore[union-attr]
+        assert till.version == office.version == 1

@@ -16,9 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import IntFlag
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+import anyio
 import anyio.to_thread
 from attrs import define, field, frozen
 from kassa.errors import UserError
@@ -387,13 +389,28 @@ class Catalog:
         return report
 
 
+WATCH_SECONDS = 5.0  # how soon a till sees a change another process made (one tiny read)
+
+
 async def catalog_for(hub: Any) -> Catalog:
-    """The hub's catalog (one per hub, in ``hub.state("pos")``), opened on first use."""
+    """The hub's catalog (one per hub, in ``hub.state("pos")``), opened on first use. On a
+    running hub a background job then calls ``refresh()`` every ``WATCH_SECONDS``, so an
+    import by ``kassa pos catalog import`` (another process) reaches the tills by itself."""
     state = hub.state("pos")
     cat = state.get("catalog")
     if cat is None:
         cat = state["catalog"] = await Catalog.open(hub)
+        spawn = getattr(hub, "spawn", None)
+        if spawn is not None:
+            spawn(partial(watch, cat, WATCH_SECONDS), name="pos-catalog-refresh")
     return cast(Catalog, cat)
+
+
+async def watch(catalog: Catalog, every: float = WATCH_SECONDS) -> None:
+    """Refresh ``catalog`` forever (the hub restarts the job after an error, with backoff)."""
+    while True:
+        await anyio.sleep(every)
+        await catalog.refresh()
 
 
 def _utc(value: datetime | None) -> datetime | None:
