@@ -530,3 +530,20 @@ def test_a_port_named_twice_is_one_candidate(tmp_path: Path) -> None:
         os.close(master)
         os.close(slave)
     assert [c.path for c in usable] == [path] and skipped == []
+
+
+@pytest.mark.usefixtures("only_escpos")
+def test_cli_takes_hosts_and_ports_from_the_discovery_section(tmp_path: Path) -> None:
+    toml = tmp_path / "kassa.toml"
+    with printer_in_a_thread() as sim:
+        port = sim["kitchen"].port
+        toml.write_text(f'[discovery]\nhosts = ["127.0.0.1"]\nports = [{port}]\n',
+                        encoding="utf-8")
+        res = run_cli("-c", str(toml))
+    assert res.exit_code == 0, res.output
+    assert f"127.0.0.1:{port}: принтер — ESC/POS (плагин kassa_escpos)" in res.output
+    toml.write_text('[discovery]\nhosts = ["127.0.0.1"]\nports = [70000]\n', encoding="utf-8")
+    res = CliRunner().invoke(cli, ["devices", "discover", "--no-serial", "--no-usb", "-c",
+                                   str(toml)])
+    assert res.exit_code == 2 and "discovery: ports: 70000" in res.output
+    assert "70000" in res.output and len(res.output.strip().splitlines()) == 1

@@ -82,6 +82,21 @@ class RelaySettings:
     retry_max: float = 30.0  # seconds between reconnects at most (backoff doubles up to it)
 
 
+def _tcp_ports(_inst: Any, attribute: Any, value: list[int]) -> None:
+    bad = [p for p in value if not 1 <= p <= 65535]
+    if bad:
+        raise ValueError(f"{attribute.name}: {bad[0]} is not a TCP port (1-65535)")
+
+
+@define
+class DiscoverySettings:
+    """Where ``kassa devices discover`` looks over TCP when no ``--host`` is given: hosts
+    (names, addresses, networks such as 10.0.0.0/28) and the ports probed on each."""
+
+    hosts: list[str] = field(factory=list)
+    ports: list[int] = field(factory=list, validator=_tcp_ports)
+
+
 @define
 class SiteSettings:
     code: str
@@ -142,6 +157,7 @@ class Settings:
     api: ApiSettings = field(factory=ApiSettings)
     outbox: OutboxSettings = field(factory=OutboxSettings)
     relay: RelaySettings = field(factory=RelaySettings)
+    discovery: DiscoverySettings = field(factory=DiscoverySettings)
     sites: list[SiteSettings] = field(factory=list)
     stations: list[StationSettings] = field(factory=list)
     chats: list[ChatSettings] = field(factory=list)
@@ -165,7 +181,8 @@ class Settings:
 
 
 _CORE_SECTIONS = {"hub": HubSettings, "store": StoreSettings, "bus": BusSettings,
-                  "api": ApiSettings, "outbox": OutboxSettings, "relay": RelaySettings}
+                  "api": ApiSettings, "outbox": OutboxSettings, "relay": RelaySettings,
+                  "discovery": DiscoverySettings}
 
 
 def load(path: str | Path, *, sections: Mapping[str, type] | None = None,

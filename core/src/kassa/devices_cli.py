@@ -5,6 +5,7 @@ is imported here: ``kassa --help`` stays fast."""
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import click
@@ -239,6 +240,21 @@ def where(c: dict[str, Any]) -> str:
     return f"{c['address']} ({extra})" if extra else c["address"]
 
 
+def configured_hosts(path: Any) -> tuple[tuple[str, ...], list[int]]:
+    """``[discovery]`` hosts and ports from kassa.toml; a broken file is its one sentence
+    and exit 2, as for every command that reads it."""
+    from kassa.config import load
+    from kassa.errors import ConfigError
+    from kassa.plugins import get_plugins
+
+    try:
+        found = load(path, sections=get_plugins().settings_sections()).discovery
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    return tuple(found.hosts), list(found.ports)
+
+
 def discover_lines(data: dict[str, Any], locale: str) -> list[str]:
     kinds = KINDS.get(locale, KINDS["ru"])
     claimed = [f for f in data["found"] if f["claim"]]
@@ -301,13 +317,15 @@ def discover(hosts: tuple[str, ...], ports: tuple[str, ...], device_files: tuple
     from kassa.plugins import get_plugins
 
     port_list = parse_ports(ports, locale)
+    path = Path(config or os.environ.get("KASSA_CONFIG") or "kassa.toml")
+    if not hosts and not port_list and path.is_file():
+        hosts, port_list = configured_hosts(path)  # [discovery] in kassa.toml
     if hosts and not port_list:
         raise click.UsageError(dtext("needport", locale))
     try:
         expand_hosts(hosts)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--host") from None
-    path = Path(config or os.environ.get("KASSA_CONFIG") or "kassa.toml")
     notes = [] if path.is_file() else [dtext("noconfig", locale, path=path)]
     held = held_by_config(path)
     result = anyio.run(lambda: run(get_plugins(), hosts=hosts, ports=port_list, serial=serial,
