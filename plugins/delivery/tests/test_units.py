@@ -112,3 +112,14 @@ async def test_the_driver_as_cashier_of_record(api: Any, hub: Any) -> None:
     sent = json.loads(entry.request)
     assert sent["cashier"] == {"name": "Анна Водитель", "inn": "500100732259"}  # 1021/1203
     assert sent["customer_contact"] == "ivan@example.ru" and sent["electronic_only"] is True
+
+
+def test_cli_line_names_a_refund_and_an_unknown_copy() -> None:
+    from kassa_delivery.cli import _line
+
+    j = {"job_id": 7, "kind": "refund", "order_id": "W-1", "driver": "anna", "amount": 15000,
+         "status": "fiscalised", "fiscal": {"fd": 9, "fp": "123"}, "waiting": None,
+         "error": None, "copy": {"status": "unknown", "reason": "копия могла не дойти"}}
+    line = _line(j, "ru")
+    assert "возврат, пробит" in line and "копия: могла не дойти" in line
+    assert "refund, fiscalised" in _line(j, "en")

@@ -13,12 +13,14 @@ from kassa_delivery.texts import t
 STATUS = {"queued": "в очереди", "fiscalised": "пробит", "failed": "ошибка",
           "skipped": "без чека"}
 COPY = {"sent": "отправлена", "not_sent": "не отправлена", "ofd": "через ОФД",
-        "pending": "отправляется"}
+        "pending": "отправляется", "unknown": "могла не дойти"}
 
 
 def _line(j: dict[str, Any], locale: str) -> str:
     rub = f"{j['amount'] // 100}.{j['amount'] % 100:02d}"
     status = STATUS.get(j["status"], j["status"]) if locale == "ru" else j["status"]
+    if j.get("kind") == "refund":  # the money went back: say so before the status
+        status = ("возврат, " if locale == "ru" else "refund, ") + status
     out = f"#{j['job_id']:<5} {j['order_id']:<12} {j['driver']:<10} {rub:>10} {status}"
     if j["fiscal"]:
         out += f"  ФД {j['fiscal']['fd']} ФП {j['fiscal']['fp']}"

@@ -25,7 +25,7 @@ WORDS: dict[str, dict[str, str]] = {
            "error": "Ошибка API доставки: {error}", "back": "Назад",
            "copy": "копия: {status}", "copy_sent": "отправлена", "copy_not_sent":
            "не отправлена", "copy_ofd": "через ОФД", "copy_none": "нет", "copy_pending":
-           "отправляется"},
+           "отправляется", "copy_unknown": "могла не дойти", "refund": "возврат"},
     "en": {"title": "Delivery", "job": "#", "order": "Order", "driver": "Driver",
            "amount": "Amount", "status": "Status", "detail": "Detail",
            "queued": "queued", "fiscalised": "fiscalised", "failed": "failed",
@@ -34,7 +34,8 @@ WORDS: dict[str, dict[str, str]] = {
            "queued_only": "{count} queued.", "offline": "The hub is unreachable.",
            "error": "Delivery API error: {error}", "back": "Back",
            "copy": "copy: {status}", "copy_sent": "sent", "copy_not_sent": "not sent",
-           "copy_ofd": "by the OFD", "copy_none": "none", "copy_pending": "sending"},
+           "copy_ofd": "by the OFD", "copy_none": "none", "copy_pending": "sending",
+           "copy_unknown": "may not have arrived", "refund": "refund"},
 }
 
 
@@ -133,8 +134,12 @@ class DeliveryScreen(Screen[None]):
                 continue
             seen.add(j["job_id"])
             table.add_row(str(j["job_id"]), j["order_id"], j["driver"],
-                          format_money(j["amount"], loc), say(loc, j["status"]),
+                          format_money(j["amount"], loc), self.status(j),
                           self.detail(j), key=str(j["job_id"]))
+
+    def status(self, j: dict[str, Any]) -> str:
+        word = say(self.locale, j["status"])
+        return f"{say(self.locale, 'refund')}: {word}" if j.get("kind") == "refund" else word
 
     def detail(self, j: dict[str, Any]) -> str:
         if j["waiting"]:
