@@ -154,3 +154,22 @@ def test_restricted_numbers_are_told_apart_from_gtins() -> None:
     assert parse(with_check_digit("200000000001")).restricted
     assert parse(with_check_digit("0400000")).restricted  # RCN-8
     assert not parse("96385074").restricted
+
+
+@given(st.sampled_from([str(p) for p in range(20, 30)]), st.integers(0, 99_999),
+       st.integers(0, 99_999))
+def test_a_generated_weighed_code_roundtrips(prefix: str, plu: int, grams: int) -> None:
+    lay = layouts(DEFAULT_LAYOUTS)
+    got = parse(instore_code(prefix, lay[prefix], plu=plu, grams=grams), lay)
+    assert (got.symbology, got.plu, got.grams) == (Symbology.INSTORE, plu, grams)
+    assert got.quantity == Decimal(grams) / 1000
+
+
+def test_instore_code_refuses_what_does_not_fit() -> None:
+    lay = layouts(DEFAULT_LAYOUTS)["20"]
+    with pytest.raises(ValueError, match="does not fit"):
+        instore_code("20", lay, plu=100_000, grams=1)
+    with pytest.raises(ValueError, match="does not fit"):
+        instore_code("20", lay, plu=1)  # the layout has a weight: it must be given
+    with pytest.raises(ValueError, match="not 2 digits"):
+        instore_code("2", lay, plu=1, grams=1)
