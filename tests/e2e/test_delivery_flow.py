@@ -152,3 +152,33 @@ async def test_drivers_to_register_to_ofd_with_copies_and_an_outage(world):
     assert fds[0] > jobs[-1]["fiscal"]["fd"]
     assert len(atol.kkt.receipts()) == 7  # each job once
     assert len(await world["hub"].events(kinds=["delivery_register_waiting"])) == 1
+
+
+async def test_a_refund_at_the_door_reaches_the_ofd_as_a_return_of_sale(world):
+    api, ofd = world["api"], world["ofd"]
+    body = pay("R-1", "anna", client={"email": "ivan@example.ru"})
+    r = await api.post("/payments", json=body, headers={"Idempotency-Key": "r-sale"})
+    (sale,) = await settled(world, [r.json()["job_id"]])
+    # the buyer keeps one bottle of two: a card refund of one line's half
+    r = await api.post("/orders/R-1/refunds", json={"amount": 35000, "lines": [
+        {"line": 1, "quantity": "1"}]}, headers={"Idempotency-Key": "r-back"})
+    assert r.status_code == 202, r.text
+    (back,) = await settled(world, [r.json()["job_id"]])
+    assert back["kind"] == "refund" and back["fiscal"]["fd"] > sale["fiscal"]["fd"]
+    assert "&n=2" in back["fiscal"]["qr"] and "&s=350.00&" in back["fiscal"]["qr"]
+    assert back["copy"]["status"] == "ofd"  # the tariff delivers e-mail: the OFD sends it
+
+    async def at_ofd() -> bool:
+        return (back["fiscal"]["fn"], back["fiscal"]["fd"]) in ofd.docs
+
+    await eventually(at_ofd, within=30)
+    ticket = ofd.docs[(back["fiscal"]["fn"], back["fiscal"]["fd"])].ticket
+    assert ticket["operationType"] == 2 and ticket["totalSum"] == 35000  # 1054, 1020
+    assert ticket["buyerAddress"] == "ivan@example.ru"  # the sale's 1008
+    # the other bottle comes back, and a second phone then asks for it too: one refund
+    again = {"amount": 35000, "refund_id": "2", "lines": [{"line": 1, "quantity": "1"}]}
+    twice = {**again, "refund_id": "3"}
+    a = await api.post("/orders/R-1/refunds", json=again, headers={"Idempotency-Key": "r2"})
+    b = await api.post("/orders/R-1/refunds", json=twice, headers={"Idempotency-Key": "r3"})
+    assert (a.status_code, b.status_code) == (202, 409)
+    assert b.json()["error"]["code"] == "refund_exceeds_paid"
