@@ -301,6 +301,7 @@ async def test_a_running_hub_refreshes_by_itself_after_another_process_imports(
     monkeypatch.setattr(catalog_module, "WATCH_SECONDS", 0.05)
     async with make_hub({"sites": [{"code": "s1"}]}, tmp_path, plugins=[kassa_pos]) as hub:
         till = await catalog_module.catalog_for(hub)
+        assert till.site == "s1"  # [pos] store is empty: the hub's only site
         office = await Catalog.open(hub)  # stands for the CLI: its own index on the store
         await office.import_rows(hub, CatalogData(items=_rows()))
         for _ in range(200):  # nobody calls till.refresh(): the hub's job does

@@ -260,10 +260,14 @@ class Catalog:
     async def open(cls, hub: Any, *, site: str | None = None,
                    instore: Mapping[str, Layout] | None = None) -> Catalog:
         """The catalog in the hub's store. ``site``/``instore`` default to ``[pos] store``
-        and ``[[pos.barcode_prefixes]]`` (20-29 as ``PP CCCCC WWWWW K`` when none)."""
+        (empty: the hub's only site; with several, only lists for every store apply) and
+        ``[[pos.barcode_prefixes]]`` (20-29 as ``PP CCCCC WWWWW K`` when none)."""
         settings = hub.section("pos")
         if site is None:
             site = str(getattr(settings, "store", "") or "")
+            sites = getattr(getattr(hub, "settings", None), "sites", None) or []
+            if not site and len(sites) == 1:  # [pos] store empty: the hub's only site
+                site = str(sites[0].code)
         if instore is None:
             prefixes = getattr(settings, "barcode_prefixes", None) or []
             instore = layouts([(p.prefix, p.layout) for p in prefixes] if prefixes
