@@ -204,7 +204,8 @@ async def make_hub(config: Mapping[str, Any], tmp_path: Path | str, *,
 # the contract suites import pytest, the fakes sqlite3: loaded when first named
 _CONTRACTS = ("AccountPaymentContract", "CardTerminalContract", "ChannelContract",
               "EventSourceContract", "FiscalDeviceContract",
-              "LoyaltyProgramContract", "PrinterContract", "ScaleContract", "sample_receipt")
+              "GuestServiceContract", "LoyaltyProgramContract", "PrinterContract",
+              "ScaleContract", "ScannerContract", "VideoSinkContract", "sample_receipt")
 _FAKES = ("FakeAccount", "FakeLoyalty", "FakePrinter", "FakeRegister", "FakeScale",
           "FakeTerminal")
 _LAZY = {name: "kassa.testing.contracts" for name in _CONTRACTS} | {
@@ -218,9 +219,12 @@ if TYPE_CHECKING:  # what the lazy names are, for plugin authors' type checkers
         ChannelContract,
         EventSourceContract,
         FiscalDeviceContract,
+        GuestServiceContract,
         LoyaltyProgramContract,
         PrinterContract,
         ScaleContract,
+        ScannerContract,
+        VideoSinkContract,
         sample_receipt,
     )
     from kassa.testing.fakes import (
@@ -257,12 +261,15 @@ __all__ = [
     "FakeScale",
     "FakeTerminal",
     "FiscalDeviceContract",
+    "GuestServiceContract",
     "LoyaltyProgramContract",
     "Permanent",
     "PrinterContract",
     "RetryLater",
     "ScaleContract",
+    "ScannerContract",
     "ScriptedSource",
+    "VideoSinkContract",
     "eventually",
     "incoming",
     "make_hub",

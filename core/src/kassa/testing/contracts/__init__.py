@@ -10,7 +10,12 @@ shared errors, typed status) against your component:
 """
 
 from kassa.testing.contracts.base import ComponentContract
-from kassa.testing.contracts.devices import PrinterContract, ScaleContract
+from kassa.testing.contracts.devices import (
+    PrinterContract,
+    ScaleContract,
+    ScannerContract,
+    VideoSinkContract,
+)
 from kassa.testing.contracts.fiscal import FiscalDeviceContract, sample_receipt
 from kassa.testing.contracts.loyalty import GuestServiceContract, LoyaltyProgramContract
 from kassa.testing.contracts.notify import ChannelContract, EventSourceContract
@@ -19,4 +24,4 @@ from kassa.testing.contracts.payments import AccountPaymentContract, CardTermina
 __all__ = ["AccountPaymentContract", "CardTerminalContract", "ChannelContract",
            "ComponentContract", "EventSourceContract", "FiscalDeviceContract",
            "GuestServiceContract", "LoyaltyProgramContract", "PrinterContract",
-           "ScaleContract", "sample_receipt"]
+           "ScaleContract", "ScannerContract", "VideoSinkContract", "sample_receipt"]

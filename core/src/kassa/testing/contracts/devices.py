@@ -1,4 +1,4 @@
-"""``PrinterContract``, ``ScaleContract`` and ``VideoSinkContract``."""
+"""``PrinterContract``, ``ScaleContract``, ``ScannerContract`` and ``VideoSinkContract``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from kassa.errors import KassaError, RetryLater
-from kassa.model import DeviceStatus, PosEvent, PosEventKind, PrintJob, Weight
+from kassa.model import DeviceStatus, PosEvent, PosEventKind, PrintJob, Scan, Weight
 from kassa.testing.contracts.base import ComponentContract
 
 
@@ -172,3 +172,47 @@ class VideoSinkContract(ComponentContract):
         async with self.harness(tmp_path) as (v, _):
             assert isinstance(v.status(), DeviceStatus)
             assert v.kind == "video"
+
+
+class ScannerContract(ComponentContract):
+    """Subclass with ``make_device = staticmethod(factory)`` returning a ``Scanner`` on its
+    emulator. Probe: ``read(component, code)`` makes the scanner read ``code`` (the emulator
+    scans it); without it the tests are skipped. Codes are what a till sells by: each
+    arrives once, whole (GS separators of a GS1 code kept), in the order read."""
+
+    concern: ClassVar[str] = "device"
+    patience: ClassVar[float] = 10.0
+    # a product code and a marking code with its group separators (GS1 DataMatrix)
+    codes: ClassVar[tuple[str, ...]] = (
+        "4607001234562", "0104607001234562" + "21" + "AbCdEfGhIjKlM" + "\x1d91EE10\x1d92"
+        + "Qw" * 22)
+
+    async def read(self, component: Any, code: str) -> None:
+        pytest.skip("give the suite a read(component, code) probe")
+
+    async def take(self, s: Any, n: int) -> list[Scan]:
+        got: list[Scan] = []
+        with anyio.fail_after(self.patience):
+            async for scan in s.scans():
+                got.append(scan)
+                if len(got) == n:
+                    break
+        return got
+
+    async def test_codes_arrive_whole_once_and_in_order(self, tmp_path: Path) -> None:
+        async with self.harness(tmp_path) as (s, _):
+            async with anyio.create_task_group() as tg:
+                async def read_all() -> None:
+                    await anyio.sleep(0.05)  # the reader is listening first
+                    for code in (*self.codes, self.codes[0]):
+                        await self.read(s, code)
+
+                tg.start_soon(read_all)
+                got = await self.take(s, 3)
+            assert [g.code for g in got] == [*self.codes, self.codes[0]]
+            assert all(isinstance(g, Scan) for g in got)
+
+    async def test_status_is_typed(self, tmp_path: Path) -> None:
+        async with self.harness(tmp_path) as (s, _):
+            assert isinstance(s.status(), DeviceStatus)
+            assert s.kind == "scanner"
