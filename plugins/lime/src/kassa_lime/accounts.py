@@ -51,7 +51,7 @@ class LimeAccounts:
         self.settings, self.client, self.store = settings, client, store
         self.now, self.locale = now, locale
         self.delivery = Delivery(settings, client, store, now=now, alert=alert,
-                                 journal=journal, site=site)
+                                 journal=journal, site=site, locale=locale)
         self.alert = alert
         self.drop_answers = 0  # the contract's probe: act, then lose the answer
         self.drop_answer_to = ""  # the same for the next call of this kind only ("capture")

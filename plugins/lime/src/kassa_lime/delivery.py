@@ -20,6 +20,7 @@ import anyio
 import attrs
 from kassa import codec
 from kassa.errors import Permanent, RetryLater
+from kassa.i18n import t
 from kassa.journal import Journal, OutcomeUnknown
 
 from kassa_lime import wire
@@ -56,8 +57,10 @@ EXISTS = "check_exists"  # the simulator's code for a check id already put (see 
 class Delivery:
     def __init__(self, settings: LimeSettings, client: LimeClient, store: LimeStore, *,
                  now: Callable[[], datetime], alert: Alert | None = None,
-                 journal: Journal | None = None, site: str | None = None) -> None:
+                 journal: Journal | None = None, site: str | None = None,
+                 locale: str = "ru") -> None:
         self.settings, self.client, self.store, self.now = settings, client, store, now
+        self.locale = locale
         self.alert, self.journal, self.site = alert, journal, site
         self.tz = ZoneInfo(settings.timezone)
         self.stopped = False  # the hub is shutting down: the loop ends, the store closes
@@ -124,6 +127,16 @@ class Delivery:
                 self.store.refused(row["id"], "the check it returns was refused by Lime")
                 return 0
             ids = wire.entry_ids(codec.json_loads(orig["answer"] or "{}"))
+            if any(ln.returns_entry not in ids for ln in check.lines):
+                # the sale's answer was lost ("check exists"): Lime's ids of its entries are
+                # unknown here, and a guessed id would give back some other sale's entry
+                text = t("lime.return_unknown_entries", self.locale)
+                self.store.refused(row["id"], "the sale's Lime entry ids are unknown")
+                log.error("lime: return %s of check %s not put: %s", row["id"],
+                          orig["number"], text)
+                await self._tell(Kind.CHECK_REFUSED, text, check=orig["number"],
+                                 key=row["key"])
+                return 0
         desk = self.settings.cashdesk_id
         try:
             if not self.shift_open:

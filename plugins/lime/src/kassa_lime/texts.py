@@ -21,6 +21,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "lime.no_captures": "В чеке нет оплат Lime",
         "lime.twice": "Одна оплата Lime указана в чеке дважды",
         "lime.refund_checks": "Один возврат Lime может вернуть оплаты только одного чека",
+        "lime.return_unknown_entries": "Возврат не передан в Lime: ответ Lime на продажу "
+                                       "потерян, номера её позиций неизвестны; оформите "
+                                       "возврат в Lime вручную",
         "lime.key_kind": "Ключ {which} уже использован для другой операции ({kind})",
     },
     "en": {
@@ -41,6 +44,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "lime.no_captures": "The check has no Lime payments",
         "lime.twice": "One Lime payment appears twice in the check",
         "lime.refund_checks": "One Lime return can give back the payments of one check only",
+        "lime.return_unknown_entries": "Return not put to Lime: Lime's answer to the sale was "
+                                       "lost and its entries' ids are unknown; make the "
+                                       "return in Lime by hand",
         "lime.key_kind": "Key {which} was used for another operation ({kind})",
     },
 }
