@@ -225,8 +225,9 @@ class CopySender:
                 raise Permanent("no_smtp")
             msg = email_message(svc, r, doc, receipt, resend=resend)
             result: str = await self.hub.journal.run(
-                key, component="smtp", concern="copy", kind="copy_email", site=r["site"],
-                station=None, request={**request, "message_id": str(msg["Message-ID"])},
+                key, component="delivery:smtp", concern="copy", kind="copy_email",
+                site=r["site"], station=None,
+                request={**request, "message_id": str(msg["Message-ID"])},
                 call=lambda: send_email(svc, msg), lookup=None, result_type=str)
             return result
         sender = self.sms = self.sms or sms_sender(self.hub, svc.cfg.sms_sender)
@@ -242,7 +243,7 @@ class CopySender:
             return await sender.send(r["contact"], body, key=key)
 
         found: str = await self.hub.journal.run(
-            key, component=f"sms:{sender.name}", concern="copy", kind="copy_sms",
+            key, component=f"delivery:sms:{sender.name}", concern="copy", kind="copy_sms",
             site=r["site"], station=None, request=request, call=call,
             lookup=getattr(sender, "lookup", None), result_type=str)
         return found
