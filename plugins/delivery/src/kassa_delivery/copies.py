@@ -27,7 +27,7 @@ import aiosmtplib
 import anyio
 import sqlalchemy as sa
 from kassa import codec
-from kassa.errors import Permanent, RetryLater
+from kassa.errors import Permanent, Repair, RetryLater, UserError
 from kassa.journal import OutcomeUnknown
 from kassa.model import FiscalDocument, Operation, Receipt
 
@@ -199,7 +199,7 @@ class CopySender:
                 return
             await self.lost(r, n)
             return
-        except Permanent as exc:
+        except (Permanent, Repair, UserError) as exc:  # refused: the loop goes on to the next
             why = str(exc)
             reason = why if why in ("no_smtp", "no_sms") else f"failed:{why[:300]}"
             await self.mark(r, "not_sent", reason, n)
@@ -226,8 +226,7 @@ class CopySender:
             msg = email_message(svc, r, doc, receipt, resend=resend)
             result: str = await self.hub.journal.run(
                 key, component="delivery:smtp", concern="copy", kind="copy_email",
-                site=r["site"], station=None,
-                request={**request, "message_id": str(msg["Message-ID"])},
+                site=r["site"], station=None, request=request,  # stable across restarts
                 call=lambda: send_email(svc, msg), lookup=None, result_type=str)
             return result
         sender = self.sms = self.sms or sms_sender(self.hub, svc.cfg.sms_sender)
