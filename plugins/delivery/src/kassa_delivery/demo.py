@@ -81,7 +81,8 @@ def demo_payment(rng: random.Random, n: int, site: str) -> dict[str, Any]:
 
 async def drive(hub: Any) -> None:
     """The drivers' phones: a payment every second or two, through the hub's API (the same
-    path the real app takes), each sent twice now and then (a double press)."""
+    path the real app takes), each sent twice now and then (a double press), and every
+    eleventh order a unit refused at the door (a refund)."""
     svc = service_for(hub)
     key = next((k.key.reveal() for k in svc.cfg.api_keys if "pay" in k.rights), "")
     if not key or not svc.cfg.offices:
@@ -105,4 +106,15 @@ async def drive(hub: Any) -> None:
                         log.warning("demo payment %s: %s %s", n, r.status_code, r.text[:200])
                 except httpx.HTTPError as exc:
                     log.info("demo payment %s: %s", n, exc)
+            if n % 11 == 0:  # the buyer refuses one unit of the first line at the door
+                first = body["items"][0]
+                refund = {"amount": first["price"], "lines": [{"line": 1, "quantity": "1"}],
+                          "reason": "отказ у двери"}
+                try:
+                    r = await http.post(f"/orders/{body['order_id']}/refunds", json=refund,
+                                        headers={**headers, "Idempotency-Key": f"demo-r{n}"})
+                    if r.status_code != 202:
+                        log.warning("demo refund %s: %s %s", n, r.status_code, r.text[:200])
+                except httpx.HTTPError as exc:
+                    log.info("demo refund %s: %s", n, exc)
             await anyio.sleep(rng.uniform(0.8, 2.0))
