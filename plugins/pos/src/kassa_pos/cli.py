@@ -112,4 +112,7 @@ def group() -> click.Group:
                                        reason=r.error.text(locale)))
         click.echo(t["version"].format(version=rep.version))
 
+    from kassa_pos.labels.cli import command as labels_command
+
+    pos.add_command(labels_command())  # price tags and barcode labels as PDF
     return pos
