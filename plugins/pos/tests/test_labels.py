@@ -370,3 +370,15 @@ def test_the_cli_prints_by_codes_then_only_what_changed(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "не дата" in res.output
     res = run(group(), ["labels", "-o", str(out), "-c", str(config)])
     assert res.exit_code == 2 and "ровно одно" in res.output
+
+
+def test_building_the_cli_does_not_import_reportlab() -> None:
+    # `kassa` builds every plugin's commands at start; reportlab costs ~0.5 s to import
+    import subprocess
+    import sys
+
+    code = ("import sys, kassa_pos.cli; kassa_pos.cli.group(); "
+            "print('reportlab' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"

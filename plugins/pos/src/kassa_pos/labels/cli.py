@@ -69,8 +69,8 @@ def command() -> click.Command:
 
         from kassa_pos.cli import CliHub
         from kassa_pos.engine.catalog import Catalog
+        from kassa_pos.labels.draw import Kind, LabelError, Reject, render
         from kassa_pos.labels.layout import Layout, LayoutError
-        from kassa_pos.labels.render import Kind, LabelError, Reject, render
         from kassa_pos.labels.select import (
             Ledger,
             changed_since,

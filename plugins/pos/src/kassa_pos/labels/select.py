@@ -27,7 +27,7 @@ from attrs import frozen
 
 from kassa_pos.engine.barcodes import gtin_valid
 from kassa_pos.engine.catalog import Catalog, Item
-from kassa_pos.labels.render import Kind, LabelError, Reject, Tag
+from kassa_pos.labels.draw import Kind, LabelError, Reject, Tag
 
 
 def pick(catalog: Catalog, keys: Iterable[str]) -> tuple[list[Item], list[Reject]]:
