@@ -382,3 +382,17 @@ def test_building_the_cli_does_not_import_reportlab() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("unit", "price", "ru", "en"), [
+    (Measure.KILOGRAM, 15995, "100 г: 16,00 ₽", "100 g: 16.00 ₽"),  # 1599.5 rounds half up
+    (Measure.GRAM, 12, "1 кг: 120,00 ₽", "1 kg: 120.00 ₽"),
+    (Measure.LITER, 9990, "100 мл: 9,99 ₽", "100 ml: 9.99 ₽"),
+    (Measure.MILLILITER, 5, "1 л: 50,00 ₽", "1 l: 50.00 ₽"),
+    (Measure.PIECE, 9990, None, None),
+])
+def test_the_unit_price_per_reference_quantity(unit: Measure, price: int, ru: str | None,
+                                               en: str | None) -> None:
+    tag = Tag(code="U", name="u", price=price, unit=unit)
+    got = tag.unit_price(), tag.unit_price("en")
+    assert tuple(g.replace("\u00a0", " ") if g else g for g in got) == (ru, en)
