@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -32,3 +33,9 @@ def test_headless_demo_delivers_what_the_simulators_record():
     for sim in ("telegram", "max"):
         recorded = found(rf"{sim} recorded: (\{{.*\}})", text)
         assert "'r1'" in recorded and "'owners'" in recorded
+    # the simulated shop (kassa-pos): its checks paid through the Till, each one a receipt
+    # of its own register (distinct FN+FD the ATOL emulator answered), risky actions alerted
+    shop = ast.literal_eval(found(r"\bpos recorded: (\{.*\})", text))["s1"]
+    assert shop["checks"] > 0 and shop["checks"] == shop["receipts"]
+    assert shop["shoppers"] >= shop["checks"] and shop["errors"] == 0
+    assert "pos_check_closed=" in text and "pos_line_added=" in text

@@ -19,6 +19,7 @@ from kassa.plugins import get_plugins
 log = logging.getLogger("kassa.demo")
 BUSINESS_DAY_S = 12.5 * 3600  # the simulated restaurants open 10:30 and close after 23:00
 SITE_CODES = ("r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9")
+SHOP_CODES = ("s1",)  # a retail shop next to the restaurants (a POS plugin's simulator)
 
 
 @attrs.define
@@ -41,6 +42,9 @@ class DemoSettings:
     speed: float
     seed: int
     locale: str
+    # Sites that are shops, not restaurants: a POS simulator runs them, a fiscal simulator
+    # serves them a register as it does each of ``sites``; restaurant simulators skip them.
+    shops: list[str] = attrs.Factory(lambda: list(SHOP_CODES))
     # What simulators publish for one another (name -> URL), gathered from every simulator's
     # optional ``endpoints`` before any starts, so one reads another's at its own start (the
     # r_keeper tills: the loyalty engine's ``farcards_url``), whatever the start order, and
@@ -171,6 +175,7 @@ async def print_summary(hub: Hub, sims: list[Any]) -> int:
           f"shift closes: {sum(by_kind.get(k, 0) for k in hub.kinds.closing())}")
     print("kinds: " + ", ".join(f"{k}={n}" for k, n in sorted(by_kind.items())))
     received_total = 0
+    unfiscalised = 0  # a shop's paid checks without a receipt from its register
     for sim in sims:
         summary = getattr(sim, "summary", None)  # optional: what the simulator recorded
         if callable(summary):
@@ -183,11 +188,16 @@ async def print_summary(hub: Hub, sims: list[Any]) -> int:
             # a chat's count, or a device's {"received": n} (a printer's tickets)
             received_total += sum(v if isinstance(v, int) else v.get("received", 0)
                                   for v in got.values() if isinstance(v, int | dict))
+            # a shop's {"checks": paid, "receipts": distinct FN+FD its register answered}
+            unfiscalised += sum(abs(v["checks"] - v["receipts"]) for v in got.values()
+                                if isinstance(v, dict) and {"checks", "receipts"} <= v.keys())
     if received_total:
         # per channel above: what the hub sent; a long text arrives in several parts
         print(f"messages the simulated chats received: {received_total}")
     if counts["pending"]:
         print(f"still queued within messenger budgets (kept, sent next): {counts['pending']}")
-    ok = counts["dead"] == 0 and bool(events)
+    if unfiscalised:
+        print(f"SHOP CHECKS WITHOUT A RECEIPT (or receipts without a check): {unfiscalised}")
+    ok = counts["dead"] == 0 and bool(events) and not unfiscalised
     print("nothing lost" if ok else f"DEAD LETTERS: {counts['dead']}")
     return 0 if ok else 1

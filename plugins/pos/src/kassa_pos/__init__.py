@@ -14,8 +14,9 @@ from kassa import hookimpl
 @hookimpl
 def register_settings() -> Mapping[str, type]:
     from kassa_pos.settings import PosSettings
+    from kassa_pos.sim_settings import ShopSettings
 
-    return {"pos": PosSettings}
+    return {"pos": PosSettings, "pos_demo": ShopSettings}
 
 
 @hookimpl
@@ -35,3 +36,20 @@ def register_cli_commands(cli: Any) -> None:
     from kassa_pos.cli import group
 
     cli.add_command(group())
+
+
+@hookimpl
+def register_simulators(settings: Any) -> Sequence[Any]:
+    from kassa_pos.sim import simulators
+
+    return simulators(settings)
+
+
+@hookimpl
+def on_startup(hub: Any) -> None:
+    from kassa_pos.sim_settings import ShopSettings
+
+    if hub.section("pos_demo", ShopSettings).enabled:  # the demo's simulated shop
+        from kassa_pos.sim import run_shop
+
+        hub.spawn(lambda: run_shop(hub), name="pos-demo-shop")

@@ -118,12 +118,14 @@ class AtolSimulator:
 
 
 def simulators(settings: Any) -> list[AtolSimulator]:
-    """What ``register_simulators`` returns: one register per demo site; the demo's cashiers
+    """What ``register_simulators`` returns: one register per demo site (and per shop in
+    ``settings.shops``, a POS simulator's); the demo's cashiers
     sell all day, so the shift opens on the first receipt (the driver's auto-open). When an OFD
     emulator publishes ``ofd_url`` in the demo's endpoints, the FNs transmit to it."""
     sites = getattr(settings, "sites", None) or ["r1"]
     codes = list(sites) if isinstance(sites, (list, tuple)) else [
         f"r{i + 1}" for i in range(int(sites))]
+    codes += [s for s in getattr(settings, "shops", None) or [] if s not in codes]  # shops too
     endpoints = getattr(settings, "endpoints", None)
     # each register its own FN and RN: an OFD keys documents by FN + FD
     return [AtolSimulator(str(getattr(s, "code", s)), auto_open_shift=True,

@@ -1,0 +1,24 @@
+"""``[pos_demo]``: the simulated shop's settings (apart from ``sim.py`` so that reading the
+config does not import the till engine)."""
+
+from __future__ import annotations
+
+from attrs import define, field, validators
+
+
+@define
+class ShopSettings:
+    """``[pos_demo]``: the simulated shop (only the demo sets it).
+
+    ``pace``: shoppers per real second at most, over both tills; ``arrival_s``: shop-time
+    seconds between shoppers, divided by ``speed`` (the demo's clock factor) — the slower of
+    the two wins, so a fast demo clock stays light on the box, as r_keeper's tills do."""
+
+    enabled: bool = False
+    seed: int = 7
+    items: int = field(default=3000, validator=validators.ge(50))
+    speed: float = field(default=1.0, validator=validators.gt(0))
+    arrival_s: float = field(default=120.0, validator=validators.gt(0))
+    pace: float = field(default=1.5, validator=validators.gt(0))
+    terminal: str = ""  # the card terminal; empty: cash (and bonus) only
+    shoppers: int = 0  # stop after this many (tests); 0: until the hub stops
