@@ -7,6 +7,7 @@ Code128 widgets (GS1 module 0.33 mm, narrower only when the cell is too small).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import io
 from collections.abc import Iterable
@@ -20,16 +21,23 @@ from attrs import field, frozen
 from kassa.errors import UserError
 from kassa.model.ffd import Measure
 from kassa.model.money import format_money
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode import createBarcodeDrawing
-from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
+from reportlab import rl_config
 
 from kassa_pos.engine.barcodes import gtin_valid
 from kassa_pos.labels.layout import Layout
+
+# off before reportlab.graphics is first imported (shapes.py reads it then): the per-attribute
+# validation of the widgets' shapes was ~45 % of a barcode label's time (600 labels: 2.1 s ->
+# 1.2 s); only reportlab's own widgets build shapes here
+rl_config.shapeChecking = 0
+
+from reportlab.graphics import renderPDF  # noqa: E402
+from reportlab.graphics.barcode import createBarcodeDrawing  # noqa: E402
+from reportlab.lib.units import mm  # noqa: E402
+from reportlab.lib.utils import simpleSplit  # noqa: E402
+from reportlab.pdfbase import pdfmetrics  # noqa: E402
+from reportlab.pdfbase.ttfonts import TTFont  # noqa: E402
+from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 MODULE_MM = 0.33  # the EAN-13 nominal module (X = 0.330 mm at 100 % magnification)
@@ -204,10 +212,17 @@ def _drawing(barcode: str, module: float, height: float, font_size: float) -> An
                                 fontName=FONT, fontSize=font_size, humanReadable=True)
 
 
+@functools.lru_cache(maxsize=4096)
+def _probe_width(sym: str, value: str) -> float:
+    return float(_drawing(value, MODULE_MM * mm, 10, 8).width)
+
+
 def _module(barcode: str, width: float) -> float:
     """The widest module up to 0.33 mm whose barcode (quiet zones included) fits ``width``."""
-    probe = _drawing(barcode, MODULE_MM * mm, 10, 8)
-    return float(MODULE_MM * mm * min(1.0, width / probe.width))
+    sym = symbology(barcode)
+    # an EAN's width depends on its kind only; a Code128's on its text
+    probe = _probe_width(sym, barcode if sym == "Code128" else "0" * len(barcode))
+    return float(MODULE_MM * mm * min(1.0, width / probe))
 
 
 def _fit(text: str, font: str, size: float, width: float, lines: int) -> tuple[list[str], float]:
