@@ -114,17 +114,17 @@ def _applied(sd: Any, current: set[str]) -> set[str]:
     return seen
 
 
-def _lineage(sd: Any, head: str) -> set[str]:
-    """The revisions of one branch: the head and what it revises, not what it depends on."""
-    seen: set[str] = set()
+def _walk_down(sd: Any, head: str) -> list[str]:
+    """The revisions of one branch from the head down (what it revises, not what it depends
+    on), newest first."""
+    seen: list[str] = []
     todo = [head]
     while todo:
-        rev = sd.get_revision(todo.pop())
+        rev = sd.get_revision(todo.pop(0))
         if rev is None or rev.revision in seen:
             continue
-        seen.add(rev.revision)
-        down = rev.down_revision
-        todo.extend(down if isinstance(down, tuple) else [down] if down else [])
+        seen.append(rev.revision)
+        todo.extend(_names(rev.down_revision))
     return seen
 
 
@@ -137,10 +137,10 @@ def branches(connection: Any, migrations: Mapping[str, Path]) -> list[Branch]:
     applied = _applied(sd, current - _unknown(sd, current))
     out = []
     for name, head in heads(migrations).items():
-        lineage = _lineage(sd, head)
-        at = sorted(applied & lineage)
         # a branch another one depends on may be listed implicitly: the newest applied wins
-        out.append(Branch(name=name, head=head, current=at[-1] if at else None))
+        # (the first met walking down from the head; names need not sort in revision order)
+        at = next((rev for rev in _walk_down(sd, head) if rev in applied), None)
+        out.append(Branch(name=name, head=head, current=at))
     out += [Branch(name=rev, head=None, current=rev) for rev in sorted(_unknown(sd, current))]
     out.sort(key=lambda b: (b.name != CORE, b.head is None, b.name))
     return out
