@@ -44,7 +44,8 @@ class DemoSettings:
     locale: str
     # Sites that are shops, not restaurants: a POS simulator runs them, a fiscal simulator
     # serves them a register as it does each of ``sites``; restaurant simulators skip them.
-    shops: list[str] = attrs.Factory(lambda: list(SHOP_CODES))
+    # (``run_demo`` names ``SHOP_CODES``; empty by default, so a test's settings add none.)
+    shops: list[str] = attrs.Factory(list)
     # What simulators publish for one another (name -> URL), gathered from every simulator's
     # optional ``endpoints`` before any starts, so one reads another's at its own start (the
     # r_keeper tills: the loyalty engine's ``farcards_url``), whatever the start order, and
@@ -103,7 +104,8 @@ async def run_demo(opts: DemoOptions) -> int:
     speed = opts.speed or (max(600.0, BUSINESS_DAY_S / max(opts.seconds * 0.6, 1.0))
                            if opts.headless else 600.0)
     demo_settings = DemoSettings(sites=codes, site_count=len(codes), speed=speed,
-                                 seed=opts.seed, locale=opts.locale)
+                                 seed=opts.seed, locale=opts.locale,
+                                 shops=list(SHOP_CODES))
     sims = await plugins.simulators(demo_settings)
     if not sims:
         print("No simulators are installed: install kassa-rkeeper and a messenger plugin.")
