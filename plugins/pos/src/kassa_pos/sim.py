@@ -70,6 +70,7 @@ class Tally:
     return_receipts: set[tuple[str, int]] = attrs.Factory(set)
     drawer_opened: int = 0
     unknown_scans: int = 0
+    bonus_spent: int = 0  # points paid (hundredths)
     risky: int = 0  # risky events the shop emitted (alerts in the chats)
     errors: int = 0  # a cashier's action refused unexpectedly (logged)
 
@@ -80,6 +81,7 @@ class Tally:
                 "lines_voided": self.lines_voided, "checks_voided": self.checks_voided,
                 "deferred": self.deferred, "resumed": self.resumed,
                 "drawer_opened": self.drawer_opened, "unknown_scans": self.unknown_scans,
+                "bonus_spent": self.bonus_spent,
                 "alerts": self.risky, "errors": self.errors,
                 "tenders": dict(sorted(self.by_tender.items()))}
 
@@ -99,6 +101,7 @@ class ShopSimulator:
         self.speed = float(getattr(settings, "speed", 1.0) or 1.0)
         self.seed = int(getattr(settings, "seed", 7) or 7)
         self.locale = str(getattr(settings, "locale", "ru") or "ru")
+        self.settings = settings  # its ``endpoints`` are filled before ``start``
         self._sber_dir: str | None = None
 
     async def start(self) -> Mapping[str, Any]:
@@ -116,6 +119,9 @@ class ShopSimulator:
                 "name": terminal, "pilot": [sys.executable, "-m", "kassa_sber.sim_pilot"],
                 "work_dir": self._sber_dir, "suspend": True}]}
             site["terminals"] = [terminal]
+        cards = str((getattr(self.settings, "endpoints", None) or {}).get("bonus_cards", ""))
+        if cards:  # the bonus demo's cards: shoppers swipe them and pay part with points
+            site["payments"] = ["bonus"]
         fragment |= {
             "sites": [site],
             "stations": [{"code": t, "site": self.site} for t in TILLS],
@@ -123,7 +129,7 @@ class ShopSimulator:
                     "tills": [{"name": t, "title": f"Касса {i + 1}"}
                               for i, t in enumerate(TILLS)]},
             "pos_demo": {"enabled": True, "seed": self.seed, "speed": self.speed,
-                         "terminal": terminal}}
+                         "terminal": terminal, "bonus_cards": cards}}
         return fragment
 
     async def stop(self) -> None:
@@ -185,7 +191,8 @@ class Shop:
         pos: PosSettings = hub.section("pos", PosSettings)
         site = pos.store
         catalog = demo_catalog(cfg.seed, cfg.items, site=site, clock=hub.clock)
-        config = PayConfig(terminals=(cfg.terminal,) if cfg.terminal else ())
+        config = PayConfig(terminals=(cfg.terminal,) if cfg.terminal else (),
+                           bonus_method="bonus" if cfg.bonus_cards else None)
         tills = [await Till.open(hub, t.name, catalog=catalog, config=config)
                  for t in pos.tills]
         if not tills:
@@ -241,7 +248,10 @@ class Shop:
                                             actor=self.cashier[other.name])
             self.tally.resumed += 1
             till, who = other, self.cashier[other.name]
-        await self.pay(check, till, who)
+        if n % 5 == 0 and self.cfg.bonus_cards:
+            await self.pay_with_points(n, check, till, who)
+        else:
+            await self.pay(check, till, who)
         if n % 11 == 0 and self.paid:
             await self.give_back(till, who)
 
@@ -282,8 +292,37 @@ class Shop:
         note = next((v for v in (10000, 50000, 100000, 200000, 500000) if v >= total), total)
         return [Tender(kind="cash", amount=note if self.rng.random() < 0.8 else total)]
 
-    async def pay(self, check: Check, till: Till, who: Person) -> None:
-        tenders = self.tenders(check.total)
+    async def pay_with_points(self, n: int, check: Check, till: Till, who: Person) -> None:
+        """A guest of the bonus demo swipes a card (the programme registers it at the first
+        swipe, welcome bonus included) and pays up to what the programme's quote allows
+        with points, the rest in cash."""
+        from kassa_pos.engine.client import ClientService
+
+        lo, _, hi = self.cfg.bonus_cards.partition("-")
+        # the top 50 of the range (the restaurants' tills swipe cards of it too)
+        card = str(int(hi or lo) - n % 50)
+        client = ClientService.of(self.hub, till.name, locale=getattr(self.hub, "locale", "ru"))
+        found = await client.show(card)
+        if found is None:
+            await self.pay(check, till, who)
+            return
+        await till.book.set_guest(check, found.guest, actor=who)
+        quote = await till.book.requote(check, client.program)
+        spend = min(found.balance, quote.bonus_spend_max if quote else 0, check.total - 100)
+        if spend <= 0:
+            await self.pay(check, till, who)
+            return
+        await self.pay(check, till, who, points=(spend, card))  # the card: what identify reads
+        self.tally.bonus_spent += spend
+
+    async def pay(self, check: Check, till: Till, who: Person,
+                  points: tuple[int, str] | None = None) -> None:
+        if points is None:
+            tenders = self.tenders(check.total)
+        else:
+            spend, account = points
+            tenders = [Tender(kind="bonus", amount=spend, account=account),
+                       Tender(kind="cash", amount=check.total - spend)]
         try:
             paid = await till.pay(check, tenders, actor=who)
         except RetryLater:  # the register or the terminal is busy: the money is held

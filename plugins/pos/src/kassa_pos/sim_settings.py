@@ -21,4 +21,7 @@ class ShopSettings:
     arrival_s: float = field(default=120.0, validator=validators.gt(0))
     pace: float = field(default=1.5, validator=validators.gt(0))
     terminal: str = ""  # the card terminal; empty: cash (and bonus) only
+    # loyalty cards the bonus programme registers at the first swipe ("7788000-7788999", as
+    # the bonus demo publishes it); empty: no shopper pays with points
+    bonus_cards: str = ""
     shoppers: int = 0  # stop after this many (tests); 0: until the hub stops
