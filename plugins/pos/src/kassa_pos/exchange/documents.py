@@ -1,0 +1,145 @@
+"""Sales and returns of a period as CommerceML 2 documents (the orders.xml shape 1C takes
+from a shop: /work/shared/protocols/commerceml.md §4.3): one ``Документ`` per sale with
+ХозОперация "Заказ товара" and per return with "Возврат товара" (another value of the
+schema's ХозОперация enumeration [XSD210]); Роль "Продавец", Валюта "RUB", Курс 1.
+Lines carry the article as Ид and Артикул: the till does not keep 1C's Товар/Ид [gap]."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from attrs import frozen
+from kassa import codec
+from kassa.model.fiscal import Receipt
+
+from kassa_pos.engine import pay_tables as t
+from kassa_pos.engine.returns import ReturnPlan
+
+SALE, RETURN = "Заказ товара", "Возврат товара"
+
+
+@frozen(kw_only=True)
+class DocLine:
+    code: str
+    name: str
+    quantity: Decimal
+    price: int  # kopecks per unit
+    total: int  # kopecks
+
+
+@frozen(kw_only=True)
+class SaleDoc:
+    """One sale or return, in the neutral shape every exchange format writes."""
+
+    id: str
+    number: str
+    at: datetime
+    operation: str  # SALE | RETURN
+    total: int
+    lines: tuple[DocLine, ...]
+
+
+def _money(kopecks: int) -> str:
+    return f"{Decimal(kopecks) / 100:.2f}"
+
+
+async def sales_between(hub: Any, since: datetime, until: datetime) -> list[SaleDoc]:
+    """Fiscalised sales and done returns with ``since <= time < until``, oldest first."""
+
+    def q(c: sa.Connection) -> list[SaleDoc]:
+        out: list[SaleDoc] = []
+        sales = c.execute(sa.select(t.sale).where(
+            t.sale.c.issued_at >= since, t.sale.c.issued_at < until)).mappings().all()
+        for s in sales:
+            lines = c.execute(sa.select(t.sale_line).where(
+                t.sale_line.c.check_id == s["check_id"]).order_by(
+                t.sale_line.c.line_no)).mappings().all()
+            receipt = codec.loads(s["receipt"], Receipt)
+            out.append(SaleDoc(
+                id=s["check_id"], number=f"{s['till']}-{s['number'] or s['check_id']}",
+                at=s["issued_at"], operation=SALE, total=s["total"],
+                lines=tuple(DocLine(code=ln["item_code"], name=ln["name"],
+                                    quantity=Decimal(ln["quantity"]),
+                                    price=receipt.lines[ln["line_no"]].price
+                                    if ln["line_no"] < len(receipt.lines) else ln["total"],
+                                    total=ln["total"]) for ln in lines)))
+        rets = c.execute(sa.select(t.return_).where(
+            t.return_.c.status == "done", t.return_.c.created_at >= since,
+            t.return_.c.created_at < until)).mappings().all()
+        for r in rets:
+            plan = codec.loads(r["plan"], ReturnPlan)
+            codes: dict[int, str] = {}
+            if plan.check_id is not None:
+                codes = {ln.line_no: ln.item_code for ln in c.execute(
+                    sa.select(t.sale_line.c.line_no, t.sale_line.c.item_code).where(
+                        t.sale_line.c.check_id == plan.check_id))}
+            lines_ = []
+            for i, rl in enumerate(plan.receipt.lines):
+                line_no = plan.lines[i][0] if i < len(plan.lines) else -1
+                lines_.append(DocLine(code=codes.get(line_no, rl.name), name=rl.name,
+                                      quantity=rl.quantity, price=rl.price, total=rl.total))
+            out.append(SaleDoc(id=r["key"], number=r["key"], at=r["created_at"],
+                               operation=RETURN, total=r["total"], lines=tuple(lines_)))
+        out.sort(key=lambda d: d.at)
+        return out
+
+    async with hub.engine.connect() as conn:
+        result: list[SaleDoc] = await conn.run_sync(q)
+    return result
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
+    el = ET.SubElement(parent, tag)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def write_documents(docs: Sequence[SaleDoc], path: Path, *, now: datetime) -> None:
+    """Write ``docs`` as one КоммерческаяИнформация (UTF-8, declared in the prolog)."""
+    root = ET.Element("КоммерческаяИнформация", {
+        "ВерсияСхемы": "2.05", "ДатаФормирования": now.strftime("%Y-%m-%dT%H:%M:%S")})
+    for d in docs:
+        doc = _sub(root, "Документ")
+        for tag, text in (("Ид", d.id), ("Номер", d.number), ("Дата", d.at.strftime("%Y-%m-%d")),
+                          ("ХозОперация", d.operation), ("Роль", "Продавец"),
+                          ("Валюта", "RUB"), ("Курс", "1"), ("Сумма", _money(d.total)),
+                          ("Время", d.at.strftime("%H:%M:%S"))):
+            _sub(doc, tag, text)
+        goods = _sub(doc, "Товары")
+        for ln in d.lines:
+            item = _sub(goods, "Товар")
+            _sub(item, "Ид", ln.code)
+            _sub(item, "Артикул", ln.code)
+            _sub(item, "Наименование", ln.name)
+            _sub(item, "БазоваяЕдиница", "шт").set("Код", "796")
+            _sub(item, "ЦенаЗаЕдиницу", _money(ln.price))
+            _sub(item, "Количество", f"{ln.quantity.normalize():f}")
+            _sub(item, "Сумма", _money(ln.total))
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def read_documents(path: Path) -> list[SaleDoc]:
+    """Parse a documents file back (the round trip the tests make; 1C's own answer files
+    have the same shape)."""
+    out: list[SaleDoc] = []
+    for doc in ET.parse(path).getroot().iter("Документ"):
+        def v(el: ET.Element, tag: str) -> str:
+            return (el.findtext(tag) or "").strip()
+
+        lines = tuple(DocLine(code=v(g, "Ид"), name=v(g, "Наименование"),
+                              quantity=Decimal(v(g, "Количество")),
+                              price=int(Decimal(v(g, "ЦенаЗаЕдиницу")) * 100),
+                              total=int(Decimal(v(g, "Сумма")) * 100))
+                      for g in doc.iterfind("Товары/Товар"))
+        out.append(SaleDoc(id=v(doc, "Ид"), number=v(doc, "Номер"),
+                           at=datetime.fromisoformat(f"{v(doc, 'Дата')}T{v(doc, 'Время')}"),
+                           operation=v(doc, "ХозОперация"),
+                           total=int(Decimal(v(doc, "Сумма")) * 100), lines=lines))
+    return out
