@@ -1,5 +1,6 @@
 """The ``[pos]`` section of kassa.toml: the store, its tills and staff, who may do what,
-discount rules, weighed-goods barcode prefixes and the till's message rules.
+discount rules, weighed-goods barcode prefixes, payments, the till's message rules and the
+client questionnaire.
 
 ```toml
 [pos]
@@ -8,6 +9,14 @@ void_needs_manager = true           # a line void needs a manager's card or PIN
 
 [[pos.tills]]
 name = "till1"
+scanners = ["scan1"]                # up to two hub.devices scanners feeding this till
+scale = "scale1"                    # asked for weighed items without a weight in the code
+printer = "slip1"                   # non-fiscal slips (the message rules' receipt texts)
+
+[pos.payments]
+taxation = "usn_income"             # 1055
+terminals = ["card1"]
+max_change = 500000                 # kopecks: change this big is refused as a typo
 
 [[pos.staff]]
 code = "17"
@@ -61,10 +70,61 @@ def _percent(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
+def _positive(_inst: object, attr: Any, value: float) -> None:
+    if value <= 0:
+        raise ValueError(f"{attr.name} must be above zero, not {value!r}")
+
+
+def _scanners(_inst: object, _attr: object, value: list[str]) -> None:
+    if len(value) > 2:
+        raise ValueError("scanners: a till has at most two scanners")
+
+
 @define
 class TillSettings:
+    """One till and its devices (``hub.devices`` names; empty: none / the station's)."""
+
     name: str = field(validator=validators.min_len(1))  # the station name events carry
     title: str = ""  # what people read ("Касса 1"); empty: the name
+    scanners: list[str] = field(factory=list, validator=_scanners)  # serial/HID scanners
+    scale: str = ""  # asked for a weighed item whose barcode carries no weight
+    printer: str = ""  # the non-fiscal slip printer (receipt texts of the messages)
+    weigh_timeout: float = field(default=5.0, validator=_positive)  # seconds
+
+
+TAXATION = ("osn", "usn_income", "usn_income_outcome", "envd", "eshn", "patent")
+BONUS_AS = ("discount", "counter_provision")
+INTERNAL_KINDS = ("cash", "electronic", "prepaid", "credit", "counter_provision")
+
+
+def _one_of(values: tuple[str, ...]) -> Any:
+    def check(_inst: object, attr: Any, value: str) -> None:
+        if value not in values:
+            raise ValueError(f"{attr.name}: {value!r} is not one of {', '.join(values)}")
+
+    return check
+
+
+def _internal(_inst: object, _attr: object, value: dict[str, str]) -> None:
+    for name, kind in value.items():
+        if kind not in INTERNAL_KINDS:
+            raise ValueError(f"internal.{name}: unknown payment kind {kind!r} "
+                             f"(kinds: {', '.join(INTERNAL_KINDS)})")
+
+
+@define
+class PaymentsSettings:
+    """``[pos.payments]``: what ``engine/pay.py`` ``PayConfig`` needs (see its fields)."""
+
+    taxation: str = field(default="osn", validator=_one_of(TAXATION))  # 1055
+    terminals: list[str] = field(factory=list)  # card terminals; empty: the site's one
+    bonus_method: str = ""  # hub.payments method for bonus tenders; empty: the only one
+    deposit_method: str = ""
+    bonus_as: str = field(default="discount", validator=_one_of(BONUS_AS))
+    internal: dict[str, str] = field(factory=dict, validator=_internal)  # own tender kinds
+    max_change: int = field(default=500000, validator=_positive)  # kopecks
+    place: str = ""  # 1187
+    address: str = ""  # 1009
 
 
 @define
@@ -151,6 +211,9 @@ class PosSettings:
     messages: list[dict[str, Any]] = field(factory=list)
     # days a deferred check stays resumable before it is dropped from the list
     deferred_days: int = field(default=3, validator=validators.ge(1))
+    payments: PaymentsSettings = field(factory=PaymentsSettings)
+    # the client questionnaire, structured by engine/client.py (load_questions)
+    questions: list[dict[str, Any]] = field(factory=list)
 
     def __attrs_post_init__(self) -> None:
         for role, rights in self.rights.items():

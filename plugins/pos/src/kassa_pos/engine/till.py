@@ -9,6 +9,13 @@ action, and its errors are ``UserError`` sentences for the screen.
     check = await till.new_check(cashier)
     await till.scan(check, "4601234567893", actor=cashier)
     paid = await till.pay(check, [Tender(kind="cash", amount=100000)], actor=cashier)
+    for text in till.prompts(check): ...     # what the message rules tell the cashier
+
+The message rules (``engine/messages.py``) are evaluated on every cashier action they name;
+the prompts wait in ``till.prompts(check)`` (taken once) and the receipt texts go onto the
+till's non-fiscal slip after the receipt (the fiscal ``Receipt`` has no free-text field);
+with no slip printer configured (or the printer out of paper) they wait in
+``till.slip_texts(check_id)``. ``till.client`` is the client service (cards, questionnaire).
 """
 
 from __future__ import annotations
@@ -18,25 +25,45 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from kassa.model import FiscalDocument
+from kassa.errors import RetryLater
+from kassa.model import FiscalDocument, Guest, Identifier, Quote
 
 from kassa_pos.engine import audit
-from kassa_pos.engine.catalog import Catalog
+from kassa_pos.engine.catalog import Catalog, Item
 from kassa_pos.engine.check import Check, CheckBook, CheckLine
+from kassa_pos.engine.client import ClientService
+from kassa_pos.engine.devices import TillDevices
+from kassa_pos.engine.messages import MessageSystem, TillEvent, TillEventKind
 from kassa_pos.engine.pay import Paid, PayConfig, Payments
 from kassa_pos.engine.returns import Returned, ReturnLine, Returns
 from kassa_pos.engine.rights import AccessDenied, Person, Right
 from kassa_pos.engine.shift import Shifts, XReport
 from kassa_pos.engine.values import SaleLine, Tender
 from kassa_pos.kinds import Kind
+from kassa_pos.settings import PaymentsSettings, PosSettings
 
 if TYPE_CHECKING:
     from kassa.hookspecs.app import HubAPI
 
 
+def pay_config(s: PaymentsSettings) -> PayConfig:
+    """``[pos.payments]`` as ``Payments`` reads it."""
+    from kassa.model import PaymentKind, TaxSystem
+
+    return PayConfig(taxation=TaxSystem[s.taxation.upper()], terminals=tuple(s.terminals),
+                     bonus_method=s.bonus_method or None,
+                     deposit_method=s.deposit_method or None,
+                     bonus_as="counter_provision" if s.bonus_as == "counter_provision"
+                     else "discount",
+                     internal={k: PaymentKind(v) for k, v in s.internal.items()},
+                     max_change=s.max_change, place=s.place or None,
+                     address=s.address or None)
+
+
 class Till:
     def __init__(self, hub: HubAPI, name: str, *, catalog: Catalog, book: CheckBook,
-                 config: PayConfig | None = None) -> None:
+                 config: PayConfig | None = None, messages: MessageSystem | None = None,
+                 devices: TillDevices | None = None) -> None:
         self.hub = hub
         self.name = name
         self.site = book.site
@@ -45,15 +72,72 @@ class Till:
         self.payments = Payments(hub, config)
         self.returns = Returns(hub, self.payments)
         self.shifts = Shifts(hub)
+        self.messages = messages or MessageSystem(())
+        self.devices = devices or TillDevices(hub, site=self.site, till=name,
+                                              locale=book.locale)
+        self._client: ClientService | None = None
+        self._prompts: dict[str, list[str]] = {}
+        self._slips: dict[str, list[str]] = {}
 
     @classmethod
     async def open(cls, hub: HubAPI, name: str, *, config: PayConfig | None = None,
                    catalog: Catalog | None = None) -> Till:
-        """The till ``name`` on the hub's store: its catalog and check book loaded."""
+        """The till ``name`` on the hub's store: its catalog and check book loaded, paying
+        from ``[pos.payments]`` (``config`` given: that instead), the message rules and the
+        till's devices from ``[pos]``."""
         book = await CheckBook.of(hub)
         if catalog is None:
             catalog = await Catalog.open(hub, site=book.site)
-        return cls(hub, name, catalog=catalog, book=book, config=config)
+        settings = hub.section("pos", PosSettings)
+        till = next((t for t in settings.tills if t.name == name), None)
+        return cls(hub, name, catalog=catalog, book=book,
+                   config=config or pay_config(settings.payments),
+                   messages=MessageSystem.of(hub, locale=book.locale),
+                   devices=TillDevices(hub, site=book.site, till=name, settings=till,
+                                       locale=book.locale))
+
+    @property
+    def client(self) -> ClientService:
+        """The client service over the hub's loyalty programme, with ``[pos] questions``
+        (built on first use: a till without a loyalty programme still sells)."""
+        if self._client is None:
+            self._client = ClientService.of(self.hub, self.name, locale=self.book.locale)
+        return self._client
+
+    # --- the message rules ----------------------------------------------------------------
+    async def _event(self, check: Check, kind: TillEventKind, line: CheckLine | None = None
+                     ) -> None:
+        """Evaluate the rules on what just happened; keep their prompts and receipt texts."""
+        if not self.messages.rules:
+            return
+        index = None
+        if line is not None:
+            index = next((i for i, ln in enumerate(check.live) if ln.no == line.no), None)
+        lines = check.sale_lines()
+        if line is not None and index is None:  # a voided line: the event is about it
+            lines = [*lines, *_sale_line(check, line)]
+            index = len(lines) - 1
+        event = TillEvent.of(kind, check.id, lines, at=self.book.local_now(),
+                             guest=check.guest, line=index, item=self.catalog.by_code,
+                             site=self.site, till=self.name)
+        for fired in await self.messages.evaluate(event):
+            if fired.prompt:
+                self._prompts.setdefault(check.id, []).append(fired.prompt)
+            if fired.receipt:
+                self._slips.setdefault(check.id, []).append(fired.receipt)
+
+    def prompts(self, check: Check | str) -> list[str]:
+        """The prompts the rules gave for ``check`` since the last call (taken once)."""
+        return self._prompts.pop(check if isinstance(check, str) else check.id, [])
+
+    def slip_texts(self, check_id: str) -> list[str]:
+        """Receipt texts of ``check_id`` not printed (no slip printer, or it was out of
+        paper: the job stays pending in the journal under ``slip_key``)."""
+        return list(self._slips.get(check_id, []))
+
+    @staticmethod
+    def slip_key(check_id: str) -> str:
+        return f"pos.slip:{check_id}"
 
     async def _allow(self, actor: Person, right: Right, manager: Person | None = None
                      ) -> Person | None:
@@ -102,7 +186,9 @@ class Till:
 
     # --- selling --------------------------------------------------------------------------
     async def new_check(self, actor: Person) -> Check:
-        return await self.book.open(self.name, actor=actor)
+        check = await self.book.open(self.name, actor=actor)
+        await self._event(check, TillEventKind.CHECK_OPENED)
+        return check
 
     async def scan(self, check: Check, code: str, *, actor: Person,
                    quantity: Decimal | int | str | None = None,
@@ -113,8 +199,24 @@ class Till:
         found = self.catalog.find(code)
         if marking_code is not None:
             await self.check_marking(marking_code)
-        return await self.book.add(check, found, actor=actor, quantity=quantity,
+        if quantity is None and found.quantity is None and found.amount is None:
+            quantity = await self._weight(found.item)
+        line = await self.book.add(check, found, actor=actor, quantity=quantity,
                                    marking_code=marking_code)
+        await self._event(check, TillEventKind.LINE_ADDED, line)
+        return line
+
+    async def scan_active(self, code: str, *, actor: Person) -> CheckLine:
+        """A scanner's read: sold on the till's active check (a new one when none)."""
+        check = self.book.active(self.name) or await self.new_check(actor)
+        return await self.scan(check, code, actor=actor)
+
+    async def _weight(self, item: Item) -> Decimal | None:
+        """A weighed item without a weight: the till's scale, if it has one (else the
+        check book asks the cashier for the weight)."""
+        if not item.weighed or not self.devices.has_scale:
+            return None
+        return await self.devices.weigh()
 
     async def check_marking(self, code: str) -> None:
         """Ask the register about a marking code for sale (2003 = 1, a piece sold)."""
@@ -142,9 +244,40 @@ class Till:
             raise UserError(f"У товара «{item.name}» нет цены: введите её вручную.")
         from kassa_pos.engine.catalog import Lookup
 
-        return await self.book.add(check, Lookup(item=item, price=catalog_price),
+        if quantity is None:
+            quantity = await self._weight(item)
+        line = await self.book.add(check, Lookup(item=item, price=catalog_price),
                                    actor=actor, quantity=quantity, price=price,
                                    manager=manager)
+        await self._event(check, TillEventKind.LINE_ADDED, line)
+        return line
+
+    async def void_line(self, check: Check, no: int, *, reason: str, actor: Person,
+                        manager: Person | None = None) -> CheckLine:
+        line = await self.book.void_line(check, no, reason=reason, actor=actor,
+                                         manager=manager)
+        await self._event(check, TillEventKind.LINE_VOIDED, line)
+        return line
+
+    async def void_check(self, check: Check, *, reason: str, actor: Person,
+                         manager: Person | None = None) -> None:
+        await self.book.void_check(check, reason=reason, actor=actor, manager=manager)
+        await self._event(check, TillEventKind.CHECK_VOIDED)
+        self._prompts.pop(check.id, None)
+        self._slips.pop(check.id, None)
+
+    async def identify(self, check: Check, guest: Guest, *, actor: Person,
+                       identifier: Identifier | None = None, quote: Quote | None = None
+                       ) -> None:
+        """The loyalty guest the cashier identified (``till.client.show`` found them)."""
+        await self.book.set_guest(check, guest, actor=actor, identifier=identifier,
+                                  quote=quote)
+        await self._event(check, TillEventKind.GUEST_IDENTIFIED)
+
+    async def subtotal(self, check: Check) -> int:
+        """The cashier asks for the total before payment: the rules on the check total."""
+        await self._event(check, TillEventKind.SUBTOTAL)
+        return check.total
 
     async def pay(self, check: Check, tenders: Sequence[Tender], *, actor: Person,
                   customer_contact: str | None = None) -> Paid:
@@ -152,8 +285,21 @@ class Till:
         is held (paper out...), call ``pay`` again with the same tenders."""
         draft = check.to_draft(customer_contact=customer_contact)
         paid = await self.payments.pay(draft, tenders)
-        await self.book.close(check, actor=actor, receipt=paid.document.qr)
+        await self._closed(check, actor, paid)
         return paid
+
+    async def _closed(self, check: Check, actor: Person, paid: Paid) -> None:
+        """After the fiscal receipt: the check closed, the receipt-time rules, the slip."""
+        await self._event(check, TillEventKind.RECEIPT)
+        await self.book.close(check, actor=actor, receipt=paid.document.qr)
+        await self._event(check, TillEventKind.CHECK_CLOSED)
+        texts = self._slips.get(check.id)
+        if texts:
+            try:
+                if await self.devices.print_slip(texts, key=self.slip_key(check.id)):
+                    self._slips.pop(check.id, None)
+            except RetryLater:
+                pass  # journaled as pending under its key; the texts stay for the UI
 
     async def abandon_payment(self, check: Check, *, actor: Person) -> int:
         """Give back a payment held for ``check`` whose receipt was not made (see
@@ -172,7 +318,7 @@ class Till:
             done.append(paid)
             check = next((c for c in self.book.checks(self.name) if c.id == check_id), None)
             if check is not None:
-                await self.book.close(check, actor=actor, receipt=paid.document.qr)
+                await self._closed(check, actor, paid)
         return done
 
     # --- returns --------------------------------------------------------------------------
@@ -205,8 +351,16 @@ class Till:
             return_id=return_id or _id(), confirmed_by=who.name)
 
 
+def _sale_line(check: Check, line: CheckLine) -> list[SaleLine]:
+    """A voided line as the rules see it (at its catalog amount: it is off the check)."""
+    return [SaleLine(item_code=line.item_code, name=line.name, barcode=line.barcode,
+                     quantity=line.quantity, unit=line.unit, price=line.price,
+                     amount=line.base, discount=0, vat=line.vat,
+                     department=line.department, flags=line.flags)]
+
+
 def _id() -> str:
     return uuid.uuid4().hex
 
 
-__all__ = ["Till"]
+__all__ = ["Till", "pay_config"]
