@@ -343,3 +343,20 @@ def test_example_register_till_conditions(tmp_path, monkeypatch):
     scanned = SimpleNamespace(line=SimpleNamespace(code="4600001"))
     assert cond.matches(scanned, 5) and not cond.matches(scanned, 3)
     assert not cond.matches(SimpleNamespace(line=None), 5)
+
+
+def test_example_register_exchange_formats(tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    mod = load("register_exchange_formats", tmp_path, monkeypatch)
+    (fmt,) = Plugins(new_manager(entry_points=False, extra=[mod])).exchange_formats()
+    src = tmp_path / "prices.txt"
+    src.write_text("milk;Молоко;10%;89.90\nbroken line\n", encoding="utf-8")
+    read = fmt.read_catalog([src], {"milk": {"code": "milk", "group": "dairy"}})
+    assert [(r["code"], r["group"], r["price"]) for r in read.rows] == [("milk", "dairy", "89.90")]
+    assert read.rejects == ["prices.txt:2: ожидается 4 поля через «;»"] and not read.full
+    out = tmp_path / "sales.txt"
+    fmt.write_sales([SimpleNamespace(operation="sale", id="c1", total=8990,
+                                     at=datetime(2026, 3, 2, tzinfo=UTC))], out)
+    assert out.read_text(encoding="utf-8") == "sale;c1;2026-03-02;8990\n"

@@ -576,6 +576,48 @@ def test_hook_register_till_conditions():
         facade(Q()).till_conditions()
 
 
+def test_hook_register_exchange_formats(tmp_path):
+    class Lines:  # a toy format: one "code;name;vat;price" line per item
+        name = "lines"
+
+        def read_catalog(self, paths, known):
+            from kassa.hookspecs.exchange import CatalogRead
+
+            rows = []
+            for p in paths:
+                for ln in p.read_text("utf-8").splitlines():
+                    code, name, vat, price = ln.split(";")
+                    rows.append({"code": code, "name": name, "vat": vat, "price": price})
+            return CatalogRead(rows=rows)
+
+        def write_sales(self, docs, path):
+            path.write_text("".join(f"{d.id};{d.total}\n" for d in docs), "utf-8")
+
+    class P:
+        @hookimpl
+        def register_exchange_formats(self):
+            return [Lines()]
+
+    (fmt,) = facade(P()).exchange_formats()
+    src = tmp_path / "c.txt"
+    src.write_text("milk;Молоко;10%;89.90\n", "utf-8")
+    assert fmt.read_catalog([src], {}).rows[0]["name"] == "Молоко"
+
+    class Broken:  # no write_sales(): refused at load, naming the member
+        name = "broken"
+
+        def read_catalog(self, paths, known):
+            return None
+
+    class Q:
+        @hookimpl
+        def register_exchange_formats(self):
+            return [Broken()]
+
+    with pytest.raises(Exception, match="write_sales"):
+        facade(Q()).exchange_formats()
+
+
 async def test_hook_claim_device():
     from kassa.discovery import Candidate, Claim, ProbeRefused, claim
 

@@ -34,6 +34,7 @@ CONCERNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "register_console_panels": ("app", ("ConsolePanel",)),
     "register_console": ("app", ("Console",)),
     "register_till_conditions": ("retail", ("TillCondition",)),
+    "register_exchange_formats": ("exchange", ("ExchangeFormat",)),
 }
 
 # Hooks called where nothing can await (config load, CLI build, the event log's transaction):
@@ -41,7 +42,7 @@ CONCERNS: dict[str, tuple[str, tuple[str, ...]]] = {
 SYNC_ONLY = ("register_settings", "register_cli_commands", "register_commands",
              "register_reports", "register_console_panels", "format_message",
              "register_event_kinds", "register_migrations", "register_console",
-             "register_texts", "register_till_conditions")
+             "register_texts", "register_till_conditions", "register_exchange_formats")
 
 _NOT_MEMBERS = frozenset({"__init__", "__new__", "__init_subclass__", "__subclasshook__",
                           "__class_getitem__", "__slots__", "__weakref__", "__dict__",

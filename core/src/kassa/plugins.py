@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from kassa.hookspecs.app import Console, ConsolePanel, HubAPI, Simulator
     from kassa.hookspecs.devices import Device
     from kassa.hookspecs.events import EventSource
+    from kassa.hookspecs.exchange import ExchangeFormat
     from kassa.hookspecs.fiscal import FiscalDevice
     from kassa.hookspecs.loyalty import LoyaltyProgram
     from kassa.hookspecs.notify import Channel, ChatCommand
@@ -355,6 +356,11 @@ class Plugins:
     def till_conditions(self) -> list[TillCondition]:
         """Extra message-rule conditions, each checked against ``TillCondition``."""
         return self._sync_components("register_till_conditions")
+
+    # --- exchange --------------------------------------------------------------------------
+    def exchange_formats(self) -> list[ExchangeFormat]:
+        """Accounting file formats, each checked against ``ExchangeFormat``."""
+        return self._sync_components("register_exchange_formats")
 
     # --- introspection ---------------------------------------------------------------------
     def describe(self, *, include_builtin: bool = False) -> list[dict[str, Any]]:

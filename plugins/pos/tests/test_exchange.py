@@ -4,18 +4,20 @@ idempotence, a dry run, rejects with their lines, a malformed file and a DTD."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import kassa_pos
 import pytest
+from kassa.errors import UserError
+from kassa.hookspecs.exchange import CatalogRead
 from kassa.model.ffd import Measure, VatRate
 from kassa.store import Store
 from kassa_pos.engine.catalog import Catalog
 from kassa_pos.exchange.commerceml import ExchangeError, read_package
-from kassa_pos.exchange.service import import_package
+from kassa_pos.exchange.service import import_package, pick
 
 pytestmark = pytest.mark.anyio
 MIGRATIONS = {"pos": Path(kassa_pos.__file__).parent / "migrations"}
@@ -172,3 +174,42 @@ def test_a_dtd_is_refused_before_any_entity_expands(tmp_path: Path) -> None:
                     '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n<r>&b;</r>\n', "utf-8")
     with pytest.raises(ExchangeError, match="DTD"):
         read_package([bomb])
+
+
+class Toy:
+    """A toy accounting format: one ``code;name;vat;price`` line per item."""
+
+    name = "toy"
+
+    def read_catalog(self, paths: Sequence[Path],
+                     known: Mapping[str, Mapping[str, Any]]) -> CatalogRead:
+        rows = []
+        for p in paths:
+            for n, ln in enumerate(p.read_text("utf-8").splitlines(), 1):
+                code, name, vat, price = ln.split(";")
+                rows.append({"code": code, "name": name, "vat": vat, "price": price,
+                             "source": f"{p.name}:{n}"})
+        return CatalogRead(rows=rows, full=False)
+
+    def write_sales(self, docs: Sequence[Any], path: Path) -> None:
+        path.write_text("".join(f"{d.id}\n" for d in docs), "utf-8")
+
+
+def test_the_pos_plugin_registers_commerceml_through_the_hook() -> None:
+    from kassa.plugins import Plugins, new_manager
+
+    formats = Plugins(new_manager(entry_points=False, extra=[kassa_pos])).exchange_formats()
+    assert pick(formats, "commerceml").name == "commerceml"
+    with pytest.raises(UserError, match="не найден"):
+        pick(formats, "sap")
+
+
+async def test_a_toy_format_goes_through_the_same_import(hub: Hub, tmp_path: Path) -> None:
+    await import_package(hub, FULL)
+    src = tmp_path / "prices.txt"
+    src.write_text("MLK-32;Молоко 3,2% 1 л;10%;95.00\nNEW-1;Новый;ндс 30;1\n", "utf-8")
+    rep = await import_package(hub, [src], fmt=Toy())
+    assert rep.changed == ["MLK-32"] and rep.rejects[0].startswith("prices.txt:2: ")
+    cat = await Catalog.open(hub)
+    milk = cat.by_code("MLK-32")
+    assert milk is not None and cat.price(milk) == 9500 and milk.group == "Молоко"

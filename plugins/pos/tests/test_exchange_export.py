@@ -97,7 +97,8 @@ async def test_a_period_exports_sales_and_done_returns_and_reads_back(
     assert out.read_bytes().startswith(b"<?xml version='1.0' encoding='utf-8'?>")
     root = ET.parse(out).getroot()  # well-formed, the documented shape
     assert root.tag == "КоммерческаяИнформация" and root.get("ВерсияСхемы") == "2.05"
-    assert [d.findtext("ХозОперация") for d in root.iter("Документ")] == [SALE, RETURN]
+    assert [d.findtext("ХозОперация") for d in root.iter("Документ")] == [
+        "Заказ товара", "Возврат товара"]
     back = read_documents(out)
     assert [(d.id, d.operation, d.total) for d in back] == [
         ("chk-1", SALE, 23380), ("ret-1", RETURN, 8990)]

@@ -19,6 +19,6 @@ from kassa import PROJECT
 hookspec = pluggy.HookspecMarker(PROJECT)
 
 MODULES = ("app", "events", "notify", "reports", "payments", "loyalty", "fiscal", "devices",
-           "retail")
+           "retail", "exchange")
 
 __all__ = ["MODULES", "hookspec"]

@@ -53,3 +53,10 @@ def on_startup(hub: Any) -> None:
         from kassa_pos.sim import run_shop
 
         hub.spawn(lambda: run_shop(hub), name="pos-demo-shop")
+
+
+@hookimpl
+def register_exchange_formats() -> Sequence[Any]:
+    from kassa_pos.exchange.service import CommerceML
+
+    return [CommerceML()]

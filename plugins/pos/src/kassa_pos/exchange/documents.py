@@ -21,7 +21,8 @@ from kassa.model.fiscal import Receipt
 from kassa_pos.engine import pay_tables as t
 from kassa_pos.engine.returns import ReturnPlan
 
-SALE, RETURN = "Заказ товара", "Возврат товара"
+SALE, RETURN = "sale", "return"
+HOZ_OPERATION = {SALE: "Заказ товара", RETURN: "Возврат товара"}
 
 
 @frozen(kw_only=True)
@@ -108,7 +109,7 @@ def write_documents(docs: Sequence[SaleDoc], path: Path, *, now: datetime) -> No
     for d in docs:
         doc = _sub(root, "Документ")
         for tag, text in (("Ид", d.id), ("Номер", d.number), ("Дата", d.at.strftime("%Y-%m-%d")),
-                          ("ХозОперация", d.operation), ("Роль", "Продавец"),
+                          ("ХозОперация", HOZ_OPERATION[d.operation]), ("Роль", "Продавец"),
                           ("Валюта", "RUB"), ("Курс", "1"), ("Сумма", _money(d.total)),
                           ("Время", d.at.strftime("%H:%M:%S"))):
             _sub(doc, tag, text)
@@ -140,6 +141,7 @@ def read_documents(path: Path) -> list[SaleDoc]:
                       for g in doc.iterfind("Товары/Товар"))
         out.append(SaleDoc(id=v(doc, "Ид"), number=v(doc, "Номер"),
                            at=datetime.fromisoformat(f"{v(doc, 'Дата')}T{v(doc, 'Время')}"),
-                           operation=v(doc, "ХозОперация"),
+                           operation=next((k for k, h in HOZ_OPERATION.items()
+                                           if h == v(doc, "ХозОперация")), "?"),
                            total=int(Decimal(v(doc, "Сумма")) * 100), lines=lines))
     return out
