@@ -16,7 +16,8 @@ from kassa.model import Guest, Measure, Quote, QuoteLine, VatRate
 from kassa.testing import FakeClock, make_hub
 from kassa_pos.engine import check_tables
 from kassa_pos.engine.catalog import Item, ItemFlag, Lookup
-from kassa_pos.engine.check import CheckBook, CheckState
+from kassa_pos.engine.check import CheckState
+from kassa_pos.engine.checkbook import CheckBook
 from kassa_pos.engine.rights import AccessDenied, Person, Role
 from kassa_pos.kinds import Kind
 

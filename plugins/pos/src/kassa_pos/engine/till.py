@@ -30,7 +30,8 @@ from kassa.model import FiscalDocument, Guest, Identifier, Quote
 
 from kassa_pos.engine import audit
 from kassa_pos.engine.catalog import Catalog, Item
-from kassa_pos.engine.check import Check, CheckBook, CheckLine
+from kassa_pos.engine.check import Check, CheckLine
+from kassa_pos.engine.checkbook import CheckBook
 from kassa_pos.engine.client import ClientService
 from kassa_pos.engine.devices import TillDevices
 from kassa_pos.engine.messages import MessageSystem, TillEvent, TillEventKind

@@ -1,0 +1,419 @@
+"""The store-backed ``CheckBook``: a store's open checks at its tills, every change authorised,
+saved in ``pos_check`` and audited (the ``Check`` value itself is ``engine/check.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import anyio
+from attrs import frozen
+from kassa.errors import RetryLater
+from kassa.model import Guest, Identifier, Quote, Severity
+from sqlalchemy import func, insert, select, update
+
+from kassa_pos.engine import audit, discounts
+from kassa_pos.engine.catalog import Item, Lookup
+from kassa_pos.engine.check import (
+    STATE,
+    Check,
+    CheckLine,
+    CheckState,
+    as_utc,
+    check_error,
+    parse_quantity,
+)
+from kassa_pos.engine.check_tables import check as t
+from kassa_pos.engine.discounts import Manual
+from kassa_pos.engine.rights import AccessDenied, Person, Right, Rights
+from kassa_pos.engine.values import LineFlag
+from kassa_pos.kinds import Kind
+from kassa_pos.settings import PosSettings
+
+
+@frozen
+class DeferredCheck:
+    """A deferred check as the resume list shows it."""
+
+    id: str
+    number: int
+    till: str
+    cashier: str
+    total: int
+    deferred_at: datetime
+
+
+class CheckBook:
+    """A store's checks at its tills. Every change is authorised (``Rights``), saved in
+    ``pos_check`` (so a restart loses nothing and a deferred check can be resumed on any
+    till of the store) and audited (``engine/audit.py``). A denial is audited too
+    (``pos_action_denied``) and raised as ``AccessDenied``."""
+
+    def __init__(self, hub: Any, *, settings: PosSettings | None = None,
+                 rights: Rights | None = None, site: str | None = None) -> None:
+        self.hub = hub
+        self.settings = settings if settings is not None else hub.section("pos", PosSettings)
+        locale = getattr(getattr(hub.settings, "hub", None), "locale", "ru")
+        self.locale = locale if locale in ("ru", "en") else "ru"
+        self.rights = rights or Rights.from_settings(self.settings, locale=self.locale)
+        self.site = site or self.settings.store or _only_site(hub, self.locale)
+        self.tz = ZoneInfo(hub.site(self.site).timezone)
+        self._lock = anyio.Lock()
+        self.open_checks: dict[str, dict[str, Check]] = {}  # till -> id -> check
+        self.active_ids: dict[str, str] = {}  # till -> the check it shows
+
+    @classmethod
+    async def of(cls, hub: Any) -> CheckBook:
+        """The hub's book (made and loaded once per hub)."""
+        state = hub.state("pos")
+        # two tills starting at once must share one book, not each load their own
+        async with state.setdefault(f"{STATE}.lock", anyio.Lock()):
+            if STATE not in state:
+                book = cls(hub)
+                await book.load()
+                state[STATE] = book
+        book_: CheckBook = state[STATE]
+        return book_
+
+    def local_now(self) -> datetime:
+        now: datetime = self.hub.clock.now().astimezone(self.tz)
+        return now
+
+    # -- the store -------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """The store's open checks back on their tills (after a restart)."""
+        async with self.hub.engine.connect() as conn:
+            rows = (await conn.execute(select(t).where(t.c.site == self.site,
+                                                       t.c.state == CheckState.OPEN.value)
+                                       .order_by(t.c.number))).all()
+        self.open_checks.clear()
+        for row in rows:
+            c = self._attach(Check.from_row(row))
+            self.open_checks.setdefault(c.till, {})[c.id] = c
+            self.active_ids[c.till] = c.id
+
+    def _attach(self, c: Check) -> Check:
+        c.rules = tuple(self.settings.discounts)
+        c.now = self.local_now
+        c.locale = self.locale
+        c.reprice()
+        return c
+
+    async def _save(self, c: Check, *, new: bool = False,
+                    expect: CheckState | None = None) -> None:
+        # one save at a time: two quick actions on a check (a double tap) must both
+        # land, the second on the first's version, not fail as if another till wrote
+        async with self._lock:
+            now = self.hub.clock.now()
+            values = {"till": c.till, "state": c.state.value, "cashier": c.cashier.code,
+                      "total": c.total, "updated_at": now, "body": c.body(),
+                      "deferred_at": now if c.state is CheckState.DEFERRED else None}
+            version = c.version
+
+            def write(conn: Any) -> int:
+                if new:
+                    number = conn.execute(select(func.coalesce(func.max(t.c.number), 0))
+                                          .where(t.c.site == c.site)).scalar_one() + 1
+                    conn.execute(insert(t).values(id=c.id, site=c.site, number=number,
+                                                     opened_at=c.opened_at, version=1,
+                                                     **values))
+                    return int(number)
+                cond = [t.c.id == c.id, t.c.version == version]
+                if expect is not None:
+                    cond.append(t.c.state == expect.value)
+                done = conn.execute(update(t).where(*cond).values(version=version + 1, **values))
+                if done.rowcount != 1:
+                    raise check_error(self.locale, "stale")
+                return c.number or 0
+
+            number = await self.hub.write_sync(write)
+            c.version = 1 if new else version + 1
+            c.number = number
+
+    # -- rights and audit ------------------------------------------------------------------
+
+    async def _authorize(self, c: Check | None, right: Right, actor: Person,
+                         manager: Person | None, *, percent: Decimal | None = None
+                         ) -> Person | None:
+        try:
+            if percent is not None:
+                return self.rights.authorize_discount(actor, percent, manager)
+            return self.rights.authorize(actor, right, manager)
+        except AccessDenied as denied:
+            await audit.record(self.hub, Kind.ACTION_DENIED, c, site=self.site,
+                               actor=actor, manager=manager, right=right.value,
+                               reason=str(denied))
+            if c is not None:
+                await self._save(c)  # the denial used a sequence number
+            raise
+
+    async def _done(self, c: Check, kind: Kind, actor: Person, manager: Person | None,
+                    *, also: Sequence[tuple[Kind, dict[str, Any]]] = (), **kw: Any) -> None:
+        """Save, then audit (``also``: more events of the same action, each with its own
+        arguments). The events' keys (check id + seq) are saved with the check first, so a
+        crash between the two re-emits the same keys, never new ones."""
+        events = [audit.event(self.hub, kind, c, actor=actor, manager=manager, **kw)]
+        events += [audit.event(self.hub, k, c, actor=actor, manager=manager, **more)
+                   for k, more in also]
+        await self._save(c)
+        for ev in events:
+            await self.hub.emit(ev)
+
+    # -- the tills' checks -----------------------------------------------------------------
+
+    def checks(self, till: str) -> list[Check]:
+        """The checks open on ``till``, oldest first."""
+        return list(self.open_checks.get(till, {}).values())
+
+    def active(self, till: str) -> Check | None:
+        cid = self.active_ids.get(till)
+        return self.open_checks.get(till, {}).get(cid) if cid else None
+
+    def switch(self, till: str, check_id: str) -> Check:
+        c = self.open_checks.get(till, {}).get(check_id)
+        if c is None:
+            raise check_error(self.locale, "not_here")
+        self.active_ids[till] = check_id
+        return c
+
+    def get(self, check_id: str) -> Check:
+        for checks in self.open_checks.values():
+            if check_id in checks:
+                return checks[check_id]
+        raise check_error(self.locale, "nowhere")
+
+    async def open(self, till: str, *, actor: Person) -> Check:
+        self._known_till(till)
+        await self._authorize(None, Right.SELL, actor, None)
+        c = self._attach(Check(site=self.site, till=till, cashier=actor,
+                               opened_at=self.hub.clock.now()))
+        key = f"pos:{c.id}:{c.next_seq()}"
+        await self._save(c, new=True)  # numbers the check: the event names it
+        self.open_checks.setdefault(till, {})[c.id] = c
+        self.active_ids[till] = c.id
+        await audit.record(self.hub, Kind.CHECK_OPENED, c, actor=actor, key=key)
+        return c
+
+    def _known_till(self, till: str) -> None:
+        names = [t.name for t in self.settings.tills]
+        if names and till not in names:
+            raise check_error(self.locale, "unknown_till", till=till)
+
+    def _forget(self, c: Check) -> None:
+        self.open_checks.get(c.till, {}).pop(c.id, None)
+        if self.active_ids.get(c.till) == c.id:
+            rest = self.checks(c.till)
+            if rest:
+                self.active_ids[c.till] = rest[-1].id
+            else:
+                self.active_ids.pop(c.till, None)
+
+    # -- lines -----------------------------------------------------------------------------
+
+    async def add(self, c: Check, found: Lookup | Item, *, actor: Person,
+                  quantity: Decimal | int | str | None = None, price: int | None = None,
+                  marking_code: str | None = None, manager: Person | None = None
+                  ) -> CheckLine:
+        """Sell what a scan found (or a catalog item). ``price``: typed by the cashier for an
+        item without one, or instead of the catalog's: takes ``override_price``."""
+        c.ensure_editable()
+        catalog = found.price if isinstance(found, Lookup) else None
+        confirmed = await self._authorize(c, Right.SELL, actor, None)
+        if price is not None and price != catalog:
+            confirmed = await self._authorize(c, Right.OVERRIDE_PRICE, actor, manager)
+        if isinstance(found, Lookup) and price is None:
+            line = c.add_lookup(found, quantity=quantity, marking_code=marking_code)
+        else:
+            item = found.item if isinstance(found, Lookup) else found
+            if price is None:
+                raise check_error(self.locale, "no_price", name=item.name)
+            if quantity is None and isinstance(found, Lookup):
+                quantity = found.quantity  # a weighed code's weight, at the typed price
+            line = c.add_item(item, price, quantity=quantity, marking_code=marking_code,
+                              barcode=found.barcode if isinstance(found, Lookup) else None)
+            if catalog is None or price != catalog:
+                line = c.replace_line(line, catalog_price=catalog if catalog is not None
+                                  else price, flags=line.flags | {LineFlag.PRICE_OVERRIDDEN})
+        also: list[tuple[Kind, dict[str, Any]]] = []
+        if LineFlag.PRICE_OVERRIDDEN in line.flags:
+            also.append((Kind.PRICE_OVERRIDDEN, {
+                "amount": line.base, "lines": [_event_line(line)], "line": line.no,
+                "catalog_price": catalog, "price": line.price}))
+        await self._done(c, Kind.LINE_ADDED, actor, confirmed, amount=line.base,
+                         lines=[_event_line(line)], line=line.no, also=also)
+        return line
+
+    async def set_quantity(self, c: Check, no: int, quantity: Decimal | int | str, *,
+                           actor: Person, manager: Person | None = None) -> CheckLine:
+        old = c.line(no)
+        new_q = parse_quantity(quantity, old.name, weighed=old.weighed, locale=self.locale)
+        lower = new_q < old.quantity
+        confirmed = await self._authorize(c, Right.VOID_LINE if lower else Right.SELL,
+                                          actor, manager)
+        line = c.set_quantity(no, new_q)
+        await self._done(c, Kind.QUANTITY_CHANGED, actor, confirmed, amount=line.base,
+                         lines=[_event_line(line)], line=no, was=old.quantity,
+                         quantity=line.quantity,
+                         severity=Severity.WARNING if lower else None)
+        return line
+
+    async def void_line(self, c: Check, no: int, *, reason: str, actor: Person,
+                        manager: Person | None = None) -> CheckLine:
+        c.line(no)
+        if not reason.strip():
+            raise check_error(self.locale, "void_reason")
+        confirmed = await self._authorize(c, Right.VOID_LINE, actor, manager)
+        line = c.void_line(no, reason)
+        await self._done(c, Kind.LINE_VOIDED, actor, confirmed, amount=line.base,
+                         lines=[_event_line(line)], reason=line.void_reason, line=no)
+        return line
+
+    async def override_price(self, c: Check, no: int, price: int, *, reason: str,
+                             actor: Person, manager: Person | None = None) -> CheckLine:
+        old = c.line(no)
+        confirmed = await self._authorize(c, Right.OVERRIDE_PRICE, actor, manager)
+        line = c.override_price(no, price)
+        await self._done(c, Kind.PRICE_OVERRIDDEN, actor, confirmed, amount=line.base,
+                         lines=[_event_line(line)], reason=reason, line=no,
+                         catalog_price=old.catalog_price, was=old.price, price=price)
+        return line
+
+    # -- discounts and the guest -----------------------------------------------------------
+
+    async def manual_discount(self, c: Check, *, percent: Decimal | int | str | None = None,
+                              amount: int | None = None, line: int | None = None,
+                              reason: str = "", actor: Person, manager: Person | None = None
+                              ) -> Manual:
+        """A discount the cashier gives, within their role's limit (or the confirming
+        manager's); the limit is checked on what the discount takes off."""
+        c.ensure_editable()
+        before = c.total if line is None else c.pricing.lines[c.line(line).no].amount
+        trial = c.trial()
+        trial.add_manual(percent=percent, amount=amount, line=line, reason=reason)
+        off = before - (trial.total if line is None else trial.pricing.lines[line].amount)
+        share = discounts.percent_of(off, before)
+        confirmed = await self._authorize(c, Right.MANUAL_DISCOUNT, actor, manager,
+                                          percent=share)
+        m = c.add_manual(percent=percent, amount=amount, line=line, reason=reason,
+                         by=actor.code, manager=confirmed.code if confirmed else None)
+        await self._done(c, Kind.MANUAL_DISCOUNT, actor, confirmed, amount=off,
+                         reason=reason or None, line=line, percent=m.percent,
+                         discount_id=m.id, total=c.total)
+        return m
+
+    async def remove_discount(self, c: Check, discount_id: int, *, actor: Person,
+                              manager: Person | None = None) -> Manual:
+        confirmed = await self._authorize(c, Right.MANUAL_DISCOUNT, actor, manager)
+        before = c.total
+        m = c.remove_manual(discount_id)
+        await self._done(c, Kind.DISCOUNT_REMOVED, actor, confirmed,
+                         amount=c.total - before, discount_id=discount_id, line=m.line)
+        return m
+
+    async def set_guest(self, c: Check, guest: Guest | None, *, actor: Person,
+                        identifier: Identifier | None = None, quote: Quote | None = None
+                        ) -> None:
+        """The loyalty guest the cashier identified (None: removed). Saved, not audited
+        apart (the sale names the guest)."""
+        c.set_guest(guest, identifier, quote)
+        await self._save(c)
+
+    async def requote(self, c: Check, program: Any) -> Quote | None:
+        """Ask the loyalty programme (``LoyaltyProgram.quote``) for the check's guest. A
+        programme that does not answer (``RetryLater``) leaves the check without a quote:
+        the till sells without loyalty rather than waits."""
+        if c.guest is None:
+            c.set_quote(None)
+            return None
+        quote: Quote | None
+        try:
+            quote = await program.quote(c.to_order(), c.guest)
+        except RetryLater:
+            quote = None
+        c.set_quote(quote)
+        await self._save(c)
+        return quote
+
+    # -- the whole check -------------------------------------------------------------------
+
+    async def void_check(self, c: Check, *, reason: str, actor: Person,
+                         manager: Person | None = None) -> None:
+        c.ensure_editable()
+        if not reason.strip():
+            raise check_error(self.locale, "void_check_reason")
+        confirmed = await self._authorize(c, Right.VOID_CHECK, actor, manager)
+        total = c.total
+        c.state = CheckState.VOIDED
+        await self._done(c, Kind.CHECK_VOIDED, actor, confirmed, amount=total,
+                         reason=reason.strip(),
+                         lines=[_event_line(ln) for ln in c.live])
+        self._forget(c)
+
+    async def defer(self, c: Check, *, actor: Person) -> None:
+        """Park the check in the store: any till of the store can resume it."""
+        c.ensure_editable()
+        if not c.live:
+            raise check_error(self.locale, "defer_empty")
+        confirmed = await self._authorize(c, Right.DEFER, actor, None)
+        c.state = CheckState.DEFERRED
+        await self._done(c, Kind.CHECK_DEFERRED, actor, confirmed, amount=c.total)
+        self._forget(c)
+
+    async def deferred(self) -> list[DeferredCheck]:
+        """The store's deferred checks, newest first (those older than ``deferred_days``
+        are left out: the goods went back to the shelf)."""
+        since = self.hub.clock.now() - timedelta(days=self.settings.deferred_days)
+        async with self.hub.engine.connect() as conn:
+            rows = (await conn.execute(
+                select(t.c.id, t.c.number, t.c.till, t.c.cashier, t.c.total, t.c.deferred_at)
+                .where(t.c.site == self.site, t.c.state == CheckState.DEFERRED.value)
+                .order_by(t.c.deferred_at.desc(), t.c.number.desc()))).all()
+        out = [DeferredCheck(r.id, r.number, r.till, r.cashier, r.total, as_utc(r.deferred_at))
+               for r in rows]
+        return [d for d in out if d.deferred_at >= since]
+
+    async def resume(self, check_id: str, till: str, *, actor: Person) -> Check:
+        """Take a deferred check onto ``till`` (any till of the store). Two tills resuming
+        one check: the first wins, the second is told it is gone."""
+        self._known_till(till)
+        async with self.hub.engine.connect() as conn:
+            row = (await conn.execute(select(t).where(t.c.id == check_id,
+                                                      t.c.site == self.site))).first()
+        if row is None or row.state != CheckState.DEFERRED.value:
+            raise check_error(self.locale, "not_deferred")
+        c = self._attach(Check.from_row(row))
+        await self._authorize(None, Right.DEFER, actor, None)
+        was = c.till
+        c.state, c.till = CheckState.OPEN, till
+        ev = audit.event(self.hub, Kind.CHECK_RESUMED, c, actor=actor, amount=c.total,
+                         deferred_on=was)
+        await self._save(c, expect=CheckState.DEFERRED)
+        await self.hub.emit(ev)
+        self.open_checks.setdefault(till, {})[c.id] = c
+        self.active_ids[till] = c.id
+        return c
+
+    async def close(self, c: Check, *, actor: Person, receipt: str | None = None) -> None:
+        """The check is paid (pos-pay, after ``kassa.services.sale.settle``): it leaves the
+        till and its sale is on record (``pos_check_closed``, the dashboard's revenue)."""
+        c.ensure_editable()
+        total = c.total
+        c.state = CheckState.CLOSED
+        await self._done(c, Kind.CHECK_CLOSED, actor, None, amount=total, receipt=receipt,
+                         lines=[_event_line(ln) for ln in c.live])
+        self._forget(c)
+
+
+def _event_line(ln: CheckLine) -> Any:
+    return audit.line(ln.name, ln.quantity, ln.base, code=ln.item_code, price=ln.price)
+
+
+def _only_site(hub: Any, locale: str) -> str:
+    sites = list(getattr(hub.settings, "sites", []) or [])
+    if len(sites) == 1:
+        return str(sites[0].code)
+    raise check_error(locale, "which_store")
