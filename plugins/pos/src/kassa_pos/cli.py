@@ -115,4 +115,7 @@ def group() -> click.Group:
     from kassa_pos.labels.cli import command as labels_command
 
     pos.add_command(labels_command())  # price tags and barcode labels as PDF
+    from kassa_pos.exchange.cli import command as exchange_command
+
+    pos.add_command(exchange_command())  # CommerceML 2 (1C) and other accounting formats
     return pos
