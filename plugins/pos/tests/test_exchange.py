@@ -213,3 +213,13 @@ async def test_a_toy_format_goes_through_the_same_import(hub: Hub, tmp_path: Pat
     cat = await Catalog.open(hub)
     milk = cat.by_code("MLK-32")
     assert milk is not None and cat.price(milk) == 9500 and milk.group == "Молоко"
+
+
+def test_a_namespaced_package_is_read_by_local_names(tmp_path: Path) -> None:
+    text = (FIX / "import.xml").read_text("utf-8").replace(
+        "<КоммерческаяИнформация ", '<КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_2" ', 1)
+    text = text.replace("<Товары>", '<c:Товары xmlns:c="urn:1C.ru:commerceml_210">')
+    text = text.replace("</Товары>", "</c:Товары>")
+    (tmp_path / "import.xml").write_text(text, "utf-8")
+    pkg = read_package([tmp_path / "import.xml"])
+    assert sorted(r["code"] for r in pkg.rows.values()) == ["BRD-1", "CHS-1", "MLK-32"]

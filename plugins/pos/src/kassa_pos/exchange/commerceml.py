@@ -102,6 +102,7 @@ def _stream(path: Path, on_record: Callable[[tuple[str, ...], _Node], None],
     keys: list[tuple[str, ...]] = []
 
     def start(tag: str, attrs: dict[str, str]) -> None:
+        tag = tag.rpartition(":")[2]  # local names: 1C writes several namespaces (§3)
         stack.append(tag)
         if building:
             node = _Node(tag, attrs, parser.CurrentLineNumber)
