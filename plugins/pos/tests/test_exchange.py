@@ -80,7 +80,7 @@ async def test_rejects_name_file_line_path_and_reason(hub: Hub) -> None:
     unknown = _line_of(FIX / "offers.xml", "ffff-unknown") - 1
     assert got == [
         f"import.xml:{bag} Каталог/Товары/Товар[Ид=a1b2c3d4-0003]: нет штрихкода и артикула",
-        f"offers.xml:{unknown} Предложения/Предложение[Ид=ffff-unknown]: "
+        f"offers.xml:{unknown} ПакетПредложений/Предложения/Предложение[Ид=ffff-unknown]: "
         "товар не найден ни в пакете, ни в каталоге"]
 
 

@@ -313,6 +313,7 @@ def rows_of(pkg: Package, known: Mapping[str, Mapping[str, Any]],
     where = {k: (*pkg.sources[k], f"Каталог/Товары/Товар[Ид={k}]") for k in rows}
     rejects: list[Rejected] = []
     for iid, (file, price, line, hint) in pkg.prices.items():
+        offer = f"ПакетПредложений/Предложения/Предложение[Ид={iid}]"
         base = iid.split("#", 1)[0]  # Ид#ИдХарактеристики: a characteristic of the item
         row = rows.get(iid) or rows.get(base)
         if row is None:
@@ -321,12 +322,12 @@ def rows_of(pkg: Package, known: Mapping[str, Mapping[str, Any]],
                 store = next((r for b in hint["barcodes"].split(";") if b
                               and (r := by_barcode(b)) is not None), None)
             if store is None:
-                rejects.append(Rejected(file, line, f"Предложения/Предложение[Ид={iid}]",
+                rejects.append(Rejected(file, line, offer,
                                         "товар не найден ни в пакете, ни в каталоге"))
                 continue
             row = dict(store)
             rows[iid] = row
-            where[iid] = (file, line, f"Предложения/Предложение[Ид={iid}]")
+            where[iid] = (file, line, offer)
         row["price"] = price
     keys = list(rows)
     return [rows[k] for k in keys], [where[k] for k in keys], rejects
