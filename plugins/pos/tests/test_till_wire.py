@@ -206,3 +206,55 @@ async def test_devices_without_a_scale_refuse_to_weigh() -> None:
     devices = TillDevices(None, site="s1", till="t1")
     with pytest.raises(UserError, match="не подключены весы"):
         await devices.weigh()
+
+
+async def test_the_scales_emulator_weighs_at_the_till(tmp_path: Path) -> None:
+    from kassa_scales.scale import PosScale
+    from kassa_scales.sim import Curve, ScaleSimulator, emulator_for
+
+    sim = ScaleSimulator(emulator_for("cas", Curve(start=0).ramp(512, 0.1)))
+    await sim.start()
+    try:
+        scale = PosScale(sim.settings(name="scale1"))
+        async with hub(tmp_path, Parts(tmp_path, [scale]), scale="scale1") as h:
+            till = await till_of(h)
+            await till.open_shift(ANNA)
+            check = await till.new_check(ANNA)
+            line = await till.add(check, plu=101, actor=ANNA)
+            assert line.quantity == Decimal("0.512")
+    finally:
+        await sim.stop()
+
+
+async def test_the_serial_scanner_emulator_feeds_the_till(tmp_path: Path) -> None:
+    from kassa_scanner.scanner import SerialScanner
+    from kassa_scanner.settings import ScannerSettings
+    from kassa_scanner.sim import ScannerSimulator
+
+    sim = ScannerSimulator((("scan1", "cr"),))
+    await sim.start()
+    try:
+        device = SerialScanner(ScannerSettings(name="scan1", port=sim["scan1"].port,
+                                               terminator="cr"))
+        async with hub(tmp_path, Parts(tmp_path, [device]), scanners=["scan1"]) as h:
+            till = await till_of(h)
+            await till.open_shift(ANNA)
+            got = anyio.Event()
+
+            async def on_scan(scan: Scan) -> None:
+                await till.scan_active(scan.code, actor=ANNA)
+                got.set()
+
+            async def on_error(scan: Scan, exc: Exception) -> None:
+                raise AssertionError(f"{scan.code}: {exc}")
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(till.devices.feed, on_scan, on_error)
+                await sim["scan1"].scan("4600000000011")
+                with anyio.fail_after(5):
+                    await got.wait()
+                tg.cancel_scope.cancel()
+            check = till.book.active("till1")
+            assert check is not None and [ln.item_code for ln in check.live] == ["m1"]
+    finally:
+        await sim.stop()
