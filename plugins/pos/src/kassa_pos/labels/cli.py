@@ -16,13 +16,17 @@ _TEXTS = {
            "none": "нечего печатать: ни один товар не выбран",
            "choose": "укажите ровно одно: --changed-since ДАТА|last или --codes А,Б,...",
            "date": "--changed-since: {value!r} — не дата (ГГГГ-ММ-ДД) и не last",
-           "skip": "  пропущено: {reason}"},
+           "skip": "  пропущено: {reason}",
+           "extra": "ценники печатает kassa-pos с дополнением labels: "
+                    "pip install 'kassa-pos[labels]' (нет модуля {module})"},
     "en": {"done": "printed {n} ({kind}) on {pages} page(s): {file}",
            "tag": "price tags", "barcode": "barcode labels",
            "none": "nothing to print: no item was chosen",
            "choose": "give exactly one of --changed-since DATE|last or --codes A,B,...",
            "date": "--changed-since: {value!r} is neither a date (YYYY-MM-DD) nor last",
-           "skip": "  skipped: {reason}"},
+           "skip": "  skipped: {reason}",
+           "extra": "price tags need kassa-pos's labels extra: "
+                    "pip install 'kassa-pos[labels]' (no module {module})"},
 }
 
 
@@ -69,7 +73,12 @@ def command() -> click.Command:
 
         from kassa_pos.cli import CliHub
         from kassa_pos.engine.catalog import Catalog
-        from kassa_pos.labels.draw import Kind, LabelError, Reject, render
+
+        try:
+            from kassa_pos.labels.draw import Kind, LabelError, Reject, render
+        except ModuleNotFoundError as exc:  # reportlab / matplotlib: the labels extra
+            raise click.ClickException(_TEXTS[locale]["extra"].format(module=exc.name)
+                                       ) from None
         from kassa_pos.labels.layout import Layout, LayoutError
         from kassa_pos.labels.select import (
             Ledger,
