@@ -33,9 +33,11 @@ def register_migrations() -> Mapping[str, Path]:
 
 @hookimpl
 def register_cli_commands(cli: Any) -> None:
+    from kassa_pos.chain.cli import group as chain_group
     from kassa_pos.cli import group
 
     cli.add_command(group())
+    cli.add_command(chain_group())
 
 
 @hookimpl
