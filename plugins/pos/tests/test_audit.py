@@ -83,7 +83,7 @@ def test_an_audit_event_names_who_what_and_where() -> None:
 class _Hub:
     class clock:
         @staticmethod
-        def now():  # type: ignore[no-untyped-def]
+        def now():
             from datetime import UTC, datetime
 
             return datetime(2026, 12, 2, 12, 0, tzinfo=UTC)

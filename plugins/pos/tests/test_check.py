@@ -76,7 +76,7 @@ def apply(c: Check, step: tuple) -> None:  # type: ignore[type-arg]
             spec = ITEMS[code]
             c.add(price=price, vat=VatRate.VAT20,
                   quantity=w if LineFlag.WEIGHED in spec.get("flags", set()) else n,
-                  **spec)  # type: ignore[arg-type]
+                  **spec)
         elif kind == "void" and (no := pick(args[0])) is not None:
             c.void_line(no, "ошибка")
         elif kind == "qty" and (no := pick(args[0])) is not None:
@@ -173,7 +173,7 @@ def test_weighed_and_piece_quantities() -> None:
         c.set_quantity(ln.no, "0.3471")
     c.set_quantity(ln.no, "1,5")  # a comma from the keypad
     assert c.line(ln.no).quantity == Decimal("1.500")
-    milk = c.add(price=8990, vat=VatRate.VAT10, **ITEMS["m1"])  # type: ignore[arg-type]
+    milk = c.add(price=8990, vat=VatRate.VAT10, **ITEMS["m1"])
     with pytest.raises(UserError, match="целыми"):
         c.set_quantity(milk.no, "1.5")
     for bad in ("0", "-1", "abc", "100000"):
@@ -187,7 +187,7 @@ def test_weighed_and_piece_quantities() -> None:
 
 def test_void_keeps_the_line_and_drops_its_discount() -> None:
     c = new_check()
-    a = c.add(price=10000, vat=VatRate.VAT20, **ITEMS["b1"])  # type: ignore[arg-type]
+    a = c.add(price=10000, vat=VatRate.VAT20, **ITEMS["b1"])
     c.add_manual(amount=500, line=a.no)
     with pytest.raises(UserError, match="причину"):
         c.void_line(a.no, "  ")
@@ -198,21 +198,21 @@ def test_void_keeps_the_line_and_drops_its_discount() -> None:
         c.void_line(a.no, "ещё раз")
     with pytest.raises(UserError, match="нет товаров"):
         c.to_draft()
-    b = c.add(price=100, vat=VatRate.VAT20, **ITEMS["b1"])  # type: ignore[arg-type]
+    b = c.add(price=100, vat=VatRate.VAT20, **ITEMS["b1"])
     assert b.no == 2  # numbers are never reused
     c.state = CheckState.DEFERRED
     with pytest.raises(UserError, match="не открыт"):
-        c.add(price=100, vat=VatRate.VAT20, **ITEMS["b1"])  # type: ignore[arg-type]
+        c.add(price=100, vat=VatRate.VAT20, **ITEMS["b1"])
 
 
 def test_rules_on_the_check() -> None:
     c = new_check()
-    c.add(price=10000, vat=VatRate.VAT10, quantity=1, **ITEMS["m1"])  # type: ignore[arg-type]
+    c.add(price=10000, vat=VatRate.VAT10, quantity=1, **ITEMS["m1"])
     bread = c.add(price=5000, vat=VatRate.VAT10, quantity=2,
-                  **ITEMS["b1"])  # type: ignore[arg-type]
+                  **ITEMS["b1"])
     for _ in range(2):
-        c.add(price=6000, vat=VatRate.VAT10, **ITEMS["w1"])  # type: ignore[arg-type]
-    c.add(price=4000, vat=VatRate.VAT10, **ITEMS["w1"])  # type: ignore[arg-type]
+        c.add(price=6000, vat=VatRate.VAT10, **ITEMS["w1"])
+    c.add(price=4000, vat=VatRate.VAT10, **ITEMS["w1"])
     p = c.pricing.lines
     assert p[1].discount == 1500 and p[1].applied[0].name == "молочное вечером"
     assert p[2].discount == 0  # bread below its threshold

@@ -36,7 +36,7 @@ CHEESE = Item(code="c1", name="Сыр", vat=VatRate.VAT10, unit=Measure.KILOGRAM
               flags=ItemFlag.WEIGHED, group="dairy")
 
 
-def hub(tmp: Path, clock: FakeClock | None = None):  # type: ignore[no-untyped-def]
+def hub(tmp: Path, clock: FakeClock | None = None):
     return make_hub(CFG, tmp, plugins=[kassa_pos], clock=clock)
 
 
@@ -151,7 +151,7 @@ async def test_a_guest_quote_and_its_staleness(tmp_path: Path) -> None:
         def __init__(self) -> None:
             self.orders: list[object] = []
 
-        async def quote(self, order, guest):  # type: ignore[no-untyped-def]
+        async def quote(self, order, guest):
             self.orders.append(order)
             return Quote(guest_id=guest.id, discount=500, bonus_earn=120,
                          bonus_spend_max=3000, lines=[QuoteLine("m1", discount=300)])

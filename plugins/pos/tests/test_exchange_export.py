@@ -11,8 +11,7 @@ from pathlib import Path
 import kassa_pos
 import pytest
 from kassa import codec
-from kassa.model.ffd import VatRate
-from kassa.model.fiscal import (
+from kassa.model import (
     Operation,
     PaymentKind,
     Receipt,
@@ -20,6 +19,7 @@ from kassa.model.fiscal import (
     ReceiptPayment,
     TaxSystem,
 )
+from kassa.model.ffd import VatRate
 from kassa.store import Store
 from kassa_pos.engine import pay_tables as t
 from kassa_pos.engine.returns import ReturnPlan

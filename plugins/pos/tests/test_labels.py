@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pypdfium2 as pdfium  # type: ignore[import-untyped]  # ships no py.typed
+import pypdfium2 as pdfium  # ships no py.typed
 import pytest
 from click.testing import CliRunner
 from kassa.model.ffd import Measure, VatRate

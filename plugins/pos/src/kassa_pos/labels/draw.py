@@ -208,8 +208,9 @@ def _check(tag: Tag, kind: Kind, layout: Layout) -> LabelError | None:
 def _drawing(barcode: str, module: float, height: float, font_size: float) -> Any:
     sym = symbology(barcode)
     value = barcode[:-1] if sym != "Code128" else barcode  # reportlab adds the check digit
-    return createBarcodeDrawing(sym, value=value, barWidth=module, barHeight=height,
-                                fontName=FONT, fontSize=font_size, humanReadable=True)
+    return createBarcodeDrawing(  # type: ignore[no-untyped-call]  # untyped in the stubs
+        sym, value=value, barWidth=module, barHeight=height, fontName=FONT,
+        fontSize=font_size, humanReadable=True)
 
 
 @functools.lru_cache(maxsize=4096)

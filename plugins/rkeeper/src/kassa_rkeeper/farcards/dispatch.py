@@ -279,8 +279,9 @@ class Dispatcher:
 
     async def _hold(self, op: Op, ref: str, undo: dict[str, Undo]) -> PaymentResult:
         p, key = self.hub.payments, op.key(ref)
-        held = await self._pay(lambda: p.hold(str(op.card), op.amount, key=key + ":hold",
-                                              site=op.target.site, method=op.target.payment))
+        held: PaymentResult = await self._pay(
+            lambda: p.hold(str(op.card), op.amount, key=key + ":hold", site=op.target.site,
+                           method=op.target.payment))
         await self._replayed(held.created_at, ref)
         undo[key] = lambda: p.void(held.id, key=key + ":refused", site=op.target.site,
                                    method=op.target.payment)
