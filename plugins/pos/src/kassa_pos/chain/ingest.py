@@ -1,0 +1,149 @@
+"""The centre's ingester: the chain stream (sourced from every store's leaf domain) into
+PostgreSQL, exactly once by ``doc_id``, in order per till, with each store's lag.
+
+JetStream does the transport: the centre's stream ``CHAIN`` lists each store's stream as a
+``source`` with ``external.api = $JS.<store>.API``, so the hub pulls from the store's domain
+across the leaf link and resumes by itself when the link returns (no consumer to manage per
+store). A durable pull consumer on ``CHAIN`` feeds this ingester, which acks a message only
+after its transaction committed (at-least-once); ``ON CONFLICT (doc_id) DO NOTHING`` and the
+per-till sequence make a redelivery harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from kassa_pos.chain.documents import ChainDoc, in_order
+
+log = logging.getLogger("kassa_pos.chain.ingest")
+metadata = sa.MetaData()
+_TS = sa.DateTime(timezone=True)
+
+doc_t = sa.Table(
+    "pos_chain_doc", metadata,
+    sa.Column("doc_id", sa.String(200), primary_key=True),
+    sa.Column("store", sa.String(32), nullable=False),
+    sa.Column("till", sa.String(64), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("at", _TS, nullable=False),
+    sa.Column("received_at", _TS, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.UniqueConstraint("store", "till", "seq", name="uq_pos_chain_doc_till_seq"),
+)
+till_t = sa.Table(  # each till's last applied sequence: the lag per store reads it
+    "pos_chain_till", metadata,
+    sa.Column("store", sa.String(32), primary_key=True),
+    sa.Column("till", sa.String(64), primary_key=True),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("last_at", _TS, nullable=False),  # the last applied document's own time
+    sa.Column("seen_at", _TS, nullable=False),  # when the centre applied it
+)
+parked_t = sa.Table(  # documents that arrived before a gap in their till closed
+    "pos_chain_parked", metadata,
+    sa.Column("store", sa.String(32), primary_key=True),
+    sa.Column("till", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def apply(conn: Any, doc: ChainDoc, *, now: datetime | None = None) -> list[str]:
+    """One document in one transaction (``conn`` inside ``engine.begin()``); the ids applied
+    now (empty: a repeat, or parked behind a gap)."""
+    now = now or _now()
+    key = (till_t.c.store == doc.store) & (till_t.c.till == doc.till)
+    await conn.execute(pg_insert(till_t).values(store=doc.store, till=doc.till, last_seq=0,
+                                                last_at=doc.at, seen_at=now)
+                       .on_conflict_do_nothing())
+    last = (await conn.execute(sa.select(till_t.c.last_seq).where(key)
+                               .with_for_update())).scalar_one()  # serialises the till
+    rows = await conn.execute(sa.select(parked_t.c.data).where(
+        (parked_t.c.store == doc.store) & (parked_t.c.till == doc.till)))
+    parked = {d.seq: d for d in (ChainDoc.decode(r.data.encode()) for r in rows)}
+    run, waiting = in_order(int(last), parked, doc)
+    if doc.seq in waiting and doc.seq not in parked:
+        log.info("store %s till %s: document %s waits for %d", doc.store, doc.till,
+                 doc.doc_id, int(last) + 1)
+        await conn.execute(pg_insert(parked_t).values(
+            store=doc.store, till=doc.till, seq=doc.seq, data=doc.encode().decode())
+            .on_conflict_do_nothing())
+    applied = []
+    for d in run:
+        res = await conn.execute(pg_insert(doc_t).values(
+            doc_id=d.doc_id, store=d.store, till=d.till, seq=d.seq, kind=d.kind, at=d.at,
+            received_at=now, body=json.dumps(d.body, ensure_ascii=False, default=str))
+            .on_conflict_do_nothing(index_elements=["doc_id"]))
+        if res.rowcount:
+            applied.append(d.doc_id)
+    if run:
+        await conn.execute(parked_t.delete().where(
+            (parked_t.c.store == doc.store) & (parked_t.c.till == doc.till)
+            & (parked_t.c.seq <= run[-1].seq)))
+        await conn.execute(till_t.update().where(key).values(
+            last_seq=run[-1].seq, last_at=run[-1].at, seen_at=now))
+    return applied
+
+
+async def lag(engine: Any) -> dict[str, dict[str, Any]]:
+    """Per store: the last applied sequence of each till, and the newest document time and
+    when the centre applied it (the console's lag column)."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.select(till_t))).all()
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        s = out.setdefault(r.store, {"tills": {}, "last_at": r.last_at, "seen_at": r.seen_at})
+        s["tills"][r.till] = int(r.last_seq)
+        s["last_at"] = max(s["last_at"], r.last_at)
+        s["seen_at"] = max(s["seen_at"], r.seen_at)
+    return out
+
+
+async def ensure_streams(js: Any, stores: list[str], *, stream: str = "CHAIN") -> None:
+    """The centre's stream sourcing each store's stream from the store's leaf domain."""
+    from nats.js.api import ExternalStream, StreamConfig, StreamSource
+
+    from kassa_pos.chain.config import stream_name
+
+    cfg = StreamConfig(name=stream, duplicate_window=120.0, sources=[
+        StreamSource(name=stream_name(s), external=ExternalStream(api=f"$JS.{s}.API"))
+        for s in stores])
+    try:
+        await js.add_stream(cfg)
+    except Exception:  # already there: the store list may have grown
+        await js.update_stream(cfg)
+
+
+async def ingest(js: Any, engine: Any, *, stream: str = "CHAIN", durable: str = "chain-ingest",
+                 batch: int = 256, idle: float = 1.0) -> int:
+    """Fetch what is there now and apply it; returns the number of messages handled."""
+    import nats.errors
+
+    sub = await js.pull_subscribe("chain.>", durable=durable, stream=stream)
+    handled = 0
+    while True:
+        try:
+            msgs = await sub.fetch(batch, timeout=idle)
+        except (TimeoutError, nats.errors.TimeoutError):
+            return handled
+        for msg in msgs:
+            try:
+                doc = ChainDoc.decode(msg.data)
+            except ValueError as exc:
+                log.error("%s on %s: kept aside", exc, msg.subject)
+                await msg.term()
+                continue
+            async with engine.begin() as conn:
+                await apply(conn, doc)
+            await msg.ack()  # after the commit: a crash in between only redelivers
+            handled += 1
