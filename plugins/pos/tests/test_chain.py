@@ -123,3 +123,21 @@ def test_per_till_order_waits_for_the_gap_and_drops_repeats():
     run, parked = in_order(0, parked, doc(1))
     assert [d.seq for d in run] == [1, 2, 3] and parked == {}
     assert in_order(3, {}, doc(2)) == ([], {})
+
+
+@pytest.mark.anyio
+async def test_a_migrated_database_matches_the_ingester_tables(tmp_path):
+    import kassa_pos
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from kassa.testing import make_hub
+    from kassa_pos.chain import ingest
+
+    def ours(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+        return type_ != "table" or str(name).startswith("pos_chain_")
+
+    async with make_hub({"sites": [{"code": "s1"}]}, tmp_path, plugins=[kassa_pos]) as hub:
+        async with hub.engine.connect() as conn:
+            diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(
+                c, opts={"include_object": ours}), ingest.metadata))
+    assert diff == []
