@@ -131,7 +131,9 @@ async def test_a_migrated_database_matches_the_ingester_tables(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
     from kassa.testing import make_hub
-    from kassa_pos.chain import ingest
+    from kassa_pos.chain import ingest, outbox
+
+    assert outbox.out_t.metadata is ingest.metadata  # one MetaData: the store's and centre's
 
     def ours(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
         return type_ != "table" or str(name).startswith("pos_chain_")
@@ -141,3 +143,35 @@ async def test_a_migrated_database_matches_the_ingester_tables(tmp_path):
             diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(
                 c, opts={"include_object": ours}), ingest.metadata))
     assert diff == []
+
+
+@pytest.mark.anyio
+async def test_outbox_numbers_finished_documents_per_till_once(tmp_path):
+    import kassa_pos
+    import sqlalchemy as sa
+    from kassa.testing import make_hub
+    from kassa_pos.chain import outbox
+    from kassa_pos.engine import pay_tables
+
+    def sale(check: str, till: str, minute: int) -> dict[str, object]:
+        return {"check_id": check, "key": f"k-{check}", "site": "s1", "till": till,
+                "total": 100, "change": 0, "issued_at": AT.replace(minute=minute),
+                "document": "{}", "receipt": "{}"}
+
+    async with make_hub({"sites": [{"code": "s1"}]}, tmp_path, plugins=[kassa_pos]) as hub:
+        async with hub.store.write() as c:
+            await c.execute(pay_tables.sale.insert(), [sale("c2", "T1", 2), sale("c1", "T1", 1),
+                                                       sale("c3", "T2", 3)])
+            await c.execute(pay_tables.shift.insert(), [
+                {"site": "s1", "till": "T1", "n": 1, "cashier": "k", "opened_at": AT,
+                 "closed_at": AT.replace(minute=5), "float": 0},
+                {"site": "s1", "till": "T2", "n": 1, "cashier": "k", "opened_at": AT,
+                 "closed_at": None, "float": 0}])  # still open: not a document yet
+        assert await hub.store.write_sync(lambda c: outbox.number(c, "S01", "s1")) == 4
+        assert await hub.store.write_sync(lambda c: outbox.number(c, "S01", "s1")) == 0
+        async with hub.store.read() as c:
+            rows = (await c.execute(sa.select(outbox.out_t).order_by(outbox.out_t.c.n))).all()
+    assert [(r.doc_id, r.till, r.seq) for r in rows] == [
+        ("sale:c1", "T1", 1), ("sale:c2", "T1", 2), ("sale:c3", "T2", 1),
+        ("shift:s1:T1:1", "T1", 3)]
+    assert ChainDoc.decode(rows[0].data.encode()).store == "S01"

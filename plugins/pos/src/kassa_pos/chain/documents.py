@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -83,7 +83,8 @@ def _time(kind: str, row: Mapping[str, Any]) -> datetime:
     at = row[value]
     if not isinstance(at, datetime):
         raise ValueError(f"{kind} {_id(kind, row)}: no {value}")
-    return at
+    # SQLite hands timestamps back without their zone; the store writes them in UTC
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _plain(v: Any) -> Any:

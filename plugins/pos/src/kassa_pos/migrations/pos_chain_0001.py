@@ -1,5 +1,6 @@
-"""pos: the chain centre's documents, per-till positions and parked documents
-(``chain/ingest.py`` describes them; ``tests/test_chain.py`` checks that they agree).
+"""pos: the store's chain outbox and the centre's documents, per-till positions and parked
+documents (``chain/outbox.py`` and ``chain/ingest.py`` describe them;
+``tests/test_chain.py`` checks that they agree).
 
 Revision ID: pos_chain_0001
 Revises: pos_messages_0001 (the message system)
@@ -43,8 +44,16 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger, primary_key=True),
         sa.Column("data", sa.Text, nullable=False),
     )
+    op.create_table(  # the store's outbox (chain/outbox.py)
+        "pos_chain_out",
+        sa.Column("n", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("doc_id", sa.String(200), nullable=False, unique=True),
+        sa.Column("till", sa.String(64), nullable=False),
+        sa.Column("seq", sa.BigInteger, nullable=False),
+        sa.Column("data", sa.Text, nullable=False),
+    )
 
 
 def downgrade() -> None:
-    for name in ("pos_chain_parked", "pos_chain_till", "pos_chain_doc"):
+    for name in ("pos_chain_out", "pos_chain_parked", "pos_chain_till", "pos_chain_doc"):
         op.drop_table(name)
