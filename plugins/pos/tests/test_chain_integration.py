@@ -166,3 +166,57 @@ async def test_store_documents_reach_postgres_once_in_order_across_a_link_cut(se
     assert status["S01"]["last_at"] == AT.replace(minute=5)
     await hub_nc.close()
     await store_nc.close()
+
+
+async def test_sales_made_while_the_leaf_is_down_arrive_once_from_the_pos_tables(
+        servers, engine, tmp_path):
+    import kassa_pos
+    from kassa.testing import make_hub
+    from kassa_pos.chain import outbox
+    from kassa_pos.engine import pay_tables
+    from nats.js.api import StreamConfig
+
+    _hub, leaf, hub_url, store_url = servers
+
+    def sale(n: int) -> dict[str, object]:
+        return {"check_id": f"c{n}", "key": f"k{n}", "site": "s1", "till": "S01-T1",
+                "total": 100 * n, "change": 0, "issued_at": AT.replace(minute=n),
+                "document": "{}", "receipt": "{}"}
+
+    async with make_hub({"sites": [{"code": "s1"}]}, tmp_path / "store",
+                        plugins=[kassa_pos]) as shop:
+        async def sell(*ns: int) -> None:
+            async with shop.store.write() as c:
+                await c.execute(pay_tables.sale.insert(), [sale(n) for n in ns])
+            await shop.store.write_sync(lambda c: outbox.number(c, "S01", "s1"))
+
+        store_nc = await _connect(store_url)
+        sjs = store_nc.jetstream(domain="S01")
+        await sjs.add_stream(StreamConfig(name=stream_name("S01"), subjects=["chain.S01.>"],
+                                          duplicate_window=120.0))
+        await sell(1, 2)
+        assert await outbox.publish(sjs, shop.store, now=shop.clock.now) == 2
+        await store_nc.close()
+        leaf.stop()  # the store's NATS is gone: sales stay numbered in SQLite
+        await sell(3, 4)
+        leaf.start()
+        store_nc = await _connect(store_url)
+        sjs = store_nc.jetstream(domain="S01")
+        assert await outbox.publish(sjs, shop.store, now=shop.clock.now) == 2
+        await store_nc.close()
+
+    hub_nc = await _connect(hub_url)
+    hjs = hub_nc.jetstream()
+    await ensure_streams(hjs, ["S01"])
+
+    async def all_four():  # type: ignore[no-untyped-def]
+        await ingest(hjs, engine, idle=0.3)
+        async with engine.connect() as c:
+            ids = [r.doc_id for r in await c.execute(sa.select(doc_t.c.doc_id)
+                                                      .order_by(doc_t.c.seq))]
+        return ids if len(ids) >= 4 else None
+
+    assert await eventually(all_four, within=30) == ["sale:c1", "sale:c2", "sale:c3",
+                                                     "sale:c4"]
+    assert (await lag(engine))["S01"]["tills"] == {"S01-T1": 4}
+    await hub_nc.close()
