@@ -50,6 +50,13 @@ def test_store_new_writes_a_loadable_kassa_toml_and_leaf_conf(tmp_path):
     assert pos["chain"]["stream"] == "CHAIN_S01"
     settings = PosSettings(**{k: v for k, v in pos.items() if k in ("store", "deferred_days")})
     assert settings.store == "S01"
+    # the whole file loads as kassa run reads it: every key known, the store a site
+    from kassa.config import load
+    from kassa.plugins import get_plugins
+
+    loaded = load(out / "kassa.toml", sections=get_plugins().settings_sections())
+    assert loaded.plugins["pos"].chain.stream == "CHAIN_S01"
+    assert [s.code for s in loaded.sites] == ["S01"]
     leaf = (out / "nats-leaf.conf").read_text()
     assert "domain: S01" in leaf and '"nats://hub.example:7422"' in leaf
     # a second run refuses to overwrite the store's files

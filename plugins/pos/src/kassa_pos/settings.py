@@ -196,6 +196,16 @@ class BarcodePrefix:
 
 
 @define
+class ChainSettings:
+    """``[pos.chain]``: a store node of a retail chain (``kassa chain store new`` writes it):
+    its leaf NATS server, the store's stream there, the centre's leafnode URL."""
+
+    nats: str = ""  # the store's own leaf node; empty: not a chain store
+    stream: str = ""  # the store's stream in its JetStream domain (CHAIN_<code>)
+    central: str = ""  # the centre's leafnode listener the leaf connects to
+
+
+@define
 class PosSettings:
     store: str = ""  # the site code; empty: the hub's only site
     tills: list[TillSettings] = field(factory=list)
@@ -214,6 +224,7 @@ class PosSettings:
     payments: PaymentsSettings = field(factory=PaymentsSettings)
     # the client questionnaire, structured by engine/client.py (load_questions)
     questions: list[dict[str, Any]] = field(factory=list)
+    chain: ChainSettings = field(factory=ChainSettings)
 
     def __attrs_post_init__(self) -> None:
         for role, rights in self.rights.items():

@@ -105,10 +105,16 @@ def _is_tables(v: Any) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, Mapping) for x in v)
 
 
-def to_toml(doc: Mapping[str, Mapping[str, Any]]) -> str:
+def to_toml(doc: Mapping[str, Any]) -> str:
     out: list[str] = []
     for name, table in doc.items():
-        _table(_key(name), table, out)
+        if _is_tables(table):  # [[sites]]
+            for item in table:
+                out.append(f"[[{_key(name)}]]")
+                out.extend(f"{_key(a)} = {_value(b)}" for a, b in item.items())
+                out.append("")
+        else:
+            _table(_key(name), table, out)
     return "\n".join(out)
 
 
@@ -126,8 +132,13 @@ def store_config(template: Mapping[str, Any], code: str, central: str, out_dir: 
     pos["tills"] = [{"name": f"{code}-T{n}", "title": f"Касса {n}"} for n in range(1, tills + 1)]
     pos["chain"] = {"nats": f"nats://127.0.0.1:{leaf_port}", "stream": stream_name(code),
                     "central": central}
-    return {"store": {"url": f"sqlite+aiosqlite:///{out_dir.resolve() / 'kassa.db'}"},
-            "pos": pos}
+    out: dict[str, Any] = {
+        "store": {"url": f"sqlite+aiosqlite:///{out_dir.resolve() / 'kassa.db'}"}}
+    # the store is a site of its own: [pos] store names it, the tills are its stations
+    sites = [s for s in template.get("sites", []) if s.get("code") == code]
+    out["sites"] = sites or [{"code": code, "name": f"Магазин {code}"}]
+    out["pos"] = pos
+    return out
 
 
 def write_store(template_path: Path, code: str, central: str, out_dir: Path, *,
