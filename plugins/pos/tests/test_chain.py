@@ -142,7 +142,7 @@ async def test_a_migrated_database_matches_the_ingester_tables(tmp_path):
 
     assert outbox.out_t.metadata is ingest.metadata  # one MetaData: the store's and centre's
 
-    def ours(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+    def ours(obj, name, type_, reflected, compare_to):
         return type_ != "table" or str(name).startswith("pos_chain_")
 
     async with make_hub({"sites": [{"code": "s1"}]}, tmp_path, plugins=[kassa_pos]) as hub:

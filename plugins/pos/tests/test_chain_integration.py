@@ -85,7 +85,7 @@ async def engine() -> AsyncIterator[AsyncEngine]:
     await admin.dispose()
 
 
-async def eventually(probe, *, within: float):  # type: ignore[no-untyped-def]
+async def eventually(probe, *, within: float):
     """``probe()``'s first non-None value (kassa.testing's returns none)."""
     for _ in range(int(within * 10)):
         if (value := await probe()) is not None:
@@ -99,10 +99,10 @@ def doc(n: int, till: str = "S01-T1") -> ChainDoc:
                     at=AT.replace(minute=n), body={"total": 100 * n})
 
 
-async def _connect(url: str):  # type: ignore[no-untyped-def]
+async def _connect(url: str):
     import nats
 
-    async def ready():  # type: ignore[no-untyped-def]
+    async def ready():
         try:
             return await nats.connect(url, connect_timeout=1, allow_reconnect=False)
         except Exception:
@@ -137,7 +137,7 @@ async def test_store_documents_reach_postgres_once_in_order_across_a_link_cut(se
             return [int(r.seq) for r in await c.execute(sa.select(doc_t.c.seq)
                                                          .order_by(doc_t.c.seq))]
 
-    async def upto(n: int):  # type: ignore[no-untyped-def]
+    async def upto(n: int):
         await ingest(hjs, engine, idle=0.3)
         return (await stored()) if len(await stored()) >= n else None
 
@@ -209,7 +209,7 @@ async def test_sales_made_while_the_leaf_is_down_arrive_once_from_the_pos_tables
     hjs = hub_nc.jetstream()
     await ensure_streams(hjs, ["S01"])
 
-    async def all_four():  # type: ignore[no-untyped-def]
+    async def all_four():
         await ingest(hjs, engine, idle=0.3)
         async with engine.connect() as c:
             ids = [r.doc_id for r in await c.execute(sa.select(doc_t.c.doc_id)
