@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from kassa.store import Store
 from kassa_pos.engine import store_tables
 from kassa_pos.engine.barcodes import with_check_digit
-from kassa_pos.engine.catalog import Catalog, CatalogData, CatalogError, import_data, read_file
+from kassa_pos.engine.catalog import Catalog, CatalogError
+from kassa_pos.engine.catalog_import import CatalogData, import_data, read_file
 from kassa_pos.simstore import demo_rows
 from sqlalchemy import Connection, func, select
 

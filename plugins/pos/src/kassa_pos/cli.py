@@ -74,7 +74,8 @@ def group() -> click.Group:
         from kassa.cli import load_settings
         from kassa.errors import UserError
 
-        from kassa_pos.engine.catalog import CatalogError, import_data, read_file
+        from kassa_pos.engine.catalog import CatalogError
+        from kassa_pos.engine.catalog_import import import_data, read_file
 
         try:
             data = read_file(file)

@@ -13,7 +13,8 @@ from attrs import frozen
 from kassa.errors import UserError
 from kassa.hookspecs.exchange import CatalogRead, ExchangeFormat
 
-from kassa_pos.engine.catalog import Catalog, CatalogData, CatalogError, Item, ItemFlag, item_of
+from kassa_pos.engine.catalog import Catalog, CatalogError, Item, ItemFlag
+from kassa_pos.engine.catalog_import import CatalogData, item_of
 from kassa_pos.exchange.commerceml import read_package, rows_of
 from kassa_pos.exchange.documents import write_documents
 
