@@ -129,17 +129,8 @@ class PaymentService(Service):
             lookup=m.lookup_check, request={"lines": list(lines), "captures": pairs},
             call=lambda: m.capture_check(lines, pairs, key=key),
             result_type=list[PaymentResult], event=None)
-        declined = next((r for r in results if _declined(r)), None)
-        if declined is not None:
-            await self._event("payment_declined", key=key, site=site, station=station,
-                              component=name, kind="capture_check", result=declined,
-                              reason=declined.message)
-            raise UserError(declined.message or f"{name}: declined")
-        for (pid, _), r in zip(pairs, results, strict=False):
-            # one event per hold, as a capture would give (the event log dedups on the key)
-            await self._event("payment_captured", key=f"{key}#{pid}", site=site,
-                              station=station, component=name, kind="capture_check", result=r)
-        return results
+        return await self._per_hold(results, pairs, "capture_check", "payment_captured",
+                                    key=key, site=site, station=station, name=name)
 
     async def void(self, payment_id: str, *, key: str, site: str, method: str | None = None,
                    station: str | None = None) -> PaymentResult:
@@ -179,15 +170,24 @@ class PaymentService(Service):
             lookup=m.lookup_check, request={"refunds": pairs},
             call=lambda: m.refund_check(pairs, key=key),
             result_type=list[PaymentResult], event=None)
+        return await self._per_hold(results, pairs, "refund_check", "payment_refunded",
+                                    key=key, site=site, station=station, name=name)
+
+    async def _per_hold(self, results: list[PaymentResult], pairs: list[tuple[str, int]],
+                        kind: str, event: str, *, key: str, site: str, station: str | None,
+                        name: str) -> list[PaymentResult]:
+        """A whole-check answer as the core tells it: a decline is one ``payment_declined``
+        and ``UserError``; otherwise one ``event`` per hold, as hold-by-hold calls would give
+        (the event log dedups on the key)."""
         declined = next((r for r in results if _declined(r)), None)
         if declined is not None:
             await self._event("payment_declined", key=key, site=site, station=station,
-                              component=name, kind="refund_check", result=declined,
+                              component=name, kind=kind, result=declined,
                               reason=declined.message)
             raise UserError(declined.message or f"{name}: declined")
         for (pid, _), r in zip(pairs, results, strict=False):
-            await self._event("payment_refunded", key=f"{key}#{pid}", site=site,
-                              station=station, component=name, kind="refund_check", result=r)
+            await self._event(event, key=f"{key}#{pid}", site=site, station=station,
+                              component=name, kind=kind, result=r)
         return results
 
     async def balance(self, account: str, *, site: str, method: str | None = None) -> int:
