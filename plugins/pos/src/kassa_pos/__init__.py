@@ -20,6 +20,14 @@ def register_settings() -> Mapping[str, type]:
 
 
 @hookimpl
+def register_texts() -> Mapping[str, Mapping[str, Any]]:
+    # plain dicts (no Textual import): the till's texts, for the CLI and the till app
+    from kassa_pos.till import texts, texts_screens
+
+    return {loc: {**texts.TEXTS[loc], **texts_screens.TEXTS[loc]} for loc in ("ru", "en")}
+
+
+@hookimpl
 def register_event_kinds() -> Sequence[Any]:
     from kassa_pos.kinds import KINDS
 
