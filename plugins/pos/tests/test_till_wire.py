@@ -14,13 +14,14 @@ import anyio
 import kassa_pos
 import pytest
 from kassa import hookimpl
-from kassa.errors import ConfigError, UserError
+from kassa.errors import ConfigError, RetryLater, UserError
 from kassa.model import DeviceStatus, Health, PaymentKind, Scan, TaxSystem
 from kassa.testing import make_hub
 from kassa.testing.fakes import FakeRegister, FakeTerminal
 from kassa.testing.fakes.devices import FakePrinter, FakeScale
 from kassa_pos.engine.catalog import Catalog
 from kassa_pos.engine.devices import TillDevices
+from kassa_pos.engine.rights import AccessDenied, Person, Role
 from kassa_pos.engine.till import Till
 from kassa_pos.engine.values import Tender
 from kassa_pos.settings import PaymentsSettings, PosSettings
@@ -28,6 +29,7 @@ from kassa_pos.settings import PaymentsSettings, PosSettings
 from .test_till import ANNA, CHEESE, MILK, PRICES, WATER
 
 pytestmark = pytest.mark.anyio
+VERA = Person("2", "Вера", Role.SENIOR_CASHIER)
 
 RULES = [{"name": "bag", "on": ["line_added"], "once": True, "when": {"lines_over": 0},
           "prompt": "Предложите пакет"},
@@ -39,7 +41,8 @@ def cfg(**till: Any) -> dict[str, Any]:
                        "terminals": ["card1"]}],
             "stations": [{"code": "till1", "site": "s1"}],
             "pos": {"store": "s1", "tills": [{"name": "till1", **till}],
-                    "staff": [{"code": "1", "name": "Анна", "role": "cashier"}],
+                    "staff": [{"code": "1", "name": "Анна", "role": "cashier"},
+                              {"code": "2", "name": "Вера", "role": "senior_cashier"}],
                     "messages": RULES,
                     "payments": {"taxation": "usn_income", "terminals": ["card1"],
                                  "internal": {"gift": "prepaid"}, "place": "Касса 1"}}}
@@ -258,3 +261,35 @@ async def test_the_serial_scanner_emulator_feeds_the_till(tmp_path: Path) -> Non
             assert check is not None and [ln.item_code for ln in check.live] == ["m1"]
     finally:
         await sim.stop()
+
+
+async def test_the_drawer_opens_through_the_slip_printer_once_and_is_audited(
+        tmp_path: Path) -> None:
+    printer = FakePrinter("slip1", path=tmp_path / "p.db")
+    async with hub(tmp_path, Parts(tmp_path, [printer]), printer="slip1") as h:
+        till = await till_of(h)
+        with pytest.raises(UserError, match="причину"):
+            await till.open_drawer(VERA, reason="  ")
+        with pytest.raises(AccessDenied):  # a cashier needs a manager's confirmation
+            await till.open_drawer(ANNA, reason="размен")
+        assert printer.paper() == []
+        assert await till.open_drawer(VERA, reason="размен") is True
+        (body,) = [b for _, _, b in printer.far.effects()]
+        assert body["open_drawer"] is True and body["cut"] is False
+        assert "размен" in body["lines"]
+        opened = [e for e in await h.events(site="s1") if e.kind == "pos_drawer_opened"]
+        assert len(opened) == 1 and opened[0].reason == "размен"
+        assert opened[0].data["kicked"] is True and opened[0].employee == "Вера"
+        printer.paper_out = True  # no kick, so no event saying the drawer opened
+        with pytest.raises(RetryLater):
+            await till.open_drawer(VERA, reason="размен")
+        assert len([e for e in await h.events(site="s1")
+                    if e.kind == "pos_drawer_opened"]) == 1
+
+
+async def test_without_a_printer_the_drawer_opening_is_still_recorded(tmp_path: Path) -> None:
+    async with hub(tmp_path, Parts(tmp_path, [])) as h:
+        till = await till_of(h)
+        assert await till.open_drawer(VERA, reason="проверка купюры") is False
+        (ev,) = [e for e in await h.events(site="s1") if e.kind == "pos_drawer_opened"]
+        assert ev.data["kicked"] is False

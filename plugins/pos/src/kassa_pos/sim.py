@@ -32,7 +32,6 @@ import attrs
 from attrs import define
 from kassa.errors import RetryLater, UserError
 
-from kassa_pos.engine import audit
 from kassa_pos.engine.barcodes import instore_code, with_check_digit
 from kassa_pos.engine.catalog import Catalog, CatalogError, Item, ItemFlag
 from kassa_pos.engine.check import Check
@@ -354,9 +353,7 @@ class Shop:
 
     async def drawer(self, till: Till, who: Person) -> None:
         """The drawer opened with the service key, no sale: the event the owner wants."""
-        await audit.record(self.hub, Kind.DRAWER_OPENED, site=self.site, till=till.name,
-                           actor=who, key=f"pos:{self.site}:{till.name}:drawer:"
-                           f"{self.tally.shoppers}", reason="размен")
+        await till.open_drawer(who, reason="размен", manager=self.manager)
         self._count(Kind.DRAWER_OPENED, "drawer_opened")
 
     def _count(self, kind: Kind, attr: str) -> None:

@@ -87,6 +87,17 @@ class TillDevices:
                                      station=self.till, printer=self.settings.printer)
         return True
 
+    async def kick_drawer(self, lines: Sequence[str], *, key: str) -> bool:
+        """Open the cash drawer wired to the slip printer (the printer's drawer pulse after a
+        short no-sale slip, uncut), once per ``key``. False: no printer configured, so no
+        drawer this till can open (it is opened with its key)."""
+        if not self.has_printer:
+            return False
+        await self.hub.devices.print(PrintJob(lines=tuple(lines), cut=False, open_drawer=True),
+                                     key=key, site=self.site, station=self.till,
+                                     printer=self.settings.printer)
+        return True
+
     # --- the scanners ---------------------------------------------------------------------
     def scanners(self) -> list[Any]:
         """The configured scanners among the hub's devices."""

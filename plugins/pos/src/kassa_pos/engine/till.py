@@ -185,6 +185,28 @@ class Till:
         return await self.shifts.close(site=self.site, till=self.name, cashier=actor.name,
                                        cashier_inn=actor.inn)
 
+    async def open_drawer(self, actor: Person, *, reason: str,
+                          manager: Person | None = None) -> bool:
+        """The drawer opened without a sale (change for a customer, a banknote check): needs
+        ``open_drawer`` and a reason; audited as ``pos_drawer_opened`` (a risky operation the
+        owners are alerted to). The drawer is kicked through the slip printer when the till
+        has one (True); without one the cashier opens it with its key and the event says so
+        (False). A printer that fails raises before anything is audited."""
+        from kassa.errors import UserError
+
+        if not reason.strip():
+            raise UserError("Укажите причину открытия ящика." if self.book.locale == "ru"
+                            else "Say why the drawer is opened.")
+        confirmed = await self._allow(actor, Right.OPEN_DRAWER, manager)
+        key = f"pos:{self.site}:{self.name}:drawer:{_id()}"
+        when = self.book.local_now().strftime("%d.%m.%Y %H:%M")
+        kicked = await self.devices.kick_drawer(
+            [f"{self.name}: {actor.name}", when, reason.strip()], key=f"{key}:kick")
+        await audit.record(self.hub, Kind.DRAWER_OPENED, site=self.site, till=self.name,
+                           actor=actor, manager=confirmed, key=key, reason=reason.strip(),
+                           kicked=kicked)
+        return kicked
+
     # --- selling --------------------------------------------------------------------------
     async def new_check(self, actor: Person) -> Check:
         check = await self.book.open(self.name, actor=actor)
