@@ -10,7 +10,7 @@ and the centre drops repeats by ``doc_id``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,40 +30,92 @@ out_t = sa.Table(
     sa.Column("data", sa.Text, nullable=False),  # the encoded ChainDoc
 )
 
-_events = sa.table("events", sa.column("id"), sa.column("kind"), sa.column("occurred_at"),
-                   sa.column("payload"), sa.column("seq"), sa.column("site"))
+# typed: SQLite hands an untyped column's timestamp back as text
+_events = sa.table("events", sa.column("id", sa.String), sa.column("kind", sa.String),
+                   sa.column("occurred_at", sa.DateTime(timezone=True)),
+                   sa.column("payload", sa.Text), sa.column("seq", sa.BigInteger),
+                   sa.column("site", sa.String))
+
+
+def _unnumbered(doc_id: Any) -> Any:
+    """Rows whose document id (the SQL form of ``documents._id``) is not in the outbox yet:
+    an anti-join on the outbox's unique ``doc_id`` index, so a round reads only new rows."""
+    return ~sa.exists().where(out_t.c.doc_id == doc_id)
 
 
 def _finished(conn: Any, site: str) -> list[tuple[str, dict[str, Any]]]:
+    """The finished documents of ``site`` not numbered yet."""
     s, r, sh = pay_tables.sale, pay_tables.return_, pay_tables.shift
+    text = sa.String()
     rows: list[tuple[str, dict[str, Any]]] = []
     rows += [("sale", dict(x._mapping)) for x in conn.execute(
-        sa.select(s).where(s.c.site == site))]
+        sa.select(s).where((s.c.site == site)
+                           & _unnumbered(sa.literal("sale:", text) + s.c.check_id)))]
     rows += [("return", dict(x._mapping)) for x in conn.execute(
-        sa.select(r).where((r.c.site == site) & (r.c.status == "done")))]
+        sa.select(r).where((r.c.site == site) & (r.c.status == "done")
+                           & _unnumbered(sa.literal("return:", text) + r.c.key)))]
+    shift_id = (sa.literal("shift:", text) + sh.c.site + ":" + sh.c.till + ":"
+                + sa.cast(sh.c.n, text))
     rows += [("shift", dict(x._mapping)) for x in conn.execute(
-        sa.select(sh).where((sh.c.site == site) & sh.c.closed_at.is_not(None)))]
-    rows += [("audit", dict(x._mapping)) for x in conn.execute(
-        sa.select(_events.c.id, _events.c.kind, _events.c.occurred_at, _events.c.payload)
-        .where((_events.c.site == site) & _events.c.kind.like("pos\\_%", escape="\\"))
-        .order_by(_events.c.seq))]
+        sa.select(sh).where((sh.c.site == site) & sh.c.closed_at.is_not(None)
+                            & _unnumbered(shift_id)))]
+    # the log holds several audit events per sale: past the watermark only (see _AUDIT)
+    mark = _audit_mark(conn, site) if conn.dialect.name == "sqlite" else 0
+    audit = conn.execute(
+        sa.select(_events.c.seq, _events.c.id, _events.c.kind, _events.c.occurred_at,
+                  _events.c.payload)
+        .where((_events.c.seq > mark) & (_events.c.site == site)
+               & _events.c.kind.like("pos\\_%", escape="\\")
+               & _unnumbered(sa.literal("audit:", text) + _events.c.id))
+        .order_by(_events.c.seq)).all()
+    rows += [("audit", {k: v for k, v in x._mapping.items() if k != "seq"}) for x in audit]
+    if audit and conn.dialect.name == "sqlite":
+        _save_audit_mark(conn, site, int(audit[-1].seq))
     return rows
+
+
+# The event log only grows and, on SQLite (the store node's store), one writer at a time
+# commits, so its ``seq`` is the commit order: every audit event at or below the last one
+# numbered has been seen. The mark lives in the core's ``cursors`` table and is written in
+# the numbering transaction. Elsewhere (PostgreSQL sequences commit out of order) the
+# anti-join alone decides.
+_AUDIT = "pos-chain-audit"
+_cursors = sa.table("cursors", sa.column("name", sa.String),
+                    sa.column("position", sa.BigInteger),
+                    sa.column("updated_at", sa.DateTime(timezone=True)))
+
+
+def _audit_mark(conn: Any, site: str) -> int:
+    return int(conn.execute(sa.select(_cursors.c.position).where(
+        _cursors.c.name == f"{_AUDIT}:{site}")).scalar() or 0)
+
+
+def _save_audit_mark(conn: Any, site: str, seq: int) -> None:
+    name, now = f"{_AUDIT}:{site}", datetime.now(UTC)
+    if not conn.execute(_cursors.update().where(_cursors.c.name == name)
+                        .values(position=seq, updated_at=now)).rowcount:
+        conn.execute(_cursors.insert().values(name=name, position=seq, updated_at=now))
+
+
+def _last_seq(conn: Any, till: str) -> int:
+    """The till's last number: its newest outbox row (read backwards from the end, where a
+    till that sells is found at once; the outbox has no index on ``till``)."""
+    top = conn.execute(sa.select(out_t.c.seq).where(out_t.c.till == till)
+                       .order_by(out_t.c.n.desc()).limit(1)).scalar()
+    return int(top or 0)
 
 
 def number(conn: Any, store: str, site: str) -> int:
     """Adds the documents not numbered yet (synchronous ``conn`` in a write transaction);
-    returns how many. Within a till, in the order of their own times."""
-    known = {r.doc_id for r in conn.execute(sa.select(out_t.c.doc_id))}
-    last = {r.till: int(r.top) for r in conn.execute(
-        sa.select(out_t.c.till, sa.func.max(out_t.c.seq).label("top")).group_by(out_t.c.till))}
-    fresh: list[ChainDoc] = []
-    for kind, row in _finished(conn, site):
-        doc = build(kind, row, store=store, seq=1)
-        if doc.doc_id not in known:
-            fresh.append(doc)
+    returns how many. Within a till, in the order of their own times. Reads only the new
+    rows (``_unnumbered``), so a round stays cheap however many documents the store has."""
+    fresh = [build(kind, row, store=store, seq=1) for kind, row in _finished(conn, site)]
     fresh.sort(key=lambda d: (d.at, d.doc_id))
+    last: dict[str, int] = {}
     for d in fresh:
-        seq = last.get(d.till, 0) + 1
+        if d.till not in last:
+            last[d.till] = _last_seq(conn, d.till)
+        seq = last[d.till] + 1
         last[d.till] = seq
         numbered = ChainDoc(doc_id=d.doc_id, store=d.store, till=d.till, seq=seq,
                             kind=d.kind, at=d.at, body=d.body)
