@@ -184,3 +184,19 @@ async def test_a_refund_receipt_failing_for_good_says_a_correction_is_due(parts)
         assert parts.card2.charged() == 0 and parts.reg.effects("receipt") == 1
         # the units stay returned: the money went back
         assert [q for _, _, q in await ret.returnable("c1")] == [0, 0]
+
+
+async def test_weighed_goods_return_in_parts_to_the_last_gram(parts):
+    """SQLite keeps the returned quantity as a float: 0.021 + 0.050 must still equal the
+    0.071 sold, and a part that rounds to 0,00 is refused with nothing reserved."""
+    async with parts.hub() as hub:
+        _, ret, _ = await sold(hub, tenders=[Tender(kind="cash", amount=2000)],
+                               lines=(line("W1", 2900, quantity="0.071"),))
+        first = await ret.by_receipt("c1", [ReturnLine(line_no=0, quantity=Decimal("0.021"))],
+                                     return_id="r1", till="t1", cashier="П")
+        assert first.total == 61
+        with pytest.raises(ReturnError, match="0,00"):
+            await ret.by_receipt("c1", [ReturnLine(line_no=0, quantity=Decimal("0.0001"))],
+                                 return_id="r2", till="t1", cashier="П")
+        rest = await ret.by_receipt("c1", None, return_id="r3", till="t1", cashier="П")
+        assert rest.total == 205 - 61 and [q for *_, q in await ret.returnable("c1")] == [0]

@@ -52,6 +52,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "too_many": "Позицию «{name}» нельзя вернуть в количестве {quantity}: продано "
                     "{sold}, уже возвращено {returned}.",
         "nothing": "Нечего возвращать: выберите позиции.",
+        "zero": "Сумма возврата округляется до 0,00 ₽: увеличьте количество.",
         "refund_declined": "Возврат на карту не прошёл: {reason}. Возврат не оформлен.",
         "needs_correction": "Деньги возвращены, но чек возврата не пробит: {reason}. Нужен "
                             "чек коррекции, позовите старшего кассира.",
@@ -67,6 +68,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "too_many": "'{name}' cannot be returned in quantity {quantity}: {sold} sold, "
                     "{returned} already returned.",
         "nothing": "Nothing to return: choose the lines.",
+        "zero": "The refund rounds to 0.00 ₽: return a larger quantity.",
         "refund_declined": "The card refund failed: {reason}. Nothing was returned.",
         "needs_correction": "The money was returned but the refund receipt failed: "
                             "{reason}. A correction receipt is needed: call a supervisor.",
@@ -77,6 +79,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "failed_before": "This return was refused before: start a new one.",
     },
 }
+
+
+_HALF_GRAM = Decimal("0.0005")
 
 
 class ReturnError(PayError):
@@ -201,10 +206,13 @@ class Returns:
                 raise ReturnError("no_line", line=n + 1)
             sold, back = Decimal(r.quantity), Decimal(r.returned)
             col = t.sale_line.c
-            # the guard: of two returns racing for the same units only one matches
+            # the guard: of two returns racing for the same units only one matches. SQLite
+            # keeps NUMERIC as a float (0.021 + 0.050 > 0.071 there): half a gram of slack
+            # admits no extra unit (quantities are whole grams) and the sum is rounded
             done = c.execute(t.sale_line.update().where(
                 col.check_id == check_id, col.line_no == n,
-                col.returned + q <= col.quantity).values(returned=col.returned + q))
+                col.returned + q <= col.quantity + _HALF_GRAM).values(
+                returned=sa.func.round(col.returned + q, 3)))
             if done.rowcount != 1:
                 fresh = c.execute(sa.select(col.returned).where(
                     col.check_id == check_id, col.line_no == n)).scalar_one()
@@ -223,6 +231,8 @@ class Returns:
                 items += receipt_lines(sale_line, money, quantity=q)
             taken.append((n, q, money, bonus))
         total = sum(x[2] for x in taken)
+        if total <= 0:  # a few grams of a cheap line round to 0,00: no refund receipt exists
+            raise ReturnError("zero")
         bonus_back = sum(x[3] for x in taken)
         tenders = list(c.execute(sa.select(t.tender).where(
             t.tender.c.check_id == check_id).order_by(t.tender.c.n)))
