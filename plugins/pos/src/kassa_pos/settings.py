@@ -200,9 +200,27 @@ class ChainSettings:
     """``[pos.chain]``: a store node of a retail chain (``kassa chain store new`` writes it):
     its leaf NATS server, the store's stream there, the centre's leafnode URL."""
 
-    nats: str = ""  # the store's own leaf node; empty: not a chain store
+    nats: str = ""  # the store's own leaf node (the centre's NATS when centre); empty: off
     stream: str = ""  # the store's stream in its JetStream domain (CHAIN_<code>)
     central: str = ""  # the centre's leafnode listener the leaf connects to
+    # a store: seconds between rounds when nothing woke it (a sale wakes it at once)
+    interval: float = field(default=10.0, validator=_positive)
+    # the centre (chain/service.py): ingest every store's stream into this hub's PostgreSQL
+    centre: bool = False
+    stores: list[str] = field(factory=list)  # the store codes the centre's stream sources
+    centre_stream: str = "CHAIN"
+    durable: str = "chain-ingest"  # the centre's durable pull consumer on centre_stream
+    offline_after: float = field(default=300.0, validator=_positive)  # s: site_offline
+
+    def __attrs_post_init__(self) -> None:
+        if self.centre and not self.nats:
+            raise ValueError("chain.centre needs chain.nats (the centre's NATS server)")
+        if self.centre and not self.stores:
+            raise ValueError("chain.centre needs chain.stores (the store codes to ingest)")
+        from kassa_pos.chain.config import check_code
+
+        for code in self.stores:
+            check_code(code)
 
 
 @define
