@@ -88,3 +88,30 @@ async def test_nats_bus_dedups_and_persists(tmp_path):
     await nc.jetstream().delete_stream(stream)
     await nc.close()
     assert len(ch.sent) == 4
+
+
+async def test_nats_bus_takes_an_event_written_in_a_transaction(tmp_path):
+    """emit(conn=) skips the stream (the transaction put it in the log); a later emit of the
+    same key through the stream is a duplicate in the log and sends nothing again."""
+    ch = CaptureChannel()
+    stream = f"KT{uuid.uuid4().hex[:8]}"
+    cfg = {**CONFIG, "bus": {"backend": "nats", "url": NATS, "stream": stream,
+                             "subject": f"kassa.test.{stream.lower()}"}}
+    async with make_hub(cfg, tmp_path, plugins=[ComponentsPlugin(channels=[ch])]) as hub:
+        await hub.write_sync(lambda conn: hub.emit(ev(key="t1"), conn=conn))
+        assert [e.source_key for e in await hub.events()] == ["t1"]
+        await hub.emit(ev(key="t1"))  # JetStream has not seen it: the log has
+        await hub.emit(ev(key="t2"))
+
+        async def both_logged() -> bool:
+            return len(await hub.events()) == 2
+
+        await eventually(both_logged, hub=hub)
+        assert await hub.drain(timeout=20)
+        assert hub.log.duplicates == 1
+    import nats
+
+    nc = await nats.connect(NATS)
+    await nc.jetstream().delete_stream(stream)
+    await nc.close()
+    assert len(ch.sent) == 4  # t1 and t2, each to two chats: t1 once

@@ -16,12 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
 from kassa import codec
 from kassa.model import Event
-from kassa.store import Store, dialect_insert  # dialect_insert: its old home, for a release
+from kassa.store import Store, dialect_insert  # noqa: F401 (dialect_insert: its old home, for a release)
 from kassa.store.engine import sqlite_time
 from kassa.store.tables import EventRow, OutboxRow
 
@@ -156,22 +158,36 @@ class EventLog:
             inserted = await self.store.run_write(lambda raw: _sqlite_insert(raw, p))
         else:
             async with self.store.write() as conn:
-                # executemany ("insertmanyvalues") with RETURNING: only new rows come back
-                stmt = dialect_insert(conn, EventRow).on_conflict_do_nothing(
-                    index_elements=["site", "source_key"]).returning(col(EventRow.id),
-                                                                     col(EventRow.seq))
-                inserted = {r.id: r.seq for r in (await conn.execute(stmt, p.rows)).all()}
-                outbox = [row for eid in inserted for row in p.decisions.get(eid, ())]
-                if outbox:
-                    ins = dialect_insert(conn, OutboxRow).on_conflict_do_nothing(
-                        index_elements=["key"])
-                    await conn.execute(ins, outbox)
-        return [inserted.get(e.id) if p.owner[(e.site, e.source_key)] == e.id else None
-                for e in p.events]
+                inserted = await conn.run_sync(insert_in, p)
+        return p.seqs(inserted)
 
     async def write(self, events: list[Event]) -> list[int | None]:
         """Prepare and commit in one go (tools and tests)."""
         return await self.commit(self.prepare(events))
+
+
+# PostgreSQL: every transaction that inserts events takes this lock first (held to its
+# commit), so events commit in seq order. The log's readers (the relay, the on_event
+# cursor) go by seq and would skip a lower seq committed after a higher one.
+EVENTS_LOCK = 0x6B617373  # "kass"
+
+
+def insert_in(conn: Connection, p: Prepared) -> dict[str, int]:
+    """Insert the prepared events (skipping known ones) and the outbox rows of the new ones
+    inside ``conn``'s transaction (a synchronous SQLAlchemy connection: ``write_sync``'s,
+    or ``run_sync`` of an async one); the new ids with their seq."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENTS_LOCK})
+    # executemany ("insertmanyvalues") with RETURNING: only new rows come back
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(EventRow).on_conflict_do_nothing(
+        index_elements=["site", "source_key"]).returning(col(EventRow.id), col(EventRow.seq))
+    inserted = {r.id: r.seq for r in conn.execute(stmt, p.rows).all()}
+    outbox = [row for eid in inserted for row in p.decisions.get(eid, ())]
+    if outbox:
+        conn.execute(insert(OutboxRow).on_conflict_do_nothing(
+            index_elements=["key"]), outbox)
+    return inserted
 
 
 _EVENT_COLS = ("id", "site", "source_key", "kind", "severity", "employee", "occurred_at",
@@ -242,6 +258,11 @@ class Prepared:
     rows: list[dict[str, Any]]
     decisions: dict[str, list[dict[str, Any]]]
     owner: dict[tuple[str, str], str]
+
+    def seqs(self, inserted: dict[str, int]) -> list[int | None]:
+        """Each event's seq if it was new, else None (known, or a repeat in the batch)."""
+        return [inserted.get(e.id) if self.owner[(e.site, e.source_key)] == e.id else None
+                for e in self.events]
 
     def merged(self, later: Prepared) -> Prepared:
         """Both batches as one; an event key both carry stays the earlier batch's."""

@@ -11,14 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar, overload
 
 import anyio
 from anyio.abc import TaskGroup
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kassa import eventlog, i18n, kinds, services
 from kassa.bus import make_bus
@@ -41,6 +42,33 @@ from kassa.supervision import Backoff, DeviceKeeper, Supervisor
 log = logging.getLogger("kassa.hub")
 S = TypeVar("S")
 T = TypeVar("T")
+
+
+class _Tx:
+    """A write transaction the hub handed out: the events emitted in it, held to its commit."""
+
+    __slots__ = ("chats", "new", "returned")
+
+    def __init__(self) -> None:
+        self.new: list[tuple[int, Event]] = []
+        self.chats: set[tuple[str, str]] = set()
+        self.returned = False  # the body finished: the store commits next
+
+
+class _Ready:
+    """An answer known already, awaitable like ``emit``'s others."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __await__(self) -> Generator[Any, None, bool]:
+        return self.value
+        yield  # a generator: awaiting it does not suspend
+
+    def __bool__(self) -> bool:
+        return self.value
 
 
 class SystemClock:
@@ -94,6 +122,7 @@ class Hub:
             settings, self.journal, emit=self.emit, now=self.clock.now)
         self.devices.unavailable = self.device_keeper.unavailable  # no call to a dead device
         self._state: dict[str, dict[str, Any]] = {}  # hub.state(plugin)
+        self._open_tx: dict[int, _Tx] = {}  # id(conn) -> its transaction, while it is open
         self._listeners: list[asyncio.Queue[tuple[int, Event]]] = []
         self.event_listeners = Listeners(
             self.store, lambda e: self.plugins.on_event(e, self), now=self.clock.now,
@@ -156,7 +185,25 @@ class Hub:
         raise LookupError(f"no {concern} component named {name!r} (registered: {have})")
 
     async def write_sync(self, fn: Callable[[Any], T]) -> T:
-        return await self.store.write_sync(fn)
+        tx = _Tx()
+
+        def run(conn: Any) -> T:
+            self._open_tx[id(conn)] = tx  # emit(conn=conn) inside fn finds it
+            try:
+                result = fn(conn)
+            finally:
+                del self._open_tx[id(conn)]
+            tx.returned = True  # what follows is the COMMIT
+            return result
+
+        try:
+            result = await self.store.write_sync(run)
+        except anyio.get_cancelled_exc_class():
+            if tx.returned:  # cancelled after the commit (the store's body is shielded)
+                self._committed(tx)
+            raise
+        self._committed(tx)
+        return result
 
     def site(self, code: str) -> Site:
         return self._sites.get(code) or Site(code=code, name=code)
@@ -165,8 +212,39 @@ class Hub:
         s = self.settings.site(site)
         return s.plugins.get(name) if s else None
 
-    async def emit(self, event: Event) -> bool:
-        return await self.bus.publish(event)
+    def emit(self, event: Event, *, conn: Any = None) -> Awaitable[bool]:
+        if conn is None:
+            return self.bus.publish(event)
+        tx = self._open_tx.get(id(conn))
+        if tx is None:
+            raise ValueError("hub.emit(conn=...) takes the connection of hub.transaction()"
+                             " or the one hub.write_sync hands its function")
+        prepared = self.log.prepare([event])
+        if isinstance(conn, AsyncConnection):
+            return self._emit_async(conn, prepared, tx)
+        # write_sync's function is synchronous: the row is written now, the answer is ready
+        return _Ready(self._emitted(prepared, eventlog.insert_in(conn, prepared), tx))
+
+    async def _emit_async(self, conn: AsyncConnection, prepared: eventlog.Prepared,
+                          tx: _Tx) -> bool:
+        return self._emitted(prepared, await conn.run_sync(eventlog.insert_in, prepared), tx)
+
+    def _emitted(self, prepared: eventlog.Prepared, inserted: dict[str, int], tx: _Tx) -> bool:
+        """Hold what a transaction's emit wrote until the transaction commits."""
+        for event, seq in zip(prepared.events, prepared.seqs(inserted), strict=True):
+            if seq is None:
+                self.log.duplicates += 1
+                return False
+            tx.new.append((seq, event))
+            tx.chats |= {(r["channel"], r["chat_id"]) for r in prepared.decisions[event.id]}
+        return True
+
+    def _committed(self, tx: _Tx) -> None:
+        """A transaction with events committed: now they go downstream (the outbox's
+        workers, the relay, on_event listeners), as the event log writer's do."""
+        if tx.new:
+            self.log.written += len(tx.new)
+            self._published(tx.new, tx.chats)
 
     async def events(self, *, site: str | None = None, kinds: Sequence[str] | None = None,
                      since: datetime | None = None, until: datetime | None = None,
@@ -184,7 +262,24 @@ class Hub:
         return bool(new)
 
     def transaction(self) -> Any:
-        return self.store.write()
+        return self._transaction()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        tx = _Tx()
+        try:
+            async with self.store.write() as conn:
+                self._open_tx[id(conn)] = tx
+                try:
+                    yield conn
+                finally:
+                    del self._open_tx[id(conn)]
+                tx.returned = True
+        except anyio.get_cancelled_exc_class():
+            if tx.returned:  # cancelled after the commit (the store's body is shielded)
+                self._committed(tx)
+            raise
+        self._committed(tx)
 
     def spawn(self, fn: Any, *, name: str) -> None:
         if self._tg is None:
@@ -221,6 +316,11 @@ class Hub:
 
     async def _persisted(self, new: list[tuple[int, Event]], chats: set[tuple[str, str]]
                          ) -> None:
+        self._published(new, chats)
+
+    def _published(self, new: list[tuple[int, Event]], chats: set[tuple[str, str]]) -> None:
+        """Committed new events downstream. Synchronous on purpose: called right after its
+        commit, before anything else runs, so the consumers get batches in seq order."""
         for _, e in new:
             spec = self.kinds.get(e.kind)
             if spec is not None and (spec.offline or spec.online):

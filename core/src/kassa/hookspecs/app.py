@@ -88,8 +88,18 @@ class HubAPI(Protocol):
         """The per-site settings object registered as ``sites.<name>`` for one site."""
         ...
 
-    async def emit(self, event: Event) -> bool:
-        """Persist and dispatch an event; ``False`` if it was a duplicate."""
+    def emit(self, event: Event, *, conn: Any = None) -> Awaitable[bool]:
+        """Persist and dispatch an event; ``False`` if it was a duplicate (its site and
+        source key are in the log).
+
+        With ``conn`` the event (and the messages the router decides for it) is written in
+        the caller's own write transaction and goes downstream (outbox workers, relay,
+        ``on_event``) only after that transaction commits: a rollback leaves no trace, a
+        crash after the commit is caught up at the next start like any logged event.
+        ``conn`` is either ``transaction()``'s (``await hub.emit(ev, conn=conn)``) or the
+        one ``write_sync`` hands its function, which is synchronous: there call
+        ``hub.emit(ev, conn=conn)`` without ``await``; the row is written at the call.
+        The event then skips the bus (it is already where the bus would take it)."""
         ...
 
     async def events(self, *, site: str | None = None, kinds: Sequence[str] | None = None,
