@@ -66,6 +66,43 @@ async def test_postgres_same_event_twice_is_new_once(tmp_path, pg_url):
     await check_same_event_twice(tmp_path, store={"url": pg_url})
 
 
+async def test_postgres_emit_in_transactions_commits_in_seq_order(tmp_path, pg_url):
+    """Events of a transaction commit with it; a slow transaction holding seq n keeps a
+    later event (the log writer's) from committing seq n+1 before it (the advisory lock),
+    so a reader by seq never skips one; a rolled-back one leaves nothing."""
+    import anyio
+    from sqlalchemy import text
+
+    cfg = {**CONFIG, "store": {"url": pg_url}}
+    async with make_hub(cfg, tmp_path) as hub:
+        q = hub.listen()
+        order: list[str] = []
+        async with anyio.create_task_group() as tg:
+            async def slow() -> None:
+                async with hub.transaction() as conn:
+                    await hub.emit(ev(key="slow"), conn=conn)
+                    order.append("slow emitted")
+                    await anyio.sleep(0.5)  # the other emit waits for this commit
+                    await conn.execute(text("SELECT 1"))
+                order.append("slow committed")
+
+            tg.start_soon(slow)
+            while not order:  # noqa: ASYNC110 (the task above fills it)
+                await anyio.sleep(0.01)
+            assert await hub.emit(ev(key="fast")) is True
+            order.append("fast committed")
+        assert order == ["slow emitted", "slow committed", "fast committed"]
+        with pytest.raises(RuntimeError):
+            async with hub.transaction() as conn:
+                await hub.emit(ev(key="gone"), conn=conn)
+                raise RuntimeError("rolled back")
+        await hub.write_sync(lambda conn: hub.emit(ev(key="sync"), conn=conn))
+        got = [q.get_nowait() for _ in range(q.qsize())]
+        assert [e.source_key for _, e in got] == ["slow", "fast", "sync"]
+        assert [s for s, _ in got] == sorted(s for s, _ in got)
+        assert [e.source_key for e in await hub.events()] == ["slow", "fast", "sync"]
+
+
 async def test_nats_bus_dedups_and_persists(tmp_path):
     ch = CaptureChannel()
     stream = f"KT{uuid.uuid4().hex[:8]}"
