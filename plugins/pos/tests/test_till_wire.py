@@ -293,3 +293,24 @@ async def test_without_a_printer_the_drawer_opening_is_still_recorded(tmp_path: 
         assert await till.open_drawer(VERA, reason="проверка купюры") is False
         (ev,) = [e for e in await h.events(site="s1") if e.kind == "pos_drawer_opened"]
         assert ev.data["kicked"] is False
+
+
+async def test_a_once_prompt_stays_given_after_a_restart(tmp_path: Path) -> None:
+    parts = Parts(tmp_path, [])
+    async with hub(tmp_path, parts) as h:
+        till = await till_of(h)
+        await till.open_shift(ANNA)
+        check = await till.new_check(ANNA)
+        await till.scan(check, "4600000000011", actor=ANNA)
+        assert till.prompts(check) == ["Предложите пакет"]
+        await till.scan(check, "4600000000011", actor=ANNA)  # saves what fired with it
+        check_id = check.id
+    async with hub(tmp_path, Parts(tmp_path, [])) as h:  # the till restarts
+        till = await till_of(h)
+        (again,) = till.book.checks("till1")
+        assert again.id == check_id and again.prompted == {"bag"}
+        await till.scan(again, "4600000000011", actor=ANNA)
+        assert till.prompts(again) == []
+        other = await till.new_check(ANNA)
+        await till.scan(other, "4600000000011", actor=ANNA)
+        assert till.prompts(other) == ["Предложите пакет"]  # per check, not per till

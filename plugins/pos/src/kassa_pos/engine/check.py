@@ -168,6 +168,7 @@ class Body:
     quote: Quote | None = None
     seq: int = 0
     next_manual: int = 1
+    prompted: list[str] = field(factory=list)
 
 
 @define(kw_only=True, eq=False)
@@ -189,6 +190,9 @@ class Check:
     seq: int = 0  # the number of the last audited action (its event's source_key)
     version: int = 0  # the saved row's version
     next_manual: int = 1
+    # the "once" message rules that fired on it: saved with it, so a restart or a resume on
+    # another till does not offer the bag again
+    prompted: set[str] = field(factory=set)
     # how it is priced: the store's rules and its local clock (not saved)
     rules: Sequence[DiscountRule] = ()
     now: Callable[[], datetime] = _local_now
@@ -429,7 +433,8 @@ class Check:
     def body(self) -> str:
         return codec.dumps(Body(cashier=self.cashier, lines=self.lines, manual=self.manual,
                                 guest=self.guest, identifier=self.identifier, quote=self.quote,
-                                seq=self.seq, next_manual=self.next_manual))
+                                seq=self.seq, next_manual=self.next_manual,
+                                prompted=sorted(self.prompted)))
 
     @classmethod
     def from_row(cls, row: Any, *, rules: Sequence[DiscountRule] = (),
@@ -439,7 +444,8 @@ class Check:
                    number=row.number, opened_at=as_utc(row.opened_at),
                    state=CheckState(row.state), lines=list(b.lines), manual=list(b.manual),
                    guest=b.guest, identifier=b.identifier, quote=b.quote, seq=b.seq,
-                   version=row.version, next_manual=b.next_manual, rules=rules, now=now)
+                   version=row.version, next_manual=b.next_manual, rules=rules, now=now,
+                   prompted=set(b.prompted))
 
 
 def as_utc(value: datetime) -> datetime:

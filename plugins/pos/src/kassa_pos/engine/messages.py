@@ -539,9 +539,9 @@ _FORGET = (TillEventKind.CHECK_CLOSED, TillEventKind.CHECK_VOIDED)
 
 
 class MessageSystem:
-    """Evaluates the rules on till events. Remembers which ``once`` rules fired per open
-    check (in memory, for the checks of this till process: a deferred check resumed on
-    another till may offer the bag again)."""
+    """Evaluates the rules on till events. Which ``once`` rules fired on a check is the
+    check's own ``prompted`` set when the till passes it (saved with the check: a restart
+    or a resume on another till does not offer the bag again), else kept here in memory."""
 
     def __init__(self, rules: Sequence[Rule], draws: DrawCodes | None = None, *,
                  locale: str = "ru", open_checks: int = 1000) -> None:
@@ -575,9 +575,14 @@ class MessageSystem:
                     draws: DrawCodes | None = None, *, locale: str = "ru") -> MessageSystem:
         return cls(load_rules(raw, conditions, locale=locale), draws, locale=locale)
 
-    async def evaluate(self, event: TillEvent) -> tuple[Fired, ...]:
-        fired = self._fired.setdefault(event.check_id, set())
-        self._fired.move_to_end(event.check_id)
+    async def evaluate(self, event: TillEvent, fired: set[str] | None = None
+                       ) -> tuple[Fired, ...]:
+        """The rules that fire on ``event``. ``fired``: the check's own record of the
+        ``once`` rules (``Check.prompted``, saved with the check), updated here; without it
+        this system remembers them in memory."""
+        if fired is None:
+            fired = self._fired.setdefault(event.check_id, set())
+            self._fired.move_to_end(event.check_id)
         out = []
         for rule in self.rules:
             if event.kind not in rule.on or (rule.once and rule.name in fired):

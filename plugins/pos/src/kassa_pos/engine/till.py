@@ -121,7 +121,7 @@ class Till:
         event = TillEvent.of(kind, check.id, lines, at=self.book.local_now(),
                              guest=check.guest, line=index, item=self.catalog.by_code,
                              site=self.site, till=self.name)
-        for fired in await self.messages.evaluate(event):
+        for fired in await self.messages.evaluate(event, check.prompted):
             if fired.prompt:
                 self._prompts.setdefault(check.id, []).append(fired.prompt)
             if fired.receipt:
