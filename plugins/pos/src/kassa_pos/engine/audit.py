@@ -2,7 +2,9 @@
 with ``await record(hub, kind, check, ...)``.
 
 The event goes through ``hub.emit`` like r_keeper's (persisted in the event log before any
-listener acts; a chat's alert rules, the reports and the video feed read it from there). Its
+listener acts; a chat's alert rules, the reports and the video feed read it from there); an
+action on a check is emitted by the check book in the transaction that saves the check
+(``hub.emit(ev, conn=)``: one commit, the check and its audit together). Its
 kind is one of ``kassa_pos.kinds.Kind`` and its severity the kind's declared one, unless the
 caller raises it (a lowered quantity is a warning). ``source_key`` makes a re-delivery a
 no-op: for an action on a check it is the check's id and the action's number on that check

@@ -3,7 +3,7 @@ saved in ``pos_check`` and audited (the ``Check`` value itself is ``engine/check
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import anyio
 from attrs import frozen
 from kassa.errors import RetryLater
-from kassa.model import Guest, Identifier, Quote, Severity
+from kassa.model import Event, Guest, Identifier, Quote, Severity
 from sqlalchemy import func, insert, select, update
 
 from kassa_pos.engine import audit, discounts
@@ -103,8 +103,10 @@ class CheckBook:
         c.reprice()
         return c
 
-    async def _save(self, c: Check, *, new: bool = False,
-                    expect: CheckState | None = None) -> None:
+    async def _save(self, c: Check, *, new: bool = False, expect: CheckState | None = None,
+                    events: Sequence[Event] | Callable[[], Sequence[Event]] = ()) -> None:
+        """Save the check and emit its ``events`` in the same transaction (one commit: both
+        or neither). A callable builds them once a new check has its number."""
         # one save at a time: two quick actions on a check (a double tap) must both
         # land, the second on the first's version, not fail as if another till wrote
         async with self._lock:
@@ -115,20 +117,25 @@ class CheckBook:
             version = c.version
 
             def write(conn: Any) -> int:
+                number = c.number or 0
                 if new:
-                    number = conn.execute(select(func.coalesce(func.max(t.c.number), 0))
-                                          .where(t.c.site == c.site)).scalar_one() + 1
+                    number = int(conn.execute(select(func.coalesce(func.max(t.c.number), 0))
+                                              .where(t.c.site == c.site)).scalar_one()) + 1
                     conn.execute(insert(t).values(id=c.id, site=c.site, number=number,
                                                      opened_at=c.opened_at, version=1,
                                                      **values))
-                    return int(number)
-                cond = [t.c.id == c.id, t.c.version == version]
-                if expect is not None:
-                    cond.append(t.c.state == expect.value)
-                done = conn.execute(update(t).where(*cond).values(version=version + 1, **values))
-                if done.rowcount != 1:
-                    raise check_error(self.locale, "stale")
-                return c.number or 0
+                    c.number = number  # a new check is nobody else's yet: its event names it
+                else:
+                    cond = [t.c.id == c.id, t.c.version == version]
+                    if expect is not None:
+                        cond.append(t.c.state == expect.value)
+                    done = conn.execute(update(t).where(*cond).values(version=version + 1,
+                                                                      **values))
+                    if done.rowcount != 1:
+                        raise check_error(self.locale, "stale")
+                for ev in events() if callable(events) else events:
+                    self.hub.emit(ev, conn=conn)  # write_sync's connection: written now
+                return number
 
             number = await self.hub.write_sync(write)
             c.version = 1 if new else version + 1
@@ -144,24 +151,24 @@ class CheckBook:
                 return self.rights.authorize_discount(actor, percent, manager)
             return self.rights.authorize(actor, right, manager)
         except AccessDenied as denied:
-            await audit.record(self.hub, Kind.ACTION_DENIED, c, site=self.site,
-                               actor=actor, manager=manager, right=right.value,
-                               reason=str(denied))
+            ev = audit.event(self.hub, Kind.ACTION_DENIED, c, site=self.site, actor=actor,
+                             manager=manager, right=right.value, reason=str(denied))
             if c is not None:
-                await self._save(c)  # the denial used a sequence number
+                await self._save(c, events=[ev])  # the denial used a sequence number
+            else:
+                await self.hub.emit(ev)
             raise
 
     async def _done(self, c: Check, kind: Kind, actor: Person, manager: Person | None,
                     *, also: Sequence[tuple[Kind, dict[str, Any]]] = (), **kw: Any) -> None:
-        """Save, then audit (``also``: more events of the same action, each with its own
-        arguments). The events' keys (check id + seq) are saved with the check first, so a
-        crash between the two re-emits the same keys, never new ones."""
+        """Save and audit in one transaction (``also``: more events of the same action, each
+        with its own arguments): the check and its events commit together or not at all.
+        The events' keys (check id + seq) are saved with the check, so repeating an action
+        that failed re-emits the same keys, never new ones."""
         events = [audit.event(self.hub, kind, c, actor=actor, manager=manager, **kw)]
         events += [audit.event(self.hub, k, c, actor=actor, manager=manager, **more)
                    for k, more in also]
-        await self._save(c)
-        for ev in events:
-            await self.hub.emit(ev)
+        await self._save(c, events=events)
 
     # -- the tills' checks -----------------------------------------------------------------
 
@@ -192,10 +199,11 @@ class CheckBook:
         c = self._attach(Check(site=self.site, till=till, cashier=actor,
                                opened_at=self.hub.clock.now()))
         key = f"pos:{c.id}:{c.next_seq()}"
-        await self._save(c, new=True)  # numbers the check: the event names it
+        # the save numbers the check, then the event names it (built in the transaction)
+        await self._save(c, new=True, events=lambda: [
+            audit.event(self.hub, Kind.CHECK_OPENED, c, actor=actor, key=key)])
         self.open_checks.setdefault(till, {})[c.id] = c
         self.active_ids[till] = c.id
-        await audit.record(self.hub, Kind.CHECK_OPENED, c, actor=actor, key=key)
         return c
 
     def _known_till(self, till: str) -> None:
@@ -391,8 +399,7 @@ class CheckBook:
         c.state, c.till = CheckState.OPEN, till
         ev = audit.event(self.hub, Kind.CHECK_RESUMED, c, actor=actor, amount=c.total,
                          deferred_on=was)
-        await self._save(c, expect=CheckState.DEFERRED)
-        await self.hub.emit(ev)
+        await self._save(c, expect=CheckState.DEFERRED, events=[ev])
         self.open_checks.setdefault(till, {})[c.id] = c
         self.active_ids[till] = c.id
         return c
