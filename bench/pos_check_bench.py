@@ -48,7 +48,8 @@ def summary(lat: list[float]) -> dict[str, Any]:
             "max_ms": round(lat[-1] * 1000, 1)}
 
 
-async def bench(url: str, folder: Path, n: int, rounds: int, lines: int) -> dict[str, Any]:
+async def bench(url: str, folder: Path, n: int, rounds: int, lines: int,
+                profiler: Any = None) -> dict[str, Any]:
     import kassa_atol
     import kassa_pos
     import kassa_sber
@@ -126,11 +127,15 @@ async def bench(url: str, folder: Path, n: int, rounds: int, lines: int) -> dict
                 s = time.perf_counter()
                 await bare_check(f"bare:{r}:{i}")
                 lat["bare"].append(time.perf_counter() - s)
+            if profiler is not None:
+                profiler.start()
             for _ in range(n):
                 s = time.perf_counter()
                 paid = await engine_check()
                 lat["engine"].append(time.perf_counter() - s)
                 receipts.append(paid.document.number)
+            if profiler is not None:
+                profiler.stop()
     await bare_fr.stop()
     b, e = summary(lat["bare"]), summary(lat["engine"])
     scans = summary(lat["scans"][1:])  # the warm-up check is not measured
@@ -151,8 +156,19 @@ def main() -> int:
     ap.add_argument("--checks", type=int, default=10, help="per round and path")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--lines", type=int, default=30)
+    ap.add_argument("--profile", metavar="HTML",
+                    help="profile the engine's checks with pyinstrument (`uv run --with "
+                         "pyinstrument ...`) into this HTML file; its timings are then slower")
     args = ap.parse_args()
     import anyio
+
+    profiler = None
+    if args.profile:
+        try:
+            from pyinstrument import Profiler
+        except ImportError:
+            ap.error("--profile needs pyinstrument: uv run --with pyinstrument python ...")
+        profiler = Profiler(async_mode="enabled", interval=0.0002)
 
     ctx = multiprocessing.get_context("spawn")
     here, there = ctx.Pipe()
@@ -161,7 +177,8 @@ def main() -> int:
     try:
         url = here.recv()
         with tempfile.TemporaryDirectory(prefix="pos-bench-") as tmp:
-            result = anyio.run(bench, url, Path(tmp), args.checks, args.rounds, args.lines)
+            result = anyio.run(bench, url, Path(tmp), args.checks, args.rounds, args.lines,
+                               profiler)
         here.send("stop")
         made = here.recv()
     finally:
@@ -169,6 +186,9 @@ def main() -> int:
         if child.is_alive():
             child.terminate()
     result["emulator_effects"] = made
+    if profiler is not None:
+        Path(args.profile).write_text(profiler.output_html())
+        print(profiler.output_text(show_all=False, timeline=False), file=sys.stderr)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     if result["engine_receipts"] != args.checks * args.rounds:
         print("the engine's checks did not each get their own receipt", file=sys.stderr)

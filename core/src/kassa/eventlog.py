@@ -24,7 +24,7 @@ from sqlmodel import col
 from kassa import codec
 from kassa.model import Event
 from kassa.store import Store, dialect_insert  # noqa: F401 (dialect_insert: its old home, for a release)
-from kassa.store.engine import sqlite_time
+from kassa.store.engine import _Held, sqlite_time
 from kassa.store.tables import EventRow, OutboxRow
 
 log = logging.getLogger("kassa.eventlog")
@@ -176,6 +176,9 @@ def insert_in(conn: Connection, p: Prepared) -> dict[str, int]:
     """Insert the prepared events (skipping known ones) and the outbox rows of the new ones
     inside ``conn``'s transaction (a synchronous SQLAlchemy connection: ``write_sync``'s,
     or ``run_sync`` of an async one); the new ids with their seq."""
+    held = conn.connection.driver_connection
+    if isinstance(held, _Held):  # write_sync on a SQLite file: the event log's own fast path
+        return _sqlite_insert(held.conn, p)
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENTS_LOCK})
     # executemany ("insertmanyvalues") with RETURNING: only new rows come back

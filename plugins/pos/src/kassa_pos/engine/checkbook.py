@@ -13,7 +13,7 @@ import anyio
 from attrs import frozen
 from kassa.errors import RetryLater
 from kassa.model import Event, Guest, Identifier, Quote, Severity
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from kassa_pos.engine import audit, discounts
 from kassa_pos.engine.catalog import Item, Lookup
@@ -126,11 +126,10 @@ class CheckBook:
                                                      **values))
                     c.number = number  # a new check is nobody else's yet: its event names it
                 else:
-                    cond = [t.c.id == c.id, t.c.version == version]
-                    if expect is not None:
-                        cond.append(t.c.state == expect.value)
-                    done = conn.execute(update(t).where(*cond).values(version=version + 1,
-                                                                      **values))
+                    done = conn.execute(_update(expect is not None), {
+                        "w_id": c.id, "w_version": version, "w_next": version + 1,
+                        "w_expect": expect.value if expect is not None else None,
+                        **{f"v_{k}": v for k, v in values.items()}})
                     if done.rowcount != 1:
                         raise check_error(self.locale, "stale")
                 for ev in events() if callable(events) else events:
@@ -413,6 +412,23 @@ class CheckBook:
         await self._done(c, Kind.CHECK_CLOSED, actor, None, amount=total, receipt=receipt,
                          lines=[_event_line(ln) for ln in c.live])
         self._forget(c)
+
+
+_UPDATES: dict[bool, Any] = {}
+_SAVED = ("till", "state", "cashier", "total", "updated_at", "body", "deferred_at")
+
+
+def _update(expect: bool) -> Any:
+    """The save's UPDATE, built once (building it per scan was a good part of a scan's
+    time): this version of the check, and with ``expect`` in the state it expects."""
+    stmt = _UPDATES.get(expect)
+    if stmt is None:
+        cond = [t.c.id == bindparam("w_id"), t.c.version == bindparam("w_version")]
+        if expect:
+            cond.append(t.c.state == bindparam("w_expect"))
+        stmt = _UPDATES[expect] = update(t).where(*cond).values(
+            version=bindparam("w_next"), **{k: bindparam(f"v_{k}") for k in _SAVED})
+    return stmt
 
 
 def _event_line(ln: CheckLine) -> Any:
