@@ -63,6 +63,24 @@ def on_startup(hub: Any) -> None:
         from kassa_pos.sim import run_shop
 
         hub.spawn(lambda: run_shop(hub), name="pos-demo-shop")
+    from kassa_pos.chain.service import start as start_chain
+
+    start_chain(hub)  # the chain's store or centre service, when [pos.chain] nats is set
+
+
+@hookimpl
+def register_routes(hub: Any) -> Sequence[Any]:
+    from kassa_pos.chain.lag import router
+    from kassa_pos.settings import PosSettings
+
+    return [router(hub)] if hub.section("pos", PosSettings).chain.centre else []
+
+
+@hookimpl
+def register_console_panels() -> Sequence[Any]:
+    from kassa_pos.chain.console import StoresPanel
+
+    return [StoresPanel()]
 
 
 @hookimpl

@@ -1,0 +1,174 @@
+"""The operator console's Stores screen (key ``s``) on the chain's centre: each store and
+till, the last document's time, the lag, reachable or not; refreshed every few seconds from
+``/api/pos/chain/v1/stores`` (``chain/lag.py``) through the console's admin client.
+Russian by default, English with the console's ``en`` locale."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from kassa.api.client import ApiError, HubUnavailable
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from kassa_pos.chain.lag import PREFIX
+
+COLS = ("store", "till", "last_at", "seq", "lag", "state")
+WORDS: dict[str, dict[str, str]] = {
+    "ru": {"title": "Магазины сети", "store": "Магазин", "till": "Касса",
+           "last_at": "Последний документ", "seq": "№ док.", "lag": "В пути",
+           "state": "Связь", "online": "на связи", "offline": "нет связи {ago}",
+           "unknown": "нет данных", "never": "ещё не было", "alerted": ", тревога с {since}",
+           "summary": "Магазинов {stores}: на связи {online}, без связи {offline}. "
+                      "Ждут записи в базу: {waiting}.",
+           "no_centre": "Этот хаб не центр сети ([pos.chain] centre = true).",
+           "offline_hub": "Хаб недоступен.", "error": "Ошибка API сети: {error}",
+           "s": "{n} с", "m": "{n} мин", "h": "{n} ч"},
+    "en": {"title": "Chain stores", "store": "Store", "till": "Till",
+           "last_at": "Last document", "seq": "Doc #", "lag": "In transit",
+           "state": "Link", "online": "online", "offline": "offline {ago}",
+           "unknown": "no data", "never": "none yet", "alerted": ", alert since {since}",
+           "summary": "{stores} stores: {online} online, {offline} offline. "
+                      "Waiting to be stored: {waiting}.",
+           "no_centre": "This hub is not the chain's centre ([pos.chain] centre = true).",
+           "offline_hub": "The hub is unreachable.", "error": "Chain API error: {error}",
+           "s": "{n} s", "m": "{n} min", "h": "{n} h"},
+}
+
+
+def say(locale: str, key: str, **kw: Any) -> str:
+    text = WORDS.get(locale, WORDS["ru"]).get(key, key)
+    return text.format(**kw) if kw else text
+
+
+def ago(locale: str, seconds: float) -> str:
+    n = int(seconds)
+    if n < 120:
+        return say(locale, "s", n=n)
+    if n < 7200:
+        return say(locale, "m", n=n // 60)
+    return say(locale, "h", n=n // 3600)
+
+
+def _time(value: str | None, locale: str) -> str:
+    if not value:
+        return say(locale, "never")
+    return datetime.fromisoformat(value).strftime("%d.%m %H:%M:%S")
+
+
+def state_text(store: dict[str, Any], locale: str) -> str:
+    if store["online"] is None:
+        return say(locale, "unknown")
+    if store["online"]:
+        text = say(locale, "online")
+    else:
+        silent = store["silent_s"]
+        text = say(locale, "offline", ago=ago(locale, silent) if silent is not None else "")
+        text = text.strip()
+    if store.get("offline_since"):
+        text += say(locale, "alerted", since=_time(store["offline_since"], locale))
+    return text
+
+
+def rows(data: dict[str, Any], locale: str) -> list[tuple[str, ...]]:
+    """The table: a line per store (its newest document), then a line per till."""
+    out: list[tuple[str, ...]] = []
+    for s in data["stores"]:
+        lag = "" if s["lag"] is None else str(s["lag"])
+        name = s["store"] if s["name"] == s["store"] else f"{s['store']} {s['name']}"
+        out.append((name, "", _time(s["last_at"], locale), "", lag, state_text(s, locale)))
+        for t in s["tills"]:
+            out.append(("", t["till"], _time(t["last_at"], locale), str(t["last_seq"]), "",
+                        ""))
+    return out
+
+
+def summary(data: dict[str, Any], locale: str) -> str:
+    stores = data["stores"]
+    waiting = data.get("waiting")
+    return say(locale, "summary", stores=len(stores),
+               online=sum(1 for s in stores if s["online"]),
+               offline=sum(1 for s in stores if s["online"] is False),
+               waiting="?" if waiting is None else waiting)
+
+
+class StoresPanel:
+    """``register_console_panels`` returns this: key ``s`` opens the screen."""
+
+    name = "pos-chain"
+    key = "s"
+
+    def __init__(self, locale: str | None = None) -> None:
+        self.locale = locale
+
+    @property
+    def title(self) -> str:
+        return say(self.locale or "ru", "title")
+
+    def screen(self, client: Any) -> Screen[None]:
+        return StoresScreen(client)
+
+
+class StoresScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "back", "Esc")]
+
+    def __init__(self, client: Any, refresh_s: float = 3.0) -> None:
+        super().__init__()
+        self.client = client
+        self.refresh_s = refresh_s
+        self.loads = 0  # finished loads, whatever their outcome (tests wait on it)
+
+    @property
+    def locale(self) -> str:
+        return str(getattr(self.app, "locale", "ru"))
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="chain-summary")
+        table: DataTable[str] = DataTable(id="chain-stores", cursor_type="row")
+        for c in COLS:
+            table.add_column(say(self.locale, c), key=c)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.run_worker(self.load(), exclusive=True, group="chain")
+        self.set_interval(self.refresh_s, lambda: self.run_worker(
+            self.load(), exclusive=True, group="chain"))
+
+    def action_back(self) -> None:
+        if hasattr(self.app, "action_show"):
+            self.app.action_show("dashboard")
+
+    async def load(self) -> None:
+        try:
+            await self._load()
+        finally:
+            self.loads += 1
+
+    async def _load(self) -> None:
+        request = getattr(self.client, "request", None)
+        head = self.query_one("#chain-summary", Static)
+        if request is None:
+            head.update(say(self.locale, "offline_hub"))
+            return
+        try:
+            data = await request("GET", f"{PREFIX}/stores")
+        except HubUnavailable:
+            head.update(say(self.locale, "offline_hub"))
+            return
+        except ApiError as exc:
+            key = "no_centre" if getattr(exc, "status", None) == 404 else "error"
+            head.update(say(self.locale, key, error=str(exc)))
+            return
+        self.show(data)
+
+    def show(self, data: dict[str, Any]) -> None:
+        self.query_one("#chain-summary", Static).update(summary(data, self.locale))
+        table = self.query_one("#chain-stores", DataTable)
+        table.clear()
+        for n, row in enumerate(rows(data, self.locale)):
+            table.add_row(*row, key=str(n))

@@ -1,0 +1,77 @@
+"""Each store's lag as the centre sees it, for the console's Stores screen:
+``GET /api/pos/chain/v1/stores`` on the centre hub (the admin token, as the core's API).
+
+Two sources, joined per store: ``pos_chain_till`` (each till's last applied sequence, its
+document's own time, when the centre applied it) and what the centre service last read of
+``CHAIN``'s sources (JetStream's lag, i.e. messages still in the store's stream, and its
+last contact with the store), plus the alerts it raised.
+"""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from kassa_pos.chain.ingest import till_t
+from kassa_pos.chain.service import CENTRE, REACH_S, SourceState
+from kassa_pos.settings import PosSettings
+
+PREFIX = "/api/pos/chain/v1"
+
+
+def _iso(d: datetime | None) -> str | None:
+    return d.isoformat() if d is not None else None
+
+
+async def stores(hub: Any) -> dict[str, Any]:
+    """The Stores screen's data: one entry per store (configured or heard from)."""
+    cfg = hub.section("pos", PosSettings).chain
+    async with hub.engine.connect() as conn:
+        rows = (await conn.execute(sa.select(till_t).order_by(till_t.c.store,
+                                                              till_t.c.till))).all()
+    st = hub.state(CENTRE)
+    seen: dict[str, SourceState] = st.get("sources") or {}
+    offline: dict[str, datetime] = st.get("offline") or {}
+    tills: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        tills.setdefault(r.store, []).append({
+            "till": r.till, "last_seq": int(r.last_seq), "last_at": _iso(r.last_at),
+            "seen_at": _iso(r.seen_at)})
+    out = []
+    for code in sorted(set(cfg.stores) | set(tills)):
+        src = seen.get(code)
+        own = [r for r in rows if r.store == code]
+        out.append({
+            "store": code, "name": hub.site(code).name,
+            "online": src.online if src is not None else None,  # None: not read yet
+            "silent_s": round(src.silent_s, 1) if src and src.silent_s is not None else None,
+            "lag": src.lag if src is not None else None,
+            "error": src.error if src is not None else "",
+            "offline_since": _iso(offline.get(code)),
+            "last_at": _iso(max((r.last_at for r in own), default=None)),
+            "seen_at": _iso(max((r.seen_at for r in own), default=None)),
+            "tills": tills.get(code, [])})
+    return {"stores": out, "waiting": st.get("waiting"), "at": _iso(st.get("at")),
+            "reach_s": REACH_S, "offline_after": cfg.offline_after}
+
+
+def router(hub: Any) -> Any:
+    from litestar import Router, get
+    from litestar.connection import ASGIConnection
+    from litestar.exceptions import NotAuthorizedException
+    from litestar.handlers import BaseRouteHandler
+
+    def guard(conn: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        token = str(getattr(hub, "api_token", "") or "")
+        got = conn.headers.get("authorization", "")
+        if not token or not pysecrets.compare_digest(got.encode(), f"Bearer {token}".encode()):
+            raise NotAuthorizedException("a valid 'Authorization: Bearer <token>' is required")
+
+    @get("/stores")
+    async def list_stores() -> dict[str, Any]:
+        return await stores(hub)
+
+    return Router(PREFIX, route_handlers=[list_stores], guards=[guard])
