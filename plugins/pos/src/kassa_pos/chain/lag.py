@@ -10,7 +10,7 @@ last contact with the store), plus the alerts it raised.
 from __future__ import annotations
 
 import secrets as pysecrets
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +23,10 @@ PREFIX = "/api/pos/chain/v1"
 
 
 def _iso(d: datetime | None) -> str | None:
-    return d.isoformat() if d is not None else None
+    if d is None:
+        return None
+    # SQLite hands timestamps back without their zone; they are written in UTC
+    return (d if d.tzinfo is not None else d.replace(tzinfo=UTC)).isoformat()
 
 
 async def stores(hub: Any) -> dict[str, Any]:

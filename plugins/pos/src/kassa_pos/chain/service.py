@@ -20,8 +20,9 @@ and the tills go on).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -97,6 +98,19 @@ async def _close(nc: Any) -> None:
             log.debug("closing nats: %s", describe(exc))
 
 
+async def _in_group(*jobs: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``jobs`` together until one fails; its exception comes out as itself (not an
+    ExceptionGroup), so the supervisor's one line names it."""
+    try:
+        async with anyio.create_task_group() as tg:
+            for job in jobs:
+                tg.start_soon(job)
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+
+
 def store_site(hub: Any, pos: PosSettings) -> str:
     """The store's site: ``[pos] store``, else the hub's only site."""
     if pos.store:
@@ -127,21 +141,22 @@ class StoreService:
     async def run(self) -> None:
         listen = getattr(self.hub, "listen", None)
         queue = listen() if listen is not None else None
+        jobs = [self._rounds] if queue is None else [self._rounds, partial(self._hear, queue)]
         try:
-            async with anyio.create_task_group() as tg:
-                if queue is not None:
-                    tg.start_soon(self._hear, queue)
-                while True:
-                    await self.round()
-                    with anyio.move_on_after(self.cfg.interval):
-                        await self.wake.wait()
-                    await anyio.sleep(WAKE_DEBOUNCE_S)
-                    self.wake = anyio.Event()
+            await _in_group(*jobs)
         finally:
             if queue is not None:
                 self.hub.unlisten(queue)
             await _close(self._nc)
             self._nc = self._js = None
+
+    async def _rounds(self) -> None:
+        while True:
+            await self.round()
+            with anyio.move_on_after(self.cfg.interval):
+                await self.wake.wait()
+            await anyio.sleep(WAKE_DEBOUNCE_S)
+            self.wake = anyio.Event()
 
     async def _hear(self, queue: Any) -> None:
         while True:
@@ -319,9 +334,7 @@ class CentreService:
                      self.cfg.centre_stream, self.cfg.durable, ", ".join(self.cfg.stores))
             if not self.restored:
                 await self._restore()
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(self._watch, js, sub)
-                await self._consume(sub)
+            await _in_group(partial(self._watch, js, sub), partial(self._consume, sub))
         finally:
             await _close(nc)
 
@@ -401,7 +414,7 @@ def start(hub: Any) -> None:
         if not hub.settings.store_url.startswith("postgresql"):
             raise UserError("[pos.chain] centre needs the hub's store on PostgreSQL "
                              "([store] url = postgresql+psycopg://...)")
-        centre = CentreService(hub, cfg)
+        centre = CentreService(hub, cfg, connect=connect)  # looked up now: a test swaps it
         hub.state(CENTRE)["service"] = centre
         hub.spawn(centre.run, name="pos chain centre")
         return
@@ -409,6 +422,6 @@ def start(hub: Any) -> None:
         site = store_site(hub, pos)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    store = StoreService(hub, cfg, code=site, site=site)
+    store = StoreService(hub, cfg, code=site, site=site, connect=connect)
     hub.state(link.OWNER)["service"] = store
     hub.spawn(store.run, name="pos chain outbox")
