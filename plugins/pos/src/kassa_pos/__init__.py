@@ -88,3 +88,10 @@ def register_exchange_formats() -> Sequence[Any]:
     from kassa_pos.exchange.service import CommerceML
 
     return [CommerceML()]
+
+
+@hookimpl
+def register_reports() -> Sequence[Any]:
+    from kassa_pos.chain.analysis_reports import definitions
+
+    return definitions()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,15 +52,57 @@ parked_t = sa.Table(  # documents that arrived before a gap in their till closed
     sa.Column("seq", sa.BigInteger, primary_key=True),
     sa.Column("data", sa.Text, nullable=False),
 )
+# Sales analysis (chain/analysis.py): one narrow row per sale or return line, written in the
+# document's own transaction; returns carry sign -1 and negative qty / amount / discount.
+line_t = sa.Table(
+    "pos_chain_line", metadata,
+    sa.Column("doc_id", sa.String(200), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True),
+    sa.Column("store", sa.String(32), nullable=False),
+    sa.Column("till", sa.String(64), nullable=False),
+    sa.Column("at", _TS, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),  # the store's local date and hour
+    sa.Column("hour", sa.SmallInteger, nullable=False),
+    sa.Column("cashier", sa.String(100), nullable=False),
+    sa.Column("department", sa.SmallInteger, nullable=False),  # 0: the register's default
+    sa.Column("item_code", sa.String(64), nullable=False),
+    sa.Column("item_group", sa.String(64), nullable=False),
+    sa.Column("qty", sa.Numeric(14, 3), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),  # kopecks after discounts
+    sa.Column("discount", sa.BigInteger, nullable=False),
+    sa.Column("rule", sa.String(200), nullable=False),  # the discount's rule(s), "" none
+    sa.Column("guest", sa.String(100)),
+    sa.Column("sign", sa.SmallInteger, nullable=False),
+    # the time filter of every report: BRIN stays tiny since lines arrive roughly in time
+    sa.Index("ix_pos_chain_line_at", "at", postgresql_using="brin"),
+    sa.Index("ix_pos_chain_line_guest", "guest", "at",
+             postgresql_where=sa.text("guest IS NOT NULL")),
+)
+day_t = sa.Table(  # per local day, store and department: what the chain-wide reports read
+    "pos_chain_sales_day", metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("store", sa.String(32), primary_key=True),
+    sa.Column("department", sa.SmallInteger, primary_key=True),
+    sa.Column("lines", sa.BigInteger, nullable=False),
+    sa.Column("qty", sa.Numeric(16, 3), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("discount", sa.BigInteger, nullable=False),
+    sa.Column("returned", sa.BigInteger, nullable=False),  # returns' amount, positive
+)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def apply(conn: Any, doc: ChainDoc, *, now: datetime | None = None) -> list[str]:
+async def apply(conn: Any, doc: ChainDoc, *, now: datetime | None = None,
+                zone: tzinfo | None = None) -> list[str]:
     """One document in one transaction (``conn`` inside ``engine.begin()``); the ids applied
-    now (empty: a repeat, or parked behind a gap)."""
+    now (empty: a repeat, or parked behind a gap). A sale's or return's lines go into the
+    analysis tables in the same transaction; ``zone`` is the store's (local day and hour),
+    Europe/Moscow when not given."""
+    from kassa_pos.chain.analysis import project
+
     now = now or _now()
     key = (till_t.c.store == doc.store) & (till_t.c.till == doc.till)
     await conn.execute(pg_insert(till_t).values(store=doc.store, till=doc.till, last_seq=0,
@@ -86,6 +128,7 @@ async def apply(conn: Any, doc: ChainDoc, *, now: datetime | None = None) -> lis
             .on_conflict_do_nothing(index_elements=["doc_id"]))
         if res.rowcount:
             applied.append(d.doc_id)
+            await project(conn, d, zone)  # only when new: a redelivery adds no lines
     if run:
         await conn.execute(parked_t.delete().where(
             (parked_t.c.store == doc.store) & (parked_t.c.till == doc.till)
