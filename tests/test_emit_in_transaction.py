@@ -107,6 +107,8 @@ async def test_write_sync_commits_its_rows_and_events_together(tmp_path):
             assert (await conn.execute(text("SELECT n FROM acme"))).scalars().all() == [7]
         assert hub.log.written == 2
     assert len(ch.sent) == 4
+    # the router's decision was made in the writer thread: the same texts as emit's
+    assert sum("Удаление чека" in m.text and "290,00" in m.text for m in ch.sent) == 2
 
 
 async def test_a_connection_the_hub_did_not_hand_out_is_refused(tmp_path):
