@@ -254,7 +254,7 @@ class Reach:
         heard = heard.replace(microsecond=0)  # the key of one outage: stable between reads
         silent = (now - heard).total_seconds()
         if store in self.alerted:
-            if silent_s is not None and silent_s < REACH_S:
+            if silent_s is not None and silent_s < min(REACH_S, self.offline_after):
                 since = self.alerted.pop(store)
                 return [Event.of(site=store, kind=EventKind.SITE_ONLINE, occurred_at=now,
                                  source_key=f"chain-online:{store}:{since.isoformat()}",
@@ -379,6 +379,7 @@ class CentreService:
             except _link_errors():
                 waiting = None
         now = self.hub.clock.now()
+        log.debug("chain centre: sources %s", states)
         events = [e for s in states.values() for e in self.reach.observe(s.store, s.silent_s,
                                                                          now)]
         for e in events:
@@ -414,7 +415,8 @@ def start(hub: Any) -> None:
         if not hub.settings.store_url.startswith("postgresql"):
             raise UserError("[pos.chain] centre needs the hub's store on PostgreSQL "
                              "([store] url = postgresql+psycopg://...)")
-        centre = CentreService(hub, cfg, connect=connect)  # looked up now: a test swaps it
+        # connect and WATCH_S looked up now: a test swaps them
+        centre = CentreService(hub, cfg, connect=connect, watch_s=WATCH_S)
         hub.state(CENTRE)["service"] = centre
         hub.spawn(centre.run, name="pos chain centre")
         return
