@@ -317,3 +317,51 @@ async def test_the_stores_screen_data_joins_tills_and_sources(tmp_path):
     assert console.summary(data, "ru") == ("Магазинов 2: на связи 1, без связи 1. "
                                            "Ждут записи в базу: 2.")
     assert console.rows(data, "en")[3][5] == "offline 7 min, alert since 02.12 09:53:00"
+
+
+async def test_the_stores_screen_in_the_console(tmp_path):
+    import kassa_pos
+    from kassa.api.client import AdminClient
+    from kassa_console.app import ConsoleApp
+    from kassa_pos.chain.console import StoresPanel, StoresScreen
+    from textual.widgets import DataTable, Static
+
+    data = {"stores": [
+        {"store": "S01", "name": "S01", "online": False, "silent_s": 75.0, "lag": 12,
+         "error": "", "offline_since": None, "last_at": AT.isoformat(), "seen_at": None,
+         "tills": [{"till": "S01-T1", "last_seq": 9, "last_at": AT.isoformat(),
+                    "seen_at": None}]}], "waiting": 0, "at": AT.isoformat()}
+
+    async def screen_text(client: Any) -> tuple[str, list[list[str]]]:
+        app = ConsoleApp(client, panels=[StoresPanel()])
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.press("s")
+            await pilot.pause()
+            screen: Any = app.screen
+            assert isinstance(screen, StoresScreen)
+            await eventually(lambda: screen.loads > 0, within=20)
+            head = str(screen.query_one("#chain-summary", Static).render())
+            table: Any = screen.query_one("#chain-stores", DataTable)
+            return head, [[str(c) for c in table.get_row_at(i)]
+                          for i in range(table.row_count)]
+
+    async with make_hub({"sites": [{"code": "S01"}]}, tmp_path, plugins=[kassa_pos],
+                        api=True) as hub:
+        client = AdminClient(f"http://127.0.0.1:{hub.api_port}", hub.api_token)
+        try:
+            head, rows = await screen_text(client)  # not the centre: no such route here
+            assert head == "Этот хаб не центр сети ([pos.chain] centre = true)." and not rows
+            real = client.request
+
+            async def request(method: str, path: str, **kw: Any) -> Any:
+                if path == "/api/pos/chain/v1/stores":
+                    return data
+                return await real(method, path, **kw)
+
+            client.request = request  # type: ignore[method-assign]
+            head, rows = await screen_text(client)
+        finally:
+            await client.aclose()
+    assert head == "Магазинов 1: на связи 0, без связи 1. Ждут записи в базу: 0."
+    assert rows == [["S01", "", "02.12 10:00:00", "", "12", "нет связи 75 с"],
+                    ["", "S01-T1", "02.12 10:00:00", "9", "", ""]]
