@@ -100,6 +100,9 @@ async def test_write_sync_commits_its_rows_and_events_together(tmp_path):
             return 7
 
         assert await hub.write_sync(save) == 7
+        # what emit returns there is awaitable like its other answers: new or not
+        again = await hub.write_sync(lambda conn: hub.emit(ev(key="w1"), conn=conn))
+        assert await again is False
         await until(lambda: rec.seen == ["w1", "w2"])
         assert await hub.drain()
         assert await logged(hub) == ["w1", "w2"]
