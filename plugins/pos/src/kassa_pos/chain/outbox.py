@@ -43,35 +43,49 @@ def _unnumbered(doc_id: Any) -> Any:
     return ~sa.exists().where(out_t.c.doc_id == doc_id)
 
 
-def _finished(conn: Any, site: str) -> list[tuple[str, dict[str, Any]]]:
-    """The finished documents of ``site`` not numbered yet."""
+def _queries(conn: Any, site: str) -> list[tuple[str, Any]]:
+    """Per kind, the select of ``site``'s finished documents not numbered yet."""
     s, r, sh = pay_tables.sale, pay_tables.return_, pay_tables.shift
     text = sa.String()
-    rows: list[tuple[str, dict[str, Any]]] = []
-    rows += [("sale", dict(x._mapping)) for x in conn.execute(
-        sa.select(s).where((s.c.site == site)
-                           & _unnumbered(sa.literal("sale:", text) + s.c.check_id)))]
-    rows += [("return", dict(x._mapping)) for x in conn.execute(
-        sa.select(r).where((r.c.site == site) & (r.c.status == "done")
-                           & _unnumbered(sa.literal("return:", text) + r.c.key)))]
     shift_id = (sa.literal("shift:", text) + sh.c.site + ":" + sh.c.till + ":"
                 + sa.cast(sh.c.n, text))
-    rows += [("shift", dict(x._mapping)) for x in conn.execute(
-        sa.select(sh).where((sh.c.site == site) & sh.c.closed_at.is_not(None)
-                            & _unnumbered(shift_id)))]
     # the log holds several audit events per sale: past the watermark only (see _AUDIT)
     mark = _audit_mark(conn, site) if conn.dialect.name == "sqlite" else 0
-    audit = conn.execute(
-        sa.select(_events.c.seq, _events.c.id, _events.c.kind, _events.c.occurred_at,
-                  _events.c.payload)
-        .where((_events.c.seq > mark) & (_events.c.site == site)
-               & _events.c.kind.like("pos\\_%", escape="\\")
-               & _unnumbered(sa.literal("audit:", text) + _events.c.id))
-        .order_by(_events.c.seq)).all()
-    rows += [("audit", {k: v for k, v in x._mapping.items() if k != "seq"}) for x in audit]
-    if audit and conn.dialect.name == "sqlite":
-        _save_audit_mark(conn, site, int(audit[-1].seq))
+    return [
+        ("sale", sa.select(s).where(
+            (s.c.site == site) & _unnumbered(sa.literal("sale:", text) + s.c.check_id))),
+        ("return", sa.select(r).where(
+            (r.c.site == site) & (r.c.status == "done")
+            & _unnumbered(sa.literal("return:", text) + r.c.key))),
+        ("shift", sa.select(sh).where(
+            (sh.c.site == site) & sh.c.closed_at.is_not(None) & _unnumbered(shift_id))),
+        ("audit", sa.select(_events.c.seq, _events.c.id, _events.c.kind,
+                            _events.c.occurred_at, _events.c.payload)
+         .where((_events.c.seq > mark) & (_events.c.site == site)
+                & _events.c.kind.like("pos\\_%", escape="\\")
+                & _unnumbered(sa.literal("audit:", text) + _events.c.id))
+         .order_by(_events.c.seq)),
+    ]
+
+
+def _finished(conn: Any, site: str) -> list[tuple[str, dict[str, Any]]]:
+    """The finished documents of ``site`` not numbered yet."""
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for kind, query in _queries(conn, site):
+        found = conn.execute(query).all()
+        if kind != "audit":
+            rows += [(kind, dict(x._mapping)) for x in found]
+            continue
+        rows += [(kind, {k: v for k, v in x._mapping.items() if k != "seq"}) for x in found]
+        if found and conn.dialect.name == "sqlite":
+            _save_audit_mark(conn, site, int(found[-1].seq))
     return rows
+
+
+def anything_new(conn: Any, site: str) -> bool:
+    """Whether ``number`` would add a document; read-only (a read connection), so a round
+    with nothing new never takes the store's write lock from the tills."""
+    return any(conn.execute(q.limit(1)).first() is not None for _, q in _queries(conn, site))
 
 
 # The event log only grows and, on SQLite (the store node's store), one writer at a time

@@ -168,7 +168,10 @@ class StoreService:
         """One round: number, publish, record. The link's failure is the link's state;
         anything else is a bug and goes to the supervisor (recorded first)."""
         try:
-            await self.hub.write_sync(lambda c: outbox.number(c, self.code, self.site))
+            async with self.hub.store.read() as conn:
+                new = await conn.run_sync(lambda c: outbox.anything_new(c, self.site))
+            if new:
+                await self.hub.write_sync(lambda c: outbox.number(c, self.code, self.site))
             sent = await self._publish()
             state = await self._state(online=True, error="")
             if sent:
