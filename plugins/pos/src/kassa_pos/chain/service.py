@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import anyio
 import sqlalchemy as sa
@@ -319,6 +320,7 @@ class CentreService:
         self.restored = False
         self.applied = 0  # documents applied since start (tests wait on it)
         self.watched = 0  # finished watch rounds
+        self._zones: dict[str, tzinfo] = {}
 
     @property
     def state(self) -> dict[str, Any]:
@@ -362,9 +364,22 @@ class CentreService:
                     await msg.term()
                     continue
                 async with self.hub.engine.begin() as conn:
-                    applied = await apply(conn, doc, now=self.hub.clock.now())
+                    applied = await apply(conn, doc, now=self.hub.clock.now(),
+                                          zone=self.zone(doc.store))
                 await msg.ack()  # after the commit: a crash in between only redelivers
                 self.applied += len(applied)
+
+    def zone(self, store: str) -> tzinfo:
+        """The store's time zone (its ``[[sites]]`` entry): the analysis' local day."""
+        name = self.hub.site(store).timezone
+        if name not in self._zones:
+            try:
+                self._zones[name] = ZoneInfo(name)
+            except (ValueError, ZoneInfoNotFoundError):
+                log.error("chain centre: store %s: unknown time zone %r; Moscow time used",
+                          store, name)
+                self._zones[name] = ZoneInfo("Europe/Moscow")
+        return self._zones[name]
 
     async def _watch(self, js: Any, sub: Any) -> None:
         while True:
