@@ -67,9 +67,6 @@ class _Ready:
         return self.value
         yield  # a generator: awaiting it does not suspend
 
-    def __bool__(self) -> bool:
-        return self.value
-
 
 class SystemClock:
     def now(self) -> datetime:
