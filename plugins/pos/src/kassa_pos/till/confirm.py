@@ -1,0 +1,75 @@
+"""A manager's confirmation: the sale screen opens it when the engine says ``AccessDenied``
+(a void, a price override, a return without a receipt...) and retries the action with the
+``Person`` this screen dismisses with (the engine checks that person's rights and audits
+who confirmed). The manager swipes a staff card (a scanner burst reaches ``on_scan``) or
+types a PIN into a password field; the PIN is never shown, kept or logged."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kassa.i18n import t
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+if TYPE_CHECKING:
+    from kassa_pos.engine.rights import Person
+    from kassa_pos.engine.till import Till
+
+
+class ConfirmScreen(ModalScreen["Person | None"]):
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical {
+        width: 60; height: auto; border: thick $warning; background: $surface; padding: 0 1;
+    }
+    ConfirmScreen #title { text-style: bold; }
+    ConfirmScreen #why { color: $warning; }
+    ConfirmScreen #status { color: $error; height: auto; }
+    ConfirmScreen #keys { color: $text-muted; }
+    """
+    BINDINGS = [Binding("escape", "cancel", show=False, priority=True)]
+
+    def __init__(self, till: Till, text: str, *, actor: Person | None = None) -> None:
+        super().__init__()
+        self.till, self.text, self.actor = till, text, actor
+        self.locale = till.book.locale
+
+    def compose(self) -> ComposeResult:
+        loc = self.locale
+        with Vertical():
+            yield Static(t("pos.till.confirm.title", loc), id="title")
+            yield Static(self.text, id="why")
+            yield Static(t("pos.till.confirm.hint", loc))
+            yield Input(placeholder=t("pos.till.confirm.pin", loc), password=True, id="pin")
+            yield Static("", id="status")
+            yield Static(t("pos.till.confirm.keys", loc), id="keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#pin", Input).focus()
+
+    def on_scan(self, code: str) -> None:
+        """A staff card swiped on a scanner while this screen is up."""
+        self._try(code)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        secret, event.input.value = event.value, ""
+        self._try(secret)
+
+    def _try(self, secret: str) -> None:
+        person = self.till.book.rights.identify(secret.strip())
+        status = self.query_one("#status", Static)
+        if person is None:
+            status.update(t("pos.till.confirm.wrong", self.locale))
+            return
+        if self.actor is not None and person.code == self.actor.code:
+            status.update(t("pos.till.confirm.self", self.locale))
+            return
+        self.dismiss(person)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
