@@ -1,9 +1,10 @@
 """Chain-wide sales report benchmark: ``--lines`` (10,000,000) sale / return lines in the
 centre's analysis table (``pos_chain_line``, generated in SQL by ``generate_series``) and its
-per day / store / department summary (``pos_chain_sales_day``, built with the same GROUP BY
-the ingester folds each document into), then the reports' own queries (``kassa_pos.chain.
-analysis``) against a baseline in the same run: a bare ``SELECT count(*), sum(amount)`` over
-the same lines. Goal: a chain-wide sales report over 10M lines under 2 s.
+summaries per day and store / department / hour and per day and item (rebuilt each run by the
+same upserts the ingester runs per document, ``analysis.fold_selects``), then the reports'
+own queries (``kassa_pos.chain.analysis``) against a baseline in the same run: a bare
+``SELECT count(*), sum(amount)`` over the same lines. Goal: a chain-wide sales report over
+10M lines under 2 s.
 
     uv run python bench/pos_chain_report_bench.py [--lines 10000000] [--rounds 7] [--cleanup]
 
@@ -28,7 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from kassa_pos.chain import analysis as an
-from kassa_pos.chain.ingest import day_t, line_t
+from kassa_pos.chain.ingest import day_t, hour_t, item_t, line_t
 
 SCHEMA = "pos_chain_bench"
 START = datetime(2026, 9, 1, 0, 0, tzinfo=UTC)
@@ -57,12 +58,6 @@ FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) AS g,
      LATERAL (SELECT CASE WHEN d % 33 = 0 THEN -1 ELSE 1 END AS sign,
                      (4000 + h % 200000) AS amount) AS s
 """
-_FOLD = """
-INSERT INTO pos_chain_sales_day (day, store, department, lines, qty, amount, discount, returned)
-SELECT day, store, department, count(*), sum(qty), sum(amount), sum(discount),
-       sum(CASE WHEN sign < 0 THEN -amount ELSE 0 END)
-FROM pos_chain_line GROUP BY day, store, department
-"""
 
 
 def _engine(url: str) -> sa.Engine:
@@ -83,16 +78,32 @@ def prepare(url: str, n: int) -> dict[str, float]:
             sa.text("SELECT count(*) FROM pos_chain_line")).scalar_one()
     if have == n:
         print(f"reusing {n:,} lines in schema {SCHEMA}", file=sys.stderr)
-        eng.dispose()
-        return took
+    else:
+        with eng.begin() as c:
+            c.exec_driver_sql("DROP TABLE IF EXISTS pos_chain_line")
+            line_t.create(c)  # as the migration makes it; indexes come after the fill
+            for ix in list(line_t.indexes):
+                ix.drop(c)
+            c.exec_driver_sql("ALTER TABLE pos_chain_line DROP CONSTRAINT pos_chain_line_pkey")
+        took.update(_fill(eng, n))
+    # the summaries, rebuilt each run by the same upserts the ingester runs per document
+    t0 = time.perf_counter()
     with eng.begin() as c:
-        c.exec_driver_sql("DROP TABLE IF EXISTS pos_chain_line, pos_chain_sales_day")
-        # the tables as the migration makes them, indexes added after the fill
-        line_t.create(c)
-        day_t.create(c)
-        for ix in list(line_t.indexes):
-            ix.drop(c)
-        c.exec_driver_sql("ALTER TABLE pos_chain_line DROP CONSTRAINT pos_chain_line_pkey")
+        for t in (day_t, hour_t, item_t):
+            t.drop(c, checkfirst=True)
+            t.create(c)
+        for stmt in an.fold_selects():
+            c.execute(stmt)
+    took["summaries_s"] = time.perf_counter() - t0
+    with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        for t in (line_t, day_t, hour_t, item_t):
+            c.exec_driver_sql(f"VACUUM ANALYZE {t.name}")
+    eng.dispose()
+    return took
+
+
+def _fill(eng: sa.Engine, n: int) -> dict[str, float]:
+    took: dict[str, float] = {}
     t0 = time.perf_counter()
     step = 1_000_000
     fill = sa.text(_FILL.format(days=DAYS))
@@ -107,14 +118,6 @@ def prepare(url: str, n: int) -> dict[str, float]:
         for ix in line_t.indexes:
             ix.create(c)
     took["indexes_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    with eng.begin() as c:
-        c.exec_driver_sql(_FOLD)
-    took["summary_s"] = time.perf_counter() - t0
-    with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.exec_driver_sql("VACUUM ANALYZE pos_chain_line")
-        c.exec_driver_sql("VACUUM ANALYZE pos_chain_sales_day")
-    eng.dispose()
     return took
 
 
@@ -141,9 +144,11 @@ def main() -> None:
         "sales by store (summary)": an.by_store(a, b),
         "sales by department (summary)": an.by_department(a, b),
         "sales by store (lines)": an.by_store_lines(a, b),
-        "sales by hour (lines)": an.by_hour(a, b),
-        "top 20 items (lines)": an.top_items(a, b),
-        "one store, one week by hour (lines, BRIN)": an.by_hour(
+        "sales by hour (summary)": an.by_hour(a, b),
+        "top 20 items (summary)": an.top_items(a, b),
+        "sales by hour (lines)": an.by_hour_lines(a, b),
+        "top 20 items (lines)": an.top_items_lines(a, b),
+        "one store, one week by hour (lines, BRIN)": an.by_hour_lines(
             START + timedelta(days=30), START + timedelta(days=37), "S07"),
     }
     eng = _engine(args.url)
@@ -160,26 +165,30 @@ def main() -> None:
                 times[k].append(time.perf_counter() - t0)
         plans = {}
         for k in ("baseline count(*), sum(amount)", "sales by store (summary)",
-                  "sales by store (lines)"):
+                  "sales by store (lines)", "top 20 items (summary)"):
             compiled = queries[k].compile(dialect=c.dialect)
             plans[k] = "\n".join(r[0] for r in c.exec_driver_sql(
                 "EXPLAIN (ANALYZE, BUFFERS) " + str(compiled), compiled.params))
         size = c.execute(sa.text(
             "SELECT pg_total_relation_size('pos_chain_line'), "
             "pg_total_relation_size('pos_chain_sales_day'), "
-            "(SELECT count(*) FROM pos_chain_sales_day)")).one()
+            "(SELECT count(*) FROM pos_chain_sales_day), "
+            "pg_relation_size('ix_pos_chain_line_at')")).one()
     eng.dispose()
 
     base = results["baseline count(*), sum(amount)"][0]
     by_store = results["sales by store (summary)"]
-    same = (sum(int(r[1]) for r in by_store) == base[0]
+    same = (results["sales by hour (summary)"] == results["sales by hour (lines)"]
+            and results["top 20 items (summary)"] == results["top 20 items (lines)"]
+            and sum(int(r[1]) for r in by_store) == base[0]
             and sum(int(r[2]) for r in by_store) == int(base[1])
             and [tuple(r) for r in by_store] == [tuple(r) for r in
                                                   results["sales by store (lines)"]])
     summary = {
         "lines": args.lines, "rounds": args.rounds, **{k: round(v, 1) for k, v in took.items()},
         "line_table_mb": round(size[0] / 2**20), "summary_table_mb": round(size[1] / 2**20),
-        "summary_rows": int(size[2]), "summary_equals_lines": same,
+        "summary_rows": int(size[2]), "brin_kb": round(size[3] / 1024),
+        "summary_equals_lines": same,
         "queries": {k: {"p50_ms": round(statistics.median(v) * 1000, 1),
                         "p95_ms": round(_pct(v, 0.95) * 1000, 1)} for k, v in times.items()},
     }

@@ -26,10 +26,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from kassa_pos.chain.documents import ChainDoc
-from kassa_pos.chain.ingest import day_t, line_t
+from kassa_pos.chain.ingest import day_t, hour_t, item_t, line_t
 
 DEFAULT_ZONE = ZoneInfo("Europe/Moscow")  # the core's default site time zone
-L, D = line_t, day_t
+L, D, H, ITEM = line_t, day_t, hour_t, item_t
 
 
 def _json(v: Any) -> Any:
@@ -148,22 +148,44 @@ async def _sale_of(conn: Any, check_id: Any) -> tuple[Any, dict[int, dict[str, A
         for r in rows}
 
 
+def _upsert(table: sa.Table, keys: list[str], agg: sa.Select[Any], add: list[str],
+            keep: tuple[str, ...] = ()) -> Any:
+    ins = pg_insert(table).from_select([*keys, *keep, *add], agg)
+    set_ = {c: table.c[c] + ins.excluded[c] for c in add}
+    # max() as the full GROUP BY takes it, so a rebuild gives the same rows
+    set_.update({c: sa.func.greatest(table.c[c], ins.excluded[c]) for c in keep})
+    return ins.on_conflict_do_update(index_elements=keys, set_=set_)
+
+
+def fold_selects(doc_id: str | None = None) -> list[Any]:
+    """The summaries' upserts from a GROUP BY over one document's lines (``None``: over all
+    lines, to rebuild them)."""
+    def of(q: sa.Select[Any]) -> sa.Select[Any]:
+        return q.where(L.c.doc_id == doc_id) if doc_id is not None else q
+
+    returned = sa.func.sum(sa.case((L.c.sign < 0, -L.c.amount), else_=0))
+    day = of(sa.select(L.c.day, L.c.store, L.c.department, sa.func.count(),
+                       sa.func.sum(L.c.qty), sa.func.sum(L.c.amount),
+                       sa.func.sum(L.c.discount), returned)
+             .group_by(L.c.day, L.c.store, L.c.department))
+    checks = sa.func.count(sa.distinct(sa.case((L.c.sign > 0, L.c.doc_id))))
+    hour = of(sa.select(L.c.day, L.c.store, L.c.hour, checks, sa.func.sum(L.c.amount))
+              .group_by(L.c.day, L.c.store, L.c.hour))
+    item = of(sa.select(L.c.day, L.c.item_code, sa.func.max(L.c.item_group),
+                        sa.func.sum(L.c.qty), sa.func.sum(L.c.amount))
+              .group_by(L.c.day, L.c.item_code))
+    return [
+        _upsert(D, ["day", "store", "department"], day,
+                ["lines", "qty", "amount", "discount", "returned"]),
+        _upsert(H, ["day", "store", "hour"], hour, ["checks", "amount"]),
+        _upsert(ITEM, ["day", "item_code"], item, ["qty", "amount"], keep=("item_group",)),
+    ]
+
+
 async def _fold(conn: Any, doc_id: str) -> None:
-    """Add one document's lines to the day summary: an upsert from a GROUP BY in SQL."""
-    agg = sa.select(
-        L.c.day, L.c.store, L.c.department, sa.func.count().label("lines"),
-        sa.func.sum(L.c.qty).label("qty"), sa.func.sum(L.c.amount).label("amount"),
-        sa.func.sum(L.c.discount).label("discount"),
-        sa.func.sum(sa.case((L.c.sign < 0, -L.c.amount), else_=0)).label("returned"),
-    ).where(L.c.doc_id == doc_id).group_by(L.c.day, L.c.store, L.c.department)
-    ins = pg_insert(D).from_select(
-        ["day", "store", "department", "lines", "qty", "amount", "discount", "returned"], agg)
-    ex = ins.excluded
-    await conn.execute(ins.on_conflict_do_update(
-        index_elements=["day", "store", "department"],
-        set_={"lines": D.c.lines + ex.lines, "qty": D.c.qty + ex.qty,
-              "amount": D.c.amount + ex.amount, "discount": D.c.discount + ex.discount,
-              "returned": D.c.returned + ex.returned}))
+    """Add one document's lines to the summaries: upserts from a GROUP BY in SQL."""
+    for stmt in fold_selects(doc_id):
+        await conn.execute(stmt)
 
 
 # --- the reports' queries: a period is [start, end) in UTC; the summary's by local days
@@ -209,9 +231,20 @@ def _lines_in(q: sa.Select[Any], start: datetime, end: datetime,
     return q.where(L.c.store == store) if store else q
 
 
-def by_hour(start: datetime, end: datetime, store: str | None = None) -> sa.Select[Any]:
-    return _lines_in(sa.select(L.c.hour, sa.func.count(sa.distinct(L.c.doc_id)),
-                               sa.func.sum(L.c.amount)), start, end, store) \
+def by_hour(start: datetime, end: datetime, store: str | None = None,
+            zone: tzinfo = DEFAULT_ZONE) -> sa.Select[Any]:
+    """Checks and sales per local hour, from the hour summary (whole local days)."""
+    a, b = _days(start, end, zone)
+    q = (sa.select(H.c.hour, sa.func.sum(H.c.checks), sa.func.sum(H.c.amount))
+         .where(H.c.day >= a, H.c.day < b).group_by(H.c.hour).order_by(H.c.hour))
+    return q.where(H.c.store == store) if store else q
+
+
+def by_hour_lines(start: datetime, end: datetime, store: str | None = None
+                  ) -> sa.Select[Any]:
+    """The same from the lines: a period shorter than a day, or one store's week (BRIN)."""
+    checks = sa.func.count(sa.distinct(sa.case((L.c.sign > 0, L.c.doc_id))))
+    return _lines_in(sa.select(L.c.hour, checks, sa.func.sum(L.c.amount)), start, end, store) \
         .group_by(L.c.hour).order_by(L.c.hour)
 
 
@@ -224,8 +257,21 @@ def by_cashier(start: datetime, end: datetime, store: str | None = None) -> sa.S
         .group_by(L.c.store, L.c.cashier).order_by(total.desc(), L.c.store, L.c.cashier)
 
 
-def top_items(start: datetime, end: datetime, store: str | None = None, n: int = 20
-              ) -> sa.Select[Any]:
+def top_items(start: datetime, end: datetime, store: str | None = None, n: int = 20,
+              zone: tzinfo = DEFAULT_ZONE) -> sa.Select[Any]:
+    """The chain's top items from the item summary; one store's from its lines."""
+    if store:
+        return top_items_lines(start, end, store, n)
+    a, b = _days(start, end, zone)
+    total = sa.func.sum(ITEM.c.amount)
+    return (sa.select(ITEM.c.item_code, sa.func.max(ITEM.c.item_group),
+                      sa.func.sum(ITEM.c.qty), total)
+            .where(ITEM.c.day >= a, ITEM.c.day < b).group_by(ITEM.c.item_code)
+            .order_by(total.desc(), ITEM.c.item_code).limit(n))
+
+
+def top_items_lines(start: datetime, end: datetime, store: str | None = None, n: int = 20
+                    ) -> sa.Select[Any]:
     total = sa.func.sum(L.c.amount)
     return _lines_in(sa.select(L.c.item_code, sa.func.max(L.c.item_group),
                                sa.func.sum(L.c.qty), total), start, end, store) \

@@ -89,6 +89,22 @@ day_t = sa.Table(  # per local day, store and department: what the chain-wide re
     sa.Column("discount", sa.BigInteger, nullable=False),
     sa.Column("returned", sa.BigInteger, nullable=False),  # returns' amount, positive
 )
+hour_t = sa.Table(  # per local day, store and hour: a document's lines share its hour
+    "pos_chain_sales_hour", metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("store", sa.String(32), primary_key=True),
+    sa.Column("hour", sa.SmallInteger, primary_key=True),
+    sa.Column("checks", sa.BigInteger, nullable=False),  # sales (returns not counted)
+    sa.Column("amount", sa.BigInteger, nullable=False),
+)
+item_t = sa.Table(  # per local day and item, chain-wide: the top items
+    "pos_chain_sales_item", metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("item_code", sa.String(64), primary_key=True),
+    sa.Column("item_group", sa.String(64), nullable=False),
+    sa.Column("qty", sa.Numeric(16, 3), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+)
 
 
 def _now() -> datetime:

@@ -1,8 +1,9 @@
 """pos: the centre's sales lines for chain-wide analysis in PostgreSQL.
 
-``pos_chain_line`` (one row per sale / return line, BRIN on time) and
-``pos_chain_sales_day`` (per local day, store and department), both written by the ingester
-in the document's transaction (``chain/ingest.py``, ``chain/analysis.py``).
+``pos_chain_line`` (one row per sale / return line, BRIN on time) and its summaries
+``pos_chain_sales_day`` (per local day, store and department), ``pos_chain_sales_hour`` (per
+local day, store and hour) and ``pos_chain_sales_item`` (per local day and item), all written
+by the ingester in the document's transaction (``chain/ingest.py``, ``chain/analysis.py``).
 
 Revision ID: pos_analysis_0001
 Revises: pos_xreturns_0001
@@ -54,9 +55,27 @@ def upgrade() -> None:
         sa.Column("discount", sa.BigInteger, nullable=False),
         sa.Column("returned", sa.BigInteger, nullable=False),
     )
+    op.create_table(
+        "pos_chain_sales_hour",
+        sa.Column("day", sa.Date, primary_key=True),
+        sa.Column("store", sa.String(32), primary_key=True),
+        sa.Column("hour", sa.SmallInteger, primary_key=True),
+        sa.Column("checks", sa.BigInteger, nullable=False),
+        sa.Column("amount", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
+        "pos_chain_sales_item",
+        sa.Column("day", sa.Date, primary_key=True),
+        sa.Column("item_code", sa.String(64), primary_key=True),
+        sa.Column("item_group", sa.String(64), nullable=False),
+        sa.Column("qty", sa.Numeric(16, 3), nullable=False),
+        sa.Column("amount", sa.BigInteger, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("pos_chain_sales_item")
+    op.drop_table("pos_chain_sales_hour")
     op.drop_table("pos_chain_sales_day")
     op.drop_index("ix_pos_chain_line_guest", table_name="pos_chain_line")
     op.drop_index("ix_pos_chain_line_at", table_name="pos_chain_line")
