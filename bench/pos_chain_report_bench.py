@@ -121,6 +121,69 @@ def _fill(eng: sa.Engine, n: int) -> dict[str, float]:
     return took
 
 
+def _sale(n: int) -> Any:
+    from kassa_pos.chain.documents import ChainDoc
+
+    till = f"S{n % 20:02d}-T1"
+    lines = [{"line_no": i, "item_code": f"I{(n * 7 + i) % 2000}", "quantity": "1",
+              "total": 10000 + i, "bonus": 0,
+              "line": {"department": i + 1, "discount": 100 * (i == 0),
+                       "rule": "rule-1" if i == 0 else "", "group": f"G{i}"}}
+             for i in range(3)]
+    return ChainDoc(doc_id=f"sale:{n}", store=till[:3], till=till, seq=n // 20 + 1,
+                    kind="sale", at=START + timedelta(seconds=n), body={
+                        "check_id": str(n), "lines": lines, "guest": f"g{n % 500}",
+                        "cashier": "c"})
+
+
+async def _ingest_once(url: str, docs: list[Any], project: bool) -> list[float]:
+    import uuid
+
+    from kassa_pos.chain import ingest
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    schema = f"pos_chain_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(url)
+    async with admin.begin() as c:
+        await c.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    eng = create_async_engine(f"{url}?options=-csearch_path%3D{schema}")
+    async with eng.begin() as c:
+        await c.run_sync(ingest.metadata.create_all)
+    saved = an.project
+
+    async def nothing(conn: Any, doc: Any, zone: Any = None) -> int:
+        return 0
+
+    an.project = saved if project else nothing
+    times = []
+    try:
+        for d in docs:
+            t0 = time.perf_counter()
+            async with eng.begin() as c:
+                await ingest.apply(c, d)
+            times.append(time.perf_counter() - t0)
+    finally:
+        an.project = saved
+        await eng.dispose()
+        async with admin.begin() as c:
+            await c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        await admin.dispose()
+    return times
+
+
+def ingest_cost(url: str, n: int) -> dict[str, Any]:
+    """``apply`` per document (3 lines) with the projection against without it."""
+    import asyncio
+
+    docs = [_sale(i) for i in range(n)]
+    out: dict[str, Any] = {}
+    for label, on in (("documents only", False), ("with projection", True)):
+        t = asyncio.run(_ingest_once(url, docs, on))
+        out[label] = {"docs_per_s": round(n / sum(t)), "p50_ms": round(
+            statistics.median(t) * 1000, 2), "p95_ms": round(_pct(t, 0.95) * 1000, 2)}
+    return out
+
+
 def _pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
@@ -132,7 +195,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--url", default=PG)
     ap.add_argument("--cleanup", action="store_true", help="drop the schema at the end")
+    ap.add_argument("--ingest", type=int, default=0, metavar="N",
+                    help="only time ingest.apply of N sales with and without the projection")
     args = ap.parse_args()
+    if args.ingest:
+        print(json.dumps(ingest_cost(args.url, args.ingest), indent=1))
+        return
     if args.lines < 3 or args.rounds < 1:
         ap.error("--lines must be at least 3 and --rounds at least 1")
 
