@@ -1,0 +1,531 @@
+"""The sale screen: the active check (lines, discounts, totals, the guest), tabs of this
+till's open checks, the item field, the status line and the layout's key bar.
+
+The item field takes a barcode, PLU or item code (Enter sells it), ``3*`` before a code
+for a quantity (``0,450*`` for a weight), or ``?`` and a name to search. A scanner burst
+arrives through ``on_scan`` whatever has focus. Every cashier action is one engine call;
+its refusal is the engine's sentence in the status line. ``AccessDenied`` opens the
+manager's confirmation and the action is tried again with the manager who confirmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from kassa.errors import RetryLater, UserError
+from kassa.i18n import t
+from kassa.model.money import format_money
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Input, Static
+
+from kassa_pos.engine.rights import AccessDenied
+from kassa_pos.till.ask import AskScreen, PickScreen
+from kassa_pos.till.payment import say
+
+if TYPE_CHECKING:
+    from textual import events
+
+    from kassa_pos.engine.check import Check
+    from kassa_pos.engine.rights import Person
+    from kassa_pos.engine.till import Till
+    from kassa_pos.till.layout import Layout
+
+Act = Callable[["Person | None"], Awaitable[Any]]
+
+
+def qty_text(q: Decimal) -> str:
+    text = f"{q.normalize():f}" if q == q.to_integral_value() else f"{q:.3f}"
+    return text.replace(".", ",")
+
+
+class SaleScreen(Screen[None]):
+    DEFAULT_CSS = """
+    SaleScreen { layout: vertical; }
+    SaleScreen #head { height: 1; background: $primary; color: $text; }
+    SaleScreen #banner { height: auto; background: $error; color: $text; display: none; }
+    SaleScreen #banner.shown { display: block; }
+    SaleScreen #tabs { height: 1; color: $text-muted; }
+    SaleScreen #lines { height: 1fr; }
+    SaleScreen #totals { height: 1; text-style: bold; }
+    SaleScreen #guest { height: auto; color: $success; }
+    SaleScreen #prompt { height: auto; color: $warning; text-style: bold; }
+    SaleScreen #status { height: auto; }
+    SaleScreen #status.error { color: $error; }
+    SaleScreen #bar { height: auto; max-height: 2; color: $text-muted; }
+    """
+
+    def __init__(self, till: Till, actor: Person, layout: Layout) -> None:
+        super().__init__()
+        self.till, self.actor, self.keymap = till, actor, layout
+        self.locale = till.book.locale
+        self.pending_qty: Decimal | None = None
+        from kassa_pos.settings import PosSettings
+
+        tills = till.hub.section("pos", PosSettings).tills
+        self.till_title = next((s.title for s in tills if s.name == till.name), "") or till.name
+
+    # -- what is shown ---------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("", id="head")
+            yield Static("", id="banner")
+            yield Static("", id="tabs")
+            table: DataTable[str] = DataTable(id="lines", cursor_type="row", zebra_stripes=True)
+            yield table
+            yield Static("", id="totals")
+            yield Static("", id="guest")
+            yield Static("", id="prompt")
+            yield Static("", id="status")
+            yield Input(placeholder=t("pos.till.item", self.locale), id="item")
+            yield Static(self._bar(), id="bar")
+
+    def on_mount(self) -> None:
+        loc = self.locale
+        self.query_one("#lines", DataTable).add_columns(
+            "№", t("pos.till.col.name", loc), t("pos.till.col.qty", loc),
+            t("pos.till.col.price", loc), t("pos.till.col.amount", loc))
+        self.refresh_check()
+        self.query_one("#item", Input).focus()
+
+    def _bar(self) -> str:
+        loc = self.locale
+        parts = [f"{k.key.upper()} {k.label or t('pos.till.act.' + k.action, loc)}"
+                 for k in self.keymap.keys]
+        parts += [f"{q.key.upper()} {q.label}" for q in self.keymap.quick]
+        return " · ".join(parts)
+
+    @property
+    def check(self) -> Check | None:
+        return self.till.book.active(self.till.name)
+
+    def refresh_check(self) -> None:
+        loc, till = self.locale, self.till
+        self.query_one("#head", Static).update(
+            t("pos.till.head", loc, till=self.till_title or till.name, cashier=self.actor.name,
+              role=t("pos.till.role." + self.actor.role.value, loc)))
+        checks = till.book.checks(till.name)
+        active = self.check
+        tabs = [(f"[{c.number}]" if active is not None and c.id == active.id
+                 else f" {c.number} ") for c in checks]
+        self.query_one("#tabs", Static).update(
+            t("pos.till.tabs", loc, tabs=" ".join(tabs)) if tabs else t("pos.till.no_check", loc))
+        table = self.query_one("#lines", DataTable)
+        table.clear()
+        if active is None:
+            self.query_one("#totals", Static).update("")
+            self.query_one("#guest", Static).update("")
+            return
+        prices = active.pricing.lines
+        for ln in active.lines:
+            if ln.voided:
+                cells = [str(ln.no), f"[strike]{ln.name}[/strike]", qty_text(ln.quantity),
+                         format_money(ln.price, loc), t("pos.till.voided", loc)]
+            else:
+                p = prices.get(ln.no)
+                amount = p.amount if p is not None else ln.base
+                name = ln.name if p is None or not p.discount else \
+                    f"{ln.name} (−{format_money(p.discount, loc)})"
+                cells = [str(ln.no), name, qty_text(ln.quantity), format_money(ln.price, loc),
+                         format_money(amount, loc)]
+            table.add_row(*cells, key=str(ln.no))
+        if active.lines:
+            table.move_cursor(row=len(active.lines) - 1)
+        totals = t("pos.till.total", loc, total=format_money(active.total, loc),
+                   count=len(active.live))
+        if active.discount:
+            totals += "   " + t("pos.till.discount", loc,
+                                amount=format_money(active.discount, loc))
+        self.query_one("#totals", Static).update(totals)
+        guest = active.guest
+        text = ""
+        if guest is not None:
+            text = t("pos.till.guest", loc, name=guest.name or "—",
+                     card=active.identifier.value if active.identifier else "")
+            if active.pricing.bonus_earn or active.pricing.bonus_spend_max:
+                text += " · " + t("pos.till.bonus", loc,
+                                  earn=format_money(active.pricing.bonus_earn, loc),
+                                  spend=format_money(active.pricing.bonus_spend_max, loc))
+        self.query_one("#guest", Static).update(text)
+
+    def set_banner(self, text: str) -> None:
+        banner = self.query_one("#banner", Static)
+        banner.update(text)
+        banner.set_class(bool(text), "shown")
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#status", Static)
+        status.set_class(error, "error")
+        status.update(text)
+
+    def show_prompts(self, check: Check | None) -> None:
+        texts = self.till.prompts(check) if check is not None else []
+        if texts:
+            self.query_one("#prompt", Static).update("\n".join(f"» {p}" for p in texts))
+            self.app.bell()
+
+    # -- running an engine call ------------------------------------------------------------
+    async def attempt(self, act: Act, why: str) -> Any:
+        """Run ``act(None)``; on AccessDenied ask a manager and run ``act(manager)``.
+        A refusal is said in the status line; returns the result or None."""
+        from kassa_pos.till.confirm import ConfirmScreen
+
+        try:
+            return await act(None)
+        except AccessDenied as denied:
+            manager = await self.app.push_screen_wait(
+                ConfirmScreen(self.till, f"{why}: {say(denied, self.locale)}",
+                              actor=self.actor))
+            if manager is None:
+                self.say(say(denied, self.locale), error=True)
+                return None
+            try:
+                return await act(manager)
+            except (UserError, RetryLater) as exc:
+                self.say(say(exc, self.locale), error=True)
+        except (UserError, RetryLater) as exc:
+            self.say(say(exc, self.locale), error=True)
+        finally:
+            self.refresh_check()
+        return None
+
+    async def ask(self, question: str, **kw: Any) -> str | None:
+        answer: str | None = await self.app.push_screen_wait(AskScreen(question, **kw))
+        return answer
+
+    # -- the item field and the scanner ----------------------------------------------------
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text, event.input.value = event.value.strip(), ""
+        if not text:
+            return
+        if text.startswith("?"):
+            self.run_worker(self._search(text[1:].strip()), exclusive=True, group="act")
+            return
+        if "*" in text:
+            head, _, code = text.partition("*")
+            quantity = self._quantity(head)
+            if quantity is None:
+                return
+            if not code.strip():
+                self.pending_qty = quantity
+                self.say(t("pos.till.qty_next", self.locale, qty=qty_text(quantity)))
+                return
+            self.sell(code.strip(), quantity)
+            return
+        self.sell(text, None)
+
+    def on_scan(self, code: str) -> None:
+        """A scanner burst (the app routes it here whatever has focus)."""
+        box = self.query_one("#item", Input)
+        head = box.value.strip()
+        if "*" in code:  # "3*" typed so fast it joined the scan
+            head, _, code = code.rpartition("*")
+            head += "*"
+        if head.endswith("*"):  # "3*" typed, then the scan
+            box.value = ""
+            quantity = self._quantity(head[:-1])
+            if quantity is None:
+                return
+            self.sell(code, quantity)
+            return
+        self.sell(code, None)
+
+    def _quantity(self, text: str) -> Decimal | None:
+        try:
+            q = Decimal(text.strip().replace(",", "."))
+        except InvalidOperation:
+            q = Decimal(0)
+        if not q.is_finite() or q <= 0 or q > 9999:
+            self.say(t("pos.till.bad_qty", self.locale, text=text), error=True)
+            return None
+        return q
+
+    @work(exclusive=False, group="act")
+    async def sell(self, code: str, quantity: Decimal | None) -> None:
+        quantity = quantity if quantity is not None else self.pending_qty
+        self.pending_qty = None
+        till = self.till
+        check = self.check or await self._new()
+        if check is None:
+            return
+
+        async def act(manager: Person | None) -> Any:
+            return await till.scan(check, code, actor=self.actor, quantity=quantity)
+
+        line = await self.attempt(act, t("pos.till.act.sell", self.locale))
+        if line is not None:
+            self.query_one("#prompt", Static).update("")
+            self.say(t("pos.till.added", self.locale, name=line.name,
+                       qty=qty_text(line.quantity)))
+            self.show_prompts(check)
+
+    async def _new(self) -> Check | None:
+        async def act(manager: Person | None) -> Any:
+            return await self.till.new_check(self.actor)
+
+        check: Check | None = await self.attempt(act, t("pos.till.act.new_check", self.locale))
+        if check is not None:
+            self.show_prompts(check)
+        return check
+
+    async def _search(self, query: str) -> None:
+        items = self.till.catalog.search(query, limit=12) if query else []
+        options = []
+        for item in items:
+            price = self.till.catalog.price(item)
+            options.append((item.code, f"{item.name} · {item.code} · "
+                            + (format_money(price, self.locale) if price is not None
+                               else t("pos.till.no_price", self.locale))))
+        picked = await self.app.push_screen_wait(PickScreen(
+            t("pos.till.search_title", self.locale, query=query), options,
+            empty=t("pos.till.search_none", self.locale, query=query)))
+        if picked:
+            check = self.check or await self._new()
+            if check is None:
+                return
+
+            async def act(manager: Person | None) -> Any:
+                return await self.till.add(check, actor=self.actor, item_code=picked)
+
+            if await self.attempt(act, t("pos.till.act.sell", self.locale)) is not None:
+                self.show_prompts(check)
+
+    # -- keys of the layout ----------------------------------------------------------------
+    def on_key(self, event: events.Key) -> None:
+        action = self.keymap.action(event.key)
+        quick = self.keymap.quick_item(event.key)
+        if action is None and quick is None:
+            return
+        event.stop()
+        event.prevent_default()
+        if quick is not None:
+            self.sell(quick.item, None)
+            return
+        assert action is not None
+        self.do(action)
+
+    def do(self, action: str) -> None:
+        if action == "quit":
+            self.app.exit()
+            return
+        handler = getattr(self, f"do_{action}", None)
+        if handler is not None:
+            self.run_worker(handler(), exclusive=True, group="act")
+
+    async def do_quantity(self) -> None:
+        answer = await self.ask(t("pos.till.ask_qty", self.locale))
+        if answer:
+            quantity = self._quantity(answer)
+            if quantity is not None:
+                self.pending_qty = quantity
+                self.say(t("pos.till.qty_next", self.locale, qty=qty_text(quantity)))
+
+    async def do_new_check(self) -> None:
+        await self._new()
+        self.refresh_check()
+
+    async def do_next_check(self) -> None:
+        checks = self.till.book.checks(self.till.name)
+        if len(checks) < 2:
+            return
+        active = self.check
+        i = next((n for n, c in enumerate(checks) if active and c.id == active.id), -1)
+        self.till.book.switch(self.till.name, checks[(i + 1) % len(checks)].id)
+        self.refresh_check()
+
+    def _selected_line(self, check: Check) -> int | None:
+        table = self.query_one("#lines", DataTable)
+        if table.row_count == 0:
+            return None
+        row = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return int(str(row.value)) if row.value is not None else None
+
+    async def do_void_line(self) -> None:
+        check = self.check
+        no = self._selected_line(check) if check is not None else None
+        if check is None or no is None:
+            self.say(t("pos.till.nothing_to_void", self.locale), error=True)
+            return
+        reason = await self.ask(t("pos.till.ask_reason_line", self.locale, no=no))
+        if not reason:
+            return
+
+        async def act(manager: Person | None) -> Any:
+            return await self.till.void_line(check, no, reason=reason, actor=self.actor,
+                                             manager=manager) or True
+
+        if await self.attempt(act, t("pos.till.act.void_line", self.locale)):
+            self.say(t("pos.till.line_voided", self.locale, no=no))
+            self.show_prompts(check)
+
+    async def do_void_check(self) -> None:
+        check = self.check
+        if check is None:
+            return
+        reason = await self.ask(t("pos.till.ask_reason_check", self.locale,
+                                  number=check.number))
+        if not reason:
+            return
+
+        async def act(manager: Person | None) -> Any:
+            await self.till.void_check(check, reason=reason, actor=self.actor,
+                                       manager=manager)
+            return True
+
+        if await self.attempt(act, t("pos.till.act.void_check", self.locale)):
+            self.say(t("pos.till.check_voided", self.locale, number=check.number))
+
+    async def do_defer(self) -> None:
+        check = self.check
+        if check is None:
+            return
+
+        async def act(manager: Person | None) -> Any:
+            await self.till.book.defer(check, actor=self.actor)
+            return True
+
+        if await self.attempt(act, t("pos.till.act.defer", self.locale)):
+            self.say(t("pos.till.deferred", self.locale, number=check.number))
+
+    async def do_deferred(self) -> None:
+        loc = self.locale
+        waiting = await self.till.book.deferred()
+        options = [(d.id, t("pos.till.deferred_row", loc, number=d.number, till=d.till,
+                            cashier=d.cashier, total=format_money(d.total, loc)))
+                   for d in waiting]
+        picked = await self.app.push_screen_wait(PickScreen(
+            t("pos.till.deferred_title", loc), options, empty=t("pos.till.deferred_none", loc)))
+        if not picked:
+            return
+
+        async def act(manager: Person | None) -> Any:
+            return await self.till.book.resume(picked, self.till.name, actor=self.actor)
+
+        check = await self.attempt(act, t("pos.till.act.deferred", loc))
+        if check is not None:
+            self.say(t("pos.till.resumed", loc, number=check.number))
+
+    async def do_price(self) -> None:
+        check = self.check
+        no = self._selected_line(check) if check is not None else None
+        if check is None or no is None:
+            return
+        answer = await self.ask(t("pos.till.ask_price", self.locale, no=no))
+        if not answer:
+            return
+        from kassa_pos.till.payment import parse_money
+
+        try:
+            price = parse_money(answer)
+        except ValueError:
+            price = None
+        if price is None:
+            self.say(t("pos.till.pay.bad_amount", self.locale, text=answer), error=True)
+            return
+        reason = await self.ask(t("pos.till.ask_reason_price", self.locale))
+        if not reason:
+            return
+
+        async def act(manager: Person | None) -> Any:
+            await self.till.book.override_price(check, no, price, reason=reason,
+                                                actor=self.actor, manager=manager)
+            return True
+
+        await self.attempt(act, t("pos.till.act.price", self.locale))
+
+    async def do_discount(self) -> None:
+        check = self.check
+        if check is None:
+            return
+        answer = await self.ask(t("pos.till.ask_discount", self.locale))
+        if not answer:
+            return
+        try:
+            percent = Decimal(answer.rstrip("%").strip().replace(",", "."))
+        except InvalidOperation:
+            self.say(t("pos.till.bad_qty", self.locale, text=answer), error=True)
+            return
+
+        async def act(manager: Person | None) -> Any:
+            await self.till.book.manual_discount(check, percent=percent, actor=self.actor,
+                                                 manager=manager)
+            return True
+
+        await self.attempt(act, t("pos.till.act.discount", self.locale))
+
+    async def do_pay(self) -> None:
+        from kassa_pos.till.payment import PaymentScreen
+
+        check = self.check
+        if check is None or not check.live:
+            self.say(t("pos.till.nothing_to_pay", self.locale), error=True)
+            return
+        try:
+            await self.till.subtotal(check)
+        except UserError as exc:
+            self.say(say(exc, self.locale), error=True)
+            return
+        self.show_prompts(check)
+        paid = await self.app.push_screen_wait(PaymentScreen(self.till, check, self.actor))
+        self.refresh_check()
+        if paid is not None:
+            self.query_one("#prompt", Static).update("")
+            self.say(t("pos.till.paid", self.locale, number=check.number,
+                       change=format_money(paid.change, self.locale)))
+
+    async def do_search(self) -> None:
+        query = await self.ask(t("pos.till.ask_search", self.locale))
+        if query:
+            await self._search(query)
+
+    async def do_drawer(self) -> None:
+        reason = await self.ask(t("pos.till.ask_reason_drawer", self.locale))
+        if not reason:
+            return
+
+        async def act(manager: Person | None) -> Any:
+            kicked = await self.till.open_drawer(self.actor, reason=reason, manager=manager)
+            return "kicked" if kicked else "key"
+
+        done = await self.attempt(act, t("pos.till.act.drawer", self.locale))
+        if done:
+            self.say(t("pos.till.drawer_" + done, self.locale))
+
+    async def do_guest(self) -> None:
+        await self._screen("guest", "GuestScreen")
+
+    async def do_return(self) -> None:
+        await self._screen("returns", "ReturnScreen")
+
+    async def do_x_report(self) -> None:
+        await self._screen("reports", "XReportScreen")
+
+    async def do_cash_report(self) -> None:
+        await self._screen("reports", "CashReportScreen")
+
+    async def do_shift(self) -> None:
+        await self._screen("reports", "ShiftScreen")
+
+    async def _screen(self, module: str, name: str) -> None:
+        """One of the modal screens of ``kassa_pos.till.<module>``: guest, returns and
+        reports take (till, [check,] actor)."""
+        import importlib
+
+        try:
+            cls = getattr(importlib.import_module(f"kassa_pos.till.{module}"), name)
+        except (ImportError, AttributeError):
+            self.say(t("pos.till.not_here", self.locale), error=True)
+            return
+        args: list[Any] = [self.till]
+        if module == "guest":
+            check = self.check or await self._new()
+            if check is None:
+                return
+            args.append(check)
+        await self.app.push_screen_wait(cls(*args, self.actor))
+        self.refresh_check()
