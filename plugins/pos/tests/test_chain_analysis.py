@@ -144,6 +144,10 @@ async def test_reports_equal_a_python_recomputation_of_the_documents(engine):
     exp = expected_lines(docs)
     got = await reports(engine)
     assert all(r.rows for r in got.values())  # every report has something to compare
+    from kassa.reports.render import table_text
+
+    for rep in got.values():  # money as kopecks ints, so the renderers write rubles
+        assert "\u00a0₽" in table_text(rep, "ru"), rep.name
 
     by_store: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for x in exp:
