@@ -90,6 +90,7 @@ class TillSettings:
     scale: str = ""  # asked for a weighed item whose barcode carries no weight
     printer: str = ""  # the non-fiscal slip printer (receipt texts of the messages)
     weigh_timeout: float = field(default=5.0, validator=_positive)  # seconds
+    layout: str = ""  # the cashier's till layout file (kassa pos till); empty: [pos] layout
 
 
 TAXATION = ("osn", "usn_income", "usn_income_outcome", "envd", "eshn", "patent")
@@ -227,6 +228,7 @@ class ChainSettings:
 class PosSettings:
     store: str = ""  # the site code; empty: the hub's only site
     tills: list[TillSettings] = field(factory=list)
+    layout: str = ""  # the store's till layout file; empty: the packaged one
     staff: list[StaffSettings] = field(factory=list)
     # role -> rights, replacing that role's defaults (engine/rights.py DEFAULT_RIGHTS)
     rights: dict[str, list[str]] = field(factory=dict)

@@ -193,7 +193,7 @@ class Shop:
         config = PayConfig(terminals=(cfg.terminal,) if cfg.terminal else (),
                            bonus_method="bonus" if cfg.bonus_cards else None)
         tills = [await Till.open(hub, t.name, catalog=catalog, config=config)
-                 for t in pos.tills]
+                 for t in pos.tills if not cfg.tills or t.name in cfg.tills]
         if not tills:
             raise UserError("[pos_demo]: the shop has no tills in [pos].")
         tally = tally or TALLY.setdefault(site, Tally())

@@ -25,3 +25,6 @@ class ShopSettings:
     # the bonus demo publishes it); empty: no shopper pays with points
     bonus_cards: str = ""
     shoppers: int = 0  # stop after this many (tests); 0: until the hub stops
+    # the tills the shoppers queue at; empty: every till of [pos] (`kassa pos till --demo`
+    # leaves one to the person at the keyboard)
+    tills: list[str] = field(factory=list)
