@@ -141,8 +141,9 @@ async def apply(conn: Any, doc: ChainDoc, *, now: datetime | None = None,
         res = await conn.execute(pg_insert(doc_t).values(
             doc_id=d.doc_id, store=d.store, till=d.till, seq=d.seq, kind=d.kind, at=d.at,
             received_at=now, body=json.dumps(d.body, ensure_ascii=False, default=str))
-            .on_conflict_do_nothing(index_elements=["doc_id"]))
-        if res.rowcount:
+            .on_conflict_do_nothing(index_elements=["doc_id"]).returning(doc_t.c.doc_id))
+        # RETURNING, not rowcount: psycopg's async cursor reports -1 for this statement
+        if res.first() is not None:
             applied.append(d.doc_id)
             await project(conn, d, zone)  # only when new: a redelivery adds no lines
     if run:
