@@ -220,6 +220,8 @@ def test_reach_tells_an_outage_once_after_offline_after_and_the_return_once():
     assert (off.kind, off.site) == ("site_offline", "S01")
     assert off.data["since"] == (at - timedelta(seconds=0.4)).replace(microsecond=0).isoformat()
     assert off.data["chain"] is True
+    # the same silence read again a moment later is not a return (whatever offline_after)
+    assert reach.observe("S01", 301.9, at + timedelta(seconds=301.5)) == []
     assert reach.observe("S01", 900.0, at + timedelta(seconds=900)) == []  # not again
     [never] = reach.observe("S02", None, start + timedelta(seconds=300))
     assert never.kind == "site_offline" and never.data["since"] == start.isoformat()
@@ -365,3 +367,14 @@ async def test_the_stores_screen_in_the_console(tmp_path):
     assert head == "Магазинов 1: на связи 0, без связи 1. Ждут записи в базу: 0."
     assert rows == [["S01", "", "02.12 10:00:00", "", "12", "нет связи 75 с"],
                     ["", "S01-T1", "02.12 10:00:00", "9", "", ""]]
+
+
+def test_a_short_offline_after_does_not_flap_on_the_same_silence():
+    reach = service.Reach(3.0, started=AT)
+    [off] = reach.observe("S01", 3.1, AT + timedelta(seconds=10))
+    assert off.kind == "site_offline"
+    # silent 3.6 s is under the 10 s of "reachable", but it is the same silence
+    assert reach.observe("S01", 3.6, AT + timedelta(seconds=10.5)) == []
+    assert reach.observe("S01", 8.0, AT + timedelta(seconds=15)) == []
+    [on] = reach.observe("S01", 0.2, AT + timedelta(seconds=20))
+    assert on.kind == "site_online"

@@ -101,7 +101,7 @@ async def test_a_store_hub_and_a_centre_hub_carry_sales_across_a_leaf_restart_an
     _hub, leaf, hub_url, store_url = servers
     centre_cfg = {"store": {"url": pg_url}, "sites": [{"code": "S01", "name": "Ленина 5"}],
                   "pos": {"chain": {"nats": hub_url, "centre": True, "stores": ["S01"],
-                                    "offline_after": 3}}}
+                                    "offline_after": 6}}}
     store_cfg = {"sites": [{"code": "S01"}],
                  "pos": {"store": "S01", "chain": {"nats": store_url, "interval": 0.3}}}
     # the store first: its service makes its stream, which the centre's stream then sources

@@ -46,6 +46,7 @@ REACH_S = 10.0  # JetStream's last contact with a source this recent: the store 
 WATCH_S = 5.0  # how often the centre reads the sources' state
 WAKE_DEBOUNCE_S = 0.05  # a sale logs a burst of events: one round for all of them
 DUPLICATE_WINDOW_S = 120.0
+CONNECT_S = 2.0
 
 
 def safe_url(url: str) -> str:
@@ -78,15 +79,18 @@ Connect = Callable[[str], Awaitable[Any]]
 
 
 async def connect(url: str) -> Any:
-    """A client that does not reconnect by itself: a lost server ends the round, the
+    """A client that hardly reconnects by itself: a lost server ends the round, the
     service's own loop dials again (and tells the till meanwhile)."""
     import nats
 
     async def quiet(exc: Exception) -> None:  # the service reports it, once per round
         log.debug("nats: %s", exc)
 
-    return await nats.connect(url, connect_timeout=2, allow_reconnect=False,
-                              max_reconnect_attempts=0, error_cb=quiet)
+    # not allow_reconnect=False: with it nats-py's first connect to a dead server never
+    # returns (nats-py 2.16); one attempt fails at once with NoServersError
+    with anyio.fail_after(CONNECT_S + 3):  # and whatever else: a timeout is a link error
+        return await nats.connect(url, connect_timeout=CONNECT_S, max_reconnect_attempts=1,
+                                  reconnect_time_wait=0.5, error_cb=quiet)
 
 
 async def _close(nc: Any) -> None:
@@ -256,10 +260,14 @@ class Reach:
     def observe(self, store: str, silent_s: float | None, now: datetime) -> list[Event]:
         heard = self.started if silent_s is None else now - timedelta(seconds=silent_s)
         heard = heard.replace(microsecond=0)  # the key of one outage: stable between reads
-        silent = (now - heard).total_seconds()
+        silent = (now - self.started).total_seconds() if silent_s is None else silent_s
         if store in self.alerted:
-            if silent_s is not None and silent_s < min(REACH_S, self.offline_after):
-                since = self.alerted.pop(store)
+            since = self.alerted[store]
+            # back: heard recently, and after the outage began (not the same silence read
+            # again a moment later, whatever offline_after is)
+            if (silent_s is not None and silent_s < REACH_S
+                    and now - timedelta(seconds=silent_s) > since + timedelta(seconds=1)):
+                del self.alerted[store]
                 return [Event.of(site=store, kind=EventKind.SITE_ONLINE, occurred_at=now,
                                  source_key=f"chain-online:{store}:{since.isoformat()}",
                                  data={"chain": True, "since": since.isoformat(),
@@ -345,7 +353,10 @@ class CentreService:
 
     async def _consume(self, sub: Any) -> None:
         """``ingest.ingest``'s loop on one subscription kept open (it subscribes anew at each
-        call): decode, apply in its own transaction, ack after the commit."""
+        call): decode, apply, ack after the commit. A fetched batch is applied in one
+        transaction (``apply`` keeps its per-till order and drops repeats inside it too), so
+        a store catching up costs one commit per batch, not per document; a failure rolls
+        the batch back and nothing of it is acked (it is redelivered)."""
         import nats.errors
 
         from kassa_pos.chain.documents import ChainDoc
@@ -356,18 +367,21 @@ class CentreService:
                 msgs = await sub.fetch(self.batch, timeout=1.0)
             except (TimeoutError, nats.errors.TimeoutError):
                 continue
+            good = []
             for msg in msgs:
                 try:
-                    doc = ChainDoc.decode(msg.data)
+                    good.append((msg, ChainDoc.decode(msg.data)))
                 except ValueError as exc:
                     log.error("%s on %s: kept aside", exc, msg.subject)
                     await msg.term()
-                    continue
-                async with self.hub.engine.begin() as conn:
-                    applied = await apply(conn, doc, now=self.hub.clock.now(),
-                                          zone=self.zone(doc.store))
+            applied = 0
+            async with self.hub.engine.begin() as conn:
+                now = self.hub.clock.now()
+                for _msg, doc in good:
+                    applied += len(await apply(conn, doc, now=now, zone=self.zone(doc.store)))
+            for msg, _doc in good:
                 await msg.ack()  # after the commit: a crash in between only redelivers
-                self.applied += len(applied)
+            self.applied += applied
 
     def zone(self, store: str) -> tzinfo:
         """The store's time zone (its ``[[sites]]`` entry): the analysis' local day."""
