@@ -291,3 +291,14 @@ async def test_the_summaries_kept_per_document_equal_a_rebuild_from_the_lines(en
         for stmt in fold_selects():
             await c.execute(stmt)
     assert await contents() == kept
+
+
+async def test_a_store_hub_on_sqlite_answers_with_a_note_not_an_error(tmp_path):
+    import kassa_pos
+    from kassa.testing import make_hub
+
+    async with make_hub({"sites": [{"code": "s1"}]}, tmp_path, plugins=[kassa_pos]) as hub:
+        ctx = SimpleNamespace(hub=hub, locale="ru")
+        for rep in definitions():
+            got = await rep.build(ctx, None, PERIOD)
+            assert got.rows == () and "центре сети" in got.notes[0]

@@ -23,6 +23,9 @@ _EN = {"store": "Store", "lines": "Lines", "amount": "Sales", "discount": "Disco
        "guests": "Guests", "rule": "Discount rule", "visits": "Visits",
        "spend": "Spend", "recency": "Recency", "frequency": "Frequency"}
 _NONE = {"ru": "без группы", "en": "no group"}
+_CENTRE_ONLY = {"ru": "Сетевые отчёты считаются в центре сети (PostgreSQL), не в магазине.",
+                "en": "Chain reports are computed at the chain's centre (PostgreSQL), not in a "
+                      "store."}
 _RECENCY = {"ru": ("≤ 7 дн.", "≤ 30 дн.", "≤ 90 дн.", "давно"),
             "en": ("≤ 7 days", "≤ 30 days", "≤ 90 days", "older")}
 _FREQUENCY = {"ru": ("1", "2–3", "4–10", "> 10"), "en": ("1", "2–3", "4–10", "> 10")}
@@ -42,10 +45,15 @@ class _Chain:
 
     async def build(self, ctx: Any, site: str | None, period: Period) -> Report:
         locale = getattr(ctx, "locale", "ru")
+        names = _EN if locale == "en" else _RU
+        if ctx.hub.engine.dialect.name != "postgresql":  # a store's SQLite: nothing here
+            return Report(name=self.name, title=self.title.get(locale, self.title["ru"]),
+                          site=site, period=period,
+                          columns=[Column(k, names[k], kind) for k, kind in self.cols],
+                          notes=[_CENTRE_ONLY["en" if locale == "en" else "ru"]])
         async with ctx.hub.engine.connect() as conn:
             raw = (await conn.execute(self.query(site, period))).all()
         rows = [self.row(r, locale) for r in raw]
-        names = _EN if locale == "en" else _RU
         totals = None
         if self.money_from:
             totals = tuple("" if i < self.money_from else sum(r[i] for r in rows)
