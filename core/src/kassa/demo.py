@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,9 @@ class DemoOptions:
     locale: str = "ru"
     seed: int = 7
     data_dir: str | None = None
+    # a plugin's own terminal app instead of the console (``kassa pos till --demo``): run
+    # in the hub's loop; the demo ends when it returns
+    attach: Callable[[Hub], Awaitable[None]] | None = None
 
 
 @attrs.define
@@ -96,7 +99,7 @@ def with_reports(config: dict[str, Any], reports: Mapping[str, Any]) -> None:
 
 async def run_demo(opts: DemoOptions) -> int:
     plugins = get_plugins()
-    if not opts.headless and plugins.console() is None:
+    if not opts.headless and opts.attach is None and plugins.console() is None:
         print("The console is not installed: pip install kassa-console "
               "(or run kassa demo --headless).")
         return 1
@@ -134,7 +137,10 @@ async def run_demo(opts: DemoOptions) -> int:
                 await anyio.sleep(opts.seconds)
                 await hub.drain(timeout=30)
                 return await print_summary(hub, started)
-            await attach_console(hub, opts.locale)
+            if opts.attach is not None:
+                await opts.attach(hub)
+            else:
+                await attach_console(hub, opts.locale)
             return 0
     finally:
         for sim in reversed(started):

@@ -6,6 +6,7 @@ import gc
 import logging
 import os
 import signal
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -17,7 +18,11 @@ from kassa.secret import redact
 log = logging.getLogger("kassa")
 
 
-async def run_hub(settings: Any, console: bool = False) -> None:
+async def run_hub(settings: Any, console: bool = False, *,
+                  attach: Callable[[Hub], Awaitable[None]] | None = None) -> None:
+    """Run the hub until a signal, or until ``attach(hub)`` returns when given (a plugin's
+    own terminal app in the hub's loop, as ``kassa pos till``; ``console``: the operator
+    console). Either way the hub then stops as after a signal: it drains what is pending."""
     if console:  # no console installed: say so before anything starts
         from kassa.plugins import get_plugins
 
@@ -30,7 +35,7 @@ async def run_hub(settings: Any, console: bool = False) -> None:
             async with anyio.create_task_group() as outer:
                 outer.start_soon(watch_signals, signals, scopes)
                 with scopes[0]:
-                    await _run(settings, console, scopes)
+                    await _run(settings, console, scopes, attach)
                 outer.cancel_scope.cancel()
         except BaseExceptionGroup as group:  # the task group wraps what the hub raised
             raise sole_error(group) from None
@@ -48,7 +53,8 @@ async def watch_signals(signals: Any, scopes: list[anyio.CancelScope]) -> None:
             os._exit(128 + sig)
 
 
-async def _run(settings: Any, console: bool, scopes: list[anyio.CancelScope]) -> None:
+async def _run(settings: Any, console: bool, scopes: list[anyio.CancelScope],
+               attach: Callable[[Hub], Awaitable[None]] | None = None) -> None:
     from kassa.store.lock import StoreLock
 
     started = False
@@ -65,7 +71,9 @@ async def _run(settings: Any, console: bool, scopes: list[anyio.CancelScope]) ->
             running = anyio.CancelScope()
             scopes.append(running)
             with running:
-                if console:
+                if attach is not None:
+                    await attach(hub)
+                elif console:
                     await attach_console(hub, settings.hub.locale)
                 else:
                     await anyio.sleep_forever()

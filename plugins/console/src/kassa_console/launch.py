@@ -14,10 +14,10 @@ def run_console(base_url: str, token: str | Secret, locale: str = "ru",
     """Run the console until the operator quits. ``replay`` is a JSON-lines event log to play
     (at ``speed`` times real time, 0 = at once) instead of attaching to a hub."""
     from kassa.api.client import AdminClient
+    from kassa.terminal import terminal_to_console
 
     from kassa_console.app import ConsoleApp
     from kassa_console.replay import ReplayClient
-    from kassa_console.terminal import terminal_to_console
 
     client: Any = (ReplayClient.from_file(replay, speed=speed, locale=locale) if replay
                    else AdminClient(base_url, token))
@@ -27,8 +27,9 @@ def run_console(base_url: str, token: str | Secret, locale: str = "ru",
 
 async def run_console_async(client: Any, locale: str = "ru") -> None:
     """Run the console in the current asyncio loop; the caller keeps owning ``client``."""
+    from kassa.terminal import terminal_to_console
+
     from kassa_console.app import ConsoleApp
-    from kassa_console.terminal import terminal_to_console
 
     with terminal_to_console():
         await ConsoleApp(client, locale).run_async()

@@ -53,7 +53,7 @@ class CliHub:
 def group() -> click.Group:
     @click.group("pos")
     def pos() -> None:
-        """The shop's till: catalog."""
+        """The shop's till: the cashier's screen, the catalog, labels, exchange."""
 
     @pos.group("catalog")
     def catalog() -> None:
@@ -112,6 +112,32 @@ def group() -> click.Group:
             click.echo(t["row"].format(row=r.row, code=r.code or "?",
                                        reason=r.error.text(locale)))
         click.echo(t["version"].format(version=rep.version))
+
+    @pos.command("till")
+    @click.option("--till", "name", default=None, help="the till's name in [[pos.tills]]")
+    @click.option("--config", "-c", "config", default=None,
+                  help="kassa.toml (default: ./kassa.toml or $KASSA_CONFIG)")
+    @click.option("--demo", is_flag=True,
+                  help="the demo's simulated shop, nothing to configure")
+    @click.option("--locale", default="ru", type=click.Choice(["ru", "en"]),
+                  help="with --demo: the till's language (else [hub] locale)")
+    def till_cmd(name: str | None, config: str | None, demo: bool, locale: str) -> None:
+        """The cashier's till on this PC: the hub in this process and its till screen.
+        Quitting (Ctrl+Q) stops the hub; nothing is lost."""
+        import sys
+
+        from kassa.errors import UserError
+
+        from kassa_pos.till.run import run, run_demo
+
+        try:
+            if demo:
+                sys.exit(run_demo(locale))
+            run(config, name)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            pass
 
     from kassa_pos.labels.cli import command as labels_command
 

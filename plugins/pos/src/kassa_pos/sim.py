@@ -46,7 +46,8 @@ from kassa_pos.sim_settings import ShopSettings
 log = logging.getLogger("kassa.pos.sim")
 SHOP_SITE = "s1"
 TILLS = ("till1", "till2")
-STAFF = [{"code": "101", "name": "Анна Кузнецова", "role": "cashier"},
+PERSON_TILL = "till3"  # no shoppers: the till `kassa pos till --demo` gives a person
+STAFF = [{"code": "101", "name": "Анна Кузнецова", "role": "cashier", "pin": "1111"},
          {"code": "102", "name": "Дмитрий Соколов", "role": "cashier"},
          {"code": "190", "name": "Ольга Морозова", "role": "manager",
           "card": "2000000001901", "pin": "7391"}]
@@ -123,12 +124,12 @@ class ShopSimulator:
             site["payments"] = ["bonus"]
         fragment |= {
             "sites": [site],
-            "stations": [{"code": t, "site": self.site} for t in TILLS],
+            "stations": [{"code": t, "site": self.site} for t in (*TILLS, PERSON_TILL)],
             "pos": {"store": self.site, "staff": STAFF,
                     "tills": [{"name": t, "title": f"Касса {i + 1}"}
-                              for i, t in enumerate(TILLS)]},
+                              for i, t in enumerate((*TILLS, PERSON_TILL))]},
             "pos_demo": {"enabled": True, "seed": self.seed, "speed": self.speed,
-                         "terminal": terminal, "bonus_cards": cards}}
+                         "terminal": terminal, "bonus_cards": cards, "tills": list(TILLS)}}
         return fragment
 
     async def stop(self) -> None:
@@ -185,11 +186,10 @@ class Shop:
     @classmethod
     async def open(cls, hub: Any, cfg: ShopSettings, tally: Tally | None = None) -> Shop:
         from kassa_pos.settings import PosSettings
-        from kassa_pos.simstore import demo_catalog
 
         pos: PosSettings = hub.section("pos", PosSettings)
         site = pos.store
-        catalog = demo_catalog(cfg.seed, cfg.items, site=site, clock=hub.clock)
+        catalog = shop_catalog(hub, cfg)
         config = PayConfig(terminals=(cfg.terminal,) if cfg.terminal else (),
                            bonus_method="bonus" if cfg.bonus_cards else None)
         tills = [await Till.open(hub, t.name, catalog=catalog, config=config)
@@ -373,6 +373,17 @@ async def run_shop(hub: Any) -> None:
     shop = await Shop.open(hub, cfg)
     await shop.run()
     await anyio.sleep_forever()  # a finished day is not a crash to restart
+
+
+def shop_catalog(hub: Any, cfg: ShopSettings | None = None) -> Catalog:
+    """The simulated shop's catalog (built from ``[pos_demo]``'s seed; the same on every
+    till of the demo, the person's too)."""
+    from kassa_pos.settings import PosSettings
+    from kassa_pos.simstore import demo_catalog
+
+    cfg = cfg or hub.section("pos_demo", ShopSettings)
+    return demo_catalog(cfg.seed, cfg.items, site=hub.section("pos", PosSettings).store,
+                        clock=hub.clock)
 
 
 def simulators(settings: Any) -> list[ShopSimulator]:

@@ -41,7 +41,8 @@ class TillApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
 
     def __init__(self, till: Till, *, layout: Layout | None = None, actor: Person | None = None,
-                 clock: Callable[[], float] = time.monotonic, link_every: float = 2.0) -> None:
+                 clock: Callable[[], float] = time.monotonic, link_every: float = 2.0,
+                 hint: str = "") -> None:
         super().__init__()
         self.till = till
         self.keymap = layout or default()
@@ -50,6 +51,7 @@ class TillApp(App[None]):
         self.clock = clock
         self.burst: Burst[events.Key] = Burst(self.keymap.scanner)
         self.link_every = link_every
+        self.hint = hint  # one more line on the sign-in screen (the demo's PINs)
         self.scans = 0  # bursts taken as scans (tests and the status line)
         from kassa_pos.settings import PosSettings
 
@@ -62,7 +64,8 @@ class TillApp(App[None]):
         if self.actor is not None:
             self.start(self.actor)
         else:
-            self.push_screen(LoginScreen(self.till, self.till_title), callback=self.signed_in)
+            self.push_screen(LoginScreen(self.till, self.till_title, hint=self.hint),
+                             callback=self.signed_in)
 
     def signed_in(self, person: Person | None) -> None:
         self.start(person)
@@ -89,7 +92,7 @@ class TillApp(App[None]):
     async def _open_shift(self, person: Person) -> None:
         def check(answer: str) -> str | None:
             try:
-                parse_money(answer or "0")
+                parse_money(answer or "0", zero=True)
             except ValueError:
                 return t("pos.till.pay.bad_amount", self.locale, text=answer)
             return None
@@ -98,7 +101,7 @@ class TillApp(App[None]):
             t("pos.till.ask_float", self.locale), value="0", check=check))
         if answer is None:
             return
-        float_ = parse_money(answer or "0") or 0
+        float_ = parse_money(answer or "0", zero=True) or 0
         await self.till.open_shift(person, float_=float_)
         self.notify(t("pos.till.shift_opened", self.locale,
                       amount=format_money(float_, self.locale)))

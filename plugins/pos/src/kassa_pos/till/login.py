@@ -28,9 +28,9 @@ class LoginScreen(Screen[Person]):
     LoginScreen #status { color: $error; height: auto; }
     """
 
-    def __init__(self, till: Till, title: str) -> None:
+    def __init__(self, till: Till, title: str, *, hint: str = "") -> None:
         super().__init__()
-        self.till, self.title_text = till, title
+        self.till, self.title_text, self.hint = till, title, hint
         self.locale = till.book.locale
 
     def compose(self) -> ComposeResult:
@@ -38,6 +38,8 @@ class LoginScreen(Screen[Person]):
         with Vertical():
             yield Static(t("pos.till.login.title", loc, till=self.title_text), id="title")
             yield Static(t("pos.till.login.hint", loc))
+            if self.hint:
+                yield Static(self.hint, id="hint")
             yield Input(password=True, placeholder=t("pos.till.login.pin", loc), id="pin")
             yield Static("", id="status")
 

@@ -44,8 +44,9 @@ def say(exc: BaseException, locale: str) -> str:
     return text(locale) if callable(text) else str(exc)
 
 
-def parse_money(text: str) -> int | None:
-    """``"150"``, ``"150,5"``, ``"1 500.50"`` -> kopecks; None if it is not an amount."""
+def parse_money(text: str, *, zero: bool = False) -> int | None:
+    """``"150"``, ``"150,5"``, ``"1 500.50"`` -> kopecks; None when empty; ValueError when
+    it is not an amount (0 only with ``zero``: an opening float may be nothing)."""
     raw = text.strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
     if not raw:
         return None
@@ -53,7 +54,8 @@ def parse_money(text: str) -> int | None:
         value = Decimal(raw)
     except InvalidOperation:
         raise ValueError(text) from None
-    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+    if not value.is_finite() or value < 0 or (value == 0 and not zero) \
+            or value != value.quantize(Decimal("0.01")):
         raise ValueError(text)
     return int(value * 100)
 

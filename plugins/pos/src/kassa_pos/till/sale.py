@@ -23,6 +23,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
+from kassa_pos.engine.catalog import ItemFlag
 from kassa_pos.engine.rights import AccessDenied
 from kassa_pos.till.ask import AskScreen, PickScreen
 from kassa_pos.till.payment import say
@@ -254,8 +255,21 @@ class SaleScreen(Screen[None]):
         if check is None:
             return
 
+        marking: str | None = None
+        try:
+            found = till.catalog.find(code)
+        except UserError as exc:
+            self.say(say(exc, self.locale), error=True)
+            return
+        if ItemFlag.MARKING in found.item.flags:  # each unit's own code, checked first
+            marking = await self.ask(t("pos.till.ask_marking", self.locale,
+                                       name=found.item.name))
+            if not marking:
+                return
+
         async def act(manager: Person | None) -> Any:
-            return await till.scan(check, code, actor=self.actor, quantity=quantity)
+            return await till.scan(check, code, actor=self.actor, quantity=quantity,
+                                   marking_code=marking)
 
         line = await self.attempt(act, t("pos.till.act.sell", self.locale))
         if line is not None:

@@ -1,6 +1,7 @@
-"""While the console draws the terminal, log lines written to that same terminal would tear
-the screen (uvicorn's and Litestar's default handlers do). Detach those handlers for the
-console's lifetime; the hub's log stays readable on the Log screen (GET /api/log)."""
+"""While a terminal app (the operator console, the cashier's till) draws the terminal, log
+lines written to that same terminal would tear the screen (uvicorn's and Litestar's default
+handlers do). Detach those handlers for the app's lifetime; the hub's log stays readable on
+the console's Log screen (GET /api/log)."""
 
 from __future__ import annotations
 
