@@ -265,9 +265,12 @@ async def test_shutdown_waits_for_events_already_handed_over(tmp_path, monkeypat
             return await commit(prepared)
 
         monkeypatch.setattr(hub.log, "commit", slow_commit)
+        async def publish(e: object) -> None:  # emit returns an Awaitable; start_soon: a coroutine
+            await hub.emit(e)  # type: ignore[arg-type]
+
         async with anyio.create_task_group() as tg:
             for i in range(300):
-                tg.start_soon(hub.emit, ev(kind="retail_scale_tared", key=f"s{i}"))
+                tg.start_soon(publish, ev(kind="retail_scale_tared", key=f"s{i}"))
             await anyio.sleep(0.05)  # handed over, not yet committed
             tg.cancel_scope.cancel()
     async with make_hub(CONFIG, tmp_path) as hub:
