@@ -86,7 +86,7 @@ class TillApp(App[None]):
         for paid in done:
             self.notify(t("pos.till.resumed_payment", self.locale, fd=paid.document.number),
                         timeout=10)
-        await self.push_screen(SaleScreen(till, person, self.keymap))
+        await self.push_screen(SaleScreen(till, person, self.keymap, title=self.till_title))
         self.poll_link()
 
     async def _open_shift(self, person: Person) -> None:

@@ -15,12 +15,14 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from kassa_pos.till.login import StaffEntry
+
 if TYPE_CHECKING:
     from kassa_pos.engine.rights import Person
     from kassa_pos.engine.till import Till
 
 
-class ConfirmScreen(ModalScreen["Person | None"]):
+class ConfirmScreen(StaffEntry, ModalScreen["Person | None"]):
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical {
@@ -32,6 +34,7 @@ class ConfirmScreen(ModalScreen["Person | None"]):
     ConfirmScreen #keys { color: $text-muted; }
     """
     BINDINGS = [Binding("escape", "cancel", show=False, priority=True)]
+    wrong = "pos.till.confirm.wrong"
 
     def __init__(self, till: Till, text: str, *, actor: Person | None = None) -> None:
         super().__init__()
@@ -48,28 +51,10 @@ class ConfirmScreen(ModalScreen["Person | None"]):
             yield Static("", id="status")
             yield Static(t("pos.till.confirm.keys", loc), id="keys")
 
-    def on_mount(self) -> None:
-        self.query_one("#pin", Input).focus()
-
-    def on_scan(self, code: str) -> None:
-        """A staff card swiped on a scanner while this screen is up."""
-        self._try(code)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        secret, event.input.value = event.value, ""
-        self._try(secret)
-
-    def _try(self, secret: str) -> None:
-        person = self.till.book.rights.identify(secret.strip())
-        status = self.query_one("#status", Static)
-        if person is None:
-            status.update(t("pos.till.confirm.wrong", self.locale))
-            return
+    def refusal(self, person: Person) -> str | None:
         if self.actor is not None and person.code == self.actor.code:
-            status.update(t("pos.till.confirm.self", self.locale))
-            return
-        self.dismiss(person)
+            return t("pos.till.confirm.self", self.locale)
+        return None
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -4,7 +4,7 @@ sentence; the PIN is a password field, never shown, kept or logged."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kassa.i18n import t
 from textual.app import ComposeResult
@@ -18,7 +18,45 @@ if TYPE_CHECKING:
     from kassa_pos.engine.till import Till
 
 
-class LoginScreen(Screen[Person]):
+if TYPE_CHECKING:
+    _Base = Screen[Any]
+else:
+    _Base = object
+
+
+class StaffEntry(_Base):
+    """What the sign-in and the manager's confirmation share: a staff card swiped (a
+    scanner burst reaches ``on_scan``) or a PIN typed into ``#pin`` names a person, or
+    ``#status`` says why not. ``refusal`` adds a screen's own rule."""
+
+    till: Till
+    locale: str
+    wrong = "pos.till.login.wrong"
+
+    def on_mount(self) -> None:
+        self.query_one("#pin", Input).focus()
+
+    def on_scan(self, code: str) -> None:
+        self.accept(code)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        secret, event.input.value = event.value, ""
+        self.accept(secret)
+
+    def refusal(self, person: Person) -> str | None:
+        return None
+
+    def accept(self, secret: str) -> None:
+        person = self.till.book.rights.identify(secret.strip())
+        problem = t(self.wrong, self.locale) if person is None else self.refusal(person)
+        if problem or person is None:
+            self.query_one("#status", Static).update(problem or "")
+            return
+        self.dismiss(person)
+
+
+class LoginScreen(StaffEntry, Screen[Person]):
     DEFAULT_CSS = """
     LoginScreen { align: center middle; }
     LoginScreen > Vertical {
@@ -42,21 +80,3 @@ class LoginScreen(Screen[Person]):
                 yield Static(self.hint, id="hint")
             yield Input(password=True, placeholder=t("pos.till.login.pin", loc), id="pin")
             yield Static("", id="status")
-
-    def on_mount(self) -> None:
-        self.query_one("#pin", Input).focus()
-
-    def on_scan(self, code: str) -> None:
-        self._try(code)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        secret, event.input.value = event.value, ""
-        self._try(secret)
-
-    def _try(self, secret: str) -> None:
-        person = self.till.book.rights.identify(secret.strip())
-        if person is None:
-            self.query_one("#status", Static).update(t("pos.till.login.wrong", self.locale))
-            return
-        self.dismiss(person)

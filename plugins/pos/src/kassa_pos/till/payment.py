@@ -15,7 +15,7 @@ attempt: the tenders are editable again. Dismisses with the ``Paid`` or None.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kassa.errors import RetryLater, UserError
 from kassa.i18n import t
@@ -310,10 +310,3 @@ class PaymentScreen(ModalScreen["Paid | None"]):
         self.app.notify(t("pos.till.pay.abandoned", self.locale, count=n))
         self.dismiss(None)
 
-
-def tender_summary(tenders: list[Tender], locale: str) -> dict[str, Any]:
-    """What was given per kind (for the till's status line and tests)."""
-    out: dict[str, int] = {}
-    for td in tenders:
-        out[td.kind] = out.get(td.kind, 0) + td.amount
-    return {k: format_money(v, locale) for k, v in out.items()}

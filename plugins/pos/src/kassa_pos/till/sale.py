@@ -21,11 +21,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from kassa_pos.engine.catalog import ItemFlag
 from kassa_pos.engine.rights import AccessDenied
 from kassa_pos.till.ask import AskScreen, PickScreen
+from kassa_pos.till.checkview import CheckView, qty_text
 from kassa_pos.till.payment import say
 
 if TYPE_CHECKING:
@@ -39,11 +40,6 @@ if TYPE_CHECKING:
 Act = Callable[["Person | None"], Awaitable[Any]]
 
 
-def qty_text(q: Decimal) -> str:
-    text = f"{q.normalize():f}" if q == q.to_integral_value() else f"{q:.3f}"
-    return text.replace(".", ",")
-
-
 class SaleScreen(Screen[None]):
     DEFAULT_CSS = """
     SaleScreen { layout: vertical; }
@@ -51,24 +47,18 @@ class SaleScreen(Screen[None]):
     SaleScreen #banner { height: auto; background: $error; color: $text; display: none; }
     SaleScreen #banner.shown { display: block; }
     SaleScreen #tabs { height: 1; color: $text-muted; }
-    SaleScreen #lines { height: 1fr; }
-    SaleScreen #totals { height: 1; text-style: bold; }
-    SaleScreen #guest { height: auto; color: $success; }
     SaleScreen #prompt { height: auto; color: $warning; text-style: bold; }
     SaleScreen #status { height: auto; }
     SaleScreen #status.error { color: $error; }
     SaleScreen #bar { height: auto; max-height: 2; color: $text-muted; }
     """
 
-    def __init__(self, till: Till, actor: Person, layout: Layout) -> None:
+    def __init__(self, till: Till, actor: Person, layout: Layout, *, title: str = "") -> None:
         super().__init__()
         self.till, self.actor, self.keymap = till, actor, layout
         self.locale = till.book.locale
         self.pending_qty: Decimal | None = None
-        from kassa_pos.settings import PosSettings
-
-        tills = till.hub.section("pos", PosSettings).tills
-        self.till_title = next((s.title for s in tills if s.name == till.name), "") or till.name
+        self.till_title = title or till.name
 
     # -- what is shown ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -76,20 +66,13 @@ class SaleScreen(Screen[None]):
             yield Static("", id="head")
             yield Static("", id="banner")
             yield Static("", id="tabs")
-            table: DataTable[str] = DataTable(id="lines", cursor_type="row", zebra_stripes=True)
-            yield table
-            yield Static("", id="totals")
-            yield Static("", id="guest")
+            yield CheckView(self.locale)
             yield Static("", id="prompt")
             yield Static("", id="status")
             yield Input(placeholder=t("pos.till.item", self.locale), id="item")
             yield Static(self._bar(), id="bar")
 
     def on_mount(self) -> None:
-        loc = self.locale
-        self.query_one("#lines", DataTable).add_columns(
-            "№", t("pos.till.col.name", loc), t("pos.till.col.qty", loc),
-            t("pos.till.col.price", loc), t("pos.till.col.amount", loc))
         self.refresh_check()
         self.query_one("#item", Input).focus()
 
@@ -107,7 +90,7 @@ class SaleScreen(Screen[None]):
     def refresh_check(self) -> None:
         loc, till = self.locale, self.till
         self.query_one("#head", Static).update(
-            t("pos.till.head", loc, till=self.till_title or till.name, cashier=self.actor.name,
+            t("pos.till.head", loc, till=self.till_title, cashier=self.actor.name,
               role=t("pos.till.role." + self.actor.role.value, loc)))
         checks = till.book.checks(till.name)
         active = self.check
@@ -115,43 +98,7 @@ class SaleScreen(Screen[None]):
                  else f" {c.number} ") for c in checks]
         self.query_one("#tabs", Static).update(
             t("pos.till.tabs", loc, tabs=" ".join(tabs)) if tabs else t("pos.till.no_check", loc))
-        table = self.query_one("#lines", DataTable)
-        table.clear()
-        if active is None:
-            self.query_one("#totals", Static).update("")
-            self.query_one("#guest", Static).update("")
-            return
-        prices = active.pricing.lines
-        for ln in active.lines:
-            if ln.voided:
-                cells = [str(ln.no), f"[strike]{ln.name}[/strike]", qty_text(ln.quantity),
-                         format_money(ln.price, loc), t("pos.till.voided", loc)]
-            else:
-                p = prices.get(ln.no)
-                amount = p.amount if p is not None else ln.base
-                name = ln.name if p is None or not p.discount else \
-                    f"{ln.name} (−{format_money(p.discount, loc)})"
-                cells = [str(ln.no), name, qty_text(ln.quantity), format_money(ln.price, loc),
-                         format_money(amount, loc)]
-            table.add_row(*cells, key=str(ln.no))
-        if active.lines:
-            table.move_cursor(row=len(active.lines) - 1)
-        totals = t("pos.till.total", loc, total=format_money(active.total, loc),
-                   count=len(active.live))
-        if active.discount:
-            totals += "   " + t("pos.till.discount", loc,
-                                amount=format_money(active.discount, loc))
-        self.query_one("#totals", Static).update(totals)
-        guest = active.guest
-        text = ""
-        if guest is not None:
-            text = t("pos.till.guest", loc, name=guest.name or "—",
-                     card=active.identifier.value if active.identifier else "")
-            if active.pricing.bonus_earn or active.pricing.bonus_spend_max:
-                text += " · " + t("pos.till.bonus", loc,
-                                  earn=format_money(active.pricing.bonus_earn, loc),
-                                  spend=format_money(active.pricing.bonus_spend_max, loc))
-        self.query_one("#guest", Static).update(text)
+        self.query_one(CheckView).show(active)
 
     def set_banner(self, text: str) -> None:
         banner = self.query_one("#banner", Static)
@@ -352,16 +299,9 @@ class SaleScreen(Screen[None]):
         self.till.book.switch(self.till.name, checks[(i + 1) % len(checks)].id)
         self.refresh_check()
 
-    def _selected_line(self, check: Check) -> int | None:
-        table = self.query_one("#lines", DataTable)
-        if table.row_count == 0:
-            return None
-        row = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return int(str(row.value)) if row.value is not None else None
-
     async def do_void_line(self) -> None:
         check = self.check
-        no = self._selected_line(check) if check is not None else None
+        no = self.query_one(CheckView).selected_line() if check is not None else None
         if check is None or no is None:
             self.say(t("pos.till.nothing_to_void", self.locale), error=True)
             return
@@ -426,7 +366,7 @@ class SaleScreen(Screen[None]):
 
     async def do_price(self) -> None:
         check = self.check
-        no = self._selected_line(check) if check is not None else None
+        no = self.query_one(CheckView).selected_line() if check is not None else None
         if check is None or no is None:
             return
         answer = await self.ask(t("pos.till.ask_price", self.locale, no=no))
