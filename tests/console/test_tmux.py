@@ -4,37 +4,16 @@ over a real socket, driven by keys. CI needs tmux installed (apt-get install -y 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import uuid
 
-import anyio
 import pytest
 
+from ..tmux import needs_tmux, screen_shows, tmux
 from .conftest import TOKEN
 from .fakehub import FakeHub, serve
 
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.skipif(shutil.which("tmux") is None,
-                       reason="tmux is not installed (apt-get install -y tmux)"),
-]
-
-
-async def tmux(*args: str, env: dict[str, str] | None = None) -> str:
-    with anyio.fail_after(10):
-        done = await anyio.run_process(["tmux", *args], check=False, env=env)
-    return done.stdout.decode()
-
-
-async def screen_shows(session: str, text: str, within: float = 20.0) -> str:
-    screen = ""
-    for _ in range(int(within / 0.1)):
-        screen = await tmux("capture-pane", "-p", "-t", session)
-        if text in screen:
-            return screen
-        await anyio.sleep(0.1)
-    raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+pytestmark = [pytest.mark.anyio, needs_tmux]
 
 
 async def test_console_in_a_real_terminal(fake_hub: FakeHub) -> None:

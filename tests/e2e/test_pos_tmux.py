@@ -6,34 +6,18 @@ ATOL emulator; Ctrl+Q stops the till and its hub with exit 0. CI needs tmux."""
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import uuid
 
-import anyio
 import pytest
 
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.skipif(shutil.which("tmux") is None,
-                       reason="tmux is not installed (apt-get install -y tmux)"),
-]
+from ..tmux import needs_tmux, screen_shows, tmux
 
-
-async def tmux(*args: str, env: dict[str, str] | None = None) -> str:
-    with anyio.fail_after(10):
-        done = await anyio.run_process(["tmux", *args], check=False, env=env)
-    return done.stdout.decode()
+pytestmark = [pytest.mark.anyio, needs_tmux]
 
 
 async def shows(session: str, text: str, within: float = 30.0) -> str:
-    screen = ""
-    for _ in range(int(within / 0.1)):
-        screen = await tmux("capture-pane", "-p", "-t", session)
-        if text in screen:
-            return screen
-        await anyio.sleep(0.1)
-    raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+    return await screen_shows(session, text, within)
 
 
 async def keys(session: str, *k: str) -> None:
