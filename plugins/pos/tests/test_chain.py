@@ -182,3 +182,43 @@ async def test_outbox_numbers_finished_documents_per_till_once(tmp_path):
         ("sale:c1", "T1", 1), ("sale:c2", "T1", 2), ("sale:c3", "T2", 1),
         ("shift:s1:T1:1", "T1", 3)]
     assert ChainDoc.decode(rows[0].data.encode()).store == "S01"
+
+
+@pytest.mark.anyio
+async def test_a_paid_sale_goes_up_with_its_lines_groups_tenders_guest_and_cashier(tmp_path):
+    """What the centre's analysis reads (item groups, bonus as discount, the guest, the
+    cashier) comes from the store's own tables through the outbox, not from the receipt."""
+    import sqlalchemy as sa
+    from kassa_pos.chain import analysis, outbox
+    from kassa_pos.engine import store_tables
+    from kassa_pos.engine.values import Tender
+
+    from .test_pay import Parts, draft, line, ready
+
+    parts = Parts(tmp_path)
+    async with parts.hub() as hub:
+        async with hub.store.write() as c:
+            await c.execute(store_tables.item.insert(), [
+                {"code": "A1", "name": "Товар A1", "unit": 0, "vat": "vat22", "department": 2,
+                 "item_group": "dairy", "flags": 0}])
+        pay = await ready(hub)
+        await pay.pay(draft(line("A1", 10000), line("B2", 5000, quantity=2)),
+                      [Tender(kind="bonus", amount=3000, account="g1"),
+                       Tender(kind="card", amount=7000, terminal="card1"),
+                       Tender(kind="cash", amount=10000)])
+        assert await hub.store.write_sync(lambda c: outbox.number(c, "S01", "s1")) >= 1
+        async with hub.store.read() as c:
+            data = (await c.execute(sa.select(outbox.out_t.c.data).where(
+                outbox.out_t.c.doc_id == "sale:c1"))).scalar_one()
+    doc = ChainDoc.decode(data.encode())
+    body = doc.body
+    assert (body["guest"], body["cashier"]) == ("g1", "Иванова")
+    assert [(ln["item_code"], ln["group"], ln["quantity"]) for ln in body["lines"]] == [
+        ("A1", "dairy", "1.000"), ("B2", "", "2.000")]
+    assert [(td["kind"], td["amount"]) for td in body["tenders"]] == [
+        ("bonus", 3000), ("card", 7000), ("cash", 10000)]
+    lines = analysis.sale_lines(doc)
+    assert [ln["item_group"] for ln in lines] == ["dairy", ""]
+    # the bonus is a discount spread on the lines; what money paid is the rest
+    assert sum(ln["discount"] for ln in lines) == 3000
+    assert sum(ln["amount"] for ln in lines) == 17000

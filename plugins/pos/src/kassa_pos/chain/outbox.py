@@ -9,6 +9,7 @@ and the centre drops repeats by ``doc_id``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from kassa_pos.chain.documents import ChainDoc, build
 from kassa_pos.chain.ingest import metadata
-from kassa_pos.engine import pay_tables
+from kassa_pos.engine import pay_tables, store_tables
 
 CURSOR = "pos-chain"
 
@@ -68,11 +69,52 @@ def _queries(conn: Any, site: str) -> list[tuple[str, Any]]:
     ]
 
 
+def _sale_parts(conn: Any, sales: list[dict[str, Any]]) -> None:
+    """Adds to each sale row what the centre's analysis needs beyond the receipt: its lines
+    (with the catalog's item group), its tenders, the guest and the cashier who sold it
+    (from the paid attempt's draft)."""
+    if not sales:
+        return
+    ids = [s["check_id"] for s in sales]
+    sl, td, at, item = (pay_tables.sale_line, pay_tables.tender, pay_tables.attempt,
+                        store_tables.item)
+    lines: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    tenders: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    for chunk in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+        part = ids[chunk:chunk + 500]
+        for r in conn.execute(
+                sa.select(sl, item.c.item_group).select_from(
+                    sl.outerjoin(item, item.c.code == sl.c.item_code))
+                .where(sl.c.check_id.in_(part)).order_by(sl.c.check_id, sl.c.line_no)):
+            lines[r.check_id].append({
+                "line_no": r.line_no, "item_code": r.item_code, "name": r.name,
+                "quantity": str(r.quantity), "total": r.total, "bonus": r.bonus,
+                "group": r.item_group or "", "line": json.loads(r.line)})
+        for r in conn.execute(sa.select(td.c.check_id, td.c.kind, td.c.amount)
+                              .where(td.c.check_id.in_(part)).order_by(td.c.check_id, td.c.n)):
+            tenders[r.check_id].append({"kind": r.kind, "amount": r.amount})
+    keys = {s["key"]: s for s in sales}
+    key_list = list(keys)
+    for chunk in range(0, len(key_list), 500):
+        for r in conn.execute(sa.select(at.c.key, at.c.plan).where(
+                at.c.key.in_(key_list[chunk:chunk + 500]))):
+            draft = json.loads(r.plan).get("draft") or {}
+            keys[r.key]["guest"] = draft.get("guest")
+            keys[r.key]["cashier"] = draft.get("cashier")
+    for s in sales:
+        s["lines"], s["tenders"] = lines[s["check_id"]], tenders[s["check_id"]]
+
+
 def _finished(conn: Any, site: str) -> list[tuple[str, dict[str, Any]]]:
     """The finished documents of ``site`` not numbered yet."""
     rows: list[tuple[str, dict[str, Any]]] = []
     for kind, query in _queries(conn, site):
         found = conn.execute(query).all()
+        if kind == "sale":
+            sales = [dict(x._mapping) for x in found]
+            _sale_parts(conn, sales)
+            rows += [(kind, x) for x in sales]
+            continue
         if kind != "audit":
             rows += [(kind, dict(x._mapping)) for x in found]
             continue
