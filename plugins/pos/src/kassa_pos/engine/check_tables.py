@@ -28,4 +28,6 @@ check = Table(
     Column("body", Text, nullable=False),  # JSON: lines, manual discounts, guest, quote
     Index("ix_pos_check_site_state", "site", "state"),
     Index("ix_pos_check_till_state", "till", "state"),
+    # a number is the store's (migration pos_checks_0002)
+    Index("ux_pos_check_site_number", "site", "number", unique=True),
 )

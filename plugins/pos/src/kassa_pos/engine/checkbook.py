@@ -13,7 +13,7 @@ import anyio
 from attrs import frozen
 from kassa.errors import RetryLater
 from kassa.model import Event, Guest, Identifier, Quote, Severity
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from kassa_pos.engine import audit, discounts
 from kassa_pos.engine.catalog import Item, Lookup
@@ -119,6 +119,11 @@ class CheckBook:
             def write(conn: Any) -> int:
                 number = c.number or 0
                 if new:
+                    if conn.dialect.name == "postgresql":
+                        # tills on other servers number in this store too: one at a time
+                        # (the lock ends with the transaction)
+                        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                                     {"k": f"pos_check:{c.site}"})
                     number = int(conn.execute(select(func.coalesce(func.max(t.c.number), 0))
                                               .where(t.c.site == c.site)).scalar_one()) + 1
                     conn.execute(insert(t).values(id=c.id, site=c.site, number=number,
