@@ -6,8 +6,10 @@ types a PIN into a password field; the PIN is never shown, kept or logged."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
+from kassa.errors import RetryLater, UserError
 from kassa.i18n import t
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,11 +17,17 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from kassa_pos.engine.rights import AccessDenied
 from kassa_pos.till.login import StaffEntry
+from kassa_pos.till.payment import say
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from kassa_pos.engine.rights import Person
     from kassa_pos.engine.till import Till
+
+Act = Callable[["Person | None"], Awaitable[Any]]
 
 
 class ConfirmScreen(StaffEntry, ModalScreen["Person | None"]):
@@ -58,3 +66,26 @@ class ConfirmScreen(StaffEntry, ModalScreen["Person | None"]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+async def with_manager(screen: Screen[Any], till: Till, actor: Person, act: Act, why: str,
+                       tell: Callable[[str], None]) -> Any:
+    """Run ``act(None)``; on ``AccessDenied`` ask a manager (``why``: the action's name) and
+    run ``act(manager)``. A refusal (or a cancelled confirmation) goes to ``tell`` as the
+    engine's sentence; returns the result, or None when it did not happen."""
+    locale = till.book.locale
+    try:
+        return await act(None)
+    except AccessDenied as denied:
+        manager = await screen.app.push_screen_wait(
+            ConfirmScreen(till, f"{why}: {say(denied, locale)}", actor=actor))
+        if manager is None:
+            tell(say(denied, locale))
+            return None
+        try:
+            return await act(manager)
+        except (UserError, RetryLater) as exc:
+            tell(say(exc, locale))
+    except (UserError, RetryLater) as exc:
+        tell(say(exc, locale))
+    return None

@@ -10,11 +10,10 @@ manager's confirmation and the action is tried again with the manager who confir
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from kassa.errors import RetryLater, UserError
+from kassa.errors import UserError
 from kassa.i18n import t
 from kassa.model.money import format_money
 from textual import work
@@ -24,7 +23,6 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from kassa_pos.engine.catalog import ItemFlag
-from kassa_pos.engine.rights import AccessDenied
 from kassa_pos.till.ask import AskScreen, PickScreen
 from kassa_pos.till.checkview import CheckView, qty_text
 from kassa_pos.till.payment import say
@@ -35,9 +33,9 @@ if TYPE_CHECKING:
     from kassa_pos.engine.check import Check
     from kassa_pos.engine.rights import Person
     from kassa_pos.engine.till import Till
+    from kassa_pos.till.confirm import Act
     from kassa_pos.till.layout import Layout
 
-Act = Callable[["Person | None"], Awaitable[Any]]
 
 
 class SaleScreen(Screen[None]):
@@ -118,28 +116,15 @@ class SaleScreen(Screen[None]):
 
     # -- running an engine call ------------------------------------------------------------
     async def attempt(self, act: Act, why: str) -> Any:
-        """Run ``act(None)``; on AccessDenied ask a manager and run ``act(manager)``.
-        A refusal is said in the status line; returns the result or None."""
-        from kassa_pos.till.confirm import ConfirmScreen
+        """Run ``act`` (a manager asked on ``AccessDenied``); a refusal is said in the
+        status line; returns the result or None."""
+        from kassa_pos.till.confirm import with_manager
 
         try:
-            return await act(None)
-        except AccessDenied as denied:
-            manager = await self.app.push_screen_wait(
-                ConfirmScreen(self.till, f"{why}: {say(denied, self.locale)}",
-                              actor=self.actor))
-            if manager is None:
-                self.say(say(denied, self.locale), error=True)
-                return None
-            try:
-                return await act(manager)
-            except (UserError, RetryLater) as exc:
-                self.say(say(exc, self.locale), error=True)
-        except (UserError, RetryLater) as exc:
-            self.say(say(exc, self.locale), error=True)
+            return await with_manager(self, self.till, self.actor, act, why,
+                                      lambda text: self.say(text, error=True))
         finally:
             self.refresh_check()
-        return None
 
     async def ask(self, question: str, **kw: Any) -> str | None:
         answer: str | None = await self.app.push_screen_wait(AskScreen(question, **kw))
