@@ -22,9 +22,11 @@ def register_settings() -> Mapping[str, type]:
 @hookimpl
 def register_texts() -> Mapping[str, Mapping[str, Any]]:
     # plain dicts (no Textual import): the till's texts, for the CLI and the till app
-    from kassa_pos.till import texts, texts_screens
+    from kassa_pos.till import texts, texts_guest, texts_reports, texts_returns, texts_screens
 
-    return {loc: {**texts.TEXTS[loc], **texts_screens.TEXTS[loc]} for loc in ("ru", "en")}
+    parts = (texts, texts_screens, texts_returns, texts_reports, texts_guest)
+    return {loc: {k: v for part in parts for k, v in part.TEXTS[loc].items()}
+            for loc in ("ru", "en")}
 
 
 @hookimpl
