@@ -23,7 +23,20 @@ G, IDT, A = schema.guest, schema.identifier, schema.account
 
 
 class GuestBlocked(LedgerError):
-    """An identifier exists but may not be used; the message is what the till shows."""
+    """An identifier exists but may not be used; ``text(locale)`` is what the till shows
+    (``str()`` is Russian, the default)."""
+
+    def __init__(self, status: str, reason: str) -> None:
+        self.status, self.reason = status, reason
+        super().__init__(f"identifier_{status}", self.text("ru"))
+
+    def text(self, locale: str = "ru") -> str:
+        from kassa_bonus.texts import TEXTS
+
+        texts = TEXTS.get(locale, TEXTS["ru"])
+        if self.status in ("replaced", "expired"):
+            return str(texts[self.status])
+        return str(texts["blocked"]).format(reason=self.reason)
 
 
 def virtual_number() -> str:
@@ -165,9 +178,8 @@ class GuestBook:
                     continue
                 if row.status != "active" or (row.expires_at and
                                               row.expires_at <= self.store.clock.now()):
-                    reason = row.reason or "expired"
-                    raise GuestBlocked(f"identifier_{row.status}",
-                                       f"card {row.status}: {reason}")
+                    status = row.status if row.status != "active" else "expired"
+                    raise GuestBlocked(status, row.reason or status)
                 return str(row.guest_id)
         return None
 

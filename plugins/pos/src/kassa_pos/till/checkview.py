@@ -14,6 +14,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from kassa_pos.engine.client import mask
+
 if TYPE_CHECKING:
     from kassa_pos.engine.check import Check
 
@@ -81,7 +83,7 @@ class CheckView(Vertical):
         if guest is None:
             return ""
         text = t("pos.till.guest", loc, name=guest.name or "—",
-                 card=check.identifier.value if check.identifier else "")
+                 card=mask(check.identifier.value) if check.identifier else "")
         if check.pricing.bonus_earn or check.pricing.bonus_spend_max:
             text += " · " + t("pos.till.bonus", loc,
                               earn=format_money(check.pricing.bonus_earn, loc),
