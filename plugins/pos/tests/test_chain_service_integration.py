@@ -5,12 +5,10 @@ site_online; the Stores screen's route on the centre (``nox -s integration``).""
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,6 @@ from kassa_pos.engine import pay_tables
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration,
               pytest.mark.skipif(shutil.which("nats-server") is None, reason="no nats-server")]
-PG = os.environ.get("KASSA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 AT = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
 
@@ -67,20 +64,6 @@ def servers(tmp_path: Path) -> Iterator[tuple[Server, Server, str, str]]:
     yield hub, leaf, f"nats://127.0.0.1:{hub_port}", f"nats://127.0.0.1:{store_port}"
     leaf.stop()
     hub.stop()
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(PG)
-    async with admin.begin() as c:
-        await c.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    yield f"{PG}?options=-csearch_path%3D{schema}"
-    async with admin.begin() as c:
-        await c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    await admin.dispose()
 
 
 def sale(n: int) -> dict[str, object]:

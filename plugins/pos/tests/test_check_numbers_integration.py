@@ -4,9 +4,6 @@ servers) open checks at once and every check gets its own number, none lost, non
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -18,21 +15,6 @@ from kassa_pos.engine.checkbook import CheckBook
 from .test_check_store import ANNA, OLEG
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
-PG = os.environ.get("KASSA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(PG)
-    async with admin.begin() as c:
-        await c.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    yield f"{PG}?options=-csearch_path%3D{schema}"
-    async with admin.begin() as c:
-        await c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    await admin.dispose()
 
 
 async def test_two_servers_opening_checks_at_once_never_share_a_number(
