@@ -122,6 +122,29 @@ async def test_a_check_from_sign_in_to_cash(tmp_path: Path) -> None:
         assert len(voided) == 1 and voided[0].manager == "Олег"
 
 
+async def test_an_amount_typed_and_an_f_key_at_once_pays_that_amount(tmp_path: Path) -> None:
+    """The digits are held by the burst rule until the F key; they reach the amount field
+    before the F key's binding reads it (dispatched as events they arrived after it)."""
+    shop = Shop(tmp_path)
+    async with shop.hub() as hub:
+        till = await shop.till(hub)
+        anna = till.book.rights.identify("1357")
+        await till.open_shift(anna)  # type: ignore[arg-type]
+        app = TillApp(till, actor=anna, clock=frozen)  # type: ignore[arg-type]
+        async with app.run_test(size=(80, 24)) as pilot:
+            await idle(pilot, app)
+            await pilot.press(*"4600000000011", "enter")
+            await idle(pilot, app)
+            await pilot.press("f2")
+            await idle(pilot, app)
+            await pilot.press("5", "0", "f2")  # no pause: a quick cashier
+            await idle(pilot, app)
+            assert "Осталось внести: 39,90" in shown(app, "#rest"), shown(app, "#rest")
+            await pilot.press("f2", "enter")
+            await idle(pilot, app)
+        assert shop.reg.effects("receipt") == 1
+
+
 async def test_defer_resume_and_the_offline_banner(tmp_path: Path) -> None:
     shop = Shop(tmp_path)
     async with shop.hub() as hub:

@@ -114,21 +114,36 @@ class TillApp(App[None]):
         now = self.clock()
         char = event.character if event.is_printable else None
         through, code = self.burst.key(event, char, enter=event.key == "enter", now=now)
-        for key in through:
-            await super().on_event(key)
+        await self._let_through(through)
         if code is not None:
             if not self.scanned(code):  # no scanner here: the keys are typing after all
-                for key in self.burst.taken:
-                    await super().on_event(key)
+                await self._let_through(self.burst.taken)
         elif self.burst.held:
             self.set_timer(self.keymap.scanner.max_gap * 1.5, self._flush_typing)
 
     async def _flush_typing(self) -> None:
         if self.burst.due(self.clock()):
-            for key in self.burst.flush():
-                await super().on_event(key)
+            await self._let_through(self.burst.flush())
         elif self.burst.held:  # another key came meanwhile and armed its own timer
             self.set_timer(self.keymap.scanner.max_gap, self._flush_typing)
+
+    async def _let_through(self, keys: list[events.Key]) -> None:
+        """Keys held back, then let through in order. A printable key for a focused text
+        field is typed into it at once: dispatched as an event it would land after the
+        key behind it (an F key's binding runs at once and would read the field without
+        the amount just typed)."""
+        from textual.widgets import Input
+
+        for key in keys:
+            box = self.focused
+            if key.is_printable and key.character and isinstance(box, Input) \
+                    and not key.is_forwarded:
+                if box.selection.is_empty:
+                    box.insert_text_at_cursor(key.character)
+                else:
+                    box.replace(key.character, *box.selection)
+                continue
+            await super().on_event(key)
 
     def scanned(self, code: str) -> bool:
         """Give a burst to the current screen's ``on_scan``; False when it has none."""
