@@ -130,7 +130,7 @@ async def test_an_amount_typed_and_an_f_key_at_once_pays_that_amount(tmp_path: P
         till = await shop.till(hub)
         anna = till.book.rights.identify("1357")
         await till.open_shift(anna)  # type: ignore[arg-type]
-        app = TillApp(till, actor=anna, clock=frozen)  # type: ignore[arg-type]
+        app = TillApp(till, actor=anna, clock=frozen)
         async with app.run_test(size=(80, 24)) as pilot:
             await idle(pilot, app)
             await pilot.press(*"4600000000011", "enter")
