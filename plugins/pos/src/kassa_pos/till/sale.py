@@ -48,7 +48,7 @@ class SaleScreen(Screen[None]):
     SaleScreen #prompt { height: auto; color: $warning; text-style: bold; }
     SaleScreen #status { height: auto; }
     SaleScreen #status.error { color: $error; }
-    SaleScreen #bar { height: auto; max-height: 2; color: $text-muted; }
+    SaleScreen #bar { height: auto; max-height: 4; color: $text-muted; }
     """
 
     def __init__(self, till: Till, actor: Person, layout: Layout, *, title: str = "") -> None:
