@@ -17,6 +17,7 @@ from kassa.errors import ConfigError
 from kassa.model import Guest, VatRate
 from kassa.plugins import Plugins, new_manager
 from kassa_pos.engine.catalog import Item, ItemFlag
+from kassa_pos.engine.message_rules import load_rules
 from kassa_pos.engine.messages import (
     ALPHABET,
     DrawCodes,
@@ -24,7 +25,6 @@ from kassa_pos.engine.messages import (
     TillEvent,
     TillEventKind,
     TillLine,
-    load_rules,
     metadata,
 )
 from kassa_pos.engine.values import LineFlag, SaleLine
