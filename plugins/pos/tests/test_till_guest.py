@@ -103,6 +103,33 @@ async def test_a_known_card_shows_the_guest_and_f2_puts_them_on_the_check(tmp_pa
         assert check.quote is not None and check.quote.guest_id == guest.id
 
 
+async def test_a_loyalty_card_scanned_on_the_sale_screen_opens_the_guest_panel(
+        tmp_path) -> None:
+    """A scan that is no item but a guest's card: the panel opens on it (no extra key)."""
+    from kassa_pos.till.layout import default
+    from kassa_pos.till.sale import SaleScreen
+
+    from .test_till_app import idle
+
+    async with counter(tmp_path) as (hub, till, check):
+        guest = await known(hub, till, points=500)
+        app = Host(SaleScreen(till, ANNA, default()))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await idle(pilot, app)
+            screen: Any = app.screen
+            screen.on_scan(CARD)
+            await idle(pilot, app)
+            assert isinstance(app.screen, GuestScreen)
+            assert "Вера Павловна" in str(app.screen.query_one("#panel").render())
+            await pilot.press("f2")
+            await idle(pilot, app)
+            assert "Вера Павловна" in str(app.screen.query_one("#guest").render())
+            screen.on_scan("4600000000039")  # neither an item nor a card
+            await idle(pilot, app)
+            assert "не найден" in str(app.screen.query_one("#status").render())
+        assert check.guest is not None and check.guest.id == guest.id
+
+
 async def test_esc_closes_without_touching_the_check(tmp_path) -> None:
     async with counter(tmp_path) as (hub, till, check):
         await known(hub, till)

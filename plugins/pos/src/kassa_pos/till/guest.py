@@ -127,9 +127,12 @@ class GuestScreen(ModalScreen[None]):
     BINDINGS = [*[Binding(k, f"guest_key('{k}')", show=False, priority=True) for k in KEYS],
                 Binding("escape", "back", show=False, priority=True)]
 
-    def __init__(self, till: Till, check: Check, actor: Person) -> None:
+    def __init__(self, till: Till, check: Check, actor: Person, *,
+                 card: str | None = None) -> None:
+        """``card``: scanned on the sale screen; looked up as the screen opens."""
         super().__init__()
         self.till, self.check, self.actor = till, check, actor
+        self.first_card = card
         self.locale = till.book.locale
         self.found: GuestCard | None = None  # the guest on the panel
         self.card_no = ""  # their card (what F5 / F6 act on)
@@ -160,7 +163,8 @@ class GuestScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.query_one(GuestPanel).clear(t("pos.till.guest.hint", self.locale))
         self.query_one("#card", Input).focus()
-        self._client()  # no loyalty programme: its sentence at once
+        if self._client() is not None and self.first_card:  # else: no programme, said
+            self.on_scan(self.first_card)
 
     @property
     def editing(self) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from kassa.errors import UserError
+from kassa.errors import RetryLater, UserError
 from kassa.i18n import t
 from kassa.model.money import format_money
 from textual import work
@@ -191,7 +191,8 @@ class SaleScreen(Screen[None]):
         try:
             found = till.catalog.find(code)
         except UserError as exc:
-            self.say(say(exc, self.locale), error=True)
+            if not await self._guest_card(code, check):
+                self.say(say(exc, self.locale), error=True)
             return
         if ItemFlag.MARKING in found.item.flags:  # each unit's own code, checked first
             marking = await self.ask(t("pos.till.ask_marking", self.locale,
@@ -209,6 +210,28 @@ class SaleScreen(Screen[None]):
             self.say(t("pos.till.added", self.locale, name=line.name,
                        qty=qty_text(line.quantity)))
             self.show_prompts(check)
+
+    async def _guest_card(self, code: str, check: Check) -> bool:
+        """A scan that is no item may be a guest's loyalty card: the guest panel opens on
+        it (a blocked card: the programme's sentence). False: no programme knows it."""
+        from kassa_pos.till.guest import GuestScreen
+
+        try:
+            client = self.till.client
+        except UserError:  # no loyalty programme here: the item's sentence stands
+            return False
+        try:
+            found = await client.show(code)
+        except RetryLater:
+            return False
+        except UserError as exc:
+            self.say(say(exc, self.locale), error=True)  # a blocked card
+            return True
+        if found is None:
+            return False
+        await self.app.push_screen_wait(GuestScreen(self.till, check, self.actor, card=code))
+        self.refresh_check()
+        return True
 
     async def _new(self) -> Check | None:
         async def act(manager: Person | None) -> Any:
