@@ -74,8 +74,10 @@ def on_startup(hub: Any) -> None:
 def register_routes(hub: Any) -> Sequence[Any]:
     from kassa_pos.chain.lag import router
     from kassa_pos.settings import PosSettings
+    from kassa_pos.stock.api import router as stock
 
-    return [router(hub)] if hub.section("pos", PosSettings).chain.centre else []
+    centre = hub.section("pos", PosSettings).chain.centre
+    return [stock(hub), *([router(hub)] if centre else [])]
 
 
 @hookimpl

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from kassa.api.admin_cli import hub_options
 
 _TEXTS = {
     "ru": {"head": "добавлено {added}, изменено {updated}, без изменений {unchanged},"
@@ -21,6 +22,16 @@ _TEXTS = {
            "dry": "dry run, nothing written: ",
            "row": "  row {row} ({code}): {reason}",
            "version": "catalog version: {version}"},
+}
+
+
+_STOCK = {
+    "ru": {"posted": "документ {id} проведён", "replay": "документ {id} уже был проведён: "
+           "ничего не изменилось", "line": "  {code}: {qty}",
+           "count_line": "  {code}: {qty} (по учёту {book})", "none": "остатков нет"},
+    "en": {"posted": "document {id} posted", "replay": "document {id} was posted before: "
+           "nothing changed", "line": "  {code}: {qty}",
+           "count_line": "  {code}: {qty} (books said {book})", "none": "no stock"},
 }
 
 
@@ -112,6 +123,58 @@ def group() -> click.Group:
             click.echo(t["row"].format(row=r.row, code=r.code or "?",
                                        reason=r.error.text(locale)))
         click.echo(t["version"].format(version=rep.version))
+
+    @pos.group("stock")
+    def stock() -> None:
+        """Stock documents and levels on the running store hub."""
+
+    @stock.command("post")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--by", "by", default="", help="who posts it (the audit names them)")
+    @hub_options
+    def stock_post(file: Path, by: str, **opts: Any) -> None:
+        """Post a document (JSON: id, kind, lines [{item, qty, cost}], counterpart, reason,
+        ref); posting the same document again changes nothing."""
+        from kassa.devices_cli import call
+
+        from kassa_pos.stock.book import StockError, parse
+
+        locale = opts["locale"]
+        try:
+            raw = json.loads(file.read_text(encoding="utf-8"))
+            parse(raw)  # a bad document is said here, before the hub is asked
+        except StockError as exc:
+            raise click.ClickException(exc.text(locale)) from None
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(f"{file}: {exc}") from None
+        raw["posted_by"] = by or raw.get("posted_by") or "kassa pos stock"
+        done = call(opts, "POST", "/api/pos/stock/v1/documents", json=raw)
+        if opts["as_json"]:
+            click.echo(json.dumps(done, ensure_ascii=False))
+            return
+        t = _STOCK[locale]
+        click.echo(t["replay" if done["replay"] else "posted"].format(id=done["id"]))
+        for code, qty in done["moves"]:
+            book = (done.get("book") or {}).get(code)
+            click.echo(t["count_line" if book is not None else "line"].format(
+                code=code, qty=qty, book=book))
+
+    @stock.command("levels")
+    @click.option("--item", "items", multiple=True, help="only this item code (repeatable)")
+    @hub_options
+    def stock_levels(items: tuple[str, ...], **opts: Any) -> None:
+        """Each item's stock level now (documents minus sales net of returns)."""
+        from kassa.devices_cli import call
+
+        done = call(opts, "GET", "/api/pos/stock/v1/levels",
+                    params=[("item", i) for i in items])
+        if opts["as_json"]:
+            click.echo(json.dumps(done, ensure_ascii=False))
+            return
+        if not done["levels"]:
+            click.echo(_STOCK[opts["locale"]]["none"])
+        for code, qty in done["levels"].items():
+            click.echo(f"{code}\t{qty}")
 
     @pos.command("till")
     @click.option("--till", "name", default=None, help="the till's name in [[pos.tills]]")

@@ -40,6 +40,7 @@ class Kind(StrEnum):
     CARD_ISSUED = "pos_card_issued"
     CARD_BLOCKED = "pos_card_blocked"
     ACTION_DENIED = "pos_action_denied"  # a right the cashier lacks was tried
+    STOCK_DOCUMENT = "pos_stock_document"  # a goods receipt, transfer, write-off, count...
 
 
 def _kind(name: Kind, severity: Severity, ru: str, en: str, **flags: Any) -> EventKindSpec:
@@ -76,6 +77,8 @@ KINDS: tuple[EventKindSpec, ...] = (
     _kind(Kind.CARD_ISSUED, I, "Выдана карта клиента", "Client card issued"),
     _kind(Kind.CARD_BLOCKED, W, "Карта клиента заблокирована", "Client card blocked"),
     _kind(Kind.ACTION_DENIED, W, "Кассиру отказано в операции", "Cashier action denied"),
+    # routine; a write-off or a count that found goods missing is raised to warning
+    _kind(Kind.STOCK_DOCUMENT, I, "Складской документ проведён", "Stock document posted"),
 )
 
 RISKY: frozenset[str] = frozenset(
