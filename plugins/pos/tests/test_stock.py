@@ -54,6 +54,12 @@ async def test_levels_follow_documents_sales_and_returns(tmp_path: Path) -> None
                                            return_id="r1", till="t1", cashier="Анна")
         await book.post(doc("off-1", "writeoff", ("A1", 2), reason="истёк срок"), by="Анна")
         assert await book.levels(["A1"]) == {"A1": Decimal(46)}
+        # two milks brought back without a receipt go back on the shelf too
+        await Returns(hub, pay).without_receipt(
+            [line("A1", 8990, quantity=2)], site="s1", till="t1", cashier="Анна",
+            return_id="r2", confirmed_by="Олег")
+        assert await book.levels(["A1"]) == {"A1": Decimal(48)}
+        await book.post(doc("off-2", "writeoff", ("A1", 2), reason="брак"), by="Анна")
         # the count: 44 milks on the shelf (2 missing), the cheese as the books say
         counted = await book.post(doc("inv-1", "count", ("A1", 44), ("W1", "12.153")),
                                   by="Олег")

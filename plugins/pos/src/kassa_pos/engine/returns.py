@@ -116,6 +116,8 @@ class ReturnPlan:
     receipt: Receipt
     refunds: tuple[Refund, ...]
     lines: tuple[tuple[int, Decimal, int, int], ...]  # (line_no, quantity, money, bonus)
+    # without a receipt: the goods brought back (what stock puts back on the shelf)
+    goods: tuple[SaleLine, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -293,7 +295,7 @@ class Returns:
                 total=total, issued_at=self.hub.clock.now(), cashier=Cashier(name=cashier),
                 place=self.payments.config.place, address=self.payments.config.address)
             plan = ReturnPlan(key=key, check_id=None, site=site, till=till, cashier=cashier,
-                              receipt=receipt, lines=(),
+                              receipt=receipt, lines=(), goods=tuple(lines),
                               refunds=(Refund(tender_no=-1, tender=cash, amount=total,
                                               original=None),))
             await self.hub.write_sync(lambda c: self._insert(c, plan))

@@ -9,8 +9,9 @@ returns by receipt) is read in the same transaction and the move is the discrepa
 document again answers what was posted); the same id with other content is refused.
 
 Levels are computed, never stored: the sum of the moves minus the till's sales
-(``pos_pay_sale_line.quantity - returned``) per item. A level may go below zero (goods sold
-before their receipt was entered): it is shown as it is.
+(``pos_pay_sale_line.quantity - returned``) per item, plus the goods of returns without a
+receipt. A level may go below zero (goods sold before their receipt was entered): it is shown
+as it is.
 """
 
 from __future__ import annotations
@@ -216,6 +217,14 @@ def _levels(conn: Any, site: str, items: Sequence[str] | None = None) -> dict[st
             # SQLite sums NUMERIC as a float: back to thousandths
             value = Decimal(str(total or 0)).quantize(THOUSANDTH)
             out[code] = out.get(code, Decimal(0)) + sign * value
+    r = pay_tables.return_
+    # returns without a receipt (rare: a manager confirms each) put their goods back
+    for (plan,) in conn.execute(sa.select(r.c.plan).where(
+            (r.c.site == site) & r.c.check_id.is_(None) & (r.c.status == "done"))):
+        for good in json.loads(plan).get("goods") or ():
+            code = str(good.get("item_code"))
+            if items is None or code in items:
+                out[code] = out.get(code, Decimal(0)) + Decimal(str(good["quantity"]))
     return out
 
 
