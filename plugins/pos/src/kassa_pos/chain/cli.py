@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -10,9 +11,21 @@ from kassa_pos.chain.config import LEAF_PORT, write_store
 
 _TEXTS = {
     "ru": {"done": "магазин {code}: записано {files}",
-           "run": "запуск узла NATS магазина: nats-server -c {leaf}"},
+           "run": "запуск узла NATS магазина: nats-server -c {leaf}",
+           "published": "каталог версии {version} отправлен магазинам {stores} "
+                        "(частей на магазин: {parts})",
+           "refused": "{why}; ничего не отправлено",
+           "not_centre": "этот хаб не центр сети ([pos.chain] centre = true и nats)",
+           "unknown_store": "магазина {code} нет в [pos.chain] stores; ничего не отправлено",
+           "link": "NATS центра {url}: {why}; версия {version} записана, но не отправлена"},
     "en": {"done": "store {code}: wrote {files}",
-           "run": "start the store's NATS node: nats-server -c {leaf}"},
+           "run": "start the store's NATS node: nats-server -c {leaf}",
+           "published": "catalog version {version} sent to stores {stores} "
+                        "(parts per store: {parts})",
+           "refused": "{why}; nothing sent",
+           "not_centre": "this hub is not the chain's centre ([pos.chain] centre = true and nats)",
+           "unknown_store": "store {code} is not in [pos.chain] stores; nothing sent",
+           "link": "the centre's NATS {url}: {why}; version {version} recorded but not sent"},
 }
 
 
@@ -45,4 +58,82 @@ def group() -> click.Group:
         click.echo(t["done"].format(code=code, files=", ".join(str(p) for p in paths)))
         click.echo(t["run"].format(leaf=paths[1]))
 
+    @chain.group("refdata", help="Справочники для магазинов / reference data for the stores")
+    def refdata() -> None:
+        pass
+
+    @refdata.command("publish", help="Опубликовать каталог и прайс-листы (полный пакет) / "
+                                     "publish the catalog and price lists (a full package)")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--store", "stores", multiple=True,
+                  help="только этим магазинам (по умолчанию всем) / only these stores")
+    @click.option("--config", "-c", "config", default=None,
+                  help="kassa.toml центра / the centre's kassa.toml")
+    @click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
+    def publish(file: Path, stores: tuple[str, ...], config: str | None, locale: str) -> None:
+        publish_file(file, list(stores), config, locale)
+
     return chain
+
+
+def publish_file(file: Path, stores: list[str], config: str | None, locale: str) -> None:
+    """``kassa chain refdata publish``: the file checked before anything else (a bad row:
+    one sentence, exit 1, nothing recorded or sent), then the next version, then the send."""
+    import anyio
+    from kassa.cli import load_settings
+    from kassa.errors import UserError
+
+    from kassa_pos.chain import refdata_stream
+    from kassa_pos.chain.refdata import RefusedPackage, validate
+    from kassa_pos.chain.service import connect, link_errors, safe_url
+    from kassa_pos.cli import CliHub
+    from kassa_pos.engine.catalog import CatalogError
+    from kassa_pos.engine.catalog_import import read_file
+    from kassa_pos.settings import PosSettings
+
+    t = _TEXTS[locale]
+    try:
+        data = read_file(file)
+        validate(data, locale)
+    except CatalogError as exc:
+        raise click.ClickException(t["refused"].format(why=exc.text(locale))) from None
+    except RefusedPackage as exc:
+        raise click.ClickException(t["refused"].format(why=exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"{file}: {exc.strerror}") from None
+    try:
+        settings = load_settings(config)
+        cfg = CliHub(settings).section("pos", PosSettings).chain
+    except (UserError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if not (cfg.centre and cfg.nats):
+        raise click.ClickException(t["not_centre"])
+    for code in stores:
+        if code not in cfg.stores:
+            raise click.ClickException(t["unknown_store"].format(code=code))
+    targets = stores or list(cfg.stores)
+    state: dict[str, Any] = {}
+
+    async def go() -> tuple[int, int]:
+        hub = CliHub(settings)
+        nc = None
+        try:
+            await hub.store.prepare()  # as at a hub's start: PostgreSQL must be upgraded
+            nc = await connect(cfg.nats)  # before the version: a dead NATS records nothing
+            return await refdata_stream.publish(
+                hub.engine, nc.jetstream(), data, targets, now=hub.now(), locale=locale,
+                assigned=lambda v: state.update(version=v))
+        finally:
+            if nc is not None:
+                await nc.close()
+            await hub.store.close()
+
+    try:
+        version, parts = anyio.run(go)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    except link_errors() as exc:
+        raise click.ClickException(t["link"].format(
+            url=safe_url(cfg.nats), why=exc, version=state.get("version", "—"))) from None
+    click.echo(t["published"].format(version=version, stores=", ".join(targets), parts=parts))
+

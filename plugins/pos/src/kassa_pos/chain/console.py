@@ -1,5 +1,6 @@
 """The operator console's Stores screen (key ``s``) on the chain's centre: each store and
-till, the last document's time, the lag, reachable or not; refreshed every few seconds from
+till, the last document's time, the lag, reachable or not, the catalog version it applied
+out of the newest published (in the store line's till column); refreshed every few seconds from
 ``/api/pos/chain/v1/stores`` (``chain/lag.py``) through the console's admin client.
 Russian by default, English with the console's ``en`` locale."""
 
@@ -26,6 +27,7 @@ WORDS: dict[str, dict[str, str]] = {
                       "Ждут записи в базу: {waiting}.",
            "no_centre": "Этот хаб не центр сети ([pos.chain] centre = true).",
            "offline_hub": "Хаб недоступен.", "error": "Ошибка API сети: {error}",
+           "catalog": "каталог {applied}/{published}",
            "s": "{n} с", "m": "{n} мин", "h": "{n} ч"},
     "en": {"title": "Chain stores", "store": "Store", "till": "Till",
            "last_at": "Last document", "seq": "Doc #", "lag": "In transit",
@@ -35,6 +37,7 @@ WORDS: dict[str, dict[str, str]] = {
                       "Waiting to be stored: {waiting}.",
            "no_centre": "This hub is not the chain's centre ([pos.chain] centre = true).",
            "offline_hub": "The hub is unreachable.", "error": "Chain API error: {error}",
+           "catalog": "catalog {applied}/{published}",
            "s": "{n} s", "m": "{n} min", "h": "{n} h"},
 }
 
@@ -73,13 +76,27 @@ def state_text(store: dict[str, Any], locale: str) -> str:
     return text
 
 
+def catalog_text(store: dict[str, Any], published: dict[str, int], locale: str) -> str:
+    """``каталог 3/4``: the version the store applied out of the newest published; empty
+    while neither is known."""
+    applied = (store.get("ref") or {}).get("catalog", {}).get("version")
+    newest = published.get("catalog")
+    if applied is None and newest is None:
+        return ""
+    return say(locale, "catalog", applied="—" if applied is None else applied,
+               published="—" if newest is None else newest)
+
+
 def rows(data: dict[str, Any], locale: str) -> list[tuple[str, ...]]:
-    """The table: a line per store (its newest document), then a line per till."""
+    """The table: a line per store (its newest document, its catalog version), then a line
+    per till."""
     out: list[tuple[str, ...]] = []
+    published = data.get("published") or {}
     for s in data["stores"]:
         lag = "" if s["lag"] is None else str(s["lag"])
         name = s["store"] if s["name"] == s["store"] else f"{s['store']} {s['name']}"
-        out.append((name, "", _time(s["last_at"], locale), "", lag, state_text(s, locale)))
+        out.append((name, catalog_text(s, published, locale), _time(s["last_at"], locale), "",
+                    lag, state_text(s, locale)))
         for t in s["tills"]:
             out.append(("", t["till"], _time(t["last_at"], locale), str(t["last_seq"]), "",
                         ""))

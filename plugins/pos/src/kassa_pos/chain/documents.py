@@ -1,5 +1,5 @@
-"""Chain documents: what a store sends up (a sale, a return, an audit event, a shift), and
-the centre's per-till order rule.
+"""Chain documents: what a store sends up (a sale, a return, an audit event, a shift, a
+reference package applied), and the centre's per-till order rule.
 
 A document's id is the store document's own id (a sale's check id, a return's key, a
 shift's ``site:till:n``, an audit event's id), so it is also the ``Nats-Msg-Id`` (JetStream
@@ -21,7 +21,8 @@ from attrs import frozen
 
 from kassa_pos.chain.config import subject
 
-KINDS = ("sale", "return", "audit", "shift")
+KINDS = ("sale", "return", "audit", "shift", "ref")
+REF_TILL = "-"  # a ``ref`` document is the store's, no till's: the pseudo-till audit uses
 
 
 @frozen
@@ -74,12 +75,14 @@ def _id(kind: str, row: Mapping[str, Any]) -> str:
         return f"return:{row['key']}"
     if kind == "shift":
         return f"shift:{row['site']}:{row['till']}:{row['n']}"
+    if kind == "ref":
+        return f"ref:{row['kind']}:{row['version']}:{row['store']}"
     return f"audit:{row['id']}"
 
 
 def _time(kind: str, row: Mapping[str, Any]) -> datetime:
     value = {"sale": "issued_at", "return": "created_at", "shift": "closed_at",
-             "audit": "occurred_at"}[kind]
+             "audit": "occurred_at", "ref": "applied_at"}[kind]
     at = row[value]
     if not isinstance(at, datetime):
         raise ValueError(f"{kind} {_id(kind, row)}: no {value}")
@@ -100,7 +103,8 @@ def _plain(v: Any) -> Any:
 
 def build(kind: str, row: Mapping[str, Any], *, store: str, seq: int) -> ChainDoc:
     """A chain document from a pos table row (``pos_pay_sale``, ``pos_pay_return``,
-    ``pos_pay_shift``) or an ``events`` row of a ``pos_*`` audit kind."""
+    ``pos_pay_shift``, ``pos_ref_applied`` with the store), or an ``events`` row of a
+    ``pos_*`` audit kind."""
     till = str(row.get("till") or row.get("employee") or "")
     if kind == "audit":
         payload = json.loads(row["payload"])

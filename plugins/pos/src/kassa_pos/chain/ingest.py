@@ -146,6 +146,10 @@ async def apply(conn: Any, doc: ChainDoc, *, now: datetime | None = None,
         if res.first() is not None:
             applied.append(d.doc_id)
             await project(conn, d, zone)  # only when new: a redelivery adds no lines
+            if d.kind == "ref":
+                from kassa_pos.chain.refdata import record_store
+
+                await record_store(conn, d.store, d.body)
     if run:
         await conn.execute(parked_t.delete().where(
             (parked_t.c.store == doc.store) & (parked_t.c.till == doc.till)

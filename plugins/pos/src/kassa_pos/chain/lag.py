@@ -4,7 +4,8 @@
 Two sources, joined per store: ``pos_chain_till`` (each till's last applied sequence, its
 document's own time, when the centre applied it) and what the centre service last read of
 ``CHAIN``'s sources (JetStream's lag, i.e. messages still in the store's stream, and its
-last contact with the store), plus the alerts it raised.
+last contact with the store), plus the alerts it raised; and the reference data: the newest
+version published per kind (``published``) and each store's applied one (``ref``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from kassa_pos.chain.ingest import till_t
+from kassa_pos.chain.refdata import versions
 from kassa_pos.chain.service import CENTRE, REACH_S, SourceState
 from kassa_pos.settings import PosSettings
 
@@ -35,6 +37,7 @@ async def stores(hub: Any) -> dict[str, Any]:
     async with hub.engine.connect() as conn:
         rows = (await conn.execute(sa.select(till_t).order_by(till_t.c.store,
                                                               till_t.c.till))).all()
+        published, applied = await versions(conn)
     st = hub.state(CENTRE)
     seen: dict[str, SourceState] = st.get("sources") or {}
     offline: dict[str, datetime] = st.get("offline") or {}
@@ -44,7 +47,7 @@ async def stores(hub: Any) -> dict[str, Any]:
             "till": r.till, "last_seq": int(r.last_seq), "last_at": _iso(r.last_at),
             "seen_at": _iso(r.seen_at)})
     out = []
-    for code in sorted(set(cfg.stores) | set(tills)):
+    for code in sorted(set(cfg.stores) | set(tills) | set(applied)):
         src = seen.get(code)
         own = [r for r in rows if r.store == code]
         out.append({
@@ -56,9 +59,11 @@ async def stores(hub: Any) -> dict[str, Any]:
             "offline_since": _iso(offline.get(code)),
             "last_at": _iso(max((r.last_at for r in own), default=None)),
             "seen_at": _iso(max((r.seen_at for r in own), default=None)),
-            "tills": tills.get(code, [])})
+            "tills": tills.get(code, []),
+            "ref": {kind: {"version": v["version"], "applied_at": _iso(v["applied_at"])}
+                    for kind, v in sorted(applied.get(code, {}).items())}})
     return {"stores": out, "waiting": st.get("waiting"), "at": _iso(st.get("at")),
-            "reach_s": REACH_S, "offline_after": cfg.offline_after}
+            "reach_s": REACH_S, "offline_after": cfg.offline_after, "published": published}
 
 
 def router(hub: Any) -> Any:

@@ -1,5 +1,6 @@
 """The store's chain outbox: the pos tables' finished documents (fiscalised sales, done
-returns, closed shifts, ``pos_*`` audit events) numbered per till into ``pos_chain_out``,
+returns, closed shifts, ``pos_*`` audit events, reference packages applied) numbered per till
+into ``pos_chain_out``,
 then published from the store's own JetStream under a cursor, like the core's relay.
 
 Numbering happens once, in one write transaction, so a document keeps its ``seq`` across
@@ -16,8 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from kassa_pos.chain.documents import ChainDoc, build
+from kassa_pos.chain.documents import REF_TILL, ChainDoc, build
 from kassa_pos.chain.ingest import metadata
+from kassa_pos.chain.refdata import applied_t
 from kassa_pos.engine import pay_tables, store_tables
 
 CURSOR = "pos-chain"
@@ -46,10 +48,12 @@ def _unnumbered(doc_id: Any) -> Any:
 
 def _queries(conn: Any, site: str) -> list[tuple[str, Any]]:
     """Per kind, the select of ``site``'s finished documents not numbered yet."""
-    s, r, sh = pay_tables.sale, pay_tables.return_, pay_tables.shift
+    s, r, sh, ref = pay_tables.sale, pay_tables.return_, pay_tables.shift, applied_t
     text = sa.String()
     shift_id = (sa.literal("shift:", text) + sh.c.site + ":" + sh.c.till + ":"
                 + sa.cast(sh.c.n, text))
+    ref_id = (sa.literal("ref:", text) + ref.c.kind + ":" + sa.cast(ref.c.version, text)
+              + ":" + sa.literal(site, text))
     # the log holds several audit events per sale: past the watermark only (see _AUDIT)
     mark = _audit_mark(conn, site) if conn.dialect.name == "sqlite" else 0
     return [
@@ -60,6 +64,10 @@ def _queries(conn: Any, site: str) -> list[tuple[str, Any]]:
             & _unnumbered(sa.literal("return:", text) + r.c.key))),
         ("shift", sa.select(sh).where(
             (sh.c.site == site) & sh.c.closed_at.is_not(None) & _unnumbered(shift_id))),
+        # the store's own: the store node is one site, its code the store's (service.py)
+        ("ref", sa.select(ref, sa.literal(site, text).label("store"),
+                          sa.literal(REF_TILL, text).label("till"))
+         .where(_unnumbered(ref_id))),
         ("audit", sa.select(_events.c.seq, _events.c.id, _events.c.kind,
                             _events.c.occurred_at, _events.c.payload)
          .where((_events.c.seq > mark) & (_events.c.site == site)

@@ -9,6 +9,8 @@ and the tills go on).
   ``hub.listen()`` in the same process, so a document leaves within a fraction of a second;
   every ``interval`` seconds it also runs unasked (a write without an event; the retry while
   the store's NATS is down). Polling alone would either lag or cost a round a second.
+  A store that knows its centre (``central`` set) also runs ``refdata_stream.RefConsumer``
+  beside the rounds: the centre's reference packages (catalog, prices) applied and acked.
 - The **centre** (``centre = true``): keeps ``CHAIN`` sourcing every store's stream
   (``ingest.ensure_streams``), consumes it with a durable pull consumer, applies each document
   with ``ingest.apply`` in its own transaction and acks after the commit; every few seconds it
@@ -68,7 +70,7 @@ def _clean(hub: Any, text: str, url: str) -> str:
     return redact(text, secrets)
 
 
-def _link_errors() -> tuple[type[BaseException], ...]:
+def link_errors() -> tuple[type[BaseException], ...]:
     """What a dead or unreachable NATS server raises (the link's state, not a bug)."""
     import nats.errors
 
@@ -93,7 +95,7 @@ async def connect(url: str) -> Any:
                                   reconnect_time_wait=0.5, error_cb=quiet)
 
 
-async def _close(nc: Any) -> None:
+async def close_quietly(nc: Any) -> None:
     if nc is None:
         return
     with anyio.CancelScope(shield=True), anyio.move_on_after(2):
@@ -142,17 +144,25 @@ class StoreService:
         self.rounds = 0  # finished rounds, whatever their outcome (tests wait on it)
         self._nc: Any = None
         self._js: Any = None
+        from kassa_pos.chain.refdata_stream import RefConsumer
+
+        # its own connection: the centre out of reach must not look like the store's NATS
+        # down to the till; an applied package wakes the round, which sends its version up
+        self.refs = RefConsumer(hub, code=self.code, url=cfg.nats, connect=connect,
+                                on_applied=lambda: self.wake.set())
 
     async def run(self) -> None:
         listen = getattr(self.hub, "listen", None)
         queue = listen() if listen is not None else None
         jobs = [self._rounds] if queue is None else [self._rounds, partial(self._hear, queue)]
+        if self.cfg.central:
+            jobs.append(self.refs.run)
         try:
             await _in_group(*jobs)
         finally:
             if queue is not None:
                 self.hub.unlisten(queue)
-            await _close(self._nc)
+            await close_quietly(self._nc)
             self._nc = self._js = None
 
     async def _rounds(self) -> None:
@@ -181,8 +191,8 @@ class StoreService:
             state = await self._state(online=True, error="")
             if sent:
                 log.info("chain: %d document(s) of store %s published", sent, self.code)
-        except _link_errors() as exc:
-            await _close(self._nc)
+        except link_errors() as exc:
+            await close_quietly(self._nc)
             self._nc = self._js = None
             state = await self._state(online=False, error=_clean(
                 self.hub, f"{safe_url(self.cfg.nats)}: {describe(exc)}", self.cfg.nats))
@@ -349,7 +359,7 @@ class CentreService:
                 await self._restore()
             await _in_group(partial(self._watch, js, sub), partial(self._consume, sub))
         finally:
-            await _close(nc)
+            await close_quietly(nc)
 
     async def _consume(self, sub: Any) -> None:
         """``ingest.ingest``'s loop on one subscription kept open (it subscribes anew at each
@@ -408,7 +418,7 @@ class CentreService:
         if sub is not None:
             try:
                 waiting = int((await sub.consumer_info()).num_pending or 0)
-            except _link_errors():
+            except link_errors():
                 waiting = None
         now = self.hub.clock.now()
         log.debug("chain centre: sources %s", states)

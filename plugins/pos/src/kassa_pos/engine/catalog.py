@@ -192,7 +192,7 @@ def words(name: str) -> list[str]:
 
 
 @frozen
-class _Index:
+class CatalogIndex:
     """One immutable generation of the in-memory catalog; a refresh builds a new one and
     swaps a single reference, so a lookup never sees half of a rebuild."""
 
@@ -205,7 +205,8 @@ class _Index:
     prices: PriceBook
 
 
-def _build(version: int, items: Iterable[Item], lists: Iterable[PriceList]) -> _Index:
+def build_index(version: int, items: Iterable[Item], lists: Iterable[PriceList]
+                ) -> CatalogIndex:
     by_barcode: dict[str, Item] = {}
     by_plu: dict[int, Item] = {}
     by_code: dict[str, Item] = {}
@@ -222,7 +223,7 @@ def _build(version: int, items: Iterable[Item], lists: Iterable[PriceList]) -> _
                 index[w] = [it.code]
             else:
                 codes.append(it.code)
-    return _Index(version, by_barcode, by_plu, by_code, index, sorted(index),
+    return CatalogIndex(version, by_barcode, by_plu, by_code, index, sorted(index),
                   PriceBook.of(lists))
 
 
@@ -235,7 +236,7 @@ class Catalog:
     configured restricted-circulation prefix) finds the item by its PLU; otherwise nothing.
     """
 
-    def __init__(self, index: _Index, *, site: str, instore: Mapping[str, Layout],
+    def __init__(self, index: CatalogIndex, *, site: str, instore: Mapping[str, Layout],
                  clock: Clock | None = None, engine: Any = None) -> None:
         self._index = index
         self.site = site
@@ -249,7 +250,7 @@ class Catalog:
            site: str = "", instore: Mapping[str, Layout] | None = None,
            clock: Clock | None = None, version: int = 0) -> Catalog:
         """A catalog from values (tests, the demo, the benchmark): no store behind it."""
-        return cls(_build(version, items, price_lists), site=site,
+        return cls(build_index(version, items, price_lists), site=site,
                    instore=layouts(DEFAULT_LAYOUTS) if instore is None else instore,
                    clock=clock)
 
@@ -373,7 +374,7 @@ class Catalog:
             hits = [exact] + [h for h in hits if h is not exact]
         return hits[:limit]
 
-    def _price(self, ix: _Index, item: Item, at: datetime | None) -> int | None:
+    def _price(self, ix: CatalogIndex, item: Item, at: datetime | None) -> int | None:
         return ix.prices.price(item.code, self.site, at or self._now())
 
     def _now(self) -> datetime:
@@ -447,7 +448,7 @@ def _fetch(conn: Connection) -> _Rows:
         list(conn.execute(select(t.price_list)).all()))
 
 
-def _index_of(rows: _Rows) -> _Index:
+def _index_of(rows: _Rows) -> CatalogIndex:
     codes: dict[str, list[str]] = {}
     for code, item_code in rows.barcodes:
         codes.setdefault(item_code, []).append(code)
@@ -469,14 +470,14 @@ def _index_of(rows: _Rows) -> _Index:
                        valid_from=_utc(r.valid_from), valid_to=_utc(r.valid_to),
                        prices=prices.get(r.code, {}))
              for r in rows.lists]
-    return _build(rows.version, items, lists)
+    return build_index(rows.version, items, lists)
 
 
-def load_index(conn: Connection) -> _Index:
+def load_index(conn: Connection) -> CatalogIndex:
     return _index_of(_fetch(conn))
 
 
-async def _load_async(conn: Any) -> _Index:
+async def _load_async(conn: Any) -> CatalogIndex:
     """Read on the connection, build the index in a worker thread: for a big catalog the
     build is seconds of Python that must not stall the hub's event loop."""
     rows = await conn.run_sync(_fetch)

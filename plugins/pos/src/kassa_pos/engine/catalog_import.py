@@ -1,6 +1,12 @@
 """Importing a catalog: rows from dicts, CSV or JSON checked into items and price lists,
 planned against what the store holds (rejects with reasons, nothing changed twice) and
-applied in one transaction that moves the catalog's version only when something changed."""
+applied in one transaction that moves the catalog's version only when something changed.
+
+A *full* import (``full=True``: the chain's reference packages) is the whole catalog: an
+item it omits is removed from the store's catalog (its row kept in ``pos_item_inactive``, so
+it can be named later and comes back with a later package), a price list it omits is
+dropped, and the base list is exactly the package's prices. Sales already made keep their
+own lines and prices."""
 
 from __future__ import annotations
 
@@ -16,16 +22,46 @@ from typing import Any, cast
 from attrs import define, field, frozen
 from kassa.model.ffd import Measure, VatRate
 from kassa.model.money import kopecks
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    MetaData,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from kassa_pos.engine import store_tables as t
 from kassa_pos.engine.barcodes import BarcodeError, parse
-from kassa_pos.engine.catalog import CatalogError, Item, ItemFlag, load_index
+from kassa_pos.engine.catalog import (
+    CatalogError,
+    CatalogIndex,
+    Item,
+    ItemFlag,
+    build_index,
+    load_index,
+)
 from kassa_pos.engine.prices import PriceList
 
 # --- import ----------------------------------------------------------------------------
 
 BASE_LIST = "base"  # the list an item row's own ``price`` goes to: every store, priority 0
+
+# Items a full import removed (migration pos_refdata_0001): the item as it was, for reports
+# and the audit; a later import that brings the code back deletes the row.
+metadata = MetaData()
+inactive = Table(
+    "pos_item_inactive", metadata,
+    Column("code", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("data", Text, nullable=False),  # the item's fields, JSON
+    Column("removed_at", DateTime(timezone=True), nullable=False),
+)
 
 _UNITS = {
     "шт": Measure.PIECE, "pcs": Measure.PIECE, "piece": Measure.PIECE, "штука": Measure.PIECE,
@@ -88,10 +124,13 @@ class ImportReport:
     rejects: list[Reject]
     version: int  # the catalog's version after the import
     dry_run: bool
+    removed: int = 0  # items a full import took out of the catalog
+    lists_removed: int = 0  # price lists a full import dropped
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.lists_changed)
+        return bool(self.added or self.updated or self.lists_changed or self.removed
+                    or self.lists_removed)
 
 
 def _text(row: Mapping[str, Any], key: str) -> str:
@@ -223,10 +262,21 @@ class _Plan:
     upsert: list[Item]
     new_codes: set[str]
     lists: list[PriceList]  # each replaced whole
+    removed: list[Item] = field(factory=list)  # full: the store's items the data omits
+    lists_removed: list[str] = field(factory=list)  # full: the price lists it omits
 
 
-def _plan(conn: Connection, data: CatalogData, dry_run: bool) -> _Plan:
-    now = load_index(conn)
+def _plan(conn: Connection, data: CatalogData, dry_run: bool, full: bool = False) -> _Plan:
+    return _plan_on(load_index(conn), data, dry_run, full)
+
+
+def check(data: CatalogData) -> list[Reject]:
+    """The rejects ``data`` has on its own, as a full import into an empty store would
+    find them (the centre checks a reference package before publishing it)."""
+    return _plan_on(build_index(0, [], []), data, True, True).report.rejects
+
+
+def _plan_on(now: CatalogIndex, data: CatalogData, dry_run: bool, full: bool) -> _Plan:
     rejects: list[Reject] = []
     accepted: dict[str, tuple[int, Item]] = {}
     claims: dict[str, str] = {}  # barcode -> item code, in this file
@@ -254,28 +304,37 @@ def _plan(conn: Connection, data: CatalogData, dry_run: bool) -> _Plan:
             base_prices[item.code] = price
     # against the store: a barcode or PLU another item keeps is free only if that item's row
     # is accepted too (its new set replaces the old); a reject can free nothing, so repeat
-    # until no row is newly rejected
+    # until no row is newly rejected. A full import removes every item it omits, so only a
+    # rejected row's item keeps its codes.
+    rejected = {r.code for r in rejects}
+
+    def keeps(code: str) -> bool:
+        return code not in accepted and (not full or code in rejected)
+
     while True:
         late: list[tuple[str, CatalogError]] = []
         for code, (_, item) in accepted.items():
             for b in item.barcodes:
                 owner = now.by_barcode.get(b)
-                if owner is not None and owner.code != code and owner.code not in accepted:
+                if owner is not None and owner.code != code and keeps(owner.code):
                     late.append((code, CatalogError("barcode_twice", value=b, other=owner.code)))
                     break
             else:
                 owner = now.by_plu.get(item.plu) if item.plu is not None else None
-                if owner is not None and owner.code != code and owner.code not in accepted:
+                if owner is not None and owner.code != code and keeps(owner.code):
                     late.append((code, CatalogError("plu_twice", value=item.plu,
                                                     other=owner.code)))
         if not late:
             break
         for code, error in late:
             rejects.append(Reject(accepted.pop(code)[0], code, error))
+            rejected.add(code)
             base_prices.pop(code, None)
     rejects.sort(key=lambda r: r.row)
 
-    known = set(now.by_code) | set(accepted)
+    removed = ([it for code, it in now.by_code.items() if code not in accepted
+                and code not in rejected] if full else [])
+    known = (set(now.by_code) - {it.code for it in removed}) | set(accepted)
     old_lists = {p.code: p for p in now.prices.lists}
     lists: list[PriceList] = []
     for i, row in enumerate(data.price_lists, start=1):
@@ -290,21 +349,26 @@ def _plan(conn: Connection, data: CatalogData, dry_run: bool) -> _Plan:
         lists.append(pl)
     if base_prices and all(pl.code != BASE_LIST for pl in lists):
         old = old_lists.get(BASE_LIST)
-        merged = dict(old.prices) if old else {}
+        merged = dict(old.prices) if old and not full else {}
         merged.update(base_prices)
         lists.append(PriceList(code=BASE_LIST, name="Базовый", prices=merged) if old is None
                      else PriceList(code=old.code, name=old.name, site=old.site,
                                     priority=old.priority, valid_from=old.valid_from,
                                     valid_to=old.valid_to, prices=merged))
     changed_lists = [pl for pl in lists if not _same_list(old_lists.get(pl.code), pl)]
+    # full: a list the data omits goes; one it brings but rejected stays as it was
+    named = {pl.code for pl in lists} | {_text(r, "code") for r in data.price_lists}
+    lists_removed = sorted(set(old_lists) - named) if full else []
 
     upsert = [it for _, it in accepted.values() if now.by_code.get(it.code) != it]
     added = sum(1 for it in upsert if it.code not in now.by_code)
     report = ImportReport(
         added=added, updated=len(upsert) - added,
         unchanged=len(accepted) - len(upsert), lists_changed=len(changed_lists),
-        rejects=rejects, version=now.version, dry_run=dry_run)
-    return _Plan(report, upsert, {it.code for it in upsert} - set(now.by_code), changed_lists)
+        rejects=rejects, version=now.version, dry_run=dry_run, removed=len(removed),
+        lists_removed=len(lists_removed))
+    return _Plan(report, upsert, {it.code for it in upsert} - set(now.by_code), changed_lists,
+                 removed, lists_removed)
 
 
 def _same_list(a: PriceList | None, b: PriceList) -> bool:
@@ -314,6 +378,7 @@ def _same_list(a: PriceList | None, b: PriceList) -> bool:
 def _apply(conn: Connection, plan: _Plan) -> ImportReport:
     if not plan.report.changed:
         return plan.report
+    _remove(conn, plan)
     items = [{"code": it.code, "plu": it.plu, "name": it.name, "unit": int(it.unit),
               "vat": it.vat.value, "department": it.department, "item_group": it.group,
               "flags": int(it.flags)} for it in plan.upsert]
@@ -324,6 +389,8 @@ def _apply(conn: Connection, plan: _Plan) -> ImportReport:
     new = [r for r in items if r["code"] in plan.new_codes]
     if new:
         conn.execute(insert(t.item), new)
+        for chunk in _chunks(sorted(plan.new_codes)):  # back in the catalog
+            conn.execute(delete(inactive).where(inactive.c.code.in_(chunk)))
     old = [dict(r, key=r["code"]) for r in items if r["code"] not in plan.new_codes]
     if old:
         conn.execute(update(t.item).where(t.item.c.code == bindparam("key")).values(
@@ -345,7 +412,37 @@ def _apply(conn: Connection, plan: _Plan) -> ImportReport:
     r = plan.report
     return ImportReport(added=r.added, updated=r.updated, unchanged=r.unchanged,
                         lists_changed=r.lists_changed, rejects=r.rejects, version=version,
-                        dry_run=False)
+                        dry_run=False, removed=r.removed, lists_removed=r.lists_removed)
+
+
+def _remove(conn: Connection, plan: _Plan) -> None:
+    """A full import's removals: the omitted items (kept in ``pos_item_inactive``) with their
+    barcodes and prices, and the omitted price lists. Explicit deletes, not the foreign keys'
+    CASCADE: SQLite enforces those only with ``PRAGMA foreign_keys`` on."""
+    for code in plan.lists_removed:
+        conn.execute(delete(t.price).where(t.price.c.list_code == code))
+        conn.execute(delete(t.price_list).where(t.price_list.c.code == code))
+    if not plan.removed:
+        return
+    codes = [it.code for it in plan.removed]
+    for chunk in _chunks(codes):
+        conn.execute(delete(inactive).where(inactive.c.code.in_(chunk)))
+        conn.execute(delete(t.price).where(t.price.c.item_code.in_(chunk)))
+        conn.execute(delete(t.barcode).where(t.barcode.c.item_code.in_(chunk)))
+        conn.execute(delete(t.item).where(t.item.c.code.in_(chunk)))
+    at = _db_time(conn, datetime.now(UTC))
+    conn.execute(insert(inactive), [{
+        "code": it.code, "name": it.name, "removed_at": at,
+        "data": json.dumps({"plu": it.plu, "unit": int(it.unit), "vat": it.vat.value,
+                            "department": it.department, "group": it.group,
+                            "flags": int(it.flags), "barcodes": list(it.barcodes)},
+                           ensure_ascii=False)} for it in plan.removed])
+
+
+def import_on(conn: Connection, data: CatalogData, *, full: bool = False) -> ImportReport:
+    """Plan and apply on ``conn`` (a synchronous connection inside the caller's write
+    transaction, so the caller can write more in the same commit)."""
+    return _apply(conn, _plan(conn, data, False, full))
 
 
 def _db_time(conn: Connection, value: datetime | None) -> datetime | None:
@@ -361,17 +458,18 @@ def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
         yield values[i:i + size]
 
 
-async def import_data(hub: Any, data: CatalogData, *, dry_run: bool = False) -> ImportReport:
+async def import_data(hub: Any, data: CatalogData, *, dry_run: bool = False,
+                      full: bool = False) -> ImportReport:
     """Import into the hub's store. Rows are checked one by one (a bad row is a ``Reject``
     with its reason, the others go in), then against the store (a barcode or PLU another item
     keeps); what is equal to the store is left alone, so importing a file twice changes
     nothing the second time and does not bump the version. ``dry_run``: the same report,
-    nothing written."""
+    nothing written. ``full``: the data is the whole catalog (see the module's doc)."""
     if dry_run:
         async with hub.engine.connect() as conn:
-            plan: _Plan = await conn.run_sync(_plan, data, True)
+            plan: _Plan = await conn.run_sync(_plan, data, True, full)
             return plan.report
-    return cast(ImportReport, await hub.write_sync(lambda c: _apply(c, _plan(c, data, False))))
+    return cast(ImportReport, await hub.write_sync(lambda c: import_on(c, data, full=full)))
 
 
 def read_file(path: Path) -> CatalogData:
