@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -88,45 +88,71 @@ def _common(doc: ChainDoc, zone: tzinfo, cashier: str, guest: Any, sign: int
             "guest": str(guest)[:100] if guest else None, "sign": sign}
 
 
-async def project(conn: Any, doc: ChainDoc, zone: tzinfo | None = None) -> int:
-    """Write a freshly applied sale's or return's lines and fold them into the day summary,
-    in the caller's transaction; returns the number of lines. Other kinds: nothing."""
+async def rows_of(conn: Any, doc: ChainDoc, zone: tzinfo | None = None
+                  ) -> list[dict[str, Any]]:
+    """A sale's or return's analysis lines (a return reads its sale's projected lines, so
+    the sale's must be written first); other kinds: none."""
     if doc.kind not in ("sale", "return"):
-        return 0
+        return []
     zone = zone or DEFAULT_ZONE
     body = doc.body
     if doc.kind == "sale":
         receipt = _json(body.get("receipt"))
         common = _common(doc, zone, _cashier(body, receipt), body.get("guest"), 1)
-        rows = [{**common, **ln} for ln in sale_lines(doc)]
+        return [{**common, **ln} for ln in sale_lines(doc)]
+    plan = _json(body.get("plan"))
+    receipt = _json(plan.get("receipt"))
+    sold = await _sale_of(conn, plan.get("check_id") or body.get("check_id"))
+    guest = sold[0] if sold else None
+    common = _common(doc, zone, _cashier(plan, receipt), guest, -1)
+    rows = []
+    for n, (line_no, qty, money, _bonus) in enumerate(_plan_lines(plan)):
+        orig = sold[1].get(line_no) if sold else None
+        if orig is None:  # the sale is not here: the refund receipt's line stands in
+            refund = receipt.get("lines") or []
+            rl = refund[n] if n < len(refund) else {}
+            orig = {"item_code": str(rl.get("product_code") or rl.get("name") or "?"),
+                    "item_group": "", "department": 0, "rule": "", "qty": qty,
+                    "discount": 0}
+        share = qty / orig["qty"] if orig["qty"] else Decimal(1)
+        rows.append({**common, "line_no": int(line_no), "item_code": orig["item_code"],
+                     "item_group": orig["item_group"],
+                     "department": orig["department"], "rule": orig["rule"],
+                     "qty": -qty, "amount": -int(money),
+                     "discount": -int((orig["discount"] * share).to_integral_value())})
+    return rows
+
+
+async def project(conn: Any, doc: ChainDoc, zone: tzinfo | None = None) -> int:
+    """Write a freshly applied sale's or return's lines and fold them into the summaries,
+    in the caller's transaction; returns the number of lines. Other kinds: nothing."""
+    return await project_many(conn, [doc], lambda _store: zone)
+
+
+async def project_many(conn: Any, docs: Sequence[ChainDoc],
+                       zone: Callable[[str], tzinfo | None]) -> int:
+    """``project`` for freshly applied documents in their order, with one lines insert and
+    one set of summary upserts for them all (a sum over disjoint documents is the sum of
+    their sums); returns the number of lines. A return's sale may be among them: what is
+    pending is written before a return reads its sale's lines."""
+    pending: list[dict[str, Any]] = []
+    folded: list[str] = []
+    count = 0
+    for doc in docs:
+        if doc.kind == "return" and pending:
+            await conn.execute(_LINES, pending)
+            pending = []
+        rows = await rows_of(conn, doc, zone(doc.store))
         if rows:
-            await conn.execute(_LINES, rows)
-    else:
-        plan = _json(body.get("plan"))
-        receipt = _json(plan.get("receipt"))
-        sold = await _sale_of(conn, plan.get("check_id") or body.get("check_id"))
-        guest = sold[0] if sold else None
-        common = _common(doc, zone, _cashier(plan, receipt), guest, -1)
-        rows = []
-        for n, (line_no, qty, money, _bonus) in enumerate(_plan_lines(plan)):
-            orig = sold[1].get(line_no) if sold else None
-            if orig is None:  # the sale is not here: the refund receipt's line stands in
-                refund = receipt.get("lines") or []
-                rl = refund[n] if n < len(refund) else {}
-                orig = {"item_code": str(rl.get("product_code") or rl.get("name") or "?"),
-                        "item_group": "", "department": 0, "rule": "", "qty": qty,
-                        "discount": 0}
-            share = qty / orig["qty"] if orig["qty"] else Decimal(1)
-            rows.append({**common, "line_no": int(line_no), "item_code": orig["item_code"],
-                         "item_group": orig["item_group"],
-                         "department": orig["department"], "rule": orig["rule"],
-                         "qty": -qty, "amount": -int(money),
-                         "discount": -int((orig["discount"] * share).to_integral_value())})
-        if rows:
-            await conn.execute(_LINES, rows)
-    if rows:
-        await _fold(conn, doc.doc_id)
-    return len(rows)
+            pending += rows
+            folded.append(doc.doc_id)
+            count += len(rows)
+    if pending:
+        await conn.execute(_LINES, pending)
+    if folded:
+        for stmt in _many_folds():
+            await conn.execute(stmt, {"fold_docs": folded})
+    return count
 
 
 # one statement for every document's lines (executemany, compiled once): a multi-row VALUES
@@ -165,8 +191,11 @@ def _upsert(table: sa.Table, keys: list[str], agg: sa.Select[Any], add: list[str
 
 def fold_selects(doc_id: Any = None) -> list[Any]:
     """The summaries' upserts from a GROUP BY over one document's lines (``None``: over all
-    lines, to rebuild them; a ``bindparam``: built once, the id given at execution)."""
+    lines, to rebuild them; an expanding ``bindparam``: built once, the documents' ids given
+    at execution)."""
     def of(q: sa.Select[Any]) -> sa.Select[Any]:
+        if isinstance(doc_id, sa.BindParameter) and doc_id.expanding:
+            return q.where(L.c.doc_id.in_(doc_id))
         return q.where(L.c.doc_id == doc_id) if doc_id is not None else q
 
     returned = sa.func.sum(sa.case((L.c.sign < 0, -L.c.amount), else_=0))
@@ -189,15 +218,9 @@ def fold_selects(doc_id: Any = None) -> list[Any]:
 
 
 @functools.cache
-def _per_doc_folds() -> list[Any]:
-    # built once: constructing three upserts per document cost more than running them
-    return fold_selects(sa.bindparam("fold_doc", type_=sa.String()))
-
-
-async def _fold(conn: Any, doc_id: str) -> None:
-    """Add one document's lines to the summaries: upserts from a GROUP BY in SQL."""
-    for stmt in _per_doc_folds():
-        await conn.execute(stmt, {"fold_doc": doc_id})
+def _many_folds() -> list[Any]:
+    # built once: constructing three upserts per batch cost more than running them
+    return fold_selects(sa.bindparam("fold_docs", expanding=True))
 
 
 # --- the reports' queries: a period is [start, end) in UTC; the summary's by local days

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -113,50 +114,75 @@ def _now() -> datetime:
 
 async def apply(conn: Any, doc: ChainDoc, *, now: datetime | None = None,
                 zone: tzinfo | None = None) -> list[str]:
-    """One document in one transaction (``conn`` inside ``engine.begin()``); the ids applied
-    now (empty: a repeat, or parked behind a gap). A sale's or return's lines go into the
-    analysis tables in the same transaction; ``zone`` is the store's (local day and hour),
-    Europe/Moscow when not given."""
-    from kassa_pos.chain.analysis import project
+    """One document in the caller's transaction (``conn`` inside ``engine.begin()``); the
+    ids applied now (empty: a repeat, or parked behind a gap). ``zone`` is the store's
+    (local day and hour), Europe/Moscow when not given."""
+    return await apply_many(conn, [doc], now=now, zone=lambda _store: zone)
+
+
+async def apply_many(conn: Any, docs: Sequence[ChainDoc], *, now: datetime | None = None,
+                     zone: Callable[[str], tzinfo | None] = lambda _store: None
+                     ) -> list[str]:
+    """Documents as they arrived, in the caller's one transaction; the ids applied now, in
+    the order applied. Per till: its row locked (``FOR UPDATE`` serialises the till), its
+    parked documents read, the arrivals put in order (``in_order``: the contiguous run from
+    the last sequence; a document behind a gap is parked), the till moved once. Then the
+    new documents in one insert (a repeat inside the dedup window or after it is dropped by
+    ``doc_id``) and their sales' and returns' analysis lines (``analysis.project_many``)."""
+    from kassa_pos.chain.analysis import project_many
 
     now = now or _now()
-    key = (till_t.c.store == doc.store) & (till_t.c.till == doc.till)
-    await conn.execute(pg_insert(till_t).values(store=doc.store, till=doc.till, last_seq=0,
-                                                last_at=doc.at, seen_at=now)
-                       .on_conflict_do_nothing())
-    last = (await conn.execute(sa.select(till_t.c.last_seq).where(key)
-                               .with_for_update())).scalar_one()  # serialises the till
-    rows = await conn.execute(sa.select(parked_t.c.data).where(
-        (parked_t.c.store == doc.store) & (parked_t.c.till == doc.till)))
-    parked = {d.seq: d for d in (ChainDoc.decode(r.data.encode()) for r in rows)}
-    run, waiting = in_order(int(last), parked, doc)
-    if doc.seq in waiting and doc.seq not in parked:
-        log.info("store %s till %s: document %s waits for %d", doc.store, doc.till,
-                 doc.doc_id, int(last) + 1)
-        await conn.execute(pg_insert(parked_t).values(
-            store=doc.store, till=doc.till, seq=doc.seq, data=doc.encode().decode())
-            .on_conflict_do_nothing())
-    applied = []
-    for d in run:
-        res = await conn.execute(pg_insert(doc_t).values(
-            doc_id=d.doc_id, store=d.store, till=d.till, seq=d.seq, kind=d.kind, at=d.at,
-            received_at=now, body=json.dumps(d.body, ensure_ascii=False, default=str))
-            .on_conflict_do_nothing(index_elements=["doc_id"]).returning(doc_t.c.doc_id))
-        # RETURNING, not rowcount: psycopg's async cursor reports -1 for this statement
-        if res.first() is not None:
-            applied.append(d.doc_id)
-            await project(conn, d, zone)  # only when new: a redelivery adds no lines
-            if d.kind == "ref":
-                from kassa_pos.chain.refdata import record_store
+    tills: dict[tuple[str, str], list[ChainDoc]] = {}
+    for doc in docs:
+        tills.setdefault((doc.store, doc.till), []).append(doc)
+    runs: list[ChainDoc] = []
+    for (store, till), arrived in tills.items():
+        key = (till_t.c.store == store) & (till_t.c.till == till)
+        await conn.execute(pg_insert(till_t).values(store=store, till=till, last_seq=0,
+                                                    last_at=arrived[0].at, seen_at=now)
+                           .on_conflict_do_nothing())
+        last = int((await conn.execute(sa.select(till_t.c.last_seq).where(key)
+                                       .with_for_update())).scalar_one())
+        rows = await conn.execute(sa.select(parked_t.c.data).where(
+            (parked_t.c.store == store) & (parked_t.c.till == till)))
+        parked = {d.seq: d for d in (ChainDoc.decode(r.data.encode()) for r in rows)}
+        waiting, run = dict(parked), list[ChainDoc]()
+        for doc in arrived:
+            got, waiting = in_order(last + len(run), waiting, doc)
+            run += got
+        new_parked = [d for seq, d in waiting.items() if seq not in parked]
+        for d in new_parked:
+            log.info("store %s till %s: document %s waits for %d", store, till, d.doc_id,
+                     last + len(run) + 1)
+        if new_parked:
+            await conn.execute(pg_insert(parked_t).on_conflict_do_nothing(), [
+                {"store": store, "till": till, "seq": d.seq, "data": d.encode().decode()}
+                for d in new_parked])
+        if run:
+            await conn.execute(parked_t.delete().where(
+                (parked_t.c.store == store) & (parked_t.c.till == till)
+                & (parked_t.c.seq <= run[-1].seq)))
+            await conn.execute(till_t.update().where(key).values(
+                last_seq=run[-1].seq, last_at=run[-1].at, seen_at=now))
+        runs += run
+    if not runs:
+        return []
+    res = await conn.execute(_DOCS.returning(doc_t.c.doc_id), [
+        {"doc_id": d.doc_id, "store": d.store, "till": d.till, "seq": d.seq, "kind": d.kind,
+         "at": d.at, "received_at": now,
+         "body": json.dumps(d.body, ensure_ascii=False, default=str)} for d in runs])
+    fresh = set(res.scalars().all())
+    new = [d for d in runs if d.doc_id in fresh]  # only when new: a redelivery adds nothing
+    await project_many(conn, new, zone)
+    for d in new:
+        if d.kind == "ref":
+            from kassa_pos.chain.refdata import record_store
 
-                await record_store(conn, d.store, d.body)
-    if run:
-        await conn.execute(parked_t.delete().where(
-            (parked_t.c.store == doc.store) & (parked_t.c.till == doc.till)
-            & (parked_t.c.seq <= run[-1].seq)))
-        await conn.execute(till_t.update().where(key).values(
-            last_seq=run[-1].seq, last_at=run[-1].at, seen_at=now))
-    return applied
+            await record_store(conn, d.store, d.body)
+    return [d.doc_id for d in new]
+
+
+_DOCS = pg_insert(doc_t).on_conflict_do_nothing(index_elements=["doc_id"])
 
 
 async def lag(engine: Any) -> dict[str, dict[str, Any]]:

@@ -364,13 +364,13 @@ class CentreService:
     async def _consume(self, sub: Any) -> None:
         """``ingest.ingest``'s loop on one subscription kept open (it subscribes anew at each
         call): decode, apply, ack after the commit. A fetched batch is applied in one
-        transaction (``apply`` keeps its per-till order and drops repeats inside it too), so
+        transaction (``apply_many``: per till in order, repeats dropped inside it too), so
         a store catching up costs one commit per batch, not per document; a failure rolls
         the batch back and nothing of it is acked (it is redelivered)."""
         import nats.errors
 
         from kassa_pos.chain.documents import ChainDoc
-        from kassa_pos.chain.ingest import apply
+        from kassa_pos.chain.ingest import apply_many
 
         while True:
             try:
@@ -385,10 +385,10 @@ class CentreService:
                     log.error("%s on %s: kept aside", exc, msg.subject)
                     await msg.term()
             applied = 0
-            async with self.hub.engine.begin() as conn:
-                now = self.hub.clock.now()
-                for _msg, doc in good:
-                    applied += len(await apply(conn, doc, now=now, zone=self.zone(doc.store)))
+            if good:
+                async with self.hub.engine.begin() as conn:
+                    applied = len(await apply_many(conn, [doc for _msg, doc in good],
+                                                   now=self.hub.clock.now(), zone=self.zone))
             for msg, _doc in good:
                 await msg.ack()  # after the commit: a crash in between only redelivers
             self.applied += applied
