@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -24,3 +27,49 @@ async def pg_url() -> AsyncIterator[str]:
     async with admin.begin() as c:
         await c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     await admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """A nats-server process of the test (the central one or a store's leaf)."""
+
+    def __init__(self, conf: Path) -> None:
+        self.conf = conf
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(["nats-server", "-c", str(self.conf)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[tuple[Server, Server, str, str]]:
+    """The centre's nats-server (domain hub, a leafnodes listener) and store S01's leaf:
+    (hub, leaf, the hub's client URL, the store's client URL)."""
+    from kassa_pos.chain.config import leaf_conf
+
+    hub_port, leaf_listen, store_port = free_port(), free_port(), free_port()
+    hub_conf = tmp_path / "hub.conf"
+    hub_conf.write_text(f"listen: 127.0.0.1:{hub_port}\nserver_name: hub\n"
+                        f'jetstream {{ domain: hub, store_dir: "{tmp_path / "hubjs"}" }}\n'
+                        f"leafnodes {{ listen: 127.0.0.1:{leaf_listen} }}\n")
+    store_conf = tmp_path / "leaf.conf"
+    store_conf.write_text(leaf_conf("S01", f"nats://127.0.0.1:{leaf_listen}",
+                                    tmp_path / "leafjs", port=store_port))
+    hub, leaf = Server(hub_conf), Server(store_conf)
+    hub.start()
+    leaf.start()
+    yield hub, leaf, f"nats://127.0.0.1:{hub_port}", f"nats://127.0.0.1:{store_port}"
+    leaf.stop()
+    hub.stop()

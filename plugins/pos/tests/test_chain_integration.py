@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import anyio
 import pytest
 import sqlalchemy as sa
-from kassa_pos.chain.config import leaf_conf, stream_name
+from kassa_pos.chain.config import stream_name
 from kassa_pos.chain.documents import ChainDoc
 from kassa_pos.chain.ingest import doc_t, ensure_streams, ingest, lag, metadata, parked_t
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,46 +22,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.integration,
               pytest.mark.skipif(shutil.which("nats-server") is None, reason="no nats-server")]
 PG = os.environ.get("KASSA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 AT = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, conf: Path) -> None:
-        self.conf = conf
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(["nats-server", "-c", str(self.conf)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(10)
-            self.proc = None
-
-
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[tuple[Server, Server, str, str]]:
-    hub_port, leaf_listen, store_port = _port(), _port(), _port()
-    hub_conf = tmp_path / "hub.conf"
-    hub_conf.write_text(f"listen: 127.0.0.1:{hub_port}\nserver_name: hub\n"
-                        f'jetstream {{ domain: hub, store_dir: "{tmp_path / "hubjs"}" }}\n'
-                        f"leafnodes {{ listen: 127.0.0.1:{leaf_listen} }}\n")
-    store_conf = tmp_path / "leaf.conf"
-    store_conf.write_text(leaf_conf("S01", f"nats://127.0.0.1:{leaf_listen}",
-                                    tmp_path / "leafjs", port=store_port))
-    hub, leaf = Server(hub_conf), Server(store_conf)
-    hub.start()
-    leaf.start()
-    yield hub, leaf, f"nats://127.0.0.1:{hub_port}", f"nats://127.0.0.1:{store_port}"
-    leaf.stop()
-    hub.stop()
 
 
 @pytest.fixture

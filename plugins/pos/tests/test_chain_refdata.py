@@ -15,7 +15,8 @@ from kassa.testing import make_hub
 from kassa_pos.chain import refdata, refdata_stream
 from kassa_pos.chain.refdata import Package, RefusedPackage, applied_version, apply_package
 from kassa_pos.engine import store_tables
-from kassa_pos.engine.catalog_import import CatalogData, inactive
+from kassa_pos.engine.catalog_import import CatalogData
+from kassa_pos.engine.store_tables import item_inactive as inactive
 
 pytestmark = pytest.mark.anyio
 AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -65,9 +66,9 @@ async def apply(hub: Any, pkg: Package) -> Any:
 async def test_a_migrated_database_matches_the_refdata_tables(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
-    from kassa_pos.engine import catalog_import
+    from kassa_pos.engine import store_tables
 
-    names = set(refdata.metadata.tables) | set(catalog_import.metadata.tables)
+    names = set(refdata.metadata.tables) | {store_tables.item_inactive.name}
     assert names == {"pos_ref_package", "pos_ref_store", "pos_ref_applied", "pos_ref_failed",
                      "pos_item_inactive"}
 
@@ -80,7 +81,7 @@ async def test_a_migrated_database_matches_the_refdata_tables(tmp_path):
 
     async with store_hub(tmp_path) as hub:
         async with hub.engine.connect() as conn:
-            for md in (refdata.metadata, catalog_import.metadata):
+            for md in (refdata.metadata, store_tables.metadata):
                 assert await conn.run_sync(compare, md) == []
 
 

@@ -6,10 +6,10 @@ is cut while version 2 is published and the store catches up once it is back
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +24,7 @@ from kassa_pos.engine import store_tables
 from kassa_pos.engine.catalog_import import CatalogData
 
 # the chain's server helpers (hub with a leafnodes listener, the store's leaf), reused
-_spec = importlib.util.spec_from_file_location(
-    "_chain_servers", Path(__file__).with_name("test_chain_service_integration.py"))
-assert _spec is not None and _spec.loader is not None
-_servers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_servers)
-servers = _servers.servers
-AT = _servers.AT
+AT = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration,
               pytest.mark.skipif(shutil.which("nats-server") is None, reason="no nats-server")]

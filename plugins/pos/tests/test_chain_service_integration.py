@@ -6,64 +6,19 @@ site_online; the Stores screen's route on the centre (``nox -s integration``).""
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from kassa.testing import eventually, make_hub
 from kassa_pos.chain import link, service
-from kassa_pos.chain.config import leaf_conf
 from kassa_pos.chain.ingest import doc_t
 from kassa_pos.engine import pay_tables
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration,
               pytest.mark.skipif(shutil.which("nats-server") is None, reason="no nats-server")]
 AT = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, conf: Path) -> None:
-        self.conf = conf
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(["nats-server", "-c", str(self.conf)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(10)
-            self.proc = None
-
-
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[tuple[Server, Server, str, str]]:
-    hub_port, leaf_listen, store_port = _port(), _port(), _port()
-    hub_conf = tmp_path / "hub.conf"
-    hub_conf.write_text(f"listen: 127.0.0.1:{hub_port}\nserver_name: hub\n"
-                        f'jetstream {{ domain: hub, store_dir: "{tmp_path / "hubjs"}" }}\n'
-                        f"leafnodes {{ listen: 127.0.0.1:{leaf_listen} }}\n")
-    store_conf = tmp_path / "leaf.conf"
-    store_conf.write_text(leaf_conf("S01", f"nats://127.0.0.1:{leaf_listen}",
-                                    tmp_path / "leafjs", port=store_port))
-    hub, leaf = Server(hub_conf), Server(store_conf)
-    hub.start()
-    leaf.start()
-    yield hub, leaf, f"nats://127.0.0.1:{hub_port}", f"nats://127.0.0.1:{store_port}"
-    leaf.stop()
-    hub.stop()
 
 
 def sale(n: int) -> dict[str, object]:
@@ -96,7 +51,7 @@ async def test_a_store_hub_and_a_centre_hub_carry_sales_across_a_leaf_restart_an
             await _carry(shop, centre, leaf)
 
 
-async def _carry(shop: Any, centre: Any, leaf: Server) -> None:
+async def _carry(shop: Any, centre: Any, leaf: Any) -> None:
     from kassa.api.client import AdminClient
 
     async def stored() -> list[tuple[str, int]]:

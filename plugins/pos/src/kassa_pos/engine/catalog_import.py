@@ -22,19 +22,7 @@ from typing import Any, cast
 from attrs import define, field, frozen
 from kassa.model.ffd import Measure, VatRate
 from kassa.model.money import kopecks
-from sqlalchemy import (
-    Column,
-    Connection,
-    DateTime,
-    MetaData,
-    Table,
-    Text,
-    bindparam,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from kassa_pos.engine import store_tables as t
 from kassa_pos.engine.barcodes import BarcodeError, parse
@@ -51,17 +39,6 @@ from kassa_pos.engine.prices import PriceList
 # --- import ----------------------------------------------------------------------------
 
 BASE_LIST = "base"  # the list an item row's own ``price`` goes to: every store, priority 0
-
-# Items a full import removed (migration pos_refdata_0001): the item as it was, for reports
-# and the audit; a later import that brings the code back deletes the row.
-metadata = MetaData()
-inactive = Table(
-    "pos_item_inactive", metadata,
-    Column("code", Text, primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("data", Text, nullable=False),  # the item's fields, JSON
-    Column("removed_at", DateTime(timezone=True), nullable=False),
-)
 
 _UNITS = {
     "шт": Measure.PIECE, "pcs": Measure.PIECE, "piece": Measure.PIECE, "штука": Measure.PIECE,
@@ -390,7 +367,7 @@ def _apply(conn: Connection, plan: _Plan) -> ImportReport:
     if new:
         conn.execute(insert(t.item), new)
         for chunk in _chunks(sorted(plan.new_codes)):  # back in the catalog
-            conn.execute(delete(inactive).where(inactive.c.code.in_(chunk)))
+            conn.execute(delete(t.item_inactive).where(t.item_inactive.c.code.in_(chunk)))
     old = [dict(r, key=r["code"]) for r in items if r["code"] not in plan.new_codes]
     if old:
         conn.execute(update(t.item).where(t.item.c.code == bindparam("key")).values(
@@ -426,12 +403,12 @@ def _remove(conn: Connection, plan: _Plan) -> None:
         return
     codes = [it.code for it in plan.removed]
     for chunk in _chunks(codes):
-        conn.execute(delete(inactive).where(inactive.c.code.in_(chunk)))
+        conn.execute(delete(t.item_inactive).where(t.item_inactive.c.code.in_(chunk)))
         conn.execute(delete(t.price).where(t.price.c.item_code.in_(chunk)))
         conn.execute(delete(t.barcode).where(t.barcode.c.item_code.in_(chunk)))
         conn.execute(delete(t.item).where(t.item.c.code.in_(chunk)))
     at = _db_time(conn, datetime.now(UTC))
-    conn.execute(insert(inactive), [{
+    conn.execute(insert(t.item_inactive), [{
         "code": it.code, "name": it.name, "removed_at": at,
         "data": json.dumps({"plu": it.plu, "unit": int(it.unit), "vat": it.vat.value,
                             "department": it.department, "group": it.group,

@@ -66,3 +66,14 @@ catalog_version = Table(
     Column("id", Integer, primary_key=True),
     Column("version", BigInteger, nullable=False),
 )
+
+# items a full import removed (the chain's reference packages; migration pos_refdata_0001):
+# the item as it was, for reports and the audit; an import that brings the code back
+# deletes the row
+item_inactive = Table(
+    "pos_item_inactive", metadata,
+    Column("code", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("data", Text, nullable=False),  # the item's fields, JSON
+    Column("removed_at", DateTime(timezone=True), nullable=False),
+)
