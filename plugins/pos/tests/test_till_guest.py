@@ -3,7 +3,9 @@ a real ``Till`` on a running hub with the bonus plugin as the loyalty programme:
 shows the guest and F2 puts them on the check, an unknown card is issued, the questionnaire
 refused without consent (what was typed stays) and saved with it (an extra question's answer
 puts the guest in a group), a lost card blocked with a reason (a manager confirms), a card
-replaced with the balance moved, a blocked card's sentence, a till without a programme."""
+replaced with the balance moved, a blocked card's sentence, a till without a programme; a
+line change drops the quote and the screen and ``Till.pay`` ask again (a late answer for
+other lines is dropped), and the bonus is paid from the card's account."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ import kassa_bonus
 import kassa_pos
 import pytest
 from kassa.errors import UserError
+from kassa.model import Identifier, IdentifierKind
+from kassa.model.money import format_money
 from kassa.testing import make_hub
 from kassa_pos.engine.catalog import Catalog
 from kassa_pos.engine.client import Questionnaire
@@ -24,6 +28,7 @@ from kassa_pos.engine.till import Till
 from kassa_pos.till.ask import AskScreen, PickScreen
 from kassa_pos.till.confirm import ConfirmScreen
 from kassa_pos.till.guest import GuestScreen
+from kassa_pos.till.payment import PaymentScreen
 from textual.widgets import Checkbox, Input
 
 from .test_client import CARD, NEW_CARD, earn
@@ -282,3 +287,91 @@ async def test_a_till_without_a_loyalty_programme_says_so(tmp_path) -> None:
             assert "нет программы лояльности" in text(app, "#status")
             await pilot.press("f3")
             assert app.result is UNSET
+
+
+async def test_a_line_change_drops_the_quote_and_the_sale_screen_asks_again(tmp_path) -> None:
+    """The quote was for other lines: a scan drops it, the screen asks the programme again
+    in the background and shows the bonus for the lines the check has now."""
+    from kassa_pos.till.layout import default
+    from kassa_pos.till.sale import SaleScreen
+
+    from .test_till_app import idle
+
+    async with counter(tmp_path) as (hub, till, check):
+        guest = await known(hub, till, points=100000)
+        first = await till.client.program.quote(check.to_order(), guest)
+        await till.identify(check, guest, actor=ANNA, quote=first)
+        app = Host(SaleScreen(till, ANNA, default()))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await idle(pilot, app)
+            screen: Any = app.screen
+            screen.on_scan("4600000000011")  # a second milk
+            await idle(pilot, app)
+            assert check.quote is not None and len(check.live) == 2
+            again = await till.client.program.quote(check.to_order(), guest)
+            assert check.quote == again and again != first
+            shown = str(app.screen.query_one("#guest").render())
+            earn_now = format_money(check.pricing.bonus_earn, "ru")
+            assert check.pricing.bonus_earn == again.bonus_earn > first.bonus_earn
+            assert f"бонусы: +{earn_now}" in shown
+
+
+async def test_paying_after_a_line_change_asks_the_programme_first(tmp_path) -> None:
+    """Headless: ``Till.pay`` re-asks a quote a line change dropped, so the guest's bonus
+    limit is that of the check being paid (asked once: a second pay call keeps it)."""
+    from kassa_pos.engine.pay import PayConfig, PayError
+    from kassa_pos.engine.values import Tender
+
+    from .test_pay import Components
+    from .test_till import CFG, Kit
+
+    kit = Kit(tmp_path)
+    plugins = [kassa_pos, kassa_bonus, Components([kit.reg], [kit.card])]
+    site: Any = CFG["sites"]
+    config = {**CFG, "sites": [{**site[0], "payments": ["bonus"]}]}
+    async with make_hub(config, tmp_path, plugins=plugins) as hub:
+        catalog = Catalog.of([MILK], [PRICES], site="s1", clock=hub.clock)
+        till = await Till.open(hub, "till1", catalog=catalog,
+                               config=PayConfig(terminals=("card1",), bonus_method="bonus"))
+        await till.open_shift(ANNA)
+        check = await till.new_check(ANNA)
+        await till.scan(check, "4600000000011", actor=ANNA)
+        guest = await known(hub, till, points=100000)
+        first = await till.client.program.quote(check.to_order(), guest)
+        await till.identify(check, guest, actor=ANNA, quote=first,
+                            identifier=Identifier(kind=IdentifierKind.CARD, value=CARD))
+        await till.scan(check, "4600000000011", actor=ANNA)
+        assert check.quote is None
+        limit = (await till.client.program.quote(check.to_order(), guest)).bonus_spend_max
+        assert limit > first.bonus_spend_max
+        with pytest.raises(PayError, match="89,90"):  # the new lines' limit, not none
+            await till.pay(check, [Tender(kind="bonus", amount=limit + 1, account=CARD),
+                                   Tender(kind="cash", amount=check.total)], actor=ANNA)
+        # the payment screen pays the limit from the card's account (the programme knows
+        # the guest by the card, not by its own id), the rest in cash
+        app = Host(PaymentScreen(till, check, ANNA))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*f"{limit // 100},{limit % 100:02d}", "f5", "f2", "enter")
+            await settle(pilot, app)
+            await pilot.press("enter")
+            await pilot.pause()
+        paid: Any = app.result
+        assert paid is not UNSET and paid.document.number and kit.reg.effects("receipt") == 1
+        assert check.quote is not None and check.quote.bonus_spend_max == limit
+        shown = await till.client.show(CARD)
+        assert shown is not None and shown.balance == 100000 - limit  # spent from the card
+
+
+async def test_an_answer_for_lines_the_check_no_longer_has_is_dropped(tmp_path) -> None:
+    """The cashier scanned on while the programme was asked: its answer is not kept."""
+    async with counter(tmp_path) as (hub, till, check):
+        guest = await known(hub, till)
+        await till.identify(check, guest, actor=ANNA)
+
+        class Slow:
+            async def quote(self, order: Any, g: Any) -> Any:
+                await till.scan(check, "4600000000011", actor=ANNA)  # meanwhile
+                return await till.client.program.quote(order, g)
+
+        assert await till.book.requote(check, Slow()) is None
+        assert check.quote is None and len(check.live) == 2

@@ -96,6 +96,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "not_deferred": ("Этот чек уже не отложен: его возобновили на другой кассе или закрыли.",
                      "This check is no longer deferred: another till resumed it, or it was "
                      "closed."),
+    "checks_open": ("На кассе есть открытые чеки: оплатите, отложите или аннулируйте их до "
+                    "закрытия смены.",
+                    "The till has open checks: pay, defer or void them before closing the "
+                    "shift."),
     "which_store": ("Укажите магазин в [pos] store: в kassa.toml не один сайт.",
                     "Name the shop in [pos] store: kassa.toml has more than one site."),
 }

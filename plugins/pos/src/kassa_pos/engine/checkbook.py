@@ -337,15 +337,19 @@ class CheckBook:
     async def requote(self, c: Check, program: Any) -> Quote | None:
         """Ask the loyalty programme (``LoyaltyProgram.quote``) for the check's guest. A
         programme that does not answer (``RetryLater``) leaves the check without a quote:
-        the till sells without loyalty rather than waits."""
+        the till sells without loyalty rather than waits. An answer for lines or a guest
+        the check no longer has (the cashier scanned on while it was asked) is dropped."""
         if c.guest is None:
             c.set_quote(None)
             return None
+        guest, order = c.guest, c.to_order()
         quote: Quote | None
         try:
-            quote = await program.quote(c.to_order(), c.guest)
+            quote = await program.quote(order, guest)
         except RetryLater:
             quote = None
+        if c.guest != guest or c.to_order() != order or c.state is not CheckState.OPEN:
+            return None
         c.set_quote(quote)
         await self._save(c)
         return quote

@@ -25,12 +25,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from kassa.errors import RetryLater
+from kassa.errors import RetryLater, UserError
 from kassa.model import FiscalDocument, Guest, Identifier, Quote
 
 from kassa_pos.engine import audit
 from kassa_pos.engine.catalog import Catalog, Item
-from kassa_pos.engine.check import Check, CheckLine
+from kassa_pos.engine.check import Check, CheckLine, check_error
 from kassa_pos.engine.checkbook import CheckBook
 from kassa_pos.engine.client import ClientService
 from kassa_pos.engine.devices import TillDevices
@@ -178,10 +178,7 @@ class Till:
         """The Z report on the register; the till's checks must be paid, parked or voided."""
         await self._allow(actor, Right.CLOSE_SHIFT)
         if self.book.checks(self.name):
-            from kassa.errors import UserError
-
-            raise UserError("На кассе есть открытые чеки: оплатите, отложите или "
-                            "аннулируйте их до закрытия смены.")
+            raise check_error(self.book.locale, "checks_open")
         return await self.shifts.close(site=self.site, till=self.name, cashier=actor.name,
                                        cashier_inn=actor.inn)
 
@@ -297,6 +294,18 @@ class Till:
                                   quote=quote)
         await self._event(check, TillEventKind.GUEST_IDENTIFIED)
 
+    async def requote(self, check: Check) -> Quote | None:
+        """The loyalty programme's quote for the check's guest, asked again if a change of
+        the lines dropped it (the bonus figures and the guest's discount come from it);
+        None: no guest, no programme here, or it did not answer (the till sells on)."""
+        if check.guest is None or check.quote is not None:
+            return check.quote
+        try:
+            client = self.client
+        except UserError:
+            return None
+        return await self.book.requote(check, client.program)
+
     async def subtotal(self, check: Check) -> int:
         """The cashier asks for the total before payment: the rules on the check total."""
         await self._event(check, TillEventKind.SUBTOTAL)
@@ -306,6 +315,10 @@ class Till:
                   customer_contact: str | None = None) -> Paid:
         """Pay and fiscalise the check, then close it on the till. ``RetryLater``: the money
         is held (paper out...), call ``pay`` again with the same tenders."""
+        if check.guest is not None and check.quote is None \
+                and check.id not in await self.payments.pending(self.site, self.name):
+            # the lines changed since the guest's quote; a held payment keeps its own plan
+            await self.requote(check)
         draft = check.to_draft(customer_contact=customer_contact)
         paid = await self.payments.pay(draft, tenders)
         await self._closed(check, actor, paid)

@@ -207,7 +207,9 @@ class PaymentScreen(ModalScreen["Paid | None"]):
             if guest is None:
                 self._status(t("pos.till.pay.no_guest", self.locale, kind=label), "error")
                 return
-            account = guest.id
+            # what the programme identifies the guest by (the card scanned); its id else
+            ident = self.check.identifier
+            account = ident.value if ident is not None and ident.value else guest.id
         tender = Tender(kind=kind, amount=amount, terminal=terminal, account=account)
         if not self._acceptable([*self.tenders, tender], partial=True):
             return

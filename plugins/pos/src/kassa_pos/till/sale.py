@@ -125,6 +125,19 @@ class SaleScreen(Screen[None]):
                                       lambda text: self.say(text, error=True))
         finally:
             self.refresh_check()
+            check = self.check
+            if check is not None and check.guest is not None and check.quote is None:
+                self.requote(check)
+
+    @work(exclusive=True, group="quote")
+    async def requote(self, check: Check) -> None:
+        """A line change dropped the guest's quote: ask the programme again in the
+        background (the cashier scans on; a newer change starts it over)."""
+        try:
+            await self.till.requote(check)
+        except UserError as exc:
+            self.say(say(exc, self.locale), error=True)
+        self.refresh_check()
 
     async def ask(self, question: str, **kw: Any) -> str | None:
         answer: str | None = await self.app.push_screen_wait(AskScreen(question, **kw))
@@ -428,6 +441,7 @@ class SaleScreen(Screen[None]):
             self.say(t("pos.till.nothing_to_pay", self.locale), error=True)
             return
         try:
+            await self.till.requote(check)  # the bonus the guest may spend, for these lines
             await self.till.subtotal(check)
         except UserError as exc:
             self.say(say(exc, self.locale), error=True)
