@@ -96,6 +96,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "not_deferred": ("Этот чек уже не отложен: его возобновили на другой кассе или закрыли.",
                      "This check is no longer deferred: another till resumed it, or it was "
                      "closed."),
+    "marking_refused": ("Товар с этим кодом маркировки продавать нельзя{why}.",
+                        "The item with this marking code may not be sold{why}."),
+    "drawer_reason": ("Укажите причину открытия ящика.", "Say why the drawer is opened."),
+    "no_item": ("Товар не найден.", "No such item."),
     "checks_open": ("На кассе есть открытые чеки: оплатите, отложите или аннулируйте их до "
                     "закрытия смены.",
                     "The till has open checks: pay, defer or void them before closing the "

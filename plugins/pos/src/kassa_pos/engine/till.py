@@ -189,11 +189,8 @@ class Till:
         owners are alerted to). The drawer is kicked through the slip printer when the till
         has one (True); without one the cashier opens it with its key and the event says so
         (False). A printer that fails raises before anything is audited."""
-        from kassa.errors import UserError
-
         if not reason.strip():
-            raise UserError("Укажите причину открытия ящика." if self.book.locale == "ru"
-                            else "Say why the drawer is opened.")
+            raise check_error(self.book.locale, "drawer_reason")
         confirmed = await self._allow(actor, Right.OPEN_DRAWER, manager)
         key = f"pos:{self.site}:{self.name}:drawer:{_id()}"
         when = self.book.local_now().strftime("%d.%m.%Y %H:%M")
@@ -240,28 +237,25 @@ class Till:
 
     async def check_marking(self, code: str) -> None:
         """Ask the register about a marking code for sale (2003 = 1, a piece sold)."""
-        from kassa.errors import UserError
         from kassa.model import PlannedStatus
 
         answer = await self.hub.fiscal.check_marking(code, int(PlannedStatus.PIECE_SOLD),
                                                      site=self.site, station=self.name)
         if not answer.valid:
-            raise UserError("Товар с этим кодом маркировки продавать нельзя"
-                            + (f": {answer.message}." if answer.message else "."))
+            raise check_error(self.book.locale, "marking_refused",
+                              why=f": {answer.message}" if answer.message else "")
 
     async def add(self, check: Check, *, actor: Person, item_code: str | None = None,
                   plu: int | None = None, quantity: Decimal | int | str | None = None,
                   price: int | None = None, manager: Person | None = None) -> CheckLine:
         """Sell an item picked by code or PLU (a search result, a weighed item)."""
-        from kassa.errors import UserError
-
         item = self.catalog.by_code(item_code) if item_code is not None else \
             self.catalog.by_plu(plu) if plu is not None else None
         if item is None:
-            raise UserError("Товар не найден.")
+            raise check_error(self.book.locale, "no_item")
         catalog_price = self.catalog.price(item)
         if price is None and catalog_price is None:
-            raise UserError(f"У товара «{item.name}» нет цены: введите её вручную.")
+            raise check_error(self.book.locale, "no_price", name=item.name)
         from kassa_pos.engine.catalog import Lookup
 
         if quantity is None:
