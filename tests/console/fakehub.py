@@ -212,6 +212,12 @@ async def serve(app: Any, port: int = 0) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         server.force_exit = True  # open SSE streams would otherwise hold the shutdown
-        for conn in list(server.server_state.connections):
-            conn.transport.close()  # as when the hub's process dies: the socket closes
-        await asyncio.wait_for(task, 5)
+        # as when the hub's process dies: the sockets close. Again until it has stopped: a
+        # client reconnecting meanwhile is accepted until uvicorn stops listening, and on
+        # 3.12+ asyncio's Server.wait_closed() waits for every connection to close
+        async with asyncio.timeout(5):
+            while not task.done():
+                for conn in list(server.server_state.connections):
+                    conn.transport.close()
+                await asyncio.wait({task}, timeout=0.05)
+        await task
