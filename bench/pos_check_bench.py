@@ -9,8 +9,8 @@ ATOL emulator). Goal: engine overhead <= 20 % (ratio <= 1.2).
     uv run python bench/pos_check_bench.py [--checks 10] [--rounds 3] [--lines 30]
 
 The ATOL emulator runs in a child process (its own GIL); the Sber emulator is its sb_pilot
-program, one process per call, as the real one. Rounds alternate bare / engine so drift on a
-shared box hits both. Prints a JSON summary.
+program, one process per call, as the real one. Each engine check runs beside a bare one
+(which goes first alternates), so drift on a shared box hits both. Prints a JSON summary.
 """
 
 from __future__ import annotations
@@ -121,21 +121,32 @@ async def bench(url: str, folder: Path, n: int, rounds: int, lines: int,
             if p.suspended:
                 await bare_card.commit(p, key=f"{k}:commit")
 
-        await bare_check("warm")
-        for r in range(rounds):
-            for i in range(n):
-                s = time.perf_counter()
-                await bare_check(f"bare:{r}:{i}")
-                lat["bare"].append(time.perf_counter() - s)
+        async def engine_timed() -> None:
             if profiler is not None:
                 profiler.start()
-            for _ in range(n):
-                s = time.perf_counter()
-                paid = await engine_check()
-                lat["engine"].append(time.perf_counter() - s)
-                receipts.append(paid.document.number)
+            s = time.perf_counter()
+            paid = await engine_check()
+            lat["engine"].append(time.perf_counter() - s)
             if profiler is not None:
                 profiler.stop()
+            receipts.append(paid.document.number)
+
+        async def bare_timed(k: str) -> None:
+            s = time.perf_counter()
+            await bare_check(k)
+            lat["bare"].append(time.perf_counter() - s)
+
+        await bare_check("warm")
+        # each engine check beside a bare one, in turns (which goes first alternates), so a
+        # shared box's drift falls on both paths of a pair alike
+        for r in range(rounds):
+            for i in range(n):
+                if (r * n + i) % 2:
+                    await engine_timed()
+                    await bare_timed(f"bare:{r}:{i}")
+                else:
+                    await bare_timed(f"bare:{r}:{i}")
+                    await engine_timed()
     await bare_fr.stop()
     b, e = summary(lat["bare"]), summary(lat["engine"])
     scans = summary(lat["scans"][1:])  # the warm-up check is not measured
@@ -146,6 +157,9 @@ async def bench(url: str, folder: Path, n: int, rounds: int, lines: int,
             "pay_ratio_p50": round(pay_p50 / b["p50_ms"], 3),
             "ratio_mean": round(e["mean_ms"] / b["mean_ms"], 3),
             "ratio_p50": round(e["p50_ms"] / b["p50_ms"], 3),
+            # the median of each pair's engine / bare (the pair ran back to back)
+            "pair_ratio_p50": round(statistics.median(
+                x / y for x, y in zip(lat["engine"], lat["bare"], strict=True)), 3),
             "overhead_ms_p50": round(e["p50_ms"] - b["p50_ms"], 1),
             "engine_receipts": len(set(receipts)),
             "goal": "engine overhead <= 20% (ratio <= 1.2)"}

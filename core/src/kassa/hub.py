@@ -181,7 +181,7 @@ class Hub:
         have = ", ".join(sorted({str(getattr(c, "name", "?")) for c in comps})) or "none"
         raise LookupError(f"no {concern} component named {name!r} (registered: {have})")
 
-    async def write_sync(self, fn: Callable[[Any], T]) -> T:
+    async def write_sync(self, fn: Callable[[Any], T], *, durable: bool = True) -> T:
         tx = _Tx()
 
         def run(conn: Any) -> T:
@@ -194,7 +194,7 @@ class Hub:
             return result
 
         try:
-            result = await self.store.write_sync(run)
+            result = await self.store.write_sync(run, durable=durable)
         except anyio.get_cancelled_exc_class():
             if tx.returned:  # cancelled after the commit (the store's body is shielded)
                 self._committed(tx)

@@ -66,3 +66,19 @@ async def test_killed_mid_payment_then_resumed_once(tmp_path: Path, stall: str) 
         x = await till.x_report(ANNA)
         assert (x.sales, x.sales_total) == (1, 2 * 8990 + 4550)
         assert x.drawer == 100000 + (2 * 8990 + 4550 - CARD)
+
+
+async def test_scanned_lines_survive_the_till_process_being_killed(tmp_path: Path) -> None:
+    """A plain scan commits without an fsync: a SIGKILL right after it loses nothing (the
+    commit is in SQLite's WAL), the check and its line_added events both there."""
+    data, far = tmp_path / "data", tmp_path / "far"
+    data.mkdir()
+    proc = start(data, far, "scanned")
+    kill_at_stall(proc, far.with_suffix(".stalled"))
+    async with make_hub(CFG, data, plugins=[kassa_pos, Parts(far, None)]) as h:
+        till = await till_of(h)
+        (check,) = till.book.checks("till1")
+        assert [(ln.item_code, ln.quantity) for ln in check.live] == [("m1", 2), ("b1", 1)]
+        added = [e for e in await h.events(site="s1") if e.kind == "pos_line_added"]
+        assert len(added) == 2
+

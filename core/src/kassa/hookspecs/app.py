@@ -71,13 +71,16 @@ class HubAPI(Protocol):
         """Every registered component of ``concern``, in registration order."""
         ...
 
-    async def write_sync(self, fn: Callable[[Any], T]) -> T:
+    async def write_sync(self, fn: Callable[[Any], T], *, durable: bool = True) -> T:
         """Run ``fn(conn)`` in one write transaction and return its result; ``conn`` is a
         synchronous SQLAlchemy ``Connection`` and ``fn`` must not block on anything but the
         database. On a SQLite file the whole transaction is one hop to a worker thread on a
         plain sqlite3 connection (through ``transaction()`` every statement is a hop); on
         PostgreSQL it runs in ``transaction()``. Commits if ``fn`` returns, rolls back if it
-        raises. Serialised with ``transaction()`` by the single-writer lock on SQLite."""
+        raises. Serialised with ``transaction()`` by the single-writer lock on SQLite.
+        ``durable=False``: the commit is not flushed to the disk (it survives the process
+        being killed, not a power cut until the next durable commit, which carries it: for
+        frequent writes whose loss with the power is harmless)."""
         ...
 
     def site(self, code: str) -> Site:

@@ -5,8 +5,9 @@ and pays it card + cash, stalling at ``--stall`` so the test can SIGKILL it ther
 - ``card``: the terminal charged and answered; the journal has not recorded the answer
 - ``receipt``: the card is captured; the register is about to print
 - ``printed``: the register printed and answered; the journal has not recorded it
+- ``scanned``: both lines scanned (committed without an fsync), nothing paid
 
-    python pay_at_till.py DATA FAR --stall card|receipt|printed
+    python pay_at_till.py DATA FAR --stall card|receipt|printed|scanned
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("data", type=Path)
     ap.add_argument("far", type=Path)
-    ap.add_argument("--stall", choices=["card", "receipt", "printed"], required=True)
+    ap.add_argument("--stall", choices=["card", "receipt", "printed", "scanned"],
+                    required=True)
     a = ap.parse_args()
     async with hub(a.data, a.far, a.stall) as h:
         till = await till_of(h)
@@ -104,6 +106,9 @@ async def main() -> None:
         check = await till.new_check(ANNA)
         await till.scan(check, "4600000000011", actor=ANNA, quantity=2)
         await till.scan(check, "4600000000035", actor=ANNA)
+        if a.stall == "scanned":
+            a.far.with_suffix(".stalled").write_text("scanned")
+            await anyio.sleep(STALL)
         await till.pay(check, [Tender(kind="card", amount=CARD, terminal="card1"),
                                Tender(kind="cash", amount=CASH)], actor=ANNA)
 

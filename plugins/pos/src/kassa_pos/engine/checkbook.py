@@ -104,9 +104,11 @@ class CheckBook:
         return c
 
     async def _save(self, c: Check, *, new: bool = False, expect: CheckState | None = None,
-                    events: Sequence[Event] | Callable[[], Sequence[Event]] = ()) -> None:
+                    events: Sequence[Event] | Callable[[], Sequence[Event]] = (),
+                    durable: bool = True) -> None:
         """Save the check and emit its ``events`` in the same transaction (one commit: both
-        or neither). A callable builds them once a new check has its number."""
+        or neither). A callable builds them once a new check has its number. ``durable``
+        False (a plain scan): not flushed to the disk at once, see ``add``."""
         # one save at a time: two quick actions on a check (a double tap) must both
         # land, the second on the first's version, not fail as if another till wrote
         async with self._lock:
@@ -141,7 +143,7 @@ class CheckBook:
                     self.hub.emit(ev, conn=conn)  # write_sync's connection: written now
                 return number
 
-            number = await self.hub.write_sync(write)
+            number = await self.hub.write_sync(write, durable=durable)
             c.version = 1 if new else version + 1
             c.number = number
 
@@ -164,7 +166,8 @@ class CheckBook:
             raise
 
     async def _done(self, c: Check, kind: Kind, actor: Person, manager: Person | None,
-                    *, also: Sequence[tuple[Kind, dict[str, Any]]] = (), **kw: Any) -> None:
+                    *, also: Sequence[tuple[Kind, dict[str, Any]]] = (), durable: bool = True,
+                    **kw: Any) -> None:
         """Save and audit in one transaction (``also``: more events of the same action, each
         with its own arguments): the check and its events commit together or not at all.
         The events' keys (check id + seq) are saved with the check, so repeating an action
@@ -172,7 +175,7 @@ class CheckBook:
         events = [audit.event(self.hub, kind, c, actor=actor, manager=manager, **kw)]
         events += [audit.event(self.hub, k, c, actor=actor, manager=manager, **more)
                    for k, more in also]
-        await self._save(c, events=events)
+        await self._save(c, events=events, durable=durable)
 
     # -- the tills' checks -----------------------------------------------------------------
 
@@ -255,8 +258,13 @@ class CheckBook:
             also.append((Kind.PRICE_OVERRIDDEN, {
                 "amount": line.base, "lines": [_event_line(line)], "line": line.no,
                 "catalog_price": catalog, "price": line.price}))
+        # A plain scan is committed without an fsync (a third of its cost): a killed process
+        # keeps it (SQLite's WAL), a power cut may take the last lines of a check not paid
+        # yet, with their events (both or neither), and paying flushes them with its first
+        # durable commit. A price override is a risky action: flushed at once.
         await self._done(c, Kind.LINE_ADDED, actor, confirmed, amount=line.base,
-                         lines=[_event_line(line)], line=line.no, also=also)
+                         lines=[_event_line(line)], line=line.no, also=also,
+                         durable=bool(also))
         return line
 
     async def set_quantity(self, c: Check, no: int, quantity: Decimal | int | str, *,
