@@ -162,5 +162,6 @@ class TillApp(App[None]):
         if state is not None and not state.online:
             text = t("pos.till.offline", self.locale, count=state.pending)
         for screen in self.screen_stack:
-            if isinstance(screen, SaleScreen):
+            # a sale screen just pushed is not composed yet: the next poll reaches it
+            if isinstance(screen, SaleScreen) and screen.is_mounted:
                 screen.set_banner(text)
