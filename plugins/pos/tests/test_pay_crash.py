@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import kassa_pos
@@ -78,7 +79,8 @@ async def test_scanned_lines_survive_the_till_process_being_killed(tmp_path: Pat
     async with make_hub(CFG, data, plugins=[kassa_pos, Parts(far, None)]) as h:
         till = await till_of(h)
         (check,) = till.book.checks("till1")
-        assert [(ln.item_code, ln.quantity) for ln in check.live] == [("m1", 2), ("b1", 1)]
+        lines = [(ln.item_code, ln.quantity) for ln in check.live]
+        assert lines == [("m1", Decimal(2)), ("b1", Decimal(1))]
         added = [e for e in await h.events(site="s1") if e.kind == "pos_line_added"]
         assert len(added) == 2
 
