@@ -230,6 +230,11 @@ class Check:
                 manual=self.manual, quote=self.quote)
         return self._pricing
 
+    @property
+    def quote_due(self) -> bool:
+        """A guest without a loyalty quote: a change of the lines dropped it (ask again)."""
+        return self.guest is not None and self.quote is None
+
     def trial(self) -> Check:
         """A copy to try a change on (its own lines, discounts and pricing)."""
         copy = attrs.evolve(self, lines=list(self.lines), manual=list(self.manual))

@@ -292,7 +292,7 @@ class Till:
         """The loyalty programme's quote for the check's guest, asked again if a change of
         the lines dropped it (the bonus figures and the guest's discount come from it);
         None: no guest, no programme here, or it did not answer (the till sells on)."""
-        if check.guest is None or check.quote is not None:
+        if not check.quote_due:
             return check.quote
         try:
             client = self.client
@@ -309,8 +309,8 @@ class Till:
                   customer_contact: str | None = None) -> Paid:
         """Pay and fiscalise the check, then close it on the till. ``RetryLater``: the money
         is held (paper out...), call ``pay`` again with the same tenders."""
-        if check.guest is not None and check.quote is None \
-                and check.id not in await self.payments.pending(self.site, self.name):
+        if check.quote_due and check.id not in await self.payments.pending(self.site,
+                                                                           self.name):
             # the lines changed since the guest's quote; a held payment keeps its own plan
             await self.requote(check)
         draft = check.to_draft(customer_contact=customer_contact)

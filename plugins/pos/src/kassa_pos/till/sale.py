@@ -26,6 +26,7 @@ from kassa_pos.engine.catalog import ItemFlag
 from kassa_pos.till.ask import AskScreen, PickScreen
 from kassa_pos.till.checkview import CheckView, qty_text
 from kassa_pos.till.payment import say
+from kassa_pos.till.sale_edits import CheckEdits
 
 if TYPE_CHECKING:
     from textual import events
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 
 
-class SaleScreen(Screen[None]):
+class SaleScreen(CheckEdits, Screen[None]):
     DEFAULT_CSS = """
     SaleScreen { layout: vertical; }
     SaleScreen #head { height: 1; background: $primary; color: $text; }
@@ -98,6 +99,10 @@ class SaleScreen(Screen[None]):
             t("pos.till.tabs", loc, tabs=" ".join(tabs)) if tabs else t("pos.till.no_check", loc))
         self.query_one(CheckView).show(active)
 
+    def selected_line(self) -> int | None:
+        """The number of the check's line under the cursor (None: no check, no lines)."""
+        return self.query_one(CheckView).selected_line() if self.check is not None else None
+
     def set_banner(self, text: str) -> None:
         banner = self.query_one("#banner", Static)
         banner.update(text)
@@ -126,7 +131,7 @@ class SaleScreen(Screen[None]):
         finally:
             self.refresh_check()
             check = self.check
-            if check is not None and check.guest is not None and check.quote is None:
+            if check is not None and check.quote_due:
                 self.requote(check)
 
     @work(exclusive=True, group="quote")
@@ -320,41 +325,6 @@ class SaleScreen(Screen[None]):
         self.till.book.switch(self.till.name, checks[(i + 1) % len(checks)].id)
         self.refresh_check()
 
-    async def do_void_line(self) -> None:
-        check = self.check
-        no = self.query_one(CheckView).selected_line() if check is not None else None
-        if check is None or no is None:
-            self.say(t("pos.till.nothing_to_void", self.locale), error=True)
-            return
-        reason = await self.ask(t("pos.till.ask_reason_line", self.locale, no=no))
-        if not reason:
-            return
-
-        async def act(manager: Person | None) -> Any:
-            return await self.till.void_line(check, no, reason=reason, actor=self.actor,
-                                             manager=manager) or True
-
-        if await self.attempt(act, t("pos.till.act.void_line", self.locale)):
-            self.say(t("pos.till.line_voided", self.locale, no=no))
-            self.show_prompts(check)
-
-    async def do_void_check(self) -> None:
-        check = self.check
-        if check is None:
-            return
-        reason = await self.ask(t("pos.till.ask_reason_check", self.locale,
-                                  number=check.number))
-        if not reason:
-            return
-
-        async def act(manager: Person | None) -> Any:
-            await self.till.void_check(check, reason=reason, actor=self.actor,
-                                       manager=manager)
-            return True
-
-        if await self.attempt(act, t("pos.till.act.void_check", self.locale)):
-            self.say(t("pos.till.check_voided", self.locale, number=check.number))
-
     async def do_defer(self) -> None:
         check = self.check
         if check is None:
@@ -384,54 +354,6 @@ class SaleScreen(Screen[None]):
         check = await self.attempt(act, t("pos.till.act.deferred", loc))
         if check is not None:
             self.say(t("pos.till.resumed", loc, number=check.number))
-
-    async def do_price(self) -> None:
-        check = self.check
-        no = self.query_one(CheckView).selected_line() if check is not None else None
-        if check is None or no is None:
-            return
-        answer = await self.ask(t("pos.till.ask_price", self.locale, no=no))
-        if not answer:
-            return
-        from kassa_pos.till.payment import parse_money
-
-        try:
-            price = parse_money(answer)
-        except ValueError:
-            price = None
-        if price is None:
-            self.say(t("pos.till.pay.bad_amount", self.locale, text=answer), error=True)
-            return
-        reason = await self.ask(t("pos.till.ask_reason_price", self.locale))
-        if not reason:
-            return
-
-        async def act(manager: Person | None) -> Any:
-            await self.till.book.override_price(check, no, price, reason=reason,
-                                                actor=self.actor, manager=manager)
-            return True
-
-        await self.attempt(act, t("pos.till.act.price", self.locale))
-
-    async def do_discount(self) -> None:
-        check = self.check
-        if check is None:
-            return
-        answer = await self.ask(t("pos.till.ask_discount", self.locale))
-        if not answer:
-            return
-        try:
-            percent = Decimal(answer.rstrip("%").strip().replace(",", "."))
-        except InvalidOperation:
-            self.say(t("pos.till.bad_qty", self.locale, text=answer), error=True)
-            return
-
-        async def act(manager: Person | None) -> Any:
-            await self.till.book.manual_discount(check, percent=percent, actor=self.actor,
-                                                 manager=manager)
-            return True
-
-        await self.attempt(act, t("pos.till.act.discount", self.locale))
 
     async def do_pay(self) -> None:
         from kassa_pos.till.payment import PaymentScreen
