@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kassa import codec
 from kassa.errors import UserError
 from kassa.model import Guest, Measure, Quote, QuoteLine, VatRate
 from kassa_pos.engine.catalog import Item, ItemFlag, Lookup
-from kassa_pos.engine.check import Check, CheckState
+from kassa_pos.engine.check import Body, Check, CheckState
 from kassa_pos.engine.discounts import line_base
 from kassa_pos.engine.rights import Person, Role
 from kassa_pos.engine.values import LineFlag
@@ -123,6 +124,11 @@ def invariants(c: Check) -> None:
                                version=c.version, body=c.body()))
     again = Check.from_row(row, rules=RULES, now=lambda: EVENING)
     assert again.lines == c.lines and again.manual == c.manual and again.total == c.total
+    # the lines' cached encoding says what encoding the whole check again says
+    assert row.body == codec.dumps(Body(  # type: ignore[attr-defined]
+        cashier=c.cashier, lines=c.lines, manual=c.manual, guest=c.guest,
+        identifier=c.identifier, quote=c.quote, seq=c.seq, next_manual=c.next_manual,
+        prompted=sorted(c.prompted)))
 
 
 @settings(max_examples=150, deadline=None)

@@ -206,6 +206,9 @@ class Check:
     now: Callable[[], datetime] = _local_now
     locale: str = "ru"  # of what it says when it refuses something
     _pricing: Pricing | None = field(default=None, init=False, repr=False)
+    # each line's JSON data by the line object (frozen: a change is a new object); a scan
+    # saves the whole check, and unstructuring every line again was most of its encoding
+    _encoded: dict[int, tuple[CheckLine, Any]] = field(factory=dict, init=False, repr=False)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -444,10 +447,22 @@ class Check:
                      total=sum(ln.amount for ln in lines), opened_at=self.opened_at)
 
     def body(self) -> str:
-        return codec.dumps(Body(cashier=self.cashier, lines=self.lines, manual=self.manual,
-                                guest=self.guest, identifier=self.identifier, quote=self.quote,
-                                seq=self.seq, next_manual=self.next_manual,
-                                prompted=sorted(self.prompted)))
+        data = codec.to_dict(Body(cashier=self.cashier, lines=[], manual=self.manual,
+                                  guest=self.guest, identifier=self.identifier,
+                                  quote=self.quote, seq=self.seq, next_manual=self.next_manual,
+                                  prompted=sorted(self.prompted)))
+        cache, lines = self._encoded, []
+        for ln in self.lines:
+            hit = cache.get(id(ln))
+            if hit is None or hit[0] is not ln:
+                hit = cache[id(ln)] = (ln, codec.to_dict(ln))
+            lines.append(hit[1])
+        if len(cache) > len(lines):  # replaced lines: drop theirs
+            live = {id(ln) for ln in self.lines}
+            for k in [k for k in cache if k not in live]:
+                del cache[k]
+        data["lines"] = lines
+        return codec.json_dumps(data)
 
     @classmethod
     def from_row(cls, row: Any, *, rules: Sequence[DiscountRule] = (),

@@ -320,7 +320,9 @@ class Payments:
                 "created_at": now, "updated_at": now})
             return plan, False
 
-        plan, resumed = await self.hub.write_sync(begin)
+        # Not fsynced: nothing leaves the till before the journal's durable ``pending`` row
+        # of the first call (a receipt is always one), which flushes this commit with it
+        plan, resumed = await self.hub.write_sync(begin, durable=False)
         if resumed and (plan.tenders != tuple(tenders) or plan.draft != draft):
             raise PayError("pending_other")
         return await self._run(plan)
@@ -481,8 +483,11 @@ class Payments:
                 "kind": "sale", "amount": cash_net,
                 "non_cash": plan.receipt.total - cash_net, "at": now})
         # pos_check_closed (the revenue event) is the check book's, when the Till closes
-        # the check with this receipt: emitting it here too would count the sale twice
-        await self.hub.write_sync(write)
+        # the check with this receipt: emitting it here too would count the sale twice.
+        # Not fsynced: the close's durable commit right after flushes it. Lost with the
+        # power before that, the attempt is pending again and its resume replays the
+        # journaled calls (no device is called twice) and stores the sale then
+        await self.hub.write_sync(write, durable=False)
 
 
 def open_shift_no(c: Any, site: str, till: str) -> int | None:
