@@ -124,8 +124,10 @@ async def test_card_purchase_decline_and_lost_answer(tmp_path):
             with pytest.raises(UserError, match="Недостаточно средств"):
                 await hub.payments.purchase(15000, key="pay-1", site="s1", station="t2")
         card.drop_answers = 1
-        with pytest.raises(OutcomeUnknown):
+        with pytest.raises(OutcomeUnknown) as unknown:
             await hub.payments.purchase(15000, key="pay-2", site="s1")
+        assert unknown.value.text().startswith("неизвестно, прошла ли операция")
+        assert "reconcile first" in str(unknown.value)
         p = await hub.payments.purchase(15000, key="pay-2", site="s1")
         assert p.approved and card.charged() == 15000 and card.effects("purchase") == 1
         await eventually(lambda: kinds(hub, "payment_declined"), hub=hub)
@@ -144,8 +146,12 @@ async def test_account_payment_hold_capture(tmp_path):
         assert await hub.payments.balance("guest-1", site="s1") == 2000
         with pytest.raises(UserError, match="not enough"):
             await hub.payments.hold("guest-1", 3000, key="h2", site="s1")
-        with pytest.raises(UserError, match="is not one of site"):
+        with pytest.raises(UserError, match="is not one of site") as err:
             await hub.payments.hold("guest-1", 1, key="h3", site="s1", method="deposit")
+        # the log's sentence is English, a person's is theirs (Russian by default)
+        assert err.value.text() == ("способ оплаты «deposit» не относится к точке «s1» (её"
+                                    " способы: bonus)")
+        assert err.value.text("en") == "payment method “deposit” is not one of site “s1”'s (bonus)"
 
 
 async def test_printer_that_cannot_know_never_prints_twice(tmp_path):

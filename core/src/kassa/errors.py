@@ -9,11 +9,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 
 class KassaError(Exception):
-    """Base of every error Kassa components raise on purpose."""
+    """Base of every error Kassa components raise on purpose.
+
+    ``str(err)`` is English, for logs and the journal. ``err.text(locale)`` is what a person
+    reads: the ``kassa.i18n`` text ``text_key`` with ``text_params`` when the error has one
+    (an exception among the params is put in as its own ``text``), else ``str(err)``."""
+
+    text_key: str | None = None
+    text_params: Mapping[str, Any] = {}
+
+    def localized(self, key: str, **params: Any) -> Self:
+        """Give the error its text for people (returns it, to chain after the constructor)."""
+        self.text_key, self.text_params = key, params
+        return self
+
+    def text(self, locale: str = "ru") -> str:
+        if self.text_key is None:
+            return str(self)
+        from kassa.i18n import t  # i18n raises UserError: imported when first needed
+
+        return t(self.text_key, locale, **{
+            k: v.text(locale).rstrip(".") if isinstance(v, KassaError) else v
+            for k, v in self.text_params.items()})
 
 
 class UserError(KassaError):
@@ -37,6 +58,8 @@ class RetryLater(KassaError):
     def __init__(self, message: str = "", *, after: float | None = None) -> None:
         self.after = after
         super().__init__(message or "temporary failure")
+        if not message:
+            self.localized("error.retry_later")
 
 
 class Repair(KassaError):

@@ -51,6 +51,7 @@ class OutcomeUnknown(RetryLater):
         self.key = key
         super().__init__(f"outcome of {kind} {key} unknown; reconcile first"
                          + (f" ({detail})" if detail else ""))
+        self.localized("error.outcome_unknown")
 
 
 @frozen
@@ -140,7 +141,7 @@ class Journal:
                 row = await self.store.write_sync(lambda c: _get_or_insert(c, key, fresh))
             except IntegrityError:  # another node sharing the database inserted it first
                 raise RetryLater(f"{kind} {key} is being run elsewhere; try again",
-                                 after=1) from None
+                                 after=1).localized("error.elsewhere") from None
             if row is not None:
                 if row.digest != digest:
                     raise UserError(f"key {key!r} reused for a different request"

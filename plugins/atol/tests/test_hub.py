@@ -78,7 +78,7 @@ async def test_bad_receipts_are_one_sentence_and_never_sent(
 async def test_closed_shift_is_one_sentence(hub: Any, sim: AtolSimulator) -> None:
     with pytest.raises(UserError) as err:
         await hub.fiscal.receipt(receipt(), key="closed", site="r1")
-    one_sentence(err.value.text("ru"))  # type: ignore[attr-defined]
+    one_sentence(err.value.text("ru"))
     assert sim.effects() == 0
     await hub.fiscal.open_shift(Cashier(name="Иванова"), key="o", site="r1")
     doc = await hub.fiscal.receipt(receipt(), key="closed", site="r1")  # the same sale again

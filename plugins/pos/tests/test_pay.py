@@ -316,3 +316,21 @@ async def test_abandon_is_refused_once_the_receipt_may_exist(parts):
         paid = await pay.resume("c1")
         assert paid is not None and parts.reg.effects("receipt") == 1
         assert parts.card1.charged() == 10000
+
+
+async def test_a_core_refusal_reads_in_the_tills_language(tmp_path):
+    # two registers installed, none named for the site: the core's refusal inside the
+    # till's sentence is Russian too (English in the log and the attempt's row)
+    cfg = {"sites": [{"code": "s1", "terminals": ["card1"]}],
+           "stations": [{"code": "t1", "site": "s1"}]}
+    card = FakeTerminal("card1", path=tmp_path / "c1.db")
+    async with make_hub(cfg, tmp_path, plugins=[kassa_pos, Components(
+            [FakeRegister("fr1"), FakeRegister("fr2")], [card])]) as hub:
+        pay = Payments(hub, PayConfig(terminals=("card1",)))
+        with pytest.raises(PayError) as err:
+            await pay.pay(draft(), [Tender(kind="cash", amount=10000)])
+        assert str(err.value) == ("Оплата не прошла: для точки «s1» не настроен фискальный"
+                                  " регистратор. Чек не пробит, деньги не списаны.")
+        assert err.value.text("en") == ("Payment failed: no fiscal register is configured for"
+                                        " site “s1”. Nothing was fiscalised or charged.")
+        assert card.charged() == 0 and await pay.sale("c1") is None

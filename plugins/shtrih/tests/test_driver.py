@@ -120,7 +120,7 @@ async def test_a_receipt_that_does_not_add_up_is_one_sentence(reg: SimRegister) 
         await reg.receipt(receipt(15000, paid=10000), key="r1")  # core validation bypassed
     text = str(err.value)
     assert text.count(".") == 1 and "меньше итога" in text and "0x45" in text
-    english = err.value.text("en")  # type: ignore[attr-defined]
+    english = err.value.text("en")
     assert english.startswith("Register “shtrih-test” refused (receipt)")
     assert not reg.sim.fr.receipts() and reg.sim.fr.doc is None, "the open receipt was cancelled"
 
@@ -256,7 +256,7 @@ async def test_lookup_cannot_tell_two_fitting_documents_apart(reg: SimRegister) 
     fr.execute(c.close_v2(30, [15000] + [0] * 15, tax_system=2))
     with pytest.raises(RetryLater, match="№ 2, 3") as err:
         await reg.lookup("r1")
-    assert "documents 2, 3" in err.value.text("en")  # type: ignore[attr-defined]
+    assert "documents 2, 3" in err.value.text("en")
 
 
 async def test_lookup_of_cash_and_text_without_an_answer(reg: SimRegister) -> None:

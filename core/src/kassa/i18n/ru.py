@@ -106,4 +106,30 @@ TEXTS: dict[str, str | Mapping[str, str]] = {
     "fiscal.qr_field": "в QR-коде чека нет верного поля «{field}».",
     "fiscal.shift_expired": "смена открыта больше 24 часов: закройте смену.",
     "fiscal.shift_closed": "смена закрыта: откройте смену.",
+    "error.fiscal.none": "для точки «{site}» не настроен фискальный регистратор",
+    "error.fiscal.not_sites": "регистратор «{name}» не относится к точке «{site}» (её"
+                              " регистраторы: {names})",
+    "error.fiscal.missing": "регистратор «{name}» не установлен",
+    "error.terminal.none": "для точки «{site}» не настроен банковский терминал",
+    "error.terminal.not_sites": "терминал «{name}» не относится к точке «{site}» (её"
+                                " терминалы: {names})",
+    "error.terminal.missing": "терминал «{name}» не установлен",
+    "error.payment.none": "для точки «{site}» не настроен способ оплаты",
+    "error.payment.not_sites": "способ оплаты «{name}» не относится к точке «{site}» (её"
+                               " способы: {names})",
+    "error.payment.missing": "способ оплаты «{name}» не установлен",
+    "error.payment.declined": "платёж отклонён ({name})",
+    "error.printer.none": "для точки «{site}» не настроен принтер",
+    "error.printer.not_sites": "принтер «{name}» не относится к точке «{site}» (её"
+                               " принтеры: {names})",
+    "error.printer.missing": "принтер «{name}» не установлен",
+    "error.scale.none": "для точки «{site}» не настроены весы",
+    "error.scale.not_sites": "весы «{name}» не относятся к точке «{site}» (её весы: {names})",
+    "error.scale.missing": "весы «{name}» не установлены",
+    "error.video.none": "для точки «{site}» не настроен приёмник видео",
+    "error.video.missing": "приёмник видео «{name}» не установлен",
+    "error.retry_later": "временный сбой, повторите попытку",
+    "error.outcome_unknown": "неизвестно, прошла ли операция: перед повтором касса сверится"
+                             " с устройством",
+    "error.elsewhere": "операция уже выполняется на другом узле, повторите через секунду",
 }

@@ -75,7 +75,7 @@ class PaymentService(Service):
                               site=site, station=station, component=name, kind=kind,
                               result=result, reason=getattr(result, "message", None))
         if declined:
-            raise UserError(getattr(result, "message", None) or f"{name}: declined")
+            raise _declined_error(name, getattr(result, "message", None))
         return result
 
     # --- account payments -----------------------------------------------------------------
@@ -184,7 +184,7 @@ class PaymentService(Service):
             await self._event("payment_declined", key=key, site=site, station=station,
                               component=name, kind=kind, result=declined,
                               reason=declined.message)
-            raise UserError(declined.message or f"{name}: declined")
+            raise _declined_error(name, declined.message)
         for (pid, _), r in zip(pairs, results, strict=False):
             await self._event(event, key=f"{key}#{pid}", site=site, station=station,
                               component=name, kind=kind, result=r)
@@ -254,3 +254,11 @@ class PaymentService(Service):
                                component=name, lookup=None, request={},
                                call=lambda: t.reconcile(key=key), result_type=Reconciliation,
                                event="terminal_reconciled")
+
+
+def _declined_error(name: str, message: str | None) -> UserError:
+    """The payment system's own words when it gave some (they are the bank's, for the
+    cashier as they are), else 'declined' in the person's language."""
+    if message:
+        return UserError(message)
+    return UserError(f"{name}: declined").localized("error.payment.declined", name=name)

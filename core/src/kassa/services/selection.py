@@ -59,13 +59,16 @@ class Selection:
             else:
                 where = f"station {station!r} at site {site!r}" if station else f"site {site!r}"
                 raise UserError(f"no {title} is configured for {where}"
-                                f" ({len(registry)} installed: name one in kassa.toml)")
+                                f" ({len(registry)} installed: name one in kassa.toml)"
+                                ).localized(f"error.{concern}.none", site=site)
         elif allowed and name not in allowed:
             raise UserError(f"{title} {name!r} is not one of site {site!r}'s: "
-                            + ", ".join(allowed))
+                            + ", ".join(allowed)).localized(
+                f"error.{concern}.not_sites", name=name, site=site, names=", ".join(allowed))
         comp = registry.get(name)
         if comp is None:
-            raise UserError(f"no {title} named {name!r} is installed" + _hint(name, registry))
+            raise UserError(f"no {title} named {name!r} is installed" + _hint(name, registry)
+                            ).localized(f"error.{concern}.missing", name=name)
         return name, comp
 
 

@@ -32,7 +32,7 @@ import attrs
 import sqlalchemy as sa
 from attrs import field, frozen
 from kassa import codec
-from kassa.errors import Permanent, RetryLater, UserError
+from kassa.errors import KassaError, Permanent, RetryLater, UserError
 from kassa.model import (
     CardResult,
     Cashier,
@@ -112,8 +112,15 @@ class PayError(UserError):
     def text(self, locale: str = "ru") -> str:
         loc = locale if locale in _TEXT else "ru"
         params = {k: format_money(v, loc) if isinstance(v, int) and not isinstance(v, bool)
-                  else v for k, v in self.params.items()}
+                  else v for k, v in said(self.params, loc).items()}
         return _TEXT[loc][self.code].format(**params)
+
+
+def said(params: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """An error among a sentence's params (the reason a payment failed) in the sentence's
+    language: its own ``text``, else its English ``str``, without the closing stop."""
+    return {k: (v.text(locale) if isinstance(v, KassaError) else str(v)).rstrip(".")
+            if isinstance(v, BaseException) else v for k, v in params.items()}
 
 
 def _kinds(value: Mapping[str, PaymentKind | str]) -> dict[str, PaymentKind]:
@@ -392,15 +399,15 @@ class Payments:
             raise  # held; the same plan runs again
         except Permanent as exc:
             await self._finish_attempt(plan.key, "failed", str(exc))
-            raise PayError("fiscal_failed", reason=str(exc)) from exc
+            raise PayError("fiscal_failed", reason=exc) from exc
         except UserError as exc:
             await self._finish_attempt(plan.key, "failed", str(exc))
             # the receipt's journal entry exists only if every payment went through
             fiscal = await self.hub.journal.entry(f"{plan.key}:receipt") is not None
-            if not fiscal:
-                await self._declined_event(plan, str(exc))
+            if not fiscal:  # the owners' alert reads as the chats do: Russian
+                await self._declined_event(plan, exc.text("ru"))
             code = "fiscal_failed" if fiscal else "declined"
-            raise PayError(code, reason=str(exc).rstrip(".")) from exc
+            raise PayError(code, reason=exc) from exc
         await self._store_sale(plan, settlement)
         return Paid(check_id=d.check_id, document=settlement.document, change=plan.change,
                     settlement=settlement)

@@ -39,7 +39,14 @@ from kassa.model import (
 from kassa.model.fiscal import ReceiptError
 
 from kassa_pos.engine import pay_tables as t
-from kassa_pos.engine.pay import PayError, Payments, open_shift_no, receipt_lines, spread
+from kassa_pos.engine.pay import (
+    PayError,
+    Payments,
+    open_shift_no,
+    receipt_lines,
+    said,
+    spread,
+)
 from kassa_pos.engine.values import SaleLine, Tender, TenderKind
 
 if TYPE_CHECKING:
@@ -87,7 +94,7 @@ _HALF_GRAM = Decimal("0.0005")
 class ReturnError(PayError):
     def text(self, locale: str = "ru") -> str:
         loc = locale if locale in _TEXT else "ru"
-        return _TEXT[loc][self.code].format(**self.params)
+        return _TEXT[loc][self.code].format(**said(self.params, loc))
 
 
 @frozen(kw_only=True)
@@ -326,16 +333,15 @@ class Returns:
             why = str(exc)
             if moved == 0 and plan.check_id is not None:
                 await hub.write_sync(lambda c: self._release(c, plan, why))
-                raise ReturnError("refund_declined", reason=str(exc).rstrip(".")) from exc
+                raise ReturnError("refund_declined", reason=exc) from exc
             await self._status(key, "stuck", str(exc))
-            raise ReturnError("stuck", reason=str(exc).rstrip(".")) from exc
+            raise ReturnError("stuck", reason=exc) from exc
         try:
             doc = await hub.fiscal.receipt(plan.receipt, key=f"{key}:receipt", site=site,
                                            station=till)
         except (UserError, Permanent) as exc:
             await self._status(key, "needs_correction", str(exc))
-            reason = exc.text("ru") if isinstance(exc, ReceiptError) else str(exc)
-            raise ReturnError("needs_correction", reason=reason.rstrip(".")) from exc
+            raise ReturnError("needs_correction", reason=exc) from exc
         cash = sum(rf.amount for rf in plan.refunds if rf.tender.base is TenderKind.CASH)
         now = hub.clock.now()
 
