@@ -160,6 +160,15 @@ async def project_many(conn: Any, docs: Sequence[ChainDoc],
 _LINES = pg_insert(L).on_conflict_do_nothing()
 
 
+def return_lines(body: Mapping[str, Any]) -> tuple[str | None, list[tuple[int, Decimal]]]:
+    """A return document's sale (its check id; None: a return without a receipt) and the
+    sale's lines it gives back, as (0-based line number, quantity)."""
+    plan = _json(body.get("plan"))
+    check_id = plan.get("check_id") or body.get("check_id")
+    return (str(check_id) if check_id else None,
+            [(line_no, qty) for line_no, qty, _m, _b in _plan_lines(plan)])
+
+
 def _plan_lines(plan: Mapping[str, Any]) -> list[tuple[int, Decimal, int, int]]:
     return [(int(r[0]), Decimal(str(r[1])), int(r[2]), int(r[3]) if len(r) > 3 else 0)
             for r in plan.get("lines") or ()]

@@ -174,6 +174,10 @@ async def apply_many(conn: Any, docs: Sequence[ChainDoc], *, now: datetime | Non
     fresh = set(res.scalars().all())
     new = [d for d in runs if d.doc_id in fresh]  # only when new: a redelivery adds nothing
     await project_many(conn, new, zone)
+    if any(d.kind == "return" for d in new):
+        from kassa_pos.chain.xreturns import record_returns
+
+        await record_returns(conn, new, now)  # what each sale has given back, any store
     for d in new:
         if d.kind == "ref":
             from kassa_pos.chain.refdata import record_store

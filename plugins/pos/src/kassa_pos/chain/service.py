@@ -357,6 +357,9 @@ class CentreService:
                      self.cfg.centre_stream, self.cfg.durable, ", ".join(self.cfg.stores))
             if not self.restored:
                 await self._restore()
+            from kassa_pos.chain.xreturns import serve
+
+            await serve(nc, self.hub.engine)  # returns in any store: ends with ``nc``
             await _in_group(partial(self._watch, js, sub), partial(self._consume, sub))
         finally:
             await close_quietly(nc)
