@@ -14,9 +14,13 @@ from decimal import Decimal
 
 import anyio
 import pytest
+import sqlalchemy as sa
+from kassa.model import Operation, VatRate
 from kassa_pos.chain import xreturns
 from kassa_pos.chain.documents import ChainDoc
 from kassa_pos.chain.ingest import apply, metadata
+from kassa_pos.engine import pay_tables
+from kassa_pos.engine.values import Tender
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
@@ -81,9 +85,9 @@ async def reserve(engine: AsyncEngine, key: str, store: str, lines, check_id: st
         return await xreturns.reserve(c, key=key, check_id=check_id, store=store, lines=lines)
 
 
-async def left(engine: AsyncEngine) -> list[str]:
+async def left(engine: AsyncEngine, check_id: str = "A-1") -> list[str]:
     async with engine.begin() as c:
-        return [ln["left"] for ln in (await xreturns.find(c, check_id="A-1"))["lines"]]
+        return [ln["left"] for ln in (await xreturns.find(c, check_id=check_id))["lines"]]
 
 
 async def test_a_line_is_never_given_back_twice_across_stores(engine):
@@ -164,6 +168,12 @@ async def test_ingested_returns_apply_their_claims_and_flag_an_overdraw(engine):
     await ingest(engine, returned("C:r1", "C", 1, [(2, "1")]))
     async with engine.begin() as c:
         assert len(await xreturns.conflicts(c)) == 1
+        # the centre's watch turns it into one danger alert for store C, told once
+        told: set[str] = set()
+        events = await xreturns.conflict_events(c, told)
+        assert [(e.site, e.kind, e.order, e.severity.value) for e in events] == [
+            ("C", "pos_return_conflict", "A-1", "danger")]
+        assert await xreturns.conflict_events(c, told) == []
 
 
 async def test_request_reply_over_nats(engine):
@@ -198,3 +208,218 @@ async def test_request_reply_over_nats(engine):
     finally:
         await store.close()
         await centre.close()
+
+
+# -- the store's half: a till in store B returning what store A sold ------------------------
+
+async def sell_in_a(tmp_path, engine):
+    """Store A sells a check; its chain documents reach the centre (as the stream would
+    carry them); returns its receipt."""
+    from kassa_pos.chain import outbox
+
+    from .test_pay import Parts, draft, line, ready
+
+    (tmp_path / "A").mkdir()
+    a = Parts(tmp_path / "A")
+    async with a.hub() as hub:
+        pay = await ready(hub)
+        paid = await pay.pay(draft(line("A1", 10000, quantity=2), line("B2", 5000),
+                                   check_id="a-1"),
+                             [Tender(kind="card", amount=25000, terminal="card2")])
+        await hub.store.write_sync(lambda c: outbox.number(c, "A", "s1"))
+        async with hub.store.read() as c:
+            rows = (await c.execute(sa.select(outbox.out_t.c.data))).scalars().all()
+    await ingest(engine, *[ChainDoc.decode(r.encode()) for r in rows])
+    return paid
+
+
+async def store_b(tmp_path):
+    from .test_pay import Parts
+
+    (tmp_path / "B").mkdir()
+    return Parts(tmp_path / "B")
+
+
+async def returns_of(hub, policy=None):
+    from kassa_pos.engine.pay import Payments
+    from kassa_pos.engine.returns import Returns
+
+    from .test_pay import CONFIG, ready
+
+    await ready(hub)
+    return Returns(hub, Payments(hub, CONFIG), site="s1",
+                   centre=xreturns.Link(NATS, store="B", timeout=1.0), offline=policy)
+
+
+async def centre_nc():
+    nats = pytest.importorskip("nats")
+    try:
+        return await nats.connect(NATS, connect_timeout=2, max_reconnect_attempts=0)
+    except Exception as exc:
+        pytest.skip(f"no NATS at {NATS}: {exc}")
+
+
+async def test_store_b_returns_store_as_check_through_the_centre(tmp_path, engine):
+    from kassa_pos.chain.documents import build
+    from kassa_pos.engine.returns import ReturnError, ReturnLine
+
+    paid = await sell_in_a(tmp_path, engine)
+    nc = await centre_nc()
+    sub = await xreturns.serve(nc, engine)
+    b = await store_b(tmp_path)
+    try:
+        async with b.hub() as hub:
+            ret = await returns_of(hub)
+            check_id = await ret.find(site="s1", qr=paid.document.qr)  # not B's: the centre's
+            assert check_id == "a-1"
+            assert [(n, q) for n, _name, q in await ret.returnable("a-1")] == [
+                (0, Decimal(2)), (1, Decimal(1))]
+            done = await ret.by_receipt("a-1", [ReturnLine(line_no=0, quantity=Decimal(1))],
+                                        return_id="r1", till="t1", cashier="Петрова")
+            # cash back at B (A's card is A's terminal's), a refund receipt on B's register
+            assert done.total == 10000 and [rf.tender.kind for rf in done.refunds] == ["cash"]
+            assert done.document.operation == Operation.SELL_REFUND
+            assert b.reg.effects("receipt") == 1
+            # the centre holds the unit: B cannot give back more than is left
+            await ret.find(site="s1", qr=paid.document.qr)
+            with pytest.raises(ReturnError) as err:
+                await ret.by_receipt("a-1", [ReturnLine(line_no=0, quantity=Decimal(2))],
+                                     return_id="r2", till="t1", cashier="Петрова")
+            assert str(err.value) == ("Позицию «Товар A1» нельзя вернуть в количестве 2: "
+                                      "продано 2, уже возвращено 1.")
+            # store C takes the last unit after B looked: the centre, not B's copy, decides
+            other = await centre_nc()
+            await xreturns.Client(other, store="C").reserve("C:r1", "a-1", [(0, Decimal(1))])
+            await other.close()
+            with pytest.raises(ReturnError) as err:
+                await ret.by_receipt("a-1", [ReturnLine(line_no=0, quantity=Decimal(1))],
+                                     return_id="r3", till="t1", cashier="Петрова")
+            assert str(err.value) == (
+                "Центр сети отказал в возврате: По строке 1 можно вернуть не больше 0 "
+                "(продано 2, уже возвращено 2).")
+            assert b.reg.effects("receipt") == 1  # nothing printed for the refusals
+            async with engine.begin() as c:
+                await xreturns.release(c, key="C:r1")
+            # the same return again: the same receipt, nothing reserved or printed twice
+            again = await ret.by_receipt("a-1", [ReturnLine(line_no=0, quantity=Decimal(1))],
+                                         return_id="r1", till="t1", cashier="Петрова")
+            assert again.document == done.document and b.reg.effects("receipt") == 1
+            # B's return document reaches the centre: its claim applied, not counted twice
+            async with hub.store.read() as c:
+                row = (await c.execute(sa.select(pay_tables.return_).where(
+                    pay_tables.return_.c.status == "done"))).mappings().one()
+            assert row["check_id"] is None  # not B's sale: B's own tables stay apart
+            await ingest(engine, build("return", dict(row), store="B", seq=1))
+            async with engine.begin() as c:
+                status = dict((await c.execute(sa.select(xreturns.claim_t.c.key,
+                                                         xreturns.claim_t.c.status))).all())
+            assert status == {"pos:s1:t1:ret:r1": "applied", "C:r1": "released"}
+            assert await left(engine, "a-1") == ["1", "1"]
+            # B's stock got the unit back on its shelf
+            from kassa_pos.stock.book import StockBook
+
+            assert (await StockBook(hub, "s1").levels()).get("A1") == Decimal(1)
+            await ret.centre.close()
+    finally:
+        await sub.unsubscribe()
+        await nc.close()
+
+
+async def test_the_centre_out_of_reach_refuses_or_accepts_by_policy(tmp_path, engine):
+    from kassa_pos.chain.documents import build
+    from kassa_pos.engine.returns import OfflinePolicy, ReturnError, ReturnLine
+    from kassa_pos.engine.values import SaleLine
+
+    paid = await sell_in_a(tmp_path, engine)
+    nc = await centre_nc()
+    sub = await xreturns.serve(nc, engine)
+    b = await store_b(tmp_path)
+    async with b.hub() as hub:
+        ret = await returns_of(hub)
+        await ret.find(site="s1", qr=paid.document.qr)  # found while the centre answers
+        await sub.unsubscribe()  # then the link goes
+        with pytest.raises(ReturnError) as err:
+            await ret.by_receipt("a-1", [ReturnLine(line_no=1, quantity=Decimal(1))],
+                                 return_id="r1", till="t1", cashier="Петрова")
+        assert str(err.value) == "Без связи с центром возврат по чужому чеку не принимается."
+        with pytest.raises(ReturnError) as err:
+            await ret.find(site="s1", qr=paid.document.qr)
+        assert err.value.code == "centre_offline"
+        assert b.reg.effects("receipt") == 0
+        # "accept" up to 100 ₽: by the receipt's QR, the goods typed in, cash back
+        ret.offline = OfflinePolicy(accept=True, limit=10000)
+        with pytest.raises(ReturnError) as err:
+            await ret.find(site="s1", qr=paid.document.qr)
+        assert "оформите возврат по QR-коду чека, не больше 100,00" in str(err.value)
+        bread = SaleLine(item_code="B2", name="Товар B2", quantity=Decimal(1), price=5000,
+                         amount=5000, vat=VatRate.VAT22)
+        much = SaleLine(item_code="A1", name="Товар A1", quantity=Decimal(2), price=10000,
+                        amount=20000, vat=VatRate.VAT22)
+        with pytest.raises(ReturnError, match="не больше 100,00"):
+            await ret.by_qr_offline(paid.document.qr, [much], till="t1", cashier="Петрова",
+                                    return_id="r2")
+        done = await ret.by_qr_offline(paid.document.qr, [bread], till="t1",
+                                       cashier="Петрова", return_id="r3")
+        assert done.total == 5000 and b.reg.effects("receipt") == 1
+        # a second offline return of the same bread: the till cannot know
+        await ret.by_qr_offline(paid.document.qr, [bread], till="t1", cashier="Петрова",
+                                return_id="r4")
+        await ret.centre.close()
+        async with hub.store.read() as c:
+            rows = (await c.execute(sa.select(pay_tables.return_).where(
+                pay_tables.return_.c.status == "done").order_by(
+                pay_tables.return_.c.created_at))).mappings().all()
+    # the link is back: the documents arrive; the first fits A's sale, the second is a
+    # conflict for a manager
+    await ingest(engine, *[build("return", dict(r), store="B", seq=i + 1)
+                           for i, r in enumerate(rows)])
+    assert await left(engine, "a-1") == ["2", "0"]
+    async with engine.begin() as c:
+        flagged = await xreturns.conflicts(c)
+    assert [(f["key"], f["sale"]) for f in flagged] == [(rows[1]["key"], "a-1")]
+    await nc.close()
+
+
+async def test_the_origin_store_asks_the_centre_too(tmp_path, engine):
+    """Store A's own return of what store B already gave back is refused by the centre;
+    another line goes through and is counted once at the centre."""
+    from kassa_pos.chain import outbox
+    from kassa_pos.engine.returns import ReturnError, ReturnLine
+
+    from .test_pay import Parts, draft, line
+
+    nc = await centre_nc()
+    sub = await xreturns.serve(nc, engine)
+    (tmp_path / "A").mkdir()
+    a = Parts(tmp_path / "A")
+    try:
+        async with a.hub() as hub:
+            ret = await returns_of(hub)
+            await ret.payments.pay(draft(line("A1", 10000, quantity=2), line("B2", 5000),
+                                         check_id="a-1"),
+                                   [Tender(kind="card", amount=25000, terminal="card2")])
+            # before the sale reached the centre: this store's ledger decides alone
+            first = await ret.by_receipt("a-1", [ReturnLine(line_no=1, quantity=Decimal(1))],
+                                         return_id="r0", till="t1", cashier="Петрова")
+            assert first.total == 5000
+            await hub.store.write_sync(lambda c: outbox.number(c, "A", "s1"))
+            async with hub.store.read() as c:
+                rows = (await c.execute(sa.select(outbox.out_t.c.data).order_by(
+                    outbox.out_t.c.n))).scalars().all()
+            await ingest(engine, *[ChainDoc.decode(r.encode()) for r in rows])
+            assert await left(engine, "a-1") == ["2", "0"]  # the return claimed at ingest
+            # store B took both milks back; A's till still thinks they are here
+            other = await centre_nc()
+            await xreturns.Client(other, store="B").reserve("B:r1", "a-1", [(0, Decimal(2))])
+            await other.close()
+            with pytest.raises(ReturnError) as err:
+                await ret.by_receipt("a-1", [ReturnLine(line_no=0, quantity=Decimal(1))],
+                                     return_id="r1", till="t1", cashier="Петрова")
+            assert "Центр сети отказал в возврате: По строке 1" in str(err.value)
+            # nothing moved, and A's own ledger has the milk back as returnable
+            assert a.card2.effects("refund") == 1  # the bread's, before
+            assert [q for _n, _name, q in await ret.returnable("a-1")] == [2, 0]
+            await ret.centre.close()
+    finally:
+        await sub.unsubscribe()
+        await nc.close()

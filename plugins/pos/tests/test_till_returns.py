@@ -150,3 +150,47 @@ async def test_a_return_without_a_receipt_in_cash(tmp_path) -> None:
         x = await till.x_report(ANNA)
         assert (x.refunds, x.refunds_cash) == (1, 17980)
         assert kit.reg.effects("receipt") == 2
+
+
+async def test_another_stores_check_with_the_centre_away_is_taken_by_policy(tmp_path) -> None:
+    from kassa_pos.chain.xreturns import Link
+    from kassa_pos.engine.returns import OfflinePolicy
+
+    kit = Kit(tmp_path)
+    async with kit.hub() as hub:
+        till, _, _ = await sold(hub, kit)
+        # a chain store whose leaf is down: nothing listens on the port
+        till.returns.centre = Link("nats://127.0.0.1:9", store="s1", timeout=1.0)
+        qr = "t=20261203T1000&s=500.00&fn=9999078900099999&i=77&fp=1234567890&n=1"
+        app = Host(ReturnScreen(till, ANNA))
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen: Any = app.screen
+            screen.on_scan(qr)
+            await settle(pilot, app)
+            assert "связи с центром нет: возврат сейчас невозможен" in text(app, "#status")
+            till.returns.offline = OfflinePolicy(accept=True, limit=50000)
+            screen.on_scan(qr)
+            await settle(pilot, app)
+            assert "другого магазина" in text(app, "#title")
+            assert "не больше 500,00" in text(app, "#status")
+            await pilot.press(*"4600000000011", "enter")
+            await settle(pilot, app)
+            await pilot.press("f10")
+            await pilot.pause()
+            await pilot.press(*"4821", "enter")
+            await settle(pilot, app)
+            status = text(app, "#status")
+            assert "Возврат оформлен: 89,90" in status and "Наличные" in status, status
+        assert kit.reg.effects("receipt") == 2
+        await till.aclose()
+
+
+async def test_the_centres_url_never_shows_its_password() -> None:
+    from kassa_pos.chain.xreturns import Link, Offline
+
+    link = Link("nats://till:s3cret@127.0.0.1:9", store="s1", timeout=0.5)
+    with pytest.raises(Offline) as err:
+        await link.find(fn="9999078900099999", fd=77)
+    assert "s3cret" not in str(err.value) and "till:***@127.0.0.1:9" in str(err.value)
+    assert err.value.text() == ("Нет связи с центром: возврат чека другого магазина сейчас "
+                                "невозможен.")

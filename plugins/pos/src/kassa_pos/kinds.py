@@ -41,6 +41,7 @@ class Kind(StrEnum):
     CARD_BLOCKED = "pos_card_blocked"
     ACTION_DENIED = "pos_action_denied"  # a right the cashier lacks was tried
     STOCK_DOCUMENT = "pos_stock_document"  # a goods receipt, transfer, write-off, count...
+    RETURN_CONFLICT = "pos_return_conflict"  # the centre: a return beyond what was sold
 
 
 def _kind(name: Kind, severity: Severity, ru: str, en: str, **flags: Any) -> EventKindSpec:
@@ -79,6 +80,9 @@ KINDS: tuple[EventKindSpec, ...] = (
     _kind(Kind.ACTION_DENIED, W, "Кассиру отказано в операции", "Cashier action denied"),
     # routine; a write-off or a count that found goods missing is raised to warning
     _kind(Kind.STOCK_DOCUMENT, I, "Складской документ проведён", "Stock document posted"),
+    # returns in any store: money went back for goods the chain's sales say are back already
+    _kind(Kind.RETURN_CONFLICT, D, "Возврат сверх проданного (сеть)",
+          "Return beyond what was sold (chain)"),
 )
 
 RISKY: frozenset[str] = frozenset(

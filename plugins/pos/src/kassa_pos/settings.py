@@ -212,6 +212,12 @@ class ChainSettings:
     centre_stream: str = "CHAIN"
     durable: str = "chain-ingest"  # the centre's durable pull consumer on centre_stream
     offline_after: float = field(default=300.0, validator=_positive)  # s: site_offline
+    # a store returning a check sold in another store asks the centre (chain/xreturns.py);
+    # with the centre out of reach: "refuse", or "accept" up to returns_limit kopecks
+    # (the receipt's QR as proof, reconciled at the centre when the link returns)
+    returns: str = field(default="refuse", validator=validators.in_(("refuse", "accept")))
+    returns_limit: int = field(default=0, validator=validators.ge(0))
+    returns_timeout: float = field(default=3.0, validator=_positive)  # s: the centre's answer
 
     def __attrs_post_init__(self) -> None:
         if self.centre and not self.nats:

@@ -339,6 +339,7 @@ class CentreService:
         self.applied = 0  # documents applied since start (tests wait on it)
         self.watched = 0  # finished watch rounds
         self._zones: dict[str, tzinfo] = {}
+        self._told: set[str] = set()  # the return conflicts already alerted
 
     @property
     def state(self) -> dict[str, Any]:
@@ -431,6 +432,11 @@ class CentreService:
             log.warning("chain centre: store %s %s", e.site,
                         "out of reach" if e.kind == EventKind.SITE_OFFLINE else "back")
             await self.hub.emit(e)
+        from kassa_pos.chain.xreturns import conflict_events
+
+        async with self.hub.engine.connect() as conn:  # returns beyond what was sold
+            for e in await conflict_events(conn, self._told):
+                await self.hub.emit(e)
         st = self.hub.state(CENTRE)
         st.update(sources=states, waiting=waiting, at=now,
                   offline={k: v for k, v in self.reach.alerted.items()})

@@ -29,8 +29,11 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import anyio
 import sqlalchemy as sa
 from kassa.errors import RetryLater, UserError
+from kassa.model import Event
+from kassa.secret import mask_url
 
 from kassa_pos.chain.analysis import return_lines
 from kassa_pos.chain.documents import ChainDoc
@@ -147,13 +150,12 @@ async def find(conn: Any, *, check_id: str | None = None, fn: str | None = None,
     """The sale (by its check id, or by the register's FN and document number as in the
     receipt's QR) with what each line has left to return. ``Refused("not_found")``."""
     q = sa.select(doc_t.c.doc_id, doc_t.c.store, doc_t.c.body).where(doc_t.c.kind == "sale")
+    if fn and fd is not None and not check_id:
+        check_id = await _by_fiscal(conn, fn, fd)
+        if check_id is None:
+            raise Refused("not_found")
     if check_id:
         q = q.where(doc_t.c.doc_id == f"sale:{check_id}")
-    elif fn and fd is not None:
-        # spelled as the migration's index ix_pos_chain_doc_fiscal, so the planner uses it
-        q = q.where(sa.text("(pos_chain_doc.body::jsonb)->>'fn' = :sale_fn AND "
-                            "(pos_chain_doc.body::jsonb)->>'fd' = :sale_fd").bindparams(
-            sale_fn=str(fn), sale_fd=str(int(fd))))
     else:
         raise Refused("bad_request", why="a check id or the FN and document number")
     row = (await conn.execute(q.limit(1))).first()
@@ -162,15 +164,34 @@ async def find(conn: Any, *, check_id: str | None = None, fn: str | None = None,
     body = json.loads(row.body)
     sale = str(body.get("check_id") or row.doc_id.removeprefix("sale:"))
     receipt = body.get("receipt") if isinstance(body.get("receipt"), dict) else {}
+    # the store sends its sale lines (name, money after discounts, the line itself): what a
+    # refund at another store is built from; the receipt's lines name them otherwise
+    sent = {int(r.get("line_no", i)): r for i, r in enumerate(body.get("lines") or ())}
     names = [str(ln.get("name") or "") for ln in receipt.get("lines") or ()]
     sold, back = await _sold(conn, sale), await _returned(conn, sale)
-    lines = [{"line_no": n, "item_code": code, "name": names[n] if n < len(names) else code,
-              "sold": _show(q), "returned": _show(back.get(n, Decimal(0))),
-              "left": _show(q - back.get(n, Decimal(0)))}
-             for n, (q, code) in sorted(sold.items())]
+    lines = []
+    for n, (qty, code) in sorted(sold.items()):
+        got = sent.get(n, {})
+        lines.append({"line_no": n, "item_code": code,
+                      "name": got.get("name") or (names[n] if n < len(names) else code),
+                      "sold": _show(qty), "returned": _show(back.get(n, Decimal(0))),
+                      "left": _show(qty - back.get(n, Decimal(0))),
+                      "total": got.get("total"), "line": got.get("line")})
     return {"check_id": sale, "store": row.store, "till": body.get("till"),
             "number": body.get("number"), "fn": body.get("fn"), "fd": body.get("fd"),
-            "issued_at": body.get("issued_at"), "total": body.get("total"), "lines": lines}
+            "issued_at": body.get("issued_at"), "total": body.get("total"), "lines": lines,
+            "receipt": receipt}
+
+
+async def _by_fiscal(conn: Any, fn: str, fd: int) -> str | None:
+    """The sale whose receipt the register ``fn`` numbered ``fd`` (as its QR names it),
+    spelled as the migration's index ix_pos_chain_doc_fiscal, so the planner uses it."""
+    row = (await conn.execute(sa.select(doc_t.c.doc_id).where(
+        doc_t.c.kind == "sale",
+        sa.text("(pos_chain_doc.body::jsonb)->>'fn' = :sale_fn AND "
+                "(pos_chain_doc.body::jsonb)->>'fd' = :sale_fd").bindparams(
+            sale_fn=str(fn), sale_fd=str(int(fd)))).limit(1))).first()
+    return None if row is None else str(row.doc_id).removeprefix("sale:")
 
 
 def _wanted(lines: Sequence[Any]) -> dict[int, Decimal]:
@@ -225,8 +246,9 @@ async def _claim(conn: Any, *, key: str, sale: str, store: str, status: str,
                  lines: Mapping[int, Decimal], now: datetime) -> None:
     await conn.execute(claim_t.insert().values(key=key, sale=sale, store=store, status=status,
                                                created_at=now, updated_at=now))
-    await conn.execute(claim_line_t.insert(), [{"key": key, "line_no": n, "qty": q}
-                                               for n, q in sorted(lines.items())])
+    if lines:
+        await conn.execute(claim_line_t.insert(), [{"key": key, "line_no": n, "qty": q}
+                                                   for n, q in sorted(lines.items())])
 
 
 async def release(conn: Any, *, key: str, now: datetime | None = None) -> dict[str, Any]:
@@ -251,9 +273,14 @@ async def record_returns(conn: Any, docs: Sequence[ChainDoc],
         if doc.kind != "return":
             continue
         sale, given = return_lines(doc.body)
-        if sale is None or not given:
-            continue  # without a receipt: nothing to count against
         key = str(doc.body.get("key") or doc.doc_id.removeprefix("return:"))
+        if sale is None:
+            proof = _proof(doc.body)
+            if proof is not None and await _offline(conn, doc, key, proof, now):
+                conflicts.append(key)
+            continue  # else without a receipt: nothing to count against
+        if not given:
+            continue
         await _lock(conn, sale)
         res = await conn.execute(claim_t.update().where(
             claim_t.c.key == key, claim_t.c.status.in_(("reserved", "released"))).values(
@@ -279,11 +306,85 @@ async def record_returns(conn: Any, docs: Sequence[ChainDoc],
     return conflicts
 
 
+def _proof(body: Mapping[str, Any]) -> tuple[str, int, list[tuple[str, Decimal]]] | None:
+    """An offline return's receipt QR (FN, FD) and its goods (item code, quantity)."""
+    plan = body.get("plan")
+    plan = json.loads(plan) if isinstance(plan, str) else plan or {}
+    qr = plan.get("proof")
+    if not qr:
+        return None
+    fields = dict(p.split("=", 1) for p in str(qr).split("&") if "=" in p)
+    try:
+        fn, fd = str(fields["fn"]), int(fields["i"])
+    except (KeyError, ValueError):
+        return None
+    goods = [(str(g.get("item_code")), _qty(g.get("quantity", 0)))
+             for g in plan.get("goods") or ()]
+    return fn, fd, goods
+
+
+async def _offline(conn: Any, doc: ChainDoc, key: str,
+                   proof: tuple[str, int, list[tuple[str, Decimal]]], now: datetime) -> bool:
+    """Claim an offline return's goods against the sale its QR names, line by line by item
+    code; True when they do not fit (the sale unknown, an item not on it, more than is
+    left): a conflict. A repeat (the key claimed) changes nothing."""
+    if (await conn.execute(sa.select(claim_t.c.key).where(claim_t.c.key == key))
+            ).first() is not None:
+        return False
+    fn, fd, goods = proof
+    sale = await _by_fiscal(conn, fn, fd)
+    if sale is None:
+        await _claim(conn, key=key, sale=f"fn:{fn}:{fd}", store=doc.store, status="conflict",
+                     lines={}, now=now)
+        log.warning("offline return %s in store %s: no sale FN %s FD %d", key, doc.store,
+                    fn, fd)
+        return True
+    await _lock(conn, sale)
+    sold, back = await _sold(conn, sale), await _returned(conn, sale)
+    left = {n: q - back.get(n, Decimal(0)) for n, (q, _c) in sold.items()}
+    wanted: dict[int, Decimal] = {}
+    fits = True
+    for code, q in goods:
+        for n, (_q, item) in sorted(sold.items()):
+            room = left[n] - wanted.get(n, Decimal(0))
+            if item == code and room > 0:
+                take = min(room, q)
+                wanted[n] = wanted.get(n, Decimal(0)) + take
+                q -= take
+            if q <= 0:
+                break
+        if q > 0:
+            fits = False
+    await _claim(conn, key=key, sale=sale, store=doc.store,
+                 status="applied" if fits else "conflict", lines=wanted, now=now)
+    if not fits:
+        log.warning("offline return %s in store %s does not fit sale %s", key, doc.store,
+                    sale)
+    return not fits
+
+
 async def conflicts(conn: Any) -> list[dict[str, Any]]:
     """The returns that overdrew their sale, newest first (the manager's list)."""
     rows = (await conn.execute(sa.select(claim_t).where(claim_t.c.status == "conflict")
                                .order_by(claim_t.c.updated_at.desc()))).all()
     return [dict(r._mapping) for r in rows]
+
+
+async def conflict_events(conn: Any, told: set[str]) -> list[Event]:
+    """A ``pos_return_conflict`` event (the returning store's, danger) for each conflict not
+    in ``told`` (which it then holds); the event log drops a repeat by its source key."""
+    from kassa_pos.kinds import Kind
+
+    out = []
+    for cf in await conflicts(conn):
+        if cf["key"] in told:
+            continue
+        told.add(cf["key"])
+        out.append(Event.of(site=cf["store"], kind=Kind.RETURN_CONFLICT,
+                            source_key=f"xreturn:{cf['key']}:conflict",
+                            occurred_at=cf["updated_at"], order=cf["sale"],
+                            reason="вернули больше, чем продано", data={"return": cf["key"]}))
+    return out
 
 
 # -- the wire ------------------------------------------------------------------------------
@@ -364,3 +465,50 @@ class Client:
 
     async def release(self, key: str) -> dict[str, Any]:
         return await self._ask("release", {"key": key})
+
+
+async def _quiet(_exc: Exception) -> None:
+    """nats-py's error callback: the reason reaches the cashier as ``Offline``, once."""
+
+
+class Link:
+    """The till's way to the centre: one NATS connection to the store's leaf node, made on
+    first use and again after it is lost; no connection is ``Offline``."""
+
+    def __init__(self, url: str, *, store: str, timeout: float = 3.0) -> None:
+        self.url, self.store, self.timeout = url, store, timeout
+        self._nc: Any = None
+
+    async def _client(self) -> Client:
+        import nats
+
+        if self._nc is None or self._nc.is_closed:
+            try:
+                # one try, bounded: a cashier waits on it; a lost connection closes, and
+                # the next call connects anew
+                # (nats-py: 0 attempts means "forever"; 1 gives up after a second try)
+                with anyio.fail_after(self.timeout * 2):
+                    self._nc = await nats.connect(self.url, connect_timeout=self.timeout,
+                                                  max_reconnect_attempts=1,
+                                                  reconnect_time_wait=0.1,
+                                                  error_cb=_quiet)
+            except Exception as exc:  # refused, unreachable, timed out: all "offline"
+                self._nc = None
+                raise Offline(f"cannot connect to {mask_url(self.url)}: {exc}") from None
+        return Client(self._nc, store=self.store, timeout=self.timeout)
+
+    async def find(self, *, check_id: str | None = None, fn: str | None = None,
+                   fd: int | None = None) -> dict[str, Any]:
+        return await (await self._client()).find(check_id=check_id, fn=fn, fd=fd)
+
+    async def reserve(self, key: str, check_id: str,
+                      lines: Sequence[tuple[int, Decimal]]) -> dict[str, Any]:
+        return await (await self._client()).reserve(key, check_id, lines)
+
+    async def release(self, key: str) -> dict[str, Any]:
+        return await (await self._client()).release(key)
+
+    async def close(self) -> None:
+        if self._nc is not None and not self._nc.is_closed:
+            await self._nc.close()
+        self._nc = None

@@ -15,11 +15,13 @@ the return ``needs_correction`` (a correction receipt is due: the money has move
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+import attrs
 import sqlalchemy as sa
 from attrs import frozen
 from kassa import codec
@@ -37,6 +39,7 @@ from kassa.model import (
     ReceiptQr,
 )
 from kassa.model.fiscal import ReceiptError
+from kassa.model.money import format_money
 
 from kassa_pos.engine import pay_tables as t
 from kassa_pos.engine.pay import (
@@ -51,6 +54,8 @@ from kassa_pos.engine.values import SaleLine, Tender, TenderKind
 
 if TYPE_CHECKING:
     from kassa.hookspecs.app import HubAPI
+
+log = logging.getLogger("kassa_pos.returns")
 
 _TEXT: dict[str, dict[str, str]] = {
     "ru": {
@@ -68,6 +73,15 @@ _TEXT: dict[str, dict[str, str]] = {
         "other_plan": "Этот возврат уже начат с другими позициями.",
         "qr": "QR-код чека не читается: {reason}.",
         "failed_before": "Этот возврат уже отклонён: начните новый.",
+        "centre": "Центр сети отказал в возврате: {reason}.",
+        "centre_offline": "Чек продан в другом магазине, а связи с центром нет: возврат "
+                          "сейчас невозможен.",
+        "centre_offline_accept": "Чек продан в другом магазине, а связи с центром нет: "
+                                 "оформите возврат по QR-коду чека, не больше {limit}.",
+        "offline_refused": "Без связи с центром возврат по чужому чеку не принимается.",
+        "offline_limit": "Без связи с центром можно вернуть не больше {limit}, а возврат "
+                         "на {total}.",
+        "over_receipt": "Возврат на {total} больше суммы чека {receipt}.",
     },
     "en": {
         "not_found": "The sale's receipt was not found.",
@@ -84,6 +98,16 @@ _TEXT: dict[str, dict[str, str]] = {
         "other_plan": "This return has already started with other lines.",
         "qr": "The receipt's QR code cannot be read: {reason}.",
         "failed_before": "This return was refused before: start a new one.",
+        "centre": "The chain's centre refused the return: {reason}.",
+        "centre_offline": "The check was sold in another store and the centre is out of "
+                          "reach: it cannot be returned now.",
+        "centre_offline_accept": "The check was sold in another store and the centre is out "
+                                 "of reach: return it by the receipt's QR code, at most "
+                                 "{limit}.",
+        "offline_refused": "Without the centre a check of another store is not returned.",
+        "offline_limit": "Without the centre at most {limit} can be returned, this return "
+                         "is {total}.",
+        "over_receipt": "The return of {total} exceeds the receipt's {receipt}.",
     },
 }
 
@@ -94,7 +118,33 @@ _HALF_GRAM = Decimal("0.0005")
 class ReturnError(PayError):
     def text(self, locale: str = "ru") -> str:
         loc = locale if locale in _TEXT else "ru"
-        return _TEXT[loc][self.code].format(**said(self.params, loc))
+        params = {k: format_money(v, loc) if k in _MONEY else v
+                  for k, v in said(self.params, loc).items()}
+        return _TEXT[loc][self.code].format(**params)
+
+
+_MONEY = ("limit", "total", "receipt")
+
+
+class Centre(Protocol):
+    """The chain's centre as a store sees it (``chain.xreturns.Link``): every store's sales
+    and what each line has left to return. A refusal is a ``UserError`` with the centre's
+    sentence; out of reach is a ``RetryLater``."""
+
+    async def find(self, *, check_id: str | None = None, fn: str | None = None,
+                   fd: int | None = None) -> dict[str, Any]: ...
+
+    async def reserve(self, key: str, check_id: str,
+                      lines: Sequence[tuple[int, Decimal]]) -> dict[str, Any]: ...
+
+
+@frozen
+class OfflinePolicy:
+    """``[pos.chain] returns`` / ``returns_limit``: with the centre out of reach, refuse a
+    check of another store, or accept it by its QR up to ``limit`` kopecks."""
+
+    accept: bool = False
+    limit: int = 0
 
 
 @frozen(kw_only=True)
@@ -125,6 +175,8 @@ class ReturnPlan:
     lines: tuple[tuple[int, Decimal, int, int], ...]  # (line_no, quantity, money, bonus)
     # without a receipt: the goods brought back (what stock puts back on the shelf)
     goods: tuple[SaleLine, ...] = ()
+    foreign: bool = False  # the sale is another store's (the centre reserved its lines)
+    proof: str | None = None  # accepted offline: the receipt's QR, reconciled centrally
 
 
 @frozen(kw_only=True)
@@ -136,9 +188,14 @@ class Returned:
 
 
 class Returns:
-    def __init__(self, hub: HubAPI, payments: Payments) -> None:
+    def __init__(self, hub: HubAPI, payments: Payments, *, site: str = "",
+                 centre: Centre | None = None, offline: OfflinePolicy | None = None) -> None:
         self.hub = hub
         self.payments = payments
+        self.site = site  # this store (another store's sale is returned under it)
+        self.centre = centre  # None: not a chain store, only this store's sales
+        self.offline = offline or OfflinePolicy()
+        self._foreign: dict[str, dict[str, Any]] = {}  # check id -> the centre's answer
 
     # --- finding the original -------------------------------------------------------------
     async def find(self, *, site: str, qr: str | None = None, fn: str | None = None,
@@ -166,12 +223,30 @@ class Returns:
                 t.sale.c.issued_at.desc())).first()
             return None if row is None else str(row[0])
         found = await self.hub.write_sync(q)
+        if found is None and self.centre is not None and fn is not None and fd is not None:
+            return await self._centre_sale(fn=fn, fd=fd)  # sold in another store?
         if found is None:
             raise ReturnError("not_found")
         return found
 
+    async def _centre_sale(self, **query: Any) -> str:
+        assert self.centre is not None
+        try:
+            sale = await self.centre.find(**query)
+        except RetryLater as exc:
+            code = "centre_offline_accept" if self.offline.accept else "centre_offline"
+            raise ReturnError(code, limit=self.offline.limit) from exc
+        except UserError as exc:
+            raise ReturnError("centre", reason=exc) from exc
+        check_id = str(sale["check_id"])
+        self._foreign[check_id] = sale
+        return check_id
+
     async def returnable(self, check_id: str) -> list[tuple[int, str, Decimal]]:
         """(line_no, name, quantity still returnable) of a sale."""
+        if check_id in self._foreign:  # another store's, as the centre answered
+            return [(int(ln["line_no"]), str(ln["name"]), Decimal(ln["left"]))
+                    for ln in self._foreign[check_id]["lines"]]
         def q(c: Any) -> list[tuple[int, str, Decimal]]:
             rows = c.execute(sa.select(t.sale_line).where(
                 t.sale_line.c.check_id == check_id).order_by(t.sale_line.c.line_no))
@@ -185,6 +260,9 @@ class Returns:
         """Return ``lines`` (None: everything still returnable) of sale ``check_id``.
         ``return_id`` names the return: calling again with it resumes, never repeats."""
         sale = await self.payments.sale(check_id)
+        if sale is None and self.centre is not None:
+            return await self._by_centre(check_id, lines, return_id=return_id, till=till,
+                                         cashier=cashier)
         if sale is None:
             raise ReturnError("not_found")
         key = f"pos:{sale['site']}:{till}:ret:{return_id}"
@@ -192,6 +270,7 @@ class Returns:
         if plan is None:
             plan = await self.hub.write_sync(
                 lambda c: self._reserve(c, sale, lines, key=key, till=till, cashier=cashier))
+            await self._own_at_centre(plan)
         elif lines is not None and plan.check_id == check_id and \
                 [(ln.line_no, ln.quantity) for ln in lines] != [x[:2] for x in plan.lines]:
             raise ReturnError("other_plan")
@@ -280,6 +359,148 @@ class Returns:
         self._insert(c, plan)
         return plan
 
+    async def _own_at_centre(self, plan: ReturnPlan) -> None:
+        """A chain store's own sale may have been returned in another store: the centre
+        reserves the lines too. Refused: this store's reservation goes back and the return
+        is refused. Out of reach, or the sale not there yet: this store's ledger decides
+        (the centre claims the return when its document arrives; an overdraw is flagged)."""
+        if self.centre is None or plan.check_id is None:
+            return
+        try:
+            await self.centre.reserve(plan.key, plan.check_id,
+                                      [(n, q) for n, q, _m, _b in plan.lines])
+        except RetryLater as exc:
+            log.info("return %s: the centre is out of reach (%s); this store decides",
+                     plan.key, exc)
+        except UserError as exc:
+            if getattr(exc, "code", None) == "not_found":
+                return  # the sale has not reached the centre yet
+            why = str(exc)
+            await self.hub.write_sync(lambda c: self._release(c, plan, why))
+            raise ReturnError("centre", reason=exc) from exc
+
+    # --- another store's sale -------------------------------------------------------------
+    async def _by_centre(self, check_id: str, lines: Sequence[ReturnLine] | None, *,
+                         return_id: str, till: str, cashier: str) -> Returned:
+        """A sale of another store: the plan stored here first, then its lines reserved at
+        the centre under the return's key (the same key again answers the same), then the
+        cash back and the refund receipt. A resumed plan is not reserved again: one whose
+        reservation a crash cut off is claimed when its document reaches the centre (an
+        overdraw shows there as a conflict)."""
+        assert self.centre is not None
+        key = f"pos:{self.site}:{till}:ret:{return_id}"
+        plan = await self._stored(key)
+        if plan is not None:
+            if lines is not None and \
+                    [(ln.line_no, ln.quantity) for ln in lines] != [x[:2] for x in plan.lines]:
+                raise ReturnError("other_plan")
+            return await self._run(plan)
+        if check_id not in self._foreign:  # a restart since the lookup: ask again
+            await self._centre_sale(check_id=check_id)
+        new = self._foreign_plan(self._foreign[check_id], lines, key=key, till=till,
+                                 cashier=cashier)
+        await self.hub.write_sync(lambda c: self._insert(c, new))
+        try:
+            await self.centre.reserve(key, check_id, [(n, q) for n, q, _m, _b in new.lines])
+        except RetryLater as exc:
+            if not self.offline.accept or new.receipt.total > self.offline.limit:
+                await self._status(key, "failed", str(exc))
+                if not self.offline.accept:
+                    raise ReturnError("offline_refused") from exc
+                raise ReturnError("offline_limit", limit=self.offline.limit,
+                                  total=new.receipt.total) from exc
+            log.warning("return %s: the centre is out of reach; accepted offline (%s)",
+                        key, exc)
+        except UserError as exc:
+            await self._status(key, "failed", str(exc))
+            raise ReturnError("centre", reason=exc) from exc
+        self._foreign.pop(check_id, None)  # what is left has changed: ask again next time
+        return await self._run(new)
+
+    def _foreign_plan(self, sale: Mapping[str, Any], lines: Sequence[ReturnLine] | None, *,
+                      key: str, till: str, cashier: str) -> ReturnPlan:
+        """Cash back for lines of another store's sale (its tenders are that store's), the
+        money of each line in proportion, the last units taking the rest."""
+        by_no = {int(ln["line_no"]): ln for ln in sale["lines"]}
+        wanted = [(ln.line_no, Decimal(ln.quantity)) for ln in lines] if lines is not None \
+            else [(n, Decimal(ln["left"])) for n, ln in sorted(by_no.items())
+                  if Decimal(ln["left"]) > 0]
+        wanted = [(n, q) for n, q in wanted if q > 0]
+        if not wanted:
+            raise ReturnError("nothing")
+        items, taken, goods = [], [], []
+        for n, q in wanted:
+            ln = by_no.get(n)
+            if ln is None or not ln.get("line"):
+                raise ReturnError("no_line", line=n + 1)
+            sold, left, total = Decimal(ln["sold"]), Decimal(ln["left"]), int(ln["total"])
+            if q > left:
+                raise ReturnError("too_many", name=ln["name"], quantity=str(q),
+                                  sold=str(sold), returned=str(sold - left))
+            before = int((Decimal(total) * (sold - left) / sold).to_integral_value())
+            money = total - before if q == left else int(
+                (Decimal(total) * q / sold).to_integral_value())
+            line = codec.from_dict(ln["line"], SaleLine)
+            if money > 0:
+                items += receipt_lines(line, money, quantity=q)
+            taken.append((n, q, money, 0))
+            goods.append(attrs.evolve(line, quantity=q, amount=money, discount=0))
+        total = sum(x[2] for x in taken)
+        if total <= 0:
+            raise ReturnError("zero")
+        original: Receipt = codec.from_dict(sale["receipt"], Receipt)
+        receipt = Receipt(
+            operation=Operation.SELL_REFUND, taxation=original.taxation, lines=items,
+            payments=[ReceiptPayment(kind=PaymentKind.CASH, amount=total)], total=total,
+            issued_at=self.hub.clock.now(), cashier=Cashier(name=cashier),
+            customer_contact=original.customer_contact, place=self.payments.config.place,
+            address=self.payments.config.address, original_date=original.issued_at.date())
+        cash = Tender(kind=TenderKind.CASH.value, amount=total)
+        return ReturnPlan(key=key, check_id=str(sale["check_id"]), site=self.site, till=till,
+                          cashier=cashier, receipt=receipt, lines=tuple(taken),
+                          goods=tuple(goods), foreign=True,
+                          refunds=(Refund(tender_no=-1, tender=cash, amount=total,
+                                          original=None),))
+
+    async def by_qr_offline(self, qr: str, lines: Sequence[SaleLine], *, till: str,
+                            cashier: str, return_id: str, tz: tzinfo | None = None
+                            ) -> Returned:
+        """The centre out of reach and ``[pos.chain] returns = "accept"``: goods of another
+        store's check back in cash, up to ``returns_limit`` and the receipt's own sum, the
+        QR kept as proof; the centre matches them to the sale's lines when the return's
+        document arrives (an overdraw is a conflict for a manager)."""
+        if not self.offline.accept:
+            raise ReturnError("offline_refused")
+        try:
+            parsed = ReceiptQr.parse(qr, tz or self.hub.clock.now().tzinfo or _utc())
+        except ReceiptError as exc:
+            raise ReturnError("qr", reason=exc) from exc
+        if not lines:
+            raise ReturnError("nothing")
+        key = f"pos:{self.site}:{till}:ret:{return_id}"
+        plan = await self._stored(key)
+        if plan is None:
+            total = sum(ln.amount for ln in lines)
+            if total > parsed.total:
+                raise ReturnError("over_receipt", total=total, receipt=parsed.total)
+            if total > self.offline.limit:
+                raise ReturnError("offline_limit", limit=self.offline.limit, total=total)
+            receipt = Receipt(
+                operation=Operation.SELL_REFUND, taxation=self.payments.config.taxation,
+                lines=[rl for ln in lines for rl in receipt_lines(ln, ln.amount)],
+                payments=[ReceiptPayment(kind=PaymentKind.CASH, amount=total)],
+                total=total, issued_at=self.hub.clock.now(), cashier=Cashier(name=cashier),
+                place=self.payments.config.place, address=self.payments.config.address,
+                original_date=parsed.at.date())
+            cash = Tender(kind=TenderKind.CASH.value, amount=max(total, 1))
+            plan = ReturnPlan(key=key, check_id=None, site=self.site, till=till,
+                              cashier=cashier, receipt=receipt, lines=(), goods=tuple(lines),
+                              proof=qr, refunds=(Refund(tender_no=-1, tender=cash,
+                                                        amount=total, original=None),))
+            stored = plan
+            await self.hub.write_sync(lambda c: self._insert(c, stored))
+        return await self._run(plan)
+
     # --- without a receipt ----------------------------------------------------------------
     async def without_receipt(self, lines: Sequence[SaleLine], *, site: str, till: str,
                               cashier: str, return_id: str, confirmed_by: str | None
@@ -365,8 +586,11 @@ class Returns:
 
     # --- records --------------------------------------------------------------------------
     def _insert(self, c: Any, plan: ReturnPlan) -> None:
+        # another store's sale is not in this store's tables: its lines stay off the row
+        # (stock puts a row's goods back only without a check id)
         c.execute(t.return_.insert(), {
-            "key": plan.key, "check_id": plan.check_id, "site": plan.site, "till": plan.till,
+            "key": plan.key, "check_id": None if plan.foreign else plan.check_id,
+            "site": plan.site, "till": plan.till,
             "status": "pending", "total": plan.receipt.total, "plan": codec.dumps(plan),
             "created_at": self.hub.clock.now()})
 
@@ -409,4 +633,5 @@ def _utc() -> tzinfo:
     return UTC
 
 
-__all__ = ["ReturnError", "ReturnLine", "ReturnPlan", "Returned", "Returns"]
+__all__ = ["Centre", "OfflinePolicy", "ReturnError", "ReturnLine", "ReturnPlan", "Returned",
+           "Returns"]

@@ -36,7 +36,7 @@ from kassa_pos.engine.client import ClientService
 from kassa_pos.engine.devices import TillDevices
 from kassa_pos.engine.messages import MessageSystem, TillEvent, TillEventKind
 from kassa_pos.engine.pay import Paid, PayConfig, Payments
-from kassa_pos.engine.returns import Returned, ReturnLine, Returns
+from kassa_pos.engine.returns import Centre, OfflinePolicy, Returned, ReturnLine, Returns
 from kassa_pos.engine.rights import AccessDenied, Person, Right
 from kassa_pos.engine.shift import Shifts, XReport
 from kassa_pos.engine.values import SaleLine, Tender
@@ -64,14 +64,17 @@ def pay_config(s: PaymentsSettings) -> PayConfig:
 class Till:
     def __init__(self, hub: HubAPI, name: str, *, catalog: Catalog, book: CheckBook,
                  config: PayConfig | None = None, messages: MessageSystem | None = None,
-                 devices: TillDevices | None = None) -> None:
+                 devices: TillDevices | None = None, centre: Centre | None = None,
+                 offline: OfflinePolicy | None = None) -> None:
         self.hub = hub
         self.name = name
         self.site = book.site
         self.catalog = catalog
         self.book = book
         self.payments = Payments(hub, config)
-        self.returns = Returns(hub, self.payments)
+        # centre: a chain store's way to other stores' sales (returns in any store)
+        self.returns = Returns(hub, self.payments, site=self.site, centre=centre,
+                               offline=offline)
         self.shifts = Shifts(hub)
         self.messages = messages or MessageSystem(())
         self.devices = devices or TillDevices(hub, site=self.site, till=name,
@@ -91,11 +94,24 @@ class Till:
             catalog = await Catalog.open(hub, site=book.site)
         settings = hub.section("pos", PosSettings)
         till = next((t for t in settings.tills if t.name == name), None)
+        chain, centre = settings.chain, None
+        if chain.nats and not chain.centre:  # a chain store: its leaf carries the requests
+            from kassa_pos.chain.xreturns import Link
+
+            centre = Link(chain.nats, store=book.site, timeout=chain.returns_timeout)
         return cls(hub, name, catalog=catalog, book=book,
                    config=config or pay_config(settings.payments),
                    messages=MessageSystem.of(hub, locale=book.locale),
                    devices=TillDevices(hub, site=book.site, till=name, settings=till,
-                                       locale=book.locale))
+                                       locale=book.locale), centre=centre,
+                   offline=OfflinePolicy(accept=chain.returns == "accept",
+                                         limit=chain.returns_limit))
+
+    async def aclose(self) -> None:
+        """Let go of the till's connections (the centre's, when it made one)."""
+        close = getattr(self.returns.centre, "close", None)
+        if close is not None:
+            await close()
 
     @property
     def client(self) -> ClientService:
@@ -363,6 +379,15 @@ class Till:
         await self._allow(actor, Right.RETURN, manager)
         return await self.returns.by_receipt(check_id, lines, return_id=return_id or _id(),
                                              till=self.name, cashier=actor.name)
+
+    async def return_by_qr_offline(self, qr: str, lines: Sequence[SaleLine], *,
+                                   actor: Person, manager: Person | None = None,
+                                   return_id: str | None = None) -> Returned:
+        """Another store's check while the centre is out of reach (``[pos.chain] returns =
+        "accept"``): the goods in cash up to the limit, the receipt's QR as proof."""
+        await self._allow(actor, Right.RETURN, manager)
+        return await self.returns.by_qr_offline(qr, lines, till=self.name, cashier=actor.name,
+                                                return_id=return_id or _id())
 
     async def return_without_receipt(self, lines: Sequence[SaleLine], *, actor: Person,
                                      manager: Person | None,

@@ -10,6 +10,11 @@ Without a receipt (F4; a manager always confirms): scan or type the goods (``2*c
 a quantity); they are priced at today's catalog price without discounts and refunded in
 cash.
 
+A chain store's check of another store is found at the centre and returned like this
+store's own (cash back). With the centre out of reach and ``[pos.chain] returns =
+"accept"``, its QR switches the screen to taking the goods as without a receipt, the QR kept
+as proof (``Till.return_by_qr_offline``, up to ``returns_limit``).
+
 A refusal (too much, a declined card refund, no right) is the engine's sentence and
 nothing moved; ``RetryLater`` (the register out of paper, a terminal that did not answer)
 means the return is under way: F10 finishes the same return (nothing goes back twice), and
@@ -89,6 +94,7 @@ class ReturnScreen(ModalScreen[None]):
         self.sale: str | None = None  # the sale's check id
         self.rows: list[Row] = []
         self.goods: Check | None = None  # without a receipt: what is brought back
+        self.proof: str | None = None  # another store's QR, taken with the centre away
         self.return_id = uuid.uuid4().hex
         self.held = False  # a RetryLater: the same return must be finished
         self.leaving = False
@@ -171,6 +177,9 @@ class ReturnScreen(ModalScreen[None]):
                 return
             rows = await self.till.returns.returnable(sale)
         except UserError as exc:
+            if getattr(exc, "code", None) == "centre_offline_accept" and "fn=" in code:
+                self._offline(code, say(exc, loc))
+                return
             self._status(say(exc, loc), "error")
             return
         self.sale, self.return_id = sale, uuid.uuid4().hex
@@ -237,7 +246,7 @@ class ReturnScreen(ModalScreen[None]):
     def action_no_receipt(self) -> None:
         if self.held or self.done is not None or self.busy:
             return
-        self.sale, self.rows = None, []
+        self.sale, self.rows, self.proof = None, [], None
         self.goods = Check(site=self.till.site, till=self.till.name, cashier=self.actor,
                            locale=self.locale)
         self.return_id = uuid.uuid4().hex
@@ -246,6 +255,13 @@ class ReturnScreen(ModalScreen[None]):
         self._status(t("pos.till.ret.none_hint", self.locale))
         self._refresh()
         self.query_one("#code", Input).focus()
+
+    def _offline(self, qr: str, why: str) -> None:
+        """Another store's QR with the centre away, by policy: take the goods as brought."""
+        self.action_no_receipt()
+        self.proof = qr
+        self.query_one("#title", Static).update(t("pos.till.ret.title_offline", self.locale))
+        self._status(t("pos.till.ret.offline_hint", self.locale, reason=why))
 
     @work(exclusive=True, group="ret")
     async def bring(self, text: str) -> None:
@@ -297,7 +313,13 @@ class ReturnScreen(ModalScreen[None]):
                 self._status(t("pos.till.ret.nothing", loc), "error")
                 return
 
+            proof = self.proof
+
             async def act(manager: Person | None) -> Returned:
+                if proof is not None:
+                    return await self.till.return_by_qr_offline(
+                        proof, lines, actor=self.actor, manager=manager,
+                        return_id=self.return_id)
                 return await self.till.return_without_receipt(
                     lines, actor=self.actor, manager=manager, return_id=self.return_id)
         elif self.sale is not None:

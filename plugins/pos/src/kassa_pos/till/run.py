@@ -47,8 +47,11 @@ async def attach(hub: Any, name: str, layout_file: str, hint: str = "",
 
     layout = load(layout_file)
     till = await Till.open(hub, name, catalog=catalog)
-    with terminal_to_console():
-        await TillApp(till, layout=layout, hint=hint).run_async()
+    try:
+        with terminal_to_console():
+            await TillApp(till, layout=layout, hint=hint).run_async()
+    finally:
+        await till.aclose()
 
 
 def run(config: str | None, name: str | None) -> None:

@@ -10,6 +10,8 @@ TEXTS: Mapping[str, Mapping[str, str | Mapping[str, str]]] = {
     "ru": {
         "pos.till.ret.title": "Возврат по чеку",
         "pos.till.ret.title_none": "Возврат без чека (подтверждает менеджер)",
+        "pos.till.ret.title_offline": "Возврат чека другого магазина (нет связи с центром)",
+        "pos.till.ret.offline_hint": "{reason} Отсканируйте возвращаемые товары; деньги вернутся наличными. F10 — оформить.",
         "pos.till.ret.find": "QR-код или номер чека (ФН/ФД) · F4 — без чека",
         "pos.till.ret.item": "Штрихкод или код товара (2*код — количество)",
         "pos.till.ret.col.no": "№",
@@ -36,6 +38,8 @@ TEXTS: Mapping[str, Mapping[str, str | Mapping[str, str]]] = {
     "en": {
         "pos.till.ret.title": "Return by receipt",
         "pos.till.ret.title_none": "Return without a receipt (a manager confirms)",
+        "pos.till.ret.title_offline": "A check of another store (the centre is out of reach)",
+        "pos.till.ret.offline_hint": "{reason} Scan the goods brought back; the money goes back in cash. F10 to return.",
         "pos.till.ret.find": "The receipt's QR code or check number (FN/FD) · F4 without one",
         "pos.till.ret.item": "Barcode or item code (2*code for a quantity)",
         "pos.till.ret.col.no": "No.",
