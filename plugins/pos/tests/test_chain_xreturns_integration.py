@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -423,3 +424,45 @@ async def test_the_origin_store_asks_the_centre_too(tmp_path, engine):
     finally:
         await sub.unsubscribe()
         await nc.close()
+
+
+@pytest.mark.skipif(shutil.which("nats-server") is None, reason="no nats-server")
+async def test_the_request_crosses_a_real_leaf_link_and_its_cut(servers, engine):
+    """The store asks its own leaf node; the centre answers on the hub: the leaf carries the
+    request up and the answer down. The leaf killed: Offline at once; back: answered."""
+    _hub, leaf, hub_url, store_url = servers
+    nats = pytest.importorskip("nats")
+    await ingest(engine, sale())
+    centre = await nats.connect(hub_url, connect_timeout=2)
+    await xreturns.serve(centre, engine)
+    await centre.flush()
+    link = xreturns.Link(store_url, store="S01", timeout=1.0)
+
+    async def found():
+        try:
+            return await link.find(fn="9999078900012345", fd=41)
+        except xreturns.Offline:
+            return None  # the leaf's link to the hub still coming up
+    for _ in range(100):
+        if (answer := await found()) is not None:
+            break
+        await anyio.sleep(0.1)
+    else:
+        raise AssertionError("no answer through the leaf in 10 s")
+    assert answer["check_id"] == "A-1"
+    assert (await link.reserve("S01:r1", "A-1", [(0, Decimal(1))]))["status"] == "reserved"
+    leaf.stop()
+    with pytest.raises(xreturns.Offline):
+        await link.reserve("S01:r2", "A-1", [(0, Decimal(1))])
+    leaf.start()
+    for _ in range(100):
+        try:
+            got = await link.reserve("S01:r2", "A-1", [(0, Decimal(1))])
+            break
+        except xreturns.Offline:
+            await anyio.sleep(0.2)
+    else:
+        raise AssertionError("no answer after the leaf came back")
+    assert got["status"] == "reserved" and await left(engine) == ["0", "0.75", "1"]
+    await link.close()
+    await centre.close()
