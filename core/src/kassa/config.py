@@ -340,6 +340,11 @@ class _Ctx:
         try:
             return cls(**kwargs)
         except (TypeError, ValueError) as exc:
+            # attrs' own validators (in_, ...) raise (message, attribute, ...): name the key
+            # and say the message, not the tuple
+            if len(exc.args) > 1 and isinstance(exc.args[0], str) and \
+                    isinstance(exc.args[1], attrs.Attribute):
+                raise self.error(f"{path}.{exc.args[1].name}", exc.args[0], None) from None
             raise self.error(path, str(exc), None) from None
 
     def value(self, value: Any, tp: Any, path: str) -> Any:

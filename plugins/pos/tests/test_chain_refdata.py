@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from kassa.model import VatRate
 from kassa.testing import make_hub
 from kassa_pos.chain import refdata, refdata_stream
 from kassa_pos.chain.refdata import Package, RefusedPackage, applied_version, apply_package
@@ -70,7 +71,7 @@ async def test_a_migrated_database_matches_the_refdata_tables(tmp_path):
 
     names = set(refdata.metadata.tables) | {store_tables.item_inactive.name}
     assert names == {"pos_ref_package", "pos_ref_store", "pos_ref_applied", "pos_ref_failed",
-                     "pos_item_inactive"}
+                     "pos_ref_body", "pos_item_inactive"}
 
     def compare(c: Any, md: sa.MetaData) -> Any:
         def ours(obj, name, type_, reflected, compare_to):
@@ -288,3 +289,96 @@ def test_publish_refuses_a_bad_file_in_one_sentence_and_sends_nothing(tmp_path):
     res = CliRunner().invoke(group(), ["refdata", "publish", str(bad), "--locale", "en"])
     assert res.exit_code == 1 and "row 2 (A2): " in res.output
     assert "nothing sent" in res.output
+
+
+
+# -- the rules package: staff, rights, limits and discount rules down to the stores -------
+
+RULES: dict[str, Any] = {
+    "staff": [{"code": "1", "name": "Анна", "role": "cashier", "pin": "1111"},
+              {"code": "9", "name": "Ольга", "role": "manager", "pin": "7777"}],
+    "rights": {"cashier": ["sell", "defer", "void_line"]},
+    "manual_discount_limit": {"senior_cashier": "15"},
+    "discounts": [{"name": "всё со скидкой", "kind": "check", "percent": "10"}],
+}
+
+
+def test_a_rules_package_round_trips_and_its_digest_guards_it():
+    pkg = Package.of_rules(RULES, 4)
+    back = Package.decode(pkg.encode())
+    assert back == pkg and back.kind == "rules" and back.body == RULES
+    raw = json.loads(pkg.encode())
+    raw["body"]["staff"][0]["role"] = "manager"  # changed on the way
+    with pytest.raises(ValueError, match="digest does not match"):
+        Package.decode(json.dumps(raw).encode())
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ({"staff": [{"code": "1", "name": "А", "role": "boss"}]}, "pos.staff[0].role"),
+    ({"rights": {"cashier": ["fly"]}}, "fly"),
+    ({"staff": [{"code": "1", "name": "А", "pin": "1"}, {"code": "2", "name": "Б",
+                                                        "pin": "1"}]}, "PIN"),
+    ({"discounts": [{"name": "x", "kind": "check", "percent": "120"}]}, "percent"),
+    ({"tills": [{"name": "T9"}]}, "неизвестные ключи: tills"),
+    ({}, "пакет правил пуст"),
+    ({"staff": [{"code": "1", "name": "${SECRET_NAME}"}]}, "SECRET_NAME"),
+])
+def test_a_bad_rules_package_is_refused_in_one_sentence(body, says):
+    with pytest.raises(RefusedPackage) as err:
+        refdata.parse_rules(body)
+    assert says in str(err.value) and "\n" not in str(err.value)
+
+
+async def test_the_store_works_by_the_applied_rules_live_and_after_a_restart(tmp_path):
+    from kassa_pos.engine.checkbook import CheckBook
+    from kassa_pos.engine.rights import Right, Role
+
+    async with store_hub(tmp_path) as hub:
+        book = await CheckBook.of(hub)
+        assert book.rights.identify("7777") is None  # nobody in [pos] yet
+        async def no_link(url: str) -> Any:
+            raise OSError(f"{url}: not used here")
+
+        cons = refdata_stream.RefConsumer(hub, code="S01", url="nats://x", connect=no_link)
+        for m in msgs_of(Package.of_rules(RULES, 1), 10_000):
+            await cons.take(m)
+        assert cons.applied == 1, hub.state(refdata_stream.OWNER)
+        assert (await hub.write_sync(
+            lambda c: applied_version(c, "rules"))) == 1
+        olga = book.rights.identify("7777")  # the live book took them at once
+        assert olga is not None and olga.role is Role.MANAGER
+        assert not book.rights.allows(Role.CASHIER, Right.RETURN)  # the package's rights
+        anna = book.rights.person("1")
+        assert anna is not None
+        check = await book.open("T1", actor=anna)
+        check.add(item_code="m1", name="Молоко", price=10000, vat=VatRate.VAT22)
+        assert check.discount == 1000  # the package's rule
+        # an older version changes nothing; a bad one leaves these rules in place
+        for m in msgs_of(Package.of_rules({"staff": []}, 1), 10_000):
+            await cons.take(m)
+        [bad] = msgs_of(Package.of_rules({"rights": {"cashier": ["fly"]}}, 2), 10_000)
+        await cons.take(bad)
+        assert bad.termed == 1 and book.rights.identify("7777") is not None
+    async with store_hub(tmp_path) as hub:  # restarted: the applied rules, not [pos]
+        book = await CheckBook.of(hub)
+        assert book.rights.identify("7777") is not None
+        assert [d.name for d in book.settings.discounts] == ["всё со скидкой"]
+        assert (await hub.write_sync(lambda c: applied_version(c, "rules"))) == 1
+
+
+def test_publish_refuses_a_bad_rules_file_in_one_sentence(tmp_path):
+    from click.testing import CliRunner
+    from kassa_pos.chain.cli import group
+
+    bad = tmp_path / "rules.toml"
+    bad.write_text('[[staff]]\ncode = "1"\nname = "Анна"\nrole = "boss"\n', encoding="utf-8")
+    res = CliRunner().invoke(group(), ["refdata", "publish", str(bad), "--kind", "rules",
+                                       "-c", str(tmp_path / "missing.toml")])
+    assert res.exit_code == 1
+    line = res.output.strip().removeprefix("Error: ")
+    assert "pos.staff[0].role" in line and line.endswith("ничего не отправлено")
+    assert "\n" not in line
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[staff]\n", encoding="utf-8")
+    res = CliRunner().invoke(group(), ["refdata", "publish", str(broken), "--kind", "rules"])
+    assert res.exit_code == 1 and "broken.toml" in res.output

@@ -136,5 +136,31 @@ async def _packages(shop: Any, centre: Any, leaf: Any, hub_url: str, conf: Path)
     data = await lag.stores(centre)
     [s01] = data["stores"]
     assert data["published"] == {"catalog": 2} and s01["ref"]["catalog"]["version"] == 2
+    # the store's rules down the same way: the check book works by them at once
+    from kassa_pos.engine.checkbook import CheckBook
+
+    book = await CheckBook.of(shop)
+    assert book.rights.identify("7777") is None
+    rules = {"staff": [{"code": "9", "name": "Ольга", "role": "manager", "pin": "7777"}],
+             "discounts": [{"name": "вечер", "kind": "check", "percent": "5"}]}
+    nc = await service.connect(hub_url)
+    try:
+        assert (await refdata_stream.publish(centre.engine, nc.jetstream(), rules, ["S01"],
+                                             now=centre.clock.now()))[0] == 1
+    finally:
+        await nc.close()
+
+    async def olga() -> bool:
+        return book.rights.identify("7777") is not None
+    await eventually(olga, within=30)
+    assert [d.name for d in book.settings.discounts] == ["вечер"]
+    assert (await store_side())[0] == 2  # the catalog untouched by a rules package
+
+    async def rules_seen() -> bool:
+        async with centre.engine.connect() as c:
+            v = (await c.execute(sa.select(store_t.c.version).where(
+                (store_t.c.store == "S01") & (store_t.c.kind == "rules")))).scalar()
+        return bool(v == 1)
+    await eventually(rules_seen, within=30)
     job = shop.supervisor.jobs["job pos chain outbox"]
     assert job.restarts == 0, job.last_error

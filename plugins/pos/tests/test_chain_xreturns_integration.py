@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from kassa.model import Operation, VatRate
 from kassa_pos.chain import xreturns
 from kassa_pos.chain.documents import ChainDoc
-from kassa_pos.chain.ingest import apply, metadata
+from kassa_pos.chain.ingest import apply, claim_t, metadata
 from kassa_pos.engine import pay_tables
 from kassa_pos.engine.values import Tender
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -312,8 +312,8 @@ async def test_store_b_returns_store_as_check_through_the_centre(tmp_path, engin
             assert row["check_id"] is None  # not B's sale: B's own tables stay apart
             await ingest(engine, build("return", dict(row), store="B", seq=1))
             async with engine.begin() as c:
-                status = dict((await c.execute(sa.select(xreturns.claim_t.c.key,
-                                                         xreturns.claim_t.c.status))).all())
+                status = dict((await c.execute(sa.select(claim_t.c.key,
+                                                         claim_t.c.status))).all())
             assert status == {"pos:s1:t1:ret:r1": "applied", "C:r1": "released"}
             assert await left(engine, "a-1") == ["1", "1"]
             # B's stock got the unit back on its shelf

@@ -12,16 +12,18 @@ from kassa_pos.chain.config import LEAF_PORT, write_store
 _TEXTS = {
     "ru": {"done": "магазин {code}: записано {files}",
            "run": "запуск узла NATS магазина: nats-server -c {leaf}",
-           "published": "каталог версии {version} отправлен магазинам {stores} "
+           "published": "{what} версии {version} отправлен магазинам {stores} "
                         "(частей на магазин: {parts})",
+           "catalog": "каталог", "rules": "пакет правил",
            "refused": "{why}; ничего не отправлено",
            "not_centre": "этот хаб не центр сети ([pos.chain] centre = true и nats)",
            "unknown_store": "магазина {code} нет в [pos.chain] stores; ничего не отправлено",
            "link": "NATS центра {url}: {why}; версия {version} записана, но не отправлена"},
     "en": {"done": "store {code}: wrote {files}",
            "run": "start the store's NATS node: nats-server -c {leaf}",
-           "published": "catalog version {version} sent to stores {stores} "
+           "published": "{what} version {version} sent to stores {stores} "
                         "(parts per store: {parts})",
+           "catalog": "catalog", "rules": "rules package",
            "refused": "{why}; nothing sent",
            "not_centre": "this hub is not the chain's centre ([pos.chain] centre = true and nats)",
            "unknown_store": "store {code} is not in [pos.chain] stores; nothing sent",
@@ -70,13 +72,34 @@ def group() -> click.Group:
     @click.option("--config", "-c", "config", default=None,
                   help="kassa.toml центра / the centre's kassa.toml")
     @click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
-    def publish(file: Path, stores: tuple[str, ...], config: str | None, locale: str) -> None:
-        publish_file(file, list(stores), config, locale)
+    @click.option("--kind", default="catalog", show_default=True,
+                  type=click.Choice(["catalog", "rules"]),
+                  help="rules: TOML/JSON с ключами staff, rights, manual_discount_limit, "
+                       "void_needs_manager, discounts / a rules table with those keys")
+    def publish(file: Path, stores: tuple[str, ...], config: str | None, locale: str,
+                kind: str) -> None:
+        publish_file(file, list(stores), config, locale, kind=kind)
 
     return chain
 
 
-def publish_file(file: Path, stores: list[str], config: str | None, locale: str) -> None:
+def read_rules(file: Path) -> dict[str, Any]:
+    """A rules file: TOML (``[[staff]]``, ``[rights]``, ``[[discounts]]``...) or JSON."""
+    import json
+    import tomllib
+
+    raw = file.read_bytes()
+    try:
+        data = json.loads(raw) if file.suffix == ".json" else tomllib.loads(raw.decode())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{file.name}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{file.name}: expected a table")
+    return data
+
+
+def publish_file(file: Path, stores: list[str], config: str | None, locale: str,
+                 kind: str = "catalog") -> None:
     """``kassa chain refdata publish``: the file checked before anything else (a bad row:
     one sentence, exit 1, nothing recorded or sent), then the next version, then the send."""
     import anyio
@@ -84,7 +107,7 @@ def publish_file(file: Path, stores: list[str], config: str | None, locale: str)
     from kassa.errors import UserError
 
     from kassa_pos.chain import refdata_stream
-    from kassa_pos.chain.refdata import RefusedPackage, validate
+    from kassa_pos.chain.refdata import RefusedPackage, parse_rules, validate
     from kassa_pos.chain.service import connect, link_errors, safe_url
     from kassa_pos.cli import CliHub
     from kassa_pos.engine.catalog import CatalogError
@@ -92,12 +115,17 @@ def publish_file(file: Path, stores: list[str], config: str | None, locale: str)
     from kassa_pos.settings import PosSettings
 
     t = _TEXTS[locale]
+    data: Any
     try:
-        data = read_file(file)
-        validate(data, locale)
+        if kind == "rules":
+            data = read_rules(file)
+            parse_rules(data, locale)
+        else:
+            data = read_file(file)
+            validate(data, locale)
     except CatalogError as exc:
         raise click.ClickException(t["refused"].format(why=exc.text(locale))) from None
-    except RefusedPackage as exc:
+    except (RefusedPackage, ValueError) as exc:
         raise click.ClickException(t["refused"].format(why=exc)) from None
     except OSError as exc:
         raise click.ClickException(f"{file}: {exc.strerror}") from None
@@ -135,5 +163,6 @@ def publish_file(file: Path, stores: list[str], config: str | None, locale: str)
     except link_errors() as exc:
         raise click.ClickException(t["link"].format(
             url=safe_url(cfg.nats), why=exc, version=state.get("version", "—"))) from None
-    click.echo(t["published"].format(version=version, stores=", ".join(targets), parts=parts))
+    click.echo(t["published"].format(what=t[kind], version=version, stores=", ".join(targets),
+                                     parts=parts))
 

@@ -108,6 +108,24 @@ item_t = sa.Table(  # per local day and item, chain-wide: the top items
 )
 
 
+# returns in any store (chain/xreturns.py): a claim per return and its lines
+claim_t = sa.Table(
+    "pos_chain_claim", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),  # the return's own key
+    sa.Column("sale", sa.String(100), nullable=False, index=True),  # the sale's check id
+    sa.Column("store", sa.String(32), nullable=False),  # the store giving the goods back
+    sa.Column("status", sa.String(16), nullable=False),  # reserved|released|applied|conflict
+    sa.Column("created_at", _TS, nullable=False),
+    sa.Column("updated_at", _TS, nullable=False),
+)
+claim_line_t = sa.Table(
+    "pos_chain_claim_line", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True),  # 0-based, the sale's line order
+    sa.Column("qty", sa.Numeric(14, 3), nullable=False),
+)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

@@ -1,4 +1,6 @@
-"""Reference data down to the stores: versioned FULL packages of the catalog and price lists.
+"""Reference data down to the stores: versioned FULL packages of the catalog and price lists,
+and of the store's rules (``rules``: staff and their rights, discount limits, discount and
+promotion rules; what ``[pos]`` holds of them is replaced by the applied package).
 
 The centre checks a file (``check``), gives it the next version of its kind in
 ``pos_ref_package`` (``assign``, one transaction) and publishes it (``refdata_stream``);
@@ -24,7 +26,10 @@ from kassa.errors import UserError
 from kassa_pos.engine.catalog_import import CatalogData, ImportReport, Reject, check, import_on
 
 CATALOG = "catalog"
-KINDS = (CATALOG,)  # users/rights, discount rules, layouts, PLU tables, clients: not yet
+RULES = "rules"
+KINDS = (CATALOG, RULES)  # layouts, PLU tables, clients: not yet
+# what a rules package may carry: keys of ``[pos]`` (kassa_pos.settings.PosSettings)
+RULE_KEYS = ("staff", "rights", "manual_discount_limit", "void_needs_manager", "discounts")
 
 metadata = sa.MetaData()
 _TS = sa.DateTime(timezone=True)
@@ -50,6 +55,12 @@ applied_t = sa.Table(  # the store: the packages applied (the newest is the stor
     sa.Column("applied_at", _TS, nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
 )
+body_t = sa.Table(  # the store: the applied package's body of a kind kept whole (rules)
+    "pos_ref_body", metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+)
 failed_t = sa.Table(  # the store: packages refused; the previous version stayed
     "pos_ref_failed", metadata,
     sa.Column("kind", sa.String(32), primary_key=True),
@@ -72,6 +83,53 @@ def digest(data: CatalogData) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def rules_digest(body: Mapping[str, Any]) -> str:
+    raw = json.dumps(dict(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                     default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def parse_rules(body: Mapping[str, Any], locale: str = "ru") -> Any:
+    """The rules as ``[pos]`` settings (``PosSettings``, every check of the config file:
+    known roles and rights, one PIN per person, unique rule names...); ``RefusedPackage``
+    naming the first bad key. Environment references are not expanded: a package carries
+    values, not a store's secrets."""
+    from kassa.config import parse
+    from kassa.errors import ConfigError
+
+    from kassa_pos.settings import PosSettings
+
+    if not isinstance(body, Mapping):
+        raise RefusedPackage("пакет правил — не таблица" if locale != "en" else
+                             "a rules package is not a table")
+    unknown = sorted(set(body) - set(RULE_KEYS))
+    if unknown:
+        raise RefusedPackage(
+            f"в пакете правил неизвестные ключи: {', '.join(unknown)} (допустимы: "
+            f"{', '.join(RULE_KEYS)})" if locale != "en" else
+            f"unknown keys in the rules package: {', '.join(unknown)} (allowed: "
+            f"{', '.join(RULE_KEYS)})")
+    if not body:
+        raise RefusedPackage("пакет правил пуст" if locale != "en" else
+                             "the rules package is empty")
+    try:
+        settings = parse({"pos": dict(body)}, sections={"pos": PosSettings}, env={},
+                         file="rules")
+    except ConfigError as exc:
+        raise RefusedPackage(str(exc)) from None
+    return settings.plugins["pos"]
+
+
+def effective(base: Any, body: Mapping[str, Any] | None) -> Any:
+    """``base`` (the ``[pos]`` settings) with what the applied rules package carries."""
+    if not body:
+        return base
+    import attrs
+
+    parsed = parse_rules(body)
+    return attrs.evolve(base, **{k: getattr(parsed, k) for k in RULE_KEYS if k in body})
+
+
 def reject_text(r: Reject, locale: str = "ru") -> str:
     if locale == "en":
         return f"row {r.row} ({r.code or '?'}): {r.error.text('en')}"
@@ -92,28 +150,39 @@ def validate(data: CatalogData, locale: str = "ru") -> None:
 
 @frozen
 class Package:
-    """A full package as it travels: ``{kind, version, full, digest, items, price_lists}``."""
+    """A full package as it travels: ``{kind, version, full, digest, items, price_lists}``
+    (a catalog) or ``{kind, version, full, digest, body}`` (rules: ``RULE_KEYS``)."""
 
     kind: str
     version: int
     items: Sequence[Mapping[str, Any]]
     price_lists: Sequence[Mapping[str, Any]]
     digest: str
+    body: Mapping[str, Any] = {}
 
     @classmethod
     def of(cls, data: CatalogData, version: int, kind: str = CATALOG) -> Package:
         return cls(kind=kind, version=version, items=list(data.items),
                    price_lists=list(data.price_lists), digest=digest(data))
 
+    @classmethod
+    def of_rules(cls, body: Mapping[str, Any], version: int) -> Package:
+        return cls(kind=RULES, version=version, items=[], price_lists=[], body=dict(body),
+                   digest=rules_digest(body))
+
     @property
     def data(self) -> CatalogData:
         return CatalogData(items=self.items, price_lists=self.price_lists)
 
+    def _digest(self) -> str:
+        return rules_digest(self.body) if self.kind == RULES else digest(self.data)
+
     def encode(self) -> bytes:
-        return json.dumps({"kind": self.kind, "version": self.version, "full": True,
-                           "digest": self.digest, "items": list(self.items),
-                           "price_lists": list(self.price_lists)},
-                          ensure_ascii=False, default=str).encode()
+        head = {"kind": self.kind, "version": self.version, "full": True,
+                "digest": self.digest}
+        rest = {"body": dict(self.body)} if self.kind == RULES else {
+            "items": list(self.items), "price_lists": list(self.price_lists)}
+        return json.dumps({**head, **rest}, ensure_ascii=False, default=str).encode()
 
     @classmethod
     def decode(cls, raw: bytes) -> Package:
@@ -121,9 +190,14 @@ class Package:
         does not match its digest (a part lost or mixed up on the way)."""
         try:
             d = json.loads(raw)
+            rules = d["kind"] == RULES
+            body = d["body"] if rules else {}
+            if not isinstance(body, dict):
+                raise TypeError("the body is not an object")
             pkg = cls(kind=str(d["kind"]), version=int(d["version"]),
-                      items=list(d["items"]), price_lists=list(d.get("price_lists") or []),
-                      digest=str(d["digest"]))
+                      items=[] if rules else list(d["items"]),
+                      price_lists=list(d.get("price_lists") or []),
+                      digest=str(d["digest"]), body=body)
             full = d.get("full") is True
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"unreadable reference package: {exc}") from exc
@@ -133,7 +207,7 @@ class Package:
             raise ValueError(f"{pkg.kind} package {pkg.version}: not a full package")
         if not all(isinstance(r, dict) for r in [*pkg.items, *pkg.price_lists]):
             raise ValueError(f"{pkg.kind} package {pkg.version}: rows must be objects")
-        if digest(pkg.data) != pkg.digest:
+        if pkg._digest() != pkg.digest:
             raise ValueError(f"{pkg.kind} package {pkg.version}: digest does not match")
         return pkg
 
@@ -161,6 +235,16 @@ def apply_package(conn: Any, pkg: Package, *, now: datetime) -> ImportReport | N
     previous catalog and version stay)."""
     if pkg.version <= applied_version(conn, pkg.kind):
         return None
+    if pkg.kind == RULES:
+        parse_rules(pkg.body)  # refused as a whole: the previous rules stay
+        conn.execute(body_t.delete().where(body_t.c.kind == RULES))
+        conn.execute(body_t.insert().values(kind=RULES, version=pkg.version,
+                                            body=json.dumps(dict(pkg.body), default=str)))
+        conn.execute(applied_t.insert().values(kind=pkg.kind, version=pkg.version,
+                                               applied_at=_db_time(conn, now),
+                                               digest=pkg.digest))
+        return ImportReport(added=0, updated=0, unchanged=0, lists_changed=0, rejects=[],
+                            version=0, dry_run=False)
     rejects = check(pkg.data)  # the package alone: the centre checked it, the store too
     if rejects:
         raise RefusedPackage(reject_text(rejects[0]))
@@ -170,6 +254,12 @@ def apply_package(conn: Any, pkg: Package, *, now: datetime) -> ImportReport | N
     conn.execute(applied_t.insert().values(kind=pkg.kind, version=pkg.version,
                                            applied_at=_db_time(conn, now), digest=pkg.digest))
     return report
+
+
+def rules_body(conn: Any) -> dict[str, Any] | None:
+    """The applied rules package's body (None: none applied; ``[pos]`` alone decides)."""
+    raw = conn.execute(sa.select(body_t.c.body).where(body_t.c.kind == RULES)).scalar()
+    return None if raw is None else dict(json.loads(raw))
 
 
 def refuse(conn: Any, kind: str, version: int, error: str, *, now: datetime) -> None:

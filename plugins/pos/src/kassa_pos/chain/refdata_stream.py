@@ -15,7 +15,7 @@ part of its version is there and the joined body matches its digest.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,14 +26,17 @@ from kassa.supervision import describe
 from kassa_pos.chain.config import check_code
 from kassa_pos.chain.refdata import (
     CATALOG,
+    RULES,
     Package,
     RefusedPackage,
     apply_package,
     assign,
+    parse_rules,
     refuse,
     validate,
 )
 from kassa_pos.engine.catalog_import import CatalogData, ImportReport
+from kassa_pos.engine.check import STATE as BOOK_STATE
 
 log = logging.getLogger("kassa_pos.chain.refdata")
 STREAM = "POS_REF"
@@ -96,19 +99,26 @@ async def send(js: Any, pkg: Package, stores: Sequence[str]) -> int:
     return sent
 
 
-async def publish(engine: Any, js: Any, data: CatalogData, stores: Sequence[str], *,
-                  now: datetime, locale: str = "ru",
+async def publish(engine: Any, js: Any, data: CatalogData | Mapping[str, Any],
+                  stores: Sequence[str], *, now: datetime, locale: str = "ru",
                   assigned: Callable[[int], object] | None = None) -> tuple[int, int]:
-    """The centre's command: check ``data`` (``RefusedPackage``: nothing recorded or sent),
-    take the next catalog version (``assigned`` hears it), send it; returns (version, parts
-    per store)."""
-    validate(data, locale)
-    pkg = Package.of(data, 0)
-    version = await assign(engine, CATALOG, stores, pkg.digest, now=now)
+    """The centre's command: check ``data`` (a catalog, or a rules table: ``RefusedPackage``,
+    nothing recorded or sent), take the next version of its kind (``assigned`` hears it),
+    send it; returns (version, parts per store)."""
+    def make(version: int) -> Package:
+        if isinstance(data, CatalogData):
+            return Package.of(data, version)
+        return Package.of_rules(data, version)
+
+    if isinstance(data, CatalogData):
+        validate(data, locale)
+    else:
+        parse_rules(data, locale)
+    kind = CATALOG if isinstance(data, CatalogData) else RULES
+    version = await assign(engine, kind, stores, make(0).digest, now=now)
     if assigned is not None:
         assigned(version)
-    pkg = Package.of(data, version)
-    sent = await send(js, pkg, stores)
+    sent = await send(js, make(version), stores)
     return version, sent // max(1, len(stores))
 
 
@@ -250,10 +260,17 @@ class RefConsumer:
             return
         self.applied += 1
         self.hub.state(OWNER).update(kind=pkg.kind, version=pkg.version, error="", at=now)
-        log.info("chain: store %s applied %s package %d (+%d ~%d -%d items, catalog %d)",
-                 self.code, pkg.kind, pkg.version, report.added, report.updated,
-                 report.removed, report.version)
-        await self._wake_catalog()
+        if pkg.kind == RULES:  # the body names people and PINs: never logged
+            log.info("chain: store %s applied rules package %d (%s)", self.code,
+                     pkg.version, ", ".join(sorted(pkg.body)))
+            book = self.hub.state("pos").get(BOOK_STATE)
+            if book is not None:
+                book.adopt(pkg.body)  # this process's tills work by them now
+        else:
+            log.info("chain: store %s applied %s package %d (+%d ~%d -%d items, catalog %d)",
+                     self.code, pkg.kind, pkg.version, report.added, report.updated,
+                     report.removed, report.version)
+            await self._wake_catalog()
         if self.on_applied is not None:
             self.on_applied()  # the outbox sends the applied version up at once
 

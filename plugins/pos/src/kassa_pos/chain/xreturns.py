@@ -37,29 +37,12 @@ from kassa.secret import mask_url
 
 from kassa_pos.chain.analysis import return_lines
 from kassa_pos.chain.documents import ChainDoc
-from kassa_pos.chain.ingest import doc_t, line_t, metadata
+from kassa_pos.chain.ingest import claim_line_t, claim_t, doc_t, line_t
 
 log = logging.getLogger("kassa_pos.chain.xreturns")
 SUBJECT = "pos.xreturn"  # not under chain.>: the chain streams capture that
 QUEUE = "pos-xreturn"
-_TS = sa.DateTime(timezone=True)
 HOLDING = ("reserved", "applied", "conflict")  # the claims that count as given back
-
-claim_t = sa.Table(
-    "pos_chain_claim", metadata,
-    sa.Column("key", sa.String(200), primary_key=True),  # the return's own key
-    sa.Column("sale", sa.String(100), nullable=False, index=True),  # the sale's check id
-    sa.Column("store", sa.String(32), nullable=False),  # the store giving the goods back
-    sa.Column("status", sa.String(16), nullable=False),  # reserved|released|applied|conflict
-    sa.Column("created_at", _TS, nullable=False),
-    sa.Column("updated_at", _TS, nullable=False),
-)
-claim_line_t = sa.Table(
-    "pos_chain_claim_line", metadata,
-    sa.Column("key", sa.String(200), primary_key=True),
-    sa.Column("line_no", sa.Integer, primary_key=True),  # 0-based, the sale's line order
-    sa.Column("qty", sa.Numeric(14, 3), nullable=False),
-)
 
 _TEXT: dict[str, dict[str, str]] = {
     "ru": {

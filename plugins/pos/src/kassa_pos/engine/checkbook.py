@@ -3,7 +3,7 @@ saved in ``pos_check`` and audited (the ``Check`` value itself is ``engine/check
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -56,6 +56,7 @@ class CheckBook:
                  rights: Rights | None = None, site: str | None = None) -> None:
         self.hub = hub
         self.settings = settings if settings is not None else hub.section("pos", PosSettings)
+        self.base = self.settings  # [pos] as configured; a rules package replaces parts
         locale = getattr(getattr(hub.settings, "hub", None), "locale", "ru")
         self.locale = locale if locale in ("ru", "en") else "ru"
         self.rights = rights or Rights.from_settings(self.settings, locale=self.locale)
@@ -84,8 +85,27 @@ class CheckBook:
 
     # -- the store -------------------------------------------------------------------------
 
+    def adopt(self, rules: Mapping[str, Any] | None) -> None:
+        """The centre's rules package (``chain/refdata.py``): staff, rights, limits and
+        discount rules instead of ``[pos]``'s; open checks are priced by the new rules."""
+        from kassa_pos.chain.refdata import effective
+
+        self.settings = effective(self.base, rules)
+        self.rights = Rights.from_settings(self.settings, locale=self.locale)
+        for checks in self.open_checks.values():
+            for c in checks.values():
+                c.rules = tuple(self.settings.discounts)
+                c.reprice()
+
     async def load(self) -> None:
-        """The store's open checks back on their tills (after a restart)."""
+        """The store's open checks back on their tills (after a restart), under the rules
+        package the store applied last."""
+        from kassa_pos.chain.refdata import rules_body
+
+        async with self.hub.engine.connect() as conn:
+            rules = await conn.run_sync(rules_body)
+        if rules:
+            self.adopt(rules)
         async with self.hub.engine.connect() as conn:
             rows = (await conn.execute(select(t).where(t.c.site == self.site,
                                                        t.c.state == CheckState.OPEN.value)
