@@ -65,6 +65,19 @@ def test_store_new_writes_a_loadable_kassa_toml_and_leaf_conf(tmp_path):
     assert again.exit_code != 0 and "already there" in again.output
 
 
+def test_store_new_with_a_config_that_is_no_centre_says_what_was_done(tmp_path):
+    tpl = tmp_path / "template.toml"
+    tpl.write_text(TEMPLATE, encoding="utf-8")
+    shop = tmp_path / "shop.toml"  # a store's config, not the centre's
+    shop.write_text('[[sites]]\ncode = "S09"\n', encoding="utf-8")
+    res = CliRunner().invoke(group(), ["store", "new", "--from", str(tpl), "--code", "S02",
+                                       "--central", "nats://h:7422", "-o",
+                                       str(tmp_path / "s02"), "-c", str(shop)])
+    assert res.exit_code == 1 and (tmp_path / "s02" / "kassa.toml").exists()
+    assert ("файлы магазина записаны, но справочники не отправлены: этот хаб не центр сети"
+            in res.output)
+
+
 @pytest.mark.parametrize("code", ["", "S 01", "S01;rm", "x" * 33])
 def test_bad_store_code_is_one_sentence(tmp_path, code):
     tpl = tmp_path / "t.toml"

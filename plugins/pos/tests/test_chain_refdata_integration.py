@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from kassa.testing import eventually, make_hub
 from kassa_pos.chain import lag, link, refdata_stream, service
 from kassa_pos.chain.config import to_toml
-from kassa_pos.chain.refdata import applied_t, store_t
+from kassa_pos.chain.refdata import Package, applied_t, store_t
 from kassa_pos.engine import store_tables
 from kassa_pos.engine.catalog_import import CatalogData
 
@@ -162,5 +162,16 @@ async def _packages(shop: Any, centre: Any, leaf: Any, hub_url: str, conf: Path)
                 (store_t.c.store == "S01") & (store_t.c.kind == "rules")))).scalar()
         return bool(v == 1)
     await eventually(rules_seen, within=30)
+    # a store opened now gets the newest of each kind at once, from the bodies kept centrally
+    nc = await service.connect(hub_url)
+    try:
+        js = nc.jetstream()
+        assert await refdata_stream.send_latest(centre.engine, js, "S02") == [
+            ("catalog", 2), ("rules", 1)]
+        for kind, version in (("catalog", 2), ("rules", 1)):
+            msg = await js.get_last_msg(refdata_stream.STREAM, f"pos.ref.S02.{kind}")
+            assert Package.decode(msg.data).version == version
+    finally:
+        await nc.close()
     job = shop.supervisor.jobs["job pos chain outbox"]
     assert job.restarts == 0, job.last_error

@@ -15,6 +15,11 @@ _TEXTS = {
            "published": "{what} версии {version} отправлен магазинам {stores} "
                         "(частей на магазин: {parts})",
            "catalog": "каталог", "rules": "пакет правил",
+           "ref_sent": "магазину {code} отправлено: {what} (ждут в POS_REF до его запуска)",
+           "ref_none": "ничего: центр ещё не публиковал справочники",
+           "ref_add": "добавьте {code} в [pos.chain] stores центра, чтобы принимать его "
+                      "продажи",
+           "ref_failed": "файлы магазина записаны, но справочники не отправлены: {why}",
            "refused": "{why}; ничего не отправлено",
            "not_centre": "этот хаб не центр сети ([pos.chain] centre = true и nats)",
            "unknown_store": "магазина {code} нет в [pos.chain] stores; ничего не отправлено",
@@ -24,6 +29,10 @@ _TEXTS = {
            "published": "{what} version {version} sent to stores {stores} "
                         "(parts per store: {parts})",
            "catalog": "catalog", "rules": "rules package",
+           "ref_sent": "sent to store {code}: {what} (waiting in POS_REF until it starts)",
+           "ref_none": "nothing: the centre has not published reference data yet",
+           "ref_add": "add {code} to the centre's [pos.chain] stores to take its sales",
+           "ref_failed": "the store's files are written, but no reference data was sent: {why}",
            "refused": "{why}; nothing sent",
            "not_centre": "this hub is not the chain's centre ([pos.chain] centre = true and nats)",
            "unknown_store": "store {code} is not in [pos.chain] stores; nothing sent",
@@ -50,14 +59,19 @@ def group() -> click.Group:
     @click.option("--tills", default=2, show_default=True, type=int)
     @click.option("--leaf-port", default=LEAF_PORT, show_default=True, type=int)
     @click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
+    @click.option("--config", "-c", "config", default=None,
+                  help="kassa.toml центра: отправить магазину последние справочники / the "
+                       "centre's kassa.toml: send the store the latest reference data")
     def new(template: Path, code: str, central: str, out: Path, tills: int, leaf_port: int,
-            locale: str) -> None:
+            locale: str, config: str | None) -> None:
         t = _TEXTS[locale]
         try:
             paths = write_store(template, code, central, out, tills=tills, leaf_port=leaf_port)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(t["done"].format(code=code, files=", ".join(str(p) for p in paths)))
+        if config is not None:
+            send_reference(code, config, locale)
         click.echo(t["run"].format(leaf=paths[1]))
 
     @chain.group("refdata", help="Справочники для магазинов / reference data for the stores")
@@ -81,6 +95,53 @@ def group() -> click.Group:
         publish_file(file, list(stores), config, locale, kind=kind)
 
     return chain
+
+
+def send_reference(code: str, config: str, locale: str) -> None:
+    """``store new -c``: the newest catalog and rules packages sent to the new store's
+    subjects in the centre's ``POS_REF`` (they wait there until the store first connects).
+    A failure after the files were written says so in one sentence, exit 1."""
+    import anyio
+    from kassa.cli import load_settings
+    from kassa.errors import UserError
+
+    from kassa_pos.chain import refdata_stream
+    from kassa_pos.chain.service import connect, link_errors, safe_url
+    from kassa_pos.cli import CliHub
+    from kassa_pos.settings import PosSettings
+
+    t = _TEXTS[locale]
+    try:
+        settings = load_settings(config)
+        cfg = CliHub(settings).section("pos", PosSettings).chain
+    except (UserError, ValueError) as exc:
+        raise click.ClickException(t["ref_failed"].format(why=exc)) from None
+    if not (cfg.centre and cfg.nats):
+        raise click.ClickException(t["ref_failed"].format(why=t["not_centre"]))
+
+    async def go() -> list[tuple[str, int]]:
+        hub = CliHub(settings)
+        nc = None
+        try:
+            await hub.store.prepare()
+            nc = await connect(cfg.nats)
+            return await refdata_stream.send_latest(hub.engine, nc.jetstream(), code)
+        finally:
+            if nc is not None:
+                await nc.close()
+            await hub.store.close()
+
+    try:
+        sent = anyio.run(go)
+    except UserError as exc:
+        raise click.ClickException(t["ref_failed"].format(why=exc)) from None
+    except link_errors() as exc:
+        raise click.ClickException(t["ref_failed"].format(
+            why=f"NATS {safe_url(cfg.nats)}: {exc}")) from None
+    what = ", ".join(f"{t[kind]} {version}" for kind, version in sent) or t["ref_none"]
+    click.echo(t["ref_sent"].format(code=code, what=what))
+    if code not in cfg.stores:
+        click.echo(t["ref_add"].format(code=code))
 
 
 def read_rules(file: Path) -> dict[str, Any]:

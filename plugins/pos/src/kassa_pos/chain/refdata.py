@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +40,9 @@ package_t = sa.Table(  # the centre: what was published, version monotonic per k
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("stores", sa.Text, nullable=False),  # JSON list of store codes
     sa.Column("digest", sa.String(64), nullable=False),
+    # the package as sent (None: published before the centre kept bodies): a store opened
+    # later is sent the latest of each kind from here
+    sa.Column("body", sa.Text),
 )
 store_t = sa.Table(  # the centre: each store's applied version, from its ``ref`` documents
     "pos_ref_store", metadata,
@@ -274,10 +277,11 @@ def refuse(conn: Any, kind: str, version: int, error: str, *, now: datetime) -> 
 
 
 async def assign(engine: Any, kind: str, stores: Sequence[str], digest_: str, *,
-                 now: datetime) -> int:
-    """The next version of ``kind``, recorded in one transaction. PostgreSQL: the table is
-    locked for the transaction, so two publishers never get the same number. The package is
-    sent after the commit: a failed send leaves a gap, never a number used twice."""
+                 now: datetime, body_of: Callable[[int], bytes] | None = None) -> int:
+    """The next version of ``kind``, recorded in one transaction (with the package's body,
+    ``body_of(version)``). PostgreSQL: the table is locked for the transaction, so two
+    publishers never get the same number. The package is sent after the commit: a failed
+    send leaves a gap, never a number used twice."""
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             await conn.exec_driver_sql("LOCK TABLE pos_ref_package IN SHARE ROW EXCLUSIVE MODE")
@@ -286,8 +290,22 @@ async def assign(engine: Any, kind: str, stores: Sequence[str], digest_: str, *,
         version = int(top or 0) + 1
         await conn.execute(package_t.insert().values(
             kind=kind, version=version, created_at=now, stores=json.dumps(list(stores)),
-            digest=digest_))
+            digest=digest_, body=body_of(version).decode() if body_of is not None else None))
     return version
+
+
+async def latest(engine: Any) -> list[Package]:
+    """The newest package of each kind the centre kept the body of."""
+    out = []
+    async with engine.connect() as conn:
+        for kind in KINDS:
+            raw = (await conn.execute(
+                sa.select(package_t.c.body).where(package_t.c.kind == kind,
+                                                  package_t.c.body.is_not(None))
+                .order_by(package_t.c.version.desc()).limit(1))).scalar()
+            if raw is not None:
+                out.append(Package.decode(raw.encode()))
+    return out
 
 
 async def record_store(conn: Any, store: str, body: Mapping[str, Any]) -> None:

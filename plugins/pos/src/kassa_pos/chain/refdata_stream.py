@@ -115,11 +115,25 @@ async def publish(engine: Any, js: Any, data: CatalogData | Mapping[str, Any],
     else:
         parse_rules(data, locale)
     kind = CATALOG if isinstance(data, CatalogData) else RULES
-    version = await assign(engine, kind, stores, make(0).digest, now=now)
+    version = await assign(engine, kind, stores, make(0).digest, now=now,
+                           body_of=lambda v: make(v).encode())
     if assigned is not None:
         assigned(version)
     sent = await send(js, make(version), stores)
     return version, sent // max(1, len(stores))
+
+
+async def send_latest(engine: Any, js: Any, store: str) -> list[tuple[str, int]]:
+    """A store opened after the packages went out: the newest package of each kind sent to
+    it too (same version; its consumer takes them when it first connects). Returns
+    (kind, version) of each."""
+    from kassa_pos.chain.refdata import latest
+
+    sent = []
+    for pkg in await latest(engine):
+        await send(js, pkg, [check_code(store)])
+        sent.append((pkg.kind, pkg.version))
+    return sent
 
 
 # --- the store ------------------------------------------------------------------------
