@@ -78,6 +78,13 @@ def test_store_new_with_a_config_that_is_no_centre_says_what_was_done(tmp_path):
             in res.output)
 
 
+def test_chain_stock_on_a_hub_that_is_no_centre_is_refused(tmp_path):
+    shop = tmp_path / "shop.toml"
+    shop.write_text('[[sites]]\ncode = "S09"\n', encoding="utf-8")
+    res = CliRunner().invoke(group(), ["stock", "-c", str(shop)])
+    assert res.exit_code == 1 and "этот хаб не центр сети" in res.output
+
+
 @pytest.mark.parametrize("code", ["", "S 01", "S01;rm", "x" * 33])
 def test_bad_store_code_is_one_sentence(tmp_path, code):
     tpl = tmp_path / "t.toml"

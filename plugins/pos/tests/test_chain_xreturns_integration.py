@@ -466,3 +466,49 @@ async def test_the_request_crosses_a_real_leaf_link_and_its_cut(servers, engine)
     assert got["status"] == "reserved" and await left(engine) == ["0", "0.75", "1"]
     await link.close()
     await centre.close()
+
+
+async def test_the_centres_stock_levels_equal_the_stores_own(tmp_path, engine):
+    """Stock documents go up with the sales and returns; the centre's levels, computed in
+    PostgreSQL, equal what the store's own book says, and a redelivery changes nothing."""
+    from kassa_pos.chain import outbox
+    from kassa_pos.chain.ingest import stock_levels
+    from kassa_pos.engine.pay import Payments
+    from kassa_pos.engine.returns import ReturnLine, Returns
+    from kassa_pos.stock.book import DocKind, StockDoc, StockLine
+
+    from .test_pay import CONFIG, Parts, draft, line, ready
+    from .test_stock import shop
+
+    (tmp_path / "A").mkdir()
+    a = Parts(tmp_path / "A")
+    async with a.hub() as hub:
+        await ready(hub)
+        book = await shop(hub)  # the catalog knows A1 and W1
+        await book.post(StockDoc(id="in-1", kind=DocKind.RECEIPT, counterpart="Молзавод",
+                                 lines=(StockLine("A1", Decimal(10), 5000),
+                                        StockLine("W1", Decimal("4.5")))), by="Ольга")
+        pay = Payments(hub, CONFIG)
+        await pay.pay(draft(line("A1", 10000, quantity=3), line("W1", 5000), check_id="a-1"),
+                      [Tender(kind="cash", amount=35000)])
+        await Returns(hub, pay).by_receipt("a-1", [ReturnLine(line_no=0, quantity=Decimal(1))],
+                                           return_id="r1", till="t1", cashier="Петрова")
+        await book.post(StockDoc(id="off-1", kind=DocKind.WRITEOFF, reason="бой",
+                                 lines=(StockLine("W1", Decimal("0.5")),)), by="Ольга")
+        await book.post(StockDoc(id="count-1", kind=DocKind.COUNT,
+                                 lines=(StockLine("A1", Decimal(7)),)), by="Ольга")
+        own = await book.levels()
+        await hub.store.write_sync(lambda c: outbox.number(c, "A", "s1"))
+        async with hub.store.read() as c:
+            rows = (await c.execute(sa.select(outbox.out_t.c.data).order_by(
+                outbox.out_t.c.n))).scalars().all()
+    docs = [ChainDoc.decode(r.encode()) for r in rows]
+    assert sorted(d.kind for d in docs if d.kind != "audit") == [
+        "return", "sale", "stock", "stock", "stock"]
+    await ingest(engine, *docs)
+    await ingest(engine, *docs)  # a redelivery: nothing twice
+    async with engine.begin() as c:
+        centre = await stock_levels(c, store="A")
+        one = await stock_levels(c, store="A", items=["W1"])
+    assert own == {"A1": Decimal(7), "W1": Decimal(3)}  # 10 - 3 + 1, count 7; 4.5 - 1 - 0.5
+    assert centre == {"A": own} and one == {"A": {"W1": Decimal(3)}}

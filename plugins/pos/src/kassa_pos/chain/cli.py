@@ -15,6 +15,7 @@ _TEXTS = {
            "published": "{what} версии {version} отправлен магазинам {stores} "
                         "(частей на магазин: {parts})",
            "catalog": "каталог", "rules": "пакет правил",
+           "no_stock": "остатков нет: магазины ещё не прислали документов",
            "ref_sent": "магазину {code} отправлено: {what} (ждут в POS_REF до его запуска)",
            "ref_none": "ничего: центр ещё не публиковал справочники",
            "ref_add": "добавьте {code} в [pos.chain] stores центра, чтобы принимать его "
@@ -29,6 +30,7 @@ _TEXTS = {
            "published": "{what} version {version} sent to stores {stores} "
                         "(parts per store: {parts})",
            "catalog": "catalog", "rules": "rules package",
+           "no_stock": "no stock: the stores have sent no documents yet",
            "ref_sent": "sent to store {code}: {what} (waiting in POS_REF until it starts)",
            "ref_none": "nothing: the centre has not published reference data yet",
            "ref_add": "add {code} to the centre's [pos.chain] stores to take its sales",
@@ -94,7 +96,58 @@ def group() -> click.Group:
                 kind: str) -> None:
         publish_file(file, list(stores), config, locale, kind=kind)
 
+    @chain.command("stock", help="Остатки по магазинам (в центре) / stock per store "
+                                 "(at the centre)")
+    @click.option("--config", "-c", "config", default=None,
+                  help="kassa.toml центра / the centre's kassa.toml")
+    @click.option("--store", default=None, help="один магазин / one store")
+    @click.option("--item", "items", multiple=True, help="только эти товары / only these")
+    @click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
+    def stock(config: str | None, store: str | None, items: tuple[str, ...],
+              locale: str) -> None:
+        show_stock(config, store, list(items) or None, locale)
+
     return chain
+
+
+def show_stock(config: str | None, store: str | None, items: list[str] | None,
+               locale: str) -> None:
+    """``kassa chain stock``: the centre's levels (``ingest.stock_levels``), one line each."""
+    import anyio
+    from kassa.cli import load_settings
+    from kassa.errors import UserError
+
+    from kassa_pos.chain.ingest import stock_levels
+    from kassa_pos.cli import CliHub
+    from kassa_pos.settings import PosSettings
+
+    t = _TEXTS[locale]
+    try:
+        settings = load_settings(config)
+        cfg = CliHub(settings).section("pos", PosSettings).chain
+    except (UserError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if not cfg.centre:
+        raise click.ClickException(t["not_centre"])
+
+    async def go() -> Any:
+        hub = CliHub(settings)
+        try:
+            await hub.store.prepare()
+            async with hub.engine.connect() as conn:
+                return await stock_levels(conn, store=store, items=items)
+        finally:
+            await hub.store.close()
+
+    try:
+        levels = anyio.run(go)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not levels:
+        click.echo(t["no_stock"])
+    for code, by_item in levels.items():
+        for item, qty in by_item.items():
+            click.echo(f"{code}\t{item}\t{format(qty.normalize(), 'f')}")
 
 
 def send_reference(code: str, config: str, locale: str) -> None:

@@ -21,8 +21,8 @@ from attrs import frozen
 
 from kassa_pos.chain.config import subject
 
-KINDS = ("sale", "return", "audit", "shift", "ref")
-REF_TILL = "-"  # a ``ref`` document is the store's, no till's: the pseudo-till audit uses
+KINDS = ("sale", "return", "audit", "shift", "ref", "stock")
+REF_TILL = "-"  # a ``ref`` or ``stock`` document is the store's, no till's: its pseudo-till
 
 
 @frozen
@@ -77,12 +77,14 @@ def _id(kind: str, row: Mapping[str, Any]) -> str:
         return f"shift:{row['site']}:{row['till']}:{row['n']}"
     if kind == "ref":
         return f"ref:{row['kind']}:{row['version']}:{row['store']}"
+    if kind == "stock":
+        return f"stock:{row['id']}"
     return f"audit:{row['id']}"
 
 
 def _time(kind: str, row: Mapping[str, Any]) -> datetime:
     value = {"sale": "issued_at", "return": "created_at", "shift": "closed_at",
-             "audit": "occurred_at", "ref": "applied_at"}[kind]
+             "audit": "occurred_at", "ref": "applied_at", "stock": "posted_at"}[kind]
     at = row[value]
     if not isinstance(at, datetime):
         raise ValueError(f"{kind} {_id(kind, row)}: no {value}")

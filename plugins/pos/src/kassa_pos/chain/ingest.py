@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -108,6 +109,15 @@ item_t = sa.Table(  # per local day and item, chain-wide: the top items
 )
 
 
+stock_t = sa.Table(  # the stores' stock moves (their stock documents'), signed
+    "pos_chain_stock_move", metadata,
+    sa.Column("doc_id", sa.String(200), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True),
+    sa.Column("store", sa.String(32), nullable=False),
+    sa.Column("item_code", sa.String(64), nullable=False),
+    sa.Column("qty", sa.Numeric(14, 3), nullable=False),
+    sa.Index("ix_pos_chain_stock_move_store_item", "store", "item_code"),
+)
 # returns in any store (chain/xreturns.py): a claim per return and its lines
 claim_t = sa.Table(
     "pos_chain_claim", metadata,
@@ -192,6 +202,11 @@ async def apply_many(conn: Any, docs: Sequence[ChainDoc], *, now: datetime | Non
     fresh = set(res.scalars().all())
     new = [d for d in runs if d.doc_id in fresh]  # only when new: a redelivery adds nothing
     await project_many(conn, new, zone)
+    moves = [{"doc_id": d.doc_id, "line_no": int(m["line_no"]), "store": d.store,
+              "item_code": str(m["item_code"])[:64], "qty": Decimal(str(m["qty"]))}
+             for d in new if d.kind == "stock" for m in d.body.get("moves") or ()]
+    if moves:
+        await conn.execute(pg_insert(stock_t).on_conflict_do_nothing(), moves)
     if any(d.kind == "return" for d in new):
         from kassa_pos.chain.xreturns import record_returns
 
@@ -259,3 +274,29 @@ async def ingest(js: Any, engine: Any, *, stream: str = "CHAIN", durable: str = 
                 await apply(conn, doc)
             await msg.ack()  # after the commit: a crash in between only redelivers
             handled += 1
+
+
+async def stock_levels(conn: Any, *, store: str | None = None,
+                       items: Sequence[str] | None = None) -> dict[str, dict[str, Decimal]]:
+    """Per store and item, the stock the centre computes in PostgreSQL: the stores' stock
+    moves minus what their tills sold, net of returns (sales lines are positive, returns'
+    negative in ``pos_chain_line``). One grouped query, no rows into Python."""
+    def filtered(q: Any, table: sa.Table) -> Any:
+        if store is not None:
+            q = q.where(table.c.store == store)
+        if items is not None:
+            q = q.where(table.c.item_code.in_(list(items)))
+        return q
+
+    moves = filtered(sa.select(stock_t.c.store, stock_t.c.item_code,
+                               stock_t.c.qty.label("qty")), stock_t)
+    sold = filtered(sa.select(line_t.c.store, line_t.c.item_code,
+                              (-line_t.c.qty).label("qty")), line_t)
+    both = sa.union_all(moves, sold).subquery()
+    q = (sa.select(both.c.store, both.c.item_code, sa.func.sum(both.c.qty))
+         .group_by(both.c.store, both.c.item_code)
+         .order_by(both.c.store, both.c.item_code))
+    out: dict[str, dict[str, Decimal]] = {}
+    for st, code, qty in await conn.execute(q):
+        out.setdefault(st, {})[code] = Decimal(qty).quantize(Decimal("0.001"))
+    return out

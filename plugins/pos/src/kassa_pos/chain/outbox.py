@@ -21,6 +21,7 @@ from kassa_pos.chain.documents import REF_TILL, ChainDoc, build
 from kassa_pos.chain.ingest import metadata
 from kassa_pos.chain.refdata import applied_t
 from kassa_pos.engine import pay_tables, store_tables
+from kassa_pos.stock import tables as stock_tables
 
 CURSOR = "pos-chain"
 
@@ -68,6 +69,11 @@ def _queries(conn: Any, site: str) -> list[tuple[str, Any]]:
         ("ref", sa.select(ref, sa.literal(site, text).label("store"),
                           sa.literal(REF_TILL, text).label("till"))
          .where(_unnumbered(ref_id))),
+        # stock documents (a goods receipt, a transfer, a write-off, a count) with their
+        # signed moves: the centre's stock levels per store
+        ("stock", sa.select(stock_tables.doc, sa.literal(REF_TILL, text).label("till"))
+         .where((stock_tables.doc.c.site == site)
+                & _unnumbered(sa.literal("stock:", text) + stock_tables.doc.c.id))),
         ("audit", sa.select(_events.c.seq, _events.c.id, _events.c.kind,
                             _events.c.occurred_at, _events.c.payload)
          .where((_events.c.seq > mark) & (_events.c.site == site)
@@ -113,6 +119,21 @@ def _sale_parts(conn: Any, sales: list[dict[str, Any]]) -> None:
         s["lines"], s["tenders"] = lines[s["check_id"]], tenders[s["check_id"]]
 
 
+def _stock_moves(conn: Any, docs: list[dict[str, Any]]) -> None:
+    """Adds to each stock document its signed moves (a count's: the discrepancy)."""
+    m = stock_tables.move
+    moves: dict[str, list[dict[str, Any]]] = {d["id"]: [] for d in docs}
+    ids = list(moves)
+    for chunk in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+        for r in conn.execute(sa.select(m.c.doc_id, m.c.line_no, m.c.item_code, m.c.qty)
+                              .where(m.c.doc_id.in_(ids[chunk:chunk + 500]))
+                              .order_by(m.c.doc_id, m.c.line_no)):
+            moves[r.doc_id].append({"line_no": r.line_no, "item_code": r.item_code,
+                                    "qty": str(r.qty)})
+    for d in docs:
+        d["moves"] = moves[d["id"]]
+
+
 def _finished(conn: Any, site: str) -> list[tuple[str, dict[str, Any]]]:
     """The finished documents of ``site`` not numbered yet."""
     rows: list[tuple[str, dict[str, Any]]] = []
@@ -122,6 +143,11 @@ def _finished(conn: Any, site: str) -> list[tuple[str, dict[str, Any]]]:
             sales = [dict(x._mapping) for x in found]
             _sale_parts(conn, sales)
             rows += [(kind, x) for x in sales]
+            continue
+        if kind == "stock":
+            docs = [dict(x._mapping) for x in found]
+            _stock_moves(conn, docs)
+            rows += [(kind, x) for x in docs]
             continue
         if kind != "audit":
             rows += [(kind, dict(x._mapping)) for x in found]
