@@ -378,3 +378,51 @@ def test_a_short_offline_after_does_not_flap_on_the_same_silence():
     assert reach.observe("S01", 8.0, AT + timedelta(seconds=15)) == []
     [on] = reach.observe("S01", 0.2, AT + timedelta(seconds=20))
     assert on.kind == "site_online"
+
+
+async def test_the_back_office_screen_shows_conflicts_and_stock(tmp_path):
+    import kassa_pos
+    from kassa.api.client import AdminClient
+    from kassa_console.app import ConsoleApp
+    from kassa_pos.chain.backoffice import BackOfficePanel, BackOfficeScreen
+    from textual.widgets import DataTable, Static
+
+    data = {"conflicts": [{"key": "pos:S02:T1:ret:r4", "sale": "a-1", "store": "S02",
+                           "at": AT.isoformat()}],
+            "stock": {"S01": {"A1": "7", "W1": "3.5"}, "S02": {"A1": "-1"}}}
+
+    async def screen_text(client: Any) -> tuple[str, list[list[str]], list[list[str]]]:
+        app = ConsoleApp(client, panels=[BackOfficePanel()])
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.press("k")
+            await pilot.pause()
+            screen: Any = app.screen
+            assert isinstance(screen, BackOfficeScreen)
+            await eventually(lambda: screen.loads > 0, within=20)
+            head = str(screen.query_one("#bo-summary", Static).render())
+
+            def cells(name: str) -> list[list[str]]:
+                table: Any = screen.query_one(name, DataTable)
+                return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+            return head, cells("#bo-conflicts"), cells("#bo-stock")
+
+    async with make_hub({"sites": [{"code": "S01"}]}, tmp_path, plugins=[kassa_pos],
+                        api=True) as hub:
+        client = AdminClient(f"http://127.0.0.1:{hub.api_port}", hub.api_token)
+        try:
+            head, _c, _s = await screen_text(client)  # not the centre: no such route
+            assert head == "Этот хаб не центр сети ([pos.chain] centre = true)."
+            real = client.request
+
+            async def request(method: str, path: str, **kw: Any) -> Any:
+                if path == "/api/pos/chain/v1/backoffice":
+                    return data
+                return await real(method, path, **kw)
+
+            client.request = request  # type: ignore[method-assign]
+            head, conflicts, stock = await screen_text(client)
+        finally:
+            await client.aclose()
+    assert head == "Возвратов сверх проданного: 1. Остатки: 3 поз. в 2 маг."
+    assert conflicts == [["S02", "pos:S02:T1:ret:r4", "a-1", "02.12 10:00"]]
+    assert stock == [["S01", "A1", "7"], ["S01", "W1", "3,5"], ["S02", "A1", "-1"]]

@@ -512,3 +512,10 @@ async def test_the_centres_stock_levels_equal_the_stores_own(tmp_path, engine):
         one = await stock_levels(c, store="A", items=["W1"])
     assert own == {"A1": Decimal(7), "W1": Decimal(3)}  # 10 - 3 + 1, count 7; 4.5 - 1 - 0.5
     assert centre == {"A": own} and one == {"A": {"W1": Decimal(3)}}
+    # the console's back-office data, from the same tables
+    from types import SimpleNamespace
+
+    from kassa_pos.chain.lag import back_office
+
+    assert await back_office(SimpleNamespace(engine=engine)) == {
+        "conflicts": [], "stock": {"A": {"A1": "7", "W1": "3"}}}

@@ -82,9 +82,10 @@ def register_routes(hub: Any) -> Sequence[Any]:
 
 @hookimpl
 def register_console_panels() -> Sequence[Any]:
+    from kassa_pos.chain.backoffice import BackOfficePanel
     from kassa_pos.chain.console import StoresPanel
 
-    return [StoresPanel()]
+    return [StoresPanel(), BackOfficePanel()]
 
 
 @hookimpl

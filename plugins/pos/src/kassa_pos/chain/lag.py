@@ -82,4 +82,23 @@ def router(hub: Any) -> Any:
     async def list_stores() -> dict[str, Any]:
         return await stores(hub)
 
-    return Router(PREFIX, route_handlers=[list_stores], guards=[guard])
+    @get("/backoffice")
+    async def backoffice(store: str | None = None) -> dict[str, Any]:
+        return await back_office(hub, store)
+
+    return Router(PREFIX, route_handlers=[list_stores, backoffice], guards=[guard])
+
+
+async def back_office(hub: Any, store: str | None = None) -> dict[str, Any]:
+    """The console's back-office screen: the returns beyond what was sold (a manager
+    decides each) and each store's stock, both from PostgreSQL."""
+    from kassa_pos.chain.ingest import stock_levels
+    from kassa_pos.chain.xreturns import conflicts
+
+    async with hub.engine.connect() as conn:
+        found = await conflicts(conn)
+        levels = await stock_levels(conn, store=store)
+    return {"conflicts": [{"key": c["key"], "sale": c["sale"], "store": c["store"],
+                           "at": _iso(c["updated_at"])} for c in found],
+            "stock": {code: {item: format(q.normalize(), "f") for item, q in items.items()}
+                      for code, items in levels.items()}}
