@@ -205,6 +205,9 @@ async def apply_many(conn: Any, docs: Sequence[ChainDoc], *, now: datetime | Non
     moves = [{"doc_id": d.doc_id, "line_no": int(m["line_no"]), "store": d.store,
               "item_code": str(m["item_code"])[:64], "qty": Decimal(str(m["qty"]))}
              for d in new if d.kind == "stock" for m in d.body.get("moves") or ()]
+    moves += [{"doc_id": d.doc_id, "line_no": n, "store": d.store,
+               "item_code": str(g.get("item_code"))[:64], "qty": Decimal(str(g["quantity"]))}
+              for d in new if d.kind == "return" for n, g in enumerate(_brought(d.body))]
     if moves:
         await conn.execute(pg_insert(stock_t).on_conflict_do_nothing(), moves)
     if any(d.kind == "return" for d in new):
@@ -220,6 +223,17 @@ async def apply_many(conn: Any, docs: Sequence[ChainDoc], *, now: datetime | Non
 
 
 _DOCS = pg_insert(doc_t).on_conflict_do_nothing(index_elements=["doc_id"])
+
+
+def _brought(body: Any) -> list[dict[str, Any]]:
+    """A return's goods back on the shelf that no sale line accounts for (without a receipt,
+    or accepted offline by QR): they count in the store's stock as moves. A return of sale
+    lines (this store's or another's) counts through its analysis lines instead."""
+    plan = body.get("plan")
+    plan = json.loads(plan) if isinstance(plan, str) else plan or {}
+    if plan.get("lines"):
+        return []
+    return [g for g in plan.get("goods") or () if isinstance(g, dict) and "quantity" in g]
 
 
 async def lag(engine: Any) -> dict[str, dict[str, Any]]:
