@@ -300,6 +300,8 @@ RULES: dict[str, Any] = {
     "rights": {"cashier": ["sell", "defer", "void_line"]},
     "manual_discount_limit": {"senior_cashier": "15"},
     "discounts": [{"name": "всё со скидкой", "kind": "check", "percent": "10"}],
+    "messages": [{"name": "bag", "on": ["line_added"], "once": True,
+                  "when": {"lines_over": 0}, "prompt": "Предложите пакет"}],
 }
 
 
@@ -321,6 +323,8 @@ def test_a_rules_package_round_trips_and_its_digest_guards_it():
     ({"discounts": [{"name": "x", "kind": "check", "percent": "120"}]}, "percent"),
     ({"tills": [{"name": "T9"}]}, "неизвестные ключи: tills"),
     ({}, "пакет правил пуст"),
+    ({"messages": [{"name": "x", "on": ["line_added"], "when": {"colour": "red"},
+                    "prompt": "?"}]}, "colour"),
     ({"staff": [{"code": "1", "name": "${SECRET_NAME}"}]}, "SECRET_NAME"),
 ])
 def test_a_bad_rules_package_is_refused_in_one_sentence(body, says):
@@ -353,17 +357,27 @@ async def test_the_store_works_by_the_applied_rules_live_and_after_a_restart(tmp
         check = await book.open("T1", actor=anna)
         check.add(item_code="m1", name="Молоко", price=10000, vat=VatRate.VAT22)
         assert check.discount == 1000  # the package's rule
+        # a till opened now prompts by the package's message rules; a newer package with
+        # none takes them away from that till at once
+        from kassa_pos.engine.till import Till
+
+        till = await Till.open(hub, "T1")
+        assert [r.name for r in till.messages.rules] == ["bag"]
+        for m in msgs_of(Package.of_rules({**RULES, "messages": []}, 3), 10_000):
+            await cons.take(m)
+        assert till.messages.rules == ()
         # an older version changes nothing; a bad one leaves these rules in place
         for m in msgs_of(Package.of_rules({"staff": []}, 1), 10_000):
             await cons.take(m)
-        [bad] = msgs_of(Package.of_rules({"rights": {"cashier": ["fly"]}}, 2), 10_000)
+        [bad] = msgs_of(Package.of_rules({"rights": {"cashier": ["fly"]}}, 4), 10_000)
         await cons.take(bad)
         assert bad.termed == 1 and book.rights.identify("7777") is not None
     async with store_hub(tmp_path) as hub:  # restarted: the applied rules, not [pos]
         book = await CheckBook.of(hub)
         assert book.rights.identify("7777") is not None
         assert [d.name for d in book.settings.discounts] == ["всё со скидкой"]
-        assert (await hub.write_sync(lambda c: applied_version(c, "rules"))) == 1
+        assert book.settings.messages == []
+        assert (await hub.write_sync(lambda c: applied_version(c, "rules"))) == 3
 
 
 def test_publish_refuses_a_bad_rules_file_in_one_sentence(tmp_path):

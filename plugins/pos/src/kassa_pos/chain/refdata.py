@@ -29,7 +29,8 @@ CATALOG = "catalog"
 RULES = "rules"
 KINDS = (CATALOG, RULES)  # layouts, PLU tables, clients: not yet
 # what a rules package may carry: keys of ``[pos]`` (kassa_pos.settings.PosSettings)
-RULE_KEYS = ("staff", "rights", "manual_discount_limit", "void_needs_manager", "discounts")
+RULE_KEYS = ("staff", "rights", "manual_discount_limit", "void_needs_manager", "discounts",
+             "messages")
 
 metadata = sa.MetaData()
 _TS = sa.DateTime(timezone=True)
@@ -118,6 +119,13 @@ def parse_rules(body: Mapping[str, Any], locale: str = "ru") -> Any:
     try:
         settings = parse({"pos": dict(body)}, sections={"pos": PosSettings}, env={},
                          file="rules")
+        if "messages" in body:  # the till's message rules, with the plugins' conditions
+            from kassa.plugins import get_plugins
+
+            from kassa_pos.engine.message_rules import load_rules
+
+            load_rules(list(body["messages"] or []), get_plugins().till_conditions(),
+                       locale=locale)
     except ConfigError as exc:
         raise RefusedPackage(str(exc)) from None
     return settings.plugins["pos"]

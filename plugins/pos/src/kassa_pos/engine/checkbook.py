@@ -57,6 +57,7 @@ class CheckBook:
         self.hub = hub
         self.settings = settings if settings is not None else hub.section("pos", PosSettings)
         self.base = self.settings  # [pos] as configured; a rules package replaces parts
+        self.adopted: list[Callable[[PosSettings], None]] = []  # tills hear new rules
         locale = getattr(getattr(hub.settings, "hub", None), "locale", "ru")
         self.locale = locale if locale in ("ru", "en") else "ru"
         self.rights = rights or Rights.from_settings(self.settings, locale=self.locale)
@@ -96,6 +97,8 @@ class CheckBook:
             for c in checks.values():
                 c.rules = tuple(self.settings.discounts)
                 c.reprice()
+        for heard in self.adopted:
+            heard(self.settings)
 
     async def load(self) -> None:
         """The store's open checks back on their tills (after a restart), under the rules

@@ -308,18 +308,25 @@ class MessageSystem:
                                       " no store for them", path="pos.messages")
 
     @classmethod
-    def of(cls, hub: Any, *, locale: str | None = None) -> MessageSystem:
-        """The hub's: rules from ``[pos] messages``, the conditions of the hub's plugins,
-        draw codes in the hub's store (migration ``pos_messages_0001``)."""
+    def of(cls, hub: Any, *, locale: str | None = None,
+           raw: Sequence[Any] | None = None) -> MessageSystem:
+        """The hub's: rules from ``[pos] messages`` (``raw``: these instead, the store's
+        rules package's), the conditions of the hub's plugins, draw codes in the hub's
+        store (migration ``pos_messages_0001``)."""
         from kassa.plugins import get_plugins
 
         plugins = getattr(hub, "plugins", None) or get_plugins()
         section = hub.section("pos")
         hub_settings = getattr(hub.settings, "hub", None)
         locale = locale or getattr(hub_settings, "locale", None) or "ru"
-        return cls.from_config(list(getattr(section, "messages", None) or []),
-                               plugins.till_conditions(), DrawCodes(hub.transaction),
-                               locale=locale)
+        if raw is None:
+            raw = getattr(section, "messages", None) or []
+        return cls.from_config(list(raw), plugins.till_conditions(),
+                               DrawCodes(hub.transaction), locale=locale)
+
+    def replace(self, other: MessageSystem) -> None:
+        """Work by ``other``'s rules from now on (a new rules package); what fired stays."""
+        self.rules = other.rules
 
     @classmethod
     def from_config(cls, raw: Any, conditions: Sequence[TillCondition] = (),

@@ -99,9 +99,14 @@ class Till:
             from kassa_pos.chain.xreturns import Link
 
             centre = Link(chain.nats, store=book.site, timeout=chain.returns_timeout)
+        messages = MessageSystem.of(hub, locale=book.locale, raw=book.settings.messages)
+
+        def adopted(rules: PosSettings) -> None:  # the store's new rules package
+            messages.replace(MessageSystem.of(hub, locale=book.locale, raw=rules.messages))
+        book.adopted.append(adopted)
         return cls(hub, name, catalog=catalog, book=book,
                    config=config or pay_config(settings.payments),
-                   messages=MessageSystem.of(hub, locale=book.locale),
+                   messages=messages,
                    devices=TillDevices(hub, site=book.site, till=name, settings=till,
                                        locale=book.locale), centre=centre,
                    offline=OfflinePolicy(accept=chain.returns == "accept",
