@@ -396,3 +396,58 @@ def test_publish_refuses_a_bad_rules_file_in_one_sentence(tmp_path):
     broken.write_text("[[staff]\n", encoding="utf-8")
     res = CliRunner().invoke(group(), ["refdata", "publish", str(broken), "--kind", "rules"])
     assert res.exit_code == 1 and "broken.toml" in res.output
+
+
+LAYOUT = """
+[[keys]]
+key = "f2"
+action = "pay"
+
+[[keys]]
+key = "f9"
+action = "return"
+
+[[quick]]
+key = "ctrl+b"
+item = "bag-1"
+label = "Пакет"
+"""
+
+
+async def test_a_layout_package_is_the_tills_layout_at_their_next_start(tmp_path):
+    from kassa_pos.chain.refdata import LAYOUT as KIND
+    from kassa_pos.till.run import store_layout
+
+    async with store_hub(tmp_path) as hub:
+        assert await store_layout(hub) is None  # none applied: [pos] layout decides
+        async def no_link(url: str) -> Any:
+            raise OSError(f"{url}: not used here")
+
+        cons = refdata_stream.RefConsumer(hub, code="S01", url="nats://x", connect=no_link)
+        for m in msgs_of(Package.of_rules({"text": LAYOUT}, 1, KIND), 10_000):
+            await cons.take(m)
+        layout = await store_layout(hub)
+        assert layout is not None
+        assert [(k.key, k.action) for k in layout.keys] == [("f2", "pay"), ("f9", "return")]
+        assert [q.item for q in layout.quick] == ["bag-1"]
+        # a broken layout is refused whole: the tills keep the applied one
+        bad = LAYOUT.replace('action = "return"', 'action = "dance"')
+        [m] = msgs_of(Package.of_rules({"text": bad}, 2, KIND), 10_000)
+        await cons.take(m)
+        assert m.termed == 1
+        assert [(k.key, k.action) for k in (await store_layout(hub)).keys][1] == (
+            "f9", "return")
+
+
+def test_publish_refuses_a_bad_layout_in_one_sentence(tmp_path):
+    from click.testing import CliRunner
+    from kassa_pos.chain.cli import group
+
+    bad = tmp_path / "layout.toml"
+    bad.write_text(LAYOUT.replace('action = "return"', 'action = "dance"'), encoding="utf-8")
+    res = CliRunner().invoke(group(), ["refdata", "publish", str(bad), "--kind", "layout",
+                                       "-c", str(tmp_path / "missing.toml")])
+    assert res.exit_code == 1
+    line = res.output.strip().removeprefix("Error: ")
+    assert line.startswith("till layout layout package: ") and "dance" in line
+    assert line.endswith("ничего не отправлено") and "\n" not in line

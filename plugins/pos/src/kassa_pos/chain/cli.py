@@ -14,7 +14,7 @@ _TEXTS = {
            "run": "запуск узла NATS магазина: nats-server -c {leaf}",
            "published": "{what} версии {version} отправлен магазинам {stores} "
                         "(частей на магазин: {parts})",
-           "catalog": "каталог", "rules": "пакет правил",
+           "catalog": "каталог", "rules": "пакет правил", "layout": "раскладка касс",
            "no_stock": "остатков нет: магазины ещё не прислали документов",
            "ref_sent": "магазину {code} отправлено: {what} (ждут в POS_REF до его запуска)",
            "ref_none": "ничего: центр ещё не публиковал справочники",
@@ -29,7 +29,7 @@ _TEXTS = {
            "run": "start the store's NATS node: nats-server -c {leaf}",
            "published": "{what} version {version} sent to stores {stores} "
                         "(parts per store: {parts})",
-           "catalog": "catalog", "rules": "rules package",
+           "catalog": "catalog", "rules": "rules package", "layout": "till layout",
            "no_stock": "no stock: the stores have sent no documents yet",
            "ref_sent": "sent to store {code}: {what} (waiting in POS_REF until it starts)",
            "ref_none": "nothing: the centre has not published reference data yet",
@@ -89,9 +89,10 @@ def group() -> click.Group:
                   help="kassa.toml центра / the centre's kassa.toml")
     @click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
     @click.option("--kind", default="catalog", show_default=True,
-                  type=click.Choice(["catalog", "rules"]),
+                  type=click.Choice(["catalog", "rules", "layout"]),
                   help="rules: TOML/JSON с ключами staff, rights, manual_discount_limit, "
-                       "void_needs_manager, discounts / a rules table with those keys")
+                       "void_needs_manager, discounts, messages; layout: файл раскладки "
+                       "кассы / a rules table with those keys; a till layout file")
     def publish(file: Path, stores: tuple[str, ...], config: str | None, locale: str,
                 kind: str) -> None:
         publish_file(file, list(stores), config, locale, kind=kind)
@@ -221,7 +222,7 @@ def publish_file(file: Path, stores: list[str], config: str | None, locale: str,
     from kassa.errors import UserError
 
     from kassa_pos.chain import refdata_stream
-    from kassa_pos.chain.refdata import RefusedPackage, parse_rules, validate
+    from kassa_pos.chain.refdata import RefusedPackage, parse_layout, parse_rules, validate
     from kassa_pos.chain.service import connect, link_errors, safe_url
     from kassa_pos.cli import CliHub
     from kassa_pos.engine.catalog import CatalogError
@@ -234,6 +235,9 @@ def publish_file(file: Path, stores: list[str], config: str | None, locale: str,
         if kind == "rules":
             data = read_rules(file)
             parse_rules(data, locale)
+        elif kind == "layout":
+            data = {"text": file.read_text(encoding="utf-8")}
+            parse_layout(data, locale)
         else:
             data = read_file(file)
             validate(data, locale)
@@ -264,7 +268,8 @@ def publish_file(file: Path, stores: list[str], config: str | None, locale: str,
             nc = await connect(cfg.nats)  # before the version: a dead NATS records nothing
             return await refdata_stream.publish(
                 hub.engine, nc.jetstream(), data, targets, now=hub.now(), locale=locale,
-                assigned=lambda v: state.update(version=v))
+                assigned=lambda v: state.update(version=v),
+                kind=None if kind == "catalog" else kind)
         finally:
             if nc is not None:
                 await nc.close()

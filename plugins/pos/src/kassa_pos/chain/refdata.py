@@ -27,7 +27,9 @@ from kassa_pos.engine.catalog_import import CatalogData, ImportReport, Reject, c
 
 CATALOG = "catalog"
 RULES = "rules"
-KINDS = (CATALOG, RULES)  # layouts, PLU tables, clients: not yet
+LAYOUT = "layout"  # the tills' layout file (keys, quick items, the scanner's timing)
+KINDS = (CATALOG, RULES, LAYOUT)  # PLU tables, clients: not yet
+BODY_KINDS = (RULES, LAYOUT)  # packages whose body is kept whole (not rows to import)
 # what a rules package may carry: keys of ``[pos]`` (kassa_pos.settings.PosSettings)
 RULE_KEYS = ("staff", "rights", "manual_discount_limit", "void_needs_manager", "discounts",
              "messages")
@@ -131,6 +133,29 @@ def parse_rules(body: Mapping[str, Any], locale: str = "ru") -> Any:
     return settings.plugins["pos"]
 
 
+def parse_layout(body: Mapping[str, Any], locale: str = "ru") -> Any:
+    """A layout package's body ``{"text": <the layout TOML>}`` as a till ``Layout``;
+    ``RefusedPackage`` with the layout's own sentence."""
+    from kassa_pos.till.layout import LayoutError, parse
+
+    text = body.get("text") if isinstance(body, Mapping) else None
+    if not isinstance(text, str) or not text.strip():
+        raise RefusedPackage("в пакете раскладки нет текста раскладки" if locale != "en" else
+                             "the layout package has no layout text")
+    try:
+        return parse(text, source="layout package")
+    except LayoutError as exc:
+        raise RefusedPackage(str(exc).rstrip(".")) from None
+
+
+def check_body(kind: str, body: Mapping[str, Any], locale: str = "ru") -> None:
+    """A body kind's package checked as its store will apply it (``RefusedPackage``)."""
+    if kind == LAYOUT:
+        parse_layout(body, locale)
+    else:
+        parse_rules(body, locale)
+
+
 def effective(base: Any, body: Mapping[str, Any] | None) -> Any:
     """``base`` (the ``[pos]`` settings) with what the applied rules package carries."""
     if not body:
@@ -177,8 +202,8 @@ class Package:
                    price_lists=list(data.price_lists), digest=digest(data))
 
     @classmethod
-    def of_rules(cls, body: Mapping[str, Any], version: int) -> Package:
-        return cls(kind=RULES, version=version, items=[], price_lists=[], body=dict(body),
+    def of_rules(cls, body: Mapping[str, Any], version: int, kind: str = RULES) -> Package:
+        return cls(kind=kind, version=version, items=[], price_lists=[], body=dict(body),
                    digest=rules_digest(body))
 
     @property
@@ -186,12 +211,12 @@ class Package:
         return CatalogData(items=self.items, price_lists=self.price_lists)
 
     def _digest(self) -> str:
-        return rules_digest(self.body) if self.kind == RULES else digest(self.data)
+        return rules_digest(self.body) if self.kind in BODY_KINDS else digest(self.data)
 
     def encode(self) -> bytes:
         head = {"kind": self.kind, "version": self.version, "full": True,
                 "digest": self.digest}
-        rest = {"body": dict(self.body)} if self.kind == RULES else {
+        rest = {"body": dict(self.body)} if self.kind in BODY_KINDS else {
             "items": list(self.items), "price_lists": list(self.price_lists)}
         return json.dumps({**head, **rest}, ensure_ascii=False, default=str).encode()
 
@@ -201,7 +226,7 @@ class Package:
         does not match its digest (a part lost or mixed up on the way)."""
         try:
             d = json.loads(raw)
-            rules = d["kind"] == RULES
+            rules = d["kind"] in BODY_KINDS
             body = d["body"] if rules else {}
             if not isinstance(body, dict):
                 raise TypeError("the body is not an object")
@@ -246,10 +271,10 @@ def apply_package(conn: Any, pkg: Package, *, now: datetime) -> ImportReport | N
     previous catalog and version stay)."""
     if pkg.version <= applied_version(conn, pkg.kind):
         return None
-    if pkg.kind == RULES:
-        parse_rules(pkg.body)  # refused as a whole: the previous rules stay
-        conn.execute(body_t.delete().where(body_t.c.kind == RULES))
-        conn.execute(body_t.insert().values(kind=RULES, version=pkg.version,
+    if pkg.kind in BODY_KINDS:
+        check_body(pkg.kind, pkg.body)  # refused as a whole: the previous one stays
+        conn.execute(body_t.delete().where(body_t.c.kind == pkg.kind))
+        conn.execute(body_t.insert().values(kind=pkg.kind, version=pkg.version,
                                             body=json.dumps(dict(pkg.body), default=str)))
         conn.execute(applied_t.insert().values(kind=pkg.kind, version=pkg.version,
                                                applied_at=_db_time(conn, now),
@@ -267,9 +292,10 @@ def apply_package(conn: Any, pkg: Package, *, now: datetime) -> ImportReport | N
     return report
 
 
-def rules_body(conn: Any) -> dict[str, Any] | None:
-    """The applied rules package's body (None: none applied; ``[pos]`` alone decides)."""
-    raw = conn.execute(sa.select(body_t.c.body).where(body_t.c.kind == RULES)).scalar()
+def rules_body(conn: Any, kind: str = RULES) -> dict[str, Any] | None:
+    """The applied package's body of ``kind`` (None: none applied; ``[pos]`` and its
+    files alone decide)."""
+    raw = conn.execute(sa.select(body_t.c.body).where(body_t.c.kind == kind)).scalar()
     return None if raw is None else dict(json.loads(raw))
 
 

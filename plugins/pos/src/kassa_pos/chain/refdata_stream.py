@@ -26,12 +26,13 @@ from kassa.supervision import describe
 from kassa_pos.chain.config import check_code
 from kassa_pos.chain.refdata import (
     CATALOG,
+    LAYOUT,
     RULES,
     Package,
     RefusedPackage,
     apply_package,
     assign,
-    parse_rules,
+    check_body,
     refuse,
     validate,
 )
@@ -101,20 +102,23 @@ async def send(js: Any, pkg: Package, stores: Sequence[str]) -> int:
 
 async def publish(engine: Any, js: Any, data: CatalogData | Mapping[str, Any],
                   stores: Sequence[str], *, now: datetime, locale: str = "ru",
-                  assigned: Callable[[int], object] | None = None) -> tuple[int, int]:
-    """The centre's command: check ``data`` (a catalog, or a rules table: ``RefusedPackage``,
-    nothing recorded or sent), take the next version of its kind (``assigned`` hears it),
-    send it; returns (version, parts per store)."""
+                  assigned: Callable[[int], object] | None = None,
+                  kind: str | None = None) -> tuple[int, int]:
+    """The centre's command: check ``data`` (a catalog, or the body of a ``kind`` of
+    ``BODY_KINDS``, rules by default: ``RefusedPackage``, nothing recorded or sent), take
+    the next version of its kind (``assigned`` hears it), send it; returns (version, parts
+    per store)."""
+    kind = CATALOG if isinstance(data, CatalogData) else kind or RULES
+
     def make(version: int) -> Package:
         if isinstance(data, CatalogData):
             return Package.of(data, version)
-        return Package.of_rules(data, version)
+        return Package.of_rules(data, version, kind)
 
     if isinstance(data, CatalogData):
         validate(data, locale)
     else:
-        parse_rules(data, locale)
-    kind = CATALOG if isinstance(data, CatalogData) else RULES
+        check_body(kind, data, locale)
     version = await assign(engine, kind, stores, make(0).digest, now=now,
                            body_of=lambda v: make(v).encode())
     if assigned is not None:
@@ -274,7 +278,9 @@ class RefConsumer:
             return
         self.applied += 1
         self.hub.state(OWNER).update(kind=pkg.kind, version=pkg.version, error="", at=now)
-        if pkg.kind == RULES:  # the body names people and PINs: never logged
+        if pkg.kind == LAYOUT:  # the tills take it at their next start
+            log.info("chain: store %s applied layout package %d", self.code, pkg.version)
+        elif pkg.kind == RULES:  # the body names people and PINs: never logged
             log.info("chain: store %s applied rules package %d (%s)", self.code,
                      pkg.version, ", ".join(sorted(pkg.body)))
             book = self.hub.state("pos").get(BOOK_STATE)

@@ -45,13 +45,23 @@ async def attach(hub: Any, name: str, layout_file: str, hint: str = "",
     from kassa_pos.till.app import TillApp
     from kassa_pos.till.layout import load
 
-    layout = load(layout_file)
+    layout = await store_layout(hub) or load(layout_file)
     till = await Till.open(hub, name, catalog=catalog)
     try:
         with terminal_to_console():
             await TillApp(till, layout=layout, hint=hint).run_async()
     finally:
         await till.aclose()
+
+
+async def store_layout(hub: Any) -> Any:
+    """The layout the chain's centre sent this store (a ``layout`` reference package),
+    which wins over ``[pos] layout``; None: none applied."""
+    from kassa_pos.chain.refdata import LAYOUT, parse_layout, rules_body
+
+    async with hub.engine.connect() as conn:
+        body = await conn.run_sync(lambda c: rules_body(c, LAYOUT))
+    return None if body is None else parse_layout(body)
 
 
 def run(config: str | None, name: str | None) -> None:
