@@ -269,6 +269,11 @@ def test_the_stores_line_shows_the_catalog_version():
     assert rows[1][1] == "каталог —/4"
     assert console.rows(data, "en")[0][1] == "catalog 3/4"
     assert console.rows({"stores": data["stores"][1:]}, "ru")[0][1] == ""
+    # the rules the centre published show beside the catalog
+    data["published"]["rules"] = 2
+    data["stores"][0]["ref"]["rules"] = {"version": 2, "applied_at": AT.isoformat()}
+    assert console.rows(data, "ru")[0][1] == "каталог 3/4, правила 2/2"
+    assert console.rows(data, "ru")[1][1] == "каталог —/4, правила —/2"
 
 
 def test_publish_refuses_a_bad_file_in_one_sentence_and_sends_nothing(tmp_path):

@@ -28,6 +28,8 @@ WORDS: dict[str, dict[str, str]] = {
            "no_centre": "Этот хаб не центр сети ([pos.chain] centre = true).",
            "offline_hub": "Хаб недоступен.", "error": "Ошибка API сети: {error}",
            "catalog": "каталог {applied}/{published}",
+           "rules": "правила {applied}/{published}",
+           "layout": "раскладка {applied}/{published}",
            "s": "{n} с", "m": "{n} мин", "h": "{n} ч"},
     "en": {"title": "Chain stores", "store": "Store", "till": "Till",
            "last_at": "Last document", "seq": "Doc #", "lag": "In transit",
@@ -38,6 +40,8 @@ WORDS: dict[str, dict[str, str]] = {
            "no_centre": "This hub is not the chain's centre ([pos.chain] centre = true).",
            "offline_hub": "The hub is unreachable.", "error": "Chain API error: {error}",
            "catalog": "catalog {applied}/{published}",
+           "rules": "rules {applied}/{published}",
+           "layout": "layout {applied}/{published}",
            "s": "{n} s", "m": "{n} min", "h": "{n} h"},
 }
 
@@ -77,14 +81,17 @@ def state_text(store: dict[str, Any], locale: str) -> str:
 
 
 def catalog_text(store: dict[str, Any], published: dict[str, int], locale: str) -> str:
-    """``каталог 3/4``: the version the store applied out of the newest published; empty
-    while neither is known."""
-    applied = (store.get("ref") or {}).get("catalog", {}).get("version")
-    newest = published.get("catalog")
-    if applied is None and newest is None:
-        return ""
-    return say(locale, "catalog", applied="—" if applied is None else applied,
-               published="—" if newest is None else newest)
+    """``каталог 3/4``: the version the store applied out of the newest published, then the
+    other kinds the centre published (``правила 1/2``); empty while none is known."""
+    parts = []
+    for kind in ("catalog", "rules", "layout"):
+        applied = (store.get("ref") or {}).get(kind, {}).get("version")
+        newest = published.get(kind)
+        if applied is None and newest is None:
+            continue
+        parts.append(say(locale, kind, applied="—" if applied is None else applied,
+                         published="—" if newest is None else newest))
+    return ", ".join(parts)
 
 
 def rows(data: dict[str, Any], locale: str) -> list[tuple[str, ...]]:
