@@ -29,6 +29,19 @@ async def pg_url() -> AsyncIterator[str]:
     await admin.dispose()
 
 
+@pytest.fixture
+async def chain_engine(pg_url: str) -> AsyncIterator[object]:
+    """An engine on ``pg_url`` with the chain's tables (``ingest.metadata``) created."""
+    from kassa_pos.chain.ingest import metadata
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    eng = create_async_engine(pg_url)
+    async with eng.begin() as c:
+        await c.run_sync(metadata.create_all)
+    yield eng
+    await eng.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

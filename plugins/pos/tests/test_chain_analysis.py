@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import os
 import random
-import uuid
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -21,7 +19,7 @@ from kassa.model import Period, Report
 from kassa_pos.chain.analysis import fold_selects
 from kassa_pos.chain.analysis_reports import definitions
 from kassa_pos.chain.documents import ChainDoc
-from kassa_pos.chain.ingest import apply, day_t, hour_t, item_t, line_t, metadata
+from kassa_pos.chain.ingest import apply, day_t, hour_t, item_t, line_t
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
@@ -34,25 +32,8 @@ RULES = ("", "", "2+1 вода", "скидка 10% молоко")
 
 
 @pytest.fixture
-async def engine() -> AsyncIterator[AsyncEngine]:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(PG)
-    try:
-        async with admin.begin() as c:
-            await c.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    except Exception as exc:  # no server: the session needs one
-        await admin.dispose()
-        pytest.skip(f"no PostgreSQL at {PG}: {exc}")
-    eng = create_async_engine(f"{PG}?options=-csearch_path%3D{schema}")
-    async with eng.begin() as c:
-        await c.run_sync(metadata.create_all)
-    yield eng
-    await eng.dispose()
-    async with admin.begin() as c:
-        await c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    await admin.dispose()
+def engine(chain_engine: AsyncEngine) -> AsyncEngine:
+    return chain_engine  # conftest.py: a fresh schema with the chain's tables
 
 
 def sale(n: int, rnd: random.Random, store: str, till: str, seq: int) -> ChainDoc:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -19,7 +17,7 @@ import sqlalchemy as sa
 from kassa.model import Operation, VatRate
 from kassa_pos.chain import xreturns
 from kassa_pos.chain.documents import ChainDoc
-from kassa_pos.chain.ingest import apply, claim_t, metadata
+from kassa_pos.chain.ingest import apply, claim_t
 from kassa_pos.engine import pay_tables
 from kassa_pos.engine.values import Tender
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,25 +29,8 @@ T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def engine() -> AsyncIterator[AsyncEngine]:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(PG)
-    try:
-        async with admin.begin() as c:
-            await c.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    except Exception as exc:  # no server: the session needs one
-        await admin.dispose()
-        pytest.skip(f"no PostgreSQL at {PG}: {exc}")
-    eng = create_async_engine(f"{PG}?options=-csearch_path%3D{schema}")
-    async with eng.begin() as c:
-        await c.run_sync(metadata.create_all)
-    yield eng
-    await eng.dispose()
-    async with admin.begin() as c:
-        await c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    await admin.dispose()
+def engine(chain_engine: AsyncEngine) -> AsyncEngine:
+    return chain_engine  # conftest.py: a fresh schema with the chain's tables
 
 
 def sale(check_id: str = "A-1", store: str = "A", seq: int = 1) -> ChainDoc:

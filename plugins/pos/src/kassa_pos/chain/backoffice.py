@@ -9,13 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kassa.api.client import ApiError, HubUnavailable
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from kassa_pos.chain.lag import PREFIX
+from kassa_pos.chain.console import ChainScreen
 
 WORDS: dict[str, dict[str, str]] = {
     "ru": {"title": "Склад и возвраты сети", "store": "Магазин", "return": "Возврат",
@@ -77,18 +75,13 @@ class BackOfficePanel:
         return BackOfficeScreen(client)
 
 
-class BackOfficeScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "back", "Esc")]
+class BackOfficeScreen(ChainScreen):
+    path = "/backoffice"
+    head = "bo-summary"
+    words = WORDS
 
     def __init__(self, client: Any, refresh_s: float = 5.0) -> None:
-        super().__init__()
-        self.client = client
-        self.refresh_s = refresh_s
-        self.loads = 0  # finished loads, whatever their outcome (tests wait on it)
-
-    @property
-    def locale(self) -> str:
-        return str(getattr(self.app, "locale", "ru"))
+        super().__init__(client, refresh_s)
 
     def compose(self) -> ComposeResult:
         loc = self.locale
@@ -105,38 +98,6 @@ class BackOfficeScreen(Screen[None]):
             stock.add_column(say(loc, c), key=c)
         yield stock
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.run_worker(self.load(), exclusive=True, group="backoffice")
-        self.set_interval(self.refresh_s, lambda: self.run_worker(
-            self.load(), exclusive=True, group="backoffice"))
-
-    def action_back(self) -> None:
-        if hasattr(self.app, "action_show"):
-            self.app.action_show("dashboard")
-
-    async def load(self) -> None:
-        try:
-            await self._load()
-        finally:
-            self.loads += 1
-
-    async def _load(self) -> None:
-        request = getattr(self.client, "request", None)
-        head = self.query_one("#bo-summary", Static)
-        if request is None:
-            head.update(say(self.locale, "offline_hub"))
-            return
-        try:
-            data = await request("GET", f"{PREFIX}/backoffice")
-        except HubUnavailable:
-            head.update(say(self.locale, "offline_hub"))
-            return
-        except ApiError as exc:
-            key = "no_centre" if getattr(exc, "status", None) == 404 else "error"
-            head.update(say(self.locale, key, error=str(exc)))
-            return
-        self.show(data)
 
     def show(self, data: dict[str, Any]) -> None:
         self.query_one("#bo-summary", Static).update(summary(data, self.locale))

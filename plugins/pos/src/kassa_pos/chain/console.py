@@ -136,8 +136,15 @@ class StoresPanel:
         return StoresScreen(client)
 
 
-class StoresScreen(Screen[None]):
+class ChainScreen(Screen[None]):
+    """A centre screen reading one chain API path every ``refresh_s`` seconds: ``show`` its
+    data; a hub that is not the centre (404), unreachable or failing says so in the head
+    line (``#<head>``), in the console's language via ``words``."""
+
     BINDINGS = [Binding("escape", "back", "Esc")]
+    path = ""
+    head = ""
+    words: dict[str, dict[str, str]] = WORDS
 
     def __init__(self, client: Any, refresh_s: float = 3.0) -> None:
         super().__init__()
@@ -149,19 +156,14 @@ class StoresScreen(Screen[None]):
     def locale(self) -> str:
         return str(getattr(self.app, "locale", "ru"))
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("", id="chain-summary")
-        table: DataTable[str] = DataTable(id="chain-stores", cursor_type="row")
-        for c in COLS:
-            table.add_column(say(self.locale, c), key=c)
-        yield table
-        yield Footer()
+    def said(self, key: str, **kw: Any) -> str:
+        text = self.words.get(self.locale, self.words["ru"]).get(key, key)
+        return text.format(**kw) if kw else text
 
     def on_mount(self) -> None:
-        self.run_worker(self.load(), exclusive=True, group="chain")
+        self.run_worker(self.load(), exclusive=True, group=self.path)
         self.set_interval(self.refresh_s, lambda: self.run_worker(
-            self.load(), exclusive=True, group="chain"))
+            self.load(), exclusive=True, group=self.path))
 
     def action_back(self) -> None:
         if hasattr(self.app, "action_show"):
@@ -175,20 +177,37 @@ class StoresScreen(Screen[None]):
 
     async def _load(self) -> None:
         request = getattr(self.client, "request", None)
-        head = self.query_one("#chain-summary", Static)
+        head = self.query_one(f"#{self.head}", Static)
         if request is None:
-            head.update(say(self.locale, "offline_hub"))
+            head.update(self.said("offline_hub"))
             return
         try:
-            data = await request("GET", f"{PREFIX}/stores")
+            data = await request("GET", f"{PREFIX}{self.path}")
         except HubUnavailable:
-            head.update(say(self.locale, "offline_hub"))
+            head.update(self.said("offline_hub"))
             return
         except ApiError as exc:
             key = "no_centre" if getattr(exc, "status", None) == 404 else "error"
-            head.update(say(self.locale, key, error=str(exc)))
+            head.update(self.said(key, error=str(exc)))
             return
         self.show(data)
+
+    def show(self, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class StoresScreen(ChainScreen):
+    path = "/stores"
+    head = "chain-summary"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="chain-summary")
+        table: DataTable[str] = DataTable(id="chain-stores", cursor_type="row")
+        for c in COLS:
+            table.add_column(say(self.locale, c), key=c)
+        yield table
+        yield Footer()
 
     def show(self, data: dict[str, Any]) -> None:
         self.query_one("#chain-summary", Static).update(summary(data, self.locale))
