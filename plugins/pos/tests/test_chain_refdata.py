@@ -454,5 +454,5 @@ def test_publish_refuses_a_bad_layout_in_one_sentence(tmp_path):
                                        "-c", str(tmp_path / "missing.toml")])
     assert res.exit_code == 1
     line = res.output.strip().removeprefix("Error: ")
-    assert line.startswith("till layout layout package: ") and "dance" in line
+    assert line.startswith("раскладка кассы из пакета центра: keys[1].action = 'dance' — не")
     assert line.endswith("ничего не отправлено") and "\n" not in line

@@ -143,9 +143,10 @@ def parse_layout(body: Mapping[str, Any], locale: str = "ru") -> Any:
         raise RefusedPackage("в пакете раскладки нет текста раскладки" if locale != "en" else
                              "the layout package has no layout text")
     try:
-        return parse(text, source="layout package")
+        return parse(text, source="из пакета центра" if locale != "en" else
+                     "from the centre's package")
     except LayoutError as exc:
-        raise RefusedPackage(str(exc).rstrip(".")) from None
+        raise RefusedPackage(exc.text(locale).rstrip(".")) from None
 
 
 def check_body(kind: str, body: Mapping[str, Any], locale: str = "ru") -> None:

@@ -65,8 +65,57 @@ class Layout:
         return next((q for q in self.quick if q.key == key), None)
 
 
+_TEXT: dict[str, dict[str, str]] = {
+    "ru": {
+        "unreadable": "раскладка кассы {source}: не читается ({why}).",
+        "toml": "раскладка кассы {source}: не TOML ({why}).",
+        "unknown_top": "раскладка кассы {source}: неизвестный ключ {key!r} (keys, quick, "
+                       "scanner).",
+        "table": "раскладка кассы {source}: {where} должен быть таблицей.",
+        "no_key": "раскладка кассы {source}: нет {where}.key.",
+        "reserved": "раскладка кассы {source}: {where}.key = {key!r} занята полем товара; "
+                    "возьмите функциональную клавишу или ctrl+<буква>.",
+        "twice": "раскладка кассы {source}: {where}.key = {key!r} уже занята ({other}).",
+        "action": "раскладка кассы {source}: {where}.action = {action!r} — не одно из "
+                  "{actions}.",
+        "unknown": "раскладка кассы {source}: в {where} неизвестный ключ {key!r}.",
+        "no_item": "раскладка кассы {source}: нет {where}.item (кода товара).",
+        "scanner": "раскладка кассы {source}: в [scanner] только min_length и max_gap_ms.",
+        "min_length": "раскладка кассы {source}: scanner.min_length — от 3 до 64.",
+        "max_gap": "раскладка кассы {source}: scanner.max_gap_ms — от 5 до 200.",
+        "no_pay": "раскладка кассы {source}: ни одна клавиша не делает 'pay' (оплата).",
+    },
+    "en": {
+        "unreadable": "till layout {source}: cannot be read ({why}).",
+        "toml": "till layout {source}: not TOML ({why}).",
+        "unknown_top": "till layout {source}: unknown key {key!r} (keys, quick, scanner).",
+        "table": "till layout {source}: {where} must be a table.",
+        "no_key": "till layout {source}: {where}.key is missing.",
+        "reserved": "till layout {source}: {where}.key = {key!r} is taken by the item field; "
+                    "use a function key or ctrl+<letter>.",
+        "twice": "till layout {source}: {where}.key = {key!r} is already {other}.",
+        "action": "till layout {source}: {where}.action = {action!r} is not one of "
+                  "{actions}.",
+        "unknown": "till layout {source}: {where} has an unknown key {key!r}.",
+        "no_item": "till layout {source}: {where}.item (an item code) is missing.",
+        "scanner": "till layout {source}: [scanner] takes min_length and max_gap_ms.",
+        "min_length": "till layout {source}: scanner.min_length must be 3..64.",
+        "max_gap": "till layout {source}: scanner.max_gap_ms must be 5..200.",
+        "no_pay": "till layout {source}: no key has the action 'pay'.",
+    },
+}
+
+
 class LayoutError(UserError):
-    pass
+    """A layout file the till refuses, one sentence: ``str(err)`` Russian (the till's
+    default), ``err.text("en")`` English."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code, self.params = code, params
+        super().__init__(self.text("ru"))
+
+    def text(self, locale: str = "ru") -> str:
+        return _TEXT.get(locale, _TEXT["ru"])[self.code].format(**self.params)
 
 
 def default() -> Layout:
@@ -82,7 +131,7 @@ def load(path: str | Path | None) -> Layout:
     try:
         text = p.read_text("utf-8")
     except OSError as exc:
-        raise LayoutError(f"till layout {p}: cannot be read ({exc.strerror}).") from None
+        raise LayoutError("unreadable", source=str(p), why=exc.strerror) from None
     return parse(text, source=str(p))
 
 
@@ -90,26 +139,24 @@ def parse(text: str, *, source: str) -> Layout:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise LayoutError(f"till layout {source}: not TOML ({exc}).") from None
+        raise LayoutError("toml", source=source, why=str(exc)) from None
     unknown = set(raw) - {"keys", "quick", "scanner"}
     if unknown:
-        raise LayoutError(f"till layout {source}: unknown key {sorted(unknown)[0]!r} "
-                          "(keys, quick, scanner).")
+        raise LayoutError("unknown_top", source=source, key=sorted(unknown)[0])
     seen: dict[str, str] = {}
 
     def key_of(entry: Any, where: str) -> str:
         if not isinstance(entry, dict):
-            raise LayoutError(f"till layout {source}: {where} must be a table.")
+            raise LayoutError("table", source=source, where=where)
         key = entry.get("key")
         if not isinstance(key, str) or not key.strip():
-            raise LayoutError(f"till layout {source}: {where}.key is missing.")
+            raise LayoutError("no_key", source=source, where=where)
         key = key.strip().lower()
         if key in RESERVED or (len(key) == 1 and key.isprintable()):
-            raise LayoutError(f"till layout {source}: {where}.key = {key!r} is taken by the "
-                              "item field; use a function key or ctrl+<letter>.")
+            raise LayoutError("reserved", source=source, where=where, key=key)
         if key in seen:
-            raise LayoutError(f"till layout {source}: {where}.key = {key!r} is already "
-                              f"{seen[key]}.")
+            raise LayoutError("twice", source=source, where=where, key=key,
+                              other=seen[key])
         seen[key] = where
         return key
 
@@ -119,12 +166,12 @@ def parse(text: str, *, source: str) -> Layout:
         key = key_of(entry, where)
         action = entry.get("action")
         if action not in ACTIONS:
-            raise LayoutError(f"till layout {source}: {where}.action = {action!r} is not one "
-                              f"of {', '.join(ACTIONS)}.")
+            raise LayoutError("action", source=source, where=where, action=action,
+                              actions=", ".join(ACTIONS))
         extra = set(entry) - {"key", "action", "label"}
         if extra:
-            raise LayoutError(f"till layout {source}: {where} has an unknown key "
-                              f"{sorted(extra)[0]!r}.")
+            raise LayoutError("unknown", source=source, where=where,
+                              key=sorted(extra)[0])
         keys.append(KeyAction(key=key, action=action, label=str(entry.get("label", ""))))
     quick = []
     for i, entry in enumerate(raw.get("quick", [])):
@@ -132,19 +179,19 @@ def parse(text: str, *, source: str) -> Layout:
         key = key_of(entry, where)
         item = entry.get("item")
         if not isinstance(item, str) or not item.strip():
-            raise LayoutError(f"till layout {source}: {where}.item (an item code) is missing.")
+            raise LayoutError("no_item", source=source, where=where)
         quick.append(QuickItem(key=key, item=item.strip(),
                                label=str(entry.get("label", item)).strip()))
     sc = raw.get("scanner", {})
     if not isinstance(sc, dict) or set(sc) - {"min_length", "max_gap_ms"}:
-        raise LayoutError(f"till layout {source}: [scanner] takes min_length and max_gap_ms.")
+        raise LayoutError("scanner", source=source)
     min_length, gap = sc.get("min_length", 6), sc.get("max_gap_ms", 30)
     if not isinstance(min_length, int) or not 3 <= min_length <= 64:
-        raise LayoutError(f"till layout {source}: scanner.min_length must be 3..64.")
+        raise LayoutError("min_length", source=source)
     if not isinstance(gap, int | float) or not 5 <= gap <= 200:
-        raise LayoutError(f"till layout {source}: scanner.max_gap_ms must be 5..200.")
+        raise LayoutError("max_gap", source=source)
     if not any(k.action == "pay" for k in keys):
-        raise LayoutError(f"till layout {source}: no key has the action 'pay'.")
+        raise LayoutError("no_pay", source=source)
     return Layout(keys=tuple(keys), quick=tuple(quick),
                   scanner=BurstConfig(min_length=min_length, max_gap=gap / 1000),
                   source=source)
