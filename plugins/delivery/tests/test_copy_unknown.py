@@ -63,6 +63,11 @@ async def test_a_send_whose_answer_is_lost(api, hub, slow_smtp, delivery_over, c
     assert entry is not None and entry.status == "unknown"  # the journal says what we know
     if delivery_over["copy_unknown"] == "alert":
         assert seen["copy"]["status"] == "unknown" and len(inbox.messages) == 1
+
+        async def alerted() -> bool:  # the event follows the job's status, a moment later
+            return bool(await hub.events(kinds=["delivery_copy_unknown"]))
+
+        await eventually(alerted, hub=hub)
         events = await hub.events(kinds=["delivery_copy_unknown"])
         assert len(events) == 1 and events[0].order == "U-1"
         assert "iv***@example.ru" in (events[0].reason or "")  # masked

@@ -104,7 +104,10 @@ class SaleScreen(CheckEdits, Screen[None]):
         return self.query_one(CheckView).selected_line() if self.check is not None else None
 
     def set_banner(self, text: str) -> None:
-        banner = self.query_one("#banner", Static)
+        found = self.query("#banner")
+        if not found:  # composing, or closing (its children gone): the next poll reaches it
+            return
+        banner = found.first(Static)
         banner.update(text)
         banner.set_class(bool(text), "shown")
 
