@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -55,7 +56,13 @@ async def test_a_send_whose_answer_is_lost(api, hub, slow_smtp, delivery_over, c
     seen: dict[str, Any] = {}
 
     async def settled() -> bool:
-        seen.update((await api.get(f"/jobs/{job_id}", headers=APP)).json())
+        try:
+            r = await api.get(f"/jobs/{job_id}", headers=APP, timeout=5)
+        except httpx.TimeoutException:
+            # seen once on CI (3.12 beside 3.13): a keep-alive GET got no answer for 30 s
+            # while the worker resent; asked again on a new request, see the stop-26 note
+            return False
+        seen.update(r.json())
         return bool(seen["status"] == "fiscalised" and seen["copy"]["status"] != "pending")
 
     await eventually(settled, hub=hub, within=30)
