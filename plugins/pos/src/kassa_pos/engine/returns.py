@@ -16,21 +16,18 @@ the return ``needs_correction`` (a correction receipt is due: the money has move
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from datetime import tzinfo
+from collections.abc import Sequence
+from datetime import UTC, tzinfo
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-import attrs
 import sqlalchemy as sa
-from attrs import frozen
 from kassa import codec
 from kassa.errors import Permanent, RetryLater, UserError
 from kassa.model import (
     CardResult,
     Cashier,
     Event,
-    FiscalDocument,
     Operation,
     PaymentKind,
     PaymentResult,
@@ -39,155 +36,34 @@ from kassa.model import (
     ReceiptQr,
 )
 from kassa.model.fiscal import ReceiptError
-from kassa.model.money import format_money
 
 from kassa_pos.engine import pay_tables as t
 from kassa_pos.engine.pay import (
-    PayError,
     Payments,
     open_shift_no,
     receipt_lines,
-    said,
     spread,
 )
+from kassa_pos.engine.return_types import (
+    Centre,
+    OfflinePolicy,
+    Refund,
+    Returned,
+    ReturnError,
+    ReturnLine,
+    ReturnPlan,
+)
+from kassa_pos.engine.returns_centre import CentreReturns
 from kassa_pos.engine.values import SaleLine, Tender, TenderKind
 
 if TYPE_CHECKING:
     from kassa.hookspecs.app import HubAPI
 
 log = logging.getLogger("kassa_pos.returns")
-
-_TEXT: dict[str, dict[str, str]] = {
-    "ru": {
-        "not_found": "Чек продажи не найден.",
-        "no_line": "В чеке нет позиции {line}.",
-        "too_many": "Позицию «{name}» нельзя вернуть в количестве {quantity}: продано "
-                    "{sold}, уже возвращено {returned}.",
-        "nothing": "Нечего возвращать: выберите позиции.",
-        "zero": "Сумма возврата округляется до 0,00 ₽: увеличьте количество.",
-        "refund_declined": "Возврат на карту не прошёл: {reason}. Возврат не оформлен.",
-        "needs_correction": "Деньги возвращены, но чек возврата не пробит: {reason}. Нужен "
-                            "чек коррекции, позовите старшего кассира.",
-        "stuck": "Возврат выполнен частично: {reason}. Позовите старшего кассира.",
-        "no_right": "Возврат без чека требует подтверждения менеджера.",
-        "other_plan": "Этот возврат уже начат с другими позициями.",
-        "qr": "QR-код чека не читается: {reason}.",
-        "failed_before": "Этот возврат уже отклонён: начните новый.",
-        "centre": "Центр сети отказал в возврате: {reason}.",
-        "centre_offline": "Чек продан в другом магазине, а связи с центром нет: возврат "
-                          "сейчас невозможен.",
-        "centre_offline_accept": "Чек продан в другом магазине, а связи с центром нет: "
-                                 "оформите возврат по QR-коду чека, не больше {limit}.",
-        "offline_refused": "Без связи с центром возврат по чужому чеку не принимается.",
-        "offline_limit": "Без связи с центром можно вернуть не больше {limit}, а возврат "
-                         "на {total}.",
-        "over_receipt": "Возврат на {total} больше суммы чека {receipt}.",
-    },
-    "en": {
-        "not_found": "The sale's receipt was not found.",
-        "no_line": "The receipt has no line {line}.",
-        "too_many": "'{name}' cannot be returned in quantity {quantity}: {sold} sold, "
-                    "{returned} already returned.",
-        "nothing": "Nothing to return: choose the lines.",
-        "zero": "The refund rounds to 0.00 ₽: return a larger quantity.",
-        "refund_declined": "The card refund failed: {reason}. Nothing was returned.",
-        "needs_correction": "The money was returned but the refund receipt failed: "
-                            "{reason}. A correction receipt is needed: call a supervisor.",
-        "stuck": "The return is partly done: {reason}. Call a supervisor.",
-        "no_right": "A return without a receipt needs a manager's confirmation.",
-        "other_plan": "This return has already started with other lines.",
-        "qr": "The receipt's QR code cannot be read: {reason}.",
-        "failed_before": "This return was refused before: start a new one.",
-        "centre": "The chain's centre refused the return: {reason}.",
-        "centre_offline": "The check was sold in another store and the centre is out of "
-                          "reach: it cannot be returned now.",
-        "centre_offline_accept": "The check was sold in another store and the centre is out "
-                                 "of reach: return it by the receipt's QR code, at most "
-                                 "{limit}.",
-        "offline_refused": "Without the centre a check of another store is not returned.",
-        "offline_limit": "Without the centre at most {limit} can be returned, this return "
-                         "is {total}.",
-        "over_receipt": "The return of {total} exceeds the receipt's {receipt}.",
-    },
-}
-
-
+# SQLite keeps NUMERIC as a float: half a gram of slack admits no extra unit
 _HALF_GRAM = Decimal("0.0005")
 
-
-class ReturnError(PayError):
-    def text(self, locale: str = "ru") -> str:
-        loc = locale if locale in _TEXT else "ru"
-        params = {k: format_money(v, loc) if k in _MONEY else v
-                  for k, v in said(self.params, loc).items()}
-        return _TEXT[loc][self.code].format(**params)
-
-
-_MONEY = ("limit", "total", "receipt")
-
-
-class Centre(Protocol):
-    """The chain's centre as a store sees it (``chain.xreturns.Link``): every store's sales
-    and what each line has left to return. A refusal is a ``UserError`` with the centre's
-    sentence; out of reach is a ``RetryLater``."""
-
-    async def find(self, *, check_id: str | None = None, fn: str | None = None,
-                   fd: int | None = None) -> dict[str, Any]: ...
-
-    async def reserve(self, key: str, check_id: str,
-                      lines: Sequence[tuple[int, Decimal]]) -> dict[str, Any]: ...
-
-
-@frozen
-class OfflinePolicy:
-    """``[pos.chain] returns`` / ``returns_limit``: with the centre out of reach, refuse a
-    check of another store, or accept it by its QR up to ``limit`` kopecks."""
-
-    accept: bool = False
-    limit: int = 0
-
-
-@frozen(kw_only=True)
-class ReturnLine:
-    line_no: int  # 0-based, the sale's line order
-    quantity: Decimal
-
-
-@frozen(kw_only=True)
-class Refund:
-    """Money going back through one of the sale's tenders."""
-
-    tender_no: int
-    tender: Tender
-    amount: int
-    original: str | None  # JSON CardResult / PaymentResult of the sale
-
-
-@frozen(kw_only=True)
-class ReturnPlan:
-    key: str
-    check_id: str | None
-    site: str
-    till: str
-    cashier: str
-    receipt: Receipt
-    refunds: tuple[Refund, ...]
-    lines: tuple[tuple[int, Decimal, int, int], ...]  # (line_no, quantity, money, bonus)
-    # without a receipt: the goods brought back (what stock puts back on the shelf)
-    goods: tuple[SaleLine, ...] = ()
-    foreign: bool = False  # the sale is another store's (the centre reserved its lines)
-    proof: str | None = None  # accepted offline: the receipt's QR, reconciled centrally
-
-
-@frozen(kw_only=True)
-class Returned:
-    key: str
-    document: FiscalDocument
-    total: int
-    refunds: tuple[Refund, ...]
-
-
-class Returns:
+class Returns(CentreReturns):
     def __init__(self, hub: HubAPI, payments: Payments, *, site: str = "",
                  centre: Centre | None = None, offline: OfflinePolicy | None = None) -> None:
         self.hub = hub
@@ -206,7 +82,7 @@ class Returns:
         ``ReturnError`` if there is none."""
         if qr is not None:
             try:
-                parsed = ReceiptQr.parse(qr, tz or self.hub.clock.now().tzinfo or _utc())
+                parsed = ReceiptQr.parse(qr, tz or self.hub.clock.now().tzinfo or UTC)
             except ReceiptError as exc:
                 raise ReturnError("qr", reason=exc.text("ru").rstrip(".")) from exc
             fn, fd = parsed.fn, parsed.number
@@ -228,19 +104,6 @@ class Returns:
         if found is None:
             raise ReturnError("not_found")
         return found
-
-    async def _centre_sale(self, **query: Any) -> str:
-        assert self.centre is not None
-        try:
-            sale = await self.centre.find(**query)
-        except RetryLater as exc:
-            code = "centre_offline_accept" if self.offline.accept else "centre_offline"
-            raise ReturnError(code, limit=self.offline.limit) from exc
-        except UserError as exc:
-            raise ReturnError("centre", reason=exc) from exc
-        check_id = str(sale["check_id"])
-        self._foreign[check_id] = sale
-        return check_id
 
     async def returnable(self, check_id: str) -> list[tuple[int, str, Decimal]]:
         """(line_no, name, quantity still returnable) of a sale."""
@@ -358,148 +221,6 @@ class Returns:
                           lines=tuple(taken))
         self._insert(c, plan)
         return plan
-
-    async def _own_at_centre(self, plan: ReturnPlan) -> None:
-        """A chain store's own sale may have been returned in another store: the centre
-        reserves the lines too. Refused: this store's reservation goes back and the return
-        is refused. Out of reach, or the sale not there yet: this store's ledger decides
-        (the centre claims the return when its document arrives; an overdraw is flagged)."""
-        if self.centre is None or plan.check_id is None:
-            return
-        try:
-            await self.centre.reserve(plan.key, plan.check_id,
-                                      [(n, q) for n, q, _m, _b in plan.lines])
-        except RetryLater as exc:
-            log.info("return %s: the centre is out of reach (%s); this store decides",
-                     plan.key, exc)
-        except UserError as exc:
-            if getattr(exc, "code", None) == "not_found":
-                return  # the sale has not reached the centre yet
-            why = str(exc)
-            await self.hub.write_sync(lambda c: self._release(c, plan, why))
-            raise ReturnError("centre", reason=exc) from exc
-
-    # --- another store's sale -------------------------------------------------------------
-    async def _by_centre(self, check_id: str, lines: Sequence[ReturnLine] | None, *,
-                         return_id: str, till: str, cashier: str) -> Returned:
-        """A sale of another store: the plan stored here first, then its lines reserved at
-        the centre under the return's key (the same key again answers the same), then the
-        cash back and the refund receipt. A resumed plan is not reserved again: one whose
-        reservation a crash cut off is claimed when its document reaches the centre (an
-        overdraw shows there as a conflict)."""
-        assert self.centre is not None
-        key = f"pos:{self.site}:{till}:ret:{return_id}"
-        plan = await self._stored(key)
-        if plan is not None:
-            if lines is not None and \
-                    [(ln.line_no, ln.quantity) for ln in lines] != [x[:2] for x in plan.lines]:
-                raise ReturnError("other_plan")
-            return await self._run(plan)
-        if check_id not in self._foreign:  # a restart since the lookup: ask again
-            await self._centre_sale(check_id=check_id)
-        new = self._foreign_plan(self._foreign[check_id], lines, key=key, till=till,
-                                 cashier=cashier)
-        await self.hub.write_sync(lambda c: self._insert(c, new))
-        try:
-            await self.centre.reserve(key, check_id, [(n, q) for n, q, _m, _b in new.lines])
-        except RetryLater as exc:
-            if not self.offline.accept or new.receipt.total > self.offline.limit:
-                await self._status(key, "failed", str(exc))
-                if not self.offline.accept:
-                    raise ReturnError("offline_refused") from exc
-                raise ReturnError("offline_limit", limit=self.offline.limit,
-                                  total=new.receipt.total) from exc
-            log.warning("return %s: the centre is out of reach; accepted offline (%s)",
-                        key, exc)
-        except UserError as exc:
-            await self._status(key, "failed", str(exc))
-            raise ReturnError("centre", reason=exc) from exc
-        self._foreign.pop(check_id, None)  # what is left has changed: ask again next time
-        return await self._run(new)
-
-    def _foreign_plan(self, sale: Mapping[str, Any], lines: Sequence[ReturnLine] | None, *,
-                      key: str, till: str, cashier: str) -> ReturnPlan:
-        """Cash back for lines of another store's sale (its tenders are that store's), the
-        money of each line in proportion, the last units taking the rest."""
-        by_no = {int(ln["line_no"]): ln for ln in sale["lines"]}
-        wanted = [(ln.line_no, Decimal(ln.quantity)) for ln in lines] if lines is not None \
-            else [(n, Decimal(ln["left"])) for n, ln in sorted(by_no.items())
-                  if Decimal(ln["left"]) > 0]
-        wanted = [(n, q) for n, q in wanted if q > 0]
-        if not wanted:
-            raise ReturnError("nothing")
-        items, taken, goods = [], [], []
-        for n, q in wanted:
-            ln = by_no.get(n)
-            if ln is None or not ln.get("line"):
-                raise ReturnError("no_line", line=n + 1)
-            sold, left, total = Decimal(ln["sold"]), Decimal(ln["left"]), int(ln["total"])
-            if q > left:
-                raise ReturnError("too_many", name=ln["name"], quantity=str(q),
-                                  sold=str(sold), returned=str(sold - left))
-            before = int((Decimal(total) * (sold - left) / sold).to_integral_value())
-            money = total - before if q == left else int(
-                (Decimal(total) * q / sold).to_integral_value())
-            line = codec.from_dict(ln["line"], SaleLine)
-            if money > 0:
-                items += receipt_lines(line, money, quantity=q)
-            taken.append((n, q, money, 0))
-            goods.append(attrs.evolve(line, quantity=q, amount=money, discount=0))
-        total = sum(x[2] for x in taken)
-        if total <= 0:
-            raise ReturnError("zero")
-        original: Receipt = codec.from_dict(sale["receipt"], Receipt)
-        receipt = Receipt(
-            operation=Operation.SELL_REFUND, taxation=original.taxation, lines=items,
-            payments=[ReceiptPayment(kind=PaymentKind.CASH, amount=total)], total=total,
-            issued_at=self.hub.clock.now(), cashier=Cashier(name=cashier),
-            customer_contact=original.customer_contact, place=self.payments.config.place,
-            address=self.payments.config.address, original_date=original.issued_at.date())
-        cash = Tender(kind=TenderKind.CASH.value, amount=total)
-        return ReturnPlan(key=key, check_id=str(sale["check_id"]), site=self.site, till=till,
-                          cashier=cashier, receipt=receipt, lines=tuple(taken),
-                          goods=tuple(goods), foreign=True,
-                          refunds=(Refund(tender_no=-1, tender=cash, amount=total,
-                                          original=None),))
-
-    async def by_qr_offline(self, qr: str, lines: Sequence[SaleLine], *, till: str,
-                            cashier: str, return_id: str, tz: tzinfo | None = None
-                            ) -> Returned:
-        """The centre out of reach and ``[pos.chain] returns = "accept"``: goods of another
-        store's check back in cash, up to ``returns_limit`` and the receipt's own sum, the
-        QR kept as proof; the centre matches them to the sale's lines when the return's
-        document arrives (an overdraw is a conflict for a manager)."""
-        if not self.offline.accept:
-            raise ReturnError("offline_refused")
-        try:
-            parsed = ReceiptQr.parse(qr, tz or self.hub.clock.now().tzinfo or _utc())
-        except ReceiptError as exc:
-            raise ReturnError("qr", reason=exc) from exc
-        if not lines:
-            raise ReturnError("nothing")
-        key = f"pos:{self.site}:{till}:ret:{return_id}"
-        plan = await self._stored(key)
-        if plan is None:
-            total = sum(ln.amount for ln in lines)
-            if total > parsed.total:
-                raise ReturnError("over_receipt", total=total, receipt=parsed.total)
-            if total > self.offline.limit:
-                raise ReturnError("offline_limit", limit=self.offline.limit, total=total)
-            receipt = Receipt(
-                operation=Operation.SELL_REFUND, taxation=self.payments.config.taxation,
-                lines=[rl for ln in lines for rl in receipt_lines(ln, ln.amount)],
-                payments=[ReceiptPayment(kind=PaymentKind.CASH, amount=total)],
-                total=total, issued_at=self.hub.clock.now(), cashier=Cashier(name=cashier),
-                place=self.payments.config.place, address=self.payments.config.address,
-                original_date=parsed.at.date())
-            cash = Tender(kind=TenderKind.CASH.value, amount=max(total, 1))
-            plan = ReturnPlan(key=key, check_id=None, site=self.site, till=till,
-                              cashier=cashier, receipt=receipt, lines=(), goods=tuple(lines),
-                              proof=qr, refunds=(Refund(tender_no=-1, tender=cash,
-                                                        amount=total, original=None),))
-            stored = plan
-            await self.hub.write_sync(lambda c: self._insert(c, stored))
-        return await self._run(plan)
 
     # --- without a receipt ----------------------------------------------------------------
     async def without_receipt(self, lines: Sequence[SaleLine], *, site: str, till: str,
@@ -626,11 +347,6 @@ class Returns:
         c.execute(t.return_.update().where(t.return_.c.key == plan.key).values(
             status="failed", error=error))
 
-
-def _utc() -> tzinfo:
-    from datetime import UTC
-
-    return UTC
 
 
 __all__ = ["Centre", "OfflinePolicy", "ReturnError", "ReturnLine", "ReturnPlan", "Returned",
