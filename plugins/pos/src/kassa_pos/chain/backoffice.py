@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from kassa_pos.chain.console import ChainScreen
+from kassa_pos.chain.console import ChainPanel, ChainScreen
 
 WORDS: dict[str, dict[str, str]] = {
     "ru": {"title": "Склад и возвраты сети", "store": "Магазин", "return": "Возврат",
@@ -58,21 +57,16 @@ def summary(data: dict[str, Any], locale: str) -> str:
                items=sum(len(v) for v in stock.values()), stores=len(stock))
 
 
-class BackOfficePanel:
-    """``register_console_panels`` returns this: key ``k`` opens the screen."""
+class BackOfficePanel(ChainPanel):
+    """Key ``k``: returns beyond what was sold, and each store's stock."""
 
     name = "pos-backoffice"
     key = "k"
-
-    def __init__(self, locale: str | None = None) -> None:
-        self.locale = locale
+    words = WORDS
 
     @property
-    def title(self) -> str:
-        return say(self.locale or "ru", "title")
-
-    def screen(self, client: Any) -> Screen[None]:
-        return BackOfficeScreen(client)
+    def screen_cls(self) -> type[ChainScreen]:
+        return BackOfficeScreen
 
 
 class BackOfficeScreen(ChainScreen):

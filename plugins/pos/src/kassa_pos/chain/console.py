@@ -119,21 +119,38 @@ def summary(data: dict[str, Any], locale: str) -> str:
                waiting="?" if waiting is None else waiting)
 
 
-class StoresPanel:
-    """``register_console_panels`` returns this: key ``s`` opens the screen."""
+class ChainPanel:
+    """A centre screen as ``register_console_panels`` returns it: ``key`` opens
+    ``screen_cls``, titled from ``words``."""
 
-    name = "pos-chain"
-    key = "s"
+    name = ""
+    key = ""
+    words: dict[str, dict[str, str]] = WORDS
 
     def __init__(self, locale: str | None = None) -> None:
         self.locale = locale
 
     @property
     def title(self) -> str:
-        return say(self.locale or "ru", "title")
+        return self.words.get(self.locale or "ru", self.words["ru"])["title"]
 
     def screen(self, client: Any) -> Screen[None]:
-        return StoresScreen(client)
+        return self.screen_cls(client)
+
+    @property
+    def screen_cls(self) -> type[ChainScreen]:
+        raise NotImplementedError
+
+
+class StoresPanel(ChainPanel):
+    """Key ``s``: the chain's stores, their lag and reference data."""
+
+    name = "pos-chain"
+    key = "s"
+
+    @property
+    def screen_cls(self) -> type[ChainScreen]:
+        return StoresScreen
 
 
 class ChainScreen(Screen[None]):
