@@ -59,7 +59,12 @@ def _receipt(op: Operation, lines: list[ReceiptLine], at: datetime) -> Receipt:
 async def _seed(hub: Hub) -> None:
     milk = ReceiptLine(name="Молоко 3,2%", price=8990, quantity=2, total=17980, vat=VatRate.VAT10)
     bread = ReceiptLine(name="Хлеб", price=5400, quantity=1, total=5400, vat=VatRate.NONE)
-    sale = _receipt(Operation.SELL, [milk, bread], AT)
+    # the receipt splits the milk in two items (a price no whole kopeck gives): the export
+    # is per sale line all the same
+    sale = _receipt(Operation.SELL, [
+        ReceiptLine(name=milk.name, price=8989, quantity=1, total=8989, vat=VatRate.VAT10),
+        ReceiptLine(name=milk.name, price=8991, quantity=1, total=8991, vat=VatRate.VAT10),
+        bread], AT)
     back = _receipt(Operation.SELL_REFUND, [ReceiptLine(
         name="Молоко 3,2%", price=8990, quantity=1, total=8990, vat=VatRate.VAT10)],
         AT.replace(hour=15))

@@ -152,6 +152,22 @@ async def test_a_return_without_a_receipt_in_cash(tmp_path) -> None:
         assert kit.reg.effects("receipt") == 2
 
 
+async def test_a_return_of_points_only_says_no_receipt_is_needed(tmp_path) -> None:
+    from kassa_pos.engine.return_types import Refund, Returned
+
+    kit = Kit(tmp_path)
+    async with kit.hub() as hub:
+        till = await kit.till(hub)
+        app = Host(ReturnScreen(till, ANNA))
+        async with app.run_test(size=(80, 24)) as pilot:
+            points = Tender(kind="bonus", amount=6381, account="g1")
+            app.screen._finished(Returned(key="k", document=None, total=0, refunds=(
+                Refund(tender_no=0, tender=points, amount=6381, original=None),)))
+            await pilot.pause()
+            status = text(app, "#status")
+            assert "63,81" in status and "чек возврата не нужен" in status, status
+
+
 async def test_another_stores_check_with_the_centre_away_is_taken_by_policy(tmp_path) -> None:
     from kassa_pos.chain.xreturns import Link
     from kassa_pos.engine.returns import OfflinePolicy

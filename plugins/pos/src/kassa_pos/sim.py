@@ -348,7 +348,7 @@ class Shop:
         self.tally.returns += 1
         self._risky(Kind.RETURN)
         doc = back.document
-        if doc.fn and doc.number is not None:
+        if doc is not None and doc.fn and doc.number is not None:
             self.tally.return_receipts.add((doc.fn, doc.number))
 
     async def drawer(self, till: Till, who: Person) -> None:

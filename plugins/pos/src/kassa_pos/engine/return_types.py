@@ -136,6 +136,8 @@ class ReturnPlan:
 @frozen(kw_only=True)
 class Returned:
     key: str
-    document: FiscalDocument
+    # None: no money went back (only bonus points spent as a discount), so there was no
+    # settlement and no refund receipt
+    document: FiscalDocument | None
     total: int
     refunds: tuple[Refund, ...]

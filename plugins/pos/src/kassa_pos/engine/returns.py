@@ -182,9 +182,9 @@ class Returns(CentreReturns):
                 items += receipt_lines(sale_line, money, quantity=q)
             taken.append((n, q, money, bonus))
         total = sum(x[2] for x in taken)
-        if total <= 0:  # a few grams of a cheap line round to 0,00: no refund receipt exists
-            raise ReturnError("zero")
         bonus_back = sum(x[3] for x in taken)
+        if total <= 0 and bonus_back <= 0:  # a few grams of a cheap line round to 0,00
+            raise ReturnError("zero")
         tenders = list(c.execute(sa.select(t.tender).where(
             t.tender.c.check_id == check_id).order_by(t.tender.c.n)))
         pay = self.payments
@@ -278,19 +278,25 @@ class Returns(CentreReturns):
                 raise ReturnError("refund_declined", reason=exc) from exc
             await self._status(key, "stuck", str(exc))
             raise ReturnError("stuck", reason=exc) from exc
-        try:
-            doc = await hub.fiscal.receipt(plan.receipt, key=f"{key}:receipt", site=site,
-                                           station=till)
-        except (UserError, Permanent) as exc:
-            await self._status(key, "needs_correction", str(exc))
-            raise ReturnError("needs_correction", reason=exc) from exc
+        doc = None
+        # points only (the lines' money went back before, or points paid for them): no
+        # money moves, so no settlement and no refund receipt (54-FZ art. 1.2)
+        if plan.receipt.total > 0:
+            try:
+                doc = await hub.fiscal.receipt(plan.receipt, key=f"{key}:receipt", site=site,
+                                               station=till)
+            except (UserError, Permanent) as exc:
+                await self._status(key, "needs_correction", str(exc))
+                raise ReturnError("needs_correction", reason=exc) from exc
         cash = sum(rf.amount for rf in plan.refunds if rf.tender.base is TenderKind.CASH)
         now = hub.clock.now()
 
         def finish(c: Any) -> None:
             c.execute(t.return_.update().where(t.return_.c.key == key).values(
-                status="done", document=codec.dumps(doc), error=None))
-            if c.execute(sa.select(t.cash.c.key).where(t.cash.c.key == key)).first() is None:
+                status="done", document=None if doc is None else codec.dumps(doc),
+                error=None))
+            if doc is not None and c.execute(
+                    sa.select(t.cash.c.key).where(t.cash.c.key == key)).first() is None:
                 c.execute(t.cash.insert(), {
                     "key": key, "site": site, "till": till,
                     "shift": open_shift_no(c, site, till) or 0, "kind": "refund",
@@ -302,7 +308,8 @@ class Returns(CentreReturns):
             site=site, kind=Kind.RETURN, source_key=f"{key}:done", occurred_at=now,
             station=till, employee=plan.cashier, manager=confirmed_by,
             order=plan.check_id, amount=plan.receipt.total,
-            data={"fd": doc.number, "by_receipt": plan.check_id is not None}))
+            data={"fd": None if doc is None else doc.number,
+                  "by_receipt": plan.check_id is not None}))
         return Returned(key=key, document=doc, total=plan.receipt.total, refunds=plan.refunds)
 
     # --- records --------------------------------------------------------------------------

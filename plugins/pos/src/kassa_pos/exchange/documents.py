@@ -9,14 +9,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from attrs import frozen
 from kassa import codec
-from kassa.model.fiscal import Receipt
 
 from kassa_pos.engine import pay_tables as t
 from kassa_pos.engine.returns import ReturnPlan
@@ -46,6 +45,13 @@ class SaleDoc:
     lines: tuple[DocLine, ...]
 
 
+def _line(code: str, name: str, quantity: Any, total: int) -> DocLine:
+    """A document line; its price is the unit's after discounts, to the kopeck."""
+    q = Decimal(str(quantity))
+    return DocLine(code=code, name=name, quantity=q, total=total,
+                   price=int((Decimal(total) / q).quantize(Decimal(1), ROUND_HALF_UP)))
+
+
 def _money(kopecks: int) -> str:
     return f"{Decimal(kopecks) / 100:.2f}"
 
@@ -61,30 +67,27 @@ async def sales_between(hub: Any, since: datetime, until: datetime) -> list[Sale
             lines = c.execute(sa.select(t.sale_line).where(
                 t.sale_line.c.check_id == s["check_id"]).order_by(
                 t.sale_line.c.line_no)).mappings().all()
-            receipt = codec.loads(s["receipt"], Receipt)
             out.append(SaleDoc(
                 id=s["check_id"], number=f"{s['till']}-{s['number'] or s['check_id']}",
                 at=s["issued_at"], operation=SALE, total=s["total"],
-                lines=tuple(DocLine(code=ln["item_code"], name=ln["name"],
-                                    quantity=Decimal(ln["quantity"]),
-                                    price=receipt.lines[ln["line_no"]].price
-                                    if ln["line_no"] < len(receipt.lines) else ln["total"],
-                                    total=ln["total"]) for ln in lines)))
+                lines=tuple(_line(ln["item_code"], ln["name"], ln["quantity"], ln["total"])
+                            for ln in lines)))
         rets = c.execute(sa.select(t.return_).where(
             t.return_.c.status == "done", t.return_.c.created_at >= since,
             t.return_.c.created_at < until)).mappings().all()
         for r in rets:
             plan = codec.loads(r["plan"], ReturnPlan)
-            codes: dict[int, str] = {}
-            if plan.check_id is not None:
-                codes = {ln.line_no: ln.item_code for ln in c.execute(
-                    sa.select(t.sale_line.c.line_no, t.sale_line.c.item_code).where(
-                        t.sale_line.c.check_id == plan.check_id))}
-            lines_ = []
-            for i, rl in enumerate(plan.receipt.lines):
-                line_no = plan.lines[i][0] if i < len(plan.lines) else -1
-                lines_.append(DocLine(code=codes.get(line_no, rl.name), name=rl.name,
-                                      quantity=rl.quantity, price=rl.price, total=rl.total))
+            sold = {} if plan.check_id is None else {ln.line_no: ln for ln in c.execute(
+                sa.select(t.sale_line.c.line_no, t.sale_line.c.item_code,
+                          t.sale_line.c.name).where(t.sale_line.c.check_id == plan.check_id))}
+            if plan.goods:  # without a receipt: the goods brought back
+                lines_ = [_line(g.item_code, g.name, g.quantity, g.amount) for g in plan.goods]
+            elif sold:  # one line per sale line given back (a receipt may split one in two)
+                lines_ = [_line(sold[n].item_code, sold[n].name, q, money)
+                          for n, q, money, _bonus in plan.lines if n in sold]
+            else:  # another store's sale: only its refund receipt is here
+                lines_ = [_line(rl.name, rl.name, rl.quantity, rl.total)
+                          for rl in plan.receipt.lines]
             out.append(SaleDoc(id=r["key"], number=r["key"], at=r["created_at"],
                                operation=RETURN, total=r["total"], lines=tuple(lines_)))
         out.sort(key=lambda d: d.at)

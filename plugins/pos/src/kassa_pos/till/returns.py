@@ -370,8 +370,11 @@ class ReturnScreen(ModalScreen[None]):
         self.done, self.held = done, False
         ways = ", ".join(f"{self._way(rf.tender.kind)} {format_money(rf.amount, loc)}"
                          for rf in done.refunds)
-        self._status(t("pos.till.ret.done", loc, amount=format_money(done.total, loc),
-                       ways=ways or self._way("cash"), fd=done.document.number), "done")
+        if done.document is None:  # points only: no money, no refund receipt
+            self._status(t("pos.till.ret.done_points", loc, ways=ways), "done")
+        else:
+            self._status(t("pos.till.ret.done", loc, amount=format_money(done.total, loc),
+                           ways=ways or self._way("cash"), fd=done.document.number), "done")
         self.query_one("#code", Input).focus()
 
     def _way(self, kind: str) -> str:

@@ -33,6 +33,7 @@ TEXTS: Mapping[str, Mapping[str, str | Mapping[str, str]]] = {
         "pos.till.ret.held": "Возврат начат, но не завершён: {reason}. F10 — повторить (дважды деньги не вернутся).",
         "pos.till.ret.leave": "Возврат не завершён: F10 — повторить. Esc ещё раз — выйти, возврат завершит старший кассир.",
         "pos.till.ret.done": "Возврат оформлен: {amount} ({ways}). Чек возврата № {fd}. Enter — закрыть.",
+        "pos.till.ret.done_points": "Возврат оформлен: {ways} вернули на карту гостя. Денег к возврату нет, чек возврата не нужен. Enter — закрыть.",
         "pos.till.ret.keys": "Пробел — позиция · F3 — часть · F2 — все · F4 — без чека · F10 — оформить · Esc — выход",
     },
     "en": {
@@ -61,6 +62,7 @@ TEXTS: Mapping[str, Mapping[str, str | Mapping[str, str]]] = {
         "pos.till.ret.held": "The return has started but is not finished: {reason}. F10 to retry (nothing goes back twice).",
         "pos.till.ret.leave": "The return is not finished: F10 to retry. Esc again to leave it to a supervisor.",
         "pos.till.ret.done": "Returned: {amount} ({ways}). Refund receipt No. {fd}. Enter to close.",
+        "pos.till.ret.done_points": "Returned: {ways} back on the guest's card. No money is due, so no refund receipt. Enter to close.",
         "pos.till.ret.keys": "Space line · F3 part · F2 all · F4 without receipt · F10 return · Esc leave",
     },
 }
