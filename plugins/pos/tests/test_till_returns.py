@@ -161,7 +161,8 @@ async def test_a_return_of_points_only_says_no_receipt_is_needed(tmp_path) -> No
         app = Host(ReturnScreen(till, ANNA))
         async with app.run_test(size=(80, 24)) as pilot:
             points = Tender(kind="bonus", amount=6381, account="g1")
-            app.screen._finished(Returned(key="k", document=None, total=0, refunds=(
+            screen: Any = app.screen
+            screen.show_done(Returned(key="k", document=None, total=0, refunds=(
                 Refund(tender_no=0, tender=points, amount=6381, original=None),)))
             await pilot.pause()
             status = text(app, "#status")

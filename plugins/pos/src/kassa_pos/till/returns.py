@@ -354,7 +354,7 @@ class ReturnScreen(ModalScreen[None]):
         finally:
             self.busy = False
         if done is not None:
-            self._finished(done)
+            self.show_done(done)
         elif "held" in outcome:
             self.held = True  # the plan is stored: F10 resumes the same return
             self._status(t("pos.till.ret.held", loc, reason=outcome["held"].rstrip(".")),
@@ -365,7 +365,8 @@ class ReturnScreen(ModalScreen[None]):
             self.return_id = uuid.uuid4().hex
             self._status(outcome.get("refusal", ""), "error")
 
-    def _finished(self, done: Returned) -> None:
+    def show_done(self, done: Returned) -> None:
+        """The finished return on the status line: how much went back which ways."""
         loc = self.locale
         self.done, self.held = done, False
         ways = ", ".join(f"{self._way(rf.tender.kind)} {format_money(rf.amount, loc)}"
