@@ -371,6 +371,10 @@ async def test_the_store_works_by_the_applied_rules_live_and_after_a_restart(tmp
         for m in msgs_of(Package.of_rules({**RULES, "messages": []}, 3), 10_000):
             await cons.take(m)
         assert till.messages.rules == ()
+        # a closed till stops listening (the book outlives it): no listener piles up
+        listening = len(book.adopted)
+        await till.aclose()
+        assert len(book.adopted) == listening - 1
         # an older version changes nothing; a bad one leaves these rules in place
         for m in msgs_of(Package.of_rules({"staff": []}, 1), 10_000):
             await cons.take(m)

@@ -21,7 +21,7 @@ with no slip printer configured (or the printer out of paper) they wait in
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -82,6 +82,7 @@ class Till:
         self._client: ClientService | None = None
         self._prompts: dict[str, list[str]] = {}
         self._slips: dict[str, list[str]] = {}
+        self._heard: Callable[[PosSettings], None] | None = None  # open()'s rules listener
 
     @classmethod
     async def open(cls, hub: HubAPI, name: str, *, config: PayConfig | None = None,
@@ -104,16 +105,21 @@ class Till:
         def adopted(rules: PosSettings) -> None:  # the store's new rules package
             messages.replace(MessageSystem.of(hub, locale=book.locale, raw=rules.messages))
         book.adopted.append(adopted)
-        return cls(hub, name, catalog=catalog, book=book,
+        opened = cls(hub, name, catalog=catalog, book=book,
                    config=config or pay_config(settings.payments),
                    messages=messages,
                    devices=TillDevices(hub, site=book.site, till=name, settings=till,
                                        locale=book.locale), centre=centre,
                    offline=OfflinePolicy(accept=chain.returns == "accept",
                                          limit=chain.returns_limit))
+        opened._heard = adopted
+        return opened
 
     async def aclose(self) -> None:
-        """Let go of the till's connections (the centre's, when it made one)."""
+        """Let go of the till's connections (the centre's, when it made one) and stop
+        hearing the store's rules (the book outlives the till)."""
+        if self._heard in self.book.adopted:
+            self.book.adopted.remove(self._heard)
         close = getattr(self.returns.centre, "close", None)
         if close is not None:
             await close()
