@@ -82,10 +82,11 @@ def register_routes(hub: Any) -> Sequence[Any]:
 
 @hookimpl
 def register_console_panels() -> Sequence[Any]:
+    from kassa_pos.chain.analysis_console import AnalysisPanel
     from kassa_pos.chain.backoffice import BackOfficePanel
     from kassa_pos.chain.console import StoresPanel
 
-    return [StoresPanel(), BackOfficePanel()]
+    return [StoresPanel(), BackOfficePanel(), AnalysisPanel()]
 
 
 @hookimpl

@@ -357,3 +357,34 @@ def clients(start: datetime, end: datetime, store: str | None = None) -> sa.Sele
     return (sa.select(rb, fb, sa.func.count(), sa.func.sum(per.c.visits),
                       sa.func.sum(per.c.spend))
             .group_by(rb, fb).order_by(rb, fb))
+
+
+async def overview(conn: Any, start: datetime, end: datetime, zone: tzinfo = DEFAULT_ZONE,
+                   n: int = 10) -> dict[str, Any]:
+    """The console's analysis screen over whole local days of [start, end): sales by store,
+    by local hour, by department and the top ``n`` items, from the reports' GROUP BYs over
+    the summaries (``by_store``, ``by_hour``, ``by_department``, ``top_items``), and their
+    totals. Money in kopecks, quantities as decimal strings (JSON-ready)."""
+    async def run(q: sa.Select[Any]) -> Sequence[Any]:
+        return (await conn.execute(q)).all()  # type: ignore[no-any-return]
+
+    def num(v: Any) -> int:
+        return int(v or 0)
+
+    def qty(v: Any) -> str:
+        return format(Decimal(v or 0).normalize(), "f")
+
+    stores = [{"store": r[0], "lines": num(r[1]), "amount": num(r[2]),
+               "discount": num(r[3]), "returned": num(r[4])}
+              for r in await run(by_store(start, end, zone=zone))]
+    hours = [{"hour": int(r[0]), "checks": num(r[1]), "amount": num(r[2])}
+             for r in await run(by_hour(start, end, zone=zone))]
+    departments = [{"department": int(r[0]), "lines": num(r[1]), "qty": qty(r[2]),
+                    "amount": num(r[3]), "discount": num(r[4])}
+                   for r in await run(by_department(start, end, zone=zone))]
+    items = [{"item": r[0], "group": r[1] or "", "qty": qty(r[2]), "amount": num(r[3])}
+             for r in await run(top_items(start, end, n=n, zone=zone))]
+    totals = {k: sum(s[k] for s in stores) for k in ("lines", "amount", "discount", "returned")}
+    totals["checks"] = sum(h["checks"] for h in hours)
+    return {"stores": stores, "hours": hours, "departments": departments, "items": items,
+            "totals": totals}

@@ -30,6 +30,7 @@ WORDS: dict[str, dict[str, str]] = {
            "catalog": "каталог {applied}/{published}",
            "rules": "правила {applied}/{published}",
            "layout": "раскладка {applied}/{published}",
+           "plu": "весы {applied}/{published}",
            "s": "{n} с", "m": "{n} мин", "h": "{n} ч"},
     "en": {"title": "Chain stores", "store": "Store", "till": "Till",
            "last_at": "Last document", "seq": "Doc #", "lag": "In transit",
@@ -42,6 +43,7 @@ WORDS: dict[str, dict[str, str]] = {
            "catalog": "catalog {applied}/{published}",
            "rules": "rules {applied}/{published}",
            "layout": "layout {applied}/{published}",
+           "plu": "scales {applied}/{published}",
            "s": "{n} s", "m": "{n} min", "h": "{n} h"},
 }
 
@@ -84,7 +86,7 @@ def catalog_text(store: dict[str, Any], published: dict[str, int], locale: str) 
     """``каталог 3/4``: the version the store applied out of the newest published, then the
     other kinds the centre published (``правила 1/2``); empty while none is known."""
     parts = []
-    for kind in ("catalog", "rules", "layout"):
+    for kind in ("catalog", "rules", "layout", "plu"):
         applied = (store.get("ref") or {}).get(kind, {}).get("version")
         newest = published.get(kind)
         if applied is None and newest is None:
@@ -178,9 +180,12 @@ class ChainScreen(Screen[None]):
         return text.format(**kw) if kw else text
 
     def on_mount(self) -> None:
+        self.reload()
+        self.set_interval(self.refresh_s, self.reload)
+
+    def reload(self) -> None:
+        """Load now (a load still running is cancelled)."""
         self.run_worker(self.load(), exclusive=True, group=self.path)
-        self.set_interval(self.refresh_s, lambda: self.run_worker(
-            self.load(), exclusive=True, group=self.path))
 
     def action_back(self) -> None:
         if hasattr(self.app, "action_show"):
@@ -198,8 +203,10 @@ class ChainScreen(Screen[None]):
         if request is None:
             head.update(self.said("offline_hub"))
             return
+        params = self.params()
         try:
-            data = await request("GET", f"{PREFIX}{self.path}")
+            data = await request("GET", f"{PREFIX}{self.path}",
+                                 **({"params": params} if params else {}))
         except HubUnavailable:
             head.update(self.said("offline_hub"))
             return
@@ -208,6 +215,10 @@ class ChainScreen(Screen[None]):
             head.update(self.said(key, error=str(exc)))
             return
         self.show(data)
+
+    def params(self) -> dict[str, Any]:
+        """The query string of the next load (none by default)."""
+        return {}
 
     def show(self, data: dict[str, Any]) -> None:
         raise NotImplementedError

@@ -6,12 +6,14 @@ document's own time, when the centre applied it) and what the centre service las
 ``CHAIN``'s sources (JetStream's lag, i.e. messages still in the store's stream, and its
 last contact with the store), plus the alerts it raised; and the reference data: the newest
 version published per kind (``published``) and each store's applied one (``ref``).
+The centre's other console screens read here too: ``/backoffice`` (returns to review, stock)
+and ``/analysis?days=N`` (sales of the last N local days, ``analysis.overview``).
 """
 
 from __future__ import annotations
 
 import secrets as pysecrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +24,7 @@ from kassa_pos.chain.service import CENTRE, REACH_S, SourceState
 from kassa_pos.settings import PosSettings
 
 PREFIX = "/api/pos/chain/v1"
+MAX_DAYS = 92  # the analysis screen's longest period: a quarter of the day summaries
 
 
 def _iso(d: datetime | None) -> str | None:
@@ -69,7 +72,7 @@ async def stores(hub: Any) -> dict[str, Any]:
 def router(hub: Any) -> Any:
     from litestar import Router, get
     from litestar.connection import ASGIConnection
-    from litestar.exceptions import NotAuthorizedException
+    from litestar.exceptions import NotAuthorizedException, ValidationException
     from litestar.handlers import BaseRouteHandler
 
     def guard(conn: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -86,7 +89,13 @@ def router(hub: Any) -> Any:
     async def backoffice(store: str | None = None) -> dict[str, Any]:
         return await back_office(hub, store)
 
-    return Router(PREFIX, route_handlers=[list_stores, backoffice], guards=[guard])
+    @get("/analysis")
+    async def sales(days: int = 7) -> dict[str, Any]:
+        if not 1 <= days <= MAX_DAYS:
+            raise ValidationException(f"days must be 1 to {MAX_DAYS}")
+        return await analysis(hub, days)
+
+    return Router(PREFIX, route_handlers=[list_stores, backoffice, sales], guards=[guard])
 
 
 async def back_office(hub: Any, store: str | None = None) -> dict[str, Any]:
@@ -102,3 +111,23 @@ async def back_office(hub: Any, store: str | None = None) -> dict[str, Any]:
                            "at": _iso(c["updated_at"])} for c in found],
             "stock": {code: {item: format(q.normalize(), "f") for item, q in items.items()}
                       for code, items in levels.items()}}
+
+
+async def analysis(hub: Any, days: int = 7) -> dict[str, Any]:
+    """The console's analysis screen: the chain's sales over the last ``days`` local days,
+    today included (the hub's first site's time zone, as the reports' periods), by store
+    (with its name), local hour, department and the top 10 items (``analysis.overview``)."""
+    from kassa.reports.periods import day_start
+    from kassa.reports.service import site_tz
+
+    from kassa_pos.chain.analysis import overview
+
+    zone = site_tz(hub, None)
+    today = hub.clock.now().astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    async with hub.engine.connect() as conn:
+        data = await overview(conn, day_start(first, zone),
+                              day_start(today + timedelta(days=1), zone), zone)
+    for s in data["stores"]:
+        s["name"] = hub.site(s["store"]).name
+    return {"days": days, "first": first.isoformat(), "last": today.isoformat(), **data}
