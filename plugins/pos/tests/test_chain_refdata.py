@@ -128,6 +128,9 @@ class Msg:
     async def term(self) -> None:
         self.termed += 1
 
+    async def in_progress(self) -> None:
+        pass
+
 
 def msgs_of(pkg: Package, size: int) -> list[Msg]:
     parts = refdata_stream.split(pkg.encode(), size)

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import kassa_scales
 import pytest
 from kassa.errors import Permanent, RetryLater
-from kassa.model import Health
+from kassa.model import Health, PluItem
 from kassa.testing import ScaleContract, make_hub
 from kassa_scales import shtrih_print as sp
 from kassa_scales.label import LabelScale
@@ -183,3 +184,99 @@ async def make_label(tmp_path: Path) -> LabelScale:
 
 class TestLabelScaleContract(ScaleContract):
     make_device = staticmethod(make_label)
+
+
+# -- the core's neutral PluItem rows (the chain's plu package) -----------------------------
+
+def plu_items(n: int = 5) -> list[PluItem]:
+    return [PluItem(code=100 + i, name=f"Сыр {i}", price=80000 + i, tare=5,
+                    department="deli" if i % 2 else "meat") for i in range(n)]
+
+
+async def test_core_plu_items_become_the_scales_own_table(sim: ScaleSimulator,
+                                                          tmp_path: Path) -> None:
+    events: list[Any] = []
+    hub = type("H", (), {"emit": staticmethod(lambda e: _append(events, e))})()
+    scale = LabelScale(sim.settings(departments=["deli"], max_price=80002), hub=hub,
+                       data_dir=tmp_path)
+    await scale.start()
+    items = plu_items(5)  # deli: 101, 103 (too dear for this scale); meat: not its goods
+    r1 = await scale.upload(items, key="v1")
+    assert sorted(emu(sim).plus) == [101] and emu(sim).plus[101].tare == 5
+    assert (r1["sent"], r1["rejected"]) == (1, 1) and "цена 80003" in r1["rejects"]["103"]
+    assert scale.status().detail["plu_rejected"] == 1
+    assert scale.status().health is Health.OK  # what it holds is right; the rest is told
+    [told] = events
+    assert told.kind == "plu_rejected" and told.data["rejects"] == r1["rejects"]
+    assert "код 103" in told.reason
+    # the same rows as a PluTable: the old path, the same table, nothing sent again
+    same = table_for(items, scale.settings)
+    assert same.version == r1["version"]
+    assert (await scale.upload(same, key="v2"))["sent"] == 0
+    assert len({e.source_key for e in events}) == 1  # one alert per table version
+    await scale.stop()
+
+
+async def test_the_sites_label_scales_and_one_back_from_an_outage(tmp_path: Path) -> None:
+    from kassa.supervision import Backoff
+    from kassa_scales.sim import emulator_for
+
+    label = ScaleSimulator(LabelScaleEmulator(curve=Curve.steady(800)), name="label")
+    counter = ScaleSimulator(emulator_for("mtsics", Curve.steady(300)), name="counter")
+    await label.start()
+    await counter.start()
+    devices = [dict(s.fragment["scales"]["devices"][0]) | {"timeout": 0.3}
+               for s in (label, counter)]
+    cfg = {"sites": [{"code": "s1"}], "scales": {"devices": devices}}
+    try:
+        async with make_hub(cfg, tmp_path, plugins=[kassa_scales],
+                            backoff=Backoff(0.01, 0.05, device_poll=0.05)) as hub:
+            # the site names none: every installed scale that takes a PLU table
+            assert hub.devices.label_scales(site="s1") == ["label"]
+            await label.stop()  # switched off
+            with pytest.raises(RetryLater):
+                await hub.devices.upload(plu_items(2), key="plu:1:label", site="s1",
+                                         scale="label", request={"version": 1})
+            back = ScaleSimulator(label.emulator, name="label", port=label.port)
+            await back.start()
+            try:
+                with anyio.fail_after(5):
+                    while True:
+                        try:
+                            r = await hub.devices.upload(plu_items(2), key="plu:1:label",
+                                                         site="s1", scale="label",
+                                                         request={"version": 1})
+                            break
+                        except RetryLater:
+                            await anyio.sleep(0.05)
+                assert r["sent"] == 2 and sorted(emu(back).plus) == [100, 101]
+            finally:
+                await back.stop()
+    finally:
+        await counter.stop()
+
+
+async def test_an_upload_cut_off_midway_resumes_where_it_stopped(sim: ScaleSimulator,
+                                                                tmp_path: Path) -> None:
+    scale = LabelScale(sim.settings(), data_dir=tmp_path)
+    await scale.start()
+    wire = scale.call
+    written = 0
+    with anyio.CancelScope() as cut:  # as the device service's timeout cuts a long upload
+        async def call(cmd: int, params: bytes = b"") -> tuple[int, bytes]:
+            nonlocal written
+            answer = await wire(cmd, params)
+            written += cmd == sp.WRITE_PLU
+            if written == 3:
+                cut.cancel()
+            return answer
+
+        scale.call = call  # type: ignore[method-assign]
+        await scale.upload(plu_items(5), key="cut")
+    # three answered (kept); a fourth may have gone out unanswered: written again, harmless
+    assert cut.cancelled_caught and len(scale.state["plus"]) == 3
+    assert not scale.link.open  # its answer is not read as the next command's
+    scale.call = wire  # type: ignore[method-assign]
+    assert (await scale.upload(plu_items(5), key="again"))["sent"] == 2
+    assert sorted(emu(sim).plus) == [100, 101, 102, 103, 104]
+    await scale.stop()

@@ -3,6 +3,7 @@
 from kassa.model.device import (
     DeviceStatus,
     Health,
+    PluItem,
     PosEvent,
     PosEventKind,
     PosEventLine,
@@ -112,6 +113,7 @@ __all__ = [
     "PaymentStatus",
     "Period",
     "PlannedStatus",
+    "PluItem",
     "PosEvent",
     "PosEventKind",
     "PosEventLine",

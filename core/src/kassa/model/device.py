@@ -1,4 +1,5 @@
-"""Shop hardware values: device health, print jobs, weights, scans, POS events for video."""
+"""Shop hardware values: device health, print jobs, weights, scans, POS events for video,
+the weighed goods a label scale holds."""
 
 from __future__ import annotations
 
@@ -88,6 +89,36 @@ class Weight:
         return self.stable and not self.overload and not self.underload and self.value > 0
 
 
+# what every label scale's table shares: the item code is the 5 digits of the EAN-13 weight
+# barcode (PP CCCCC WWWWW K); shelf life (days), tare (grams) and group as a label prints them
+PLU_MAX_CODE, PLU_MAX_SHELF_LIFE, PLU_MAX_TARE, PLU_MAX_GROUP = 99999, 999, 9999, 999
+
+
+@frozen(kw_only=True)
+class PluItem:
+    """A weighed good for a label scale's PLU table, in no scale's protocol: a scale plugin
+    maps it to its own record with its own department / group filter and limits (what a
+    scale leaves out it reports). ``price`` kopecks a kilogram; ``plu`` the key on the scale
+    (default: ``code``); ``shelf_life`` days; ``tare`` grams; ``message`` and ``picture``
+    the numbers of a text and a picture stored on the scale (0: none)."""
+
+    code: int
+    name: str
+    price: int
+    plu: int | None = None
+    department: str = ""
+    group: int = 0
+    shelf_life: int = 0
+    tare: int = 0
+    message: int = 0
+    picture: int = 0
+
+    @property
+    def number(self) -> int:
+        """The PLU number on the scale."""
+        return self.plu if self.plu is not None else self.code
+
+
 class Symbology(StrEnum):
     EAN13 = "ean13"
     EAN8 = "ean8"
@@ -158,6 +189,7 @@ class PosEvent:
 __all__ = [
     "DeviceStatus",
     "Health",
+    "PluItem",
     "PosEvent",
     "PosEventKind",
     "PosEventLine",

@@ -51,6 +51,13 @@ class DeviceService(Service):
               name: str | None = None) -> tuple[str, Any]:
         return self.selection.pick("scale", site=site, station=station, name=name)
 
+    def label_scales(self, *, site: str) -> list[str]:
+        """The names of ``site``'s scales that take a PLU table (``upload``): the scales the
+        site names, else every installed one; each a valid ``upload(..., scale=name)``."""
+        return [n for n in self.selection.names("scale", site=site)
+                if callable(getattr(self.selection.pick("scale", site=site, name=n)[1],
+                                    "upload", None))]
+
     async def print(self, job: PrintJob, *, key: str, site: str, station: str | None = None,
                     printer: str | None = None) -> None:
         """Print ``job`` once per key. An unknown outcome is reconciled with the printer's

@@ -39,6 +39,16 @@ class Selection:
         self.settings = settings
         self.components = components
 
+    def names(self, concern: str, *, site: str) -> list[str]:
+        """Every installed ``concern`` component ``site`` may use, by name: the ones it
+        names in kassa.toml, else (it names none) every installed one, as ``pick`` lets a
+        caller name any of them then."""
+        _st_field, site_field, _title = _FIELDS[concern]
+        registry = self.components.get(concern, {})
+        s = self.settings.site(site)
+        allowed = _names(getattr(s, site_field)) if s is not None and site_field else []
+        return [n for n in allowed if n in registry] if allowed else list(registry)
+
     def pick(self, concern: str, *, site: str, station: str | None = None,
              name: str | None = None) -> tuple[str, Any]:
         """The (name, component) for ``concern`` at the site/station; UserError if none."""

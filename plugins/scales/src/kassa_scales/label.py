@@ -1,7 +1,9 @@
 """A Shtrih-Print label scale: weight at the counter, and its PLU table kept in step with the
 catalogue. An upload sends only the PLUs that changed since the table this scale last
 took (its per-PLU hashes and version are kept on disk, one file a scale), and answers
-``lookup(key)`` from that file, so a journaled upload retried under its key is a no-op."""
+``lookup(key)`` from that file, so a journaled upload retried under its key is a no-op.
+It takes a ``PluTable`` or the core's neutral ``PluItem`` rows (the chain's ``plu``
+package), which it makes its own table of (``plu.table_for``: its filter, its limits)."""
 
 from __future__ import annotations
 
@@ -11,23 +13,25 @@ import logging
 import os
 import struct
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kassa.errors import Permanent, RetryLater
-from kassa.model import DeviceStatus, Event, Health, Weight
+from kassa.model import DeviceStatus, Event, Health, PluItem, Weight
 
 from kassa_scales import shtrih_print as sp
 from kassa_scales.kinds import Kind
 from kassa_scales.link import Link
-from kassa_scales.plu import PluTable, plu_hash
+from kassa_scales.plu import PluTable, plu_hash, table_for
 from kassa_scales.reading import ProtocolError, Reading, to_weight
 from kassa_scales.settings import ScaleSettings
 from kassa_scales.texts import say
 
 log = logging.getLogger(__name__)
 KEEP_KEYS = 50  # upload results remembered for lookup
+KEEP_REJECTS = 50  # rejected items named in an upload's result (all are counted)
 
 
 class LabelScale:
@@ -48,6 +52,7 @@ class LabelScale:
         self.last_contact: datetime | None = None
         self.problem: str | None = None
         self.last_upload_error: str | None = None
+        self.last_rejected: dict[int, str] = {}  # the last table's items left off, why
         self.uploads = 0  # uploads that ran (a replayed key does not count)
         self.bytes_sent = 0
         self._lock = asyncio.Lock()
@@ -55,6 +60,9 @@ class LabelScale:
     # --- Device ---------------------------------------------------------------------------
     async def start(self) -> None:
         await self.link.connect()
+        # reached again: the last outage's reason no longer stands, or the hub's keeper,
+        # which restarts a scale until its status stops saying down, would never see it up
+        self.problem = None
 
     async def stop(self) -> None:
         await self.link.close()
@@ -65,6 +73,7 @@ class LabelScale:
                   "plu_count": len(self.state.get("plus", {})),
                   "uploaded_at": self.state.get("uploaded_at"),
                   "last_upload_error": self.last_upload_error,
+                  "plu_rejected": len(self.last_rejected),
                   "last_contact": self.last_contact.isoformat() if self.last_contact else None}
         if self.problem:
             return DeviceStatus(health=Health.DOWN, message=self.problem, detail=detail)
@@ -97,11 +106,18 @@ class LabelScale:
         result = self.state.get("keys", {}).get(key)
         return dict(result) if result is not None else None
 
-    async def upload(self, table: PluTable, key: str, *, full: bool = False) -> dict[str, Any]:
-        """Make the scale hold ``table``: only changed PLUs (or, ``full``, clear and all)."""
+    async def upload(self, table: PluTable | Sequence[PluItem], key: str, *,
+                     full: bool = False) -> dict[str, Any]:
+        """Make the scale hold ``table``: only changed PLUs (or, ``full``, clear and all).
+        Core ``PluItem`` rows become this scale's table first; the items it leaves out
+        (``table.rejected``) are in the result (``rejected``: how many, ``rejects``: code ->
+        reason) and raise one ``plu_rejected`` event per table version."""
         done = await self.lookup(key)
         if done is not None:
             return done  # the far end's record: the journal's retry after a lost answer
+        if not isinstance(table, PluTable):
+            table = table_for(table, self.settings)
+        await self._rejected(table)
         pwd = sp.password(self.settings.password)
         have: dict[str, str] = {} if full else dict(self.state.get("plus", {}))
         want = {str(n): h for n, h in table.hashes().items()}
@@ -132,9 +148,13 @@ class LabelScale:
             self._save(plus=have, version=None)  # the next diff resumes from here
             await self._upload_failed(str(exc))
             raise
+        except BaseException:  # cut off (the device service's timeout): resume from here too
+            self._save(plus=have, version=None)
+            raise
         self.uploads += 1
         result = {"version": table.version, "sent": sent, "deleted": deleted, "full": full,
                   "bytes": self.bytes_sent - before, "rejected": len(table.rejected),
+                  "rejects": {str(c): r for c, r in list(table.rejected.items())[:KEEP_REJECTS]},
                   "failed": len(failed)}
         if failed:
             self._save(plus=have, version=None)
@@ -153,6 +173,30 @@ class LabelScale:
         if error:
             raise RetryLater(say("scales.refused", self.settings.locale, name=self.name,
                                  reason=sp.ERRORS.get(error, f"ошибка {error}")))
+
+    async def _rejected(self, table: PluTable) -> None:
+        """The items this scale cannot hold: kept for ``status()``, logged and told once
+        per table version (the event log drops the repeat of a retried upload)."""
+        self.last_rejected = dict(table.rejected)
+        if not table.rejected:
+            return
+        code, reason = next(iter(table.rejected.items()))
+        text = say("scales.rejected", self.settings.locale, name=self.name,
+                   n=len(table.rejected), code=code, reason=reason)
+        log.warning("label scale %s: %s", self.name, text)
+        if self.emit is None:
+            return
+        s = self.settings
+        try:
+            await self.emit(Event.of(
+                site=s.site or "-", kind=Kind.PLU_REJECTED, station=s.station or None,
+                occurred_at=datetime.now(UTC), reason=text,
+                source_key=f"plu-rejected:{self.name}:{table.version}",
+                data={"scale": self.name, "version": table.version,
+                      "rejects": {str(c): r for c, r in
+                                  list(table.rejected.items())[:KEEP_REJECTS]}}))
+        except Exception:
+            log.exception("scale %s: could not emit %s", self.name, Kind.PLU_REJECTED)
 
     async def _upload_failed(self, reason: str) -> None:
         self.last_upload_error = say("scales.upload_failed", self.settings.locale,
@@ -192,6 +236,9 @@ class LabelScale:
                 raise await self._down("scales.garbage", exc) from exc
             except (OSError, TimeoutError, ConnectionError) as exc:
                 raise await self._down("scales.unreachable", exc) from exc
+            except asyncio.CancelledError:  # cut off between request and answer
+                self.link.abort()
+                raise
         self.bytes_sent += len(request)
         self.last_contact = datetime.now(UTC)
         self.problem = None

@@ -37,6 +37,13 @@ class Link:
             except (OSError, TimeoutError, asyncio.CancelledError):
                 pass
 
+    def abort(self) -> None:
+        """Drop the connection now, without waiting: a call cut off midway leaves its answer
+        unread, which the next call must not take for its own (a new link starts clean)."""
+        writer, self.reader, self.writer = self.writer, None, None
+        if writer is not None:
+            writer.close()
+
     def _streams(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self.reader is None or self.writer is None:
             raise ConnectionError("not connected")

@@ -1,5 +1,6 @@
 """From a catalogue to one scale's PLU table: validation, department / group distribution,
-and the per-PLU hashes a DIFF upload compares."""
+and the per-PLU hashes a DIFF upload compares. The catalogue is ``CatalogueItem`` rows or
+the core's neutral ``kassa.model.PluItem`` (what the chain's ``plu`` package carries)."""
 
 from __future__ import annotations
 
@@ -8,32 +9,26 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from attrs import field, frozen
+from kassa.model import PluItem
+from kassa.model.device import PLU_MAX_CODE as MAX_CODE
+from kassa.model.device import PLU_MAX_GROUP as MAX_GROUP
+from kassa.model.device import PLU_MAX_SHELF_LIFE as MAX_SHELF_LIFE
+from kassa.model.device import PLU_MAX_TARE as MAX_TARE
 
 from kassa_scales import shtrih_print as sp
 from kassa_scales.settings import ScaleSettings
 
-MAX_CODE = 99999  # the item code is 5 digits of the EAN-13 weight barcode (PP CCCCC WWWWW K)
-MAX_SHELF_LIFE, MAX_TARE, MAX_GROUP = 999, 9999, 999
+MAX_MESSAGE, MAX_PICTURE = 0xFFFF, 0xFF  # the record's u16 and u8 (shtrih_print.RECORD)
 
 
-@frozen(kw_only=True)
-class CatalogueItem:
-    """A weighed good as the back office knows it; ``price`` kopecks a kilogram."""
+# a weighed good as the back office knows it: the core's neutral row (``price`` kopecks a
+# kilogram, ``plu`` the key on the scale, default the code), what the chain's package carries
+CatalogueItem = PluItem
 
-    code: int
-    name: str
-    price: int
-    plu: int | None = None  # the key on the scale; default: the code
-    department: str = ""
-    group: int = 0
-    shelf_life: int = 0
-    tare: int = 0
-    message: int = 0
-    picture: int = 0
 
-    @classmethod
-    def of(cls, raw: Mapping[str, Any]) -> CatalogueItem:
-        return cls(**dict(raw))
+def item_of(raw: Mapping[str, Any] | PluItem) -> PluItem:
+    """A catalogue row from a mapping of its fields (or the row itself)."""
+    return raw if isinstance(raw, PluItem) else PluItem(**dict(raw))
 
 
 @frozen(kw_only=True)
@@ -97,6 +92,10 @@ def check(item: CatalogueItem, s: ScaleSettings) -> str | None:
         return f"тара {item.tare} г вне 0..{MAX_TARE}"
     if not 0 <= item.group <= MAX_GROUP:
         return f"группа {item.group} вне 0..{MAX_GROUP}"
+    if not 0 <= item.message <= MAX_MESSAGE:
+        return f"номер сообщения {item.message} вне 0..{MAX_MESSAGE}"
+    if not 0 <= item.picture <= MAX_PICTURE:
+        return f"номер картинки {item.picture} вне 0..{MAX_PICTURE}"
     return None
 
 
@@ -107,10 +106,13 @@ def serves(item: CatalogueItem, s: ScaleSettings) -> bool:
     return not s.groups or item.group in s.groups
 
 
-def table_for(items: Iterable[CatalogueItem], s: ScaleSettings) -> PluTable:
+def table_for(items: Iterable[PluItem], s: ScaleSettings) -> PluTable:
+    """What scale ``s`` should hold of ``items``: its departments' and groups' goods that
+    pass ``check``; the others of them in ``rejected``."""
     plus: dict[int, sp.Plu] = {}
     rejected: dict[int, str] = {}
-    for item in items:
+    for raw in items:
+        item = item_of(raw)
         if not serves(item, s):
             continue
         reason = check(item, s)

@@ -12,6 +12,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "scales.refused": "Весы «{name}» отказали: {reason}.",
         "scales.bad_plu": "PLU {plu} не загружен в весы: {reason}.",
         "scales.upload_failed": "Товары не загружены в весы «{name}»: {reason}.",
+        "scales.rejected": "Весам «{name}» не подходят товаров: {n} (первый — код {code}:"
+                           " {reason}).",
     },
     "en": {
         "scales.unreachable": "Scale '{name}' ({where}) does not answer: {reason}.",
@@ -20,6 +22,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "scales.refused": "Scale '{name}' refused: {reason}.",
         "scales.bad_plu": "PLU {plu} was not uploaded to the scale: {reason}.",
         "scales.upload_failed": "The items were not uploaded to scale '{name}': {reason}.",
+        "scales.rejected": "Items scale '{name}' cannot hold: {n} (the first, code {code}:"
+                           " {reason}).",
     },
 }
 

@@ -15,6 +15,7 @@ _TEXTS = {
            "published": "{what} версии {version} отправлен магазинам {stores} "
                         "(частей на магазин: {parts})",
            "catalog": "каталог", "rules": "пакет правил", "layout": "раскладка касс",
+           "plu": "таблица PLU весов",
            "no_stock": "остатков нет: магазины ещё не прислали документов",
            "ref_sent": "магазину {code} отправлено: {what} (ждут в POS_REF до его запуска)",
            "ref_none": "ничего: центр ещё не публиковал справочники",
@@ -30,6 +31,7 @@ _TEXTS = {
            "published": "{what} version {version} sent to stores {stores} "
                         "(parts per store: {parts})",
            "catalog": "catalog", "rules": "rules package", "layout": "till layout",
+           "plu": "label scales' PLU table",
            "no_stock": "no stock: the stores have sent no documents yet",
            "ref_sent": "sent to store {code}: {what} (waiting in POS_REF until it starts)",
            "ref_none": "nothing: the centre has not published reference data yet",
@@ -89,10 +91,13 @@ def group() -> click.Group:
                   help="kassa.toml центра / the centre's kassa.toml")
     @click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
     @click.option("--kind", default="catalog", show_default=True,
-                  type=click.Choice(["catalog", "rules", "layout"]),
+                  type=click.Choice(["catalog", "rules", "layout", "plu"]),
                   help="rules: TOML/JSON с ключами staff, rights, manual_discount_limit, "
                        "void_needs_manager, discounts, messages; layout: файл раскладки "
-                       "кассы / a rules table with those keys; a till layout file")
+                       "кассы; plu: JSON/TOML с товарами весов (items: code, name, price "
+                       "коп./кг, plu, department, group, shelf_life, tare, message, "
+                       "picture) / a rules table with those keys; a till layout file; the "
+                       "label scales' weighed goods")
     def publish(file: Path, stores: tuple[str, ...], config: str | None, locale: str,
                 kind: str) -> None:
         publish_file(file, list(stores), config, locale, kind=kind)
@@ -221,7 +226,7 @@ def publish_file(file: Path, stores: list[str], config: str | None, locale: str,
     from kassa.cli import load_settings
     from kassa.errors import UserError
 
-    from kassa_pos.chain import refdata_stream
+    from kassa_pos.chain import plu, refdata_stream
     from kassa_pos.chain.refdata import RefusedPackage, parse_layout, parse_rules, validate
     from kassa_pos.chain.service import connect, link_errors, safe_url
     from kassa_pos.cli import CliHub
@@ -238,6 +243,8 @@ def publish_file(file: Path, stores: list[str], config: str | None, locale: str,
         elif kind == "layout":
             data = {"text": file.read_text(encoding="utf-8")}
             parse_layout(data, locale)
+        elif kind == "plu":
+            data = plu.read(file, locale)
         else:
             data = read_file(file)
             validate(data, locale)

@@ -1,6 +1,8 @@
 """Reference data down to the stores: versioned FULL packages of the catalog and price lists,
-and of the store's rules (``rules``: staff and their rights, discount limits, discount and
-promotion rules; what ``[pos]`` holds of them is replaced by the applied package).
+of the store's rules (``rules``: staff and their rights, discount limits, discount and
+promotion rules; what ``[pos]`` holds of them is replaced by the applied package), of the
+tills' layout (``layout``) and of the label scales' PLU table (``plu``: ``chain/plu.py``;
+loaded into the scales after the apply by ``chain/plu_upload.py``).
 
 The centre checks a file (``check``), gives it the next version of its kind in
 ``pos_ref_package`` (``assign``, one transaction) and publishes it (``refdata_stream``);
@@ -28,8 +30,9 @@ from kassa_pos.engine.catalog_import import CatalogData, ImportReport, Reject, c
 CATALOG = "catalog"
 RULES = "rules"
 LAYOUT = "layout"  # the tills' layout file (keys, quick items, the scanner's timing)
-KINDS = (CATALOG, RULES, LAYOUT)  # PLU tables, clients: not yet
-BODY_KINDS = (RULES, LAYOUT)  # packages whose body is kept whole (not rows to import)
+PLU = "plu"  # the weighed goods of the store's label scales (kassa.model.PluItem rows)
+KINDS = (CATALOG, RULES, LAYOUT, PLU)  # clients: not yet
+BODY_KINDS = (RULES, LAYOUT, PLU)  # packages whose body is kept whole (not rows to import)
 # what a rules package may carry: keys of ``[pos]`` (kassa_pos.settings.PosSettings)
 RULE_KEYS = ("staff", "rights", "manual_discount_limit", "void_needs_manager", "discounts",
              "messages")
@@ -153,6 +156,10 @@ def check_body(kind: str, body: Mapping[str, Any], locale: str = "ru") -> None:
     """A body kind's package checked as its store will apply it (``RefusedPackage``)."""
     if kind == LAYOUT:
         parse_layout(body, locale)
+    elif kind == PLU:
+        from kassa_pos.chain.plu import items_of
+
+        items_of(body, locale)
     else:
         parse_rules(body, locale)
 

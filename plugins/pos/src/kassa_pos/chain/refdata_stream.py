@@ -27,6 +27,7 @@ from kassa_pos.chain.config import check_code
 from kassa_pos.chain.refdata import (
     CATALOG,
     LAYOUT,
+    PLU,
     RULES,
     Package,
     RefusedPackage,
@@ -280,6 +281,9 @@ class RefConsumer:
         self.hub.state(OWNER).update(kind=pkg.kind, version=pkg.version, error="", at=now)
         if pkg.kind == LAYOUT:  # the tills take it at their next start
             log.info("chain: store %s applied layout package %d", self.code, pkg.version)
+        elif pkg.kind == PLU:  # on_applied wakes the store's PluLoader: into the scales
+            log.info("chain: store %s applied PLU package %d (%d items)", self.code,
+                     pkg.version, len(pkg.body.get("items") or ()))
         elif pkg.kind == RULES:  # the body names people and PINs: never logged
             log.info("chain: store %s applied rules package %d (%s)", self.code,
                      pkg.version, ", ".join(sorted(pkg.body)))

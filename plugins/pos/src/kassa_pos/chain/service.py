@@ -10,7 +10,9 @@ and the tills go on).
   every ``interval`` seconds it also runs unasked (a write without an event; the retry while
   the store's NATS is down). Polling alone would either lag or cost a round a second.
   A store that knows its centre (``central`` set) also runs ``refdata_stream.RefConsumer``
-  beside the rounds: the centre's reference packages (catalog, prices) applied and acked.
+  beside the rounds: the centre's reference packages (catalog, prices) applied and acked;
+  and every store runs ``plu_upload.PluLoader``: the applied PLU table into its label
+  scales, at start, after each applied package and every ``interval`` until each took it.
 - The **centre** (``centre = true``): keeps ``CHAIN`` sourcing every store's stream
   (``ingest.ensure_streams``), consumes it with a durable pull consumer, applies each document
   with ``ingest.apply`` in its own transaction and acks after the commit; every few seconds it
@@ -144,17 +146,25 @@ class StoreService:
         self.rounds = 0  # finished rounds, whatever their outcome (tests wait on it)
         self._nc: Any = None
         self._js: Any = None
+        from kassa_pos.chain.plu_upload import PluLoader
         from kassa_pos.chain.refdata_stream import RefConsumer
 
+        self.plu = PluLoader(hub, site=site, interval=cfg.interval)
         # its own connection: the centre out of reach must not look like the store's NATS
-        # down to the till; an applied package wakes the round, which sends its version up
+        # down to the till; an applied package wakes the round, which sends its version up,
+        # and the PLU loader (a plu package goes into the label scales)
         self.refs = RefConsumer(hub, code=self.code, url=cfg.nats, connect=connect,
-                                on_applied=lambda: self.wake.set())
+                                on_applied=self._applied)
+
+    def _applied(self) -> None:
+        self.wake.set()
+        self.plu.wake.set()
 
     async def run(self) -> None:
         listen = getattr(self.hub, "listen", None)
         queue = listen() if listen is not None else None
         jobs = [self._rounds] if queue is None else [self._rounds, partial(self._hear, queue)]
+        jobs.append(self.plu.run)
         if self.cfg.central:
             jobs.append(self.refs.run)
         try:
