@@ -181,6 +181,18 @@ async def test_example_register_console(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out == "ok\n"
 
 
+def test_example_register_demos(tmp_path, monkeypatch):
+    import kassa.plugins
+    from click.testing import CliRunner
+    from kassa.cli import cli
+
+    mod = load("register_demos", tmp_path, monkeypatch)
+    plugins = Plugins(new_manager(entry_points=False, extra=[mod]))
+    monkeypatch.setattr(kassa.plugins, "get_plugins", lambda: plugins)
+    out = CliRunner().invoke(cli, ["demo", "--door", "--guests", "5", "--headless"])
+    assert out.exit_code == 0 and out.output == "5 guests came in\n", out.output
+
+
 async def test_example_register_simulators(tmp_path, monkeypatch):
     mod = load("register_simulators", tmp_path, monkeypatch)
     sims: list[Any] = await Plugins(new_manager(entry_points=False,

@@ -165,6 +165,41 @@ def test_hook_register_console():
     assert facade().console() is None  # none installed: kassa run --console says what to add
 
 
+def test_hook_register_demos(monkeypatch):
+    import kassa.plugins
+    from kassa.cli import cli
+
+    seen: list[tuple[str, ...]] = []
+
+    @click.command("acme")
+    @click.option("--size", default=1)
+    @click.option("--headless", is_flag=True)
+    @click.option("--seconds", default=5.0)
+    def acme(size, headless, seconds):
+        seen.append((str(size), str(headless), str(seconds)))
+
+    class Demo:
+        name = "acme"
+
+        def command(self):
+            return acme
+
+    class P:
+        @hookimpl
+        def register_demos(self):
+            return [Demo()]
+
+    monkeypatch.setattr(kassa.plugins, "get_plugins", lambda: facade(P()))
+    # the demo's own options, and the common ones given before or after the flag
+    out = CliRunner().invoke(cli, ["demo", "--headless", "--acme", "--size", "3"])
+    assert out.exit_code == 0, out.output
+    out = CliRunner().invoke(cli, ["demo", "--acme", "--seconds", "9"])
+    assert out.exit_code == 0, out.output
+    assert seen == [("3", "True", "5.0"), ("1", "False", "9.0")]
+    out = CliRunner().invoke(cli, ["demo", "--nope"])
+    assert out.exit_code == 2 and "'--nope' is not a demo (named demos: --acme)" in out.output
+
+
 async def test_hook_register_simulators():
     class Sim:
         name = "acme-sim"

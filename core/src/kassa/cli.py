@@ -316,7 +316,7 @@ def chats_link(config: str | None, site: str | None, owners: bool, hours: int) -
         click.echo(f"{channel}: {link}")
 
 
-@cli.command()
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--headless", is_flag=True, help="No console: run, then print a summary.")
 @click.option("--seconds", default=20.0, show_default=True,
               help="How long a headless demo runs (simulated day is accelerated).")
@@ -325,12 +325,17 @@ def chats_link(config: str | None, site: str | None, owners: bool, hours: int) -
               help="Simulated seconds per second (default 600; headless: the day ends in time).")
 @click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
 @click.option("-v", "--verbose", is_flag=True)
-def demo(headless: bool, seconds: float, sites: int, speed: float | None, locale: str,
-         verbose: bool) -> None:
-    """A simulated restaurant chain through the real hub, with the console attached."""
+@click.pass_context
+def demo(ctx: click.Context, headless: bool, seconds: float, sites: int, speed: float | None,
+         locale: str, verbose: bool) -> None:
+    """A simulated restaurant chain through the real hub, with the console attached.
+    A plugin's named demo: kassa demo --<name> [its options] (kassa demo --chain)."""
     import anyio
 
     from kassa.demo import DemoOptions, run_demo
+
+    if ctx.args:
+        named_demo(ctx, list(ctx.args))
 
     if headless or verbose:
         setup_logging(verbose)
@@ -338,6 +343,28 @@ def demo(headless: bool, seconds: float, sites: int, speed: float | None, locale
                        locale=locale)
     code = anyio.run(run_demo, opts)
     sys.exit(code)
+
+
+def named_demo(ctx: click.Context, args: list[str]) -> None:
+    """``kassa demo --<name> ...``: the plugin demo of that name, given the rest of the
+    arguments and the common options the user typed."""
+    from click.core import ParameterSource
+
+    from kassa.plugins import get_plugins
+
+    flag, rest = args[0], args[1:]
+    demos = {d.name: d for d in get_plugins().demos()}
+    name = flag[2:] if flag.startswith("--") else ""
+    if name not in demos:
+        known = ", ".join(f"--{n}" for n in sorted(demos)) or "none is installed"
+        fail(click.UsageError(f"{flag!r} is not a demo (named demos: {known})"))
+    passed: list[str] = []
+    for opt, value in (("headless", "--headless"), ("seconds", "--seconds"),
+                       ("locale", "--locale"), ("verbose", "--verbose")):
+        if ctx.get_parameter_source(opt) is not ParameterSource.COMMANDLINE:
+            continue
+        passed += [value] if isinstance(ctx.params[opt], bool) else [value, str(ctx.params[opt])]
+    demos[name].command().main(args=[*rest, *passed], prog_name=f"kassa demo {flag}")
 
 
 cli.add_command(fiscal)

@@ -31,6 +31,7 @@ CONCERNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "register_fiscal_devices": ("fiscal", ("FiscalDevice",)),
     "register_devices": ("devices", ("Device",)),
     "register_simulators": ("app", ("Simulator",)),
+    "register_demos": ("app", ("Demo",)),
     "register_console_panels": ("app", ("ConsolePanel",)),
     "register_console": ("app", ("Console",)),
     "register_till_conditions": ("retail", ("TillCondition",)),
@@ -42,7 +43,8 @@ CONCERNS: dict[str, tuple[str, tuple[str, ...]]] = {
 SYNC_ONLY = ("register_settings", "register_cli_commands", "register_commands",
              "register_reports", "register_console_panels", "format_message",
              "register_event_kinds", "register_migrations", "register_console",
-             "register_texts", "register_till_conditions", "register_exchange_formats")
+             "register_texts", "register_till_conditions", "register_exchange_formats",
+             "register_demos")
 
 _NOT_MEMBERS = frozenset({"__init__", "__new__", "__init_subclass__", "__subclasshook__",
                           "__class_getitem__", "__slots__", "__weakref__", "__dict__",

@@ -34,6 +34,13 @@ class DemoOptions:
     # a plugin's own terminal app instead of the console (``kassa pos till --demo``): run
     # in the hub's loop; the demo ends when it returns
     attach: Callable[[Hub], Awaitable[None]] | None = None
+    # a plugin's demo assembling a part of the whole (a chain's store process): only the
+    # simulators of these names (None: all), these shop and restaurant sites (None: the
+    # defaults), and a config fragment merged over theirs
+    only: tuple[str, ...] | None = None
+    shops: list[str] | None = None
+    restaurants: list[str] | None = None
+    config: Mapping[str, Any] = attrs.Factory(dict)
 
 
 @attrs.define
@@ -103,13 +110,15 @@ async def run_demo(opts: DemoOptions) -> int:
         print("The console is not installed: pip install kassa-console "
               "(or run kassa demo --headless).")
         return 1
-    codes = list(SITE_CODES[: max(1, min(opts.sites, len(SITE_CODES)))])
+    codes = list(SITE_CODES[: max(1, min(opts.sites, len(SITE_CODES)))]) \
+        if opts.restaurants is None else list(opts.restaurants)
     speed = opts.speed or (max(600.0, BUSINESS_DAY_S / max(opts.seconds * 0.6, 1.0))
                            if opts.headless else 600.0)
     demo_settings = DemoSettings(sites=codes, site_count=len(codes), speed=speed,
                                  seed=opts.seed, locale=opts.locale,
-                                 shops=list(SHOP_CODES))
-    sims = await plugins.simulators(demo_settings)
+                                 shops=list(SHOP_CODES if opts.shops is None else opts.shops))
+    sims = [s for s in await plugins.simulators(demo_settings)
+            if opts.only is None or s.name in opts.only]
     if not sims:
         print("No simulators are installed: install kassa-rkeeper and a messenger plugin.")
         return 1
@@ -126,6 +135,7 @@ async def run_demo(opts: DemoOptions) -> int:
             fragment = await sim.start()
             started.append(sim)
             config = merge(config, fragment)
+        config = merge(config, opts.config)
         with_reports(config, plugins.reports())
         settings = parse(merge_sites(config), sections=plugins.settings_sections(),
                          file="demo")

@@ -30,7 +30,7 @@ from kassa.plugin_manager import DEFAULT_PLUGINS, new_manager
 if TYPE_CHECKING:
     import click
 
-    from kassa.hookspecs.app import Console, ConsolePanel, HubAPI, Simulator
+    from kassa.hookspecs.app import Console, ConsolePanel, Demo, HubAPI, Simulator
     from kassa.hookspecs.devices import Device
     from kassa.hookspecs.events import EventSource
     from kassa.hookspecs.exchange import ExchangeFormat
@@ -252,6 +252,10 @@ class Plugins:
     def texts(self) -> list[tuple[str, Any]]:
         """(plugin, {locale: {key: text}}) from ``register_texts``, in registration order."""
         return list(reversed(self._sync("register_texts")))
+
+    def demos(self) -> list[Demo]:
+        """The named demos (``kassa demo --<name>``) the plugins offer."""
+        return self._sync_components("register_demos")
 
     async def simulators(self, settings: Any) -> list[Simulator]:
         return await self._components("register_simulators", settings=settings)

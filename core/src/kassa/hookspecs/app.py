@@ -257,6 +257,26 @@ def register_console() -> Console | None:
     ``kassa-console`` (``kassa demo --headless`` needs no console). Sync only."""
 
 
+@runtime_checkable
+class Demo(Protocol):
+    """A named demo beside the restaurant one: ``kassa demo --<name> [its options]`` runs
+    ``command()``, with ``--headless``, ``--seconds``, ``--locale`` and ``-v`` passed on when
+    given (the command declares them)."""
+
+    name: str  # the flag: "chain" is ``kassa demo --chain``
+
+    def command(self) -> click.Command:
+        """The demo's click command (build it here, import what it needs inside)."""
+        ...
+
+
+@hookspec
+def register_demos() -> Sequence[Demo]:
+    """Called by ``kassa demo --<name>``. Return named demos (a chain of store processes,
+    say) that need more than ``register_simulators`` gives; each is checked against
+    ``Demo``. Sync only."""
+
+
 @hookspec
 def register_simulators(settings: Any) -> Sequence[Simulator]:
     """Called by ``kassa demo`` and tests. Return simulators of the external systems this

@@ -51,6 +51,13 @@ def register_cli_commands(cli: Any) -> None:
 
 
 @hookimpl
+def register_demos() -> Sequence[Any]:
+    from kassa_pos.chain.demo import ChainDemo
+
+    return [ChainDemo()]
+
+
+@hookimpl
 def register_simulators(settings: Any) -> Sequence[Any]:
     from kassa_pos.sim import simulators
 

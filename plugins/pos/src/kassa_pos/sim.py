@@ -23,6 +23,7 @@ import random
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -200,6 +201,11 @@ class Shop:
         return cls(hub, cfg, tills, tally)
 
     @property
+    def closed(self) -> bool:
+        """Past ``[pos_demo] close_at``: no more shoppers."""
+        return bool(self.cfg.close_at) and time.time() >= self.cfg.close_at
+
+    @property
     def gap(self) -> float:
         """Real seconds between shoppers (see ``ShopSettings``)."""
         return max(self.cfg.arrival_s / self.cfg.speed, 1.0 / self.cfg.pace)
@@ -209,7 +215,7 @@ class Shop:
             if await till.shifts.current(self.site, till.name) is None:
                 await till.open_shift(self.cashier[till.name], float_=500000)
         n = 0
-        while not self.cfg.shoppers or n < self.cfg.shoppers:
+        while (not self.cfg.shoppers or n < self.cfg.shoppers) and not self.closed:
             n += 1
             till = self.tills[n % len(self.tills)]
             try:

@@ -25,6 +25,9 @@ class ShopSettings:
     # the bonus demo publishes it); empty: no shopper pays with points
     bonus_cards: str = ""
     shoppers: int = 0  # stop after this many (tests); 0: until the hub stops
+    # the shop closes at this wall-clock time (epoch seconds; 0: never): the chain demo stops
+    # its stores' sales at one moment and then waits for the centre to catch up
+    close_at: float = 0.0
     # the tills the shoppers queue at; empty: every till of [pos] (`kassa pos till --demo`
     # leaves one to the person at the keyboard)
     tills: list[str] = field(factory=list)
