@@ -129,6 +129,17 @@ class ChainOptions:
     work_dir: Path | None = None  # None: a temporary folder, removed at the end
 
 
+def die_with_parent() -> None:
+    """In a child before exec: SIGTERM when the demo dies, however (Linux's
+    PR_SET_PDEATHSIG), so no store or NATS server outlives a killed demo."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the demo's finally stops them
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -157,7 +168,8 @@ class NatsServer:
     def launch(self) -> None:
         log_file = self.conf.with_suffix(".log")
         self.proc = subprocess.Popen(["nats-server", "-c", str(self.conf), "-l", str(log_file)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=die_with_parent)
 
     async def start(self) -> None:
         self.launch()
@@ -190,7 +202,8 @@ class StoreProc:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kassa_pos.chain.demo_store", str(self.folder), self.code,
              self.name, f"{close_at:.3f}", locale, str(seed), str(PACE)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=die_with_parent)
         out.close()
 
     def stop(self) -> None:
