@@ -124,7 +124,7 @@ class ChainOptions:
     seconds: float = 60.0
     locale: str = "ru"
     cut_after: float | None = None  # None: a third of the run (headless) or 30 s
-    cut_for: float | None = None  # None: a third of the run, at least 15 s (headless) or 30 s
+    cut_for: float | None = None  # None: a third of the run, at least 20 s (headless) or 30 s
     catch_up_s: float = 120.0
     work_dir: Path | None = None  # None: a temporary folder, removed at the end
 
@@ -426,7 +426,7 @@ async def _run(o: ChainOptions, hub: Any, procs: list[StoreProc], close_at: floa
     third = o.seconds / 3 if o.headless else 30.0
     cut_after = third if o.cut_after is None else o.cut_after
     # long enough for the centre's site_offline (offline_after = 10 s) and then site_online
-    cut_for = max(third, 15.0) if o.cut_for is None else o.cut_for
+    cut_for = max(third, 20.0) if o.cut_for is None else o.cut_for
     cut = procs[CUT % len(procs)]
 
     async def cut_and_restore() -> None:
