@@ -15,7 +15,7 @@ _TEXTS = {
            "published": "{what} версии {version} отправлен магазинам {stores} "
                         "(частей на магазин: {parts})",
            "catalog": "каталог", "rules": "пакет правил", "layout": "раскладка касс",
-           "plu": "таблица PLU весов",
+           "plu": "таблица PLU весов", "clients": "справочник клиентов",
            "no_stock": "остатков нет: магазины ещё не прислали документов",
            "ref_sent": "магазину {code} отправлено: {what} (ждут в POS_REF до его запуска)",
            "ref_none": "ничего: центр ещё не публиковал справочники",
@@ -31,7 +31,7 @@ _TEXTS = {
            "published": "{what} version {version} sent to stores {stores} "
                         "(parts per store: {parts})",
            "catalog": "catalog", "rules": "rules package", "layout": "till layout",
-           "plu": "label scales' PLU table",
+           "plu": "label scales' PLU table", "clients": "client register",
            "no_stock": "no stock: the stores have sent no documents yet",
            "ref_sent": "sent to store {code}: {what} (waiting in POS_REF until it starts)",
            "ref_none": "nothing: the centre has not published reference data yet",
@@ -91,13 +91,14 @@ def group() -> click.Group:
                   help="kassa.toml центра / the centre's kassa.toml")
     @click.option("--locale", default="ru", type=click.Choice(["ru", "en"]))
     @click.option("--kind", default="catalog", show_default=True,
-                  type=click.Choice(["catalog", "rules", "layout", "plu"]),
+                  type=click.Choice(["catalog", "rules", "layout", "plu", "clients"]),
                   help="rules: TOML/JSON с ключами staff, rights, manual_discount_limit, "
                        "void_needs_manager, discounts, messages; layout: файл раскладки "
                        "кассы; plu: JSON/TOML с товарами весов (items: code, name, price "
                        "коп./кг, plu, department, group, shelf_life, tare, message, "
-                       "picture) / a rules table with those keys; a till layout file; the "
-                       "label scales' weighed goods")
+                       "picture); clients: JSON/CSV с картами (card, guest, name, groups, "
+                       "birthday, blocked) / a rules table with those keys; a till layout "
+                       "file; the label scales' weighed goods; the chain's client cards")
     def publish(file: Path, stores: tuple[str, ...], config: str | None, locale: str,
                 kind: str) -> None:
         publish_file(file, list(stores), config, locale, kind=kind)
@@ -226,7 +227,7 @@ def publish_file(file: Path, stores: list[str], config: str | None, locale: str,
     from kassa.cli import load_settings
     from kassa.errors import UserError
 
-    from kassa_pos.chain import plu, refdata_stream
+    from kassa_pos.chain import clients, plu, refdata_stream
     from kassa_pos.chain.refdata import RefusedPackage, parse_layout, parse_rules, validate
     from kassa_pos.chain.service import connect, link_errors, safe_url
     from kassa_pos.cli import CliHub
@@ -245,6 +246,8 @@ def publish_file(file: Path, stores: list[str], config: str | None, locale: str,
             parse_layout(data, locale)
         elif kind == "plu":
             data = plu.read(file, locale)
+        elif kind == "clients":
+            data = clients.read(file, locale)
         else:
             data = read_file(file)
             validate(data, locale)

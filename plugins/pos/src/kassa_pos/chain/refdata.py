@@ -1,8 +1,10 @@
 """Reference data down to the stores: versioned FULL packages of the catalog and price lists,
 of the store's rules (``rules``: staff and their rights, discount limits, discount and
 promotion rules; what ``[pos]`` holds of them is replaced by the applied package), of the
-tills' layout (``layout``) and of the label scales' PLU table (``plu``: ``chain/plu.py``;
-loaded into the scales after the apply by ``chain/plu_upload.py``).
+tills' layout (``layout``), of the label scales' PLU table (``plu``: ``chain/plu.py``;
+loaded into the scales after the apply by ``chain/plu_upload.py``) and of the chain's client
+register (``clients``: ``chain/clients.py``; applied into the store's ``pos_ref_client``, read
+at the till by ``engine/client_register.py`` when the loyalty programme is out of reach).
 
 The centre checks a file (``check``), gives it the next version of its kind in
 ``pos_ref_package`` (``assign``, one transaction) and publishes it (``refdata_stream``);
@@ -31,8 +33,11 @@ CATALOG = "catalog"
 RULES = "rules"
 LAYOUT = "layout"  # the tills' layout file (keys, quick items, the scanner's timing)
 PLU = "plu"  # the weighed goods of the store's label scales (kassa.model.PluItem rows)
-KINDS = (CATALOG, RULES, LAYOUT, PLU)  # clients: not yet
-BODY_KINDS = (RULES, LAYOUT, PLU)  # packages whose body is kept whole (not rows to import)
+CLIENTS = "clients"  # the chain's cards: guest, name, groups, birthday, blocked
+KINDS = (CATALOG, RULES, LAYOUT, PLU, CLIENTS)
+# packages that travel as one body (not catalog rows); the store keeps it whole in
+# ``pos_ref_body``, except ``clients``, whose rows replace the store's client register
+BODY_KINDS = (RULES, LAYOUT, PLU, CLIENTS)
 # what a rules package may carry: keys of ``[pos]`` (kassa_pos.settings.PosSettings)
 RULE_KEYS = ("staff", "rights", "manual_discount_limit", "void_needs_manager", "discounts",
              "messages")
@@ -160,6 +165,10 @@ def check_body(kind: str, body: Mapping[str, Any], locale: str = "ru") -> None:
         from kassa_pos.chain.plu import items_of
 
         items_of(body, locale)
+    elif kind == CLIENTS:
+        from kassa_pos.chain.clients import entries_of
+
+        entries_of(body, locale)
     else:
         parse_rules(body, locale)
 
@@ -279,11 +288,17 @@ def apply_package(conn: Any, pkg: Package, *, now: datetime) -> ImportReport | N
     previous catalog and version stay)."""
     if pkg.version <= applied_version(conn, pkg.kind):
         return None
-    if pkg.kind in BODY_KINDS:
+    if pkg.kind == CLIENTS:  # refused as a whole, else the whole register replaced
+        from kassa_pos.chain.clients import entries_of
+        from kassa_pos.engine.client_register import replace
+
+        replace(conn, entries_of(pkg.body))
+    elif pkg.kind in BODY_KINDS:
         check_body(pkg.kind, pkg.body)  # refused as a whole: the previous one stays
         conn.execute(body_t.delete().where(body_t.c.kind == pkg.kind))
         conn.execute(body_t.insert().values(kind=pkg.kind, version=pkg.version,
                                             body=json.dumps(dict(pkg.body), default=str)))
+    if pkg.kind in BODY_KINDS:
         conn.execute(applied_t.insert().values(kind=pkg.kind, version=pkg.version,
                                                applied_at=_db_time(conn, now),
                                                digest=pkg.digest))

@@ -26,6 +26,7 @@ from kassa.supervision import describe
 from kassa_pos.chain.config import check_code
 from kassa_pos.chain.refdata import (
     CATALOG,
+    CLIENTS,
     LAYOUT,
     PLU,
     RULES,
@@ -284,6 +285,9 @@ class RefConsumer:
         elif pkg.kind == PLU:  # on_applied wakes the store's PluLoader: into the scales
             log.info("chain: store %s applied PLU package %d (%d items)", self.code,
                      pkg.version, len(pkg.body.get("items") or ()))
+        elif pkg.kind == CLIENTS:  # names and birthdays: only the count is logged
+            log.info("chain: store %s applied clients package %d (%d cards)", self.code,
+                     pkg.version, len(pkg.body.get("clients") or ()))
         elif pkg.kind == RULES:  # the body names people and PINs: never logged
             log.info("chain: store %s applied rules package %d (%s)", self.code,
                      pkg.version, ", ".join(sorted(pkg.body)))

@@ -177,6 +177,7 @@ class Body:
     seq: int = 0
     next_manual: int = 1
     prompted: list[str] = field(factory=list)
+    guest_offline: bool = False
 
 
 @define(kw_only=True, eq=False)
@@ -195,6 +196,9 @@ class Check:
     guest: Guest | None = None
     identifier: Identifier | None = None
     quote: Quote | None = None
+    # the guest came from the store's client register (the programme out of reach): their
+    # groups price the check, no quote is asked and no bonus moves
+    guest_offline: bool = False
     seq: int = 0  # the number of the last audited action (its event's source_key)
     version: int = 0  # the saved row's version
     next_manual: int = 1
@@ -235,8 +239,9 @@ class Check:
 
     @property
     def quote_due(self) -> bool:
-        """A guest without a loyalty quote: a change of the lines dropped it (ask again)."""
-        return self.guest is not None and self.quote is None
+        """A guest without a loyalty quote: a change of the lines dropped it (ask again);
+        never for a guest from the store's client register."""
+        return self.guest is not None and self.quote is None and not self.guest_offline
 
     def trial(self) -> Check:
         """A copy to try a change on (its own lines, discounts and pricing)."""
@@ -387,9 +392,10 @@ class Check:
         raise check_error(self.locale, "no_manual", id=discount_id)
 
     def set_guest(self, guest: Guest | None, identifier: Identifier | None = None,
-                  quote: Quote | None = None) -> None:
+                  quote: Quote | None = None, *, offline: bool = False) -> None:
         self.ensure_editable()
         self.guest, self.identifier, self.quote = guest, identifier, quote
+        self.guest_offline = offline and guest is not None
         self._changed(keep_quote=True)
 
     def set_quote(self, quote: Quote | None) -> None:
@@ -431,7 +437,8 @@ class Check:
                          total=sum(ln.amount for ln in lines),
                          guest=self.guest.id if self.guest is not None else None,
                          identifier=self.identifier, quote=self.quote,
-                         customer_contact=customer_contact, number=self.number)
+                         customer_contact=customer_contact, number=self.number,
+                         guest_offline=self.guest_offline)
 
     def to_order(self) -> Order:
         """The check as the loyalty programme's ``quote`` reads an order: the lines after
@@ -450,7 +457,8 @@ class Check:
         data = codec.to_dict(Body(cashier=self.cashier, lines=[], manual=self.manual,
                                   guest=self.guest, identifier=self.identifier,
                                   quote=self.quote, seq=self.seq, next_manual=self.next_manual,
-                                  prompted=sorted(self.prompted)))
+                                  prompted=sorted(self.prompted),
+                                  guest_offline=self.guest_offline))
         cache, lines = self._encoded, []
         for ln in self.lines:
             hit = cache.get(id(ln))
@@ -473,7 +481,7 @@ class Check:
                    state=CheckState(row.state), lines=list(b.lines), manual=list(b.manual),
                    guest=b.guest, identifier=b.identifier, quote=b.quote, seq=b.seq,
                    version=row.version, next_manual=b.next_manual, rules=rules, now=now,
-                   prompted=set(b.prompted))
+                   prompted=set(b.prompted), guest_offline=b.guest_offline)
 
 
 def as_utc(value: datetime) -> datetime:

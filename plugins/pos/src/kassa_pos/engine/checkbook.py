@@ -361,11 +361,11 @@ class CheckBook:
         return m
 
     async def set_guest(self, c: Check, guest: Guest | None, *, actor: Person,
-                        identifier: Identifier | None = None, quote: Quote | None = None
-                        ) -> None:
-        """The loyalty guest the cashier identified (None: removed). Saved, not audited
-        apart (the sale names the guest)."""
-        c.set_guest(guest, identifier, quote)
+                        identifier: Identifier | None = None, quote: Quote | None = None,
+                        offline: bool = False) -> None:
+        """The loyalty guest the cashier identified (None: removed; ``offline``: from the
+        store's client register). Saved, not audited apart (the sale names the guest)."""
+        c.set_guest(guest, identifier, quote, offline=offline)
         await self._save(c)
 
     async def requote(self, c: Check, program: Any) -> Quote | None:

@@ -45,6 +45,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "same_card": "Новая карта должна отличаться от старой.",
         "reason": "Укажите причину блокировки карты.",
         "summary": "{name} · бонусов: {points}",
+        "summary_offline": "{name} · по справочнику магазина, без бонусов",
         "anonymous": "Гость без анкеты",
         "q_rule": "вопрос анкеты {id}: {problem}",
         "q_table": "ожидается таблица с id, text и answers",
@@ -68,6 +69,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "same_card": "The new card must differ from the old one.",
         "reason": "Give the reason the card is blocked.",
         "summary": "{name} · points: {points}",
+        "summary_offline": "{name} · from the store's register, no points",
         "anonymous": "Guest without a questionnaire",
         "q_rule": "questionnaire question {id}: {problem}",
         "q_table": "expected a table with id, text and answers",
@@ -122,15 +124,20 @@ class Questionnaire:
 
 @frozen
 class GuestCard:
-    """What the guest panel shows after a card scan."""
+    """What the guest panel shows after a card scan. ``offline``: found in the store's
+    client register while the programme was out of reach (``engine/client_register.py``):
+    no balance, no bonus."""
 
     guest: Guest
     balance: int  # bonus points that can be spent now, hundredths
+    offline: bool = False
 
     def summary(self, locale: str = "ru") -> str:
         texts = TEXTS.get(locale, TEXTS["ru"])
-        return texts["summary"].format(name=self.guest.name or texts["anonymous"],
-                                       points=format_amount(self.balance, locale))
+        name = self.guest.name or texts["anonymous"]
+        if self.offline:
+            return texts["summary_offline"].format(name=name)
+        return texts["summary"].format(name=name, points=format_amount(self.balance, locale))
 
 
 def load_questions(raw: Any, *, locale: str = "ru", path: str = "pos.questions"

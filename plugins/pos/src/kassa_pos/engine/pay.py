@@ -70,6 +70,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "internal_unknown": "Вид оплаты «{name}» не настроен.",
         "method_missing": "Оплата «{kind}» на этой кассе не настроена.",
         "bonus_too_much": "Бонусами можно оплатить не больше {max}.",
+        "bonus_offline": "Гость найден в справочнике магазина без связи с программой "
+                         "лояльности: бонусами сейчас оплатить нельзя.",
         "declined": "Оплата не прошла: {reason}. Чек не пробит, деньги не списаны.",
         "fiscal_failed": "Чек не пробит: {reason}. Оплата возвращена.",
         "pending_other": "Оплата этого чека уже начата другими способами: завершите её.",
@@ -88,6 +90,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "internal_unknown": "Payment kind '{name}' is not configured.",
         "method_missing": "Payment '{kind}' is not configured at this till.",
         "bonus_too_much": "At most {max} may be paid with bonus points.",
+        "bonus_offline": "The guest was found in the store's register without a link to the "
+                         "loyalty programme: points cannot pay now.",
         "declined": "Payment failed: {reason}. Nothing was fiscalised or charged.",
         "fiscal_failed": "Receipt not printed: {reason}. The payment was returned.",
         "pending_other": "Paying this check has already started with other tenders: "
@@ -232,6 +236,8 @@ class Payments:
             if td.base is TenderKind.INTERNAL and td.internal_name not in cfg.internal:
                 raise PayError("internal_unknown", name=td.internal_name)
         bonus = sum(td.amount for td in tenders if td.base is TenderKind.BONUS)
+        if bonus and draft.guest_offline:
+            raise PayError("bonus_offline")
         if draft.quote is not None and bonus > draft.quote.bonus_spend_max:
             raise PayError("bonus_too_much", max=draft.quote.bonus_spend_max)
         as_discount = cfg.bonus_as == "discount"

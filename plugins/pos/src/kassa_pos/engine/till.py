@@ -32,7 +32,7 @@ from kassa_pos.engine import audit
 from kassa_pos.engine.catalog import Catalog, Item
 from kassa_pos.engine.check import Check, CheckLine, check_error
 from kassa_pos.engine.checkbook import CheckBook
-from kassa_pos.engine.client import ClientService
+from kassa_pos.engine.client import ClientService, GuestCard
 from kassa_pos.engine.devices import TillDevices
 from kassa_pos.engine.messages import MessageSystem, TillEvent, TillEventKind
 from kassa_pos.engine.pay import Paid, PayConfig, Payments
@@ -307,12 +307,28 @@ class Till:
         self._prompts.pop(check.id, None)
         self._slips.pop(check.id, None)
 
+    async def find_guest(self, identifier: str) -> GuestCard | None:
+        """The guest a scanned card names: the loyalty programme's answer when it gives one,
+        else the store's client register (``engine/client_register.py``: an ``offline``
+        card, no bonus). None: a card nobody has; ``UserError``: a blocked card, or one
+        nobody here can tell (``UnknownCard``)."""
+        from kassa_pos.engine import client_register
+
+        try:
+            client: ClientService | None = self.client
+            absent = None
+        except UserError as exc:  # no programme at this till: the register alone
+            client, absent = None, exc
+        return await client_register.find(self.hub, client, identifier,
+                                          locale=self.book.locale, no_client=absent)
+
     async def identify(self, check: Check, guest: Guest, *, actor: Person,
-                       identifier: Identifier | None = None, quote: Quote | None = None
-                       ) -> None:
-        """The loyalty guest the cashier identified (``till.client.show`` found them)."""
+                       identifier: Identifier | None = None, quote: Quote | None = None,
+                       offline: bool = False) -> None:
+        """The loyalty guest the cashier identified (``find_guest`` found them; ``offline``:
+        from the store's client register, so no quote is asked for them)."""
         await self.book.set_guest(check, guest, actor=actor, identifier=identifier,
-                                  quote=quote)
+                                  quote=quote, offline=offline)
         await self._event(check, TillEventKind.GUEST_IDENTIFIED)
 
     async def requote(self, check: Check) -> Quote | None:

@@ -101,6 +101,7 @@ class SaleDraft:
     quote: Quote | None = None
     customer_contact: str | None = None  # 1008: e-mail or +7 phone for the e-receipt
     number: int | None = None  # the till's own check number, shown and searched by
+    guest_offline: bool = False  # the guest from the store's client register: no bonus
 
     def __attrs_post_init__(self) -> None:
         if self.total != sum(ln.amount for ln in self.lines):

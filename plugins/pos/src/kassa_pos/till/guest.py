@@ -2,7 +2,10 @@
 
 The cashier scans the guest's card (a scanner burst reaches ``on_scan``) or types a card or
 phone number: the panel shows the guest (``GuestPanel``: name, the card masked, the bonus
-balance, groups, birthday). F2 attaches the guest to the check and closes; a card no guest
+balance, groups, birthday), found by ``Till.find_guest``: the loyalty programme's answer, or
+while it is out of reach the store's client register (an offline guest: the panel says in
+one sentence that points can be neither earned nor spent; F2 puts them on the check with
+their groups, without a quote). F2 attaches the guest to the check and closes; a card no guest
 has is offered for issue (F3); F4 opens the questionnaire (the guest's consent is asked
 every time: nothing is saved without it; a blank form without it withdraws the consent and
 the programme erases the data); F5 blocks a lost card (with a reason), F6 replaces it (the
@@ -58,8 +61,20 @@ def card_of(guest: Guest, typed: str) -> str:
 
 
 def panel_text(found: GuestCard, locale: str, *, card: str = "") -> str:
-    """The panel's lines for a guest: name and consent, card, points, groups, birthday."""
+    """The panel's lines for a guest: name and consent, card, points, groups, birthday
+    (an offline guest: no consent or points, the register's sentence, the day and month)."""
     g, none = found.guest, t("pos.till.guest.none", locale)
+    if found.offline:
+        from kassa_pos.engine.client_register import say as register_says
+
+        return "\n".join([
+            t("pos.till.guest.name", locale,
+              name=g.name or t("pos.till.guest.anonymous", locale)),
+            t("pos.till.guest.card", locale, card=mask(card) if card else none),
+            register_says(locale, "offline"),
+            t("pos.till.guest.groups", locale, groups=", ".join(g.groups) or none),
+            t("pos.till.guest.birthday", locale,
+              date=g.birthday.strftime("%d.%m") if g.birthday else none)])
     consent = t("pos.till.guest.consent_" + ("yes" if g.consent else "no"), locale)
     lines = [t("pos.till.guest.name", locale,
                name=f"{g.name or t('pos.till.guest.anonymous', locale)} · {consent}"),
@@ -163,7 +178,8 @@ class GuestScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.query_one(GuestPanel).clear(t("pos.till.guest.hint", self.locale))
         self.query_one("#card", Input).focus()
-        if self._client() is not None and self.first_card:  # else: no programme, said
+        self._client()  # no programme here: said (the store's register may know the card)
+        if self.first_card:
             self.on_scan(self.first_card)
 
     @property
@@ -231,13 +247,12 @@ class GuestScreen(ModalScreen[None]):
 
     async def look(self, typed: str) -> None:
         typed = typed.strip()
-        client = self._client()
-        if client is None or not typed:
+        if not typed:
             return
         panel = self.query_one(GuestPanel)
         self.found, self.card_no, self.stranger = None, "", None
         try:
-            found = await client.show(typed)
+            found = await self.till.find_guest(typed)
         except (UserError, RetryLater) as exc:  # a blocked card: the programme's sentence
             panel.clear()
             self._say(say(exc, self.locale), "error")
@@ -307,12 +322,24 @@ class GuestScreen(ModalScreen[None]):
     async def attach(self) -> None:
         """F2: the guest onto the check, with the programme's quote (a programme that does
         not answer now: without one, the till asks again later), then close."""
-        found, client = self._need_guest(), self._client()
-        if found is None or client is None:
+        found = self._need_guest()
+        if found is None:
             return
         guest = found.guest
         identifier = next((i for i in guest.identifiers if i.value == self.card_no),
                           Identifier(IdentifierKind.CARD, self.card_no))
+        if found.offline:  # from the store's register: the groups, no quote
+            try:
+                await self.till.identify(self.check, guest, actor=self.actor,
+                                         identifier=identifier, offline=True)
+            except UserError as exc:
+                self._say(say(exc, self.locale), "error")
+                return
+            self.dismiss(None)
+            return
+        client = self._client()
+        if client is None:
+            return
         try:
             trial = self.check.trial()  # the quote is asked before anything is stored
             trial.set_guest(guest, identifier)

@@ -234,16 +234,14 @@ class SaleScreen(CheckEdits, Screen[None]):
 
     async def _guest_card(self, code: str, check: Check) -> bool:
         """A scan that is no item may be a guest's loyalty card: the guest panel opens on
-        it (a blocked card: the programme's sentence). False: no programme knows it."""
+        it (a blocked card: the programme's or the register's sentence). False: neither the
+        programme nor the store's client register knows it."""
+        from kassa_pos.engine.client_register import UnknownCard
         from kassa_pos.till.guest import GuestScreen
 
         try:
-            client = self.till.client
-        except UserError:  # no loyalty programme here: the item's sentence stands
-            return False
-        try:
-            found = await client.show(code)
-        except RetryLater:
+            found = await self.till.find_guest(code)
+        except (RetryLater, UnknownCard):  # nobody here knows it: the item's sentence stands
             return False
         except UserError as exc:
             self.say(say(exc, self.locale), error=True)  # a blocked card
