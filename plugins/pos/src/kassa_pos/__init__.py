@@ -84,7 +84,7 @@ def register_routes(hub: Any) -> Sequence[Any]:
     from kassa_pos.stock.api import router as stock
 
     centre = hub.section("pos", PosSettings).chain.centre
-    return [stock(hub), *([router(hub)] if centre else [])]
+    return [router(hub)] if centre else [stock(hub)]  # the centre has no store of its own
 
 
 @hookimpl
@@ -92,8 +92,9 @@ def register_console_panels() -> Sequence[Any]:
     from kassa_pos.chain.analysis_console import AnalysisPanel
     from kassa_pos.chain.backoffice import BackOfficePanel
     from kassa_pos.chain.console import StoresPanel
+    from kassa_pos.stock.console import StockPanel
 
-    return [StoresPanel(), BackOfficePanel(), AnalysisPanel()]
+    return [StoresPanel(), BackOfficePanel(), AnalysisPanel(), StockPanel()]
 
 
 @hookimpl

@@ -31,6 +31,7 @@ WORDS: dict[str, dict[str, str]] = {
            "rules": "правила {applied}/{published}",
            "layout": "раскладка {applied}/{published}",
            "plu": "весы {applied}/{published}",
+           "clients": "клиенты {applied}/{published}",
            "s": "{n} с", "m": "{n} мин", "h": "{n} ч"},
     "en": {"title": "Chain stores", "store": "Store", "till": "Till",
            "last_at": "Last document", "seq": "Doc #", "lag": "In transit",
@@ -44,6 +45,7 @@ WORDS: dict[str, dict[str, str]] = {
            "rules": "rules {applied}/{published}",
            "layout": "layout {applied}/{published}",
            "plu": "scales {applied}/{published}",
+           "clients": "clients {applied}/{published}",
            "s": "{n} s", "m": "{n} min", "h": "{n} h"},
 }
 
@@ -86,7 +88,7 @@ def catalog_text(store: dict[str, Any], published: dict[str, int], locale: str) 
     """``каталог 3/4``: the version the store applied out of the newest published, then the
     other kinds the centre published (``правила 1/2``); empty while none is known."""
     parts = []
-    for kind in ("catalog", "rules", "layout", "plu"):
+    for kind in ("catalog", "rules", "layout", "plu", "clients"):
         applied = (store.get("ref") or {}).get(kind, {}).get("version")
         newest = published.get(kind)
         if applied is None and newest is None:
@@ -156,13 +158,16 @@ class StoresPanel(ChainPanel):
 
 
 class ChainScreen(Screen[None]):
-    """A centre screen reading one chain API path every ``refresh_s`` seconds: ``show`` its
-    data; a hub that is not the centre (404), unreachable or failing says so in the head
-    line (``#<head>``), in the console's language via ``words``."""
+    """A screen reading one API path (``prefix`` + ``path``, the chain's by default) every
+    ``refresh_s`` seconds: ``show`` its data; a hub without the route (404: not the centre),
+    unreachable or failing says so in the head line (``#<head>``, the words' ``missing``
+    key for a 404), in the console's language via ``words``."""
 
     BINDINGS = [Binding("escape", "back", "Esc")]
+    prefix = PREFIX  # the API's (a store's screen reads its own)
     path = ""
     head = ""
+    missing = "no_centre"  # the words' key for a 404: the route is not on this hub
     words: dict[str, dict[str, str]] = WORDS
 
     def __init__(self, client: Any, refresh_s: float = 3.0) -> None:
@@ -205,13 +210,13 @@ class ChainScreen(Screen[None]):
             return
         params = self.params()
         try:
-            data = await request("GET", f"{PREFIX}{self.path}",
+            data = await request("GET", f"{self.prefix}{self.path}",
                                  **({"params": params} if params else {}))
         except HubUnavailable:
             head.update(self.said("offline_hub"))
             return
         except ApiError as exc:
-            key = "no_centre" if getattr(exc, "status", None) == 404 else "error"
+            key = self.missing if getattr(exc, "status", None) == 404 else "error"
             head.update(self.said(key, error=str(exc)))
             return
         self.show(data)

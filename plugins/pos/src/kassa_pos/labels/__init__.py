@@ -31,7 +31,18 @@ _HOME = {"Layout": "layout", "LayoutError": "layout", "Kind": "draw",
          "pick": "select", "tags_for": "select"}
 
 __all__ = ["Kind", "LabelError", "Layout", "LayoutError", "Ledger", "Sheet", "Tag",
-           "changed_since", "changed_since_printed", "pick", "render", "tags_for"]
+           "changed_since", "changed_since_printed", "needs_extra", "pick", "render",
+           "tags_for"]
+
+_EXTRA = {"ru": "ценники печатает kassa-pos с дополнением labels: "
+                "pip install 'kassa-pos[labels]' (нет модуля {module})",
+          "en": "price tags need kassa-pos's labels extra: "
+                "pip install 'kassa-pos[labels]' (no module {module})"}
+
+
+def needs_extra(module: str | None, locale: str = "ru") -> str:
+    """The sentence for a missing module of the labels extra (reportlab, matplotlib)."""
+    return _EXTRA.get(locale, _EXTRA["ru"]).format(module=module)
 
 
 def __getattr__(name: str) -> Any:

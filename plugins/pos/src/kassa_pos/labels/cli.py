@@ -1,14 +1,15 @@
-"""``kassa pos labels``: price tags or barcode labels for chosen items as one PDF file."""
+"""``kassa pos labels``: price tags or barcode labels for chosen items as one PDF file
+(``labels.batch`` does the work, as for the store hub's API)."""
 
 from __future__ import annotations
 
-import os
-from datetime import date, datetime, time
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
+
+from kassa_pos.labels import needs_extra
 
 _TEXTS = {
     "ru": {"done": "напечатано {n} ({kind}) на {pages} стр.: {file}",
@@ -16,32 +17,14 @@ _TEXTS = {
            "none": "нечего печатать: ни один товар не выбран",
            "choose": "укажите ровно одно: --changed-since ДАТА|last или --codes А,Б,...",
            "date": "--changed-since: {value!r} — не дата (ГГГГ-ММ-ДД) и не last",
-           "skip": "  пропущено: {reason}",
-           "extra": "ценники печатает kassa-pos с дополнением labels: "
-                    "pip install 'kassa-pos[labels]' (нет модуля {module})"},
+           "skip": "  пропущено: {reason}"},
     "en": {"done": "printed {n} ({kind}) on {pages} page(s): {file}",
            "tag": "price tags", "barcode": "barcode labels",
            "none": "nothing to print: no item was chosen",
            "choose": "give exactly one of --changed-since DATE|last or --codes A,B,...",
            "date": "--changed-since: {value!r} is neither a date (YYYY-MM-DD) nor last",
-           "skip": "  skipped: {reason}",
-           "extra": "price tags need kassa-pos's labels extra: "
-                    "pip install 'kassa-pos[labels]' (no module {module})"},
+           "skip": "  skipped: {reason}"},
 }
-
-
-def since_of(value: str, tz: str) -> datetime | None:
-    """``2026-12-01`` (midnight at the store) or an ISO date-time; ``None`` for ``last``."""
-    if value.strip().lower() in ("last", "последний", "последние"):
-        return None
-    try:
-        at = datetime.fromisoformat(value.strip())
-    except ValueError:
-        try:
-            at = datetime.combine(date.fromisoformat(value.strip()), time())
-        except ValueError:
-            raise ValueError(value) from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=ZoneInfo(tz))
 
 
 def command() -> click.Command:
@@ -75,18 +58,17 @@ def command() -> click.Command:
         from kassa_pos.engine.catalog import Catalog
 
         try:
-            from kassa_pos.labels.draw import Kind, LabelError, Reject, render
+            from kassa_pos.labels.batch import (
+                ledger_of,
+                print_batch,
+                since_of,
+                store_of,
+            )
+            from kassa_pos.labels.draw import Kind, LabelError
         except ModuleNotFoundError as exc:  # reportlab / matplotlib: the labels extra
-            raise click.ClickException(_TEXTS[locale]["extra"].format(module=exc.name)
-                                       ) from None
+            raise click.ClickException(needs_extra(exc.name, locale)) from None
         from kassa_pos.labels.layout import Layout, LayoutError
-        from kassa_pos.labels.select import (
-            Ledger,
-            changed_since,
-            changed_since_printed,
-            pick,
-            tags_for,
-        )
+        from kassa_pos.labels.select import Ledger
 
         t = _TEXTS[locale]
         if (since is None) == (codes is None):
@@ -96,8 +78,7 @@ def command() -> click.Command:
         except LayoutError as exc:
             raise click.ClickException(exc.text(locale)) from None
         settings = load_settings(config)
-        book = Ledger(ledger or settings.data_path / "pos-labels.jsonl")
-        what = Kind(kind)
+        book = Ledger(ledger) if ledger is not None else ledger_of(settings.data_path)
 
         async def load() -> Catalog:
             hub = CliHub(settings)
@@ -111,39 +92,26 @@ def command() -> click.Command:
             catalog = anyio.run(load)
         except UserError as exc:
             raise click.ClickException(str(exc)) from None
-        site: Any = settings.site(catalog.site) if catalog.site else None
-        tz = site.timezone if site is not None else "Europe/Moscow"
+        tz, store = store_of(settings, catalog)
         now = datetime.now(ZoneInfo(tz))
-        rejects: list[Reject] = []
-        if codes is not None:
-            items, rejects = pick(catalog, codes.split(","))
-        else:
+        start: datetime | None = None
+        if since is not None:
             try:
-                start = since_of(since or "", tz)
+                start = since_of(since, tz)
             except ValueError:
                 raise click.ClickException(t["date"].format(value=since)) from None
-            items = (changed_since_printed(catalog, book, what, now) if start is None
-                     else changed_since(catalog, start, now))
-        tags, more = tags_for(catalog, items, at=now, day=now.date(),
-                              store=(site.name or site.code) if site is not None else "")
-        rejects += more
         try:
-            sheet = render(tags, what, layout, locale=locale)
+            batch = print_batch(catalog, kind=Kind(kind), layout=layout, output=output,
+                                ledger=book, now=now,
+                                codes=codes.split(",") if codes is not None else None,
+                                since=start, store=store, locale=locale)
         except LabelError as exc:
             raise click.ClickException(exc.text(locale)) from None
-        rejects += sheet.rejects
-        for r in rejects:
+        for r in batch.rejects:
             click.echo(t["skip"].format(reason=r.error.text(locale)), err=True)
-        if not sheet.printed:
+        if batch.file is None:
             raise click.ClickException(t["none"])
-        tmp = output.with_name(output.name + ".part")
-        try:
-            tmp.write_bytes(sheet.pdf)
-            os.replace(tmp, output)  # a half-written PDF never takes the file's name
-        except OSError as exc:
-            raise click.ClickException(f"{output}: {exc.strerror}") from None
-        book.record(what, sheet.printed, at=now, layout=layout.name, file=str(output))
-        click.echo(t["done"].format(n=len(sheet.printed), kind=t[kind], pages=sheet.pages,
+        click.echo(t["done"].format(n=len(batch.printed), kind=t[kind], pages=batch.pages,
                                     file=output))
 
     return labels

@@ -67,7 +67,13 @@ _TEXTS = {
            "small": "{code} «{name}»: штрихкод {barcode} не помещается в ячейку {w:g}x{h:g} мм",
            "no_font": "не найден шрифт DejaVuSans.ttf (пакет matplotlib): {path}",
            "no_price": "{code} «{name}»: у товара нет действующей цены — ценник не напечатан",
-           "unknown": "{code}: нет такого товара (ни кода, ни штрихкода)"},
+           "unknown": "{code}: нет такого товара (ни кода, ни штрихкода)",
+           "write": "не удалось записать {file}: {why}",
+           "file": "{file}: нужен файл .pdf в существующей папке, не поверх другого файла",
+           "choose": "Укажите одно: коды товаров (codes) или с какой даты (since: ДАТА "
+                     "или last).",
+           "date": "«{value}» — не дата (ГГГГ-ММ-ДД) и не last",
+           "kind": "Неизвестный вид «{value}»: бывают tag (ценники) и barcode (этикетки)."},
     "en": {"per": "per 1 {unit}", "code": "code {code}", "no_barcode":
            "{code} \"{name}\": the item has no barcode, its label is not printed",
            "bad_barcode": "{code} \"{name}\": barcode {barcode} has a wrong check digit,"
@@ -75,7 +81,13 @@ _TEXTS = {
            "small": "{code} \"{name}\": barcode {barcode} does not fit a {w:g}x{h:g} mm cell",
            "no_font": "font DejaVuSans.ttf (the matplotlib package) not found: {path}",
            "no_price": "{code} \"{name}\": the item has no valid price, its tag is not printed",
-           "unknown": "{code}: no such item (neither a code nor a barcode)"},
+           "unknown": "{code}: no such item (neither a code nor a barcode)",
+           "write": "could not write {file}: {why}",
+           "file": "{file}: give a .pdf file in an existing folder, not over another file",
+           "choose": "Give one of: item codes (codes) or a date since (since: DATE or "
+                     "last).",
+           "date": "'{value}' is neither a date (YYYY-MM-DD) nor last",
+           "kind": "Unknown kind '{value}': tag (price tags) or barcode (labels)."},
 }
 
 
