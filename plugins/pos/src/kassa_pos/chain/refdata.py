@@ -338,13 +338,18 @@ async def assign(engine: Any, kind: str, stores: Sequence[str], digest_: str, *,
     """The next version of ``kind``, recorded in one transaction (with the package's body,
     ``body_of(version)``). PostgreSQL: the table is locked for the transaction, so two
     publishers never get the same number. The package is sent after the commit: a failed
-    send leaves a gap, never a number used twice."""
+    send leaves a gap, never a number used twice. The number is also above any version a
+    store says it applied: a centre restored from an older backup no longer has those
+    packages, and a store ignores a version not above its own, so it would never take
+    the centre's next ones."""
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             await conn.exec_driver_sql("LOCK TABLE pos_ref_package IN SHARE ROW EXCLUSIVE MODE")
         top = (await conn.execute(sa.select(sa.func.max(package_t.c.version))
                                   .where(package_t.c.kind == kind))).scalar()
-        version = int(top or 0) + 1
+        held = (await conn.execute(sa.select(sa.func.max(store_t.c.version))
+                                   .where(store_t.c.kind == kind))).scalar()
+        version = max(int(top or 0), int(held or 0)) + 1
         await conn.execute(package_t.insert().values(
             kind=kind, version=version, created_at=now, stores=json.dumps(list(stores)),
             digest=digest_, body=body_of(version).decode() if body_of is not None else None))
