@@ -9,8 +9,10 @@ import shutil
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import pytest
 import sqlalchemy as sa
+from kassa.supervision import Backoff
 from kassa.testing import eventually, make_hub
 from kassa_pos.chain import link, service
 from kassa_pos.chain.ingest import doc_t
@@ -105,3 +107,70 @@ async def _len_at_least(probe: Any, n: int) -> bool:
 
 async def _has(probe: Any, kind: str) -> bool:
     return kind in await probe()
+
+
+async def test_the_centres_postgresql_going_away_mid_sync_loses_and_doubles_nothing(
+        servers, pg_url, tmp_path, monkeypatch):
+    """PostgreSQL restarting under the centre, as its clients see it: every backend of the
+    centre's database cut (pg_terminate_backend) again and again while sales arrive. The
+    centre's batch dies with its connection before the ack, JetStream redelivers it, the
+    supervisor restarts the job: every sale ends in PostgreSQL once, in the till's order."""
+    import kassa_pos
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    monkeypatch.setattr(service, "WATCH_S", 0.5)
+    _hub, _leaf, hub_url, store_url = servers
+    # the centre's connections carry a name: only they are cut, not the test's own
+    centre_cfg = {"store": {"url": f"{pg_url}&application_name=kassa-centre-test"},
+                  "sites": [{"code": "S01"}],
+                  "pos": {"chain": {"nats": hub_url, "centre": True, "stores": ["S01"]}}}
+    store_cfg = {"sites": [{"code": "S01"}],
+                 "pos": {"store": "S01", "chain": {"nats": store_url, "interval": 0.3}}}
+    admin = create_async_engine(pg_url.split("?", 1)[0])
+
+    async def cut() -> int:
+        async with admin.connect() as c:
+            got = await c.execute(sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = 'kassa-centre-test'"))
+            return int(got.scalar() or 0)
+
+    try:
+        async with make_hub(store_cfg, tmp_path / "store", plugins=[kassa_pos]) as shop:
+            await eventually(lambda: _link(shop) is not None and _link(shop).online,
+                             within=20)
+            # restarts a second apart at most: the test is about what survives, not waiting
+            async with make_hub(centre_cfg, tmp_path / "centre", plugins=[kassa_pos],
+                                backoff=Backoff(0.2, 1.0)) as centre:
+                async def stored() -> list[tuple[str, int]]:
+                    async with centre.engine.connect() as c:
+                        return [(r.doc_id, int(r.seq)) for r in await c.execute(
+                            sa.select(doc_t.c.doc_id, doc_t.c.seq).order_by(doc_t.c.seq))]
+
+                async def sell(*ns: int) -> None:
+                    async with shop.store.write() as c:
+                        await c.execute(pay_tables.sale.insert(), [sale(n) for n in ns])
+
+                await sell(1, 2)
+                await eventually(lambda: _len_at_least(stored_safe(stored), 2), within=30)
+                killed = 0
+                for n in range(3, 13):  # sales arrive while the database keeps going away
+                    await sell(n)
+                    killed += await cut()
+                    await anyio.sleep(0.3)
+                assert killed > 0  # the centre's connections were there to cut
+                await eventually(lambda: _len_at_least(stored_safe(stored), 12), within=60)
+                assert await stored() == [(f"sale:c{n}", n) for n in range(1, 13)]
+    finally:
+        await admin.dispose()
+
+
+def stored_safe(probe: Any) -> Any:
+    """The probe, with a connection the test itself cut read as 'not yet'."""
+    async def safe() -> list[tuple[str, int]]:
+        try:
+            result: list[tuple[str, int]] = await probe()
+        except sa.exc.DBAPIError:
+            return []
+        return result
+    return safe

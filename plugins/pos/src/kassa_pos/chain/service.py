@@ -23,6 +23,7 @@ and the tills go on).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta, tzinfo
@@ -380,7 +381,7 @@ class CentreService:
         call): decode, apply, ack after the commit. A fetched batch is applied in one
         transaction (``apply_many``: per till in order, repeats dropped inside it too), so
         a store catching up costs one commit per batch, not per document; a failure rolls
-        the batch back and nothing of it is acked (it is redelivered)."""
+        the batch back and naks it (redelivered at once; after a crash, after the ack wait)."""
         import nats.errors
 
         from kassa_pos.chain.documents import ChainDoc
@@ -400,9 +401,18 @@ class CentreService:
                     await msg.term()
             applied = 0
             if good:
-                async with self.hub.engine.begin() as conn:
-                    applied = len(await apply_many(conn, [doc for _msg, doc in good],
-                                                   now=self.hub.clock.now(), zone=self.zone))
+                try:
+                    async with self.hub.engine.begin() as conn:
+                        applied = len(await apply_many(conn, [doc for _msg, doc in good],
+                                                       now=self.hub.clock.now(),
+                                                       zone=self.zone))
+                except Exception:
+                    # rolled back (the database went away, say): the batch goes back at
+                    # once, not after JetStream's ack wait (30 s); the job restarts
+                    for msg, _doc in good:
+                        with contextlib.suppress(Exception):
+                            await msg.nak()
+                    raise
             for msg, _doc in good:
                 await msg.ack()  # after the commit: a crash in between only redelivers
             self.applied += applied
