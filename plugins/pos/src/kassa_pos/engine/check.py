@@ -32,6 +32,7 @@ from kassa.model.money import qty
 
 from kassa_pos.engine import discounts
 from kassa_pos.engine.catalog import Item, Lookup
+from kassa_pos.engine.check_texts import TEXTS as _TEXTS
 from kassa_pos.engine.discounts import Basis, Manual, Pricing
 from kassa_pos.engine.rights import Person
 from kassa_pos.engine.values import LineFlag, SaleDraft, SaleLine
@@ -39,75 +40,6 @@ from kassa_pos.settings import DiscountRule
 
 MAX_QUANTITY = Decimal("99999.999")
 STATE = "pos.checks"  # hub.state key of the store's CheckBook
-
-# what the cashier reads when the check refuses something: {key: (ru, en)}
-_TEXTS: dict[str, tuple[str, str]] = {
-    "voided": ("Позиция {no} уже сторнирована.",
-               "Line {no} is already voided."),
-    "no_line": ("В чеке нет позиции {no}.",
-                "The check has no line {no}."),
-    "not_open": ("Чек уже не открыт: изменить его нельзя.",
-                 "The check is no longer open: it cannot be changed."),
-    "negative_price": ("Цена товара «{name}» не может быть отрицательной.",
-                       "The price of “{name}” cannot be negative."),
-    "marked_one": ("Маркированный товар «{name}» продаётся по одной единице: "
-                   "отсканируйте каждую.",
-                   "Marked goods “{name}” are sold one unit a line: scan each."),
-    "marking_twice": ("Код маркировки товара «{name}» уже есть в чеке.",
-                      "The marking code of “{name}” is already on the check."),
-    "no_price": ("У товара «{name}» нет цены: введите её вручную.",
-                 "“{name}” has no price: type it in."),
-    "void_reason": ("Укажите причину сторно.",
-                    "Give the reason for the void."),
-    "no_discount": ("На товар «{name}» скидка не даётся.",
-                    "“{name}” takes no discount."),
-    "nothing_to_discount": ("В чеке нет товаров, на которые можно дать скидку.",
-                            "Nothing on the check takes a discount."),
-    "bad_discount": ("Скидка задаётся процентом от 0 до 100 или суммой больше нуля.",
-                     "A discount is a percent above 0 up to 100, or an amount above zero."),
-    "no_manual": ("В чеке нет ручной скидки {id}.",
-                  "The check has no manual discount {id}."),
-    "pay_open": ("Оплатить можно только открытый чек.",
-                 "Only an open check can be paid."),
-    "empty": ("В чеке нет товаров.",
-              "The check is empty."),
-    "scan_marking": ("Отсканируйте код маркировки товара «{name}».",
-                     "Scan the marking code of “{name}”."),
-    "not_number": ("Количество «{value}» для товара «{name}» — не число.",
-                   "Quantity “{value}” for “{name}” is not a number."),
-    "qty_range": ("Количество товара «{name}» должно быть больше нуля и не больше {max}.",
-                  "The quantity of “{name}” must be above zero and at most {max}."),
-    "qty_places": ("Количество товара «{name}» задаётся с точностью до тысячных.",
-                   "The quantity of “{name}” has at most three decimal places."),
-    "qty_whole": ("Товар «{name}» продаётся целыми единицами.",
-                  "“{name}” is sold in whole units."),
-    "stale": ("Чек изменён на другой кассе: откройте его заново.",
-              "The check was changed on another till: open it again."),
-    "not_here": ("Этот чек не открыт на этой кассе.",
-                 "This check is not open on this till."),
-    "nowhere": ("Чек не открыт ни на одной кассе магазина.",
-                "The check is not open on any till of the store."),
-    "unknown_till": ("Касса «{till}» не описана в [pos] tills.",
-                     "Till “{till}” is not in [pos] tills."),
-    "void_check_reason": ("Укажите причину аннулирования чека.",
-                          "Give the reason for voiding the check."),
-    "defer_empty": ("Пустой чек откладывать незачем.",
-                    "An empty check need not be deferred."),
-    "not_deferred": ("Этот чек уже не отложен: его возобновили на другой кассе или закрыли.",
-                     "This check is no longer deferred: another till resumed it, or it was "
-                     "closed."),
-    "marking_refused": ("Товар с этим кодом маркировки продавать нельзя{why}.",
-                        "The item with this marking code may not be sold{why}."),
-    "drawer_reason": ("Укажите причину открытия ящика.", "Say why the drawer is opened."),
-    "no_item": ("Товар не найден.", "No such item."),
-    "checks_open": ("На кассе есть открытые чеки: оплатите, отложите или аннулируйте их до "
-                    "закрытия смены.",
-                    "The till has open checks: pay, defer or void them before closing the "
-                    "shift."),
-    "which_store": ("Укажите магазин в [pos] store: в kassa.toml не один сайт.",
-                    "Name the shop in [pos] store: kassa.toml has more than one site."),
-}
-
 
 def check_error(locale: str, key: str, **kw: Any) -> UserError:
     ru, en = _TEXTS[key]
